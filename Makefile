@@ -1,0 +1,46 @@
+# The two commands of the README, and a few more. Everything is also reachable through cmake presets.
+PRESET ?= release
+JOBS   ?= $(shell nproc)
+
+.PHONY: run test bootstrap build test-tsan test-gpu test-slow install clean
+
+# Main job: bootstrap, build, detect, benchmark, report.
+run: build
+	bash scripts/main-job.sh build/$(PRESET)/src/cli/accel
+
+# The test suite: every label except gpu and slow, in the -Werror build and under ASan+UBSan.
+test: bootstrap
+	cmake --preset ci
+	cmake --build --preset ci -j $(JOBS)
+	ctest --preset ci
+	cmake --preset asan
+	cmake --build --preset asan -j $(JOBS)
+	ctest --preset asan
+
+bootstrap:
+	bash scripts/bootstrap.sh
+
+build: bootstrap
+	cmake --preset $(PRESET)
+	cmake --build --preset $(PRESET) -j $(JOBS)
+
+test-tsan: bootstrap
+	cmake --preset tsan
+	cmake --build --preset tsan -j $(JOBS)
+	ctest --preset tsan
+
+test-slow: bootstrap
+	cmake --preset ci
+	cmake --build --preset ci -j $(JOBS)
+	ctest --test-dir build/ci -L slow --output-on-failure
+
+test-gpu: bootstrap
+	cmake --preset ci
+	cmake --build --preset ci -j $(JOBS)
+	ctest --test-dir build/ci -L gpu --output-on-failure
+
+install: build
+	cmake --install build/$(PRESET) --prefix $(or $(PREFIX),$(HOME)/.local)
+
+clean:
+	rm -rf build

@@ -1,0 +1,49 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+
+struct llama_model;  // llama.h is included only in engine/*.cpp
+
+namespace accel::engine {
+
+struct ModelLoadParams {
+    int32_t n_gpu_layers = 0;  // layers to offload; 0 keeps the model on the CPU
+    bool use_mmap = true;
+    // Called from the loading thread with progress in [0,1]; return false to cancel the load.
+    std::function<bool(float)> on_progress;
+};
+
+// A llama.cpp model loaded from a GGUF file. Move-only; frees the model on destruction.
+class LoadedModel {
+public:
+    // Throws Error{invalid_input} naming the path when the file is missing, unreadable or not a loadable
+    // GGUF; Error{busy} when on_progress cancelled the load. Not thread-safe for the same object.
+    static LoadedModel load(const std::filesystem::path& path, const ModelLoadParams& params = {});
+
+    llama_model* get() const { return model_.get(); }
+    const std::filesystem::path& path() const { return path_; }
+    std::chrono::nanoseconds load_time() const { return load_time_; }
+    uint64_t n_params() const;
+    uint64_t size_bytes() const;   // bytes of all weight tensors
+    std::string description() const;  // llama.cpp's one-line description, e.g. "llama ?B all F32"
+    std::string architecture() const;  // general.architecture
+
+private:
+    struct Free {
+        void operator()(llama_model* model) const;
+    };
+    std::unique_ptr<llama_model, Free> model_;
+    std::filesystem::path path_;
+    std::chrono::nanoseconds load_time_{0};
+};
+
+// Checks that path names a readable regular file that starts with the GGUF magic.
+// Throws Error{invalid_input} with a one-line message naming the path otherwise.
+void check_gguf_file(const std::filesystem::path& path);
+
+}  // namespace accel::engine

@@ -1,0 +1,57 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "accel/engine/loaded_model.h"
+
+struct llama_context;
+
+namespace accel::engine {
+
+enum class KvType : uint8_t { f16, q8_0, q4_0, f32 };
+enum class FlashAttn : uint8_t { auto_, on, off };
+
+struct SessionParams {
+    uint32_t n_ctx = 0;      // 0: the model's training context, capped at 4096
+    uint32_t n_batch = 2048; // logical batch (llama-bench's -b)
+    uint32_t n_ubatch = 512; // physical batch (-ub)
+    int32_t n_threads = 0;   // 0: one per logical core
+    uint32_t n_seq_max = 1;
+    KvType type_k = KvType::f16;
+    KvType type_v = KvType::f16;
+    FlashAttn flash_attn = FlashAttn::auto_;
+    bool embeddings = false;
+};
+
+// A llama.cpp context over a loaded model. Move-only. Not thread-safe: one thread drives a session.
+// The model must outlive the session.
+class Session {
+public:
+    // Throws Error{out_of_memory} when the context cannot be allocated, Error{invalid_input} for bad params.
+    static Session open(const LoadedModel& model, const SessionParams& params);
+
+    llama_context* get() const { return ctx_.get(); }
+    const LoadedModel& model() const { return *model_; }
+    uint32_t n_ctx() const;
+    int32_t n_threads() const { return n_threads_; }
+
+private:
+    struct Free {
+        void operator()(llama_context* ctx) const;
+    };
+    std::unique_ptr<llama_context, Free> ctx_;
+    const LoadedModel* model_ = nullptr;
+    int32_t n_threads_ = 0;
+};
+
+// Text to tokens with the model's vocabulary. add_special adds BOS/EOS as the model asks.
+std::vector<int32_t> tokenize(const LoadedModel& model, std::string_view text, bool add_special);
+// One token's text, without special-token rendering; lstrip drops up to that many leading spaces.
+std::string token_to_piece(const LoadedModel& model, int32_t token, int32_t lstrip = 0);
+std::string detokenize(const LoadedModel& model, const std::vector<int32_t>& tokens);
+
+}  // namespace accel::engine

@@ -1,0 +1,191 @@
+#!/usr/bin/env bash
+# Fetch, verify and build accel's pinned dependencies into a cache outside the clone.
+#
+#   scripts/bootstrap.sh                 install missing Debian packages, fetch and build llama.cpp and DuckDB
+#   scripts/bootstrap.sh --print-prefix  print the llama.cpp install prefix for this machine and exit
+#   scripts/bootstrap.sh --no-apt        skip the Debian packages (for machines without apt, e.g. GPU hosts)
+#
+# Environment:
+#   ACCEL_DEPS_DIR        cache root (default ~/.cache/accel); builds go to $ACCEL_DEPS_DIR/deps
+#   ACCEL_DEPS_TARBALLS   folder of already-downloaded tarballs (see scripts/fetch-deps.sh); no registry is used
+#   ACCEL_CUDA=1          also build ggml's CUDA backend when nvcc is present
+#   ACCEL_CUDA_ARCHS      CUDA architectures (default: native, else 90)
+#   ACCEL_WITH_BROWSERS=1 also install chromium (report and web tests)
+#   ACCEL_JOBS            parallel build jobs (default: nproc)
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=scripts/deps.env
+source "$here/deps.env"
+
+deps_root="${ACCEL_DEPS_DIR:-$HOME/.cache/accel}/deps"
+jobs="${ACCEL_JOBS:-$(nproc)}"
+
+die() { echo "bootstrap: error: $*" >&2; exit 1; }
+say() { echo "bootstrap: $*" >&2; }
+
+# A -march=native build dies with SIGILL on another CPU, so the llama.cpp build is keyed by
+# the commit, the CPU's ISA flags and whether CUDA is in it.
+cpu_key() {
+    local flags
+    flags=$( (grep -m1 -E '^(flags|Features)' /proc/cpuinfo 2>/dev/null || uname -m) | cut -d: -f2 | tr ' ' '\n' | sort -u | tr -d '\n')
+    printf '%s' "$(uname -m)-$flags" | sha256sum | cut -c1-12
+}
+
+llama_variant() {
+    local v="cpu"
+    if [ "${ACCEL_CUDA:-0}" = 1 ]; then v="cuda-${ACCEL_CUDA_ARCHS:-native}"; fi
+    echo "$v"
+}
+
+llama_prefix() { echo "$deps_root/llama.cpp-${LLAMA_COMMIT:0:12}-$(cpu_key)-$(llama_variant)"; }
+duckdb_prefix() { echo "$deps_root/duckdb-$DUCKDB_VERSION"; }
+
+if [ "${1:-}" = "--print-prefix" ]; then
+    echo "$(llama_prefix)"
+    exit 0
+fi
+if [ "${1:-}" = "--print-duckdb-prefix" ]; then
+    echo "$(duckdb_prefix)"
+    exit 0
+fi
+use_apt=1
+[ "${1:-}" = "--no-apt" ] && use_apt=0
+
+# ---- Debian packages: install only the missing ones ----
+apt_packages=(build-essential cmake ninja-build git pkg-config libcli11-dev nlohmann-json3-dev libfmt-dev
+    libgtest-dev libgmock-dev libbenchmark-dev libhwloc-dev libtomlplusplus-dev libssl-dev ca-certificates)
+if [ "${ACCEL_WITH_BROWSERS:-0}" = 1 ]; then apt_packages+=(chromium); fi
+# npm may come from elsewhere than Debian (e.g. NodeSource); only ask apt for it when it is absent.
+if [ -z "${ACCEL_DEPS_TARBALLS:-}" ] && ! command -v npm >/dev/null; then apt_packages+=(npm); fi
+if [ "$use_apt" = 1 ] && command -v dpkg-query >/dev/null; then
+    missing=()
+    for p in "${apt_packages[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    if [ "${#missing[@]}" -gt 0 ]; then
+        say "installing Debian packages: ${missing[*]}"
+        sudo_cmd=()
+        [ "$(id -u)" = 0 ] || sudo_cmd=(sudo)
+        "${sudo_cmd[@]}" apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
+    fi
+fi
+
+mkdir -p "$deps_root"
+tarballs="${ACCEL_DEPS_TARBALLS:-$deps_root/tarballs}"
+
+# ---- tarballs: from ACCEL_DEPS_TARBALLS, or npm pack into the cache ----
+fetch() {  # fetch <npm spec> <file name>
+    local spec=$1 file=$2
+    [ -f "$tarballs/$file" ] && return 0
+    [ -n "${ACCEL_DEPS_TARBALLS:-}" ] && die "$file is missing from ACCEL_DEPS_TARBALLS=$ACCEL_DEPS_TARBALLS (fill it with scripts/fetch-deps.sh)"
+    mkdir -p "$tarballs"
+    say "npm pack $spec"
+    (cd "$tarballs" && npm pack --silent "$spec" >/dev/null) || die "npm pack $spec failed (is the npm registry reachable? otherwise use ACCEL_DEPS_TARBALLS)"
+    [ -f "$tarballs/$file" ] || die "npm pack $spec did not produce $file"
+}
+
+check_sha() {  # check_sha <file> <expected>
+    local got
+    got=$(sha256sum "$1" | cut -d' ' -f1)
+    [ "$got" = "$2" ] || die "sha256 mismatch for $1: expected $2, got $got. Delete the file and run again, or check the pinned version in scripts/deps.env"
+}
+
+# ---- DuckDB: libduckdb.so and duckdb.h ----
+dprefix=$(duckdb_prefix)
+if [ ! -f "$dprefix/.complete" ]; then
+    if [ ! -f "$tarballs/$DUCKDB_HEADER_FILE" ]; then
+        fetch "$DUCKDB_HEADER_SPEC" "$DUCKDB_HEADER_TGZ"
+    fi
+    fetch "$DUCKDB_LIB_SPEC" "$DUCKDB_LIB_TGZ"
+    tmp=$(mktemp -d)
+    trap 'rm -rf "$tmp"' EXIT
+    tar xzf "$tarballs/$DUCKDB_LIB_TGZ" -C "$tmp" package/libduckdb.so
+    check_sha "$tmp/package/libduckdb.so" "$DUCKDB_LIB_SHA256"
+    if [ -f "$tarballs/$DUCKDB_HEADER_FILE" ]; then
+        cp "$tarballs/$DUCKDB_HEADER_FILE" "$tmp/duckdb.h"
+    else
+        tar xzf "$tarballs/$DUCKDB_HEADER_TGZ" -C "$tmp" "package/$DUCKDB_HEADER_PATH"
+        cp "$tmp/package/$DUCKDB_HEADER_PATH" "$tmp/duckdb.h"
+    fi
+    check_sha "$tmp/duckdb.h" "$DUCKDB_HEADER_SHA256"
+    rm -rf "$dprefix"
+    mkdir -p "$dprefix/lib" "$dprefix/include"
+    mv "$tmp/package/libduckdb.so" "$dprefix/lib/"
+    mv "$tmp/duckdb.h" "$dprefix/include/"
+    touch "$dprefix/.complete"
+    rm -rf "$tmp"
+    trap - EXIT
+    say "DuckDB $DUCKDB_VERSION ready in $dprefix"
+fi
+
+# ---- llama.cpp: source from the git bundle, verified by commit ----
+lprefix=$(llama_prefix)
+src="$deps_root/llama.cpp-${LLAMA_COMMIT:0:12}-src"
+if [ ! -f "$src/.complete" ]; then
+    if [ ! -f "$tarballs/$LLAMA_BUNDLE_FILE" ]; then
+        fetch "$LLAMA_NPM_SPEC" "$LLAMA_NPM_TGZ"
+    fi
+    tmp=$(mktemp -d)
+    trap 'rm -rf "$tmp"' EXIT
+    if [ -f "$tarballs/$LLAMA_BUNDLE_FILE" ]; then
+        bundle="$tarballs/$LLAMA_BUNDLE_FILE"
+    else
+        tar xzf "$tarballs/$LLAMA_NPM_TGZ" -C "$tmp" package/llama/gitRelease.bundle
+        bundle="$tmp/package/llama/gitRelease.bundle"
+    fi
+    rm -rf "$src"
+    git clone -q --no-checkout "$bundle" "$src" || die "cannot read the llama.cpp bundle $bundle"
+    git -C "$src" -c advice.detachedHead=false checkout -q "$LLAMA_COMMIT" 2>/dev/null \
+        || die "the llama.cpp bundle does not contain commit $LLAMA_COMMIT"
+    head=$(git -C "$src" rev-parse HEAD)
+    [ "$head" = "$LLAMA_COMMIT" ] || die "llama.cpp commit mismatch: expected $LLAMA_COMMIT, got $head"
+    touch "$src/.complete"
+    rm -rf "$tmp"
+    trap - EXIT
+fi
+
+if [ ! -f "$lprefix/.complete" ]; then
+    cuda_args=()
+    if [ "${ACCEL_CUDA:-0}" = 1 ]; then
+        command -v nvcc >/dev/null || die "ACCEL_CUDA=1 but nvcc is not on PATH"
+        archs="${ACCEL_CUDA_ARCHS:-}"
+        if [ -z "$archs" ]; then
+            archs=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | head -1 | tr -d '.' || true)
+            [ -n "$archs" ] || archs=90
+        fi
+        cuda_args=(-DGGML_CUDA=ON "-DCMAKE_CUDA_ARCHITECTURES=$archs")
+        say "building the CUDA backend for sm_$archs"
+    fi
+    build="$lprefix.build"
+    say "building llama.cpp ${LLAMA_COMMIT:0:12} into $lprefix (takes several minutes once per cache)"
+    cmake -S "$src" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX="$lprefix" \
+        -DCMAKE_INSTALL_RPATH='$ORIGIN/../lib' -DCMAKE_BUILD_WITH_INSTALL_RPATH=ON -DLLAMA_TOOLS_INSTALL=OFF -DBUILD_SHARED_LIBS=ON -DGGML_NATIVE=ON -DLLAMA_OPENSSL=OFF \
+        -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF -DLLAMA_BUILD_APP=OFF \
+        -DLLAMA_BUILD_COMMON=ON -DLLAMA_BUILD_TOOLS=ON "${cuda_args[@]}" >"$build.log" 2>&1 \
+        || die "llama.cpp configure failed; see $build.log"
+    ninja -C "$build" -j "$jobs" llama llama-bench llama-perplexity >>"$build.log" 2>&1 \
+        || die "llama.cpp build failed; see $build.log"
+    # Copy what accel links and runs rather than `cmake --install`, which wants every tool target built.
+    rm -rf "$lprefix"
+    mkdir -p "$lprefix/bin" "$lprefix/lib" "$lprefix/include"
+    cp -P "$build"/bin/lib*.so* "$lprefix/lib/" || die "libraries missing; see $build.log"
+    cp "$src"/include/*.h "$src"/ggml/include/*.h "$lprefix/include/"
+    for tool in llama-bench llama-perplexity; do  # the reference tools
+        cp "$build/bin/$tool" "$lprefix/bin/" 2>/dev/null || die "$tool was not built; see $build.log"
+    done
+    "$lprefix/bin/llama-bench" --help >/dev/null 2>&1 || die "the installed llama-bench does not run; see $build.log"
+    # The synthetic-model generator needs two internal headers (see src/engine/synthetic_model.cpp).
+    mkdir -p "$lprefix/include/llama-internal"
+    cp "$src/src/llama-arch.h" "$src/src/llama-model-saver.h" "$lprefix/include/llama-internal/"
+    # Vocab-only tokenizers, used by make-model for architectures that need a real vocabulary.
+    mkdir -p "$lprefix/share/vocab"
+    cp "$src"/models/ggml-vocab-*.gguf "$lprefix/share/vocab/"
+    echo "$LLAMA_COMMIT" >"$lprefix/COMMIT"
+    rm -rf "$build"
+    touch "$lprefix/.complete"
+    say "llama.cpp ready in $lprefix"
+fi
+
+say "ok: llama.cpp $lprefix, duckdb $dprefix"

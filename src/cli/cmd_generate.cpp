@@ -1,0 +1,83 @@
+#include <cstdio>
+#include <string>
+
+#include <fmt/core.h>
+
+#include "accel/core/error.h"
+#include "accel/engine/generator.h"
+#include "accel/engine/loaded_model.h"
+#include "accel/engine/session.h"
+#include "commands.h"
+
+namespace accel::cli {
+namespace {
+
+struct GenerateOptions {
+    std::string model;
+    std::string prompt;
+    int32_t n_predict = 128;
+    float temp = 0.0f;
+    int32_t top_k = 40;
+    float top_p = 0.95f;
+    float min_p = 0.05f;
+    float repeat_penalty = 1.0f;
+    uint32_t seed = 0;
+    int32_t threads = 0;
+    uint32_t ctx = 0;
+    std::vector<std::string> stop;
+};
+
+double per_second(int64_t n, std::chrono::nanoseconds t) {
+    return t.count() > 0 ? static_cast<double>(n) * 1e9 / static_cast<double>(t.count()) : 0.0;
+}
+
+int run_generate(const GenerateOptions& o) {
+    engine::LoadedModel model = engine::LoadedModel::load(o.model);
+    const auto n_prompt_est = engine::tokenize(model, o.prompt, true).size() + 1;
+    const uint32_t n_ctx = o.ctx > 0 ? o.ctx : static_cast<uint32_t>(n_prompt_est + static_cast<size_t>(o.n_predict));
+    engine::Session session = engine::Session::open(model, {.n_ctx = n_ctx, .n_threads = o.threads});
+    engine::GenerateParams params{.n_predict = o.n_predict,
+                                  .sampling = {.temp = o.temp,
+                                               .top_k = o.top_k,
+                                               .top_p = o.top_p,
+                                               .min_p = o.min_p,
+                                               .repeat_penalty = o.repeat_penalty,
+                                               .seed = o.seed},
+                                  .stop = o.stop};
+    const engine::GenerateStats st = engine::generate(session, o.prompt, params, [](std::string_view piece) {
+        std::fwrite(piece.data(), 1, piece.size(), stdout);
+        std::fflush(stdout);
+        return std::ferror(stdout) == 0;
+    });
+    std::fputc('\n', stdout);
+    std::fflush(stdout);
+    // The first generated token is sampled from the prompt's logits, so generation speed counts the
+    // tokens decoded after it (n_gen - 1) over the time after it.
+    fmt::print(stderr, "load: {:.1f} ms | prompt: {} tokens, {:.1f} tokens/s | generated: {} tokens, {:.1f} tokens/s\n",
+               static_cast<double>(model.load_time().count()) / 1e6, st.n_tokens_prompt,
+               per_second(st.n_tokens_prompt, st.prompt_time), st.n_tokens_gen,
+               per_second(std::max(0, st.n_tokens_gen - 1), st.gen_time));
+    return exit_ok;
+}
+
+}  // namespace
+
+void register_generate(CLI::App& app, int& exit_code) {
+    auto opts = std::make_shared<GenerateOptions>();
+    auto* cmd = app.add_subcommand("generate", "Generate text from a prompt (greedy by default); text streams to stdout");
+    cmd->add_option("--model,-m", opts->model, "GGUF model file")->required();
+    cmd->add_option("--prompt", opts->prompt, "Prompt text (empty: start from BOS)")->required();
+    cmd->add_option("-n,--n-predict", opts->n_predict, "Tokens to generate")->default_val(128)->check(CLI::NonNegativeNumber);
+    cmd->add_option("--temp", opts->temp, "Temperature; 0 is greedy")->default_val(0.0f)->check(CLI::NonNegativeNumber);
+    cmd->add_option("--top-k", opts->top_k, "Top-k (with --temp > 0)")->default_val(40);
+    cmd->add_option("--top-p", opts->top_p, "Top-p (with --temp > 0)")->default_val(0.95f)->check(CLI::Range(0.0f, 1.0f));
+    cmd->add_option("--min-p", opts->min_p, "Min-p (with --temp > 0)")->default_val(0.05f)->check(CLI::Range(0.0f, 1.0f));
+    cmd->add_option("--repeat-penalty", opts->repeat_penalty, "Repetition penalty; 1 is off")->default_val(1.0f);
+    cmd->add_option("--seed", opts->seed, "Sampling seed")->default_val(0);
+    cmd->add_option("--threads,-t", opts->threads, "CPU threads (0: all)")->default_val(0)->check(CLI::NonNegativeNumber);
+    cmd->add_option("--ctx", opts->ctx, "Context length (0: prompt + n)")->default_val(0);
+    cmd->add_option("--stop", opts->stop, "Stop string (repeatable); not printed");
+    cmd->callback([opts, &exit_code] { exit_code = run_generate(*opts); });
+}
+
+}  // namespace accel::cli

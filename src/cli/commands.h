@@ -1,0 +1,20 @@
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace accel::cli {
+
+// Exit codes, the same for every subcommand (documented in `accel --help` and docs/cli.md).
+inline constexpr int exit_ok = 0;
+inline constexpr int exit_runtime = 1;  // I/O, backend, out of memory
+inline constexpr int exit_usage = 2;    // usage or invalid input
+inline constexpr int exit_check = 3;    // the command ran, but the check it performs failed
+
+// Each subcommand registers itself on the app; its callback stores its exit code in `exit_code`.
+// Callbacks may throw accel::Error; main() maps it to an exit code and a one-line message.
+void register_version(CLI::App& app, int& exit_code);
+void register_generate(CLI::App& app, int& exit_code);
+void register_make_model(CLI::App& app, int& exit_code);
+void register_db(CLI::App& app, int& exit_code);
+
+}  // namespace accel::cli

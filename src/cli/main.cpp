@@ -1,0 +1,104 @@
+// accel's entry point: flags, wiring and the mapping from outcomes to exit codes. No measuring here.
+#include <cstdio>
+#include <exception>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "accel/core/error.h"
+#include "accel/core/log.h"
+#include "commands.h"
+
+namespace {
+
+int exit_code_for(accel::ErrorKind kind) {
+    switch (kind) {
+        case accel::ErrorKind::invalid_input: return accel::cli::exit_usage;
+        case accel::ErrorKind::io:
+        case accel::ErrorKind::out_of_memory:
+        case accel::ErrorKind::backend:
+        case accel::ErrorKind::busy:
+        case accel::ErrorKind::internal: return accel::cli::exit_runtime;
+    }
+    return accel::cli::exit_runtime;
+}
+
+void print_error(const std::string& message) {
+    // One line, always: a multi-line backend message is folded so scripts can grep it.
+    std::string line = message;
+    for (char& c : line) {
+        if (c == '\n' || c == '\r') c = ' ';
+    }
+    std::fprintf(stderr, "accel: error: %s\n", line.c_str());
+}
+
+// The first argument that is neither an option nor the value of --log-level: what the user meant as a subcommand.
+std::string first_positional(int argc, char** argv) {
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a == "--log-level") {
+            ++i;
+            continue;
+        }
+        if (!a.empty() && a[0] != '-') return a;
+    }
+    return "";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"accel: hardware-aware ML inference and benchmarking. Every number it prints was measured here."};
+    app.footer(
+        "Exit codes (all subcommands):\n"
+        "  0  success\n"
+        "  1  runtime failure (I/O, backend, out of memory)\n"
+        "  2  usage error or invalid input\n"
+        "  3  the command ran but its check failed (regression, --verify, SLO, conformance, nothing feasible)\n"
+        "Files: cache ~/.cache/accel (ACCEL_CACHE_DIR), data ~/.local/share/accel (ACCEL_DATA_DIR),\n"
+        "       config ~/.config/accel/config.toml (ACCEL_CONFIG), results database $ACCEL_DB.");
+    app.require_subcommand(1);
+    app.fallthrough();
+    std::string log_level = "warn";
+    app.add_option("--log-level", log_level, "Diagnostics on stderr: debug, info, warn, error, off")
+        ->check(CLI::IsMember({"debug", "info", "warn", "error", "off"}))
+        ->default_val("warn");
+    app.parse_complete_callback([&] { accel::set_log_level(*accel::parse_log_level(log_level)); });
+
+    int exit_code = accel::cli::exit_ok;
+    accel::cli::register_version(app, exit_code);
+    accel::cli::register_generate(app, exit_code);
+    accel::cli::register_make_model(app, exit_code);
+    accel::cli::register_db(app, exit_code);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        // Usage errors: the message, then where to find help, and exit 2 whatever CLI11's own code is.
+        const std::string unknown = app.get_subcommands().empty() ? first_positional(argc, argv) : "";
+        print_error(unknown.empty() ? std::string(e.what()) : "unknown subcommand '" + unknown + "'");
+        std::fprintf(stderr, "Run 'accel --help' (or 'accel SUBCOMMAND --help') for usage.\n");
+        return accel::cli::exit_usage;
+    } catch (const accel::Error& e) {
+        print_error(e.what());
+        return exit_code_for(e.kind());
+    } catch (const std::bad_alloc&) {
+        print_error("out of memory");
+        return accel::cli::exit_runtime;
+    } catch (const std::exception& e) {
+        print_error(std::string("internal error: ") + e.what());
+        return accel::cli::exit_runtime;
+    }
+    std::fflush(stdout);
+    if (std::ferror(stdout)) {
+        print_error("cannot write to standard output");
+        return accel::cli::exit_runtime;
+    }
+    return exit_code;
+}

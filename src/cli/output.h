@@ -1,0 +1,37 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+namespace accel::cli {
+
+enum class Format { table, json, jsonl, csv, markdown };
+
+// Adds --format (restricted to `allowed`) and --json to cmd; call resolve() after parsing.
+struct FormatOption {
+    std::string text = "table";
+    bool json = false;
+    Format resolve() const;
+};
+void add_format_option(CLI::App& cmd, FormatOption& opt, const std::vector<std::string>& allowed);
+
+// A plain table of text cells; NULL cells print as empty (csv) or NULL (table).
+struct Table {
+    std::vector<std::string> columns;
+    std::vector<bool> numeric;  // per column: right-aligned in tables, unquoted numbers in JSON
+    std::vector<std::vector<std::optional<std::string>>> rows;
+};
+
+std::string render_table(const Table& t);
+std::string render_csv(const Table& t);
+std::string render_markdown(const Table& t);
+nlohmann::json table_to_json(const Table& t);  // {"schema_version":1,"columns":[...],"rows":[{...},...]}
+
+// Prints a JSON document (which must already hold schema_version) to stdout, indented.
+void print_json(const nlohmann::json& doc);
+
+}  // namespace accel::cli

@@ -1,0 +1,49 @@
+#include "accel/engine/backend.h"
+
+#include <llama.h>
+
+#include <mutex>
+
+#include "accel/core/log.h"
+
+namespace accel::engine {
+namespace {
+
+thread_local std::string t_last_message;
+
+void route_log(ggml_log_level level, const char* text, void* /*user_data*/) {
+    // llama.cpp's errors and warnings show at --log-level info: accel reports each failure itself, in one line
+    // that quotes llama.cpp's last message. Its info output is a debug trace.
+    const bool notable = level == GGML_LOG_LEVEL_ERROR || level == GGML_LOG_LEVEL_WARN;
+    const LogLevel ours = notable ? LogLevel::info : LogLevel::debug;
+    if (notable) {
+        std::string_view line(text);
+        while (!line.empty() && (line.back() == '\n' || line.back() == ' ')) line.remove_suffix(1);
+        if (!line.empty()) t_last_message.assign(line);
+    }
+    if (ours >= log_level()) {
+        log_write(ours, text);
+    }
+}
+
+void record_abort(const char* message) {
+    // GGML_ASSERT aborts the process after this returns; leave the reason on stderr in one line.
+    log_write(LogLevel::error, std::string("llama.cpp aborted: ") + message);
+}
+
+}  // namespace
+
+void init_backend() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        llama_log_set(route_log, nullptr);
+        ggml_set_abort_callback(record_abort);
+        llama_backend_init();
+    });
+}
+
+std::string last_backend_message() { return t_last_message; }
+
+void clear_backend_message() { t_last_message.clear(); }
+
+}  // namespace accel::engine

@@ -1,0 +1,95 @@
+#include "accel/engine/loaded_model.h"
+
+#include <llama.h>
+
+#include <array>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "accel/core/error.h"
+#include "accel/engine/backend.h"
+
+namespace accel::engine {
+
+void LoadedModel::Free::operator()(llama_model* model) const { llama_model_free(model); }
+
+void check_gguf_file(const std::filesystem::path& path) {
+    std::error_code ec;
+    const auto status = std::filesystem::status(path, ec);
+    if (ec || !std::filesystem::exists(status)) {
+        throw Error(ErrorKind::invalid_input, "model file not found: " + path.string());
+    }
+    if (!std::filesystem::is_regular_file(status)) {
+        throw Error(ErrorKind::invalid_input, "model path is not a regular file: " + path.string());
+    }
+    std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
+    if (!f) {
+        throw Error(ErrorKind::invalid_input, "cannot read model file " + path.string() + ": " + std::strerror(errno));
+    }
+    std::array<char, 4> magic{};
+    if (std::fread(magic.data(), 1, magic.size(), f.get()) != magic.size() || std::memcmp(magic.data(), "GGUF", 4) != 0) {
+        throw Error(ErrorKind::invalid_input, "not a GGUF file (bad magic): " + path.string());
+    }
+}
+
+LoadedModel LoadedModel::load(const std::filesystem::path& path, const ModelLoadParams& params) {
+    init_backend();
+    check_gguf_file(path);
+
+    llama_model_params mp = llama_model_default_params();
+    mp.n_gpu_layers = params.n_gpu_layers;
+    mp.load_mode = params.use_mmap ? LLAMA_LOAD_MODE_MMAP : LLAMA_LOAD_MODE_NONE;
+    bool cancelled = false;
+    struct ProgressState {
+        const std::function<bool(float)>* fn;
+        bool* cancelled;
+    } state{&params.on_progress, &cancelled};
+    mp.progress_callback = [](float progress, void* user) -> bool {
+        auto* s = static_cast<ProgressState*>(user);
+        if (*s->fn && !(*s->fn)(progress)) {
+            *s->cancelled = true;
+            return false;
+        }
+        return true;
+    };
+    mp.progress_callback_user_data = &state;
+
+    clear_backend_message();
+    const auto t0 = std::chrono::steady_clock::now();
+    llama_model* raw = llama_model_load_from_file(path.c_str(), mp);
+    const auto t1 = std::chrono::steady_clock::now();
+    if (raw == nullptr) {
+        if (cancelled) {
+            throw Error(ErrorKind::busy, "loading " + path.string() + " was cancelled");
+        }
+        std::string why = last_backend_message();
+        throw Error(ErrorKind::invalid_input,
+                    "cannot load model " + path.string() + (why.empty() ? "" : ": " + why));
+    }
+    LoadedModel m;
+    m.model_.reset(raw);
+    m.path_ = path;
+    m.load_time_ = std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0);
+    return m;
+}
+
+uint64_t LoadedModel::n_params() const { return llama_model_n_params(model_.get()); }
+
+uint64_t LoadedModel::size_bytes() const { return llama_model_size(model_.get()); }
+
+std::string LoadedModel::description() const {
+    std::array<char, 256> buf{};
+    llama_model_desc(model_.get(), buf.data(), buf.size());
+    return buf.data();
+}
+
+std::string LoadedModel::architecture() const {
+    std::array<char, 128> buf{};
+    if (llama_model_meta_val_str(model_.get(), "general.architecture", buf.data(), buf.size()) < 0) {
+        return "unknown";
+    }
+    return buf.data();
+}
+
+}  // namespace accel::engine

@@ -1,0 +1,87 @@
+#include <cstdlib>
+
+#include <gtest/gtest.h>
+
+#include "accel/core/error.h"
+#include "accel/core/fingerprint.h"
+#include "accel/core/log.h"
+#include "accel/core/paths.h"
+#include "accel/core/sha256.h"
+#include "test_support.h"
+
+namespace {
+
+TEST(Sha256, KnownVectors) {
+    EXPECT_EQ(accel::sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    EXPECT_EQ(accel::sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST(Sha256, FileMatchesString) {
+    accel::test::TempDir dir;
+    const std::string content(3 << 20, 'x');  // spans several read blocks
+    accel::test::write_file(dir / "f", content);
+    EXPECT_EQ(accel::sha256_file(dir / "f"), accel::sha256_hex(content));
+}
+
+TEST(Sha256, MissingFileNamesPath) {
+    try {
+        accel::sha256_file("/nonexistent/model.gguf");
+        FAIL() << "expected an error";
+    } catch (const accel::Error& e) {
+        EXPECT_EQ(e.kind(), accel::ErrorKind::io);
+        EXPECT_NE(std::string(e.what()).find("/nonexistent/model.gguf"), std::string::npos);
+    }
+}
+
+TEST(Fingerprint, StableAndOrderIndependent) {
+    accel::MachineFingerprint a{.cpu_model = "X", .n_logical_cores = 8, .memory_total_bytes = 1 << 30,
+                                .device_names = {"CPU", "CUDA0"}};
+    accel::MachineFingerprint b = a;
+    b.device_names = {"CUDA0", "CPU"};
+    EXPECT_EQ(accel::fingerprint_id(a), accel::fingerprint_id(b));
+    EXPECT_EQ(accel::fingerprint_id(a).size(), 16u);
+    b.n_logical_cores = 16;
+    EXPECT_NE(accel::fingerprint_id(a), accel::fingerprint_id(b));
+}
+
+TEST(Paths, EnvironmentOverrides) {
+    setenv("ACCEL_DATA_DIR", "/tmp/accel-data-x", 1);
+    setenv("ACCEL_CACHE_DIR", "/tmp/accel-cache-x", 1);
+    setenv("ACCEL_CONFIG", "/tmp/cfg.toml", 1);
+    unsetenv("ACCEL_DB");
+    EXPECT_EQ(accel::paths::data_dir(), "/tmp/accel-data-x");
+    EXPECT_EQ(accel::paths::cache_dir(), "/tmp/accel-cache-x");
+    EXPECT_EQ(accel::paths::config_file(), "/tmp/cfg.toml");
+    EXPECT_EQ(accel::paths::default_db(), "/tmp/accel-data-x/results.duckdb");
+    setenv("ACCEL_DB", "/tmp/r.duckdb", 1);
+    EXPECT_EQ(accel::paths::default_db(), "/tmp/r.duckdb");
+}
+
+TEST(Paths, DefaultsUnderHome) {
+    for (const char* v : {"ACCEL_DATA_DIR", "ACCEL_CACHE_DIR", "ACCEL_CONFIG", "ACCEL_DB", "XDG_DATA_HOME",
+                          "XDG_CACHE_HOME", "XDG_CONFIG_HOME"}) {
+        unsetenv(v);
+    }
+    setenv("HOME", "/home/u", 1);
+    EXPECT_EQ(accel::paths::data_dir(), "/home/u/.local/share/accel");
+    EXPECT_EQ(accel::paths::cache_dir(), "/home/u/.cache/accel");
+    EXPECT_EQ(accel::paths::config_file(), "/home/u/.config/accel/config.toml");
+    EXPECT_EQ(accel::paths::default_db(), "/home/u/.local/share/accel/results.duckdb");
+}
+
+TEST(Log, ParseLevels) {
+    EXPECT_EQ(accel::parse_log_level("debug"), accel::LogLevel::debug);
+    EXPECT_EQ(accel::parse_log_level("off"), accel::LogLevel::off);
+    EXPECT_FALSE(accel::parse_log_level("verbose").has_value());
+}
+
+TEST(Log, DisabledLevelDoesNotFormat) {
+    accel::set_log_level(accel::LogLevel::error);
+    int evaluated = 0;
+    auto count = [&] { return ++evaluated; };
+    ACCEL_LOG_DEBUG("{}", count());
+    EXPECT_EQ(evaluated, 0);
+    accel::set_log_level(accel::LogLevel::warn);
+}
+
+}  // namespace
