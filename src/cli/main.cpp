@@ -70,6 +70,9 @@ int main(int argc, char** argv) {
     accel::cli::register_generate(app, exit_code);
     accel::cli::register_make_model(app, exit_code);
     accel::cli::register_db(app, exit_code);
+    accel::cli::register_detect(app, exit_code);
+    accel::cli::register_inspect(app, exit_code);
+    accel::cli::register_classify(app, exit_code);
 
     try {
         app.parse(argc, argv);
