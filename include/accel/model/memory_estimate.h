@@ -1,0 +1,57 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace accel::model {
+
+struct GgufFile;
+
+enum class KvType : uint8_t { f32, f16, q8_0, q4_0 };
+const char* to_string(KvType type);
+KvType parse_kv_type(const std::string& text);  // throws Error{invalid_input}
+
+// The run configuration the estimate is for.
+struct MemoryConfig {
+    uint32_t n_ctx = 4096;      // context length per sequence; 0 = the model's training context
+    uint32_t n_parallel = 1;    // parallel sequences, each with its own n_ctx cells
+    uint32_t n_batch = 2048;    // logical batch
+    uint32_t n_ubatch = 512;    // physical batch, which sizes the compute buffer
+    KvType kv_type = KvType::f16;
+    bool flash_attn = false;    // without it the KQ matrix of one ubatch is materialized in f32
+    std::string device = "cpu"; // recorded only; the estimate does not depend on it
+};
+
+// The model dimensions the estimate needs, taken from GGUF metadata (or filled by hand).
+struct MemoryModelShape {
+    uint64_t weights_bytes = 0;  // exact, the sum of the tensor table
+    uint32_t n_layer = 0;
+    uint32_t n_ctx_train = 0;
+    uint32_t n_embd = 0;
+    uint32_t n_head = 0;
+    uint32_t n_head_kv = 0;
+    uint32_t head_dim_k = 0;
+    uint32_t head_dim_v = 0;
+    uint32_t n_ff = 0;
+    uint32_t n_vocab = 0;
+};
+
+struct MemoryEstimate {
+    uint64_t weights_bytes = 0;         // exact
+    uint64_t kv_cache_bytes = 0;        // exact for llama.cpp's unified KV cache layout, given the shape
+    uint64_t compute_buffer_bytes = 0;  // an estimate: largest per-ubatch activations plus the logits buffer
+    uint64_t total_bytes = 0;
+    uint32_t n_ctx = 0;                 // effective context per sequence
+    uint32_t n_kv_cells = 0;            // n_ctx x n_parallel, padded as llama.cpp pads it
+    std::vector<std::string> notes;     // assumptions, e.g. "head_dim derived from n_embd / n_head"
+};
+
+// Reads the shape from general.architecture-prefixed keys. Throws Error{invalid_input} naming the file when
+// n_layer or n_embd is missing (the estimate would be meaningless).
+MemoryModelShape memory_shape_from_gguf(const GgufFile& file);
+
+// Pure function; see docs/model.md for the formulas. Throws Error{invalid_input} for a zero n_parallel or ubatch.
+MemoryEstimate estimate_memory(const MemoryModelShape& shape, const MemoryConfig& config);
+
+}  // namespace accel::model

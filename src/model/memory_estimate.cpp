@@ -1,0 +1,107 @@
+#include "accel/model/memory_estimate.h"
+
+#include <algorithm>
+
+#include <fmt/core.h>
+
+#include "accel/core/error.h"
+#include "accel/model/gguf_file.h"
+
+namespace accel::model {
+
+namespace {
+
+// llama.cpp pads the KV cache size to a multiple of 256 cells.
+constexpr uint64_t kv_pad = 256;
+
+// Bytes of `n` elements stored as `type` (block-quantized types round up to whole blocks).
+uint64_t kv_bytes(KvType type, uint64_t n) {
+    switch (type) {
+        case KvType::f32: return n * 4;
+        case KvType::f16: return n * 2;
+        case KvType::q8_0: return (n + 31) / 32 * 34;
+        case KvType::q4_0: return (n + 31) / 32 * 18;
+    }
+    return 0;
+}
+
+uint32_t narrow(uint64_t v) { return static_cast<uint32_t>(std::min<uint64_t>(v, UINT32_MAX)); }
+
+}  // namespace
+
+const char* to_string(KvType type) {
+    switch (type) {
+        case KvType::f32: return "f32";
+        case KvType::f16: return "f16";
+        case KvType::q8_0: return "q8_0";
+        case KvType::q4_0: return "q4_0";
+    }
+    return "?";
+}
+
+KvType parse_kv_type(const std::string& text) {
+    for (KvType t : {KvType::f32, KvType::f16, KvType::q8_0, KvType::q4_0})
+        if (text == to_string(t)) return t;
+    throw Error(ErrorKind::invalid_input, fmt::format("unknown KV cache type '{}' (use f32, f16, q8_0 or q4_0)", text));
+}
+
+MemoryModelShape memory_shape_from_gguf(const GgufFile& file) {
+    MemoryModelShape s;
+    s.weights_bytes = file.weights_bytes();
+    const std::string arch = file.get_string("general.architecture").value_or("");
+    auto get = [&](const std::string& key) { return file.get_uint(arch + "." + key); };
+    const auto n_layer = get("block_count");
+    const auto n_embd = get("embedding_length");
+    if (arch.empty() || !n_layer || !n_embd)
+        throw Error(ErrorKind::invalid_input,
+                    fmt::format("{}: cannot estimate memory: general.architecture, {}.block_count or "
+                                "{}.embedding_length is missing", file.source, arch, arch));
+    s.n_layer = narrow(*n_layer);
+    s.n_embd = narrow(*n_embd);
+    s.n_ctx_train = narrow(get("context_length").value_or(0));
+    s.n_head = narrow(get("attention.head_count").value_or(0));
+    s.n_head_kv = narrow(get("attention.head_count_kv").value_or(s.n_head));
+    const uint32_t head_dim = s.n_head ? s.n_embd / s.n_head : 0;
+    s.head_dim_k = narrow(get("attention.key_length").value_or(head_dim));
+    s.head_dim_v = narrow(get("attention.value_length").value_or(head_dim));
+    s.n_ff = narrow(get("feed_forward_length").value_or(0));
+    if (auto v = get("vocab_size")) {
+        s.n_vocab = narrow(*v);
+    } else if (const auto* tokens = file.find("tokenizer.ggml.tokens")) {
+        s.n_vocab = narrow(tokens->array_count);
+    }
+    return s;
+}
+
+MemoryEstimate estimate_memory(const MemoryModelShape& shape, const MemoryConfig& config) {
+    if (config.n_parallel == 0) throw Error(ErrorKind::invalid_input, "memory estimate: n_parallel must be at least 1");
+    if (config.n_ubatch == 0) throw Error(ErrorKind::invalid_input, "memory estimate: n_ubatch must be at least 1");
+    MemoryEstimate e;
+    e.weights_bytes = shape.weights_bytes;
+    e.n_ctx = config.n_ctx ? config.n_ctx : shape.n_ctx_train;
+    if (e.n_ctx == 0) {
+        e.n_ctx = 4096;
+        e.notes.push_back("the model states no context length; assumed 4096");
+    }
+    const uint64_t cells = (uint64_t{e.n_ctx} * config.n_parallel + kv_pad - 1) / kv_pad * kv_pad;
+    e.n_kv_cells = narrow(cells);
+    const uint64_t k_row = uint64_t{shape.n_head_kv} * shape.head_dim_k;
+    const uint64_t v_row = uint64_t{shape.n_head_kv} * shape.head_dim_v;
+    e.kv_cache_bytes = uint64_t{shape.n_layer} * cells * (kv_bytes(config.kv_type, k_row) + kv_bytes(config.kv_type, v_row));
+    if (shape.n_head_kv == 0) e.notes.push_back("the model states no attention heads: no KV cache counted");
+
+    // The compute buffer is an estimate: ggml's allocator reuses memory, so the peak is close to the largest of the
+    // per-ubatch intermediates rather than their sum.
+    const uint64_t ub = std::min(config.n_ubatch, std::max<uint32_t>(config.n_batch, 1));
+    const uint64_t kq = config.flash_attn ? 0 : ub * cells * shape.n_head * 4;
+    const uint64_t ffn = ub * uint64_t{shape.n_ff} * 4 * 3;
+    const uint64_t logits = ub * uint64_t{shape.n_vocab} * 4;
+    const uint64_t residual = ub * uint64_t{shape.n_embd} * 4 * 4;
+    const uint64_t output_buffer = uint64_t{shape.n_vocab} * config.n_parallel * 4;
+    e.compute_buffer_bytes = std::max({kq, ffn, logits}) + residual + output_buffer;
+    e.notes.push_back("compute buffer is an estimate (largest per-ubatch intermediate + residual stream + logits)");
+    e.total_bytes = e.weights_bytes + e.kv_cache_bytes + e.compute_buffer_bytes;
+    return e;
+}
+
+}  // namespace accel::model

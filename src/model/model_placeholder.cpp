@@ -1,2 +1,0 @@
-// Replaced by the model/ readers (issue 4).
-namespace accel::model { void placeholder() {} }
