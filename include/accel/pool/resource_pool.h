@@ -1,0 +1,153 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <list>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "accel/pool/pool_config.h"
+#include "accel/pool/pool_types.h"
+
+namespace accel::pool {
+
+enum class EntryState : uint8_t { loading, ready, idle, unloading };
+const char* to_string(EntryState s);
+
+struct EntryStats {
+    std::string model;
+    std::string device;
+    DeviceBytes bytes;  // measured once loaded; the estimate while loading
+    LoadOptions options;
+    EntryState state = EntryState::loading;
+    uint32_t leases = 0;
+    bool pinned = false;
+    std::optional<Clock::time_point> expires_at;
+    uint64_t hits = 0;
+    uint32_t loads = 0;
+    std::chrono::nanoseconds load_time{0};
+    Clock::time_point last_used{};
+};
+
+struct DeviceStats {
+    std::string device;
+    uint64_t budget_bytes = 0;
+    uint64_t used_bytes = 0;       // what the pool accounts for
+    uint64_t free_bytes = 0;       // min(driver free, budget - used)
+    uint64_t driver_free_bytes = 0;
+};
+
+struct PoolStats {
+    std::vector<EntryStats> entries;
+    std::vector<DeviceStats> devices;
+    uint64_t evictions_lru = 0;        // to make room
+    uint64_t evictions_ttl = 0;        // keep-alive expired
+    uint64_t evictions_explicit = 0;   // unload() or an OOM retry
+    uint64_t evictions_low_memory = 0;
+    uint64_t load_failures = 0;
+    uint64_t oom_retries = 0;
+    uint64_t busy_rejections = 0;
+    bool low_memory_active = false;
+};
+
+class ResourcePool;
+
+// Keeps a loaded model from being evicted. Move-only; releasing the last lease starts the keep-alive timer.
+class Lease {
+public:
+    Lease() = default;
+    Lease(Lease&& other) noexcept;
+    Lease& operator=(Lease&& other) noexcept;
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    ~Lease();
+
+    Resident& resident() const { return *resident_; }
+    const std::string& device() const { return device_; }
+    // Why this placement was chosen: one line per decision (fit, fallback, eviction, hit).
+    const std::vector<std::string>& reasons() const { return reasons_; }
+    bool hit() const { return hit_; }
+    explicit operator bool() const { return resident_ != nullptr; }
+    void release();
+
+private:
+    friend class ResourcePool;
+    ResourcePool* pool_ = nullptr;
+    uint64_t entry_id_ = 0;
+    Resident* resident_ = nullptr;
+    std::string device_;
+    std::vector<std::string> reasons_;
+    bool hit_ = false;
+};
+
+// A thread-safe cache of loaded models with per-device memory budgets (see docs/pool.md for the rules).
+// All public functions are thread-safe. Loads run outside the lock, so hits on resident models never wait
+// for another model's load or unload. The pool must outlive its leases.
+class ResourcePool {
+public:
+    using Now = std::function<Clock::time_point()>;
+
+    ResourcePool(PoolConfig config, Loader& loader, DeviceMonitor& monitor, Now now = Clock::now);
+    ~ResourcePool();
+    ResourcePool(const ResourcePool&) = delete;
+    ResourcePool& operator=(const ResourcePool&) = delete;
+
+    // Returns a lease on a resident model matching the request, loading it if needed.
+    // Throws Error{busy} when the wait queue is full or the wait timed out, Error{out_of_memory} when no allowed
+    // device has room (the message names the budget, the need and what holds the memory), or the loader's error.
+    Lease acquire(const Request& request);
+
+    // Unloads every idle model whose keep-alive has expired (and applies low-memory rules). Called by acquire and
+    // release too; call it from a timer when models must go on time with no traffic.
+    void collect();
+    // Unloads an idle model now; returns false if it is leased, loading, or not resident.
+    bool unload(const std::filesystem::path& model, const std::string& device = "");
+    // Pins (keep_alive < 0) or unpins a resident model.
+    bool pin(const std::filesystem::path& model, bool pinned);
+
+    PoolStats stats() const;
+    const PoolConfig& config() const { return config_; }
+
+private:
+    struct Entry;
+    struct Waiter;
+    friend class Lease;
+    void release(uint64_t entry_id);
+    std::string identity(const std::filesystem::path& model) const;
+    uint64_t budget_locked(const std::string& device) const;
+    uint64_t used_locked(const std::string& device) const;
+    uint64_t free_locked(const std::string& device) const;
+    bool low_memory_locked() const;
+    std::chrono::milliseconds keep_alive_locked(const Entry& e) const;
+    Entry* find_ready_locked(const std::string& identity, const Request& req, const std::string& device);
+    Entry* find_loading_locked(const std::string& identity, const Request& req, const std::string& device);
+    bool plan_eviction_locked(const std::string& device, uint64_t need, std::vector<Entry*>& victims) const;
+    std::vector<std::unique_ptr<Resident>> detach_locked(std::vector<Entry*> victims, uint64_t& counter);
+    void finish_unload(std::vector<std::unique_ptr<Resident>> residents, const std::vector<std::string>& gpu_devices);
+    std::vector<std::unique_ptr<Resident>> collect_locked(std::vector<std::string>& gpu_devices);
+    Lease make_lease_locked(Entry& e, std::vector<std::string> reasons, bool hit);
+    std::string holders_locked(const std::string& device) const;
+
+    PoolConfig config_;
+    Loader& loader_;
+    DeviceMonitor& monitor_;
+    Now now_;
+
+    mutable std::mutex mutex_;
+    std::condition_variable changed_;  // an entry finished loading, was released or unloaded
+    std::list<std::unique_ptr<Entry>> entries_;
+    uint64_t next_id_ = 1;
+    uint32_t waiting_ = 0;
+    PoolStats counters_;
+    mutable std::chrono::steady_clock::time_point low_memory_checked_{};
+    mutable bool low_memory_cached_ = false;
+    mutable std::mutex canonical_mutex_;
+    mutable std::map<std::string, std::string> canonical_;  // path as given -> canonical path
+};
+
+}  // namespace accel::pool
