@@ -1,16 +1,206 @@
-// Placeholder until model/, issue 4 lands: the subcommand exists and says so.
+// `accel inspect PATH [--json]`: metadata summary, classification, memory estimate and device fit.
+#include <unistd.h>
+
+#include <fstream>
+
+#include <fmt/core.h>
+
 #include "accel/core/error.h"
+#include "accel/core/version.h"
+#include "accel/hw/backend_registry.h"
+#include "accel/model/model_info.h"
 #include "commands.h"
+#include "output.h"
 
 namespace accel::cli {
 
+namespace {
+
+struct InspectOptions {
+    std::string path;
+    uint32_t ctx = 4096;
+    uint32_t parallel = 1;
+    uint32_t batch = 2048;
+    uint32_t ubatch = 512;
+    std::string kv_type = "f16";
+    bool flash_attn = false;
+    std::string device = "cpu";
+    FormatOption format;
+};
+
+struct DeviceFit {
+    std::string device;
+    std::optional<bool> fits;  // nullopt: unavailable
+    std::optional<uint64_t> available_bytes;
+    std::string reason;
+};
+
+// MemAvailable from /proc/meminfo, as the kernel measures it now.
+std::optional<uint64_t> cpu_available_bytes() {
+    std::ifstream in("/proc/meminfo");
+    std::string key;
+    uint64_t kib = 0;
+    std::string unit;
+    while (in >> key >> kib >> unit)
+        if (key == "MemAvailable:") return kib * 1024;
+    return std::nullopt;
+}
+
+std::string human_bytes(uint64_t b) {
+    if (b >= (uint64_t{1} << 30)) return fmt::format("{:.2f} GiB", static_cast<double>(b) / (1u << 30));
+    if (b >= (uint64_t{1} << 20)) return fmt::format("{:.2f} MiB", static_cast<double>(b) / (1u << 20));
+    if (b >= 1024) return fmt::format("{:.1f} KiB", static_cast<double>(b) / 1024);
+    return fmt::format("{} B", b);
+}
+
+std::vector<DeviceFit> device_fits(std::optional<uint64_t> total_bytes) {
+    std::vector<DeviceFit> out;
+    for (const auto& backend : hw::compiled_backends()) {
+        DeviceFit d;
+        d.device = backend;
+        for (auto& ch : d.device) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        if (backend == "CPU") {
+            d.available_bytes = cpu_available_bytes();
+            if (!total_bytes) {
+                d.reason = "unavailable: no memory estimate for this model";
+            } else if (!d.available_bytes) {
+                d.reason = "unavailable: /proc/meminfo has no MemAvailable";
+            } else {
+                d.fits = *total_bytes <= *d.available_bytes;
+                d.reason = fmt::format("{} estimated of {} available now", human_bytes(*total_bytes),
+                                       human_bytes(*d.available_bytes));
+            }
+        } else {
+            d.reason = "unavailable: this build has no memory inventory for this backend yet (accel detect)";
+        }
+        out.push_back(std::move(d));
+    }
+    return out;
+}
+
+nlohmann::json opt_json(const std::optional<uint64_t>& v) { return v ? nlohmann::json(*v) : nlohmann::json(); }
+
+int run_inspect(const InspectOptions& o) {
+    const model::ModelInfo m = model::inspect_model(o.path);
+    const model::Classification c = model::classify(m.evidence);
+    const model::MemoryConfig cfg{.n_ctx = o.ctx,
+                                  .n_parallel = o.parallel,
+                                  .n_batch = o.batch,
+                                  .n_ubatch = o.ubatch,
+                                  .kv_type = model::parse_kv_type(o.kv_type),
+                                  .flash_attn = o.flash_attn,
+                                  .device = o.device};
+    std::optional<model::MemoryEstimate> est;
+    if (m.memory_shape) est = model::estimate_memory(*m.memory_shape, cfg);
+    const auto fits = device_fits(est ? std::optional<uint64_t>(est->total_bytes) : std::nullopt);
+
+    if (o.format.resolve() == Format::json) {
+        nlohmann::json mix = nlohmann::json::array();
+        for (const auto& [type, n] : m.tensor_type_counts)
+            mix.push_back({{"type", type}, {"tensors", n}, {"bytes", m.tensor_type_bytes.at(type)}});
+        nlohmann::json doc = {
+            {"schema_version", json_schema_version}, {"path", m.path}, {"format", m.format},
+            {"architecture", m.architecture}, {"name", m.name}, {"file_type", m.file_type},
+            {"file_bytes", m.file_bytes}, {"n_params", m.n_params}, {"n_tensors", m.n_tensors},
+            {"weights_bytes", m.weights_bytes}, {"quantization_mix", mix},
+            {"context_length", opt_json(m.context_length)}, {"n_embd", opt_json(m.n_embd)},
+            {"n_layer", opt_json(m.n_layer)}, {"n_head", opt_json(m.n_head)}, {"n_head_kv", opt_json(m.n_head_kv)},
+            {"n_vocab", opt_json(m.n_vocab)}, {"tokenizer_model", m.tokenizer_model},
+            {"tokenizer_class", m.tokenizer_class}, {"has_generation_config", m.has_generation_config},
+            {"files_read", m.files_read},
+            {"classification", {{"family", c.family}, {"subfamily", c.subfamily}, {"tasks", c.tasks},
+                                {"confidence", c.confidence}, {"reasons", c.reasons}}},
+        };
+        if (est) {
+            doc["memory_estimate"] = {
+                {"config", {{"n_ctx", est->n_ctx}, {"n_parallel", cfg.n_parallel}, {"n_batch", cfg.n_batch},
+                            {"n_ubatch", cfg.n_ubatch}, {"kv_type", model::to_string(cfg.kv_type)},
+                            {"flash_attn", cfg.flash_attn}, {"device", cfg.device}}},
+                {"n_kv_cells", est->n_kv_cells}, {"weights_bytes", est->weights_bytes},
+                {"kv_cache_bytes", est->kv_cache_bytes}, {"compute_buffer_bytes", est->compute_buffer_bytes},
+                {"total_bytes", est->total_bytes}, {"is_estimate", true}, {"notes", est->notes}};
+        } else {
+            doc["memory_estimate"] = nullptr;
+            doc["memory_estimate_unavailable"] = "the model's layer count or embedding size is unknown";
+        }
+        nlohmann::json devs = nlohmann::json::array();
+        for (const auto& d : fits)
+            devs.push_back({{"device", d.device}, {"fits", d.fits ? nlohmann::json(*d.fits) : nlohmann::json()},
+                            {"available_bytes", opt_json(d.available_bytes)}, {"reason", d.reason}});
+        doc["devices"] = devs;
+        if (m.gguf) {
+            nlohmann::json meta = nlohmann::json::object();
+            for (const auto& [k, v] : m.gguf->metadata) meta[k] = v.to_text();
+            nlohmann::json tensors = nlohmann::json::array();
+            for (const auto& t : m.gguf->tensors)
+                tensors.push_back({{"name", t.name}, {"type", model::ggml_type_info(t.ggml_type)->name},
+                                   {"shape", t.shape}, {"offset", t.offset}, {"bytes", t.n_bytes}});
+            doc["gguf"] = {{"version", m.gguf->version}, {"alignment", m.gguf->alignment},
+                           {"data_offset", m.gguf->data_offset}, {"metadata", meta}, {"tensors", tensors}};
+        }
+        print_json(doc);
+        return exit_ok;
+    }
+
+    auto opt = [](const std::optional<uint64_t>& v) { return v ? std::to_string(*v) : std::string("unknown"); };
+    fmt::print("model:          {}\n", m.path);
+    fmt::print("format:         {}{}\n", m.format, m.gguf ? fmt::format(" v{}", m.gguf->version) : "");
+    fmt::print("architecture:   {}\n", m.architecture.empty() ? "unknown" : m.architecture);
+    if (!m.name.empty()) fmt::print("name:           {}\n", m.name);
+    fmt::print("parameters:     {}\n", m.n_params);
+    fmt::print("tensors:        {}\n", m.n_tensors);
+    fmt::print("file type:      {}\n", m.file_type.empty() ? "unknown" : m.file_type);
+    std::string mix;
+    for (const auto& [type, n] : m.tensor_type_counts)
+        mix += fmt::format("{}{} x{} ({})", mix.empty() ? "" : ", ", type, n, human_bytes(m.tensor_type_bytes.at(type)));
+    fmt::print("weights:        {} [{}]\n", human_bytes(m.weights_bytes), mix.empty() ? "no tensors read" : mix);
+    fmt::print("context length: {}\n", opt(m.context_length));
+    fmt::print("embedding:      {}\n", opt(m.n_embd));
+    fmt::print("layers:         {}\n", opt(m.n_layer));
+    fmt::print("heads:          {} (kv {})\n", opt(m.n_head), opt(m.n_head_kv));
+    fmt::print("vocab:          {}\n", opt(m.n_vocab));
+    fmt::print("tokenizer:      {}\n", m.tokenizer_model.empty() ? "unknown" : m.tokenizer_model);
+    fmt::print("\nclassification: {}/{} (confidence {:.2f})\n", c.family, c.subfamily, c.confidence);
+    for (const auto& r : c.reasons) fmt::print("  - {}\n", r);
+    if (est) {
+        fmt::print("\nmemory estimate (ctx {} x {} seq, ubatch {}, KV {}, flash-attn {}, device {}):\n", est->n_ctx,
+                   cfg.n_parallel, cfg.n_ubatch, model::to_string(cfg.kv_type), cfg.flash_attn ? "on" : "off",
+                   cfg.device);
+        fmt::print("  weights         {:>12}  (exact, from the tensor table)\n", human_bytes(est->weights_bytes));
+        fmt::print("  KV cache        {:>12}  ({} cells)\n", human_bytes(est->kv_cache_bytes), est->n_kv_cells);
+        fmt::print("  compute buffer  {:>12}  (estimate)\n", human_bytes(est->compute_buffer_bytes));
+        fmt::print("  total           {:>12}  (estimate)\n", human_bytes(est->total_bytes));
+    } else {
+        fmt::print("\nmemory estimate: unavailable (the model's layer count or embedding size is unknown)\n");
+    }
+    fmt::print("\ndevices:\n");
+    for (const auto& d : fits)
+        fmt::print("  {}: {} ({})\n", d.device, d.fits ? (*d.fits ? "fits" : "does not fit") : "unknown", d.reason);
+    return exit_ok;
+}
+
+}  // namespace
+
 void register_inspect(CLI::App& app, int& exit_code) {
-    auto* cmd = app.add_subcommand("inspect", "Inspect a model (not implemented yet)");
-    cmd->allow_extras();
-    cmd->callback([&exit_code] {
-        exit_code = exit_runtime;
-        throw Error(ErrorKind::internal, "'inspect' is not implemented in this build yet");
-    });
+    auto opts = std::make_shared<InspectOptions>();
+    auto* cmd = app.add_subcommand(
+        "inspect", "Inspect a GGUF file, a Hugging Face model directory or a config.json: metadata, classification,\n"
+                   "a memory estimate for the given run settings, and which devices it would fit.\n"
+                   "Reads headers only. Exit 2 for a malformed or missing model.");
+    cmd->add_option("path", opts->path, "GGUF file, model directory or config.json")->required();
+    cmd->add_option("--ctx", opts->ctx, "Context length per sequence for the estimate (0: the model's)")
+        ->default_val(4096);
+    cmd->add_option("--parallel", opts->parallel, "Parallel sequences")->default_val(1)->check(CLI::PositiveNumber);
+    cmd->add_option("-b,--batch-size", opts->batch, "Logical batch (n_batch)")->default_val(2048)
+        ->check(CLI::PositiveNumber);
+    cmd->add_option("--ubatch-size", opts->ubatch, "Physical batch (n_ubatch)")->default_val(512)
+        ->check(CLI::PositiveNumber);
+    cmd->add_option("--cache-type", opts->kv_type, "KV cache type")
+        ->check(CLI::IsMember({"f32", "f16", "q8_0", "q4_0"}))->default_val("f16");
+    cmd->add_flag("--flash-attn", opts->flash_attn, "Assume flash attention (no KQ matrix in the compute buffer)");
+    cmd->add_option("--device", opts->device, "Device the estimate is for")->default_val("cpu");
+    add_format_option(*cmd, opts->format, {"table", "json"});
+    cmd->callback([opts, &exit_code] { exit_code = run_inspect(*opts); });
 }
 
 }  // namespace accel::cli

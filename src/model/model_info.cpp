@@ -1,5 +1,6 @@
 #include "accel/model/model_info.h"
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -54,6 +55,11 @@ void from_gguf(ModelInfo& m, const fs::path& path) {
         const std::string type(ggml_type_info(t.ggml_type)->name);
         m.tensor_type_counts[type] += 1;
         m.tensor_type_bytes[type] += t.n_bytes;
+    }
+    if (m.file_type.empty() && !m.tensor_type_bytes.empty()) {
+        const auto most = std::max_element(m.tensor_type_bytes.begin(), m.tensor_type_bytes.end(),
+                                           [](const auto& x, const auto& y) { return x.second < y.second; });
+        m.file_type = fmt::format("{} (guessed: no general.file_type; most weight bytes)", most->first);
     }
     const std::string& a = m.architecture;
     m.context_length = f.get_uint(a + ".context_length");
