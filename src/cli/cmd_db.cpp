@@ -1,15 +1,39 @@
+// The `db` command group: query, import, export, merge, ingest and compare over the results warehouse (store/).
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include <fmt/core.h>
 
 #include "accel/core/paths.h"
+#include "accel/core/version.h"
+#include "accel/store/compare.h"
 #include "accel/store/database.h"
+#include "accel/store/exporter.h"
+#include "accel/store/importer.h"
+#include "accel/store/result_writer.h"
 #include "commands.h"
 #include "output.h"
 
 namespace accel::cli {
 namespace {
+
+constexpr const char* db_help = "Database file (default: $ACCEL_DB, else ~/.local/share/accel/results.duckdb)";
+
+std::filesystem::path resolve_db(const std::string& flag) {
+    return flag.empty() ? paths::default_db() : std::filesystem::path(flag);
+}
+
+void print_table(const Table& t, const FormatOption& f) {
+    switch (f.resolve()) {
+        case Format::json: print_json(table_to_json(t)); break;
+        case Format::csv: fmt::print("{}", render_csv(t)); break;
+        case Format::markdown: fmt::print("{}", render_markdown(t)); break;
+        default: fmt::print("{}", render_table(t)); break;
+    }
+}
+
+std::optional<std::string> num(int64_t v) { return std::to_string(v); }
 
 struct QueryOptions {
     std::string sql;
@@ -17,33 +41,203 @@ struct QueryOptions {
     FormatOption format;
 };
 
-std::filesystem::path resolve_db(const std::string& flag) { return flag.empty() ? paths::default_db() : std::filesystem::path(flag); }
-
 int run_query(const QueryOptions& o) {
     store::Database db = store::Database::open(resolve_db(o.db));
     const store::QueryResult r = db.query(o.sql);
     Table t{.columns = r.columns, .numeric = {}, .rows = r.rows};
     for (auto k : r.column_kinds) t.numeric.push_back(k != store::ColumnKind::text);
-    switch (o.format.resolve()) {
-        case Format::json: print_json(table_to_json(t)); break;
-        case Format::csv: fmt::print("{}", render_csv(t)); break;
-        case Format::markdown: fmt::print("{}", render_markdown(t)); break;
-        default: fmt::print("{}", render_table(t)); break;
-    }
+    print_table(t, o.format);
     return exit_ok;
+}
+
+struct ImportOptions {
+    std::vector<std::string> files;
+    std::string db;
+    FormatOption format;
+};
+
+int run_import(const ImportOptions& o) {
+    // Parse every file before writing any: one malformed file stops the command with nothing stored from it.
+    std::vector<std::pair<std::string, store::ParsedImport>> parsed;
+    for (const auto& f : o.files) parsed.emplace_back(f, store::parse_import(f));
+    store::Database db = store::Database::open(resolve_db(o.db));
+    Table t{.columns = {"file", "format", "runs", "machines", "builds", "models", "results", "samples", "failures",
+                        "already_present"},
+            .numeric = {false, false, true, true, true, true, true, true, true, true},
+            .rows = {}};
+    for (auto& [file, p] : parsed) {
+        store::Transaction tx(db);
+        const store::WriteCounts n = store::write_batch(db, p.batch);
+        tx.commit();
+        t.rows.push_back({file, p.format, num(n.runs), num(n.machines), num(n.builds), num(n.models), num(n.results),
+                          num(n.samples), num(n.failures), num(n.skipped_results)});
+    }
+    print_table(t, o.format);
+    return exit_ok;
+}
+
+struct ExportCli {
+    std::string db;
+    std::string format = "parquet";
+    std::string out;
+    std::string where;
+};
+
+int run_export(const ExportCli& o) {
+    store::Database db = store::Database::open(resolve_db(o.db));
+    const int64_t n = store::export_results(db, {.format = o.format, .out_dir = o.out, .where = o.where});
+    fmt::print("exported {} results to {} ({})\n", n, o.out, o.format);
+    return exit_ok;
+}
+
+struct MergeOptions {
+    std::vector<std::string> sources;
+    std::string db;
+    FormatOption format;
+};
+
+int run_merge(const MergeOptions& o) {
+    store::Database db = store::Database::open(resolve_db(o.db));
+    std::vector<std::filesystem::path> src(o.sources.begin(), o.sources.end());
+    const store::WriteCounts n = store::merge_sources(db, src);
+    Table t{.columns = {"runs", "machines", "builds", "models", "results", "samples", "failures", "already_present"},
+            .numeric = std::vector<bool>(8, true),
+            .rows = {{num(n.runs), num(n.machines), num(n.builds), num(n.models), num(n.results), num(n.samples),
+                      num(n.failures), num(n.skipped_results)}}};
+    print_table(t, o.format);
+    return exit_ok;
+}
+
+struct IngestOptions {
+    std::vector<std::string> inputs;
+    std::string db;
+    FormatOption format;
+};
+
+int run_ingest(const IngestOptions& o) {
+    std::vector<std::filesystem::path> in(o.inputs.begin(), o.inputs.end());
+    if (in.empty()) in.push_back(paths::data_dir() / "spool");
+    std::error_code ec;
+    if (o.inputs.empty() && !std::filesystem::exists(in[0], ec)) in.clear();
+    const store::IngestReport r = store::ingest_spool(resolve_db(o.db), in);
+    Table t{.columns = {"files", "runs", "results", "samples", "failures", "already_present", "truncated_lines"},
+            .numeric = std::vector<bool>(7, true),
+            .rows = {{num(r.files), num(r.runs), num(r.results), num(r.samples), num(r.failures),
+                      num(r.skipped_results), num(r.truncated_lines)}}};
+    print_table(t, o.format);
+    return exit_ok;
+}
+
+struct CompareCli {
+    std::string db;
+    store::CompareOptions opts;
+    double threshold_pct = 5;
+    FormatOption format;
+};
+
+std::optional<std::string> fixed(const std::optional<double>& v, int digits) {
+    if (!v) return std::nullopt;
+    return fmt::format("{:.{}f}", *v, digits);
+}
+
+int run_compare(CompareCli& o) {
+    o.opts.threshold = o.threshold_pct / 100;
+    store::Database db = store::Database::open(resolve_db(o.db));
+    const store::CompareReport rep = store::compare_runs(db, o.opts);
+    Table t{.columns = {"model", "scenario", "device", "params", "n_base", "n_cand", "median_base", "median_cand",
+                        "change_pct", "p_value", "verdict"},
+            .numeric = {false, false, false, false, true, true, true, true, true, true, false},
+            .rows = {}};
+    for (const auto& p : rep.points) {
+        std::string verdict(store::to_string(p.verdict));
+        if (!p.note.empty()) verdict += " (" + p.note + ")";
+        t.rows.push_back({p.model, p.scenario, p.device, p.params, num(static_cast<int64_t>(p.n_baseline)),
+                          num(static_cast<int64_t>(p.n_candidate)), fixed(p.median_baseline, 2),
+                          fixed(p.median_candidate, 2), p.change ? fixed(*p.change * 100, 2) : std::nullopt,
+                          fixed(p.p_value, 4), verdict});
+    }
+    const std::string summary = fmt::format("{} regression(s), {} improvement(s) in {} point(s)", rep.n_regressions,
+                                            rep.n_improvements, rep.points.size());
+    switch (o.format.resolve()) {
+        case Format::json: {
+            auto j = table_to_json(t);
+            j["statistic"] = rep.statistic;
+            j["baseline"] = o.opts.baseline;
+            j["candidate"] = o.opts.candidate;
+            j["n_regressions"] = rep.n_regressions;
+            j["n_improvements"] = rep.n_improvements;
+            print_json(j);
+            break;
+        }
+        case Format::markdown:
+            fmt::print("### accel db compare: `{}` → `{}`\n\n{}\n\n**{}**\n\nStatistic: {}.\n", o.opts.baseline,
+                       o.opts.candidate, render_markdown(t), summary, rep.statistic);
+            break;
+        case Format::csv: fmt::print("{}", render_csv(t)); break;
+        default: fmt::print("{}\n{}\nstatistic: {}\n", render_table(t), summary, rep.statistic); break;
+    }
+    return rep.n_regressions > 0 ? exit_check : exit_ok;
 }
 
 }  // namespace
 
 void register_db(CLI::App& app, int& exit_code) {
-    auto* db = app.add_subcommand("db", "The results warehouse (DuckDB)");
+    auto* db = app.add_subcommand("db", "The results warehouse (DuckDB): query, import, export, merge, compare");
     db->require_subcommand(1);
+
     auto q = std::make_shared<QueryOptions>();
-    auto* query = db->add_subcommand("query", "Run SQL against the results database and print the result");
+    auto* query = db->add_subcommand(
+        "query", "Run SQL against the results database and print the result. Views: latest_results, best_config, "
+                 "metric_history, compatibility");
     query->add_option("sql", q->sql, "SQL statement(s)")->required();
-    query->add_option("--db", q->db, "Database file (default: $ACCEL_DB, else ~/.local/share/accel/results.duckdb)");
+    query->add_option("--db", q->db, db_help);
     add_format_option(*query, q->format, {"table", "csv", "json", "markdown"});
     query->callback([q, &exit_code] { exit_code = run_query(*q); });
+
+    auto im = std::make_shared<ImportOptions>();
+    auto* imp = db->add_subcommand("import", "Import llama-bench (json/jsonl/csv/sql), optimum-benchmark or accel "
+                                             "JSON/JSONL files; prints the rows stored per table");
+    imp->add_option("files", im->files, "Files to import (format detected from extension and content)")->required();
+    imp->add_option("--db", im->db, db_help);
+    add_format_option(*imp, im->format, {"table", "csv", "json", "markdown"});
+    imp->callback([im, &exit_code] { exit_code = run_import(*im); });
+
+    auto ex = std::make_shared<ExportCli>();
+    auto* exp = db->add_subcommand("export", "Export results as Parquet or CSV, partitioned by machine and date");
+    exp->add_option("--db", ex->db, db_help);
+    exp->add_option("--format", ex->format, "parquet or csv")->check(CLI::IsMember({"parquet", "csv"}));
+    exp->add_option("--out", ex->out, "Output folder")->required();
+    exp->add_option("--where", ex->where, "SQL condition on results, as alias r (e.g. \"r.device = 'cpu'\")");
+    exp->callback([ex, &exit_code] { exit_code = run_export(*ex); });
+
+    auto mo = std::make_shared<MergeOptions>();
+    auto* merge = db->add_subcommand("merge", "Merge other accel DuckDB files or Parquet export folders; de-duplicates "
+                                              "by id");
+    merge->add_option("sources", mo->sources, "DuckDB files or export folders")->required();
+    merge->add_option("--db", mo->db, db_help);
+    add_format_option(*merge, mo->format, {"table", "csv", "json", "markdown"});
+    merge->callback([mo, &exit_code] { exit_code = run_merge(*mo); });
+
+    auto io = std::make_shared<IngestOptions>();
+    auto* ing = db->add_subcommand("ingest", "Load spooled measurements (default: ~/.local/share/accel/spool/)");
+    ing->add_option("inputs", io->inputs, "Spool files or folders");
+    ing->add_option("--db", io->db, db_help);
+    add_format_option(*ing, io->format, {"table", "csv", "json", "markdown"});
+    ing->callback([io, &exit_code] { exit_code = run_ingest(*io); });
+
+    auto co = std::make_shared<CompareCli>();
+    auto* cmp = db->add_subcommand("compare", "Compare two runs (or tags) point by point on raw samples; exit 3 when "
+                                              "a regression is found");
+    cmp->add_option("--baseline", co->opts.baseline, "Run id or tag")->required();
+    cmp->add_option("--candidate", co->opts.candidate, "Run id or tag")->required();
+    cmp->add_option("--metric", co->opts.metric, "ts (tokens/s) or latency")
+        ->check(CLI::IsMember({"ts", "latency"}));
+    cmp->add_option("--threshold", co->threshold_pct, "Smallest change to flag, in percent (default 5)")
+        ->check(CLI::Range(0.0, 1000.0));
+    cmp->add_option("--alpha", co->opts.alpha, "Significance level (default 0.05)")->check(CLI::Range(0.0, 1.0));
+    cmp->add_option("--db", co->db, db_help);
+    add_format_option(*cmp, co->format, {"table", "csv", "json", "markdown"});
+    cmp->callback([co, &exit_code] { exit_code = run_compare(*co); });
 }
 
 }  // namespace accel::cli
