@@ -28,7 +28,7 @@ CREATE TABLE runs (
     tags VARCHAR, git_commit VARCHAR, machine_id VARCHAR, build_id VARCHAR, pid BIGINT, boot_id VARCHAR,
     host VARCHAR, source VARCHAR, extra JSON);
 CREATE TABLE results (
-    id VARCHAR PRIMARY KEY, run_id VARCHAR NOT NULL, machine_id VARCHAR, build_id VARCHAR, model_id VARCHAR,
+    id VARCHAR NOT NULL, run_id VARCHAR NOT NULL, machine_id VARCHAR, build_id VARCHAR, model_id VARCHAR,
     model_sha256 VARCHAR, model_name VARCHAR, scenario VARCHAR, device VARCHAR,
     n_prompt INTEGER, n_gen INTEGER, n_batch INTEGER, n_ubatch INTEGER, n_threads INTEGER, n_gpu_layers INTEGER,
     n_depth INTEGER, type_k VARCHAR, type_v VARCHAR, flash_attn BOOLEAN,
