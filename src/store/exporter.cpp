@@ -56,6 +56,9 @@ WriteCounts merge_sources(Database& db, const std::vector<std::filesystem::path>
         std::error_code ec;
         if (!std::filesystem::exists(src, ec)) throw Error(ErrorKind::invalid_input, "no such file or folder: " + src.string());
         const bool parquet_dir = std::filesystem::is_directory(src, ec);
+        if (!parquet_dir && std::filesystem::equivalent(src, db.path(), ec)) {
+            throw Error(ErrorKind::invalid_input, "cannot merge " + src.string() + " into itself");
+        }
         const std::string alias = fmt::format("merge_src_{}", k++);
         const auto rel = [&](const char* table) -> std::string {
             if (!parquet_dir) return alias + "." + table;

@@ -60,3 +60,41 @@ TEST(Merge, DatabaseFilesAndParquetExportsDeduplicateById) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Merge, IntoItselfIsInvalidInput) {
+    accel::test::TempDir dir;
+    fill(dir / "a.duckdb", 1);
+    const auto r = accel::test::run_accel({"db", "merge", "--db", (dir / "a.duckdb").string(),
+                                           (dir / "a.duckdb").string()});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("into itself"), std::string::npos) << r.err;
+}
+
+TEST(Views, LatestAndBestPerPoint) {
+    accel::test::TempDir dir;
+    const auto db = dir / "r.duckdb";
+    {
+        auto w = ResultWriter::begin({.db = db, .spool_dir = dir / "spool"}, RunRecord{}, test::test_machine(),
+                                     test::test_build());
+        auto rs = test::make_results(3, 1);
+        rs[0].avg_ts = 10;
+        rs[0].n_threads = 1;
+        rs[0].created_at_ns = 1'000'000'000'000'000'000;
+        rs[1].avg_ts = 30;
+        rs[1].n_threads = 2;
+        rs[1].created_at_ns = 1'000'000'001'000'000'000;
+        rs[2].avg_ts = 20;
+        rs[2].n_threads = 4;
+        rs[2].created_at_ns = 1'000'000'002'000'000'000;
+        w.add_results(rs);
+        w.finish();
+    }
+    auto d = Database::open(db);
+    EXPECT_EQ(d.query("SELECT n_threads FROM latest_results").rows, (std::vector<Row>{{"4"}}));
+    EXPECT_EQ(d.query("SELECT n_threads, avg_ts FROM best_config").rows, (std::vector<Row>{{"2", "30.0"}}));
+    EXPECT_EQ(d.query("SELECT count(*) FROM metric_history").rows[0][0], "3");
+}
+
+}  // namespace
