@@ -1,4 +1,6 @@
+#include <algorithm>
 #include <cstdio>
+#include <mutex>
 #include <string>
 
 #include <fmt/core.h>
@@ -6,8 +8,10 @@
 #include "accel/core/error.h"
 #include "accel/engine/generator.h"
 #include "accel/engine/loaded_model.h"
+#include "accel/engine/chat.h"
 #include "accel/engine/session.h"
 #include "commands.h"
+#include "pool_runtime.h"
 
 namespace accel::cli {
 namespace {
@@ -25,6 +29,11 @@ struct GenerateOptions {
     int32_t threads = 0;
     uint32_t ctx = 0;
     std::vector<std::string> stop;
+    bool chat = false;
+    std::string type_k = "f16";
+    std::string type_v = "f16";
+    std::string flash_attn = "auto";
+    PoolFlags pool;
 };
 
 double per_second(int64_t n, std::chrono::nanoseconds t) {
@@ -32,10 +41,19 @@ double per_second(int64_t n, std::chrono::nanoseconds t) {
 }
 
 int run_generate(const GenerateOptions& o) {
-    engine::LoadedModel model = engine::LoadedModel::load(o.model);
-    const auto n_prompt_est = engine::tokenize(model, o.prompt, true).size() + 1;
-    const uint32_t n_ctx = o.ctx > 0 ? o.ctx : static_cast<uint32_t>(n_prompt_est + static_cast<size_t>(o.n_predict));
-    engine::Session session = engine::Session::open(model, {.n_ctx = n_ctx, .n_threads = o.threads});
+    PoolRuntime runtime(o.pool);
+    // The context must hold the prompt and the answer; the prompt is counted with the model's tokenizer once
+    // loaded, so ask for a generous context and check below.
+    const uint32_t n_ctx = o.ctx > 0 ? o.ctx : std::max<uint32_t>(512, static_cast<uint32_t>(o.n_predict) + 512);
+    pool::Lease lease = runtime.pool().acquire(runtime.request(
+        o.model, {.n_ctx = n_ctx, .type_k = o.type_k, .type_v = o.type_v, .flash_attn = o.flash_attn}));
+    runtime.report(lease);
+    auto& res = static_cast<pool::EngineResident&>(lease.resident());
+    std::lock_guard use(res.use);
+    engine::Session& session = *res.session;
+    if (o.threads > 0) session.set_threads(o.threads);
+    const engine::LoadedModel& model = res.model;
+    const std::string prompt = o.chat ? engine::apply_chat_template(model, o.prompt) : o.prompt;
     engine::GenerateParams params{.n_predict = o.n_predict,
                                   .sampling = {.temp = o.temp,
                                                .top_k = o.top_k,
@@ -44,7 +62,8 @@ int run_generate(const GenerateOptions& o) {
                                                .repeat_penalty = o.repeat_penalty,
                                                .seed = o.seed},
                                   .stop = o.stop};
-    const engine::GenerateStats st = engine::generate(session, o.prompt, params, [](std::string_view piece) {
+    params.parse_special = o.chat;
+    const engine::GenerateStats st = engine::generate(session, prompt, params, [](std::string_view piece) {
         std::fwrite(piece.data(), 1, piece.size(), stdout);
         std::fflush(stdout);
         return std::ferror(stdout) == 0;
@@ -57,6 +76,7 @@ int run_generate(const GenerateOptions& o) {
                static_cast<double>(model.load_time().count()) / 1e6, st.n_tokens_prompt,
                per_second(st.n_tokens_prompt, st.prompt_time), st.n_tokens_gen,
                per_second(std::max(0, st.n_tokens_gen - 1), st.gen_time));
+    runtime.print_stats();
     return exit_ok;
 }
 
@@ -75,8 +95,13 @@ void register_generate(CLI::App& app, int& exit_code) {
     cmd->add_option("--repeat-penalty", opts->repeat_penalty, "Repetition penalty; 1 is off")->default_val(1.0f);
     cmd->add_option("--seed", opts->seed, "Sampling seed")->default_val(0);
     cmd->add_option("--threads,-t", opts->threads, "CPU threads (0: all)")->default_val(0)->check(CLI::NonNegativeNumber);
-    cmd->add_option("--ctx", opts->ctx, "Context length (0: prompt + n)")->default_val(0);
+    cmd->add_option("--ctx", opts->ctx, "Context length (0: n + 512, at least 512)")->default_val(0);
     cmd->add_option("--stop", opts->stop, "Stop string (repeatable); not printed");
+    cmd->add_flag("--chat", opts->chat, "Wrap the prompt in the model's chat template as one user turn");
+    cmd->add_option("--ctk,--cache-type-k", opts->type_k, "KV cache type for K")->check(CLI::IsMember({"f16", "q8_0", "q4_0", "f32"}));
+    cmd->add_option("--ctv,--cache-type-v", opts->type_v, "KV cache type for V")->check(CLI::IsMember({"f16", "q8_0", "q4_0", "f32"}));
+    cmd->add_option("--fa,--flash-attn", opts->flash_attn, "Flash attention")->check(CLI::IsMember({"on", "off", "auto"}));
+    add_pool_flags(*cmd, opts->pool);
     cmd->callback([opts, &exit_code] { exit_code = run_generate(*opts); });
 }
 

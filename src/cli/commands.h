@@ -15,6 +15,7 @@ inline constexpr int exit_check = 3;    // the command ran, but the check it per
 void register_version(CLI::App& app, int& exit_code);
 void register_generate(CLI::App& app, int& exit_code);
 void register_make_model(CLI::App& app, int& exit_code);
+void register_embed(CLI::App& app, int& exit_code);
 void register_db(CLI::App& app, int& exit_code);        // cmd_db.cpp (store/)
 void register_detect(CLI::App& app, int& exit_code);    // cmd_detect.cpp (hw/)
 void register_inspect(CLI::App& app, int& exit_code);   // cmd_inspect.cpp (model/)

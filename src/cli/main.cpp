@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <exception>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -13,12 +14,14 @@ namespace {
 
 int exit_code_for(accel::ErrorKind kind) {
     switch (kind) {
-        case accel::ErrorKind::invalid_input: return accel::cli::exit_usage;
+        case accel::ErrorKind::invalid_input:
+            return accel::cli::exit_usage;
         case accel::ErrorKind::io:
         case accel::ErrorKind::out_of_memory:
         case accel::ErrorKind::backend:
         case accel::ErrorKind::busy:
-        case accel::ErrorKind::internal: return accel::cli::exit_runtime;
+        case accel::ErrorKind::internal:
+            return accel::cli::exit_runtime;
     }
     return accel::cli::exit_runtime;
 }
@@ -30,6 +33,24 @@ void print_error(const std::string& message) {
         if (c == '\n' || c == '\r') c = ' ';
     }
     std::fprintf(stderr, "accel: error: %s\n", line.c_str());
+}
+
+// llama-bench's multi-letter single-dash flags (-ub, -ngl, -ctk, -ctv, -fa) keep their meaning in accel, but
+// CLI11 takes single-dash names as one letter only; spell them with two dashes before parsing.
+std::vector<std::string> normalize_args(int argc, char** argv) {
+    static const char* const long_single_dash[] = {"-ub", "-ngl", "-ctk", "-ctv", "-fa", "-nr", "-mmp"};
+    std::vector<std::string> out;
+    for (int i = 0; i < argc; ++i) {
+        std::string a = argv[i];
+        for (const char* flag : long_single_dash) {
+            if (a == flag || a.rfind(std::string(flag) + "=", 0) == 0) {
+                a.insert(a.begin(), '-');
+                break;
+            }
+        }
+        out.push_back(std::move(a));
+    }
+    return out;
 }
 
 // The first argument that is neither an option nor the value of --log-level: what the user meant as a subcommand.
@@ -66,16 +87,25 @@ int main(int argc, char** argv) {
     app.parse_complete_callback([&] { accel::set_log_level(*accel::parse_log_level(log_level)); });
 
     int exit_code = accel::cli::exit_ok;
-    accel::cli::register_version(app, exit_code);
-    accel::cli::register_generate(app, exit_code);
-    accel::cli::register_make_model(app, exit_code);
-    accel::cli::register_db(app, exit_code);
-    accel::cli::register_detect(app, exit_code);
-    accel::cli::register_inspect(app, exit_code);
-    accel::cli::register_classify(app, exit_code);
-
     try {
-        app.parse(argc, argv);
+        accel::cli::register_version(app, exit_code);
+        accel::cli::register_generate(app, exit_code);
+        accel::cli::register_make_model(app, exit_code);
+        accel::cli::register_embed(app, exit_code);
+        accel::cli::register_db(app, exit_code);
+        accel::cli::register_detect(app, exit_code);
+        accel::cli::register_inspect(app, exit_code);
+        accel::cli::register_classify(app, exit_code);
+    } catch (const std::exception& e) {
+        print_error(std::string("internal error while setting up the command line: ") + e.what());
+        return accel::cli::exit_runtime;
+    }
+
+    std::vector<std::string> args = normalize_args(argc, argv);
+    std::vector<char*> arg_ptrs;
+    for (auto& a : args) arg_ptrs.push_back(a.data());
+    try {
+        app.parse(static_cast<int>(arg_ptrs.size()), arg_ptrs.data());
     } catch (const CLI::CallForHelp& e) {
         return app.exit(e);
     } catch (const CLI::CallForAllHelp& e) {

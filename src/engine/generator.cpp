@@ -99,7 +99,7 @@ GenerateStats generate(Session& session, std::string_view prompt, const Generate
     llama_context* ctx = session.get();
     const llama_vocab* vocab = llama_model_get_vocab(model.get());
 
-    std::vector<int32_t> tokens = tokenize(model, prompt, true);
+    std::vector<int32_t> tokens = tokenize(model, prompt, true, params.parse_special);
     if (tokens.empty()) {
         const llama_token bos = llama_vocab_bos(vocab);
         if (bos == LLAMA_TOKEN_NULL) {

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <vector>
 
 #include "accel/core/error.h"
 #include "accel/engine/backend.h"
@@ -38,7 +39,27 @@ LoadedModel LoadedModel::load(const std::filesystem::path& path, const ModelLoad
     check_gguf_file(path);
 
     llama_model_params mp = llama_model_default_params();
-    mp.n_gpu_layers = params.n_gpu_layers;
+    // Devices by ggml name; the list must outlive the load call.
+    std::vector<ggml_backend_dev_t> devs;
+    std::vector<float> split(llama_max_devices(), 0.0f);
+    const std::vector<std::string> names =
+        !params.split_devices.empty() ? params.split_devices
+                                      : (params.device.empty() || params.device == "cpu" ? std::vector<std::string>{}
+                                                                                           : std::vector{params.device});
+    for (size_t i = 0; i < names.size(); ++i) {
+        ggml_backend_dev_t dev = ggml_backend_dev_by_name(names[i].c_str());
+        if (dev == nullptr) {
+            throw Error(ErrorKind::invalid_input, "unknown device '" + names[i] + "' (see accel detect)");
+        }
+        devs.push_back(dev);
+        if (i < params.split_fractions.size() && i < split.size()) split[i] = params.split_fractions[i];
+    }
+    if (!devs.empty()) {
+        devs.push_back(nullptr);
+        mp.devices = devs.data();
+        if (!params.split_fractions.empty()) mp.tensor_split = split.data();
+    }
+    mp.n_gpu_layers = devs.empty() ? 0 : params.n_gpu_layers;
     mp.load_mode = params.use_mmap ? LLAMA_LOAD_MODE_MMAP : LLAMA_LOAD_MODE_NONE;
     bool cancelled = false;
     struct ProgressState {

@@ -30,6 +30,17 @@ llama_flash_attn_type to_llama(FlashAttn fa) {
     return LLAMA_FLASH_ATTN_TYPE_AUTO;
 }
 
+enum llama_pooling_type to_llama(Pooling p) {
+    switch (p) {
+        case Pooling::model_default: return LLAMA_POOLING_TYPE_UNSPECIFIED;
+        case Pooling::none: return LLAMA_POOLING_TYPE_NONE;
+        case Pooling::mean: return LLAMA_POOLING_TYPE_MEAN;
+        case Pooling::cls: return LLAMA_POOLING_TYPE_CLS;
+        case Pooling::last: return LLAMA_POOLING_TYPE_LAST;
+    }
+    return LLAMA_POOLING_TYPE_UNSPECIFIED;
+}
+
 }  // namespace
 
 void Session::Free::operator()(llama_context* ctx) const { llama_free(ctx); }
@@ -56,6 +67,7 @@ Session Session::open(const LoadedModel& model, const SessionParams& params) {
     cp.type_v = to_ggml(params.type_v);
     cp.flash_attn_type = to_llama(params.flash_attn);
     cp.embeddings = params.embeddings;
+    cp.pooling_type = to_llama(params.pooling);
     cp.no_perf = true;
 
     clear_backend_message();
@@ -73,16 +85,33 @@ Session Session::open(const LoadedModel& model, const SessionParams& params) {
 }
 
 uint32_t Session::n_ctx() const { return llama_n_ctx(ctx_.get()); }
+uint32_t Session::n_batch() const { return llama_n_batch(ctx_.get()); }
+uint32_t Session::n_ubatch() const { return llama_n_ubatch(ctx_.get()); }
+uint32_t Session::n_seq_max() const { return llama_n_seq_max(ctx_.get()); }
 
-std::vector<int32_t> tokenize(const LoadedModel& model, std::string_view text, bool add_special) {
+void Session::set_threads(int32_t n_threads) {
+    llama_set_n_threads(ctx_.get(), n_threads, n_threads);
+    n_threads_ = n_threads;
+}
+
+Pooling Session::pooling() const {
+    switch (llama_pooling_type(ctx_.get())) {
+        case LLAMA_POOLING_TYPE_MEAN: return Pooling::mean;
+        case LLAMA_POOLING_TYPE_CLS: return Pooling::cls;
+        case LLAMA_POOLING_TYPE_LAST: return Pooling::last;
+        default: return Pooling::none;
+    }
+}
+
+std::vector<int32_t> tokenize(const LoadedModel& model, std::string_view text, bool add_special, bool parse_special) {
     const llama_vocab* vocab = llama_model_get_vocab(model.get());
     const auto len = static_cast<int32_t>(text.size());
-    int32_t n = -llama_tokenize(vocab, text.data(), len, nullptr, 0, add_special, false);
+    int32_t n = -llama_tokenize(vocab, text.data(), len, nullptr, 0, add_special, parse_special);
     if (n < 0) {
         n = -n;  // a positive return on an empty buffer means zero tokens needed the space
     }
     std::vector<int32_t> tokens(static_cast<size_t>(n));
-    const int32_t got = llama_tokenize(vocab, text.data(), len, tokens.data(), n, add_special, false);
+    const int32_t got = llama_tokenize(vocab, text.data(), len, tokens.data(), n, add_special, parse_special);
     if (got < 0) {
         throw Error(ErrorKind::internal, "tokenizer disagreed with itself about the token count");
     }

@@ -80,6 +80,7 @@ uint64_t fnv1a(const char* s) {
 struct FillParams {
     uint64_t seed;
     uint64_t n_elements = 0;   // the exact parameter count, summed as tensors are filled
+    const ggml_tensor* token_embd = nullptr;
     bool saw_non_f32 = false;  // set instead of throwing: this runs inside llama.cpp
 };
 
@@ -92,6 +93,7 @@ void fill_tensor(ggml_tensor* t, void* user) {
     }
     const auto n = static_cast<size_t>(ggml_nelements(t));
     p->n_elements += n;
+    if (std::strcmp(t->name, "token_embd.weight") == 0) p->token_embd = t;
     std::vector<float> data(n);
     const bool is_norm = std::strstr(t->name, "norm") != nullptr;
     const bool is_bias = std::strstr(t->name, ".bias") != nullptr;
@@ -366,7 +368,15 @@ SyntheticModel make_synthetic_model(const SyntheticSpec& spec) {
         FillParams fill{spec.seed};
         ModelPtr model = build(meta.get(), &fill);
         out.n_params = fill.n_elements;
-        llama_model_save_to_file(model.get(), f32_file.path.c_str());
+        // llama_model_save_to_file at this commit drops token_embd.weight when a model has no output tensor
+        // (BERT-like encoders); add it back.
+        llama_model_saver saver(model.get());
+        saver.add_kv_from_model();
+        saver.add_tensors_from_model();
+        if (fill.token_embd != nullptr && gguf_find_tensor(saver.gguf_ctx, "token_embd.weight") < 0) {
+            saver.add_tensor(fill.token_embd);
+        }
+        saver.save(f32_file.path.string());
     }
     if (!std::filesystem::exists(f32_file.path, ec)) {
         throw Error(ErrorKind::io, "llama.cpp did not write " + f32_file.path.string());

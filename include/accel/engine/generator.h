@@ -25,6 +25,7 @@ struct GenerateParams {
     int32_t n_predict = 128;
     SamplingParams sampling;
     std::vector<std::string> stop;  // generation ends before the first stop string, which is not emitted
+    bool parse_special = false;     // the prompt holds special-token text (a chat template's markers)
 };
 
 struct GenerateStats {

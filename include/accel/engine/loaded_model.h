@@ -6,12 +6,16 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 struct llama_model;  // llama.h is included only in engine/*.cpp
 
 namespace accel::engine {
 
 struct ModelLoadParams {
+    std::string device;        // ggml device id for offloaded layers ("cuda0"); "" or "cpu": CPU only
+    std::vector<std::string> split_devices;  // several GPUs: split layers over these...
+    std::vector<float> split_fractions;      // ...in these proportions
     int32_t n_gpu_layers = 0;  // layers to offload; 0 keeps the model on the CPU
     bool use_mmap = true;
     // Called from the loading thread with progress in [0,1]; return false to cancel the load.
@@ -22,7 +26,7 @@ struct ModelLoadParams {
 class LoadedModel {
 public:
     // Throws Error{invalid_input} naming the path when the file is missing, unreadable or not a loadable
-    // GGUF; Error{busy} when on_progress cancelled the load. Not thread-safe for the same object.
+    // GGUF, or when a device is unknown; Error{busy} when on_progress cancelled the load.
     static LoadedModel load(const std::filesystem::path& path, const ModelLoadParams& params = {});
 
     llama_model* get() const { return model_.get(); }

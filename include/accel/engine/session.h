@@ -14,6 +14,8 @@ namespace accel::engine {
 
 enum class KvType : uint8_t { f16, q8_0, q4_0, f32 };
 enum class FlashAttn : uint8_t { auto_, on, off };
+// How token embeddings become one vector per text. model_default takes the model's own pooling metadata.
+enum class Pooling : uint8_t { model_default, none, mean, cls, last };
 
 struct SessionParams {
     uint32_t n_ctx = 0;      // 0: the model's training context, capped at 4096
@@ -25,6 +27,7 @@ struct SessionParams {
     KvType type_v = KvType::f16;
     FlashAttn flash_attn = FlashAttn::auto_;
     bool embeddings = false;
+    Pooling pooling = Pooling::model_default;  // with embeddings
 };
 
 // A llama.cpp context over a loaded model. Move-only. Not thread-safe: one thread drives a session.
@@ -37,7 +40,12 @@ public:
     llama_context* get() const { return ctx_.get(); }
     const LoadedModel& model() const { return *model_; }
     uint32_t n_ctx() const;
+    uint32_t n_batch() const;
+    uint32_t n_ubatch() const;
+    uint32_t n_seq_max() const;
     int32_t n_threads() const { return n_threads_; }
+    Pooling pooling() const;  // the pooling in effect (after the model default was applied)
+    void set_threads(int32_t n_threads);  // threads for the next decodes
 
 private:
     struct Free {
@@ -48,8 +56,10 @@ private:
     int32_t n_threads_ = 0;
 };
 
-// Text to tokens with the model's vocabulary. add_special adds BOS/EOS as the model asks.
-std::vector<int32_t> tokenize(const LoadedModel& model, std::string_view text, bool add_special);
+// Text to tokens with the model's vocabulary. add_special adds BOS/EOS as the model asks; parse_special turns
+// special-token text such as "<|im_start|>" into its token (for chat templates).
+std::vector<int32_t> tokenize(const LoadedModel& model, std::string_view text, bool add_special,
+                              bool parse_special = false);
 // One token's text, without special-token rendering; lstrip drops up to that many leading spaces.
 std::string token_to_piece(const LoadedModel& model, int32_t token, int32_t lstrip = 0);
 std::string detokenize(const LoadedModel& model, const std::vector<int32_t>& tokens);

@@ -29,6 +29,8 @@ struct LoadOptions {
     std::string type_v = "f16";
     std::string flash_attn = "auto";
     int32_t n_gpu_layers = -1;  // -1: decided by placement
+    bool embeddings = false;    // an embedding context (pooled outputs) rather than a generation one
+    std::string pooling = "model";  // with embeddings: model, mean, cls or last
     bool operator==(const LoadOptions&) const = default;
 };
 

@@ -1,0 +1,60 @@
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "accel/engine/loaded_model.h"
+#include "accel/engine/placement.h"
+#include "accel/engine/session.h"
+#include "accel/hw/device.h"
+#include "accel/pool/pool_types.h"
+
+namespace accel::pool {
+
+// What the pool keeps for a llama.cpp model: the model, its placement, and one context sized by the request's
+// options. A llama context serves one caller at a time, so users hold `use` while they drive `session`.
+class EngineResident : public Resident {
+public:
+    engine::LoadedModel model;
+    std::optional<engine::Session> session;
+    engine::Placement placement;
+    std::mutex use;
+};
+
+// The pool's loader over the engine. Estimates come from the model file's tensor table and the memory estimator;
+// placement decides how many layers go to the requested device. Thread-safe.
+class EngineLoader : public Loader {
+public:
+    explicit EngineLoader(std::vector<hw::Device> devices, engine::PlacementRequest placement = {});
+    DeviceBytes estimate(const LoadSpec& spec) override;
+    // Measured bytes: on a GPU, the drop in the device's free memory; on the CPU, the growth of the process's
+    // resident set, but at least the weights and the KV cache (mmap'd weights count only once touched).
+    std::unique_ptr<Resident> load(const LoadSpec& spec, DeviceBytes& measured) override;
+
+private:
+    engine::Placement plan(const LoadSpec& spec) const;
+    std::vector<hw::Device> devices_;
+    engine::PlacementRequest placement_;
+    std::mutex measure_;  // loads are measured one at a time, so the RSS growth belongs to one model
+};
+
+// Device memory as ggml and the kernel report it now (the CPU figure honours a cgroup limit).
+class SystemMonitor : public DeviceMonitor {
+public:
+    explicit SystemMonitor(std::vector<hw::Device> devices);
+    std::vector<std::string> devices() override;
+    uint64_t total_bytes(const std::string& device) override;
+    uint64_t free_bytes(const std::string& device) override;
+    bool is_gpu(const std::string& device) override;
+    uint64_t system_available_bytes() override;
+
+private:
+    std::vector<hw::Device> devices_;
+};
+
+// Maps the request's KV type names to the engine's.
+engine::KvType kv_type_from_string(const std::string& text);  // throws Error{invalid_input}
+
+}  // namespace accel::pool

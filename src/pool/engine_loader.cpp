@@ -1,0 +1,156 @@
+#include "accel/pool/engine_loader.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+
+#include "accel/core/error.h"
+#include "accel/hw/memory_info.h"
+#include "accel/model/gguf_file.h"
+#include "accel/model/memory_estimate.h"
+
+namespace accel::pool {
+namespace {
+
+uint64_t rss_bytes() {
+    std::ifstream statm("/proc/self/statm");
+    uint64_t size = 0;
+    uint64_t resident = 0;
+    statm >> size >> resident;
+    return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+}
+
+engine::FlashAttn flash_from_string(const std::string& s) {
+    if (s == "on") return engine::FlashAttn::on;
+    if (s == "off") return engine::FlashAttn::off;
+    if (s == "auto") return engine::FlashAttn::auto_;
+    throw Error(ErrorKind::invalid_input, "flash attention '" + s + "' must be on, off or auto");
+}
+
+engine::Pooling pooling_from_string(const std::string& s) {
+    if (s == "model") return engine::Pooling::model_default;
+    if (s == "mean") return engine::Pooling::mean;
+    if (s == "cls") return engine::Pooling::cls;
+    if (s == "last") return engine::Pooling::last;
+    throw Error(ErrorKind::invalid_input, "pooling '" + s + "' must be mean, cls or last");
+}
+
+model::MemoryEstimate estimate_for(const model::GgufFile& file, const LoadSpec& spec) {
+    model::MemoryConfig mc;
+    mc.n_ctx = spec.options.n_ctx;
+    mc.n_parallel = spec.options.n_seq;
+    mc.kv_type = model::parse_kv_type(spec.options.type_k);
+    mc.flash_attn = spec.options.flash_attn == "on";
+    mc.device = spec.device;
+    return model::estimate_memory(model::memory_shape_from_gguf(file), mc);
+}
+
+const hw::Device* find_device(const std::vector<hw::Device>& devices, const std::string& id) {
+    for (const auto& d : devices) {
+        if (d.id == id) return &d;
+    }
+    return nullptr;
+}
+
+}  // namespace
+
+engine::KvType kv_type_from_string(const std::string& text) {
+    if (text == "f16") return engine::KvType::f16;
+    if (text == "q8_0") return engine::KvType::q8_0;
+    if (text == "q4_0") return engine::KvType::q4_0;
+    if (text == "f32") return engine::KvType::f32;
+    throw Error(ErrorKind::invalid_input, "KV cache type '" + text + "' must be f16, q8_0, q4_0 or f32");
+}
+
+EngineLoader::EngineLoader(std::vector<hw::Device> devices, engine::PlacementRequest placement)
+    : devices_(std::move(devices)), placement_(placement) {}
+
+engine::Placement EngineLoader::plan(const LoadSpec& spec) const {
+    const model::GgufFile file = model::read_gguf(spec.model);
+    const model::MemoryEstimate est = estimate_for(file, spec);
+    engine::PlacementRequest req = placement_;
+    req.forced_device = spec.device;
+    engine::Placement p = engine::place(engine::footprint(file, est), devices_, req);
+    if (spec.options.n_gpu_layers >= 0 && spec.device != "cpu") p.n_gpu_layers = spec.options.n_gpu_layers;
+    return p;
+}
+
+DeviceBytes EngineLoader::estimate(const LoadSpec& spec) {
+    const engine::Placement p = plan(spec);
+    if (!p.fits) {
+        std::string why;
+        for (const auto& r : p.reasons) why += (why.empty() ? "" : "; ") + r;
+        throw Error(ErrorKind::out_of_memory, why);
+    }
+    return DeviceBytes(p.bytes.begin(), p.bytes.end());
+}
+
+std::unique_ptr<Resident> EngineLoader::load(const LoadSpec& spec, DeviceBytes& measured) {
+    auto r = std::make_unique<EngineResident>();
+    r->placement = plan(spec);
+    const model::GgufFile file = model::read_gguf(spec.model);
+    const model::MemoryEstimate est = estimate_for(file, spec);
+
+    std::lock_guard lock(measure_);
+    std::map<std::string, uint64_t> gpu_free_before;
+    for (const auto& d : hw::ggml_devices()) {
+        if (d.id != "cpu" && r->placement.bytes.count(d.id) > 0) gpu_free_before[d.id] = d.memory_free_bytes;
+    }
+    const uint64_t rss_before = rss_bytes();
+    r->model = engine::LoadedModel::load(spec.model, {.device = r->placement.device,
+                                                      .split_devices = r->placement.split_devices,
+                                                      .split_fractions = r->placement.split_fractions,
+                                                      .n_gpu_layers = r->placement.n_gpu_layers});
+    r->session = engine::Session::open(r->model, {.n_ctx = spec.options.n_ctx,
+                                                  .n_seq_max = spec.options.n_seq,
+                                                  .type_k = kv_type_from_string(spec.options.type_k),
+                                                  .type_v = kv_type_from_string(spec.options.type_v),
+                                                  .flash_attn = flash_from_string(spec.options.flash_attn),
+                                                  .embeddings = spec.options.embeddings,
+                                                  .pooling = pooling_from_string(spec.options.pooling)});
+    const uint64_t rss_after = rss_bytes();
+    const uint64_t floor = r->model.size_bytes() + est.kv_cache_bytes;
+    measured["cpu"] = std::max(rss_after > rss_before ? rss_after - rss_before : 0, floor);
+    // GPU figures: re-read the device after the load.
+    for (const auto& d : hw::ggml_devices()) {
+        auto it = gpu_free_before.find(d.id);
+        if (it == gpu_free_before.end()) continue;
+        measured[d.id] = it->second > d.memory_free_bytes ? it->second - d.memory_free_bytes : 0;
+        if (r->placement.bytes.count("cpu") > 0) measured["cpu"] = r->placement.bytes.at("cpu");
+    }
+    return r;
+}
+
+SystemMonitor::SystemMonitor(std::vector<hw::Device> devices) : devices_(std::move(devices)) {}
+
+std::vector<std::string> SystemMonitor::devices() {
+    std::vector<std::string> out;
+    for (const auto& d : devices_) {
+        if (d.usable) out.push_back(d.id);
+    }
+    return out;
+}
+
+uint64_t SystemMonitor::total_bytes(const std::string& device) {
+    if (device == "cpu") return hw::read_memory().effective_total_bytes();
+    const hw::Device* d = find_device(devices_, device);
+    return d != nullptr ? d->memory_total_bytes : 0;
+}
+
+uint64_t SystemMonitor::free_bytes(const std::string& device) {
+    if (device == "cpu") return hw::read_memory().effective_available_bytes();
+    for (const auto& d : hw::ggml_devices()) {
+        if (d.id == device) return d.memory_free_bytes;
+    }
+    return 0;
+}
+
+bool SystemMonitor::is_gpu(const std::string& device) {
+    const hw::Device* d = find_device(devices_, device);
+    return d != nullptr && (d->type == hw::DeviceType::gpu || d->type == hw::DeviceType::igpu);
+}
+
+uint64_t SystemMonitor::system_available_bytes() { return hw::read_memory().effective_available_bytes(); }
+
+}  // namespace accel::pool

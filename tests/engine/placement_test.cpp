@@ -1,0 +1,103 @@
+#include <gtest/gtest.h>
+
+#include "accel/engine/placement.h"
+
+namespace {
+
+using namespace accel;
+constexpr uint64_t MiB = 1ull << 20;
+
+engine::ModelFootprint model_of(uint32_t layers, uint64_t layer_mib) {
+    engine::ModelFootprint fp;
+    fp.n_layer = layers;
+    fp.layer_bytes.assign(layers, layer_mib * MiB);
+    fp.output_bytes = 50 * MiB;
+    fp.input_bytes = 50 * MiB;
+    fp.kv_bytes_per_layer = 10 * MiB;
+    fp.compute_bytes = 100 * MiB;
+    return fp;
+}
+
+hw::Device gpu(const std::string& id, uint64_t free_mib) {
+    hw::Device d;
+    d.id = id;
+    d.type = hw::DeviceType::gpu;
+    d.usable = true;
+    d.memory_total_bytes = 80'000 * MiB;
+    d.memory_free_bytes = free_mib * MiB;
+    return d;
+}
+
+hw::Device cpu() {
+    hw::Device d;
+    d.id = "cpu";
+    d.type = hw::DeviceType::cpu;
+    d.usable = true;
+    d.memory_total_bytes = 64'000 * MiB;
+    d.memory_free_bytes = 60'000 * MiB;
+    return d;
+}
+
+engine::PlacementRequest no_margin() { return {.margin_bytes = 0, .margin_fraction = 0}; }
+
+TEST(Placement, CpuOnlyMachine) {
+    const auto p = engine::place(model_of(10, 100), {cpu()}, no_margin());
+    EXPECT_EQ(p.device, "cpu");
+    EXPECT_EQ(p.n_gpu_layers, 0);
+    EXPECT_EQ(p.bytes.at("cpu"), (10 * 110 + 50 + 50 + 100) * MiB);
+    EXPECT_NE(p.reasons.at(0).find("no usable GPU"), std::string::npos);
+}
+
+TEST(Placement, WholeModelOnTheGpuWithMostFreeMemory) {
+    const auto p = engine::place(model_of(10, 100), {cpu(), gpu("cuda0", 1000), gpu("cuda1", 5000)}, no_margin());
+    EXPECT_EQ(p.device, "cuda1");
+    EXPECT_EQ(p.n_gpu_layers, 11);  // every layer and the output layer
+    EXPECT_EQ(p.bytes.at("cuda1"), (10 * 110 + 50 + 100) * MiB);
+}
+
+TEST(Placement, SplitOverGpusWhenNoneHoldsItAlone) {
+    const auto p = engine::place(model_of(10, 100), {cpu(), gpu("cuda0", 900), gpu("cuda1", 600)}, no_margin());
+    ASSERT_EQ(p.split_devices.size(), 2u);
+    EXPECT_EQ(p.split_devices[0], "cuda0");
+    EXPECT_NEAR(p.split_fractions[0], 0.6, 1e-6);
+    EXPECT_NEAR(p.split_fractions[1], 0.4, 1e-6);
+    EXPECT_EQ(p.n_gpu_layers, 11);
+}
+
+TEST(Placement, PartialOffloadWhenTheGpuIsTooSmall) {
+    // 100 MiB compute + 110 MiB per layer: 560 MiB holds 4 layers.
+    const auto p = engine::place(model_of(10, 100), {cpu(), gpu("cuda0", 560)}, no_margin());
+    EXPECT_EQ(p.device, "cuda0");
+    EXPECT_EQ(p.n_gpu_layers, 4);
+    EXPECT_EQ(p.bytes.at("cuda0"), (100 + 4 * 110) * MiB);
+    EXPECT_NE(p.reasons.at(0).find("offloading 4 of 10 layers"), std::string::npos) << p.reasons.at(0);
+}
+
+TEST(Placement, MarginIsKeptFree) {
+    engine::PlacementRequest req{.margin_bytes = 1000 * MiB, .margin_fraction = 0};
+    const auto p = engine::place(model_of(10, 100), {cpu(), gpu("cuda0", 1400)}, req);
+    EXPECT_EQ(p.n_gpu_layers, 2);  // 400 MiB usable: compute + 2 layers
+}
+
+TEST(Placement, ForcedDeviceThatCannotHoldALayerDoesNotFit) {
+    engine::PlacementRequest req = no_margin();
+    req.forced_device = "cuda0";
+    const auto p = engine::place(model_of(10, 100), {cpu(), gpu("cuda0", 150)}, req);
+    EXPECT_FALSE(p.fits);
+    EXPECT_NE(p.reasons.at(0).find("cannot hold even one layer"), std::string::npos);
+}
+
+TEST(Placement, ForcedUnknownDeviceDoesNotFit) {
+    engine::PlacementRequest req = no_margin();
+    req.forced_device = "cuda3";
+    const auto p = engine::place(model_of(10, 100), {cpu()}, req);
+    EXPECT_FALSE(p.fits);
+}
+
+TEST(Placement, TooSmallGpuFallsBackToCpuAndSaysWhy) {
+    const auto p = engine::place(model_of(10, 100), {cpu(), gpu("cuda0", 150)}, no_margin());
+    EXPECT_EQ(p.device, "cpu");
+    EXPECT_NE(p.reasons.at(0).find("no GPU can hold a layer"), std::string::npos);
+}
+
+}  // namespace
