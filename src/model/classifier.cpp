@@ -35,6 +35,7 @@ struct Vote {
     std::string subfamily;  // may be empty: the analysis says only the family
     double weight;
     std::string reason;
+    bool exact_table = false;  // an exact knowledge-table entry
 };
 
 struct Taxon {
@@ -124,7 +125,7 @@ void table_analysis(const ModelEvidence& e, const Signals& sig, std::vector<Vote
     const std::string mt = lower(e.model_type);
     if (const auto* k = find_known_model_type(mt)) {
         votes.push_back({k->family, k->subfamily, w_table,
-                         fmt::format("knowledge table: model_type '{}' is {}/{}", mt, k->family, k->subfamily)});
+                         fmt::format("knowledge table: model_type '{}' is {}/{}", mt, k->family, k->subfamily), true});
         return;
     }
     // Sub-configs of composite models take the label of their own tower.
@@ -593,7 +594,7 @@ Classification classify(const ModelEvidence& evidence) {
     // An exact knowledge-table entry is the most specific evidence there is: when its family wins, so does its
     // subfamily (llava_next_video is video_text even though its class name says llava).
     const auto table = std::find_if(votes.begin(), votes.end(), [&](const Vote& v) {
-        return v.weight == w_table && v.family == c.family;
+        return v.exact_table && v.family == c.family;
     });
     if (table != votes.end()) {
         c.subfamily = table->subfamily;
