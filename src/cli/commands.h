@@ -20,5 +20,7 @@ void register_db(CLI::App& app, int& exit_code);        // cmd_db.cpp (store/)
 void register_detect(CLI::App& app, int& exit_code);    // cmd_detect.cpp (hw/)
 void register_inspect(CLI::App& app, int& exit_code);   // cmd_inspect.cpp (model/)
 void register_classify(CLI::App& app, int& exit_code);  // cmd_classify.cpp (model/)
+void register_conform(CLI::App& app, int& exit_code);   // cmd_conform.cpp (bench/ conformance)
+void register_web_bench(CLI::App& app, int& exit_code); // cmd_web_bench.cpp (web/)
 
 }  // namespace accel::cli

@@ -96,6 +96,8 @@ int main(int argc, char** argv) {
         accel::cli::register_detect(app, exit_code);
         accel::cli::register_inspect(app, exit_code);
         accel::cli::register_classify(app, exit_code);
+        accel::cli::register_conform(app, exit_code);
+        accel::cli::register_web_bench(app, exit_code);
     } catch (const std::exception& e) {
         print_error(std::string("internal error while setting up the command line: ") + e.what());
         return accel::cli::exit_runtime;

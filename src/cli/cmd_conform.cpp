@@ -1,0 +1,16 @@
+// Placeholder until the subcommand lands: it exists and says so.
+#include "accel/core/error.h"
+#include "commands.h"
+
+namespace accel::cli {
+
+void register_conform(CLI::App& app, int& exit_code) {
+    auto* cmd = app.add_subcommand("conform", "Conformance suite across architectures and devices (issue 9) (not implemented yet)");
+    cmd->allow_extras();
+    cmd->callback([&exit_code] {
+        exit_code = exit_runtime;
+        throw Error(ErrorKind::internal, "'conform' is not implemented in this build yet");
+    });
+}
+
+}  // namespace accel::cli
