@@ -1,4 +1,5 @@
 // `accel detect` through the real binary: JSON keys the rest of accel relies on, ACCEL_DEVICES, --measure.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -67,6 +68,20 @@ TEST(DetectCli, AllowListExcludesTheCpu) {
     EXPECT_EQ(cpu.at("reason"), "not in ACCEL_DEVICES");
     const auto plain = run_accel({"detect", "--json"}, {"ACCEL_DEVICES="});
     EXPECT_EQ(json::parse(plain.out).at("fingerprint"), j.at("fingerprint")) << "ACCEL_DEVICES keeps the fingerprint";
+}
+
+TEST(DetectCli, BrowsersOnlyWhenAsked) {
+    accel::test::TempDir bin;
+    accel::test::write_file(bin / "firefox", "#!/bin/sh\necho 'Mozilla Firefox 128.3.1esr'\n");
+    chmod((bin / "firefox").c_str(), 0755);
+    const auto r = run_accel({"detect", "--json", "--browsers"}, {"PATH=" + bin.path().string()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const json b = json::parse(r.out).at("browsers");
+    ASSERT_EQ(b.size(), 1U) << b.dump();
+    EXPECT_EQ(b.at(0).at("name"), "firefox");
+    EXPECT_EQ(b.at(0).at("version"), "Mozilla Firefox 128.3.1esr");
+    const auto t = run_accel({"detect", "--browsers"}, {"PATH=" + bin.path().string()});
+    EXPECT_NE(t.out.find("browser      firefox Mozilla Firefox 128.3.1esr"), std::string::npos) << t.out;
 }
 
 TEST(DetectCli, QuickNeedsMeasure) {

@@ -1,8 +1,11 @@
 // hw/: parsing against fixture trees, checks against this machine, ACCEL_DEVICES, ranking, the roofline.
 #include <sched.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -12,6 +15,7 @@
 
 #include "accel/core/error.h"
 #include "accel/core/fingerprint.h"
+#include "accel/hw/browser.h"
 #include "accel/hw/cpu_info.h"
 #include "accel/hw/device_ranking.h"
 #include "accel/hw/inventory.h"
@@ -362,6 +366,36 @@ TEST(Ranking, WithoutPreferenceFreeMemoryBreaksTies) {
     ASSERT_EQ(ranked.size(), 2U);
     EXPECT_EQ(ranked[0].id, "cpu");
     EXPECT_EQ(ranked[0].reason, "fits: needs 1.0 GiB of 16.0 GiB free");
+}
+
+// ---- browsers ----
+
+TEST(Browsers, VersionsAndTimeouts) {
+    accel::test::TempDir dir;
+    const auto script = [&](const std::string& name, const std::string& body) {
+        put(dir / name, "#!/bin/sh\n" + body + "\n");
+        chmod((dir / name).c_str(), 0755);
+    };
+    script("firefox", "echo 'Mozilla Firefox 128.3.1esr'");
+    script("chromium", "exec /bin/sleep 5");
+    script("google-chrome", "exit 1");
+    const char* old = std::getenv("PATH");
+    const std::string saved = old != nullptr ? old : "";
+    setenv("PATH", dir.path().c_str(), 1);
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto found = find_browsers(std::chrono::milliseconds(300));
+    const auto elapsed = std::chrono::steady_clock::now() - t0;
+    setenv("PATH", saved.c_str(), 1);
+    ASSERT_EQ(found.size(), 3U);
+    EXPECT_EQ(found[0].name, "chromium");
+    EXPECT_EQ(found[0].version, "");
+    EXPECT_EQ(found[0].error, "timed out after 300 ms");
+    EXPECT_EQ(found[1].name, "chrome");
+    EXPECT_EQ(found[1].error, "exit status 1");
+    EXPECT_EQ(found[2].name, "firefox");
+    EXPECT_EQ(found[2].version, "Mozilla Firefox 128.3.1esr");
+    EXPECT_EQ(found[2].path, (dir / "firefox").string());
+    EXPECT_LT(elapsed, std::chrono::seconds(3)) << "the sleeping one was killed";
 }
 
 // ---- roofline ----
