@@ -1,4 +1,5 @@
 // `accel detect`: the hardware inventory (hw/) and, with --measure, the roofline microbenchmarks.
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -7,6 +8,7 @@
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
+#include "accel/core/error.h"
 #include "accel/core/fingerprint.h"
 #include "accel/core/log.h"
 #include "accel/hw/inventory.h"
@@ -146,7 +148,12 @@ hw::Roofline roofline_for(const hw::Inventory& inv, const DetectFlags& flags) {
     }
     ACCEL_LOG_INFO("measuring memory bandwidth and matmul throughput (about 10 s)");
     hw::Roofline r = hw::measure_roofline(inv, {});
-    hw::save_roofline(r, path);
+    try {
+        hw::save_roofline(r, path);
+    } catch (const Error& e) {
+        // The figures are still good for this run; only the next one has to measure again.
+        ACCEL_LOG_WARN("measurements not cached: {}", e.what());
+    }
     return r;
 }
 
