@@ -14,7 +14,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (n > size - 8) return 0;  // read_safetensors rejects this before parsing; the fuzzer targets the parser
     try {
         const auto f = accel::model::parse_safetensors_header(
-            std::string_view(reinterpret_cast<const char*>(data) + 8, static_cast<size_t>(n)), size, "fuzz.safetensors");
+            std::string_view(reinterpret_cast<const char*>(data) + 8, static_cast<size_t>(n)), size,
+            "fuzz.safetensors");
         (void)f.n_params();
     } catch (const accel::Error&) {
     }

@@ -47,8 +47,9 @@ int run_classify(const ClassifyOptions& o) {
 void register_classify(CLI::App& app, int& exit_code) {
     auto opts = std::make_shared<ClassifyOptions>();
     auto* cmd = app.add_subcommand(
-        "classify", "Classify a Hugging Face config.json into family/subfamily/tasks, with a confidence and the\n"
-                    "evidence behind it (see docs/model.md). Exit 2 when the file is missing or not JSON.");
+        "classify",
+        "Classify a Hugging Face config.json into family/subfamily/tasks, with a confidence and the\n"
+        "evidence behind it (see docs/model.md). Exit 2 when the file is missing or not JSON.");
     cmd->add_option("--config", opts->config, "config.json to classify")->required();
     add_format_option(*cmd, opts->format, {"table", "json"});
     cmd->callback([opts, &exit_code] { exit_code = run_classify(*opts); });

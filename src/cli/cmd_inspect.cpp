@@ -78,7 +78,9 @@ std::vector<DeviceFit> device_fits(std::optional<uint64_t> total_bytes) {
     return out;
 }
 
-nlohmann::json opt_json(const std::optional<uint64_t>& v) { return v ? nlohmann::json(*v) : nlohmann::json(); }
+nlohmann::json opt_json(const std::optional<uint64_t>& v) {
+    return v ? nlohmann::json(*v) : nlohmann::json();
+}
 
 int run_inspect(const InspectOptions& o) {
     const model::ModelInfo m = model::inspect_model(o.path);
@@ -99,44 +101,77 @@ int run_inspect(const InspectOptions& o) {
         for (const auto& [type, n] : m.tensor_type_counts)
             mix.push_back({{"type", type}, {"tensors", n}, {"bytes", m.tensor_type_bytes.at(type)}});
         nlohmann::json doc = {
-            {"schema_version", json_schema_version}, {"path", m.path}, {"format", m.format},
-            {"architecture", m.architecture}, {"name", m.name}, {"file_type", m.file_type},
-            {"file_bytes", m.file_bytes}, {"n_params", m.n_params}, {"n_tensors", m.n_tensors},
-            {"weights_bytes", m.weights_bytes}, {"quantization_mix", mix},
-            {"context_length", opt_json(m.context_length)}, {"n_embd", opt_json(m.n_embd)},
-            {"n_layer", opt_json(m.n_layer)}, {"n_head", opt_json(m.n_head)}, {"n_head_kv", opt_json(m.n_head_kv)},
-            {"n_vocab", opt_json(m.n_vocab)}, {"tokenizer_model", m.tokenizer_model},
-            {"tokenizer_class", m.tokenizer_class}, {"has_generation_config", m.has_generation_config},
+            {"schema_version", json_schema_version},
+            {"path", m.path},
+            {"format", m.format},
+            {"architecture", m.architecture},
+            {"name", m.name},
+            {"file_type", m.file_type},
+            {"file_bytes", m.file_bytes},
+            {"n_params", m.n_params},
+            {"n_tensors", m.n_tensors},
+            {"weights_bytes", m.weights_bytes},
+            {"quantization_mix", mix},
+            {"context_length", opt_json(m.context_length)},
+            {"n_embd", opt_json(m.n_embd)},
+            {"n_layer", opt_json(m.n_layer)},
+            {"n_head", opt_json(m.n_head)},
+            {"n_head_kv", opt_json(m.n_head_kv)},
+            {"n_vocab", opt_json(m.n_vocab)},
+            {"tokenizer_model", m.tokenizer_model},
+            {"tokenizer_class", m.tokenizer_class},
+            {"has_generation_config", m.has_generation_config},
             {"files_read", m.files_read},
-            {"classification", {{"family", c.family}, {"subfamily", c.subfamily}, {"tasks", c.tasks},
-                                {"confidence", c.confidence}, {"reasons", c.reasons}}},
+            {"classification",
+             {{"family", c.family},
+              {"subfamily", c.subfamily},
+              {"tasks", c.tasks},
+              {"confidence", c.confidence},
+              {"reasons", c.reasons}}},
         };
         if (est) {
-            doc["memory_estimate"] = {
-                {"config", {{"n_ctx", est->n_ctx}, {"n_parallel", cfg.n_parallel}, {"n_batch", cfg.n_batch},
-                            {"n_ubatch", cfg.n_ubatch}, {"kv_type", model::to_string(cfg.kv_type)},
-                            {"flash_attn", cfg.flash_attn}, {"device", cfg.device}}},
-                {"n_kv_cells", est->n_kv_cells}, {"weights_bytes", est->weights_bytes},
-                {"kv_cache_bytes", est->kv_cache_bytes}, {"compute_buffer_bytes", est->compute_buffer_bytes},
-                {"total_bytes", est->total_bytes}, {"is_estimate", true}, {"notes", est->notes}};
+            doc["memory_estimate"] = {{"config",
+                                       {{"n_ctx", est->n_ctx},
+                                        {"n_parallel", cfg.n_parallel},
+                                        {"n_batch", cfg.n_batch},
+                                        {"n_ubatch", cfg.n_ubatch},
+                                        {"n_outputs", cfg.n_parallel},
+                                        {"kv_type", model::to_string(cfg.kv_type)},
+                                        {"flash_attn", cfg.flash_attn},
+                                        {"device", cfg.device}}},
+                                      {"n_kv_cells", est->n_kv_cells},
+                                      {"weights_bytes", est->weights_bytes},
+                                      {"kv_cache_bytes", est->kv_cache_bytes},
+                                      {"compute_buffer_bytes", est->compute_buffer_bytes},
+                                      {"total_bytes", est->total_bytes},
+                                      {"is_estimate", true},
+                                      {"notes", est->notes}};
         } else {
             doc["memory_estimate"] = nullptr;
             doc["memory_estimate_unavailable"] = "the model's layer count or embedding size is unknown";
         }
         nlohmann::json devs = nlohmann::json::array();
         for (const auto& d : fits)
-            devs.push_back({{"device", d.device}, {"fits", d.fits ? nlohmann::json(*d.fits) : nlohmann::json()},
-                            {"available_bytes", opt_json(d.available_bytes)}, {"reason", d.reason}});
+            devs.push_back({{"device", d.device},
+                            {"fits", d.fits ? nlohmann::json(*d.fits) : nlohmann::json()},
+                            {"available_bytes", opt_json(d.available_bytes)},
+                            {"reason", d.reason}});
         doc["devices"] = devs;
         if (m.gguf) {
             nlohmann::json meta = nlohmann::json::object();
             for (const auto& [k, v] : m.gguf->metadata) meta[k] = v.to_text();
             nlohmann::json tensors = nlohmann::json::array();
             for (const auto& t : m.gguf->tensors)
-                tensors.push_back({{"name", t.name}, {"type", model::ggml_type_info(t.ggml_type)->name},
-                                   {"shape", t.shape}, {"offset", t.offset}, {"bytes", t.n_bytes}});
-            doc["gguf"] = {{"version", m.gguf->version}, {"alignment", m.gguf->alignment},
-                           {"data_offset", m.gguf->data_offset}, {"metadata", meta}, {"tensors", tensors}};
+                tensors.push_back({{"name", t.name},
+                                   {"type", model::ggml_type_info(t.ggml_type)->name},
+                                   {"shape", t.shape},
+                                   {"offset", t.offset},
+                                   {"bytes", t.n_bytes}});
+            doc["gguf"] = {{"version", m.gguf->version},
+                           {"alignment", m.gguf->alignment},
+                           {"data_offset", m.gguf->data_offset},
+                           {"metadata", meta},
+                           {"tensors", tensors}};
         }
         print_json(doc);
         return exit_ok;
@@ -152,7 +187,8 @@ int run_inspect(const InspectOptions& o) {
     fmt::print("file type:      {}\n", m.file_type.empty() ? "unknown" : m.file_type);
     std::string mix;
     for (const auto& [type, n] : m.tensor_type_counts)
-        mix += fmt::format("{}{} x{} ({})", mix.empty() ? "" : ", ", type, n, human_bytes(m.tensor_type_bytes.at(type)));
+        mix +=
+            fmt::format("{}{} x{} ({})", mix.empty() ? "" : ", ", type, n, human_bytes(m.tensor_type_bytes.at(type)));
     fmt::print("weights:        {} [{}]\n", human_bytes(m.weights_bytes), mix.empty() ? "no tensors read" : mix);
     fmt::print("context length: {}\n", opt(m.context_length));
     fmt::print("embedding:      {}\n", opt(m.n_embd));
@@ -184,19 +220,23 @@ int run_inspect(const InspectOptions& o) {
 void register_inspect(CLI::App& app, int& exit_code) {
     auto opts = std::make_shared<InspectOptions>();
     auto* cmd = app.add_subcommand(
-        "inspect", "Inspect a GGUF file, a Hugging Face model directory or a config.json: metadata, classification,\n"
-                   "a memory estimate for the given run settings, and which devices it would fit.\n"
-                   "Reads headers only. Exit 2 for a malformed or missing model.");
+        "inspect",
+        "Inspect a GGUF file, a Hugging Face model directory or a config.json: metadata, classification,\n"
+        "a memory estimate for the given run settings, and which devices it would fit.\n"
+        "Reads headers only. Exit 2 for a malformed or missing model.");
     cmd->add_option("path", opts->path, "GGUF file, model directory or config.json")->required();
     cmd->add_option("--ctx", opts->ctx, "Context length per sequence for the estimate (0: the model's)")
         ->default_val(4096);
     cmd->add_option("--parallel", opts->parallel, "Parallel sequences")->default_val(1)->check(CLI::PositiveNumber);
-    cmd->add_option("-b,--batch-size", opts->batch, "Logical batch (n_batch)")->default_val(2048)
+    cmd->add_option("-b,--batch-size", opts->batch, "Logical batch (n_batch)")
+        ->default_val(2048)
         ->check(CLI::PositiveNumber);
-    cmd->add_option("--ubatch-size", opts->ubatch, "Physical batch (n_ubatch)")->default_val(512)
+    cmd->add_option("--ubatch-size", opts->ubatch, "Physical batch (n_ubatch)")
+        ->default_val(512)
         ->check(CLI::PositiveNumber);
     cmd->add_option("--cache-type", opts->kv_type, "KV cache type")
-        ->check(CLI::IsMember({"f32", "f16", "q8_0", "q4_0"}))->default_val("f16");
+        ->check(CLI::IsMember({"f32", "f16", "q8_0", "q4_0"}))
+        ->default_val("f16");
     cmd->add_flag("--flash-attn", opts->flash_attn, "Assume flash attention (no KQ matrix in the compute buffer)");
     cmd->add_option("--device", opts->device, "Device the estimate is for")->default_val("cpu");
     add_format_option(*cmd, opts->format, {"table", "json"});

@@ -19,15 +19,15 @@ extern const std::string_view model_types_tsv;
 
 namespace {
 
-constexpr double w_table = 0.60;        // knowledge table, exact model_type
-constexpr double w_table_rule = 0.35;   // model_type sub-config suffix rules (_vision_model, _text, ...)
-constexpr double w_table_prefix = 0.20; // nearest known model_type by prefix (qwen3_5 -> qwen3)
-constexpr double w_arch_suffix = 0.30;  // architecture class suffix
-constexpr double w_arch_stem = 0.15;    // architecture class stem keyword
-constexpr double w_config = 0.20;       // config signals
-constexpr double w_gguf = 0.35;         // GGUF metadata and tensor names
-constexpr double w_task = 0.30;         // pipeline_tag, task_specific_params
-constexpr double w_name = 0.05;         // name keywords
+constexpr double w_table = 0.60;         // knowledge table, exact model_type
+constexpr double w_table_rule = 0.35;    // model_type sub-config suffix rules (_vision_model, _text, ...)
+constexpr double w_table_prefix = 0.20;  // nearest known model_type by prefix (qwen3_5 -> qwen3)
+constexpr double w_arch_suffix = 0.30;   // architecture class suffix
+constexpr double w_arch_stem = 0.15;     // architecture class stem keyword
+constexpr double w_config = 0.20;        // config signals
+constexpr double w_gguf = 0.35;          // GGUF metadata and tensor names
+constexpr double w_task = 0.30;          // pipeline_tag, task_specific_params
+constexpr double w_name = 0.05;          // name keywords
 constexpr double max_confidence = 0.95;
 
 struct Vote {
@@ -91,7 +91,9 @@ bool ends_with(std::string_view s, std::string_view suffix) {
     return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
-bool contains(std::string_view s, std::string_view part) { return s.find(part) != std::string_view::npos; }
+bool contains(std::string_view s, std::string_view part) {
+    return s.find(part) != std::string_view::npos;
+}
 
 class Signals {
 public:
@@ -104,9 +106,7 @@ public:
     bool audio() const {
         return has("audio_config") || has("num_mel_bins") || has("audio_token_id") || has("audio_token_index");
     }
-    bool text() const {
-        return has("text_config") || has("vocab_size") || has("max_position_embeddings");
-    }
+    bool text() const { return has("text_config") || has("vocab_size") || has("max_position_embeddings"); }
 
 private:
     std::set<std::string> keys_;
@@ -136,14 +136,21 @@ void table_analysis(const ModelEvidence& e, const Signals& sig, std::vector<Vote
     };
     static constexpr std::array<Rule, 16> rules = {{
         {"_vqmodel", "vision", "image_generation"},
-        {"_tokenizer_encoder", "", ""},              {"_tokenizer_decoder", "", ""},
+        {"_tokenizer_encoder", "", ""},
+        {"_tokenizer_decoder", "", ""},
         {"_tokenizer", "", ""},
-        {"_vision_model", "vision", "backbone"},     {"_vision_encoder", "vision", "backbone"},
-        {"_vision_tower", "vision", "backbone"},     {"_vision", "vision", "backbone"},
-        {"_audio_encoder", "audio", "audio_encoder"}, {"_audio_model", "audio", "audio_encoder"},
-        {"_audio", "audio", "audio_encoder"},        {"_encoder", "", ""},
-        {"_text_model", "", ""},                     {"_text", "", ""},
-        {"_qformer", "multimodal", "vision_language"}, {"_prior", "", ""},
+        {"_vision_model", "vision", "backbone"},
+        {"_vision_encoder", "vision", "backbone"},
+        {"_vision_tower", "vision", "backbone"},
+        {"_vision", "vision", "backbone"},
+        {"_audio_encoder", "audio", "audio_encoder"},
+        {"_audio_model", "audio", "audio_encoder"},
+        {"_audio", "audio", "audio_encoder"},
+        {"_encoder", "", ""},
+        {"_text_model", "", ""},
+        {"_text", "", ""},
+        {"_qformer", "multimodal", "vision_language"},
+        {"_prior", "", ""},
     }};
     for (const auto& r : rules) {
         if (!ends_with(mt, r.suffix)) continue;
@@ -166,8 +173,9 @@ void table_analysis(const ModelEvidence& e, const Signals& sig, std::vector<Vote
             }
         }
         if (fam.empty()) continue;
-        votes.push_back({fam, sub, w_table_rule,
-                         fmt::format("model_type '{}' ends in '{}', a sub-config tower: {}/{}", mt, r.suffix, fam, sub)});
+        votes.push_back(
+            {fam, sub, w_table_rule,
+             fmt::format("model_type '{}' ends in '{}', a sub-config tower: {}/{}", mt, r.suffix, fam, sub)});
         return;
     }
     // The nearest known type that the name extends (qwen3_5_moe -> qwen3), as weaker evidence.
@@ -273,23 +281,40 @@ void stem_analysis(std::string_view stem_in, std::vector<Vote>& votes, double we
     };
     // Checked in order; the first match votes.
     static constexpr std::array<Key, 35> keys = {{
-        {"xclip", "multimodal", "video_text"},       {"x_clip", "multimodal", "video_text"},
-        {"clap", "multimodal", "audio_text"},        {"clip", "multimodal", "image_text_encoder"},
-        {"siglip", "multimodal", "image_text_encoder"}, {"llava", "multimodal", "vision_language"},
-        {"blip", "multimodal", "vision_language"},   {"idefics", "multimodal", "vision_language"},
-        {"vlm", "multimodal", "vision_language"},    {"layoutlm", "multimodal", "document_qa"},
-        {"whisper", "audio", "speech_recognition"},  {"wav2vec", "audio", "speech_recognition"},
-        {"hubert", "audio", "speech_recognition"},   {"wavlm", "audio", "speech_recognition"},
-        {"speech", "audio", "speech_recognition"},   {"detr", "vision", "object_detector"},
-        {"yolo", "vision", "object_detector"},       {"segformer", "vision", "segmentation"},
-        {"depth", "vision", "depth_estimation"},     {"dino", "vision", "backbone"},
-        {"convnext", "vision", "image_classifier"},  {"resnet", "vision", "image_classifier"},
-        {"swin", "vision", "image_classifier"},      {"deit", "vision", "image_classifier"},
-        {"vit", "vision", "image_classifier"},       {"timeseries", "other", "time_series"},
-        {"timesfm", "other", "time_series"},         {"patchts", "other", "time_series"},
-        {"former", "", ""},                          {"roberta", "embedding", "masked_lm"},
-        {"bert", "embedding", "masked_lm"},          {"t5", "text_generation", "seq2seq"},
-        {"bart", "text_generation", "seq2seq"},      {"llama", "text_generation", "causal_lm"},
+        {"xclip", "multimodal", "video_text"},
+        {"x_clip", "multimodal", "video_text"},
+        {"clap", "multimodal", "audio_text"},
+        {"clip", "multimodal", "image_text_encoder"},
+        {"siglip", "multimodal", "image_text_encoder"},
+        {"llava", "multimodal", "vision_language"},
+        {"blip", "multimodal", "vision_language"},
+        {"idefics", "multimodal", "vision_language"},
+        {"vlm", "multimodal", "vision_language"},
+        {"layoutlm", "multimodal", "document_qa"},
+        {"whisper", "audio", "speech_recognition"},
+        {"wav2vec", "audio", "speech_recognition"},
+        {"hubert", "audio", "speech_recognition"},
+        {"wavlm", "audio", "speech_recognition"},
+        {"speech", "audio", "speech_recognition"},
+        {"detr", "vision", "object_detector"},
+        {"yolo", "vision", "object_detector"},
+        {"segformer", "vision", "segmentation"},
+        {"depth", "vision", "depth_estimation"},
+        {"dino", "vision", "backbone"},
+        {"convnext", "vision", "image_classifier"},
+        {"resnet", "vision", "image_classifier"},
+        {"swin", "vision", "image_classifier"},
+        {"deit", "vision", "image_classifier"},
+        {"vit", "vision", "image_classifier"},
+        {"timeseries", "other", "time_series"},
+        {"timesfm", "other", "time_series"},
+        {"patchts", "other", "time_series"},
+        {"former", "", ""},
+        {"roberta", "embedding", "masked_lm"},
+        {"bert", "embedding", "masked_lm"},
+        {"t5", "text_generation", "seq2seq"},
+        {"bart", "text_generation", "seq2seq"},
+        {"llama", "text_generation", "causal_lm"},
         {"gpt", "text_generation", "causal_lm"},
     }};
     for (const auto& k : keys) {
@@ -352,8 +377,8 @@ void architecture_analysis(const ModelEvidence& e, const Signals& sig, std::vect
 
 void config_analysis(const ModelEvidence& e, const Signals& sig, std::vector<Vote>& votes) {
     auto vote = [&](std::string fam, std::string sub, std::string why) {
-        votes.push_back({fam, sub, w_config, fmt::format("config signals: {}: {}{}{}", why, fam,
-                                                         sub.empty() ? "" : "/", sub)});
+        votes.push_back(
+            {fam, sub, w_config, fmt::format("config signals: {}: {}{}{}", why, fam, sub.empty() ? "" : "/", sub)});
     };
     const bool enc_dec = e.is_encoder_decoder.value_or(false) || sig.has("is_encoder_decoder");
     const bool image = sig.has("image_size") || sig.has("patch_size") || sig.has("num_channels");
@@ -361,8 +386,10 @@ void config_analysis(const ModelEvidence& e, const Signals& sig, std::vector<Vot
     if (sig.has("thinker_config")) return vote("multimodal", "vision_language", "thinker_config");
     if (sig.has("vlm_config")) return vote("multimodal", "image_text_encoder", "vlm_config");
     if (sig.has("prompt_encoder_config")) return vote("vision", "segmentation", "prompt_encoder_config");
-    if (sig.has("audio_config") && sig.has("text_config")) return vote("multimodal", "audio_text", "audio_config with text_config");
-    if (sig.has("codec_config") || sig.has("vocoder_config")) return vote("audio", "text_to_speech", "codec/vocoder config");
+    if (sig.has("audio_config") && sig.has("text_config"))
+        return vote("multimodal", "audio_text", "audio_config with text_config");
+    if (sig.has("codec_config") || sig.has("vocoder_config"))
+        return vote("audio", "text_to_speech", "codec/vocoder config");
     if (sig.has("qformer_config")) return vote("multimodal", "vision_language", "qformer_config");
     if (sig.has("num_frames") && text) return vote("multimodal", "video_text", "num_frames with text settings");
     if ((sig.has("vision_config") || sig.has("image_config")) && sig.has("text_config")) {
@@ -394,7 +421,8 @@ void config_analysis(const ModelEvidence& e, const Signals& sig, std::vector<Vot
         if (sig.has("num_frames")) return vote("vision", "image_classifier", "num_frames with image settings");
         return vote("vision", "", "image_size/patch_size/num_channels");
     }
-    if (sig.has("context_length") && !sig.has("vocab_size")) return vote("other", "time_series", "context_length without a vocabulary");
+    if (sig.has("context_length") && !sig.has("vocab_size"))
+        return vote("other", "time_series", "context_length without a vocabulary");
     if (enc_dec && text) return vote("text_generation", "seq2seq", "is_encoder_decoder");
 }
 
@@ -411,16 +439,17 @@ void gguf_analysis(const ModelEvidence& e, std::vector<Vote>& votes) {
         vis = vis || t.rfind("v.", 0) == 0;
         aud = aud || t.rfind("a.", 0) == 0;
     }
-    const bool clip_keys = std::find(e.gguf_key_prefixes.begin(), e.gguf_key_prefixes.end(), "clip") !=
-                           e.gguf_key_prefixes.end();
+    const bool clip_keys =
+        std::find(e.gguf_key_prefixes.begin(), e.gguf_key_prefixes.end(), "clip") != e.gguf_key_prefixes.end();
     if (a == "clip" || clip_keys) {
-        if (aud && !vis) return vote("multimodal", "audio_text", "a llama.cpp audio projector (clip.* keys, a.* tensors)");
+        if (aud && !vis)
+            return vote("multimodal", "audio_text", "a llama.cpp audio projector (clip.* keys, a.* tensors)");
         return vote("multimodal", "vision_language", "a llama.cpp multimodal projector (clip.* keys)");
     }
     if (enc && dec) return vote("text_generation", "seq2seq", "an encoder/decoder tensor split (enc.*, dec.*)");
     if (a == "t5encoder" || (enc && !dec)) return vote("embedding", "sentence_transformer", "encoder-only tensors");
-    for (std::string_view emb : {"bert", "nomic-bert", "nomic-bert-moe", "jina-bert-v2", "jina-bert-v3", "modern-bert",
-                                 "neo-bert"})
+    for (std::string_view emb :
+         {"bert", "nomic-bert", "nomic-bert-moe", "jina-bert-v2", "jina-bert-v3", "modern-bert", "neo-bert"})
         if (a == emb) return vote("embedding", "sentence_transformer", fmt::format("general.architecture '{}'", a));
     if (a.empty()) return;
     for (const auto& k : known_model_types())
@@ -492,13 +521,20 @@ void name_analysis(const ModelEvidence& e, std::vector<Vote>& votes) {
         std::string_view key, family, subfamily;
     };
     static constexpr std::array<Key, 14> keys = {{
-        {"embed", "embedding", "sentence_transformer"}, {"bge-", "embedding", "sentence_transformer"},
-        {"minilm", "embedding", "sentence_transformer"}, {"sentence", "embedding", "sentence_transformer"},
-        {"rerank", "embedding", "sequence_classifier"}, {"whisper", "audio", "speech_recognition"},
-        {"llava", "multimodal", "vision_language"},     {"-vl", "multimodal", "vision_language"},
-        {"mmproj", "multimodal", "vision_language"},    {"clip", "multimodal", "image_text_encoder"},
-        {"detr", "vision", "object_detector"},          {"instruct", "text_generation", "causal_lm"},
-        {"chat", "text_generation", "causal_lm"},       {"coder", "text_generation", "causal_lm"},
+        {"embed", "embedding", "sentence_transformer"},
+        {"bge-", "embedding", "sentence_transformer"},
+        {"minilm", "embedding", "sentence_transformer"},
+        {"sentence", "embedding", "sentence_transformer"},
+        {"rerank", "embedding", "sequence_classifier"},
+        {"whisper", "audio", "speech_recognition"},
+        {"llava", "multimodal", "vision_language"},
+        {"-vl", "multimodal", "vision_language"},
+        {"mmproj", "multimodal", "vision_language"},
+        {"clip", "multimodal", "image_text_encoder"},
+        {"detr", "vision", "object_detector"},
+        {"instruct", "text_generation", "causal_lm"},
+        {"chat", "text_generation", "causal_lm"},
+        {"coder", "text_generation", "causal_lm"},
     }};
     for (const auto& k : keys)
         if (contains(n, k.key)) {
@@ -593,9 +629,8 @@ Classification classify(const ModelEvidence& evidence) {
         if (v.family == c.family && !v.subfamily.empty()) sub_score[v.subfamily] += v.weight;
     // An exact knowledge-table entry is the most specific evidence there is: when its family wins, so does its
     // subfamily (llava_next_video is video_text even though its class name says llava).
-    const auto table = std::find_if(votes.begin(), votes.end(), [&](const Vote& v) {
-        return v.exact_table && v.family == c.family;
-    });
+    const auto table =
+        std::find_if(votes.begin(), votes.end(), [&](const Vote& v) { return v.exact_table && v.family == c.family; });
     if (table != votes.end()) {
         c.subfamily = table->subfamily;
     } else if (sub_score.empty()) {
@@ -611,8 +646,8 @@ Classification classify(const ModelEvidence& evidence) {
     c.confidence = std::min(max_confidence, agreement * coverage);
     c.tasks = tasks_of(c.family, c.subfamily);
     for (const auto& v : votes)
-        c.reasons.push_back(fmt::format("{} [weight {:.2f}{}]", v.reason, v.weight,
-                                        v.family == c.family ? "" : ", outvoted"));
+        c.reasons.push_back(
+            fmt::format("{} [weight {:.2f}{}]", v.reason, v.weight, v.family == c.family ? "" : ", outvoted"));
     return c;
 }
 

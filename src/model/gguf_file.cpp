@@ -28,15 +28,15 @@ constexpr uint32_t max_dims = 4;                // GGML_MAX_DIMS
 
 // Checked against the pinned ggml (ggml_blck_size / ggml_type_size); ids 4, 5, 31-33 and 36-38 were removed.
 constexpr std::array<GgmlTypeInfo, 43> ggml_types = {{
-    {"f32", 1, 4},       {"f16", 1, 2},      {"q4_0", 32, 18},    {"q4_1", 32, 20},     {"", 0, 0},
-    {"", 0, 0},          {"q5_0", 32, 22},   {"q5_1", 32, 24},    {"q8_0", 32, 34},     {"q8_1", 32, 36},
-    {"q2_K", 256, 84},   {"q3_K", 256, 110}, {"q4_K", 256, 144},  {"q5_K", 256, 176},   {"q6_K", 256, 210},
-    {"q8_K", 256, 292},  {"iq2_xxs", 256, 66}, {"iq2_xs", 256, 74}, {"iq3_xxs", 256, 98}, {"iq1_s", 256, 50},
-    {"iq4_nl", 32, 18},  {"iq3_s", 256, 110}, {"iq2_s", 256, 82}, {"iq4_xs", 256, 136}, {"i8", 1, 1},
-    {"i16", 1, 2},       {"i32", 1, 4},      {"i64", 1, 8},       {"f64", 1, 8},        {"iq1_m", 256, 56},
-    {"bf16", 1, 2},      {"", 0, 0},         {"", 0, 0},          {"", 0, 0},           {"tq1_0", 256, 54},
-    {"tq2_0", 256, 66},  {"", 0, 0},         {"", 0, 0},          {"", 0, 0},           {"mxfp4", 32, 17},
-    {"nvfp4", 64, 36},   {"q1_0", 128, 18},  {"q2_0", 64, 18},
+    {"f32", 1, 4},      {"f16", 1, 2},        {"q4_0", 32, 18},    {"q4_1", 32, 20},     {"", 0, 0},
+    {"", 0, 0},         {"q5_0", 32, 22},     {"q5_1", 32, 24},    {"q8_0", 32, 34},     {"q8_1", 32, 36},
+    {"q2_K", 256, 84},  {"q3_K", 256, 110},   {"q4_K", 256, 144},  {"q5_K", 256, 176},   {"q6_K", 256, 210},
+    {"q8_K", 256, 292}, {"iq2_xxs", 256, 66}, {"iq2_xs", 256, 74}, {"iq3_xxs", 256, 98}, {"iq1_s", 256, 50},
+    {"iq4_nl", 32, 18}, {"iq3_s", 256, 110},  {"iq2_s", 256, 82},  {"iq4_xs", 256, 136}, {"i8", 1, 1},
+    {"i16", 1, 2},      {"i32", 1, 4},        {"i64", 1, 8},       {"f64", 1, 8},        {"iq1_m", 256, 56},
+    {"bf16", 1, 2},     {"", 0, 0},           {"", 0, 0},          {"", 0, 0},           {"tq1_0", 256, 54},
+    {"tq2_0", 256, 66}, {"", 0, 0},           {"", 0, 0},          {"", 0, 0},           {"mxfp4", 32, 17},
+    {"nvfp4", 64, 36},  {"q1_0", 128, 18},    {"q2_0", 64, 18},
 }};
 
 // Keys whose type llama.cpp relies on; a file that declares another type is rejected here instead of misread.
@@ -58,12 +58,25 @@ constexpr std::array<ExpectedKey, 8> expected_keys = {{
 
 size_t scalar_size(GgufType t) {
     switch (t) {
-        case GgufType::u8: case GgufType::i8: case GgufType::boolean: return 1;
-        case GgufType::u16: case GgufType::i16: return 2;
-        case GgufType::u32: case GgufType::i32: case GgufType::f32: return 4;
-        case GgufType::u64: case GgufType::i64: case GgufType::f64: return 8;
-        case GgufType::string: return 8;  // at least the length prefix
-        case GgufType::array: return 12;  // at least the element type and count
+        case GgufType::u8:
+        case GgufType::i8:
+        case GgufType::boolean:
+            return 1;
+        case GgufType::u16:
+        case GgufType::i16:
+            return 2;
+        case GgufType::u32:
+        case GgufType::i32:
+        case GgufType::f32:
+            return 4;
+        case GgufType::u64:
+        case GgufType::i64:
+        case GgufType::f64:
+            return 8;
+        case GgufType::string:
+            return 8;  // at least the length prefix
+        case GgufType::array:
+            return 12;  // at least the element type and count
     }
     return 0;
 }
@@ -80,8 +93,8 @@ public:
 
     template <typename T>
     T read(const char* what) {
-        if (remaining() < sizeof(T)) fail(fmt::format("truncated file: {} needs {} bytes, {} remain", what,
-                                                       sizeof(T), remaining()));
+        if (remaining() < sizeof(T))
+            fail(fmt::format("truncated file: {} needs {} bytes, {} remain", what, sizeof(T), remaining()));
         T v;
         std::memcpy(&v, bytes_.data() + pos_, sizeof(T));
         pos_ += sizeof(T);
@@ -108,30 +121,55 @@ private:
     uint64_t pos_ = 0;
 };
 
-bool valid_value_type(uint32_t t) { return t <= static_cast<uint32_t>(GgufType::f64); }
+bool valid_value_type(uint32_t t) {
+    return t <= static_cast<uint32_t>(GgufType::f64);
+}
 
 GgufValue read_scalar(Cursor& c, GgufType t, const GgufLimits& limits) {
     GgufValue v;
     v.type = t;
     switch (t) {
-        case GgufType::u8: v.u = c.read<uint8_t>("u8 value"); break;
-        case GgufType::i8: v.i = c.read<int8_t>("i8 value"); break;
-        case GgufType::u16: v.u = c.read<uint16_t>("u16 value"); break;
-        case GgufType::i16: v.i = c.read<int16_t>("i16 value"); break;
-        case GgufType::u32: v.u = c.read<uint32_t>("u32 value"); break;
-        case GgufType::i32: v.i = c.read<int32_t>("i32 value"); break;
-        case GgufType::u64: v.u = c.read<uint64_t>("u64 value"); break;
-        case GgufType::i64: v.i = c.read<int64_t>("i64 value"); break;
-        case GgufType::f32: v.f = c.read<float>("f32 value"); break;
-        case GgufType::f64: v.f = c.read<double>("f64 value"); break;
+        case GgufType::u8:
+            v.u = c.read<uint8_t>("u8 value");
+            break;
+        case GgufType::i8:
+            v.i = c.read<int8_t>("i8 value");
+            break;
+        case GgufType::u16:
+            v.u = c.read<uint16_t>("u16 value");
+            break;
+        case GgufType::i16:
+            v.i = c.read<int16_t>("i16 value");
+            break;
+        case GgufType::u32:
+            v.u = c.read<uint32_t>("u32 value");
+            break;
+        case GgufType::i32:
+            v.i = c.read<int32_t>("i32 value");
+            break;
+        case GgufType::u64:
+            v.u = c.read<uint64_t>("u64 value");
+            break;
+        case GgufType::i64:
+            v.i = c.read<int64_t>("i64 value");
+            break;
+        case GgufType::f32:
+            v.f = c.read<float>("f32 value");
+            break;
+        case GgufType::f64:
+            v.f = c.read<double>("f64 value");
+            break;
         case GgufType::boolean: {
             const auto b = c.read<uint8_t>("bool value");
             if (b > 1) c.fail(fmt::format("bool value {} is neither 0 nor 1", b));
             v.u = b;
             break;
         }
-        case GgufType::string: v.s = c.read_string("string value", limits.max_string_bytes); break;
-        case GgufType::array: c.fail("nested arrays are not supported");
+        case GgufType::string:
+            v.s = c.read_string("string value", limits.max_string_bytes);
+            break;
+        case GgufType::array:
+            c.fail("nested arrays are not supported");
     }
     return v;
 }
@@ -142,7 +180,8 @@ GgufValue read_value(Cursor& c, GgufType t, const std::string& key, const GgufLi
     v.type = GgufType::array;
     const auto et = c.read<uint32_t>("array element type");
     if (!valid_value_type(et)) c.fail(fmt::format("key '{}': array element type {} is not a GGUF type", key, et));
-    if (et == static_cast<uint32_t>(GgufType::array)) c.fail(fmt::format("key '{}': nested arrays are not supported", key));
+    if (et == static_cast<uint32_t>(GgufType::array))
+        c.fail(fmt::format("key '{}': nested arrays are not supported", key));
     v.array_type = static_cast<GgufType>(et);
     v.array_count = c.read<uint64_t>("array length");
     if (v.array_count > limits.max_array_count)
@@ -184,12 +223,14 @@ void check_expected_type(Cursor& c, const std::string& key, const GgufValue& v) 
     }
 }
 
-bool mul_overflows(uint64_t a, uint64_t b, uint64_t limit) { return a != 0 && b > limit / a; }
+bool mul_overflows(uint64_t a, uint64_t b, uint64_t limit) {
+    return a != 0 && b > limit / a;
+}
 
 }  // namespace
 
 std::string_view to_string(GgufType type) {
-    static constexpr std::array<std::string_view, 13> names = {"u8",  "i8",   "u16",    "i16",    "u32", "i32", "f32",
+    static constexpr std::array<std::string_view, 13> names = {"u8",   "i8",     "u16",   "i16", "u32", "i32", "f32",
                                                                "bool", "string", "array", "u64", "i64", "f64"};
     const auto i = static_cast<uint32_t>(type);
     return i < names.size() ? names[i] : std::string_view("invalid");
@@ -197,22 +238,43 @@ std::string_view to_string(GgufType type) {
 
 std::optional<uint64_t> GgufValue::as_uint() const {
     switch (type) {
-        case GgufType::u8: case GgufType::u16: case GgufType::u32: case GgufType::u64: return u;
-        case GgufType::i8: case GgufType::i16: case GgufType::i32: case GgufType::i64:
+        case GgufType::u8:
+        case GgufType::u16:
+        case GgufType::u32:
+        case GgufType::u64:
+            return u;
+        case GgufType::i8:
+        case GgufType::i16:
+        case GgufType::i32:
+        case GgufType::i64:
             if (i >= 0) return static_cast<uint64_t>(i);
             return std::nullopt;
-        default: return std::nullopt;
+        default:
+            return std::nullopt;
     }
 }
 
 std::string GgufValue::to_text() const {
     switch (type) {
-        case GgufType::u8: case GgufType::u16: case GgufType::u32: case GgufType::u64: return std::to_string(u);
-        case GgufType::i8: case GgufType::i16: case GgufType::i32: case GgufType::i64: return std::to_string(i);
-        case GgufType::f32: case GgufType::f64: return fmt::format("{}", f);
-        case GgufType::boolean: return u ? "true" : "false";
-        case GgufType::string: return s.size() > 80 ? s.substr(0, 77) + "..." : s;
-        case GgufType::array: return fmt::format("[{} x {}]", array_count, to_string(array_type));
+        case GgufType::u8:
+        case GgufType::u16:
+        case GgufType::u32:
+        case GgufType::u64:
+            return std::to_string(u);
+        case GgufType::i8:
+        case GgufType::i16:
+        case GgufType::i32:
+        case GgufType::i64:
+            return std::to_string(i);
+        case GgufType::f32:
+        case GgufType::f64:
+            return fmt::format("{}", f);
+        case GgufType::boolean:
+            return u ? "true" : "false";
+        case GgufType::string:
+            return s.size() > 80 ? s.substr(0, 77) + "..." : s;
+        case GgufType::array:
+            return fmt::format("[{} x {}]", array_count, to_string(array_type));
     }
     return {};
 }
@@ -264,8 +326,8 @@ std::optional<uint32_t> ggml_type_from_name(std::string_view name) {
         if (n.empty() || n.size() != name.size()) continue;
         bool same = true;
         for (size_t k = 0; k < n.size(); ++k)
-            same = same && std::tolower(static_cast<unsigned char>(n[k])) ==
-                               std::tolower(static_cast<unsigned char>(name[k]));
+            same = same &&
+                   std::tolower(static_cast<unsigned char>(n[k])) == std::tolower(static_cast<unsigned char>(name[k]));
         if (same) return i;
     }
     return std::nullopt;
@@ -273,11 +335,11 @@ std::optional<uint32_t> ggml_type_from_name(std::string_view name) {
 
 std::string file_type_name(uint32_t file_type) {
     static constexpr std::array<std::string_view, 42> names = {
-        "ALL_F32", "F16",     "Q4_0",    "Q4_1",    "",        "",       "",       "Q8_0",    "Q5_0",   "Q5_1",
-        "Q2_K",    "Q3_K_S",  "Q3_K_M",  "Q3_K_L",  "Q4_K_S",  "Q4_K_M", "Q5_K_S", "Q5_K_M",  "Q6_K",   "IQ2_XXS",
-        "IQ2_XS",  "Q2_K_S",  "IQ3_XS",  "IQ3_XXS", "IQ1_S",   "IQ4_NL", "IQ3_S",  "IQ3_M",   "IQ2_S",  "IQ2_M",
-        "IQ4_XS",  "IQ1_M",   "BF16",    "",        "",        "",       "TQ1_0",  "TQ2_0",   "MXFP4_MOE", "NVFP4",
-        "Q1_0",    "Q2_0"};
+        "ALL_F32", "F16",     "Q4_0",      "Q4_1",   "",       "",        "",       "Q8_0",   "Q5_0",
+        "Q5_1",    "Q2_K",    "Q3_K_S",    "Q3_K_M", "Q3_K_L", "Q4_K_S",  "Q4_K_M", "Q5_K_S", "Q5_K_M",
+        "Q6_K",    "IQ2_XXS", "IQ2_XS",    "Q2_K_S", "IQ3_XS", "IQ3_XXS", "IQ1_S",  "IQ4_NL", "IQ3_S",
+        "IQ3_M",   "IQ2_S",   "IQ2_M",     "IQ4_XS", "IQ1_M",  "BF16",    "",       "",       "",
+        "TQ1_0",   "TQ2_0",   "MXFP4_MOE", "NVFP4",  "Q1_0",   "Q2_0"};
     if (file_type < names.size() && !names[file_type].empty()) return std::string(names[file_type]);
     return fmt::format("unknown({})", file_type);
 }
@@ -376,8 +438,10 @@ GgufFile parse_gguf(std::span<const std::byte> bytes, const std::string& source,
     uint64_t next_free = 0;
     for (const auto& t : f.tensors) {
         if (t.offset < next_free)
-            c.fail(fmt::format("tensor '{}' offset {} overlaps the previous tensor or is out of order (next free "
-                               "offset is {})", t.name, t.offset, next_free));
+            c.fail(
+                fmt::format("tensor '{}' offset {} overlaps the previous tensor or is out of order (next free "
+                            "offset is {})",
+                            t.name, t.offset, next_free));
         if (t.offset > data_bytes || t.n_bytes > data_bytes - t.offset)
             c.fail(fmt::format("tensor '{}' data [{}, {}) lies outside the {}-byte data section", t.name, t.offset,
                                t.offset + std::min(t.n_bytes, data_bytes + 1), data_bytes));

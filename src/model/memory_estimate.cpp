@@ -17,24 +17,34 @@ constexpr uint64_t kv_pad = 256;
 // Bytes of `n` elements stored as `type` (block-quantized types round up to whole blocks).
 uint64_t kv_bytes(KvType type, uint64_t n) {
     switch (type) {
-        case KvType::f32: return n * 4;
-        case KvType::f16: return n * 2;
-        case KvType::q8_0: return (n + 31) / 32 * 34;
-        case KvType::q4_0: return (n + 31) / 32 * 18;
+        case KvType::f32:
+            return n * 4;
+        case KvType::f16:
+            return n * 2;
+        case KvType::q8_0:
+            return (n + 31) / 32 * 34;
+        case KvType::q4_0:
+            return (n + 31) / 32 * 18;
     }
     return 0;
 }
 
-uint32_t narrow(uint64_t v) { return static_cast<uint32_t>(std::min<uint64_t>(v, UINT32_MAX)); }
+uint32_t narrow(uint64_t v) {
+    return static_cast<uint32_t>(std::min<uint64_t>(v, UINT32_MAX));
+}
 
 }  // namespace
 
 const char* to_string(KvType type) {
     switch (type) {
-        case KvType::f32: return "f32";
-        case KvType::f16: return "f16";
-        case KvType::q8_0: return "q8_0";
-        case KvType::q4_0: return "q4_0";
+        case KvType::f32:
+            return "f32";
+        case KvType::f16:
+            return "f16";
+        case KvType::q8_0:
+            return "q8_0";
+        case KvType::q4_0:
+            return "q4_0";
     }
     return "?";
 }
@@ -55,7 +65,8 @@ MemoryModelShape memory_shape_from_gguf(const GgufFile& file) {
     if (arch.empty() || !n_layer || !n_embd)
         throw Error(ErrorKind::invalid_input,
                     fmt::format("{}: cannot estimate memory: general.architecture, {}.block_count or "
-                                "{}.embedding_length is missing", file.source, arch, arch));
+                                "{}.embedding_length is missing",
+                                file.source, arch, arch));
     s.n_layer = narrow(*n_layer);
     s.n_embd = narrow(*n_embd);
     s.n_ctx_train = narrow(get("context_length").value_or(0));
@@ -87,7 +98,8 @@ MemoryEstimate estimate_memory(const MemoryModelShape& shape, const MemoryConfig
     e.n_kv_cells = narrow(cells);
     const uint64_t k_row = uint64_t{shape.n_head_kv} * shape.head_dim_k;
     const uint64_t v_row = uint64_t{shape.n_head_kv} * shape.head_dim_v;
-    e.kv_cache_bytes = uint64_t{shape.n_layer} * cells * (kv_bytes(config.kv_type, k_row) + kv_bytes(config.kv_type, v_row));
+    e.kv_cache_bytes =
+        uint64_t{shape.n_layer} * cells * (kv_bytes(config.kv_type, k_row) + kv_bytes(config.kv_type, v_row));
     if (shape.n_head_kv == 0) e.notes.push_back("the model states no attention heads: no KV cache counted");
 
     // The compute buffer is an estimate: ggml's allocator reuses memory, so the peak is close to the largest of the
@@ -97,9 +109,12 @@ MemoryEstimate estimate_memory(const MemoryModelShape& shape, const MemoryConfig
     const uint64_t ffn = ub * uint64_t{shape.n_ff} * 4 * 3;
     const uint64_t logits = ub * uint64_t{shape.n_vocab} * 4;
     const uint64_t residual = ub * uint64_t{shape.n_embd} * 4 * 4;
-    const uint64_t output_buffer = uint64_t{shape.n_vocab} * config.n_parallel * 4;
+    const uint64_t n_outputs = config.n_outputs ? config.n_outputs : config.n_parallel;
+    const uint64_t output_buffer = uint64_t{shape.n_vocab} * n_outputs * 4;
     e.compute_buffer_bytes = std::max({kq, ffn, logits}) + residual + output_buffer;
-    e.notes.push_back("compute buffer is an estimate (largest per-ubatch intermediate + residual stream + logits)");
+    e.notes.push_back(
+        "compute buffer is an estimate (llama.cpp's reservation for one full ubatch: largest "
+        "intermediate + residual stream, plus the output buffer)");
     e.total_bytes = e.weights_bytes + e.kv_cache_bytes + e.compute_buffer_bytes;
     return e;
 }

@@ -123,8 +123,8 @@ void add_safetensors(ModelInfo& m, const fs::path& dir) {
         std::set<std::string> names;
         for (const auto& [tensor, file] : wm->items()) {
             if (!file.is_string())
-                throw Error(ErrorKind::invalid_input, fmt::format("{}: weight_map['{}'] is not a file name",
-                                                                  index.string(), tensor));
+                throw Error(ErrorKind::invalid_input,
+                            fmt::format("{}: weight_map['{}'] is not a file name", index.string(), tensor));
             const auto f = file.get<std::string>();
             if (f.find('/') != std::string::npos || f.find("..") != std::string::npos)
                 throw Error(ErrorKind::invalid_input,
@@ -163,7 +163,8 @@ void add_tokenizer(ModelInfo& m, const fs::path& dir) {
     if (const auto tc = dir / "tokenizer_config.json"; fs::exists(tc)) {
         const auto j = detail::parse_json(slurp(tc, 64u << 20), tc.string(), false);
         m.files_read.push_back(tc.string());
-        if (auto c = j.find("tokenizer_class"); c != j.end() && c->is_string()) m.tokenizer_class = c->get<std::string>();
+        if (auto c = j.find("tokenizer_class"); c != j.end() && c->is_string())
+            m.tokenizer_class = c->get<std::string>();
     }
     if (const auto gc = dir / "generation_config.json"; fs::exists(gc)) {
         (void)detail::parse_json(slurp(gc, 16u << 20), gc.string(), false);

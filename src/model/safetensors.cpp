@@ -29,8 +29,22 @@ uint32_t safetensors_dtype_bytes(std::string_view dtype) {
         uint32_t bytes;
     };
     static constexpr std::array<D, 16> dtypes = {{
-        {"BOOL", 1}, {"U8", 1}, {"I8", 1}, {"F8_E5M2", 1}, {"F8_E4M3", 1}, {"F8_E8M0", 1}, {"I16", 2}, {"U16", 2},
-        {"F16", 2}, {"BF16", 2}, {"I32", 4}, {"U32", 4}, {"F32", 4}, {"F64", 8}, {"I64", 8}, {"U64", 8},
+        {"BOOL", 1},
+        {"U8", 1},
+        {"I8", 1},
+        {"F8_E5M2", 1},
+        {"F8_E4M3", 1},
+        {"F8_E8M0", 1},
+        {"I16", 2},
+        {"U16", 2},
+        {"F16", 2},
+        {"BF16", 2},
+        {"I32", 4},
+        {"U32", 4},
+        {"F32", 4},
+        {"F64", 8},
+        {"I64", 8},
+        {"U64", 8},
     }};
     for (const auto& d : dtypes)
         if (d.name == dtype) return d.bytes;
@@ -96,16 +110,15 @@ SafetensorsFile parse_safetensors_header(std::string_view header, uint64_t file_
                                      t.n_elements * elem));
         f.tensors.push_back(std::move(t));
     }
-    std::sort(f.tensors.begin(), f.tensors.end(), [](const auto& a, const auto& b) {
-        return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
-    });
+    std::sort(f.tensors.begin(), f.tensors.end(),
+              [](const auto& a, const auto& b) { return a.begin != b.begin ? a.begin < b.begin : a.end < b.end; });
     uint64_t expected = 0;
     for (const auto& t : f.tensors) {
         if (t.begin < expected)
             fail(source, fmt::format("tensor '{}' data [{}, {}) overlaps the previous tensor", t.name, t.begin, t.end));
         if (t.begin > expected)
-            fail(source, fmt::format("tensor '{}' starts at {}, leaving a hole after offset {}", t.name, t.begin,
-                                     expected));
+            fail(source,
+                 fmt::format("tensor '{}' starts at {}, leaving a hole after offset {}", t.name, t.begin, expected));
         expected = t.end;
     }
     if (file_bytes < 8 || file_bytes - 8 < header.size() || file_bytes - 8 - header.size() != expected)

@@ -117,11 +117,11 @@ TEST(ClassifierTable, AccuracyWithoutModelType) {
 TEST(ClassifierTable, KeyTypesFromSharedTable) {
     ACCEL_REQUIRE_TEST_FILE(tsv, "data/hf_model_types.tsv");
     const std::map<std::string, std::string> key = {
-        {"clap", "multimodal/audio_text"},         {"clip", "multimodal/image_text_encoder"},
-        {"detr", "vision/object_detector"},        {"llama", "text_generation/causal_lm"},
-        {"llava", "multimodal/vision_language"},   {"llava_next", "multimodal/vision_language"},
-        {"qwen2", "text_generation/causal_lm"},    {"t5", "text_generation/seq2seq"},
-        {"wav2vec2", "audio/speech_recognition"},  {"whisper", "audio/speech_recognition"},
+        {"clap", "multimodal/audio_text"},        {"clip", "multimodal/image_text_encoder"},
+        {"detr", "vision/object_detector"},       {"llama", "text_generation/causal_lm"},
+        {"llava", "multimodal/vision_language"},  {"llava_next", "multimodal/vision_language"},
+        {"qwen2", "text_generation/causal_lm"},   {"t5", "text_generation/seq2seq"},
+        {"wav2vec2", "audio/speech_recognition"}, {"whisper", "audio/speech_recognition"},
         {"xclip", "multimodal/video_text"},
     };
     int found = 0;
@@ -132,8 +132,10 @@ TEST(ClassifierTable, KeyTypesFromSharedTable) {
         EXPECT_EQ(r.family + "/" + r.subfamily, it->second) << "shared table changed for " << r.model_type;
         for (bool with_type : {true, false}) {
             const auto c = classify(evidence_from_config_json(make_config(r, with_type), r.model_type));
-            if (with_type) EXPECT_EQ(c.family + "/" + c.subfamily, it->second) << r.model_type;
-            else EXPECT_EQ(c.family, it->second.substr(0, it->second.find('/'))) << r.model_type << " without type";
+            if (with_type)
+                EXPECT_EQ(c.family + "/" + c.subfamily, it->second) << r.model_type;
+            else
+                EXPECT_EQ(c.family, it->second.substr(0, it->second.find('/'))) << r.model_type << " without type";
         }
     }
     EXPECT_EQ(found, static_cast<int>(key.size()));
@@ -144,7 +146,8 @@ TEST(ClassifierKeyTypes, Bert) {
     const auto c = classify(evidence_from_config_json(
         R"({"architectures":["BertForMaskedLM"],"model_type":"bert","hidden_size":768,"num_hidden_layers":12,
             "num_attention_heads":12,"intermediate_size":3072,"max_position_embeddings":512,"vocab_size":30522,
-            "type_vocab_size":2})", "bert"));
+            "type_vocab_size":2})",
+        "bert"));
     EXPECT_EQ(c.family, "embedding");
     EXPECT_EQ(c.subfamily, "masked_lm");
     EXPECT_GT(c.confidence, 0.5);
@@ -155,7 +158,8 @@ TEST(ClassifierKeyTypes, Bert) {
 TEST(ClassifierKeyTypes, Vit) {
     const auto c = classify(evidence_from_config_json(
         R"({"architectures":["ViTForImageClassification"],"model_type":"vit","hidden_size":768,"image_size":224,
-            "patch_size":16,"num_channels":3,"num_hidden_layers":12,"id2label":{"0":"tench"}})", "vit"));
+            "patch_size":16,"num_channels":3,"num_hidden_layers":12,"id2label":{"0":"tench"}})",
+        "vit"));
     EXPECT_EQ(c.family, "vision");
     EXPECT_EQ(c.subfamily, "image_classifier");
     EXPECT_GT(c.confidence, 0.5);

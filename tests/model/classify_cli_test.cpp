@@ -18,7 +18,8 @@ TEST(ClassifyCli, JsonKeysAndValues) {
     const auto j = nlohmann::json::parse(r.out);
     std::vector<std::string> keys;
     for (const auto& [k, v] : j.items()) keys.push_back(k);
-    EXPECT_EQ(keys, (std::vector<std::string>{"confidence", "family", "reasons", "schema_version", "subfamily", "tasks"}));
+    EXPECT_EQ(keys,
+              (std::vector<std::string>{"confidence", "family", "reasons", "schema_version", "subfamily", "tasks"}));
     EXPECT_EQ(j["schema_version"], 1);
     EXPECT_EQ(j["family"], "audio");
     EXPECT_EQ(j["subfamily"], "speech_recognition");

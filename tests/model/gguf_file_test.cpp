@@ -103,7 +103,8 @@ TEST(GgufReader, StringLengths) {
     expect_rejected(past.bytes, "truncated file: metadata key claims 1000 bytes");
     GgufBuilder capped;
     capped.header(0, 1).kv_str("k", std::string(100, 'x'));
-    expect_rejected(capped.bytes, "string value length 100 exceeds the limit of 50", GgufLimits{.max_string_bytes = 50});
+    expect_rejected(capped.bytes, "string value length 100 exceeds the limit of 50",
+                    GgufLimits{.max_string_bytes = 50});
     GgufBuilder empty;
     empty.header(0, 1).kv_str("", "v");
     expect_rejected(empty.bytes, "metadata key 0 is empty");
@@ -129,7 +130,8 @@ TEST(GgufReader, Arrays) {
     big.header(0, 1).str("k").put<uint32_t>(9).put<uint32_t>(4).put<uint64_t>(1'000'000).put<uint32_t>(0);
     expect_rejected(big.bytes, "array of 1000000 u32 elements needs at least 4000000 bytes");
     GgufBuilder capped;
-    capped.header(0, 1).str("k").put<uint32_t>(9).put<uint32_t>(0).put<uint64_t>(64).raw(std::string(64, 'x').data(), 64);
+    capped.header(0, 1).str("k").put<uint32_t>(9).put<uint32_t>(0).put<uint64_t>(64).raw(std::string(64, 'x').data(),
+                                                                                         64);
     expect_rejected(capped.bytes, "array length 64 exceeds the limit of 10", GgufLimits{.max_array_count = 10});
     GgufBuilder strings;  // the third string element claims more bytes than remain
     strings.header(0, 1).str("k").put<uint32_t>(9).put<uint32_t>(8).put<uint64_t>(3).str("a").str("b");

@@ -51,8 +51,9 @@ struct Synthetic {
 void expect_exact_params(const Synthetic& s) {
     accel::test::TempDir dir;
     const auto out = dir / "m.gguf";
-    const auto made = run_accel({"make-model", "--arch", s.arch, "--params", s.params, "--type", s.type, "--out",
-                                 out.string(), "--json"}, {}, 600);
+    const auto made = run_accel(
+        {"make-model", "--arch", s.arch, "--params", s.params, "--type", s.type, "--out", out.string(), "--json"}, {},
+        600);
     ASSERT_EQ(made.exit_code, 0) << made.err;
     const auto m = nlohmann::json::parse(made.out);
     const auto j = inspect_json(out);
@@ -66,10 +67,9 @@ void expect_exact_params(const Synthetic& s) {
 }
 
 TEST(InspectModel, SyntheticModelsReportExactParameterCounts) {
-    for (const auto& s : {Synthetic{"qwen2", "25M", "q8_0", "text_generation"},
-                          Synthetic{"qwen3", "25M", "q4_0", "text_generation"},
-                          Synthetic{"gpt2", "8M", "f16", "text_generation"},
-                          Synthetic{"starcoder2", "8M", "f32", "text_generation"}})
+    for (const auto& s :
+         {Synthetic{"qwen2", "25M", "q8_0", "text_generation"}, Synthetic{"qwen3", "25M", "q4_0", "text_generation"},
+          Synthetic{"gpt2", "8M", "f16", "text_generation"}, Synthetic{"starcoder2", "8M", "f32", "text_generation"}})
         expect_exact_params(s);
 }
 
@@ -78,9 +78,9 @@ TEST(InspectModel, SyntheticModelsReportExactParameterCounts) {
 // llama_model_n_params hold it once), and the saved bert file lacks token_embd.weight, so llama.cpp cannot load it.
 // Enable once make-model is fixed.
 TEST(InspectModel, DISABLED_SyntheticLlamaPhi3BertExactParameterCounts) {
-    for (const auto& s : {Synthetic{"llama", "5M", "q4_0", "text_generation"},
-                          Synthetic{"phi3", "5M", "q8_0", "text_generation"},
-                          Synthetic{"bert", "4M", "f16", "embedding"}})
+    for (const auto& s :
+         {Synthetic{"llama", "5M", "q4_0", "text_generation"}, Synthetic{"phi3", "5M", "q8_0", "text_generation"},
+          Synthetic{"bert", "4M", "f16", "embedding"}})
         expect_exact_params(s);
 }
 

@@ -14,8 +14,16 @@ using accel::model::MemoryConfig;
 using accel::model::MemoryModelShape;
 
 MemoryModelShape shape() {
-    return {.weights_bytes = 1000, .n_layer = 2, .n_ctx_train = 2048, .n_embd = 512, .n_head = 8, .n_head_kv = 4,
-            .head_dim_k = 64, .head_dim_v = 64, .n_ff = 1024, .n_vocab = 100};
+    return {.weights_bytes = 1000,
+            .n_layer = 2,
+            .n_ctx_train = 2048,
+            .n_embd = 512,
+            .n_head = 8,
+            .n_head_kv = 4,
+            .head_dim_k = 64,
+            .head_dim_v = 64,
+            .n_ff = 1024,
+            .n_vocab = 100};
 }
 
 TEST(MemoryEstimate, KvCacheBytesPerType) {
@@ -81,8 +89,8 @@ TEST(MemoryEstimate, ShapeFromGguf) {
 
     accel::test::GgufBuilder no_layers;
     no_layers.header(0, 1).kv_str("general.architecture", "llama");
-    const auto g = accel::model::parse_gguf(
-        std::as_bytes(std::span(no_layers.bytes.data(), no_layers.bytes.size())), "m.gguf");
+    const auto g =
+        accel::model::parse_gguf(std::as_bytes(std::span(no_layers.bytes.data(), no_layers.bytes.size())), "m.gguf");
     EXPECT_THROW((void)accel::model::memory_shape_from_gguf(g), accel::Error);
 }
 

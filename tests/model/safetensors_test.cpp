@@ -50,13 +50,16 @@ TEST(Safetensors, Checks) {
     expect_rejected("[1]", 11, "does not start with '{'");
     expect_rejected("{\"a\":", 13, "invalid JSON");
     expect_rejected("{\"\xff\":{}}", 16, "invalid JSON");
-    expect_rejected(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})",
-                    200, "duplicate JSON key 'a'");
+    expect_rejected(
+        R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})",
+        200, "duplicate JSON key 'a'");
     expect_rejected(R"({"a":{"dtype":"Q4","shape":[4],"data_offsets":[0,16]}})", 100, "unsupported dtype 'Q4'");
-    expect_rejected(R"({"a":{"dtype":"F32","shape":[5],"data_offsets":[0,16]}})", 100, "spans 16 bytes but shape x dtype needs 20");
+    expect_rejected(R"({"a":{"dtype":"F32","shape":[5],"data_offsets":[0,16]}})", 100,
+                    "spans 16 bytes but shape x dtype needs 20");
     expect_rejected(R"({"a":{"dtype":"F32","shape":[4],"data_offsets":[8,24]}})", 100, "leaving a hole");
-    expect_rejected(R"({"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]},"b":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}})",
-                    200, "overlaps");
+    expect_rejected(
+        R"({"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]},"b":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}})",
+        200, "overlaps");
     expect_rejected(R"({"a":{"dtype":"F32","shape":[4],"data_offsets":[16,0]}})", 100, "ends before it begins");
     expect_rejected(R"({"a":{"dtype":"F32","shape":[-4],"data_offsets":[0,16]}})", 100, "non-negative integer");
     expect_rejected(R"({"a":{"dtype":"F32","shape":[4611686018427387904,4611686018427387904],"data_offsets":[0,16]}})",
@@ -139,7 +142,8 @@ TEST(HfDirectory, ShardedIndexConfigAndTokenizer) {
 TEST(HfDirectory, BadShardNamesTheFile) {
     accel::test::TempDir dir;
     accel::test::write_file(dir / "config.json", R"({"model_type":"llama"})");
-    accel::test::write_file(dir / "model.safetensors", with_prefix(R"({"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})", 15));
+    accel::test::write_file(dir / "model.safetensors",
+                            with_prefix(R"({"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})", 15));
     try {
         (void)accel::model::inspect_model(dir.path());
         FAIL();

@@ -28,7 +28,7 @@ struct Classification {
     std::string family;     // embedding, text_generation, vision, audio, multimodal, other
     std::string subfamily;  // e.g. causal_lm; see docs/model.md for the taxonomy
     std::vector<std::string> tasks;
-    double confidence = 0.0;  // in [0, 1); never 1, because every analysis is a guess
+    double confidence = 0.0;           // in [0, 1); never 1, because every analysis is a guess
     std::vector<std::string> reasons;  // one line per piece of evidence
 };
 

@@ -14,8 +14,19 @@ namespace accel::model {
 
 // GGUF metadata value types, numbered as in the GGUF spec.
 enum class GgufType : uint32_t {
-    u8 = 0, i8 = 1, u16 = 2, i16 = 3, u32 = 4, i32 = 5, f32 = 6, boolean = 7, string = 8, array = 9,
-    u64 = 10, i64 = 11, f64 = 12,
+    u8 = 0,
+    i8 = 1,
+    u16 = 2,
+    i16 = 3,
+    u32 = 4,
+    i32 = 5,
+    f32 = 6,
+    boolean = 7,
+    string = 8,
+    array = 9,
+    u64 = 10,
+    i64 = 11,
+    f64 = 12,
 };
 std::string_view to_string(GgufType type);
 
@@ -58,8 +69,8 @@ struct GgufFile {
     const GgufValue* find(const std::string& key) const;
     std::optional<std::string> get_string(const std::string& key) const;
     std::optional<uint64_t> get_uint(const std::string& key) const;
-    uint64_t n_params() const;        // sum of tensor element counts
-    uint64_t weights_bytes() const;   // sum of tensor byte sizes
+    uint64_t n_params() const;       // sum of tensor element counts
+    uint64_t weights_bytes() const;  // sum of tensor byte sizes
 };
 
 // Limits the reader enforces before allocating anything (see docs/model.md).

@@ -14,13 +14,14 @@ KvType parse_kv_type(const std::string& text);  // throws Error{invalid_input}
 
 // The run configuration the estimate is for.
 struct MemoryConfig {
-    uint32_t n_ctx = 4096;      // context length per sequence; 0 = the model's training context
-    uint32_t n_parallel = 1;    // parallel sequences, each with its own n_ctx cells
-    uint32_t n_batch = 2048;    // logical batch
-    uint32_t n_ubatch = 512;    // physical batch, which sizes the compute buffer
+    uint32_t n_ctx = 4096;    // context length per sequence; 0 = the model's training context
+    uint32_t n_parallel = 1;  // parallel sequences, each with its own n_ctx cells
+    uint32_t n_batch = 2048;  // logical batch
+    uint32_t n_ubatch = 512;  // physical batch, which sizes the compute buffer
+    uint32_t n_outputs = 0;   // logits rows one decode returns; 0 = one per sequence (generation)
     KvType kv_type = KvType::f16;
-    bool flash_attn = false;    // without it the KQ matrix of one ubatch is materialized in f32
-    std::string device = "cpu"; // recorded only; the estimate does not depend on it
+    bool flash_attn = false;     // without it the KQ matrix of one ubatch is materialized in f32
+    std::string device = "cpu";  // recorded only; the estimate does not depend on it
 };
 
 // The model dimensions the estimate needs, taken from GGUF metadata (or filled by hand).
@@ -40,11 +41,11 @@ struct MemoryModelShape {
 struct MemoryEstimate {
     uint64_t weights_bytes = 0;         // exact
     uint64_t kv_cache_bytes = 0;        // exact for llama.cpp's unified KV cache layout, given the shape
-    uint64_t compute_buffer_bytes = 0;  // an estimate: largest per-ubatch activations plus the logits buffer
+    uint64_t compute_buffer_bytes = 0;  // an estimate: llama.cpp's graph reservation plus the output (logits) buffer
     uint64_t total_bytes = 0;
-    uint32_t n_ctx = 0;                 // effective context per sequence
-    uint32_t n_kv_cells = 0;            // n_ctx x n_parallel, padded as llama.cpp pads it
-    std::vector<std::string> notes;     // assumptions, e.g. "head_dim derived from n_embd / n_head"
+    uint32_t n_ctx = 0;              // effective context per sequence
+    uint32_t n_kv_cells = 0;         // n_ctx x n_parallel, padded as llama.cpp pads it
+    std::vector<std::string> notes;  // assumptions, e.g. "head_dim derived from n_embd / n_head"
 };
 
 // Reads the shape from general.architecture-prefixed keys. Throws Error{invalid_input} naming the file when

@@ -19,8 +19,8 @@ struct ModelInfo {
     std::string format;        // "gguf", "hf_directory" or "config_json"
     std::string architecture;  // general.architecture, else model_type
     std::string name;
-    std::string file_type;     // GGUF general.file_type name (e.g. "Q8_0"), else torch_dtype
-    uint64_t file_bytes = 0;   // the GGUF file, or the safetensors files together
+    std::string file_type;    // GGUF general.file_type name (e.g. "Q8_0"), else torch_dtype
+    uint64_t file_bytes = 0;  // the GGUF file, or the safetensors files together
     uint64_t n_params = 0;
     uint64_t n_tensors = 0;
     uint64_t weights_bytes = 0;

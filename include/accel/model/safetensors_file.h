@@ -23,7 +23,7 @@ struct SafetensorsFile {
     uint64_t header_bytes = 0;
     uint64_t file_bytes = 0;
     std::map<std::string, std::string> metadata;  // "__metadata__"
-    std::vector<SafetensorsTensor> tensors;        // sorted by begin offset
+    std::vector<SafetensorsTensor> tensors;       // sorted by begin offset
 
     uint64_t n_params() const;
 };
