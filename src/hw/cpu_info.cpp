@@ -174,7 +174,8 @@ CpuInfo read_cpu(const std::filesystem::path& root) {
             if (flags.count(f) != 0) cpu.features.emplace_back(f);
         }
     } else {
-        cpu.arch = "aarch64";
+        // Only Arm kernels print "Features" with "CPU implementer"; other architectures are not described.
+        cpu.arch = p0.count("CPU implementer") != 0 ? "aarch64" : "unknown";
         const std::string implementer = get(p0, "CPU implementer");
         cpu.vendor = implementer.empty() ? std::string{} : arm_vendor(implementer);
         cpu.model = get(p0, "model name");

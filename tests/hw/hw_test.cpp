@@ -244,6 +244,19 @@ TEST(RealMachine, ModelAndFlagsMatchCpuinfo) {
     }
 }
 
+TEST(RealMachine, ContainerAndVmHintsMatchWhatIsVisible) {
+    const CpuInfo c = read_cpu();
+    const OsInfo o = read_os("/", c.flags);
+    EXPECT_FALSE(o.kernel.empty());
+    if (fs::exists("/.dockerenv")) {
+        EXPECT_EQ(o.container, "docker");
+        EXPECT_EQ(o.container_evidence, "/.dockerenv");
+    }
+    if (std::find(c.flags.begin(), c.flags.end(), "hypervisor") != c.flags.end()) {
+        EXPECT_FALSE(o.vm.empty()) << "the hypervisor flag is set";
+    }
+}
+
 bool gpu_device_nodes_exist() {
     for (const char* p : {"/dev/nvidia0", "/dev/kfd", "/dev/dri"}) {
         if (fs::exists(p)) return true;

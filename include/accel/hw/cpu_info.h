@@ -18,7 +18,7 @@ struct CpuCaches {
 
 // The CPU as the OS describes it, plus the limits that apply to this process.
 struct CpuInfo {
-    std::string arch;    // "x86_64" or "aarch64", from the shape of /proc/cpuinfo
+    std::string arch;    // "x86_64", "aarch64" or "unknown", from the shape of /proc/cpuinfo
     std::string vendor;  // "GenuineIntel", "AuthenticAMD", "ARM", ...
     std::string model;   // /proc/cpuinfo "model name" (x86), else derived from "CPU part" (Arm)
     int32_t sockets = 0;
