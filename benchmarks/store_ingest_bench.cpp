@@ -56,8 +56,13 @@ int main(int argc, char** argv) {
     const auto dir = std::filesystem::temp_directory_path() / ("accel-store-bench-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
     const auto db = dir / "bench.duckdb";
-    MachineRecord m{.id = "benchmachine0001", .cpu_model = "", .n_logical_cores = 0, .memory_total_bytes = 0,
-                    .device_names = "", .hostname = "", .inventory_json = "{}"};
+    MachineRecord m{.id = "benchmachine0001",
+                    .cpu_model = "",
+                    .n_logical_cores = 0,
+                    .memory_total_bytes = 0,
+                    .device_names = "",
+                    .hostname = "",
+                    .inventory_json = "{}"};
     int rc = 0;
     try {
         auto w = ResultWriter::begin({.db = db, .spool_dir = dir / "spool"}, RunRecord{.command = "store_ingest_bench"},

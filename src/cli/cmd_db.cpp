@@ -26,14 +26,24 @@ std::filesystem::path resolve_db(const std::string& flag) {
 
 void print_table(const Table& t, const FormatOption& f) {
     switch (f.resolve()) {
-        case Format::json: print_json(table_to_json(t)); break;
-        case Format::csv: fmt::print("{}", render_csv(t)); break;
-        case Format::markdown: fmt::print("{}", render_markdown(t)); break;
-        default: fmt::print("{}", render_table(t)); break;
+        case Format::json:
+            print_json(table_to_json(t));
+            break;
+        case Format::csv:
+            fmt::print("{}", render_csv(t));
+            break;
+        case Format::markdown:
+            fmt::print("{}", render_markdown(t));
+            break;
+        default:
+            fmt::print("{}", render_table(t));
+            break;
     }
 }
 
-std::optional<std::string> num(int64_t v) { return std::to_string(v); }
+std::optional<std::string> num(int64_t v) {
+    return std::to_string(v);
+}
 
 struct QueryOptions {
     std::string sql;
@@ -173,8 +183,12 @@ int run_compare(CompareCli& o) {
             fmt::print("### accel db compare: `{}` → `{}`\n\n{}\n\n**{}**\n\nStatistic: {}.\n", o.opts.baseline,
                        o.opts.candidate, render_markdown(t), summary, rep.statistic);
             break;
-        case Format::csv: fmt::print("{}", render_csv(t)); break;
-        default: fmt::print("{}\n{}\nstatistic: {}\n", render_table(t), summary, rep.statistic); break;
+        case Format::csv:
+            fmt::print("{}", render_csv(t));
+            break;
+        default:
+            fmt::print("{}\n{}\nstatistic: {}\n", render_table(t), summary, rep.statistic);
+            break;
     }
     return rep.n_regressions > 0 ? exit_check : exit_ok;
 }
@@ -187,16 +201,18 @@ void register_db(CLI::App& app, int& exit_code) {
 
     auto q = std::make_shared<QueryOptions>();
     auto* query = db->add_subcommand(
-        "query", "Run SQL against the results database and print the result. Views: latest_results, best_config, "
-                 "metric_history, compatibility");
+        "query",
+        "Run SQL against the results database and print the result. Views: latest_results, best_config, "
+        "metric_history, compatibility");
     query->add_option("sql", q->sql, "SQL statement(s)")->required();
     query->add_option("--db", q->db, db_help);
     add_format_option(*query, q->format, {"table", "csv", "json", "markdown"});
     query->callback([q, &exit_code] { exit_code = run_query(*q); });
 
     auto im = std::make_shared<ImportOptions>();
-    auto* imp = db->add_subcommand("import", "Import llama-bench (json/jsonl/csv/sql), optimum-benchmark or accel "
-                                             "JSON/JSONL files; prints the rows stored per table");
+    auto* imp = db->add_subcommand("import",
+                                   "Import llama-bench (json/jsonl/csv/sql), optimum-benchmark or accel "
+                                   "JSON/JSONL files; prints the rows stored per table");
     imp->add_option("files", im->files, "Files to import (format detected from extension and content)")->required();
     imp->add_option("--db", im->db, db_help);
     add_format_option(*imp, im->format, {"table", "csv", "json", "markdown"});
@@ -211,8 +227,9 @@ void register_db(CLI::App& app, int& exit_code) {
     exp->callback([ex, &exit_code] { exit_code = run_export(*ex); });
 
     auto mo = std::make_shared<MergeOptions>();
-    auto* merge = db->add_subcommand("merge", "Merge other accel DuckDB files or Parquet export folders; de-duplicates "
-                                              "by id");
+    auto* merge = db->add_subcommand("merge",
+                                     "Merge other accel DuckDB files or Parquet export folders; de-duplicates "
+                                     "by id");
     merge->add_option("sources", mo->sources, "DuckDB files or export folders")->required();
     merge->add_option("--db", mo->db, db_help);
     add_format_option(*merge, mo->format, {"table", "csv", "json", "markdown"});
@@ -226,12 +243,12 @@ void register_db(CLI::App& app, int& exit_code) {
     ing->callback([io, &exit_code] { exit_code = run_ingest(*io); });
 
     auto co = std::make_shared<CompareCli>();
-    auto* cmp = db->add_subcommand("compare", "Compare two runs (or tags) point by point on raw samples; exit 3 when "
-                                              "a regression is found");
+    auto* cmp = db->add_subcommand("compare",
+                                   "Compare two runs (or tags) point by point on raw samples; exit 3 when "
+                                   "a regression is found");
     cmp->add_option("--baseline", co->opts.baseline, "Run id or tag")->required();
     cmp->add_option("--candidate", co->opts.candidate, "Run id or tag")->required();
-    cmp->add_option("--metric", co->opts.metric, "ts (tokens/s) or latency")
-        ->check(CLI::IsMember({"ts", "latency"}));
+    cmp->add_option("--metric", co->opts.metric, "ts (tokens/s) or latency")->check(CLI::IsMember({"ts", "latency"}));
     cmp->add_option("--threshold", co->threshold_pct, "Smallest change to flag, in percent (default 5)")
         ->check(CLI::Range(0.0, 1000.0));
     cmp->add_option("--alpha", co->opts.alpha, "Significance level (default 0.05)")->check(CLI::Range(0.0, 1.0));

@@ -41,7 +41,8 @@ void Appender::check(duckdb_state s) {
 
 duckdb_vector Appender::column(duckdb_type want) {
     if (col_ >= types_.size()) {
-        throw Error(ErrorKind::internal, fmt::format("{}: more values than the table's {} columns", table_, types_.size()));
+        throw Error(ErrorKind::internal,
+                    fmt::format("{}: more values than the table's {} columns", table_, types_.size()));
     }
     if (types_[col_] != want) {
         throw Error(ErrorKind::internal, fmt::format("{}: column {} has type {}, appended {}", table_, col_,
@@ -108,8 +109,8 @@ Appender& Appender::timestamp_ns(std::optional<int64_t> epoch_ns) {
 
 void Appender::end_row() {
     if (col_ != types_.size()) {
-        throw Error(ErrorKind::internal, fmt::format("{}: row has {} values, the table {} columns", table_, col_,
-                                                     types_.size()));
+        throw Error(ErrorKind::internal,
+                    fmt::format("{}: row has {} values, the table {} columns", table_, col_, types_.size()));
     }
     col_ = 0;
     if (++row_ == capacity_) flush_chunk();

@@ -19,8 +19,8 @@ double median(std::vector<double> v) {
 
 std::string run_filter(Database& db, const std::string& what, const char* side) {
     const std::string q = sql_quote(what);
-    const auto r = db.query("SELECT count(*) FROM runs WHERE id = " + q + " OR list_contains(string_split(tags, ','), " +
-                            q + ")");
+    const auto r =
+        db.query("SELECT count(*) FROM runs WHERE id = " + q + " OR list_contains(string_split(tags, ','), " + q + ")");
     if (r.rows.empty() || r.rows[0][0] == "0") {
         throw Error(ErrorKind::invalid_input, fmt::format("--{} '{}' matches no run id or tag", side, what));
     }
@@ -38,8 +38,8 @@ std::map<std::string, Side> load(Database& db, const std::string& runs, const st
         "SELECT coalesce(r.model_sha256, r.model_name) AS model, r.scenario, r.device, "
         "concat_ws(' ', 'p=' || r.n_prompt, 'n=' || r.n_gen, 'd=' || r.n_depth, 'b=' || r.n_batch, "
         "'ub=' || r.n_ubatch, 't=' || r.n_threads, 'ngl=' || r.n_gpu_layers, 'ctk=' || nullif(r.type_k, ''), "
-        "'ctv=' || nullif(r.type_v, ''), 'fa=' || r.flash_attn::INTEGER) AS params, " + value +
-        " AS v FROM results r JOIN samples s ON s.result_id = r.id WHERE r.valid AND r.run_id IN " + runs +
+        "'ctv=' || nullif(r.type_v, ''), 'fa=' || r.flash_attn::INTEGER) AS params, " +
+        value + " AS v FROM results r JOIN samples s ON s.result_id = r.id WHERE r.valid AND r.run_id IN " + runs +
         " AND " + value + " IS NOT NULL");
     std::map<std::string, Side> out;
     for (const auto& row : r.rows) {
@@ -59,10 +59,14 @@ std::map<std::string, Side> load(Database& db, const std::string& runs, const st
 
 std::string_view to_string(Verdict v) {
     switch (v) {
-        case Verdict::same: return "same";
-        case Verdict::regression: return "REGRESSION";
-        case Verdict::improvement: return "improvement";
-        case Verdict::untested: return "untested";
+        case Verdict::same:
+            return "same";
+        case Verdict::regression:
+            return "REGRESSION";
+        case Verdict::improvement:
+            return "improvement";
+        case Verdict::untested:
+            return "untested";
     }
     return "untested";
 }

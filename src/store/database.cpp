@@ -25,13 +25,24 @@ namespace {
 
 ColumnKind column_kind(duckdb_type t) {
     switch (t) {
-        case DUCKDB_TYPE_BOOLEAN: return ColumnKind::boolean;
-        case DUCKDB_TYPE_TINYINT: case DUCKDB_TYPE_SMALLINT: case DUCKDB_TYPE_INTEGER: case DUCKDB_TYPE_BIGINT:
-        case DUCKDB_TYPE_UTINYINT: case DUCKDB_TYPE_USMALLINT: case DUCKDB_TYPE_UINTEGER: case DUCKDB_TYPE_UBIGINT:
-        case DUCKDB_TYPE_HUGEINT: case DUCKDB_TYPE_UHUGEINT: case DUCKDB_TYPE_FLOAT: case DUCKDB_TYPE_DOUBLE:
+        case DUCKDB_TYPE_BOOLEAN:
+            return ColumnKind::boolean;
+        case DUCKDB_TYPE_TINYINT:
+        case DUCKDB_TYPE_SMALLINT:
+        case DUCKDB_TYPE_INTEGER:
+        case DUCKDB_TYPE_BIGINT:
+        case DUCKDB_TYPE_UTINYINT:
+        case DUCKDB_TYPE_USMALLINT:
+        case DUCKDB_TYPE_UINTEGER:
+        case DUCKDB_TYPE_UBIGINT:
+        case DUCKDB_TYPE_HUGEINT:
+        case DUCKDB_TYPE_UHUGEINT:
+        case DUCKDB_TYPE_FLOAT:
+        case DUCKDB_TYPE_DOUBLE:
         case DUCKDB_TYPE_DECIMAL:
             return ColumnKind::number;
-        default: return ColumnKind::text;
+        default:
+            return ColumnKind::text;
     }
 }
 
@@ -110,7 +121,9 @@ void throw_result_error(duckdb_result& res, const std::string& what) {
     throw Error(io ? ErrorKind::io : ErrorKind::invalid_input, what.empty() ? why : what + ": " + why);
 }
 
-duckdb_timestamp to_timestamp(int64_t epoch_ns) { return duckdb_timestamp{.micros = epoch_ns / 1000}; }
+duckdb_timestamp to_timestamp(int64_t epoch_ns) {
+    return duckdb_timestamp{.micros = epoch_ns / 1000};
+}
 
 Database::Database(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Database::~Database() = default;
@@ -154,7 +167,9 @@ Database Database::open(const std::filesystem::path& path, const OpenOptions& op
     return db;
 }
 
-const std::filesystem::path& Database::path() const { return impl_->path; }
+const std::filesystem::path& Database::path() const {
+    return impl_->path;
+}
 
 QueryResult Database::query(std::string_view sql) {
     duckdb_result res;
@@ -199,7 +214,9 @@ void Database::exec(std::string_view sql) {
     duckdb_destroy_result(&res);
 }
 
-Transaction::Transaction(Database& db) : db_(db) { db_.exec("BEGIN TRANSACTION"); }
+Transaction::Transaction(Database& db) : db_(db) {
+    db_.exec("BEGIN TRANSACTION");
+}
 
 Transaction::~Transaction() {
     if (done_) return;
@@ -232,7 +249,9 @@ size_t open_instance_count() {
     return r.open.size();
 }
 
-std::string duckdb_version() { return duckdb_library_version(); }
+std::string duckdb_version() {
+    return duckdb_library_version();
+}
 
 std::string sql_quote(std::string_view text) {
     std::string out = "'";

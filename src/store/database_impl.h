@@ -20,7 +20,9 @@ struct Database::Impl {
     ~Impl();
 };
 
-inline duckdb_connection connection(Database& db) { return db.impl().con; }
+inline duckdb_connection connection(Database& db) {
+    return db.impl().con;
+}
 
 // Throws Error naming `what`: io for DuckDB I/O, permission and fatal errors, invalid_input otherwise.
 [[noreturn]] void throw_result_error(duckdb_result& res, const std::string& what);

@@ -157,22 +157,23 @@ void add_llama_bench_row(ImportContext& ctx, const Row& row, const std::vector<i
     r.type_v = str_field(row, "type_v");
     r.flash_attn = bool_field(row, "flash_attn");
     const std::string devices = lower(str_field(row, "devices"));
-    r.device = !devices.empty() && devices != "auto" ? devices
-               : (*r.n_gpu_layers > 0 && !m.device_names.empty() ? lower(b.backends) : "cpu");
+    r.device = !devices.empty() && devices != "auto"
+                   ? devices
+                   : (*r.n_gpu_layers > 0 && !m.device_names.empty() ? lower(b.backends) : "cpu");
     r.avg_ts = real_field(row, "avg_ts", where, true);
     r.stddev_ts = real_field(row, "stddev_ts", where, false);
     r.avg_ns = real_field(row, "avg_ns", where, false);
     const int32_t n_tokens = *r.n_prompt + *r.n_gen;
     for (size_t i = 0; i < samples_ns.size(); ++i) {
         if (samples_ns[i] <= 0) bad(where, fmt::format("field 'samples_ns': sample {} is not positive", i));
-        r.samples.push_back(SampleRecord{.seq = static_cast<int32_t>(i), .duration_ns = samples_ns[i],
-                                         .n_tokens = n_tokens});
+        r.samples.push_back(
+            SampleRecord{.seq = static_cast<int32_t>(i), .duration_ns = samples_ns[i], .n_tokens = n_tokens});
     }
     json extra = json::object();
     for (const auto& [k, v] : row) {
-        static const char* typed[] = {"n_prompt", "n_gen", "n_depth", "n_batch", "n_ubatch", "n_threads",
-                                      "n_gpu_layers", "type_k", "type_v", "flash_attn", "avg_ts", "stddev_ts",
-                                      "avg_ns", "cpu_info", "gpu_info", "build_commit"};
+        static const char* typed[] = {"n_prompt",     "n_gen",    "n_depth",  "n_batch",     "n_ubatch", "n_threads",
+                                      "n_gpu_layers", "type_k",   "type_v",   "flash_attn",  "avg_ts",   "stddev_ts",
+                                      "avg_ns",       "cpu_info", "gpu_info", "build_commit"};
         if (std::find(std::begin(typed), std::end(typed), k) == std::end(typed)) extra[k] = v;
     }
     r.extra_json = extra.dump();
@@ -186,11 +187,16 @@ Row row_from_json(const json& j, const std::string& where) {
     Row row;
     for (const auto& [k, v] : j.items()) {
         if (k == "samples_ns" || k == "samples_ts") continue;
-        if (v.is_string()) row[k] = v.get<std::string>();
-        else if (v.is_boolean()) row[k] = v.get<bool>() ? "1" : "0";
-        else if (v.is_number_integer()) row[k] = std::to_string(v.get<int64_t>());
-        else if (v.is_number()) row[k] = fmt::format("{}", v.get<double>());
-        else if (!v.is_null()) row[k] = v.dump();
+        if (v.is_string())
+            row[k] = v.get<std::string>();
+        else if (v.is_boolean())
+            row[k] = v.get<bool>() ? "1" : "0";
+        else if (v.is_number_integer())
+            row[k] = std::to_string(v.get<int64_t>());
+        else if (v.is_number())
+            row[k] = fmt::format("{}", v.get<double>());
+        else if (!v.is_null())
+            row[k] = v.dump();
     }
     return row;
 }
@@ -363,19 +369,23 @@ void add_optimum_report(ImportContext& ctx, const json& report, const json* conf
             const json& s = c["scenario"];
             if (s.contains("input_shapes") && s["input_shapes"].is_object()) {
                 const json& in = s["input_shapes"];
-                if (in.contains("batch_size") && in["batch_size"].is_number()) batch_size = in["batch_size"].get<int32_t>();
-                if (in.contains("sequence_length") && in["sequence_length"].is_number()) seq_len = in["sequence_length"].get<int32_t>();
+                if (in.contains("batch_size") && in["batch_size"].is_number())
+                    batch_size = in["batch_size"].get<int32_t>();
+                if (in.contains("sequence_length") && in["sequence_length"].is_number())
+                    seq_len = in["sequence_length"].get<int32_t>();
             }
             if (s.contains("generate_kwargs") && s["generate_kwargs"].is_object()) {
                 const json& g = s["generate_kwargs"];
-                if (g.contains("max_new_tokens") && g["max_new_tokens"].is_number()) new_tokens = g["max_new_tokens"].get<int32_t>();
+                if (g.contains("max_new_tokens") && g["max_new_tokens"].is_number())
+                    new_tokens = g["max_new_tokens"].get<int32_t>();
             }
         }
         if (c.contains("environment") && c["environment"].is_object()) {
             const json& e = c["environment"];
             m.cpu_model = e.value("cpu", "");
             m.n_logical_cores = e.value("cpu_count", 0);
-            m.memory_total_bytes = e.value("cpu_ram_mb", 0.0) > 0 ? static_cast<uint64_t>(e.value("cpu_ram_mb", 0.0) * 1e6) : 0;
+            m.memory_total_bytes =
+                e.value("cpu_ram_mb", 0.0) > 0 ? static_cast<uint64_t>(e.value("cpu_ram_mb", 0.0) * 1e6) : 0;
             if (e.contains("gpu") && e["gpu"].is_array()) {
                 for (const auto& g : e["gpu"]) {
                     if (g.is_string()) m.device_names += (m.device_names.empty() ? "" : ",") + g.get<std::string>();
@@ -430,13 +440,15 @@ void add_optimum_report(ImportContext& ctx, const json& report, const json* conf
             int32_t seq = 0;
             for (const auto& v : lat["values"]) {
                 if (!v.is_number() || v.get<double>() <= 0) bad(sw, "field 'values': expected positive numbers");
-                r.samples.push_back(SampleRecord{.seq = seq++, .duration_ns = static_cast<int64_t>(v.get<double>() * 1e9),
+                r.samples.push_back(SampleRecord{.seq = seq++,
+                                                 .duration_ns = static_cast<int64_t>(v.get<double>() * 1e9),
                                                  .n_tokens = std::nullopt});
             }
         }
         if (body.contains("throughput") && body["throughput"].is_object()) {
             const json& t = body["throughput"];
-            if (t.contains("value") && t["value"].is_number() && t.value("unit", "").find("tokens/s") != std::string::npos) {
+            if (t.contains("value") && t["value"].is_number() &&
+                t.value("unit", "").find("tokens/s") != std::string::npos) {
                 r.avg_ts = t["value"].get<double>();
             }
             extra["throughput"] = t;

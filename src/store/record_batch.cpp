@@ -41,16 +41,22 @@ std::vector<std::string> ids_of(const std::vector<T>& v) {
     return out;
 }
 
-int64_t or_now(int64_t ns) { return ns != 0 ? ns : now_ns(); }
+int64_t or_now(int64_t ns) {
+    return ns != 0 ? ns : now_ns();
+}
 
 }  // namespace
 
 std::string_view to_string(RunStatus s) {
     switch (s) {
-        case RunStatus::running: return "running";
-        case RunStatus::complete: return "complete";
-        case RunStatus::failed: return "failed";
-        case RunStatus::interrupted: return "interrupted";
+        case RunStatus::running:
+            return "running";
+        case RunStatus::complete:
+            return "complete";
+        case RunStatus::failed:
+            return "failed";
+        case RunStatus::interrupted:
+            return "interrupted";
     }
     return "running";
 }

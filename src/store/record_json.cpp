@@ -16,20 +16,31 @@ void put(json& j, const char* key, const std::optional<T>& v) {
 }
 
 json to_json(const MachineRecord& m) {
-    return {{"id", m.id}, {"cpu_model", m.cpu_model}, {"n_logical_cores", m.n_logical_cores},
-            {"memory_total_bytes", m.memory_total_bytes}, {"device_names", m.device_names},
-            {"hostname", m.hostname}, {"inventory", json::parse(m.inventory_json, nullptr, false)}};
+    return {{"id", m.id},
+            {"cpu_model", m.cpu_model},
+            {"n_logical_cores", m.n_logical_cores},
+            {"memory_total_bytes", m.memory_total_bytes},
+            {"device_names", m.device_names},
+            {"hostname", m.hostname},
+            {"inventory", json::parse(m.inventory_json, nullptr, false)}};
 }
 
 json to_json(const BuildRecord& b) {
-    return {{"id", b.id.empty() ? build_id(b) : b.id}, {"tool", b.tool}, {"accel_version", b.accel_version},
-            {"git_commit", b.git_commit}, {"llama_cpp_commit", b.llama_cpp_commit}, {"compiler", b.compiler},
-            {"build_type", b.build_type}, {"cxx_flags", b.cxx_flags}, {"backends", b.backends}};
+    return {{"id", b.id.empty() ? build_id(b) : b.id},
+            {"tool", b.tool},
+            {"accel_version", b.accel_version},
+            {"git_commit", b.git_commit},
+            {"llama_cpp_commit", b.llama_cpp_commit},
+            {"compiler", b.compiler},
+            {"build_type", b.build_type},
+            {"cxx_flags", b.cxx_flags},
+            {"backends", b.backends}};
 }
 
 json to_json(const ModelRecord& m) {
-    json j = {{"id", m.id}, {"path", m.path}, {"name", m.name}, {"architecture", m.architecture},
-              {"family", m.family}, {"subfamily", m.subfamily}, {"file_type", m.file_type}};
+    json j = {
+        {"id", m.id},         {"path", m.path},           {"name", m.name},          {"architecture", m.architecture},
+        {"family", m.family}, {"subfamily", m.subfamily}, {"file_type", m.file_type}};
     put(j, "sha256", m.sha256);
     put(j, "n_params", m.n_params);
     put(j, "size_bytes", m.size_bytes);
@@ -37,19 +48,37 @@ json to_json(const ModelRecord& m) {
 }
 
 json to_json(const RunRecord& r) {
-    json j = {{"id", r.id}, {"command", r.command}, {"started_at_ns", r.started_at_ns},
-              {"status", std::string(to_string(r.status))}, {"tags", r.tags}, {"git_commit", r.git_commit},
-              {"machine_id", r.machine_id}, {"build_id", r.build_id}, {"pid", r.pid}, {"boot_id", r.boot_id},
-              {"host", r.host}, {"source", r.source}, {"extra", json::parse(r.extra_json, nullptr, false)}};
+    json j = {{"id", r.id},
+              {"command", r.command},
+              {"started_at_ns", r.started_at_ns},
+              {"status", std::string(to_string(r.status))},
+              {"tags", r.tags},
+              {"git_commit", r.git_commit},
+              {"machine_id", r.machine_id},
+              {"build_id", r.build_id},
+              {"pid", r.pid},
+              {"boot_id", r.boot_id},
+              {"host", r.host},
+              {"source", r.source},
+              {"extra", json::parse(r.extra_json, nullptr, false)}};
     put(j, "ended_at_ns", r.ended_at_ns);
     return j;
 }
 
 json to_json(const ResultRecord& r) {
-    json j = {{"id", r.id}, {"run_id", r.run_id}, {"machine_id", r.machine_id}, {"build_id", r.build_id},
-              {"model_id", r.model_id}, {"model_name", r.model_name}, {"scenario", r.scenario},
-              {"device", r.device}, {"type_k", r.type_k}, {"type_v", r.type_v}, {"valid", r.valid},
-              {"created_at_ns", r.created_at_ns}, {"extra", json::parse(r.extra_json, nullptr, false)}};
+    json j = {{"id", r.id},
+              {"run_id", r.run_id},
+              {"machine_id", r.machine_id},
+              {"build_id", r.build_id},
+              {"model_id", r.model_id},
+              {"model_name", r.model_name},
+              {"scenario", r.scenario},
+              {"device", r.device},
+              {"type_k", r.type_k},
+              {"type_v", r.type_v},
+              {"valid", r.valid},
+              {"created_at_ns", r.created_at_ns},
+              {"extra", json::parse(r.extra_json, nullptr, false)}};
     put(j, "model_sha256", r.model_sha256);
     put(j, "n_prompt", r.n_prompt);
     put(j, "n_gen", r.n_gen);
@@ -77,9 +106,16 @@ json to_json(const ResultRecord& r) {
 }
 
 json to_json(const FailureRecord& f) {
-    return {{"id", f.id}, {"run_id", f.run_id}, {"machine_id", f.machine_id}, {"model_id", f.model_id},
-            {"scenario", f.scenario}, {"device", f.device}, {"stage", f.stage}, {"reason", f.reason},
-            {"params", json::parse(f.params_json, nullptr, false)}, {"created_at_ns", f.created_at_ns}};
+    return {{"id", f.id},
+            {"run_id", f.run_id},
+            {"machine_id", f.machine_id},
+            {"model_id", f.model_id},
+            {"scenario", f.scenario},
+            {"device", f.device},
+            {"stage", f.stage},
+            {"reason", f.reason},
+            {"params", json::parse(f.params_json, nullptr, false)},
+            {"created_at_ns", f.created_at_ns}};
 }
 
 json to_json(const RunEnd& e) {
@@ -93,8 +129,8 @@ public:
         if (!j_.is_object()) fail("", "expected a JSON object");
     }
     [[noreturn]] void fail(const std::string& field, const std::string& why) const {
-        throw Error(ErrorKind::invalid_input,
-                    field.empty() ? fmt::format("{}: {}", where_, why) : fmt::format("{}: field '{}': {}", where_, field, why));
+        throw Error(ErrorKind::invalid_input, field.empty() ? fmt::format("{}: {}", where_, why)
+                                                            : fmt::format("{}: field '{}': {}", where_, field, why));
     }
     std::string str(const char* k, bool required = false) const {
         if (!j_.contains(k) || j_[k].is_null()) {
@@ -115,7 +151,9 @@ public:
         return j_[k].get<T>();
     }
     template <class T>
-    T num_or(const char* k, T dflt) const { return num<T>(k).value_or(dflt); }
+    T num_or(const char* k, T dflt) const {
+        return num<T>(k).value_or(dflt);
+    }
     std::optional<bool> opt_bool(const char* k) const {
         if (!j_.contains(k) || j_[k].is_null()) return std::nullopt;
         if (!j_[k].is_boolean()) fail(k, "expected true or false");
@@ -270,8 +308,8 @@ FailureRecord failure_from(const Reader& r) {
 }
 
 RunEnd end_from(const Reader& r) {
-    return RunEnd{.run_id = r.str("run_id", true), .status = status_from(r),
-                  .ended_at_ns = r.num_or<int64_t>("ended_at_ns", 0)};
+    return RunEnd{
+        .run_id = r.str("run_id", true), .status = status_from(r), .ended_at_ns = r.num_or<int64_t>("ended_at_ns", 0)};
 }
 
 void check_version(const Reader& r) {
@@ -285,7 +323,8 @@ void read_array(const Reader& doc, const char* key, std::vector<T>& out, F from)
     if (!doc.raw().contains(key)) return;
     const auto& a = doc.raw()[key];
     if (!a.is_array()) doc.fail(key, "expected an array");
-    for (size_t i = 0; i < a.size(); ++i) out.push_back(from(Reader(a[i], fmt::format("{}: {}[{}]", doc.where(), key, i))));
+    for (size_t i = 0; i < a.size(); ++i)
+        out.push_back(from(Reader(a[i], fmt::format("{}: {}[{}]", doc.where(), key, i))));
 }
 
 }  // namespace
@@ -328,14 +367,22 @@ void add_json_line(const json& line, const std::string& where, RecordBatch& batc
     const Reader r(line, where);
     check_version(r);
     const std::string kind = r.str("kind", true);
-    if (kind == "machine") batch.machines.push_back(machine_from(r));
-    else if (kind == "build") batch.builds.push_back(build_from(r));
-    else if (kind == "model") batch.models.push_back(model_from(r));
-    else if (kind == "run") batch.runs.push_back(run_from(r));
-    else if (kind == "result") batch.results.push_back(result_from(r));
-    else if (kind == "failure") batch.failures.push_back(failure_from(r));
-    else if (kind == "end") batch.ends.push_back(end_from(r));
-    else r.fail("kind", "unknown kind '" + kind + "'");
+    if (kind == "machine")
+        batch.machines.push_back(machine_from(r));
+    else if (kind == "build")
+        batch.builds.push_back(build_from(r));
+    else if (kind == "model")
+        batch.models.push_back(model_from(r));
+    else if (kind == "run")
+        batch.runs.push_back(run_from(r));
+    else if (kind == "result")
+        batch.results.push_back(result_from(r));
+    else if (kind == "failure")
+        batch.failures.push_back(failure_from(r));
+    else if (kind == "end")
+        batch.ends.push_back(end_from(r));
+    else
+        r.fail("kind", "unknown kind '" + kind + "'");
 }
 
 void add_json_document(const json& doc, const std::string& where, RecordBatch& batch) {

@@ -48,7 +48,8 @@ struct ResultWriter::Impl {
         const std::string text = batch_to_jsonl(out);
         paths::ensure_dir(spool.parent_path());
         const int fd = ::open(spool.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-        if (fd < 0) throw Error(ErrorKind::io, "cannot open spool file " + spool.string() + ": " + std::strerror(errno));
+        if (fd < 0)
+            throw Error(ErrorKind::io, "cannot open spool file " + spool.string() + ": " + std::strerror(errno));
         size_t done = 0;
         while (done < text.size()) {
             const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
@@ -76,9 +77,10 @@ struct ResultWriter::Impl {
                 return WriteOutcome::stored;
             } catch (const Error& e) {
                 if (e.kind() == ErrorKind::invalid_input) throw;
-                ACCEL_LOG_WARN("cannot write run {} to {}: {}; spooling its records to {} (load them with 'accel db "
-                               "ingest')",
-                               run.id, opts.db.string(), e.what(), spool.string());
+                ACCEL_LOG_WARN(
+                    "cannot write run {} to {}: {}; spooling its records to {} (load them with 'accel db "
+                    "ingest')",
+                    run.id, opts.db.string(), e.what(), spool.string());
                 spooling = true;
                 try {
                     append_spool(batch, true);
@@ -140,7 +142,9 @@ ResultWriter::~ResultWriter() {
     }
 }
 
-const std::string& ResultWriter::run_id() const { return impl_->run.id; }
+const std::string& ResultWriter::run_id() const {
+    return impl_->run.id;
+}
 
 WriteOutcome ResultWriter::add_model(const ModelRecord& model) {
     impl_->require_open();
@@ -192,8 +196,12 @@ WriteOutcome ResultWriter::finish(RunStatus status) {
     return impl_->commit(b);
 }
 
-bool ResultWriter::spooling() const { return impl_->spooling; }
-std::filesystem::path ResultWriter::spool_file() const { return impl_->spool; }
+bool ResultWriter::spooling() const {
+    return impl_->spooling;
+}
+std::filesystem::path ResultWriter::spool_file() const {
+    return impl_->spool;
+}
 
 IngestReport ingest_spool(const std::filesystem::path& db_path, const std::vector<std::filesystem::path>& inputs,
                           std::chrono::milliseconds lock_wait) {

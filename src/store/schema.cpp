@@ -100,13 +100,15 @@ void apply_migrations(Database& db, int target) {
             db.exec(migrations()[static_cast<size_t>(v - 1)]);
             db.exec(fmt::format("INSERT INTO schema_version VALUES ({}, now())", v));
         } catch (const Error& e) {
-            throw Error(e.kind(), fmt::format("cannot upgrade {} to schema version {}: {}", db.path().string(), v,
-                                              e.what()));
+            throw Error(e.kind(),
+                        fmt::format("cannot upgrade {} to schema version {}: {}", db.path().string(), v, e.what()));
         }
         tx.commit();
     }
 }
 
-void migrate(Database& db, int target) { apply_migrations(db, target); }
+void migrate(Database& db, int target) {
+    apply_migrations(db, target);
+}
 
 }  // namespace accel::store

@@ -44,15 +44,15 @@ TEST(Compare, DetectsPlantedTenPercentSlowdown) {
     const auto db = dir / "r.duckdb";
     write_run(db, "base", 1.0, 1);
     write_run(db, "slow", 1.10, 2);
-    const auto r = accel::test::run_accel({"db", "compare", "--db", db.string(), "--baseline", "base", "--candidate",
-                                           "slow", "--format", "markdown"});
+    const auto r = accel::test::run_accel(
+        {"db", "compare", "--db", db.string(), "--baseline", "base", "--candidate", "slow", "--format", "markdown"});
     EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
     EXPECT_NE(r.out.find("2 regression(s), 0 improvement(s) in 2 point(s)"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("Mann-Whitney U"), std::string::npos);
     EXPECT_NE(r.out.find("| REGRESSION |"), std::string::npos) << r.out;
     // The other way round it is an improvement, and the exit code is 0.
-    const auto back = accel::test::run_accel({"db", "compare", "--db", db.string(), "--baseline", "slow",
-                                              "--candidate", "base", "--json"});
+    const auto back = accel::test::run_accel(
+        {"db", "compare", "--db", db.string(), "--baseline", "slow", "--candidate", "base", "--json"});
     EXPECT_EQ(back.exit_code, 0) << back.err;
     EXPECT_NE(back.out.find("\"n_improvements\": 2"), std::string::npos) << back.out;
 }
@@ -72,8 +72,8 @@ TEST(Compare, SameDistributionReportsNothing) {
 
 TEST(Compare, UnknownRunIsInvalidInput) {
     accel::test::TempDir dir;
-    const auto r = accel::test::run_accel({"db", "compare", "--db", (dir / "r.duckdb").string(), "--baseline", "nope",
-                                           "--candidate", "nope2"});
+    const auto r = accel::test::run_accel(
+        {"db", "compare", "--db", (dir / "r.duckdb").string(), "--baseline", "nope", "--candidate", "nope2"});
     EXPECT_EQ(r.exit_code, 2);
     EXPECT_NE(r.err.find("--baseline 'nope' matches no run id or tag"), std::string::npos) << r.err;
 }

@@ -14,7 +14,8 @@ TEST(Database, RoundTripSurvivesReopen) {
     const auto path = dir / "sub" / "r.duckdb";
     {
         auto db = accel::store::Database::open(path);
-        db.query("CREATE TABLE t(id INTEGER, name VARCHAR, x DOUBLE); INSERT INTO t VALUES (1, 'a', 0.5), (2, NULL, 2)");
+        db.query(
+            "CREATE TABLE t(id INTEGER, name VARCHAR, x DOUBLE); INSERT INTO t VALUES (1, 'a', 0.5), (2, NULL, 2)");
     }
     auto db = accel::store::Database::open(path);
     const auto r = db.query("SELECT id, name, x FROM t ORDER BY id");
@@ -40,7 +41,9 @@ TEST(Database, SyntaxErrorIsInvalidInputWithDuckDbMessage) {
     }
 }
 
-TEST(Database, VersionIsPinned) { EXPECT_EQ(accel::store::duckdb_version(), "v1.4.4"); }
+TEST(Database, VersionIsPinned) {
+    EXPECT_EQ(accel::store::duckdb_version(), "v1.4.4");
+}
 
 }  // namespace
 
@@ -66,8 +69,8 @@ TEST(Registry, OneInstancePerCanonicalPath) {
         EXPECT_NE(r.err.find("in use by another process"), std::string::npos) << r.err;
     }
     EXPECT_EQ(accel::store::open_instance_count(), 0u);
-    const auto r = accel::test::run_accel({"db", "query", "--db", (dir / "sub" / "r.duckdb").string(), "--format",
-                                           "csv", "SELECT x FROM t"});
+    const auto r = accel::test::run_accel(
+        {"db", "query", "--db", (dir / "sub" / "r.duckdb").string(), "--format", "csv", "SELECT x FROM t"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(r.out, "x\n42\n");
 }

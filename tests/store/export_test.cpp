@@ -22,8 +22,8 @@ TEST(Export, ParquetReadsBackWithEqualCountsAndValues) {
     accel::test::TempDir dir;
     const auto db = dir / "r.duckdb";
     fill(db, 25);
-    const auto r = accel::test::run_accel({"db", "export", "--db", db.string(), "--format", "parquet", "--out",
-                                           (dir / "out").string()});
+    const auto r = accel::test::run_accel(
+        {"db", "export", "--db", db.string(), "--format", "parquet", "--out", (dir / "out").string()});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(r.out, "exported 25 results to " + (dir / "out").string() + " (parquet)\n");
     EXPECT_TRUE(std::filesystem::is_directory(dir / "out" / "results" / "machine_id=00000000test0001"));
@@ -31,8 +31,9 @@ TEST(Export, ParquetReadsBackWithEqualCountsAndValues) {
     const std::string glob = sql_quote((dir / "out" / "results" / "**" / "*.parquet").string());
     const std::string sglob = sql_quote((dir / "out" / "samples" / "**" / "*.parquet").string());
     const auto want = d.query("SELECT count(*), sum(avg_ts), string_agg(id, ',' ORDER BY id) FROM results").rows[0];
-    const auto got = d.query("SELECT count(*), sum(avg_ts), string_agg(id, ',' ORDER BY id) FROM read_parquet(" + glob +
-                             ")").rows[0];
+    const auto got =
+        d.query("SELECT count(*), sum(avg_ts), string_agg(id, ',' ORDER BY id) FROM read_parquet(" + glob + ")")
+            .rows[0];
     EXPECT_EQ(got, want);
     EXPECT_EQ(d.query("SELECT count(*), sum(duration_ns) FROM read_parquet(" + sglob + ")").rows[0],
               d.query("SELECT count(*), sum(duration_ns) FROM samples").rows[0]);
@@ -66,8 +67,8 @@ namespace {
 TEST(Merge, IntoItselfIsInvalidInput) {
     accel::test::TempDir dir;
     fill(dir / "a.duckdb", 1);
-    const auto r = accel::test::run_accel({"db", "merge", "--db", (dir / "a.duckdb").string(),
-                                           (dir / "a.duckdb").string()});
+    const auto r =
+        accel::test::run_accel({"db", "merge", "--db", (dir / "a.duckdb").string(), (dir / "a.duckdb").string()});
     EXPECT_EQ(r.exit_code, 2);
     EXPECT_NE(r.err.find("into itself"), std::string::npos) << r.err;
 }

@@ -29,10 +29,9 @@ TEST_P(LlamaBenchImport, StoresBothTestsWithTypedColumns) {
     EXPECT_EQ(db.query("SELECT scenario, device, n_prompt, n_gen, n_batch, n_ubatch, n_threads, type_k, flash_attn, "
                        "model_name, round(avg_ts, 3) FROM results ORDER BY scenario")
                   .rows,
-              (std::vector<Row>{{"pp", "cpu", "64", "0", "2048", "512", "2", "f16", "false", "models/tiny-q4_0.gguf",
-                                 "61044.733"},
-                                {"tg", "cpu", "0", "16", "2048", "512", "2", "f16", "false", "models/tiny-q4_0.gguf",
-                                 "7630.592"}}));
+              (std::vector<Row>{
+                  {"pp", "cpu", "64", "0", "2048", "512", "2", "f16", "false", "models/tiny-q4_0.gguf", "61044.733"},
+                  {"tg", "cpu", "0", "16", "2048", "512", "2", "f16", "false", "models/tiny-q4_0.gguf", "7630.592"}}));
     const bool has_samples = std::string(format).find("json") != std::string::npos;
     EXPECT_EQ(db.query("SELECT count(*) FROM samples").rows[0][0], has_samples ? "6" : "0");
     EXPECT_EQ(db.query("SELECT llama_cpp_commit, tool FROM builds").rows[0], (Row{"de3ff815", "llama-bench"}));
@@ -73,9 +72,12 @@ TEST(Import, OptimumBenchmarkReportAlone) {
 
 TEST(Import, AccelJsonlRoundTrip) {
     accel::test::TempDir dir;
-    accel::test::write_file(dir / "a.jsonl",
-                            R"({"schema_version":1,"kind":"run","id":"r1","status":"complete","tags":["x"]})" "\n"
-                            R"({"schema_version":1,"kind":"result","id":"a1","run_id":"r1","scenario":"pp","device":"cpu","n_prompt":8,"samples":[{"duration_ns":100,"n_tokens":8}]})" "\n");
+    accel::test::write_file(
+        dir / "a.jsonl",
+        R"({"schema_version":1,"kind":"run","id":"r1","status":"complete","tags":["x"]})"
+        "\n"
+        R"({"schema_version":1,"kind":"result","id":"a1","run_id":"r1","scenario":"pp","device":"cpu","n_prompt":8,"samples":[{"duration_ns":100,"n_tokens":8}]})"
+        "\n");
     auto db = Database::open(dir / "r.duckdb");
     const auto rep = import_file(db, dir / "a.jsonl");
     EXPECT_EQ(rep.format, "accel-jsonl");
@@ -98,8 +100,8 @@ TEST(Import, MalformedJsonNamesRowAndFieldAndStoresNothing) {
 
 TEST(Import, MalformedCsvNamesLine) {
     accel::test::TempDir dir;
-    const auto r = accel::test::run_accel({"db", "import", "--db", (dir / "r.duckdb").string(),
-                                           fixture("bad_llama_bench.csv").string()});
+    const auto r = accel::test::run_accel(
+        {"db", "import", "--db", (dir / "r.duckdb").string(), fixture("bad_llama_bench.csv").string()});
     EXPECT_EQ(r.exit_code, 2);
     EXPECT_NE(r.err.find("bad_llama_bench.csv:3: 40 fields, the header has 41"), std::string::npos) << r.err;
 }

@@ -25,8 +25,9 @@ TEST(Schema, V1FileIsUpgradedWithoutLosingRows) {
         migrate(db, 1);
         ASSERT_EQ(schema_version(db), 1);
         db.exec("INSERT INTO runs (id, command, status, source) VALUES ('run-1', 'old accel', 'complete', 'accel')");
-        db.exec("INSERT INTO results (id, run_id, model_name, scenario, device, n_prompt, avg_ts, valid, created_at) "
-                "VALUES ('res-1', 'run-1', 'tiny', 'pp', 'cpu', 64, 123.5, true, now())");
+        db.exec(
+            "INSERT INTO results (id, run_id, model_name, scenario, device, n_prompt, avg_ts, valid, created_at) "
+            "VALUES ('res-1', 'run-1', 'tiny', 'pp', 'cpu', 64, 123.5, true, now())");
         db.exec("INSERT INTO samples VALUES ('res-1', 0, 1000, 64)");
         EXPECT_THROW(db.query("SELECT * FROM latest_results"), accel::Error);
     }

@@ -16,8 +16,12 @@
 namespace accel::store::test {
 
 MachineRecord test_machine() {
-    return MachineRecord{.id = "00000000test0001", .cpu_model = "Test CPU", .n_logical_cores = 2,
-                         .memory_total_bytes = 1ull << 30, .device_names = "cpu", .hostname = "testhost",
+    return MachineRecord{.id = "00000000test0001",
+                         .cpu_model = "Test CPU",
+                         .n_logical_cores = 2,
+                         .memory_total_bytes = 1ull << 30,
+                         .device_names = "cpu",
+                         .hostname = "testhost",
                          .inventory_json = R"({"cpu":"Test CPU"})"};
 }
 
@@ -65,8 +69,8 @@ void crash_once(const std::filesystem::path& db, unsigned seed) {
     if (pid == 0) {
         close(fds[0]);
         try {
-            auto w = ResultWriter::begin({.db = db, .spool_dir = db.parent_path() / "spool"}, RunRecord{.command = "crash"},
-                                         test_machine(), test_build());
+            auto w = ResultWriter::begin({.db = db, .spool_dir = db.parent_path() / "spool"},
+                                         RunRecord{.command = "crash"}, test_machine(), test_build());
             for (int i = 0;; ++i) {
                 std::vector<std::string> ids;
                 w.add_results(make_results(10, 5), &ids);
@@ -105,7 +109,9 @@ void crash_once(const std::filesystem::path& db, unsigned seed) {
     // Nothing half-written: whole batches of 10, every result with all 5 samples, no orphans, no running run.
     EXPECT_EQ(d.query("SELECT count(*) % 10 FROM results").rows[0][0], "0");
     EXPECT_EQ(d.query("SELECT count(*) FROM results r WHERE n_samples <> (SELECT count(*) FROM samples s "
-                      "WHERE s.result_id = r.id)").rows[0][0], "0");
+                      "WHERE s.result_id = r.id)")
+                  .rows[0][0],
+              "0");
     EXPECT_EQ(d.query("SELECT count(*) FROM samples WHERE result_id NOT IN (SELECT id FROM results)").rows[0][0], "0");
     EXPECT_EQ(d.query("SELECT count(*) FROM results WHERE run_id NOT IN (SELECT id FROM runs)").rows[0][0], "0");
     EXPECT_EQ(d.query("SELECT count(*) FROM runs WHERE status = 'running'").rows[0][0], "0");

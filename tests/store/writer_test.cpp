@@ -85,8 +85,8 @@ TEST(ResultWriter, UnfinishedRunIsInterruptedAndLiveRunStaysRunning) {
         auto w = ResultWriter::begin({.db = db, .spool_dir = dir / "spool"}, RunRecord{}, test_machine(), test_build());
         w.add_results(make_results(2, 1));
         // A reader in another process sees the live run as running while the writer is between transactions.
-        const auto r = accel::test::run_accel({"db", "query", "--db", db.string(), "--format", "csv",
-                                               "SELECT status FROM runs"});
+        const auto r =
+            accel::test::run_accel({"db", "query", "--db", db.string(), "--format", "csv", "SELECT status FROM runs"});
         EXPECT_EQ(r.exit_code, 0) << r.err;
         EXPECT_EQ(r.out, "status\nrunning\n");
     }
@@ -112,9 +112,9 @@ TEST(ResultWriter, TwoConcurrentWriterProcessesStoreExactly4000) {
         ASSERT_GE(pid, 0);
         if (pid == 0) {
             try {
-                auto w = ResultWriter::begin({.db = db, .spool_dir = dir / "spool",
-                                              .lock_wait = std::chrono::milliseconds(120000)},
-                                             RunRecord{}, test_machine(), test_build());
+                auto w = ResultWriter::begin(
+                    {.db = db, .spool_dir = dir / "spool", .lock_wait = std::chrono::milliseconds(120000)}, RunRecord{},
+                    test_machine(), test_build());
                 for (int b = 0; b < 20; ++b) {
                     if (w.add_results(make_results(100, 2)) != WriteOutcome::stored) _exit(4);
                 }
@@ -157,8 +157,9 @@ TEST(ResultWriter, BusyDatabaseSpoolsAndIngestLoadsIt) {
     char c = 0;
     ASSERT_EQ(read(ready[0], &c, 1), 1);
     {
-        auto w = ResultWriter::begin({.db = db, .spool_dir = dir / "spool", .lock_wait = std::chrono::milliseconds(200)},
-                                     RunRecord{}, test_machine(), test_build());
+        auto w =
+            ResultWriter::begin({.db = db, .spool_dir = dir / "spool", .lock_wait = std::chrono::milliseconds(200)},
+                                RunRecord{}, test_machine(), test_build());
         run_id = w.run_id();
         EXPECT_TRUE(w.spooling());
         EXPECT_EQ(w.add_results(make_results(5, 3)), WriteOutcome::spooled);
@@ -170,8 +171,8 @@ TEST(ResultWriter, BusyDatabaseSpoolsAndIngestLoadsIt) {
     for (int fd : {ready[0], ready[1], release[0], release[1]}) close(fd);
     const auto spool = dir / "spool" / (run_id + ".jsonl");
     ASSERT_TRUE(std::filesystem::exists(spool));
-    const auto r = accel::test::run_accel({"db", "ingest", "--db", db.string(), "--format", "csv",
-                                           (dir / "spool").string()});
+    const auto r =
+        accel::test::run_accel({"db", "ingest", "--db", db.string(), "--format", "csv", (dir / "spool").string()});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(r.out, "files,runs,results,samples,failures,already_present,truncated_lines\n1,1,5,15,0,0,0\n");
     EXPECT_FALSE(std::filesystem::exists(spool));
@@ -184,7 +185,8 @@ TEST(Ingest, MalformedLineIsNamedAndNothingStored) {
                                              "\n"
                                              R"({"schema_version":1,"kind":"result","id":"x","run_id":"r1"})"
                                              "\n");
-    const auto r = accel::test::run_accel({"db", "ingest", "--db", (dir / "r.duckdb").string(), (dir / "s.jsonl").string()});
+    const auto r =
+        accel::test::run_accel({"db", "ingest", "--db", (dir / "r.duckdb").string(), (dir / "s.jsonl").string()});
     EXPECT_EQ(r.exit_code, 2);
     EXPECT_NE(r.err.find("s.jsonl:2: field 'scenario': missing"), std::string::npos) << r.err;
     EXPECT_EQ(count(dir / "r.duckdb", "SELECT count(*) FROM runs"), 0);
@@ -212,13 +214,13 @@ bool mount_tmpfs(const std::filesystem::path& dir, const char* size, std::string
     return true;
 }
 
-#define REQUIRE_TMPFS(dir, size)                                                \
-    {                                                                           \
-        std::string why_;                                                       \
-        if (!mount_tmpfs(dir, size, why_)) {                                    \
-            if (accel::test::in_ci()) FAIL() << why_ << " (CI=true)";           \
-            GTEST_SKIP() << why_;                                               \
-        }                                                                       \
+#define REQUIRE_TMPFS(dir, size)                                      \
+    {                                                                 \
+        std::string why_;                                             \
+        if (!mount_tmpfs(dir, size, why_)) {                          \
+            if (accel::test::in_ci()) FAIL() << why_ << " (CI=true)"; \
+            GTEST_SKIP() << why_;                                     \
+        }                                                             \
     }
 
 struct Unmount {

@@ -12,8 +12,8 @@ namespace accel::store {
 // The statistic: a two-sided Mann-Whitney U test on the raw samples (normal approximation with tie correction),
 // and the relative change of the sample medians. A point is flagged when p < alpha and |change| >= threshold.
 struct CompareOptions {
-    std::string baseline;   // a run id, or a tag (every run carrying it)
-    std::string candidate{};  // likewise
+    std::string baseline;       // a run id, or a tag (every run carrying it)
+    std::string candidate{};    // likewise
     std::string metric = "ts";  // "ts": tokens/s per sample (higher is better); "latency": ns per sample (lower)
     double alpha = 0.05;
     double threshold = 0.05;  // relative change, 0.05 = 5%

@@ -20,13 +20,13 @@ struct MachineRecord {
     std::string cpu_model{};
     int32_t n_logical_cores = 0;
     uint64_t memory_total_bytes = 0;
-    std::string device_names{};    // comma-separated
+    std::string device_names{};  // comma-separated
     std::string hostname{};
     std::string inventory_json = "{}";  // the full hardware inventory, as hw/ prints it
 };
 
 struct BuildRecord {
-    std::string id{};  // empty: derived from the fields below (build_id())
+    std::string id{};            // empty: derived from the fields below (build_id())
     std::string tool = "accel";  // "accel", or the tool an import came from ("llama-bench", "optimum-benchmark")
     std::string accel_version{};
     std::string git_commit{};
@@ -61,8 +61,8 @@ struct RunRecord {
     std::string git_commit{};
     std::string machine_id{};
     std::string build_id{};
-    int64_t pid = 0;       // 0: the writer fills in this process's pid, boot id and host
-    std::string boot_id{};   // /proc/sys/kernel/random/boot_id
+    int64_t pid = 0;        // 0: the writer fills in this process's pid, boot id and host
+    std::string boot_id{};  // /proc/sys/kernel/random/boot_id
     std::string host{};
     std::string source = "accel";  // "accel" or "import:<format>"
     std::string extra_json = "{}";
@@ -85,7 +85,7 @@ struct ResultRecord {
     std::optional<std::string> model_sha256{};
     std::string model_name{};
     std::string scenario{};  // "pp", "tg", "pg", "server", ...
-    std::string device;    // ggml device name, lowercased ("cpu", "cuda0")
+    std::string device;      // ggml device name, lowercased ("cpu", "cuda0")
     std::optional<int32_t> n_prompt{}, n_gen{}, n_batch{}, n_ubatch{}, n_threads{}, n_gpu_layers{}, n_depth{};
     std::string type_k{}, type_v{};
     std::optional<bool> flash_attn{};
