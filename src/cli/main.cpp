@@ -38,7 +38,7 @@ void print_error(const std::string& message) {
 // llama-bench's multi-letter single-dash flags (-ub, -ngl, -ctk, -ctv, -fa) keep their meaning in accel, but
 // CLI11 takes single-dash names as one letter only; spell them with two dashes before parsing.
 std::vector<std::string> normalize_args(int argc, char** argv) {
-    static const char* const long_single_dash[] = {"-ub", "-ngl", "-ctk", "-ctv", "-fa", "-nr", "-mmp"};
+    static const char* const long_single_dash[] = {"-ub", "-ngl", "-ctk", "-ctv", "-fa", "-pg", "-mmp"};
     std::vector<std::string> out;
     for (int i = 0; i < argc; ++i) {
         std::string a = argv[i];
@@ -92,6 +92,7 @@ int main(int argc, char** argv) {
         accel::cli::register_generate(app, exit_code);
         accel::cli::register_make_model(app, exit_code);
         accel::cli::register_embed(app, exit_code);
+        accel::cli::register_bench(app, exit_code);
         accel::cli::register_db(app, exit_code);
         accel::cli::register_detect(app, exit_code);
         accel::cli::register_inspect(app, exit_code);

@@ -114,3 +114,13 @@ std::string LoadedModel::architecture() const {
 }
 
 }  // namespace accel::engine
+
+namespace accel::engine {
+
+int32_t LoadedModel::n_vocab() const { return llama_vocab_n_tokens(llama_model_get_vocab(model_.get())); }
+bool LoadedModel::adds_bos() const { return llama_vocab_get_add_bos(llama_model_get_vocab(model_.get())); }
+int32_t LoadedModel::bos() const { return llama_vocab_bos(llama_model_get_vocab(model_.get())); }
+int32_t LoadedModel::n_layer() const { return llama_model_n_layer(model_.get()); }
+int32_t LoadedModel::n_embd() const { return llama_model_n_embd(model_.get()); }
+
+}  // namespace accel::engine

@@ -40,6 +40,8 @@ model::MemoryEstimate estimate_for(const model::GgufFile& file, const LoadSpec& 
     model::MemoryConfig mc;
     mc.n_ctx = spec.options.n_ctx;
     mc.n_parallel = spec.options.n_seq;
+    mc.n_batch = spec.options.n_batch;
+    mc.n_ubatch = spec.options.n_ubatch;
     mc.kv_type = model::parse_kv_type(spec.options.type_k);
     mc.flash_attn = spec.options.flash_attn == "on";
     mc.device = spec.device;
@@ -103,6 +105,8 @@ std::unique_ptr<Resident> EngineLoader::load(const LoadSpec& spec, DeviceBytes& 
                                                       .split_fractions = r->placement.split_fractions,
                                                       .n_gpu_layers = r->placement.n_gpu_layers});
     r->session = engine::Session::open(r->model, {.n_ctx = spec.options.n_ctx,
+                                                  .n_batch = spec.options.n_batch,
+                                                  .n_ubatch = spec.options.n_ubatch,
                                                   .n_seq_max = spec.options.n_seq,
                                                   .type_k = kv_type_from_string(spec.options.type_k),
                                                   .type_v = kv_type_from_string(spec.options.type_v),

@@ -47,7 +47,8 @@ namespace {
 std::string mib(uint64_t bytes) { return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / (1024.0 * 1024.0)); }
 
 bool options_serve(const LoadOptions& have, const LoadOptions& want) {
-    return have.n_ctx >= want.n_ctx && have.n_seq >= want.n_seq && have.type_k == want.type_k &&
+    return have.n_ctx >= want.n_ctx && have.n_seq >= want.n_seq && have.n_batch == want.n_batch &&
+           have.n_ubatch == want.n_ubatch && have.type_k == want.type_k &&
            have.type_v == want.type_v && have.flash_attn == want.flash_attn && have.embeddings == want.embeddings &&
            have.pooling == want.pooling &&
            (want.n_gpu_layers < 0 || have.n_gpu_layers == want.n_gpu_layers);

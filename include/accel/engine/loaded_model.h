@@ -36,6 +36,11 @@ public:
     uint64_t size_bytes() const;   // bytes of all weight tensors
     std::string description() const;  // llama.cpp's one-line description, e.g. "llama ?B all F32"
     std::string architecture() const;  // general.architecture
+    int32_t n_vocab() const;
+    bool adds_bos() const;   // whether the tokenizer starts a text with BOS
+    int32_t bos() const;     // -1 when the vocabulary has none
+    int32_t n_layer() const;
+    int32_t n_embd() const;
 
 private:
     struct Free {

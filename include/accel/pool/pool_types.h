@@ -25,6 +25,8 @@ enum class Fallback : uint8_t {
 struct LoadOptions {
     uint32_t n_ctx = 4096;
     uint32_t n_seq = 1;
+    uint32_t n_batch = 2048;
+    uint32_t n_ubatch = 512;
     std::string type_k = "f16";
     std::string type_v = "f16";
     std::string flash_attn = "auto";

@@ -1,0 +1,97 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "accel/engine/conformance_model.h"
+#include "accel/engine/synthetic_model.h"
+#include "accel/store/result_writer.h"
+
+namespace accel::bench {
+
+enum class ConformStatus : uint8_t { pass, fail, unsupported };
+std::string_view to_string(ConformStatus s);
+
+// A case passes when nmse <= max_nmse, top-1 agreement >= min_top1 and the save/reload round trip gives
+// bit-identical outputs. See docs/conform.md for how the figures were chosen.
+struct ConformThreshold {
+    double max_nmse = 0;
+    double min_top1 = 0;
+};
+ConformThreshold conform_threshold(engine::WeightType type);
+
+// What one case (architecture variant x device x weight type) gave.
+struct ConformResult {
+    std::string arch;        // engine::ConformanceArch::id(): "llama", "llama-moe", ...
+    std::string llama_arch;  // llama.cpp's architecture name
+    std::string device;      // ggml device name, lower case
+    std::string type;        // f32, f16, q8_0, q4_0
+    ConformStatus status = ConformStatus::fail;
+    std::string stage;       // where it ended: build, quantize, reference, run, compare, done
+    std::string reason;      // one line; empty for a pass
+    bool loaded = false;
+    std::optional<double> load_ms, nmse, top1;
+    std::optional<bool> round_trip_identical;
+    std::optional<double> round_trip_max_abs;
+    std::string output_kind;  // "logits" or "embeddings"
+    int signal = 0;           // the signal that ended the child process, 0 if none
+    double wall_ms = 0;       // the whole case, child process included
+    std::filesystem::path model_path;  // the model file of this type, when it was made
+    std::string model_sha256;
+    int64_t model_bytes = 0;
+};
+
+struct ConformOptions {
+    std::vector<std::string> archs;           // variant ids or llama.cpp names (both variants); empty: all
+    std::vector<std::string> devices;         // ggml device names; empty: every device ggml exposes
+    std::vector<engine::WeightType> types{engine::WeightType::f32, engine::WeightType::f16, engine::WeightType::q8_0,
+                                          engine::WeightType::q4_0};
+    uint64_t seed = 1;
+    std::filesystem::path model_dir;  // models are cached in <model_dir>/<arch>-s<seed>/; empty: cache_dir()/models/conform
+    std::filesystem::path vocab_dir;  // llama.cpp's ggml-vocab-*.gguf
+    int32_t n_threads = 2;
+    int timeout_s = 120;              // per case; a case past it is killed and recorded as a fail
+    std::function<void(const ConformResult&)> on_result;  // called after each case, in order
+};
+
+// The architecture variants the options select. Throws Error{invalid_input} naming an unknown one.
+std::vector<engine::ConformanceArch> select_architectures(const std::vector<std::string>& names);
+
+// Runs every case, each in a child process (fork), so that an abort or a crash in llama.cpp is recorded as a fail
+// with its signal and the suite goes on. Variants llama.cpp cannot build, save or load on the CPU are
+// `unsupported` with the reason. Test-only: ACCEL_CONFORM_PERTURB=<arch id> negates that architecture's device
+// output, so its cases must fail. Throws Error{invalid_input} for an unknown architecture or device.
+std::vector<ConformResult> run_conformance(const ConformOptions& opts);
+
+// Stores the cases as one run (command "conform"): a results row (scenario "conform", valid = pass) for each case
+// that was measured, a failures row (stage "unsupported", or where it failed) for the others, and a models row per
+// architecture and type, so the `compatibility` view shows arch x device x type -> status with evidence ids.
+// Returns the run id.
+std::string store_conformance(const std::vector<ConformResult>& results, const store::WriterOptions& writer,
+                              const std::string& command_line, uint64_t seed);
+
+// How many Hugging Face model types of the knowledge table this build runs: a type counts only when a case for its
+// llama.cpp architecture passed in `results`.
+struct CoverageGroup {
+    std::string family, subfamily;
+    int n_types = 0, n_mapped = 0, n_runnable = 0;
+};
+struct CoverageType {
+    std::string model_type, family, subfamily, llama_arch;  // llama_arch "" when none runs it
+    std::string status;  // "runnable", "failed", "unsupported", "not run", "no llama.cpp architecture"
+};
+struct Coverage {
+    int n_types = 0, n_mapped = 0, n_runnable = 0;
+    std::vector<CoverageGroup> groups;  // sorted by family, subfamily
+    std::vector<CoverageType> key_types;
+};
+const std::vector<std::string>& coverage_key_types();  // bert, clap, clip, ... xclip
+std::vector<std::string> knowledge_table_archs();       // llama.cpp architectures the knowledge table names
+Coverage compute_coverage(const std::vector<ConformResult>& results);
+
+}  // namespace accel::bench

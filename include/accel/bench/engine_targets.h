@@ -1,0 +1,31 @@
+#pragma once
+
+#include <memory>
+
+#include "accel/bench/llm_target.h"
+#include "accel/engine/batch_decoder.h"
+#include "accel/engine/session.h"
+
+namespace accel::bench {
+
+// The llm scenario's target over an engine session (typically a pool lease's). The caller keeps the session
+// alive and holds its resident's `use` mutex while the target runs.
+class EngineLlmTarget : public LlmTarget {
+public:
+    explicit EngineLlmTarget(engine::Session& session);
+    std::string_view name() const override { return "llama.cpp"; }
+    int32_t n_vocab() const override { return decoder_.n_vocab(); }
+    bool add_bos() const override { return add_bos_; }
+    int32_t bos() const override { return bos_; }
+    void reset() override { decoder_.clear_memory(); }
+    void prefill(std::span<const int32_t> tokens, int32_t pos) override;
+    void decode_one(int32_t token, int32_t pos) override;
+    int32_t greedy() override { return decoder_.argmax(-1); }
+
+private:
+    engine::BatchDecoder decoder_;
+    bool add_bos_;
+    int32_t bos_;
+};
+
+}  // namespace accel::bench

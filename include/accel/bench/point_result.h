@@ -1,0 +1,51 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "accel/bench/measurement.h"
+#include "accel/bench/sweep.h"
+
+namespace accel::bench {
+
+// Everything measured at one point, plus where it ran. Field names follow llama-bench's where they mean the same.
+struct PointResult {
+    PointSpec spec;
+    bool ok = false;
+    std::string failure_stage;   // "load", "run", "timeout", "crash" when !ok
+    std::string failure_reason;
+
+    Measurement m;               // llm: per repetition; latency: per query; embed: per call
+    std::string device;          // where it ran
+    int32_t n_gpu_layers = 0;
+    int32_t n_threads = 0;
+    std::vector<std::string> placement;  // the placement decision, one line per reason
+
+    // The model as loaded.
+    std::string model_sha256;
+    std::string model_desc;      // llama.cpp's description ("llama 100M Q4_0")
+    std::string model_arch;
+    uint64_t model_size = 0;     // weight bytes
+    uint64_t model_n_params = 0;
+    uint64_t kv_cache_bytes_estimate = 0;  // from the memory estimator, for the roofline
+    std::string model_name;      // general.name
+
+    int64_t load_ns = 0;
+    uint64_t peak_rss_bytes = 0;                 // the measuring process's high-water mark
+    std::optional<uint64_t> device_memory_bytes; // drop of the device's free memory while loaded
+    std::vector<std::pair<std::string, double>> energy_j;  // per RAPL domain; empty when unavailable
+    std::string energy_unavailable;              // the reason when energy_j is empty
+
+    // Roofline efficiency, when accel detect --measure figures exist for this machine.
+    std::optional<double> decode_bandwidth_pct;  // achieved bytes/s over the measured memory bandwidth
+    std::optional<double> prefill_flops_pct;     // achieved FLOP/s over the measured matmul peak
+    std::string roofline_basis;                  // which measurement, or why unavailable
+};
+
+std::string to_json_text(const PointResult& r);         // one line
+PointResult point_result_from_json(const std::string& text);  // throws Error{internal} on malformed text
+
+}  // namespace accel::bench

@@ -1,0 +1,28 @@
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "accel/bench/measurement.h"
+#include "accel/bench/point_result.h"
+
+namespace accel::bench {
+
+struct PointOptions {
+    RunRules rules;
+    bool cold = false;           // evict the model file from the page cache before loading
+    std::string cpu_mask;        // hex; "" leaves the affinity alone
+    std::chrono::seconds timeout{600};
+    uint64_t seed = 42;
+};
+
+// Measures one point in this process: loads the model through a resource pool, runs the scenario, reads the
+// counters. Never throws for a failure of the point itself: the result says what failed and why.
+PointResult run_point(const PointSpec& spec, const PointOptions& options);
+
+// The same in a child process, so that a crash (a GGML_ASSERT abort, a segfault) or a hang past the timeout is
+// contained: the child is killed and the point recorded as failed with the signal or "timeout after N s".
+// Peak RSS is then the child's own. The caller must have no other threads running (fork).
+PointResult run_point_isolated(const PointSpec& spec, const PointOptions& options);
+
+}  // namespace accel::bench

@@ -1,0 +1,62 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace accel::bench {
+
+enum class Scenario : uint8_t { llm, embed, latency };
+const char* to_string(Scenario s);
+Scenario parse_scenario(const std::string& text);  // throws Error{invalid_input}
+
+// Every parameter of one measured point: the requested settings, resolved to single values.
+struct PointSpec {
+    Scenario scenario = Scenario::llm;
+    std::string model;
+    std::string device = "cpu";
+    int32_t n_prompt = 512;
+    int32_t n_gen = 0;
+    int32_t n_depth = 0;
+    int32_t n_batch = 2048;
+    int32_t n_ubatch = 512;
+    int32_t n_threads = 0;  // 0: one per logical core
+    std::string type_k = "f16";
+    std::string type_v = "f16";
+    std::string flash_attn = "auto";
+    int32_t n_gpu_layers = -1;  // -1: placement decides
+    int32_t embed_batch = 1;    // embed scenario: texts per call
+    std::string test_name() const;  // "pp512", "tg128", "pp512+tg128", "embed b8 s64", "latency p64 n32"
+};
+
+// The sweep as given on the command line: every field a list; the cartesian product is run.
+// -p and -n make separate tests as in llama-bench (each -p value a pp test, each -n value a tg test);
+// --pg N,M adds prompt+generation tests.
+struct SweepSpec {
+    std::vector<Scenario> scenarios{Scenario::llm};
+    std::vector<std::string> models;
+    std::vector<std::string> devices{"cpu"};
+    std::vector<int32_t> n_prompt{512};
+    std::vector<int32_t> n_gen{128};
+    std::vector<std::pair<int32_t, int32_t>> pg;
+    std::vector<int32_t> n_depth{0};
+    std::vector<int32_t> n_batch{2048};
+    std::vector<int32_t> n_ubatch{512};
+    std::vector<int32_t> n_threads{0};
+    std::vector<std::string> type_k{"f16"};
+    std::vector<std::string> type_v{"f16"};
+    std::vector<std::string> flash_attn{"auto"};
+    std::vector<int32_t> n_gpu_layers{-1};
+    std::vector<int32_t> embed_batch{1, 8};
+};
+
+std::vector<PointSpec> expand(const SweepSpec& spec);
+
+// llama-bench's list syntax: "1,8,32", ranges "first-last" (step 1), "first-last+step", "first-last*factor".
+// Throws Error{invalid_input} naming the flag and the text.
+std::vector<int32_t> parse_int_list(const std::string& flag, const std::string& text);
+std::vector<std::string> parse_str_list(const std::string& flag, const std::string& text,
+                                        const std::vector<std::string>& allowed = {});
+std::pair<int32_t, int32_t> parse_pg(const std::string& text);  // "512,128"
+
+}  // namespace accel::bench

@@ -1,0 +1,120 @@
+#include "accel/bench/point_result.h"
+
+#include <nlohmann/json.hpp>
+
+#include "accel/core/error.h"
+
+namespace accel::bench {
+namespace {
+
+using nlohmann::json;
+
+json spec_json(const PointSpec& s) {
+    return {{"scenario", to_string(s.scenario)}, {"model", s.model},         {"device", s.device},
+            {"n_prompt", s.n_prompt},            {"n_gen", s.n_gen},         {"n_depth", s.n_depth},
+            {"n_batch", s.n_batch},              {"n_ubatch", s.n_ubatch},   {"n_threads", s.n_threads},
+            {"type_k", s.type_k},                {"type_v", s.type_v},       {"flash_attn", s.flash_attn},
+            {"n_gpu_layers", s.n_gpu_layers},    {"embed_batch", s.embed_batch}};
+}
+
+PointSpec spec_from(const json& j) {
+    PointSpec s;
+    s.scenario = parse_scenario(j.at("scenario"));
+    s.model = j.at("model");
+    s.device = j.at("device");
+    s.n_prompt = j.at("n_prompt");
+    s.n_gen = j.at("n_gen");
+    s.n_depth = j.at("n_depth");
+    s.n_batch = j.at("n_batch");
+    s.n_ubatch = j.at("n_ubatch");
+    s.n_threads = j.at("n_threads");
+    s.type_k = j.at("type_k");
+    s.type_v = j.at("type_v");
+    s.flash_attn = j.at("flash_attn");
+    s.n_gpu_layers = j.at("n_gpu_layers");
+    s.embed_batch = j.at("embed_batch");
+    return s;
+}
+
+}  // namespace
+
+std::string to_json_text(const PointResult& r) {
+    json j = {{"spec", spec_json(r.spec)},
+              {"ok", r.ok},
+              {"failure_stage", r.failure_stage},
+              {"failure_reason", r.failure_reason},
+              {"samples_ns", r.m.samples_ns},
+              {"samples_ts", r.m.samples_ts},
+              {"ttft_ns", r.m.ttft_ns},
+              {"tpot_ns", r.m.tpot_ns},
+              {"noisy", r.m.noisy},
+              {"valid", r.m.valid},
+              {"reasons", r.m.reasons},
+              {"wall_ns", r.m.wall.count()},
+              {"device", r.device},
+              {"n_gpu_layers", r.n_gpu_layers},
+              {"n_threads", r.n_threads},
+              {"placement", r.placement},
+              {"model_sha256", r.model_sha256},
+              {"model_desc", r.model_desc},
+              {"model_arch", r.model_arch},
+              {"model_size", r.model_size},
+              {"model_n_params", r.model_n_params},
+              {"kv_cache_bytes_estimate", r.kv_cache_bytes_estimate},
+              {"model_name", r.model_name},
+              {"load_ns", r.load_ns},
+              {"peak_rss_bytes", r.peak_rss_bytes},
+              {"device_memory_bytes", r.device_memory_bytes ? json(*r.device_memory_bytes) : json(nullptr)},
+              {"energy_j", r.energy_j},
+              {"energy_unavailable", r.energy_unavailable},
+              {"decode_bandwidth_pct", r.decode_bandwidth_pct ? json(*r.decode_bandwidth_pct) : json(nullptr)},
+              {"prefill_flops_pct", r.prefill_flops_pct ? json(*r.prefill_flops_pct) : json(nullptr)},
+              {"roofline_basis", r.roofline_basis}};
+    return j.dump();
+}
+
+PointResult point_result_from_json(const std::string& text) {
+    try {
+        const json j = json::parse(text);
+        PointResult r;
+        r.spec = spec_from(j.at("spec"));
+        r.ok = j.at("ok");
+        r.failure_stage = j.at("failure_stage");
+        r.failure_reason = j.at("failure_reason");
+        r.m.samples_ns = j.at("samples_ns").get<std::vector<int64_t>>();
+        r.m.samples_ts = j.at("samples_ts").get<std::vector<double>>();
+        r.m.ttft_ns = j.at("ttft_ns").get<std::vector<int64_t>>();
+        r.m.tpot_ns = j.at("tpot_ns").get<std::vector<int64_t>>();
+        r.m.noisy = j.at("noisy");
+        r.m.valid = j.at("valid");
+        r.m.reasons = j.at("reasons").get<std::vector<std::string>>();
+        r.m.wall = std::chrono::nanoseconds(j.at("wall_ns").get<int64_t>());
+        std::vector<double> ns(r.m.samples_ns.begin(), r.m.samples_ns.end());
+        r.m.ns = summarize(ns);
+        r.m.ts = summarize(r.m.samples_ts);
+        r.device = j.at("device");
+        r.n_gpu_layers = j.at("n_gpu_layers");
+        r.n_threads = j.at("n_threads");
+        r.placement = j.at("placement").get<std::vector<std::string>>();
+        r.model_sha256 = j.at("model_sha256");
+        r.model_desc = j.at("model_desc");
+        r.model_arch = j.at("model_arch");
+        r.model_size = j.at("model_size");
+        r.model_n_params = j.at("model_n_params");
+        r.kv_cache_bytes_estimate = j.at("kv_cache_bytes_estimate");
+        r.model_name = j.at("model_name");
+        r.load_ns = j.at("load_ns");
+        r.peak_rss_bytes = j.at("peak_rss_bytes");
+        if (!j.at("device_memory_bytes").is_null()) r.device_memory_bytes = j.at("device_memory_bytes").get<uint64_t>();
+        r.energy_j = j.at("energy_j").get<std::vector<std::pair<std::string, double>>>();
+        r.energy_unavailable = j.at("energy_unavailable");
+        if (!j.at("decode_bandwidth_pct").is_null()) r.decode_bandwidth_pct = j.at("decode_bandwidth_pct").get<double>();
+        if (!j.at("prefill_flops_pct").is_null()) r.prefill_flops_pct = j.at("prefill_flops_pct").get<double>();
+        r.roofline_basis = j.at("roofline_basis");
+        return r;
+    } catch (const nlohmann::json::exception& e) {
+        throw Error(ErrorKind::internal, std::string("malformed point result from the measuring process: ") + e.what());
+    }
+}
+
+}  // namespace accel::bench

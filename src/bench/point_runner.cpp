@@ -1,0 +1,326 @@
+#include "accel/bench/point_runner.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cstring>
+#include <mutex>
+
+#include <fmt/core.h>
+
+#include "accel/bench/engine_targets.h"
+#include "accel/bench/llm_scenario.h"
+#include "accel/bench/run_hygiene.h"
+#include "accel/bench/sample_library.h"
+#include "accel/core/error.h"
+#include "accel/core/sha256_cache.h"
+#include "accel/engine/embedder.h"
+#include "accel/engine/loaded_model.h"
+#include "accel/hw/device.h"
+#include "accel/hw/inventory.h"
+#include "accel/hw/roofline.h"
+#include "accel/core/fingerprint.h"
+#include "accel/model/gguf_file.h"
+#include "accel/model/memory_estimate.h"
+#include "accel/pool/engine_loader.h"
+#include "accel/pool/resource_pool.h"
+
+namespace accel::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+int64_t ns_between(Clock::time_point a, Clock::time_point b) {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(b - a).count();
+}
+
+// Closed loop, one query at a time: prompt, then greedy generation. Each query's latency includes everything
+// from the first prompt token to the last generated one.
+Measurement run_latency(LlmTarget& target, const PointSpec& spec, const RunRules& rules, uint64_t seed) {
+    TokenSampleLibrary lib(target.n_vocab(), target.add_bos(), target.bos(), seed);
+    std::vector<int32_t> prompt(static_cast<size_t>(spec.n_prompt));
+    Measurement m;
+    const auto query = [&](bool timed) {
+        lib.fill(prompt);
+        target.reset();
+        const auto t0 = Clock::now();
+        target.prefill(prompt, 0);
+        int32_t tok = target.greedy();
+        const auto t_first = Clock::now();
+        for (int32_t i = 1; i < spec.n_gen; ++i) {
+            target.decode_one(tok, spec.n_prompt + i - 1);
+            tok = target.greedy();
+        }
+        const auto t1 = Clock::now();
+        if (!timed) return;
+        const int64_t e2e = ns_between(t0, t1);
+        m.samples_ns.push_back(e2e);
+        m.samples_ts.push_back(spec.n_gen * 1e9 / static_cast<double>(std::max<int64_t>(e2e, 1)));
+        m.ttft_ns.push_back(ns_between(t0, t_first));
+        if (spec.n_gen > 1) m.tpot_ns.push_back(ns_between(t_first, t1) / (spec.n_gen - 1));
+        m.wall += std::chrono::nanoseconds(e2e);
+    };
+    for (int32_t i = 0; i < rules.n_warmup; ++i) query(false);
+    while (static_cast<int32_t>(m.samples_ns.size()) < rules.n_max_reps &&
+           (static_cast<int32_t>(m.samples_ns.size()) < rules.n_min_reps || m.wall < rules.min_duration)) {
+        query(true);
+    }
+    finish_measurement(m, rules);
+    return m;
+}
+
+// Texts of about n tokens: random vocabulary pieces, so the tokenizer and the model see ordinary input.
+std::vector<std::string> embed_texts(const engine::LoadedModel& model, const PointSpec& spec, uint64_t seed) {
+    TokenSampleLibrary lib(model.n_vocab(), false, -1, seed);
+    std::vector<std::string> texts;
+    const int32_t lo = std::min(1000, model.n_vocab() / 2);
+    for (int32_t b = 0; b < spec.embed_batch; ++b) {
+        std::vector<int32_t> toks;
+        while (static_cast<int32_t>(toks.size()) < std::max(1, spec.n_prompt - 2)) {
+            const int32_t t = lib.next();
+            if (t >= lo) toks.push_back(t);
+        }
+        texts.push_back(engine::detokenize(model, toks));
+    }
+    return texts;
+}
+
+Measurement run_embed(engine::Session& session, const PointSpec& spec, const RunRules& rules, uint64_t seed) {
+    const auto texts = embed_texts(session.model(), spec, seed);
+    Measurement m;
+    for (int32_t i = 0; i < rules.n_warmup; ++i) engine::embed(session, texts, {});
+    while (static_cast<int32_t>(m.samples_ns.size()) < rules.n_max_reps &&
+           (static_cast<int32_t>(m.samples_ns.size()) < rules.n_min_reps || m.wall < rules.min_duration)) {
+        const auto t0 = Clock::now();
+        const auto v = engine::embed(session, texts, {});
+        const int64_t ns = ns_between(t0, Clock::now());
+        m.samples_ns.push_back(ns);
+        m.samples_ts.push_back(static_cast<double>(v.size()) * 1e9 / static_cast<double>(std::max<int64_t>(ns, 1)));
+        m.wall += std::chrono::nanoseconds(ns);
+    }
+    finish_measurement(m, rules);
+    return m;
+}
+
+std::optional<uint64_t> device_free(const std::string& device) {
+    for (const auto& d : hw::ggml_devices()) {
+        if (d.id == device) return d.memory_free_bytes;
+    }
+    return std::nullopt;
+}
+
+// Bandwidth and matmul peaks from `accel detect --measure`, when this machine has them cached.
+void roofline_efficiency(PointResult& r) {
+    const hw::Inventory inv = hw::detect({.browsers = false});
+    const std::string fp = fingerprint_id(hw::machine_fingerprint(inv));
+    const auto roof = hw::load_roofline(hw::roofline_cache_path(fp), fp);
+    if (!roof) {
+        r.roofline_basis = "unavailable: no roofline measured on this machine yet (run accel detect --measure)";
+        return;
+    }
+    double bw = 0;
+    for (const auto& b : roof->bandwidth) {
+        if (b.kernel == "read" && b.gb_per_s.median > bw) bw = b.gb_per_s.median;
+    }
+    std::string type = "f32";
+    const std::string desc = r.model_desc;
+    for (const char* t : {"Q4_0", "Q8_0", "F16", "F32"}) {
+        if (desc.find(t) != std::string::npos) {
+            type = t;
+            for (auto& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            break;
+        }
+    }
+    double peak = 0;
+    for (const auto& mm : roof->matmul) {
+        if (mm.device == r.device && mm.type == type) peak = mm.gflops.median;
+    }
+    const auto& s = r.spec;
+    std::string basis = fmt::format("roofline measured {} ({})", roof->measured_at, roof->fingerprint);
+    if (s.scenario == Scenario::llm && s.n_gen > 0 && s.n_prompt == 0 && bw > 0 && r.m.ts.mean > 0) {
+        // Each decoded token reads every weight once and the KV cache of the context so far.
+        const double ctx = s.n_depth + s.n_gen / 2.0;
+        const double cells = 4096.0;  // the estimate below is for a 4096-cell cache
+        const double kv = static_cast<double>(r.kv_cache_bytes_estimate) * ctx / cells;
+        const double bytes_per_s = (static_cast<double>(r.model_size) + kv) * r.m.ts.mean;
+        r.decode_bandwidth_pct = 100.0 * bytes_per_s / (bw * 1e9);
+        basis += fmt::format("; read bandwidth {:.1f} GB/s", bw);
+    }
+    if (s.scenario == Scenario::llm && s.n_prompt > 0 && s.n_gen == 0 && peak > 0 && r.m.ts.mean > 0) {
+        const double flops = 2.0 * static_cast<double>(r.model_n_params) * r.m.ts.mean;
+        r.prefill_flops_pct = 100.0 * flops / (peak * 1e9);
+        basis += fmt::format("; {} {} matmul peak {:.1f} GFLOP/s", r.device, type, peak);
+    }
+    r.roofline_basis = basis;
+}
+
+}  // namespace
+
+PointResult run_point(const PointSpec& spec, const PointOptions& options) {
+    PointResult r;
+    r.spec = spec;
+    try {
+        if (!options.cpu_mask.empty()) apply_cpu_mask(options.cpu_mask);
+        if (options.cold) evict_from_page_cache(spec.model);
+        r.model_sha256 = sha256_file_cached(spec.model);
+        const model::GgufFile file = model::read_gguf(spec.model);
+        r.model_name = file.get_string("general.name").value_or("");
+
+        std::vector<hw::Device> devices = hw::ggml_devices();
+        pool::EngineLoader loader(devices);
+        pool::SystemMonitor monitor(devices);
+        pool::PoolConfig config;
+        config.low_memory = pool::LowMemoryMode::off;
+        pool::ResourcePool pool(config, loader, monitor);
+
+        const bool embed = spec.scenario == Scenario::embed;
+        const uint32_t n_ctx = embed ? static_cast<uint32_t>(std::max(512, spec.n_prompt + 16) * spec.embed_batch)
+                                     : static_cast<uint32_t>(std::max(256, spec.n_depth + spec.n_prompt + spec.n_gen + 16));
+        const auto free_before = device_free(spec.device);
+        const EnergyReading e0 = read_energy();
+        const auto t_load = Clock::now();
+        pool::Lease lease;
+        try {
+            lease = pool.acquire({.model = spec.model,
+                                  .devices = {spec.device},
+                                  .options = {.n_ctx = n_ctx,
+                                              .n_seq = embed ? static_cast<uint32_t>(spec.embed_batch) : 1u,
+                                              .n_batch = static_cast<uint32_t>(embed ? std::max<int32_t>(spec.n_batch, 512) : spec.n_batch),
+                                              .n_ubatch = static_cast<uint32_t>(embed ? std::max<int32_t>(spec.n_ubatch, 512) : spec.n_ubatch),
+                                              .type_k = spec.type_k,
+                                              .type_v = spec.type_v,
+                                              .flash_attn = spec.flash_attn,
+                                              .n_gpu_layers = spec.n_gpu_layers,
+                                              .embeddings = embed,
+                                              .pooling = embed ? "mean" : "model"},
+                                  .fallback = pool::Fallback::forbid});
+        } catch (const Error& e) {
+            r.failure_stage = "load";
+            r.failure_reason = e.what();
+            return r;
+        }
+        r.load_ns = ns_between(t_load, Clock::now());
+        auto& res = static_cast<pool::EngineResident&>(lease.resident());
+        std::lock_guard use(res.use);
+        engine::Session& session = *res.session;
+        if (spec.n_threads > 0) session.set_threads(spec.n_threads);
+        r.device = lease.device();
+        r.n_gpu_layers = res.placement.n_gpu_layers;
+        r.n_threads = session.n_threads();
+        r.placement = res.placement.reasons;
+        r.model_desc = res.model.description();
+        r.model_arch = res.model.architecture();
+        r.model_size = res.model.size_bytes();
+        r.model_n_params = res.model.n_params();
+        if (free_before) {
+            if (const auto after = device_free(spec.device); after && *free_before > *after && spec.device != "cpu") {
+                r.device_memory_bytes = *free_before - *after;
+            }
+        }
+        try {
+            model::MemoryConfig mc;
+            mc.n_ctx = 4096;
+            r.kv_cache_bytes_estimate = model::estimate_memory(model::memory_shape_from_gguf(file), mc).kv_cache_bytes;
+        } catch (const Error&) {
+            r.kv_cache_bytes_estimate = 0;  // a model without the usual shape keys: no KV term in the roofline
+        }
+
+        if (spec.scenario == Scenario::embed) {
+            r.m = run_embed(session, spec, options.rules, options.seed);
+        } else {
+            EngineLlmTarget target(session);
+            if (spec.scenario == Scenario::latency) {
+                r.m = run_latency(target, spec, options.rules, options.seed);
+            } else {
+                r.m = run_llm_test(target, {.n_prompt = spec.n_prompt, .n_gen = spec.n_gen, .n_depth = spec.n_depth,
+                                            .seed = options.seed},
+                                   options.rules);
+            }
+        }
+        const EnergyReading e1 = read_energy();
+        if (auto j = energy_between(e0, e1)) {
+            r.energy_j = *j;
+        } else {
+            r.energy_unavailable = e0.available ? e1.reason : e0.reason;
+        }
+        rusage ru{};
+        getrusage(RUSAGE_SELF, &ru);
+        r.peak_rss_bytes = static_cast<uint64_t>(ru.ru_maxrss) * 1024;
+        roofline_efficiency(r);
+        r.ok = true;
+    } catch (const Error& e) {
+        r.failure_stage = r.failure_stage.empty() ? "run" : r.failure_stage;
+        r.failure_reason = e.what();
+    } catch (const std::exception& e) {
+        r.failure_stage = "run";
+        r.failure_reason = std::string("internal error: ") + e.what();
+    }
+    return r;
+}
+
+PointResult run_point_isolated(const PointSpec& spec, const PointOptions& options) {
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) throw Error(ErrorKind::io, "pipe failed: " + std::string(std::strerror(errno)));
+    std::fflush(stdout);
+    std::fflush(stderr);
+    const pid_t pid = fork();
+    if (pid < 0) throw Error(ErrorKind::io, "fork failed: " + std::string(std::strerror(errno)));
+    if (pid == 0) {
+        ::close(fds[0]);
+        const std::string text = to_json_text(run_point(spec, options)) + "\n";
+        size_t off = 0;
+        while (off < text.size()) {
+            const ssize_t n = ::write(fds[1], text.data() + off, text.size() - off);
+            if (n <= 0) break;
+            off += static_cast<size_t>(n);
+        }
+        ::_exit(0);  // no static destructors or atexit handlers of the parent's state in the child
+    }
+    ::close(fds[1]);
+    std::string out;
+    const auto deadline = Clock::now() + options.timeout;
+    bool timed_out = false;
+    char buf[65536];
+    for (;;) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+        if (left <= 0) {
+            timed_out = true;
+            ::kill(pid, SIGKILL);
+            break;
+        }
+        pollfd p{fds[0], POLLIN, 0};
+        if (::poll(&p, 1, static_cast<int>(std::min<int64_t>(left, 1000))) <= 0) continue;
+        const ssize_t n = ::read(fds[0], buf, sizeof buf);
+        if (n <= 0) break;
+        out.append(buf, static_cast<size_t>(n));
+    }
+    ::close(fds[0]);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    if (timed_out) {
+        PointResult r;
+        r.spec = spec;
+        r.failure_stage = "timeout";
+        r.failure_reason = fmt::format("killed after the --timeout of {} s", options.timeout.count());
+        return r;
+    }
+    if (WIFSIGNALED(status) || out.empty()) {
+        PointResult r;
+        r.spec = spec;
+        r.failure_stage = "crash";
+        r.failure_reason = WIFSIGNALED(status)
+                               ? fmt::format("the measuring process died with signal {} ({})", WTERMSIG(status),
+                                             strsignal(WTERMSIG(status)))
+                               : fmt::format("the measuring process exited with status {} and no result",
+                                             WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+        return r;
+    }
+    return point_result_from_json(out);
+}
+
+}  // namespace accel::bench

@@ -1,0 +1,160 @@
+#include "accel/bench/run_hygiene.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "accel/core/error.h"
+
+namespace accel::bench {
+namespace {
+
+std::optional<std::string> read_line(const std::filesystem::path& p) {
+    std::ifstream in(p);
+    std::string line;
+    if (!in || !std::getline(in, line)) return std::nullopt;
+    return line;
+}
+
+// Busy and total jiffies of all CPUs from /proc/stat's first line.
+std::pair<uint64_t, uint64_t> cpu_jiffies(const std::filesystem::path& root) {
+    auto line = read_line(root / "proc/stat");
+    if (!line) return {0, 0};
+    std::istringstream ss(*line);
+    std::string cpu;
+    ss >> cpu;
+    uint64_t v = 0;
+    uint64_t total = 0;
+    uint64_t idle = 0;
+    for (int i = 0; ss >> v; ++i) {
+        total += v;
+        if (i == 3 || i == 4) idle += v;  // idle and iowait
+    }
+    return {total - idle, total};
+}
+
+uint64_t self_jiffies() {
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    const double s = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+                     static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+    return static_cast<uint64_t>(s * static_cast<double>(sysconf(_SC_CLK_TCK)));
+}
+
+std::vector<std::filesystem::path> rapl_domains(const std::filesystem::path& root) {
+    std::vector<std::filesystem::path> out;
+    std::error_code ec;
+    const auto base = root / "sys/class/powercap";
+    for (const auto& e : std::filesystem::directory_iterator(base, ec)) {
+        const std::string name = e.path().filename().string();
+        if (name.rfind("intel-rapl:", 0) == 0 || name.rfind("amd-rapl:", 0) == 0) out.push_back(e.path());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+}  // namespace
+
+Hygiene read_hygiene(const std::filesystem::path& root) {
+    Hygiene h;
+    const auto cpufreq = root / "sys/devices/system/cpu/cpu0/cpufreq";
+    h.governor = read_line(cpufreq / "scaling_governor").value_or("unavailable: no cpufreq in this kernel or VM");
+    h.energy_perf_bias =
+        read_line(cpufreq / "energy_performance_preference").value_or("unavailable: not exposed by the driver");
+    if (auto l = read_line(root / "proc/loadavg")) h.loadavg_1m = std::strtod(l->c_str(), nullptr);
+    const auto [busy0, total0] = cpu_jiffies(root);
+    const uint64_t self0 = self_jiffies();
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    const auto [busy1, total1] = cpu_jiffies(root);
+    const uint64_t self1 = self_jiffies();
+    if (total1 > total0) {
+        const double busy = static_cast<double>(busy1 - busy0) - static_cast<double>(self1 - self0);
+        h.other_cpu_percent = std::max(0.0, 100.0 * busy / static_cast<double>(total1 - total0));
+    }
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) == 0) {
+        for (int i = 0; i < CPU_SETSIZE; ++i) {
+            if (CPU_ISSET(i, &set)) h.affinity.push_back(i);
+        }
+    }
+    return h;
+}
+
+void apply_cpu_mask(const std::string& hex_mask) {
+    std::string m = hex_mask;
+    if (m.rfind("0x", 0) == 0 || m.rfind("0X", 0) == 0) m = m.substr(2);
+    if (m.empty() || m.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos) {
+        throw Error(ErrorKind::invalid_input, "--cpu-mask " + hex_mask + ": expected a hex mask such as 0x3");
+    }
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    int bit = 0;
+    for (auto it = m.rbegin(); it != m.rend(); ++it) {
+        const int v = std::stoi(std::string(1, *it), nullptr, 16);
+        for (int k = 0; k < 4; ++k, ++bit) {
+            if ((v >> k) & 1) CPU_SET(bit, &set);
+        }
+    }
+    if (CPU_COUNT(&set) == 0) throw Error(ErrorKind::invalid_input, "--cpu-mask " + hex_mask + " selects no CPU");
+    if (sched_setaffinity(0, sizeof set, &set) != 0) {
+        throw Error(ErrorKind::io, "--cpu-mask " + hex_mask + ": the kernel refused it (CPUs offline or not allowed)");
+    }
+}
+
+void evict_from_page_cache(const std::filesystem::path& file) {
+    const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw Error(ErrorKind::io, "cannot open " + file.string() + " to evict it from the page cache");
+    ::fdatasync(fd);
+    ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+    ::close(fd);
+}
+
+EnergyReading read_energy(const std::filesystem::path& root) {
+    EnergyReading r;
+    const auto domains = rapl_domains(root);
+    if (domains.empty()) {
+        r.reason = "no RAPL powercap domains under /sys/class/powercap (VM, or a CPU without RAPL)";
+        return r;
+    }
+    for (const auto& d : domains) {
+        auto name = read_line(d / "name");
+        auto uj = read_line(d / "energy_uj");
+        if (!uj) {
+            r.reason = "cannot read " + (d / "energy_uj").string() + " (since Linux 5.10 it needs root)";
+            r.uj.clear();
+            return r;
+        }
+        r.uj.emplace_back(name.value_or(d.filename().string()) + "(" + d.filename().string() + ")",
+                          std::strtoull(uj->c_str(), nullptr, 10));
+    }
+    r.available = true;
+    return r;
+}
+
+std::optional<std::vector<std::pair<std::string, double>>> energy_between(const EnergyReading& a,
+                                                                           const EnergyReading& b,
+                                                                           const std::filesystem::path& root) {
+    if (!a.available || !b.available || a.uj.size() != b.uj.size()) return std::nullopt;
+    std::vector<std::pair<std::string, double>> out;
+    const auto domains = rapl_domains(root);
+    for (size_t i = 0; i < a.uj.size(); ++i) {
+        uint64_t delta = b.uj[i].second - a.uj[i].second;
+        if (b.uj[i].second < a.uj[i].second && i < domains.size()) {
+            const auto range = read_line(domains[i] / "max_energy_range_uj");
+            const uint64_t max = range ? std::strtoull(range->c_str(), nullptr, 10) : 0;
+            delta = max - a.uj[i].second + b.uj[i].second;
+        }
+        out.emplace_back(a.uj[i].first, static_cast<double>(delta) / 1e6);
+    }
+    return out;
+}
+
+}  // namespace accel::bench

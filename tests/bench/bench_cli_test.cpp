@@ -1,0 +1,78 @@
+// accel bench end to end on stories260K: failure continuation, storage, output formats.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "test_support.h"
+
+namespace {
+
+using accel::test::run_accel;
+
+TEST(BenchCli, SweepWithAMissingModelRunsTheOthersAndRecordsTheFailure) {
+    ACCEL_REQUIRE_TEST_FILE(stories, "models/stories260K.gguf");
+    accel::test::TempDir dir;
+    const std::string db = (dir / "r.duckdb").string();
+    const auto r = run_accel({"bench", "-m", stories.string() + "," + (dir / "missing.gguf").string(), "-p", "16",
+                              "-n", "8", "-r", "2", "--db", db, "--json", "--tag", "ci"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j.at("schema_version"), 1);
+    ASSERT_EQ(j.at("results").size(), 2u);  // pp16 and tg8 on stories260K
+    EXPECT_EQ(j.at("failures"), 2);         // the same two on the missing model
+    const auto& pp = j.at("results")[0];
+    EXPECT_EQ(pp.at("n_prompt"), 16);
+    EXPECT_EQ(pp.at("n_gen"), 0);
+    EXPECT_EQ(pp.at("samples_ns").size(), 2u);
+    EXPECT_GT(pp.at("avg_ts").get<double>(), 0);
+    EXPECT_EQ(pp.at("build_commit"), "de3ff81");
+    EXPECT_EQ(pp.at("model_sha256"), "270cba1bd5109f42d03350f60406024560464db173c0e387d91f0426d3bd256d");
+    EXPECT_TRUE(pp.at("provenance").contains("machine_fingerprint"));
+    EXPECT_TRUE(pp.at("provenance").contains("governor"));
+    const auto& tg = j.at("results")[1];
+    EXPECT_EQ(tg.at("ttft_ns").size(), 2u);
+
+    const auto q = run_accel({"db", "query",
+                              "SELECT (SELECT count(*) FROM results) || ',' || (SELECT count(*) FROM failures) || ',' || "
+                              "(SELECT count(*) FROM samples) || ',' || (SELECT status FROM runs)",
+                              "--db", db, "--format", "csv"});
+    ASSERT_EQ(q.exit_code, 0) << q.err;
+    EXPECT_NE(q.out.find("2,2,4,complete"), std::string::npos) << q.out;
+}
+
+TEST(BenchCli, FailFastStopsAtTheFirstFailure) {
+    ACCEL_REQUIRE_TEST_FILE(stories, "models/stories260K.gguf");
+    accel::test::TempDir dir;
+    const auto r = run_accel({"bench", "-m", (dir / "missing.gguf").string() + "," + stories.string(), "-p", "16", "-n",
+                              "0", "-r", "1", "--no-store", "--json", "--fail-fast"});
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j.at("results").size(), 0u);
+    EXPECT_EQ(j.at("failures"), 1);
+    EXPECT_EQ(r.exit_code, 1);  // every point that ran failed
+}
+
+TEST(BenchCli, DryRunListsPointsAndEta) {
+    const auto r = run_accel({"bench", "-m", "a.gguf", "-p", "128,512", "-n", "32", "-t", "1,2", "--dry-run"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("6 points; ETA about"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("pp512"), std::string::npos);
+}
+
+TEST(BenchCli, BadListIsUsageError) {
+    const auto r = run_accel({"bench", "-m", "a.gguf", "-p", "12x", "--dry-run"});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("-p 12x"), std::string::npos) << r.err;
+}
+
+TEST(BenchCli, LatencyAndJsonlOutput) {
+    ACCEL_REQUIRE_TEST_FILE(stories, "models/stories260K.gguf");
+    const auto r = run_accel({"bench", "-m", stories.string(), "--scenario", "latency", "-p", "8", "-n", "8", "-r", "20",
+                              "--no-store", "--format", "jsonl"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out.substr(0, r.out.find('\n')));
+    EXPECT_EQ(j.at("test"), "latency p8 n8");
+    EXPECT_EQ(j.at("samples_ns").size(), 20u);
+    EXPECT_LE(j.at("p50_ns").get<double>(), j.at("p99_ns").get<double>());
+    EXPECT_LE(j.at("p99_ns").get<double>(), j.at("p999_ns").get<double>());
+}
+
+}  // namespace
