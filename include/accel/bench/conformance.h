@@ -65,7 +65,7 @@ std::vector<engine::ConformanceArch> select_architectures(const std::vector<std:
 // Runs every case, each in a child process (fork), so that an abort or a crash in llama.cpp is recorded as a fail
 // with its signal and the suite goes on. Variants llama.cpp cannot build, save or load on the CPU are
 // `unsupported` with the reason. Test-only: ACCEL_CONFORM_PERTURB=<arch id> negates that architecture's device
-// output, so its cases must fail. Throws Error{invalid_input} for an unknown architecture or device.
+// output, so its cases must fail; ACCEL_CONFORM_CRASH=<arch id> aborts its cases' child processes. Throws Error{invalid_input} for an unknown architecture or device.
 std::vector<ConformResult> run_conformance(const ConformOptions& opts);
 
 // Stores the cases as one run (command "conform"): a results row (scenario "conform", valid = pass) for each case

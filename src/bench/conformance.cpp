@@ -1,0 +1,526 @@
+#include "accel/bench/conformance.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include "accel/core/error.h"
+#include "accel/core/fingerprint.h"
+#include "accel/core/log.h"
+#include "accel/core/paths.h"
+#include "accel/core/sha256.h"
+#include "accel/core/version.h"
+#include "accel/hw/device.h"
+#include "accel/hw/inventory.h"
+#include "accel/model/classifier.h"
+
+namespace accel::bench {
+namespace {
+
+using engine::ConformanceArch;
+using engine::WeightType;
+using nlohmann::json;
+
+std::string lower(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+    return s;
+}
+
+double nmse(const std::vector<float>& ref, const std::vector<float>& out) {
+    double err = 0, norm = 0;
+    for (size_t i = 0; i < ref.size(); ++i) {
+        const double d = static_cast<double>(ref[i]) - out[i];
+        err += d * d;
+        norm += static_cast<double>(ref[i]) * ref[i];
+    }
+    return err / norm;
+}
+
+double top1_agreement(const std::vector<float>& ref, const std::vector<float>& out, uint32_t n_rows, uint32_t row_len) {
+    uint32_t same = 0;
+    for (uint32_t r = 0; r < n_rows; ++r) {
+        const auto a = ref.begin() + static_cast<std::ptrdiff_t>(r) * row_len;
+        const auto b = out.begin() + static_cast<std::ptrdiff_t>(r) * row_len;
+        if (std::max_element(a, a + row_len) - a == std::max_element(b, b + row_len) - b) ++same;
+    }
+    return n_rows == 0 ? 0.0 : static_cast<double>(same) / n_rows;
+}
+
+json to_json(const ConformResult& r) {
+    json j{{"arch", r.arch},     {"llama_arch", r.llama_arch}, {"device", r.device},     {"type", r.type},
+           {"status", to_string(r.status)}, {"stage", r.stage}, {"reason", r.reason}, {"loaded", r.loaded},
+           {"output", r.output_kind}, {"signal", r.signal}};
+    const auto opt = [&j](const char* key, const auto& v) {
+        if (v) j[key] = *v;
+    };
+    opt("load_ms", r.load_ms);
+    opt("nmse", r.nmse);
+    opt("top1", r.top1);
+    opt("round_trip_identical", r.round_trip_identical);
+    opt("round_trip_max_abs", r.round_trip_max_abs);
+    return j;
+}
+
+ConformResult from_json(const json& j) {
+    ConformResult r;
+    r.arch = j.at("arch");
+    r.llama_arch = j.at("llama_arch");
+    r.device = j.at("device");
+    r.type = j.at("type");
+    const std::string s = j.at("status");
+    r.status = s == "pass" ? ConformStatus::pass : s == "unsupported" ? ConformStatus::unsupported : ConformStatus::fail;
+    r.stage = j.at("stage");
+    r.reason = j.at("reason");
+    r.loaded = j.at("loaded");
+    r.output_kind = j.at("output");
+    r.signal = j.at("signal");
+    if (j.contains("load_ms")) r.load_ms = j["load_ms"].get<double>();
+    if (j.contains("nmse")) r.nmse = j["nmse"].get<double>();
+    if (j.contains("top1")) r.top1 = j["top1"].get<double>();
+    if (j.contains("round_trip_identical")) r.round_trip_identical = j["round_trip_identical"].get<bool>();
+    if (j.contains("round_trip_max_abs")) r.round_trip_max_abs = j["round_trip_max_abs"].get<double>();
+    return r;
+}
+
+struct CasePaths {
+    std::filesystem::path dir, f32, typed, round_trip, result, stage, log;
+};
+
+void write_text(const std::filesystem::path& p, const std::string& text) {
+    std::ofstream f(p, std::ios::trunc);
+    f << text;
+}
+
+std::string read_text(const std::filesystem::path& p) {
+    std::ifstream f(p);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+}
+
+// The abort message llama.cpp left on stderr ("llama.cpp aborted: ..."), else the last line.
+std::string crash_message(const std::filesystem::path& log) {
+    std::istringstream in(read_text(log));
+    std::string line, last, aborted;
+    while (std::getline(in, line)) {
+        if (line.empty()) continue;
+        last = line;
+        if (line.find("aborted") != std::string::npos || line.find("GGML_ASSERT") != std::string::npos) aborted = line;
+    }
+    std::string msg = aborted.empty() ? last : aborted;
+    if (msg.size() > 300) msg = msg.substr(0, 300) + "...";
+    return msg;
+}
+
+// The case itself, in the child process. Errors become the result; crashes are seen by the parent.
+ConformResult run_case_body(const ConformanceArch& a, const std::string& device, WeightType type,
+                            const ConformOptions& opts, const CasePaths& p) {
+    ConformResult r;
+    r.arch = a.id();
+    r.llama_arch = a.arch;
+    r.device = device;
+    r.type = engine::to_string(type);
+    r.output_kind = a.embeddings ? "embeddings" : "logits";
+    const auto stage = [&](const char* s) {
+        r.stage = s;
+        write_text(p.stage, s);
+    };
+    std::error_code ec;
+    try {
+        stage("build");
+        if (!std::filesystem::exists(p.f32, ec)) engine::build_conformance_model(a, opts.seed, opts.vocab_dir, p.f32);
+    } catch (const Error& e) {
+        r.status = ConformStatus::unsupported;
+        r.reason = std::string("llama.cpp cannot build or save it: ") + e.what();
+        return r;
+    }
+    engine::ForwardOptions fo{.device = "cpu", .token_seed = opts.seed, .n_threads = opts.n_threads};
+    engine::ForwardRun ref;
+    try {
+        stage("reference");
+        ref = engine::conformance_forward(a, p.f32, fo);
+    } catch (const Error& e) {
+        r.status = ConformStatus::unsupported;
+        r.reason = std::string("llama.cpp cannot run it on the CPU in f32 (the reference): ") + e.what();
+        return r;
+    }
+    try {
+        if (type != WeightType::f32) {
+            stage("quantize");
+            if (!std::filesystem::exists(p.typed, ec)) {
+                engine::quantize_conformance_model(p.f32, p.typed, type, opts.n_threads);
+            }
+        }
+        stage("run");
+        // Test-only: a planted crash, to show that one case's abort is contained and recorded.
+        if (const char* crash = std::getenv("ACCEL_CONFORM_CRASH"); crash != nullptr && a.id() == crash) std::abort();
+        fo.device = device;
+        engine::ForwardRun run = engine::conformance_forward(a, p.typed, fo, p.round_trip);
+        r.loaded = true;
+        r.load_ms = run.first.load_ms;
+        stage("compare");
+        if (const char* perturb = std::getenv("ACCEL_CONFORM_PERTURB"); perturb != nullptr && a.id() == perturb) {
+            for (auto& v : run.first.values) v = -v;
+        }
+        if (run.first.values.size() != ref.first.values.size()) {
+            r.status = ConformStatus::fail;
+            r.reason = fmt::format("the output has {} values, the reference {}", run.first.values.size(),
+                                   ref.first.values.size());
+            return r;
+        }
+        r.nmse = nmse(ref.first.values, run.first.values);
+        r.top1 = top1_agreement(ref.first.values, run.first.values, run.first.n_rows, run.first.row_len);
+        double max_abs = 0;
+        bool identical = run.reloaded && run.reloaded->values.size() == run.first.values.size();
+        if (run.reloaded && identical) {
+            identical = std::memcmp(run.reloaded->values.data(), run.first.values.data(),
+                                    run.first.values.size() * sizeof(float)) == 0;
+            for (size_t i = 0; i < run.first.values.size(); ++i) {
+                max_abs = std::max(max_abs, std::fabs(static_cast<double>(run.reloaded->values[i]) - run.first.values[i]));
+            }
+        }
+        // The perturbation is applied after the round trip was measured, so undo it for that comparison.
+        if (const char* perturb = std::getenv("ACCEL_CONFORM_PERTURB"); perturb != nullptr && a.id() == perturb && run.reloaded) {
+            identical = true;
+            max_abs = 0;
+            for (size_t i = 0; i < run.first.values.size(); ++i) {
+                const double d = std::fabs(static_cast<double>(run.reloaded->values[i]) + run.first.values[i]);
+                max_abs = std::max(max_abs, d);
+                if (run.reloaded->values[i] != -run.first.values[i]) identical = false;
+            }
+        }
+        r.round_trip_identical = identical;
+        r.round_trip_max_abs = max_abs;
+        const ConformThreshold t = conform_threshold(type);
+        std::vector<std::string> why;
+        if (!(*r.nmse <= t.max_nmse)) why.push_back(fmt::format("nmse {:.3g} > {:.3g}", *r.nmse, t.max_nmse));
+        if (!(*r.top1 >= t.min_top1)) why.push_back(fmt::format("top-1 agreement {:.3f} < {:.3f}", *r.top1, t.min_top1));
+        if (!identical) why.push_back(fmt::format("save/reload changed the output (max abs diff {:.3g})", max_abs));
+        r.stage = "done";
+        r.status = why.empty() ? ConformStatus::pass : ConformStatus::fail;
+        for (const auto& w : why) r.reason += (r.reason.empty() ? "" : "; ") + w;
+    } catch (const Error& e) {
+        r.status = ConformStatus::fail;
+        r.reason = e.what();
+    }
+    return r;
+}
+
+ConformResult run_case(const ConformanceArch& a, const std::string& device, WeightType type, const ConformOptions& opts,
+                       const std::filesystem::path& model_dir) {
+    CasePaths p;
+    p.dir = model_dir / fmt::format("{}-s{}", a.id(), opts.seed);
+    paths::ensure_dir(p.dir);
+    const std::string type_name = engine::to_string(type);
+    p.f32 = p.dir / "model-f32.gguf";
+    p.typed = type == WeightType::f32 ? p.f32 : p.dir / ("model-" + type_name + ".gguf");
+    const std::string tag = fmt::format("{}-{}-{}", device, type_name, ::getpid());
+    p.round_trip = p.dir / ("round-trip-" + tag + ".gguf");
+    p.result = p.dir / ("result-" + tag + ".json");
+    p.stage = p.dir / ("stage-" + tag);
+    p.log = p.dir / ("stderr-" + tag + ".log");
+
+    ConformResult r;
+    r.arch = a.id();
+    r.llama_arch = a.arch;
+    r.device = device;
+    r.type = type_name;
+    r.output_kind = a.embeddings ? "embeddings" : "logits";
+    const auto t0 = std::chrono::steady_clock::now();
+    if (!a.unsupported.empty()) {
+        r.status = ConformStatus::unsupported;
+        r.stage = "build";
+        r.reason = a.unsupported;
+        return r;
+    }
+    std::fflush(nullptr);
+    const pid_t pid = ::fork();
+    if (pid < 0) throw Error(ErrorKind::io, std::string("fork failed: ") + std::strerror(errno));
+    if (pid == 0) {
+        const int fd = ::open(p.log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd >= 0) {
+            ::dup2(fd, 2);
+            ::close(fd);
+        }
+        int code = 0;
+        try {
+            const ConformResult cr = run_case_body(a, device, type, opts, p);
+            write_text(p.result.string() + ".partial", to_json(cr).dump());
+            std::filesystem::rename(p.result.string() + ".partial", p.result);
+        } catch (...) {
+            code = 3;
+        }
+        std::fflush(nullptr);
+        ::_exit(code);
+    }
+    int status = 0;
+    bool timed_out = false;
+    const auto deadline = t0 + std::chrono::seconds(opts.timeout_s);
+    while (true) {
+        const pid_t w = ::waitpid(pid, &status, WNOHANG);
+        if (w == pid) break;
+        if (w < 0 && errno != EINTR) break;
+        if (std::chrono::steady_clock::now() > deadline) {
+            ::kill(pid, SIGKILL);
+            ::waitpid(pid, &status, 0);
+            timed_out = true;
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    std::error_code ec;
+    const std::string stage_reached = read_text(p.stage);
+    if (!timed_out && WIFEXITED(status) && WEXITSTATUS(status) == 0 && std::filesystem::exists(p.result, ec)) {
+        try {
+            r = from_json(json::parse(read_text(p.result)));
+        } catch (const std::exception& e) {
+            r.status = ConformStatus::fail;
+            r.stage = stage_reached;
+            r.reason = std::string("unreadable case result: ") + e.what();
+        }
+    } else {
+        r.stage = stage_reached.empty() ? "start" : stage_reached;
+        const std::string msg = crash_message(p.log);
+        if (timed_out) {
+            r.reason = fmt::format("timed out after {} s during {} (killed)", opts.timeout_s, r.stage);
+            r.signal = SIGKILL;
+        } else if (WIFSIGNALED(status)) {
+            r.signal = WTERMSIG(status);
+            r.reason = fmt::format("the case process died of signal {} ({}) during {}{}", r.signal,
+                                   strsignal(r.signal), r.stage, msg.empty() ? "" : ": " + msg);
+        } else {
+            r.reason = fmt::format("the case process exited with code {} during {}{}",
+                                   WIFEXITED(status) ? WEXITSTATUS(status) : -1, r.stage, msg.empty() ? "" : ": " + msg);
+        }
+        // An abort while llama.cpp builds, saves or first loads the f32 model on the CPU means that llama.cpp
+        // cannot handle this architecture at this commit; later, it is this device or type that fails.
+        r.status = (r.stage == "build" || r.stage == "reference") ? ConformStatus::unsupported : ConformStatus::fail;
+    }
+    for (const auto& f : {p.result, p.stage, p.log, p.round_trip}) std::filesystem::remove(f, ec);
+    std::filesystem::remove(p.round_trip.string() + ".partial", ec);
+    if (std::filesystem::exists(p.typed, ec) && (r.stage != "build")) {
+        r.model_path = p.typed;
+        r.model_bytes = static_cast<int64_t>(std::filesystem::file_size(p.typed, ec));
+    }
+    r.wall_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    return r;
+}
+
+}  // namespace
+
+std::string_view to_string(ConformStatus s) {
+    switch (s) {
+        case ConformStatus::pass: return "pass";
+        case ConformStatus::fail: return "fail";
+        case ConformStatus::unsupported: return "unsupported";
+    }
+    return "fail";
+}
+
+ConformThreshold conform_threshold(WeightType type) {
+    switch (type) {
+        case WeightType::f32: return {.max_nmse = 1e-4, .min_top1 = 0.95};
+        case WeightType::f16: return {.max_nmse = 1e-3, .min_top1 = 0.90};
+        case WeightType::q8_0: return {.max_nmse = 5e-3, .min_top1 = 0.80};
+        case WeightType::q4_0: return {.max_nmse = 1e-1, .min_top1 = 0.50};
+    }
+    return {};
+}
+
+std::vector<ConformanceArch> select_architectures(const std::vector<std::string>& names) {
+    const auto all = engine::conformance_architectures();
+    if (names.empty() || (names.size() == 1 && names[0] == "all")) return all;
+    std::vector<ConformanceArch> out;
+    for (const auto& n : names) {
+        bool found = false;
+        for (const auto& a : all) {
+            if (a.id() == n || a.arch == n) {
+                found = true;
+                if (std::none_of(out.begin(), out.end(), [&](const auto& o) { return o.id() == a.id(); })) out.push_back(a);
+            }
+        }
+        if (!found) {
+            throw Error(ErrorKind::invalid_input,
+                        "unknown architecture '" + n + "' for --arch (see `accel conform --list` for llama.cpp's names)");
+        }
+    }
+    return out;
+}
+
+std::vector<ConformResult> run_conformance(const ConformOptions& opts) {
+    const auto archs = select_architectures(opts.archs);
+    std::vector<std::string> devices;
+    const auto available = hw::ggml_devices();
+    if (opts.devices.empty() || (opts.devices.size() == 1 && opts.devices[0] == "all")) {
+        for (const auto& d : available) devices.push_back(d.id);
+    } else {
+        for (const auto& want : opts.devices) {
+            const std::string w = lower(want);
+            const bool ok = std::any_of(available.begin(), available.end(), [&](const auto& d) { return d.id == w; });
+            if (!ok) {
+                std::string list;
+                for (const auto& d : available) list += (list.empty() ? "" : ", ") + d.id;
+                throw Error(ErrorKind::invalid_input, "unknown device '" + want + "' for --device: this build has " + list);
+            }
+            devices.push_back(w);
+        }
+    }
+    const auto model_dir = opts.model_dir.empty() ? paths::cache_dir() / "models" / "conform" : opts.model_dir;
+    paths::ensure_dir(model_dir);
+    std::vector<ConformResult> out;
+    for (const auto& a : archs) {
+        for (const auto& dev : devices) {
+            for (const auto type : opts.types) {
+                out.push_back(run_case(a, dev, type, opts, model_dir));
+                if (opts.on_result) opts.on_result(out.back());
+            }
+        }
+    }
+    return out;
+}
+
+std::string store_conformance(const std::vector<ConformResult>& results, const store::WriterOptions& writer,
+                              const std::string& command_line, uint64_t seed) {
+    const hw::Inventory inv = hw::detect();
+    store::MachineRecord machine;
+    const MachineFingerprint fp = hw::machine_fingerprint(inv);
+    machine.id = fingerprint_id(fp);
+    machine.cpu_model = fp.cpu_model;
+    machine.n_logical_cores = fp.n_logical_cores;
+    machine.memory_total_bytes = fp.memory_total_bytes;
+    for (const auto& d : fp.device_names) machine.device_names += (machine.device_names.empty() ? "" : ",") + d;
+    machine.inventory_json = hw::inventory_json(inv);
+    const BuildInfo& bi = build_info();
+    store::BuildRecord build;
+    build.accel_version = bi.accel_version;
+    build.git_commit = bi.git_commit;
+    build.llama_cpp_commit = bi.llama_cpp_commit;
+    build.compiler = bi.compiler;
+    build.build_type = bi.build_type;
+    build.cxx_flags = bi.cxx_flags;
+    for (const auto& b : inv.compiled_backends) build.backends += (build.backends.empty() ? "" : ",") + b;
+    store::RunRecord run;
+    run.command = command_line;
+    run.tags = {"conform"};
+    run.extra_json = json{{"seed", seed}}.dump();
+    auto w = store::ResultWriter::begin(writer, run, machine, build);
+
+    std::set<std::string> models_done;
+    std::vector<store::ResultRecord> rows;
+    std::vector<store::FailureRecord> failures;
+    for (const auto& r : results) {
+        store::ModelRecord m;
+        std::string sha;
+        std::error_code ec;
+        if (!r.model_path.empty() && std::filesystem::exists(r.model_path, ec)) sha = sha256_file(r.model_path);
+        m.id = sha.empty() ? fmt::format("conform:{}:{}:s{}", r.arch, r.type, seed) : sha;
+        if (!sha.empty()) m.sha256 = sha;
+        m.path = r.model_path.string();
+        m.name = fmt::format("accel conform {} {} seed {} (random weights)", r.arch, r.type, seed);
+        m.architecture = r.arch;
+        m.family = "conform";
+        m.file_type = r.type;
+        if (r.model_bytes > 0) m.size_bytes = r.model_bytes;
+        if (models_done.insert(m.id).second) w.add_model(m);
+        json evidence = to_json(r);
+        evidence["threshold"] = {{"max_nmse", conform_threshold(engine::parse_weight_type(r.type)).max_nmse},
+                                 {"min_top1", conform_threshold(engine::parse_weight_type(r.type)).min_top1}};
+        evidence["wall_ms"] = r.wall_ms;
+        evidence["seed"] = seed;
+        if (r.nmse) {
+            store::ResultRecord rr;
+            rr.model_id = m.id;
+            rr.model_sha256 = m.sha256;
+            rr.model_name = m.name;
+            rr.scenario = "conform";
+            rr.device = r.device;
+            rr.valid = r.status == ConformStatus::pass;
+            rr.extra_json = evidence.dump();
+            rows.push_back(std::move(rr));
+        } else {
+            store::FailureRecord f;
+            f.model_id = m.id;
+            f.scenario = "conform";
+            f.device = r.device;
+            f.stage = r.status == ConformStatus::unsupported ? "unsupported" : r.stage;
+            f.reason = r.reason;
+            f.params_json = evidence.dump();
+            failures.push_back(std::move(f));
+        }
+    }
+    if (!rows.empty()) w.add_results(std::move(rows));
+    if (!failures.empty()) w.add_failures(std::move(failures));
+    w.finish();
+    return w.run_id();
+}
+
+const std::vector<std::string>& coverage_key_types() {
+    static const std::vector<std::string> k = {"bert",   "clap", "clip", "detr",     "llama",   "llava", "llava_next",
+                                               "qwen2", "t5",   "vit",  "wav2vec2", "whisper", "xclip"};
+    return k;
+}
+
+std::vector<std::string> knowledge_table_archs() {
+    std::set<std::string> s;
+    for (const auto& t : model::known_model_types()) {
+        if (!t.llama_cpp_arch.empty()) s.insert(t.llama_cpp_arch);
+    }
+    return {s.begin(), s.end()};
+}
+
+Coverage compute_coverage(const std::vector<ConformResult>& results) {
+    // Per llama.cpp architecture: passed anywhere, else the best status seen.
+    std::map<std::string, std::string> arch_status;
+    for (const auto& r : results) {
+        auto& s = arch_status[r.llama_arch];
+        if (r.status == ConformStatus::pass) {
+            s = "runnable";
+        } else if (s != "runnable") {
+            s = r.status == ConformStatus::fail ? "failed" : (s.empty() ? "unsupported" : s);
+        }
+    }
+    Coverage c;
+    std::map<std::pair<std::string, std::string>, CoverageGroup> groups;
+    for (const auto& t : model::known_model_types()) {
+        auto& g = groups[{t.family, t.subfamily}];
+        g.family = t.family;
+        g.subfamily = t.subfamily;
+        ++g.n_types;
+        ++c.n_types;
+        std::string status = "no llama.cpp architecture";
+        if (!t.llama_cpp_arch.empty()) {
+            ++g.n_mapped;
+            ++c.n_mapped;
+            const auto it = arch_status.find(t.llama_cpp_arch);
+            status = it == arch_status.end() ? "not run" : it->second;
+            if (status == "runnable") {
+                ++g.n_runnable;
+                ++c.n_runnable;
+            }
+        }
+        const auto& keys = coverage_key_types();
+        if (std::find(keys.begin(), keys.end(), t.model_type) != keys.end()) {
+            c.key_types.push_back({t.model_type, t.family, t.subfamily, t.llama_cpp_arch, status});
+        }
+    }
+    for (auto& [k, g] : groups) c.groups.push_back(g);
+    std::sort(c.key_types.begin(), c.key_types.end(), [](const auto& x, const auto& y) { return x.model_type < y.model_type; });
+    return c;
+}
+
+}  // namespace accel::bench

@@ -1,0 +1,212 @@
+// The conformance suite on the CPU: the core architectures in every weight type, a planted defect, a contained
+// crash, an unsupported architecture, the stored compatibility rows and the coverage count.
+#include <csignal>
+#include <cstdlib>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "accel/bench/conformance.h"
+#include "accel/core/error.h"
+#include "accel/model/classifier.h"
+#include "accel/store/database.h"
+#include "test_support.h"
+
+namespace accel::bench {
+namespace {
+
+using engine::WeightType;
+
+std::filesystem::path vocab_dir() {
+    if (const char* v = std::getenv("ACCEL_VOCAB_DIR")) return v;
+    return ACCEL_TEST_VOCAB_DIR;
+}
+
+ConformOptions cpu_options(std::vector<std::string> archs, std::vector<WeightType> types) {
+    ConformOptions o;
+    o.archs = std::move(archs);
+    o.devices = {"cpu"};
+    o.types = std::move(types);
+    o.vocab_dir = vocab_dir();
+    // Cached across test runs, keyed by architecture and seed, under the build tree.
+    const char* cache = std::getenv("ACCEL_TEST_CACHE");
+    o.model_dir = std::filesystem::path(cache != nullptr ? cache : "/tmp") / "conform";
+    return o;
+}
+
+class EnvVar {
+public:
+    EnvVar(const char* name, const char* value) : name_(name) { ::setenv(name, value, 1); }
+    ~EnvVar() { ::unsetenv(name_); }
+    EnvVar(const EnvVar&) = delete;
+    EnvVar& operator=(const EnvVar&) = delete;
+
+private:
+    const char* name_;
+};
+
+TEST(ConformThresholds, Q4IsLooserThanF16AndF16ThanF32) {
+    EXPECT_LT(conform_threshold(WeightType::f32).max_nmse, conform_threshold(WeightType::f16).max_nmse);
+    EXPECT_LT(conform_threshold(WeightType::f16).max_nmse, conform_threshold(WeightType::q8_0).max_nmse);
+    EXPECT_LT(conform_threshold(WeightType::q8_0).max_nmse, conform_threshold(WeightType::q4_0).max_nmse);
+    EXPECT_GT(conform_threshold(WeightType::f16).min_top1, conform_threshold(WeightType::q4_0).min_top1);
+}
+
+TEST(ConformArchitectures, ListsEveryVariantWithReasons) {
+    const auto all = engine::conformance_architectures();
+    ASSERT_GT(all.size(), 100u);
+    bool llama_dense = false, llama_moe = false, qwen2moe_dense = false;
+    for (const auto& a : all) {
+        if (a.id() == "llama") llama_dense = true;
+        if (a.id() == "llama-moe") llama_moe = true;
+        if (a.id() == "qwen2moe") qwen2moe_dense = true;  // MoE is mandatory there: only the -moe variant exists
+        if (a.arch == "t5") {
+            EXPECT_NE(a.unsupported.find("llama_model_saver_supports_arch"), std::string::npos);
+        }
+        if (a.arch == "bert") {
+            EXPECT_TRUE(a.embeddings);
+            EXPECT_EQ(a.vocab, "bert-bge");
+        }
+    }
+    EXPECT_TRUE(llama_dense);
+    EXPECT_TRUE(llama_moe);
+    EXPECT_FALSE(qwen2moe_dense);
+}
+
+TEST(ConformSelect, RejectsUnknownArchitecture) {
+    try {
+        select_architectures({"llama", "no-such-arch"});
+        FAIL() << "no error";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::invalid_input);
+        EXPECT_NE(std::string(e.what()).find("no-such-arch"), std::string::npos);
+    }
+    EXPECT_EQ(select_architectures({"llama"}).size(), 2u);  // dense and MoE
+    EXPECT_EQ(select_architectures({"llama-moe"}).size(), 1u);
+}
+
+TEST(ConformRun, RejectsUnknownDevice) {
+    auto o = cpu_options({"llama"}, {WeightType::f32});
+    o.devices = {"nosuchdevice0"};
+    EXPECT_THROW(run_conformance(o), Error);
+}
+
+TEST(ConformRun, CoreArchitecturesPassOnCpuInEveryType) {
+    const auto o = cpu_options({"llama", "qwen2", "qwen3", "gpt2", "phi3", "bert"},
+                               {WeightType::f32, WeightType::f16, WeightType::q8_0, WeightType::q4_0});
+    const auto results = run_conformance(o);
+    ASSERT_EQ(results.size(), 7u * 4u);  // llama has a MoE variant too
+    for (const auto& r : results) {
+        SCOPED_TRACE(r.arch + " " + r.type);
+        EXPECT_EQ(r.status, ConformStatus::pass) << r.reason;
+        ASSERT_TRUE(r.nmse.has_value());
+        ASSERT_TRUE(r.top1.has_value());
+        EXPECT_TRUE(r.loaded);
+        EXPECT_TRUE(r.load_ms.has_value() && *r.load_ms > 0);
+        EXPECT_EQ(r.round_trip_identical, std::optional<bool>(true));
+        EXPECT_EQ(r.output_kind, r.arch == "bert" ? "embeddings" : "logits");
+        if (r.type == "f32") {
+            EXPECT_EQ(*r.nmse, 0.0);  // the same model on the same device: bit-identical
+        }
+        if (r.type == "q4_0") {
+            EXPECT_GT(*r.nmse, 0.0);
+        }
+        EXPECT_TRUE(std::filesystem::exists(r.model_path));
+    }
+}
+
+TEST(ConformRun, PlantedDefectFails) {
+    EnvVar perturb("ACCEL_CONFORM_PERTURB", "qwen2");
+    const auto results = run_conformance(cpu_options({"qwen2", "llama-moe"}, {WeightType::f32}));
+    ASSERT_EQ(results.size(), 2u);
+    EXPECT_EQ(results[0].arch, "qwen2");
+    EXPECT_EQ(results[0].status, ConformStatus::fail);
+    ASSERT_TRUE(results[0].nmse.has_value());
+    EXPECT_NEAR(*results[0].nmse, 4.0, 1e-6);  // the output negated: |a - (-a)|^2 / |a|^2
+    EXPECT_NE(results[0].reason.find("nmse"), std::string::npos) << results[0].reason;
+    EXPECT_EQ(results[0].round_trip_identical, std::optional<bool>(true));
+    EXPECT_EQ(results[1].status, ConformStatus::pass) << results[1].reason;  // the other architecture is untouched
+}
+
+TEST(ConformRun, CrashIsContainedAndRecordedWithTheSignal) {
+    EnvVar crash("ACCEL_CONFORM_CRASH", "llama");
+    const auto results = run_conformance(cpu_options({"llama", "qwen2"}, {WeightType::f32}));
+    ASSERT_EQ(results.size(), 3u);
+    EXPECT_EQ(results[0].arch, "llama");
+    EXPECT_EQ(results[0].status, ConformStatus::fail);
+    EXPECT_EQ(results[0].signal, SIGABRT);
+    EXPECT_EQ(results[0].stage, "run");
+    EXPECT_NE(results[0].reason.find("signal 6"), std::string::npos) << results[0].reason;
+    EXPECT_EQ(results[2].arch, "qwen2");
+    EXPECT_EQ(results[2].status, ConformStatus::pass) << results[2].reason;
+}
+
+TEST(ConformRun, UnsavableArchitectureIsUnsupportedWithTheReason) {
+    const auto results = run_conformance(cpu_options({"t5"}, {WeightType::f32, WeightType::q4_0}));
+    ASSERT_EQ(results.size(), 2u);
+    for (const auto& r : results) {
+        EXPECT_EQ(r.status, ConformStatus::unsupported);
+        EXPECT_NE(r.reason.find("cannot save"), std::string::npos) << r.reason;
+        EXPECT_FALSE(r.nmse.has_value());
+    }
+}
+
+TEST(ConformStore, CompatibilityViewShowsStatusAndEvidence) {
+    test::TempDir dir;
+    const auto db_path = dir / "results.duckdb";
+    EnvVar perturb("ACCEL_CONFORM_PERTURB", "qwen2");
+    auto results = run_conformance(cpu_options({"llama-moe", "qwen2", "t5"}, {WeightType::f32}));
+    ASSERT_EQ(results.size(), 3u);
+    const std::string run_id = store_conformance(results, {.db = db_path}, "accel conform (test)", 1);
+    EXPECT_FALSE(run_id.empty());
+    auto db = store::Database::open(db_path);
+    const auto q = db.query(
+        "SELECT architecture, device, type, status, n, len(evidence) FROM compatibility ORDER BY architecture");
+    ASSERT_EQ(q.rows.size(), 3u);
+    const std::vector<std::vector<std::string>> want = {{"llama-moe", "cpu", "f32", "ok", "1", "1"},
+                                                        {"qwen2", "cpu", "f32", "invalid", "1", "1"},
+                                                        {"t5", "cpu", "f32", "failed:unsupported", "1", "1"}};
+    for (size_t i = 0; i < want.size(); ++i) {
+        for (size_t c = 0; c < want[i].size(); ++c) EXPECT_EQ(q.rows[i][c].value_or("NULL"), want[i][c]) << i << "," << c;
+    }
+    const auto ev = db.query("SELECT extra->>'status', CAST(extra->>'nmse' AS DOUBLE) > 1 FROM results "
+                             "WHERE scenario = 'conform' AND NOT valid");
+    ASSERT_EQ(ev.rows.size(), 1u);
+    EXPECT_EQ(ev.rows[0][0].value_or(""), "fail");
+    EXPECT_EQ(ev.rows[0][1].value_or(""), "true");
+    const auto f = db.query("SELECT reason FROM failures WHERE stage = 'unsupported'");
+    ASSERT_EQ(f.rows.size(), 1u);
+    EXPECT_NE(f.rows[0][0].value_or("").find("cannot save"), std::string::npos);
+}
+
+TEST(ConformCoverage, CountsOnlyArchitecturesThatPassed) {
+    ConformResult llama;
+    llama.arch = llama.llama_arch = "llama";
+    llama.status = ConformStatus::pass;
+    ConformResult bert;
+    bert.arch = bert.llama_arch = "bert";
+    bert.status = ConformStatus::fail;
+    ConformResult t5;
+    t5.arch = t5.llama_arch = "t5";
+    t5.status = ConformStatus::unsupported;
+    const Coverage c = compute_coverage({llama, bert, t5});
+    ASSERT_EQ(c.key_types.size(), 13u);
+    std::map<std::string, std::string> status;
+    for (const auto& k : c.key_types) status[k.model_type] = k.status;
+    EXPECT_EQ(status["llama"], "runnable");
+    EXPECT_EQ(status["bert"], "failed");
+    EXPECT_EQ(status["t5"], "unsupported");
+    EXPECT_EQ(status["qwen2"], "not run");
+    EXPECT_EQ(status["whisper"], "no llama.cpp architecture");
+    int runnable = 0;
+    for (const auto& t : model::known_model_types()) runnable += t.llama_cpp_arch == "llama" ? 1 : 0;
+    EXPECT_EQ(c.n_runnable, runnable);
+    int sum = 0;
+    for (const auto& g : c.groups) sum += g.n_runnable;
+    EXPECT_EQ(sum, runnable);
+}
+
+}  // namespace
+}  // namespace accel::bench
