@@ -1,0 +1,245 @@
+#include "accel/web/web_results.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <numeric>
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include "accel/core/error.h"
+#include "accel/core/fingerprint.h"
+#include "accel/core/sha256.h"
+#include "accel/core/version.h"
+#include "accel/engine/generator.h"
+#include "accel/engine/loaded_model.h"
+#include "accel/engine/session.h"
+#include "accel/hw/inventory.h"
+#include "accel/store/result_writer.h"
+
+namespace accel::web {
+namespace {
+
+using nlohmann::json;
+
+double mean(const std::vector<double>& v) {
+    return v.empty() ? 0.0 : std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
+}
+
+double stddev(const std::vector<double>& v) {
+    if (v.size() < 2) return 0.0;
+    const double m = mean(v);
+    double s = 0;
+    for (double x : v) s += (x - m) * (x - m);
+    return std::sqrt(s / static_cast<double>(v.size() - 1));
+}
+
+double per_second(double n, double ms) { return ms > 0 ? n * 1000.0 / ms : 0.0; }
+
+void check_matmul(const json& m, const std::string& what, std::vector<std::string>& failures) {
+    if (!m.is_object() || !m.contains("check")) return;
+    const json& c = m["check"];
+    if (!c.value("ok", false))
+        failures.push_back(fmt::format("{} {}: max abs error {} > {}", what, m.value("type", "?"),
+                                       c.value("max_abs_error", -1.0), c.value("tolerance", 0.0)));
+}
+
+}  // namespace
+
+double LlmFigures::pp_mean() const { return mean(pp_ts); }
+double LlmFigures::tg_mean() const { return mean(tg_ts); }
+
+std::string prompt_of_words(int32_t n_words) {
+    static const char* words[] = {"once", "upon", "a",    "time", "there", "was",  "a",    "little", "girl", "who",
+                                  "liked", "to",  "play", "in",   "the",   "park", "with", "her",    "red",  "ball"};
+    std::string out;
+    for (int32_t i = 0; i < n_words; ++i) {
+        if (i) out += ' ';
+        out += words[i % 20];
+    }
+    return out;
+}
+
+PageResult parse_page_result(const std::string& text) {
+    json doc = json::parse(text, nullptr, false);
+    if (doc.is_discarded() || !doc.is_object())
+        throw Error(ErrorKind::invalid_input, "web: the page posted a result that is not a JSON object");
+    if (doc.contains("fatal"))
+        throw Error(ErrorKind::backend, fmt::format("web: the page failed: {}", doc["fatal"].get<std::string>()));
+    PageResult r;
+    const json env = doc.value("env", json::object());
+    r.env_json = env.dump();
+    r.user_agent = env.value("user_agent", "");
+    r.browser_version = env.value("browser_version", "");
+    r.cross_origin_isolated = env.value("cross_origin_isolated", false);
+    r.wasm_simd = env.value("wasm_simd", false);
+    r.wasm_threads = env.value("wasm_threads", false);
+    r.memory_json = doc.value("memory_end", json("unavailable")).dump();
+    r.webgpu_json = doc.value("webgpu", json::object()).dump();
+    r.webnn_json = doc.value("webnn", json::object()).dump();
+    for (const json& run : doc.value("llm", json::array())) {
+        LlmFigures f;
+        f.backend = run.value("backend", "wasm");
+        f.n_gpu_layers = run.value("n_gpu_layers", 0);
+        f.ok = run.value("ok", false);
+        f.error = run.value("error", "");
+        f.load_ms = run.value("load_ms", 0.0);
+        f.n_threads = run.value("n_threads", 0);
+        f.multithread = run.value("multithread", false);
+        f.greedy_text = run.value("greedy_text", "");
+        for (const json& s : run.value("samples", json::array())) {
+            const double pn = s.value("prompt_n", 0.0), pms = s.value("prompt_ms", 0.0);
+            const double gn = s.value("predicted_n", 0.0), gms = s.value("predicted_ms", 0.0);
+            f.n_prompt = static_cast<int32_t>(pn);
+            f.n_gen = static_cast<int32_t>(gn);
+            f.pp_ts.push_back(per_second(pn, pms));
+            f.tg_ts.push_back(per_second(gn, gms));
+        }
+        r.llm.push_back(std::move(f));
+    }
+    const json gpu = doc.value("webgpu", json::object());
+    for (const json& m : gpu.value("matmul", json::array())) check_matmul(m, "webgpu", r.check_failures);
+    const json nn = doc.value("webnn", json::object());
+    if (nn.contains("matmul")) check_matmul(nn["matmul"], "webnn", r.check_failures);
+    return r;
+}
+
+LlmFigures run_native(const WebBenchOptions& o) {
+    LlmFigures f{.backend = "native"};
+    engine::LoadedModel model = engine::LoadedModel::load(o.model);
+    f.load_ms = static_cast<double>(model.load_time().count()) / 1e6;
+    engine::SessionParams sp{.n_ctx = 512};
+    if (o.n_threads > 0) sp.n_threads = o.n_threads;
+    engine::Session session = engine::Session::open(model, sp);
+    f.n_threads = session.n_threads();
+    f.multithread = f.n_threads > 1;
+    engine::GenerateParams greedy{.n_predict = o.greedy_n};
+    engine::generate(session, o.greedy_prompt, greedy, [&](std::string_view piece) {
+        f.greedy_text += piece;
+        return true;
+    });
+    const std::string prompt = prompt_of_words(o.n_prompt);
+    const engine::GenerateParams timed{.n_predict = o.n_gen};
+    auto sink = [](std::string_view) { return true; };
+    for (int32_t i = 0; i < o.n_warmup; ++i) engine::generate(session, prompt, timed, sink);
+    for (int32_t i = 0; i < o.reps; ++i) {
+        const engine::GenerateStats st = engine::generate(session, prompt, timed, sink);
+        f.n_prompt = st.n_tokens_prompt;
+        f.n_gen = st.n_tokens_gen;
+        f.pp_ts.push_back(per_second(st.n_tokens_prompt, static_cast<double>(st.prompt_time.count()) / 1e6));
+        // The first generated token comes from the prompt's logits (see cmd_generate): count the rest.
+        f.tg_ts.push_back(per_second(std::max(0, st.n_tokens_gen - 1), static_cast<double>(st.gen_time.count()) / 1e6));
+    }
+    f.ok = true;
+    return f;
+}
+
+std::string store_results(const std::filesystem::path& db, const WebBenchOptions& o,
+                          const std::vector<BrowserOutcome>& outcomes, const std::vector<PageResult>& pages,
+                          const LlmFigures& native) {
+    const hw::Inventory inv = hw::detect();
+    const MachineFingerprint fp = hw::machine_fingerprint(inv);
+    store::MachineRecord machine{.id = fingerprint_id(fp),
+                                 .cpu_model = fp.cpu_model,
+                                 .n_logical_cores = fp.n_logical_cores,
+                                 .memory_total_bytes = fp.memory_total_bytes,
+                                 .inventory_json = hw::inventory_json(inv)};
+    const BuildInfo& bi = build_info();
+    store::BuildRecord build{.accel_version = std::string(bi.accel_version),
+                             .git_commit = std::string(bi.git_commit),
+                             .llama_cpp_commit = std::string(bi.llama_cpp_commit),
+                             .compiler = std::string(bi.compiler),
+                             .build_type = std::string(bi.build_type),
+                             .cxx_flags = std::string(bi.cxx_flags)};
+    store::RunRecord run{.command = "web-bench", .tags = {"web"}, .git_commit = std::string(bi.git_commit)};
+    store::ResultWriter writer = store::ResultWriter::begin({.db = db}, run, machine, build);
+    const std::string sha = sha256_file(o.model);
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(o.model, ec);
+    writer.add_model({.id = sha, .sha256 = sha, .path = o.model.string(), .name = o.model.filename().string(),
+                      .size_bytes = ec ? std::optional<int64_t>() : static_cast<int64_t>(size)});
+
+    std::vector<store::ResultRecord> results;
+    auto add = [&](const LlmFigures& f, const std::string& platform, const json& extra_base) {
+        for (const char* scenario : {"pp", "tg"}) {
+            const bool pp = scenario[0] == 'p';
+            const std::vector<double>& ts = pp ? f.pp_ts : f.tg_ts;
+            json extra = extra_base;
+            extra["platform"] = platform;
+            extra["backend"] = f.backend;
+            extra["load_ms"] = f.load_ms;
+            extra["multithread"] = f.multithread;
+            extra["tokens_per_s_samples"] = ts;
+            store::ResultRecord r{.model_id = sha, .model_sha256 = sha, .model_name = o.model.filename().string(),
+                                  .scenario = scenario, .device = platform == "web" ? f.backend : "cpu"};
+            r.n_prompt = pp ? f.n_prompt : 0;
+            r.n_gen = pp ? 0 : f.n_gen;
+            r.n_threads = f.n_threads;
+            r.n_gpu_layers = f.n_gpu_layers;
+            r.avg_ts = mean(ts);
+            r.stddev_ts = stddev(ts);
+            r.extra_json = extra.dump();
+            results.push_back(std::move(r));
+        }
+    };
+    add(native, "native", json::object());
+    std::vector<store::FailureRecord> failures;
+    for (size_t i = 0; i < outcomes.size(); ++i) {
+        const BrowserOutcome& b = outcomes[i];
+        json params{{"platform", "web"}, {"browser", b.browser}, {"browser_version", b.version}};
+        if (!b.ok || i >= pages.size()) {
+            failures.push_back({.model_id = sha, .scenario = "llm", .device = b.browser, .stage = "browser",
+                                .reason = b.error, .params_json = params.dump()});
+            continue;
+        }
+        const PageResult& p = pages[i];
+        json extra = params;
+        extra["user_agent"] = p.user_agent;
+        extra["page_browser_version"] = p.browser_version;
+        extra["cross_origin_isolated"] = p.cross_origin_isolated;
+        extra["wasm_simd"] = p.wasm_simd;
+        extra["wasm_threads"] = p.wasm_threads;
+        extra["memory"] = json::parse(p.memory_json, nullptr, false);
+        for (const LlmFigures& f : p.llm) {
+            if (!f.ok) {
+                failures.push_back({.model_id = sha, .scenario = "llm", .device = f.backend, .stage = "run",
+                                    .reason = f.error, .params_json = params.dump()});
+                continue;
+            }
+            add(f, "web", extra);
+        }
+        // The WebGPU/WebNN microbenchmarks: the browser's roofline.
+        const json gpu = json::parse(p.webgpu_json, nullptr, false);
+        for (const json& m : gpu.value("matmul", json::array())) {
+            if (!m.contains("gflops")) continue;
+            json e = params;
+            e["software_adapter"] = gpu.value("software_adapter", false);
+            e["adapter"] = gpu.value("adapter", json::object());
+            e["gflops"] = m["gflops"];
+            e["type"] = m.value("type", "");
+            e["n"] = m.value("n", 0);
+            store::ResultRecord r{.model_id = "", .scenario = "matmul", .device = "webgpu"};
+            r.valid = m.value("check", json::object()).value("ok", false);
+            r.extra_json = e.dump();
+            results.push_back(std::move(r));
+        }
+        const json nn = json::parse(p.webnn_json, nullptr, false);
+        if (nn.contains("matmul") && nn["matmul"].contains("gflops")) {
+            json e = params;
+            e["gflops"] = nn["matmul"]["gflops"];
+            e["type"] = "f32";
+            store::ResultRecord r{.model_id = "", .scenario = "matmul", .device = "webnn"};
+            r.valid = nn["matmul"].value("check", json::object()).value("ok", false);
+            r.extra_json = e.dump();
+            results.push_back(std::move(r));
+        }
+    }
+    writer.add_results(std::move(results));
+    if (!failures.empty()) writer.add_failures(std::move(failures));
+    writer.finish(store::RunStatus::complete);
+    return writer.run_id();
+}
+
+}  // namespace accel::web
