@@ -82,7 +82,7 @@ TEST(WebBrowser, ChromiumRunsStories260KLikeNativeAndStoresIt) {
     // Stored: native and web pp/tg with the model's sha256, the browser in extra_json.
     const auto q = accel::test::run_accel(
         {"db", "query", "--db", (tmp / "r.duckdb").string(), "--format", "csv",
-         "SELECT json_extract_string(extra_json, '$.platform') AS p, device, scenario FROM results "
+         "SELECT json_extract_string(extra, '$.platform') AS p, device, scenario FROM results "
          "WHERE scenario IN ('pp','tg') ORDER BY p, scenario"});
     ASSERT_EQ(q.exit_code, 0) << q.err;
     EXPECT_NE(q.out.find("native,cpu,pp"), std::string::npos) << q.out;
