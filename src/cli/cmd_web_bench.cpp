@@ -123,11 +123,12 @@ int run(const WebBenchCli& c) {
                                   std::nullopt, std::nullopt});
                 continue;
             }
-            const std::string threads = fmt::format("{}{}", f.n_threads, f.multithread ? "" : " (1 thread)");
+            const std::string threads = fmt::format("{}{}", f.n_threads, f.multithread ? " (pthreads)" : "");
             auto ratio = [](double w, double n) { return n > 0 && w > 0 ? fmt::format("{:.3f}", w / n) : "unavailable"; };
-            t.rows.push_back({b.browser, b.version, f.backend, threads, fmt::format("pp{}", f.n_prompt),
+            const std::string backend = f.backend_note.empty() ? f.backend : f.backend + " (software)";
+            t.rows.push_back({b.browser, b.version, backend, threads, fmt::format("pp{}", f.n_prompt),
                               fmt_ts(f.pp_mean()), fmt_ts(native.pp_mean()), ratio(f.pp_mean(), native.pp_mean())});
-            t.rows.push_back({b.browser, b.version, f.backend, threads, fmt::format("tg{}", f.n_gen),
+            t.rows.push_back({b.browser, b.version, backend, threads, fmt::format("tg{}", f.n_gen),
                               fmt_ts(f.tg_mean()), fmt_ts(native.tg_mean()), ratio(f.tg_mean(), native.tg_mean())});
             if (f.greedy_text != native.greedy_text)
                 ACCEL_LOG_WARN("{} {}: greedy text differs from native:\n  browser: {}\n  native:  {}", b.browser,

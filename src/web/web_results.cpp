@@ -83,6 +83,7 @@ PageResult parse_page_result(const std::string& text) {
         LlmFigures f;
         f.backend = run.value("backend", "wasm");
         f.n_gpu_layers = run.value("n_gpu_layers", 0);
+        f.backend_note = run.value("backend_note", "");
         f.ok = run.value("ok", false);
         f.error = run.value("error", "");
         f.load_ms = run.value("load_ms", 0.0);
@@ -169,6 +170,7 @@ std::string store_results(const std::filesystem::path& db, const WebBenchOptions
             json extra = extra_base;
             extra["platform"] = platform;
             extra["backend"] = f.backend;
+            if (!f.backend_note.empty()) extra["backend_note"] = f.backend_note;
             extra["load_ms"] = f.load_ms;
             extra["multithread"] = f.multithread;
             extra["tokens_per_s_samples"] = ts;

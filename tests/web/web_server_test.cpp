@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -117,18 +119,18 @@ TEST_F(ServerTest, BindsLoopbackOnlyOnAFreePort) {
     EXPECT_NE(a.port(), 0);
     EXPECT_NE(a.port(), b.port());
     EXPECT_EQ(a.origin(), "http://127.0.0.1:" + std::to_string(a.port()));
-    // The listening socket's address, as the kernel reports it, is 127.0.0.1.
+    // The listening socket's address, as the kernel reports it in /proc/net/tcp ("local_address" is hex ADDR:PORT).
     bool found = false;
-    std::string tcp = accel::test::read_file("/proc/net/tcp");
+    std::istringstream tcp(accel::test::read_file("/proc/net/tcp"));
     char port_hex[8];
     std::snprintf(port_hex, sizeof port_hex, ":%04X", a.port());
-    for (size_t pos = 0; (pos = tcp.find(port_hex, pos)) != std::string::npos; ++pos) {
-        const size_t line = tcp.rfind('\n', pos) + 1;
-        const std::string local = tcp.substr(tcp.find(':', line) + 2, 8);  // the local address in hex
-        if (tcp.substr(pos + 6, 4) == " 000" || true) {
-            if (local == "0100007F") found = true;
-            EXPECT_NE(local, "00000000") << "bound to a non-loopback address";
-        }
+    for (std::string line; std::getline(tcp, line);) {
+        std::istringstream fields(line);
+        std::string slot, local;
+        fields >> slot >> local;
+        if (local.size() != 13 || local.substr(8) != port_hex) continue;
+        found = true;
+        EXPECT_EQ(local.substr(0, 8), "0100007F") << "bound to a non-loopback address: " << line;
     }
     EXPECT_TRUE(found);
 }

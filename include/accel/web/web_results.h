@@ -13,6 +13,7 @@ namespace accel::web {
 // One llm configuration measured in a browser (or natively, with backend "native").
 struct LlmFigures {
     std::string backend;  // "wasm", "webgpu", "native"
+    std::string backend_note{};  // "software adapter (SwiftShader: ...)" when WebGPU runs on the CPU
     int32_t n_gpu_layers = 0;
     bool ok = false;
     std::string error{};

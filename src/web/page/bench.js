@@ -89,6 +89,18 @@ async function runLlm(Wllama, ngl) {
   const run = { backend: ngl > 0 ? 'webgpu' : 'wasm', n_gpu_layers: ngl, ok: false };
   let w = null;
   try {
+    if (ngl > 0) {
+      // wllama quietly stays on the CPU without an adapter: do not label such figures webgpu.
+      const adapter = navigator.gpu ? await navigator.gpu.requestAdapter() : null;
+      if (!adapter) {
+        throw new Error(navigator.gpu ? 'n_gpu_layers > 0 needs WebGPU, but requestAdapter() returned null'
+          : 'n_gpu_layers > 0 needs WebGPU, but navigator.gpu is undefined');
+      }
+      const info = adapter.info || {};
+      if (`${info.architecture} ${info.description}`.toLowerCase().includes('swiftshader') || info.isFallbackAdapter) {
+        run.backend_note = 'software adapter (SwiftShader: Vulkan on the CPU)';
+      }
+    }
     w = new Wllama({ default: '/wllama/esm/wasm/wllama.wasm' }, { suppressNativeLog: true });
     const loadParams = { n_ctx: 512, n_gpu_layers: ngl, useCache: false };
     if (cfg.n_threads > 0) loadParams.n_threads = cfg.n_threads;
@@ -98,6 +110,7 @@ async function runLlm(Wllama, ngl) {
     run.multithread = w.isMultithread();
     run.n_threads = w.getNumThreads();
     run.webgpu_supported = w.isSupportWebGPU();
+    if (ngl > 0 && !run.webgpu_supported) throw new Error('wllama reports no WebGPU support (isSupportWebGPU false)');
     run.libllama_version = Wllama.getLibllamaVersion ? Wllama.getLibllamaVersion() : 'unavailable';
 
     const g = await w.createCompletion({ prompt: cfg.greedy_prompt, max_tokens: cfg.greedy_n, temperature: 0 });
