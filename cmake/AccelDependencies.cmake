@@ -78,6 +78,17 @@ get_filename_component(ACCEL_DUCKDB_LIBDIR "${ACCEL_LIBDUCKDB}" DIRECTORY)
 # The build tree runs against the cached libraries; the install tree carries copies (see src/cli).
 set(CMAKE_BUILD_RPATH "${ACCEL_LLAMA_LIBDIR};${ACCEL_DUCKDB_LIBDIR}")
 
+# ---- cpp-httplib is not used: web/ has its own small server (see docs/web.md). wllama for web-bench ----
+set(ACCEL_WLLAMA_DIR "" CACHE PATH "Extracted @wllama/wllama package (default: from scripts/bootstrap.sh)")
+if(NOT ACCEL_WLLAMA_DIR)
+    execute_process(COMMAND bash "${_bootstrap}" --print-wllama-dir OUTPUT_VARIABLE _w OUTPUT_STRIP_TRAILING_WHITESPACE
+                    COMMAND_ERROR_IS_FATAL ANY)
+    set(ACCEL_WLLAMA_DIR "${_w}")
+endif()
+if(NOT EXISTS "${ACCEL_WLLAMA_DIR}/esm/wasm/wllama.wasm")
+    message(STATUS "wllama not found at ${ACCEL_WLLAMA_DIR}: web-bench will say so at run time (run scripts/bootstrap.sh)")
+endif()
+
 find_program(GIT_EXECUTABLE git)
 set(ACCEL_GIT_COMMIT "unknown")
 if(GIT_EXECUTABLE)

@@ -3,6 +3,7 @@
 #
 #   scripts/bootstrap.sh                 install missing Debian packages, fetch and build llama.cpp and DuckDB
 #   scripts/bootstrap.sh --print-prefix  print the llama.cpp install prefix for this machine and exit
+#   scripts/bootstrap.sh --print-wllama-dir  print the extracted @wllama/wllama folder (web-bench) and exit
 #   scripts/bootstrap.sh --no-apt        skip the Debian packages (for machines without apt, e.g. GPU hosts)
 #
 # Environment:
@@ -10,7 +11,7 @@
 #   ACCEL_DEPS_TARBALLS   folder of already-downloaded tarballs (see scripts/fetch-deps.sh); no registry is used
 #   ACCEL_CUDA=1          also build ggml's CUDA backend when nvcc is present
 #   ACCEL_CUDA_ARCHS      CUDA architectures (default: native, else 90)
-#   ACCEL_WITH_BROWSERS=1 also install chromium (report and web tests)
+#   ACCEL_WITH_BROWSERS=0 skip chromium and firefox-esr (web-bench and its tests need them; CI installs them)
 #   ACCEL_JOBS            parallel build jobs (default: nproc)
 set -euo pipefail
 
@@ -40,6 +41,7 @@ llama_variant() {
 
 llama_prefix() { echo "$deps_root/llama.cpp-${LLAMA_COMMIT:0:12}-$(cpu_key)-$(llama_variant)"; }
 duckdb_prefix() { echo "$deps_root/duckdb-$DUCKDB_VERSION"; }
+wllama_dir() { echo "$deps_root/wllama-$WLLAMA_VERSION"; }
 
 if [ "${1:-}" = "--print-prefix" ]; then
     echo "$(llama_prefix)"
@@ -49,13 +51,17 @@ if [ "${1:-}" = "--print-duckdb-prefix" ]; then
     echo "$(duckdb_prefix)"
     exit 0
 fi
+if [ "${1:-}" = "--print-wllama-dir" ]; then
+    echo "$(wllama_dir)"
+    exit 0
+fi
 use_apt=1
 [ "${1:-}" = "--no-apt" ] && use_apt=0
 
 # ---- Debian packages: install only the missing ones ----
 apt_packages=(build-essential cmake ninja-build git pkg-config libcli11-dev nlohmann-json3-dev libfmt-dev
     libgtest-dev libgmock-dev libbenchmark-dev libhwloc-dev libtomlplusplus-dev libssl-dev ca-certificates)
-if [ "${ACCEL_WITH_BROWSERS:-0}" = 1 ]; then apt_packages+=(chromium); fi
+if [ "${ACCEL_WITH_BROWSERS:-1}" = 1 ]; then apt_packages+=(chromium firefox-esr); fi
 # npm may come from elsewhere than Debian (e.g. NodeSource); only ask apt for it when it is absent.
 if [ -z "${ACCEL_DEPS_TARBALLS:-}" ] && ! command -v npm >/dev/null; then apt_packages+=(npm); fi
 if [ "$use_apt" = 1 ] && command -v dpkg-query >/dev/null; then
@@ -118,6 +124,25 @@ if [ ! -f "$dprefix/.complete" ]; then
     rm -rf "$tmp"
     trap - EXIT
     say "DuckDB $DUCKDB_VERSION ready in $dprefix"
+fi
+
+# ---- @wllama/wllama: llama.cpp compiled to WASM, served to the browsers by web-bench ----
+wdir=$(wllama_dir)
+if [ ! -f "$wdir/.complete" ] && [ -n "${ACCEL_DEPS_TARBALLS:-}" ] && [ ! -f "$tarballs/$WLLAMA_TGZ" ]; then
+    say "warning: $WLLAMA_TGZ is not in ACCEL_DEPS_TARBALLS; web-bench will be unavailable"
+elif [ ! -f "$wdir/.complete" ]; then
+    fetch "$WLLAMA_SPEC" "$WLLAMA_TGZ"
+    check_sha "$tarballs/$WLLAMA_TGZ" "$WLLAMA_TGZ_SHA256"
+    tmp=$(mktemp -d)
+    trap 'rm -rf "$tmp"' EXIT
+    tar xzf "$tarballs/$WLLAMA_TGZ" -C "$tmp" package/esm package/package.json package/LICENCE
+    rm -rf "$wdir"
+    mkdir -p "$wdir"
+    mv "$tmp/package/esm" "$tmp/package/package.json" "$tmp/package/LICENCE" "$wdir/"
+    touch "$wdir/.complete"
+    rm -rf "$tmp"
+    trap - EXIT
+    say "wllama $WLLAMA_VERSION ready in $wdir"
 fi
 
 # ---- llama.cpp: source from the git bundle, verified by commit ----
