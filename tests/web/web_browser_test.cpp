@@ -1,6 +1,13 @@
 // web-bench in real headless browsers: stories260K through wllama in Chromium (the greedy text must match the
 // native one), the WebGPU/WebNN matmul checks, a hanging page killed at the timeout, and no process left behind.
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <chrono>
+#include <cstdlib>
+#include <thread>
 #include <filesystem>
 #include <string>
 
@@ -32,10 +39,11 @@ const std::string kNativeContinuation =
 
 void expect_no_leftovers() {
     EXPECT_TRUE(accel::web::processes_with_arg("accel-web-profile-").empty()) << "a browser process was left behind";
-    for (const auto& e : fs::directory_iterator(fs::temp_directory_path()))
-        EXPECT_EQ(e.path().filename().string().rfind("accel-web-profile-", 0) == 0 &&
-                      accel::web::processes_with_arg(e.path().string()).size() > 0,
-                  false);
+    // A profile folder with no browser using it is one a finished run failed to remove.
+    for (const auto& e : fs::directory_iterator(fs::temp_directory_path())) {
+        if (e.path().filename().string().rfind("accel-web-profile-", 0) != 0) continue;
+        EXPECT_FALSE(accel::web::processes_with_arg(e.path().string()).empty()) << "profile left: " << e.path();
+    }
 }
 
 TEST(WebBrowser, ChromiumRunsStories260KLikeNativeAndStoresIt) {
@@ -125,6 +133,34 @@ TEST(WebBrowser, HangingPageIsKilledAtTheTimeoutAndRecordedAsFailed) {
                                            "SELECT stage, reason FROM failures"});
     ASSERT_EQ(q.exit_code, 0) << q.err;
     EXPECT_NE(q.out.find("browser,timed out after 5 s"), std::string::npos) << q.out;
+    expect_no_leftovers();
+}
+
+TEST(WebBrowser, CtrlCKillsTheBrowserAndRemovesItsProfile) {
+    REQUIRE_BROWSER(chromium, "chromium");
+    ACCEL_REQUIRE_TEST_FILE(model, "models/stories260K.gguf");
+    accel::test::TempDir tmp;
+    const std::string bin = std::getenv("ACCEL_BIN");
+    std::vector<std::string> args{bin, "web-bench", "--model", model.string(), "--timeout", "120", "-p", "4", "-n", "2",
+                                  "-r", "1", "--no-webgpu", "--no-webnn", "--no-store"};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    setenv("ACCEL_WEB_PAGE_QUERY", "hang=1", 1);
+    pid_t pid = 0;
+    ASSERT_EQ(posix_spawn(&pid, bin.c_str(), nullptr, nullptr, argv.data(), environ), 0);
+    unsetenv("ACCEL_WEB_PAGE_QUERY");
+    // Wait until the browser runs (its profile shows up on a command line), then interrupt.
+    for (int i = 0; i < 200 && accel::web::processes_with_arg("accel-web-profile-").empty(); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    ASSERT_FALSE(accel::web::processes_with_arg("accel-web-profile-").empty()) << "the browser never started";
+    const auto t0 = std::chrono::steady_clock::now();
+    ::kill(pid, SIGINT);
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(15));
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 1);
     expect_no_leftovers();
 }
 
