@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -16,6 +17,8 @@
 
 #include "accel/core/error.h"
 #include "accel/core/log.h"
+
+extern char** environ;
 
 namespace accel::web {
 namespace fs = std::filesystem;
@@ -93,7 +96,23 @@ BrowserProcess BrowserProcess::launch(const BrowserSpec& spec, const std::string
     std::vector<char*> argv;
     for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
-    const std::string home = "HOME=" + p.profile_.string();
+    // The environment is built before fork: the server's threads are running, so the child may only call
+    // async-signal-safe functions (no malloc, no setenv). Browsers write caches under $HOME and the XDG folders:
+    // keep them inside the profile.
+    const std::vector<std::string> overrides{"HOME=" + p.profile_.string(),
+                                             "XDG_CONFIG_HOME=" + (p.profile_ / "xdg-config").string(),
+                                             "XDG_CACHE_HOME=" + (p.profile_ / "xdg-cache").string(), "MOZ_HEADLESS=1"};
+    std::vector<std::string> env_strings = overrides;
+    for (char** e = environ; *e; ++e) {
+        const std::string_view kv(*e);
+        const bool replaced = std::any_of(overrides.begin(), overrides.end(), [&](const std::string& o) {
+            return kv.substr(0, kv.find('=') + 1) == std::string_view(o).substr(0, o.find('=') + 1);
+        });
+        if (!replaced) env_strings.emplace_back(kv);
+    }
+    std::vector<char*> envp;
+    for (auto& e : env_strings) envp.push_back(e.data());
+    envp.push_back(nullptr);
     const int log_fd = ::open(p.log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     const pid_t pid = ::fork();
     if (pid < 0) {
@@ -106,12 +125,7 @@ BrowserProcess BrowserProcess::launch(const BrowserSpec& spec, const std::string
         ::dup2(devnull, 0);
         ::dup2(log_fd >= 0 ? log_fd : devnull, 1);
         ::dup2(log_fd >= 0 ? log_fd : devnull, 2);
-        // Firefox and Chromium write caches under $HOME and XDG folders: keep them inside the profile.
-        ::setenv("HOME", p.profile_.c_str(), 1);
-        ::setenv("XDG_CONFIG_HOME", (p.profile_ / "xdg-config").c_str(), 1);
-        ::setenv("XDG_CACHE_HOME", (p.profile_ / "xdg-cache").c_str(), 1);
-        ::setenv("MOZ_HEADLESS", "1", 1);
-        ::execv(argv[0], argv.data());
+        ::execve(argv[0], argv.data(), envp.data());
         ::_exit(127);
     }
     if (log_fd >= 0) ::close(log_fd);
