@@ -1,13 +1,11 @@
 // `accel inspect PATH [--json]`: metadata summary, classification, memory estimate and device fit.
-#include <unistd.h>
-
-#include <fstream>
 
 #include <fmt/core.h>
 
 #include "accel/core/error.h"
 #include "accel/core/version.h"
-#include "accel/hw/backend_registry.h"
+#include "accel/hw/device.h"
+#include "accel/hw/device_ranking.h"
 #include "accel/model/model_info.h"
 #include "commands.h"
 #include "output.h"
@@ -35,17 +33,6 @@ struct DeviceFit {
     std::string reason;
 };
 
-// MemAvailable from /proc/meminfo, as the kernel measures it now.
-std::optional<uint64_t> cpu_available_bytes() {
-    std::ifstream in("/proc/meminfo");
-    std::string key;
-    uint64_t kib = 0;
-    std::string unit;
-    while (in >> key >> kib >> unit)
-        if (key == "MemAvailable:") return kib * 1024;
-    return std::nullopt;
-}
-
 std::string human_bytes(uint64_t b) {
     if (b >= (uint64_t{1} << 30)) return fmt::format("{:.2f} GiB", static_cast<double>(b) / (1u << 30));
     if (b >= (uint64_t{1} << 20)) return fmt::format("{:.2f} MiB", static_cast<double>(b) / (1u << 20));
@@ -53,27 +40,24 @@ std::string human_bytes(uint64_t b) {
     return fmt::format("{} B", b);
 }
 
-std::vector<DeviceFit> device_fits(std::optional<uint64_t> total_bytes) {
+// Every device ggml sees, ranked by hw/ for the whole estimate on one device and the model's weight types.
+std::vector<DeviceFit> device_fits(std::optional<uint64_t> total_bytes, const model::ModelInfo& m) {
+    const auto devices = hw::ggml_devices();
     std::vector<DeviceFit> out;
-    for (const auto& backend : hw::compiled_backends()) {
-        DeviceFit d;
-        d.device = backend;
-        for (auto& ch : d.device) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-        if (backend == "CPU") {
-            d.available_bytes = cpu_available_bytes();
-            if (!total_bytes) {
-                d.reason = "unavailable: no memory estimate for this model";
-            } else if (!d.available_bytes) {
-                d.reason = "unavailable: /proc/meminfo has no MemAvailable";
-            } else {
-                d.fits = *total_bytes <= *d.available_bytes;
-                d.reason = fmt::format("{} estimated of {} available now", human_bytes(*total_bytes),
-                                       human_bytes(*d.available_bytes));
-            }
-        } else {
-            d.reason = "unavailable: this build has no memory inventory for this backend yet (accel detect)";
-        }
-        out.push_back(std::move(d));
+    if (!total_bytes) {
+        for (const auto& d : devices)
+            out.push_back({d.id, std::nullopt, d.memory_free_bytes, "unavailable: no memory estimate for this model"});
+        return out;
+    }
+    hw::Requirements req{.bytes_per_device = *total_bytes};
+    // Only GGUF tensor types are ggml types; safetensors dtypes say nothing about what a device runs.
+    if (m.gguf)
+        for (const auto& [type, n] : m.tensor_type_counts) req.tensor_types.push_back(type);
+    for (const auto& r : hw::rank_devices(devices, req)) {
+        DeviceFit f{.device = r.id, .fits = r.feasible, .available_bytes = std::nullopt, .reason = r.reason};
+        for (const auto& d : devices)
+            if (d.id == r.id) f.available_bytes = d.memory_free_bytes;
+        out.push_back(std::move(f));
     }
     return out;
 }
@@ -94,7 +78,7 @@ int run_inspect(const InspectOptions& o) {
                                   .device = o.device};
     std::optional<model::MemoryEstimate> est;
     if (m.memory_shape) est = model::estimate_memory(*m.memory_shape, cfg);
-    const auto fits = device_fits(est ? std::optional<uint64_t>(est->total_bytes) : std::nullopt);
+    const auto fits = device_fits(est ? std::optional<uint64_t>(est->total_bytes) : std::nullopt, m);
 
     if (o.format.resolve() == Format::json) {
         nlohmann::json mix = nlohmann::json::array();
@@ -210,8 +194,7 @@ int run_inspect(const InspectOptions& o) {
         fmt::print("\nmemory estimate: unavailable (the model's layer count or embedding size is unknown)\n");
     }
     fmt::print("\ndevices:\n");
-    for (const auto& d : fits)
-        fmt::print("  {}: {} ({})\n", d.device, d.fits ? (*d.fits ? "fits" : "does not fit") : "unknown", d.reason);
+    for (const auto& d : fits) fmt::print("  {}: {}\n", d.device, d.reason);
     return exit_ok;
 }
 
