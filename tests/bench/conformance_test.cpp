@@ -7,6 +7,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "accel/bench/conformance.h"
 #include "accel/core/error.h"
@@ -206,6 +207,37 @@ TEST(ConformCoverage, CountsOnlyArchitecturesThatPassed) {
     int sum = 0;
     for (const auto& g : c.groups) sum += g.n_runnable;
     EXPECT_EQ(sum, runnable);
+}
+
+TEST(ConformCli, UnknownArchitectureIsInvalidInput) {
+    const auto r = test::run_accel({"conform", "--arch", "no-such-arch", "--no-store"});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("unknown architecture 'no-such-arch'"), std::string::npos) << r.err;
+    EXPECT_TRUE(r.out.empty());
+}
+
+TEST(ConformCli, PlantedDefectExitsWithCheckFailureAndPrintsTheMatrix) {
+    const auto r = test::run_accel({"conform", "--arch", "qwen2,llama-moe", "--device", "cpu", "--type", "f32", "--no-store"},
+                                   {"ACCEL_CONFORM_PERTURB=qwen2"}, 300);
+    EXPECT_EQ(r.exit_code, 3) << r.err;
+    EXPECT_NE(r.out.find("FAIL 4.0e+00"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("2 cases: 1 pass, 1 fail, 0 unsupported"), std::string::npos) << r.out;
+}
+
+TEST(ConformCli, CoverageListsTheKeyTypes) {
+    const auto r = test::run_accel({"conform", "--coverage", "--arch", "llama,t5", "--device", "cpu", "--type", "f32",
+                                    "--no-store", "--json"}, {}, 300);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    ASSERT_EQ(j.at("key_types").size(), 13u);
+    std::map<std::string, std::string> status;
+    for (const auto& k : j.at("key_types")) status[k.at("model_type")] = k.at("status");
+    EXPECT_EQ(status["llama"], "runnable");
+    EXPECT_EQ(status["t5"], "unsupported");
+    EXPECT_EQ(status["qwen2"], "not run");
+    EXPECT_EQ(status["clap"], "no llama.cpp architecture");
+    EXPECT_GE(j.at("runnable").get<int>(), 1);
+    EXPECT_LT(j.at("runnable").get<int>(), j.at("types").get<int>());
 }
 
 }  // namespace
