@@ -46,6 +46,18 @@ void expect_no_leftovers() {
     }
 }
 
+TEST(WebBrowser, BadInputIsExit2WithOneLine) {
+    auto r = accel::test::run_accel({"web-bench", "--model", "/nonexistent.gguf", "--no-store"});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_EQ(r.err, "accel: error: --model: /nonexistent.gguf is not a readable file\n");
+    accel::test::TempDir tmp;
+    accel::test::write_file(tmp / "m.gguf", "x");
+    r = accel::test::run_accel({"web-bench", "--model", (tmp / "m.gguf").string(), "--browser", "opera", "--no-store"});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_EQ(r.err, "accel: error: --browser: unknown browser 'opera' (chromium, firefox)\n");
+    EXPECT_TRUE(r.out.empty());
+}
+
 TEST(WebBrowser, ChromiumRunsStories260KLikeNativeAndStoresIt) {
     ACCEL_REQUIRE_TEST_FILE(model, "models/stories260K.gguf");
     REQUIRE_BROWSER(chromium, "chromium");
