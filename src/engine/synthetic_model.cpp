@@ -14,6 +14,7 @@
 #include <cstring>
 #include <limits>
 #include <memory>
+#include <set>
 #include <system_error>
 
 #include "accel/core/error.h"
@@ -80,6 +81,7 @@ uint64_t fnv1a(const char* s) {
 struct FillParams {
     uint64_t seed;
     uint64_t n_elements = 0;   // the exact parameter count, summed as tensors are filled
+    std::set<std::string> seen;  // llama.cpp hands shared tensors (rope_freqs) once per layer: count them once
     const ggml_tensor* token_embd = nullptr;
     bool saw_non_f32 = false;  // set instead of throwing: this runs inside llama.cpp
 };
@@ -92,7 +94,7 @@ void fill_tensor(ggml_tensor* t, void* user) {
         return;
     }
     const auto n = static_cast<size_t>(ggml_nelements(t));
-    p->n_elements += n;
+    if (p->seen.insert(t->name).second) p->n_elements += n;
     if (std::strcmp(t->name, "token_embd.weight") == 0) p->token_embd = t;
     std::vector<float> data(n);
     const bool is_norm = std::strstr(t->name, "norm") != nullptr;
