@@ -1,21 +1,24 @@
 #!/usr/bin/env bash
-# The README's main job, after the build: detect the machine, benchmark, and report.
+# The README's main job, after the build: detect the machine, measure its roofline, benchmark, and summarise.
 # Usage: scripts/main-job.sh path/to/accel
 set -euo pipefail
 accel=${1:?usage: scripts/main-job.sh path/to/accel}
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-shared="${ACCEL_TEST_DATA:-$here/../shared}"
-cache="${ACCEL_CACHE_DIR:-$HOME/.cache/accel}"
+db="${ACCEL_DB:-${ACCEL_DATA_DIR:-$HOME/.local/share/accel}/results.duckdb}"
 
 "$accel" version
-mkdir -p "$cache/models"
-synthetic="$cache/models/llama-100M-q4_0-s1.gguf"
-if [ ! -f "$synthetic" ]; then
-    "$accel" make-model --arch llama --params 100M --type q4_0 --seed 1 --out "$synthetic"
-fi
-echo "== synthetic llama 100M q4_0 (random weights: the text is meaningless, the speed is real)"
-"$accel" generate --model "$synthetic" --prompt "The quick brown fox" -n 64 >/dev/null
-if [ -f "$shared/models/stories260K.gguf" ]; then
-    echo "== stories260K"
-    "$accel" generate --model "$shared/models/stories260K.gguf" --prompt "Once upon a time" -n 48
-fi
+echo
+echo "== detect (inventory and measured roofline; cached per machine)"
+"$accel" detect --measure
+echo
+echo "== bench: the default suite (synthetic models have RANDOM WEIGHTS: their speed is real, their text is not)"
+"$accel" bench --db "$db"
+echo
+echo "== summary of the latest results in $db"
+"$accel" db query --db "$db" --format markdown "
+  SELECT r.model_name AS model, r.scenario, r.device, r.n_prompt, r.n_gen, r.n_threads,
+         round(r.avg_ts, 2) AS avg_ts, round(r.stddev_ts, 2) AS stddev_ts, round(r.p99_ns / 1e6, 2) AS p99_ms, r.valid
+  FROM results r
+  WHERE r.run_id = (SELECT id FROM runs WHERE command LIKE 'accel bench%' ORDER BY started_at DESC LIMIT 1)
+  ORDER BY r.created_at"
+echo
+echo "The HTML report (accel report) is not built yet; the results above are in $db."

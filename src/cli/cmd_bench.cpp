@@ -149,7 +149,7 @@ std::string spec_key(const bench::PointSpec& p) {
 std::set<std::string> stored_points(const std::filesystem::path& db_path, const std::string& run) {
     store::Database db = store::Database::open(db_path);
     const std::string safe = run.find('\'') == std::string::npos ? run : "";
-    const auto q = db.query("SELECT extra_json FROM results WHERE run_id = '" + safe + "'");
+    const auto q = db.query("SELECT extra FROM results WHERE run_id = '" + safe + "'");
     std::set<std::string> keys;
     for (const auto& row : q.rows) {
         if (!row[0]) continue;

@@ -39,6 +39,22 @@ TEST(BenchCli, SweepWithAMissingModelRunsTheOthersAndRecordsTheFailure) {
     EXPECT_NE(q.out.find("2,2,4,complete"), std::string::npos) << q.out;
 }
 
+TEST(BenchCli, ResumeSkipsStoredPoints) {
+    ACCEL_REQUIRE_TEST_FILE(stories, "models/stories260K.gguf");
+    accel::test::TempDir dir;
+    const std::string db = (dir / "r.duckdb").string();
+    const auto first = run_accel({"bench", "-m", stories.string(), "-p", "16", "-n", "0", "-r", "1", "--db", db, "--json"});
+    ASSERT_EQ(first.exit_code, 0) << first.err;
+    const std::string run = nlohmann::json::parse(first.out).at("run_id");
+    const auto again = run_accel({"bench", "-m", stories.string(), "-p", "16,32", "-n", "0", "-r", "1", "--db", db,
+                                  "--json", "--resume", run});
+    ASSERT_EQ(again.exit_code, 0) << again.err;
+    EXPECT_NE(again.err.find("1 points left to run"), std::string::npos) << again.err;
+    const auto j = nlohmann::json::parse(again.out);
+    ASSERT_EQ(j.at("results").size(), 1u);
+    EXPECT_EQ(j.at("results")[0].at("n_prompt"), 32);
+}
+
 TEST(BenchCli, FailFastStopsAtTheFirstFailure) {
     ACCEL_REQUIRE_TEST_FILE(stories, "models/stories260K.gguf");
     accel::test::TempDir dir;
