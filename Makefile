@@ -1,6 +1,9 @@
 # The two commands of the README, and a few more. Everything is also reachable through cmake presets.
 PRESET ?= release
 JOBS   ?= $(shell nproc)
+# Lets ccache share objects between clones in different folders (see CMakeLists.txt).
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := true
 
 .PHONY: run test bootstrap build test-tsan test-gpu test-slow install clean
 

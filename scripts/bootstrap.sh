@@ -60,7 +60,7 @@ use_apt=1
 
 # ---- Debian packages: install only the missing ones ----
 apt_packages=(build-essential cmake ninja-build git pkg-config libcli11-dev nlohmann-json3-dev libfmt-dev
-    libgtest-dev libgmock-dev libbenchmark-dev libhwloc-dev libtomlplusplus-dev libssl-dev python3 ca-certificates)
+    libgtest-dev libgmock-dev libbenchmark-dev libhwloc-dev libtomlplusplus-dev libssl-dev python3 ccache ca-certificates)
 if [ "${ACCEL_WITH_BROWSERS:-1}" = 1 ]; then apt_packages+=(chromium firefox-esr); fi
 # npm may come from elsewhere than Debian (e.g. NodeSource); only ask apt for it when it is absent.
 if [ -z "${ACCEL_DEPS_TARBALLS:-}" ] && ! command -v npm >/dev/null; then apt_packages+=(npm); fi
