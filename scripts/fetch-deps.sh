@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fill a folder with the pinned dependency files, for machines that reach no registry:
 #   scripts/fetch-deps.sh DIR      then, on the other machine:  ACCEL_DEPS_TARBALLS=DIR scripts/bootstrap.sh
-# Only what the build needs is kept (about 57 MB): the llama.cpp git bundle, the DuckDB bindings tarball, duckdb.h.
+# Only what the build needs is kept (about 61 MB): the llama.cpp git bundle, the DuckDB bindings tarball, duckdb.h,
+# and the @wllama/wllama tarball for web-bench.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=scripts/deps.env
@@ -28,5 +29,11 @@ if [ ! -f "$out/$DUCKDB_HEADER_FILE" ]; then
     got=$(sha256sum "package/$DUCKDB_HEADER_PATH" | cut -d' ' -f1)
     [ "$got" = "$DUCKDB_HEADER_SHA256" ] || { echo "fetch-deps: error: duckdb.h sha256 mismatch ($got)" >&2; exit 1; }
     cp "package/$DUCKDB_HEADER_PATH" "$out/$DUCKDB_HEADER_FILE"
+fi
+if [ ! -f "$out/$WLLAMA_TGZ" ]; then  # web-bench's browser runtime, 3.5 MB
+    npm pack --silent "$WLLAMA_SPEC" >/dev/null
+    got=$(sha256sum "$WLLAMA_TGZ" | cut -d' ' -f1)
+    [ "$got" = "$WLLAMA_TGZ_SHA256" ] || { echo "fetch-deps: error: $WLLAMA_TGZ sha256 mismatch ($got)" >&2; exit 1; }
+    mv "$WLLAMA_TGZ" "$out/"
 fi
 du -sh "$out" >&2
