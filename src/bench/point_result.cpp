@@ -60,6 +60,7 @@ std::string to_json_text(const PointResult& r) {
               {"model_arch", r.model_arch},
               {"model_size", r.model_size},
               {"model_n_params", r.model_n_params},
+              {"model_n_params_blocks", r.model_n_params_blocks},
               {"kv_cache_bytes_estimate", r.kv_cache_bytes_estimate},
               {"model_name", r.model_name},
               {"load_ns", r.load_ns},
@@ -101,6 +102,7 @@ PointResult point_result_from_json(const std::string& text) {
         r.model_arch = j.at("model_arch");
         r.model_size = j.at("model_size");
         r.model_n_params = j.at("model_n_params");
+        r.model_n_params_blocks = j.at("model_n_params_blocks");
         r.kv_cache_bytes_estimate = j.at("kv_cache_bytes_estimate");
         r.model_name = j.at("model_name");
         r.load_ns = j.at("load_ns");

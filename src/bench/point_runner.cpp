@@ -143,7 +143,8 @@ void roofline_efficiency(PointResult& r) {
     const auto& s = r.spec;
     std::string basis = fmt::format("roofline measured {} ({})", roof->measured_at, roof->fingerprint);
     if (s.scenario == Scenario::llm && s.n_gen > 0 && s.n_prompt == 0 && bw > 0 && r.m.ts.mean > 0) {
-        // Each decoded token reads every weight once and the KV cache of the context so far.
+        // Each decoded token reads every weight once (the embedding row aside, but the whole output matrix) and the
+        // KV cache of the context so far.
         const double ctx = s.n_depth + s.n_gen / 2.0;
         const double cells = 4096.0;  // the estimate below is for a 4096-cell cache
         const double kv = static_cast<double>(r.kv_cache_bytes_estimate) * ctx / cells;
@@ -152,7 +153,9 @@ void roofline_efficiency(PointResult& r) {
         basis += fmt::format("; read bandwidth {:.1f} GB/s", bw);
     }
     if (s.scenario == Scenario::llm && s.n_prompt > 0 && s.n_gen == 0 && peak > 0 && r.m.ts.mean > 0) {
-        const double flops = 2.0 * static_cast<double>(r.model_n_params) * r.m.ts.mean;
+        // Every prompt token goes through the repeating blocks' matrices (2 FLOPs per weight); the embedding is a
+        // lookup and the output matrix runs for the last token only. Attention's own FLOPs are left out.
+        const double flops = 2.0 * static_cast<double>(r.model_n_params_blocks) * r.m.ts.mean;
         r.prefill_flops_pct = 100.0 * flops / (peak * 1e9);
         basis += fmt::format("; {} {} matmul peak {:.1f} GFLOP/s", r.device, type, peak);
     }
@@ -170,6 +173,9 @@ PointResult run_point(const PointSpec& spec, const PointOptions& options) {
         r.model_sha256 = sha256_file_cached(spec.model);
         const model::GgufFile file = model::read_gguf(spec.model);
         r.model_name = file.get_string("general.name").value_or("");
+        for (const auto& t : file.tensors) {
+            if (t.name.rfind("blk.", 0) == 0) r.model_n_params_blocks += t.n_elements;
+        }
 
         std::vector<hw::Device> devices = hw::ggml_devices();
         pool::EngineLoader loader(devices);

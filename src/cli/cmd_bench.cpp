@@ -423,13 +423,14 @@ int run_bench(const BenchOptions& o) {
         if (format != Format::csv) {
             for (const auto& r : results) {
                 if (!r.ok) continue;
-                for (const auto& why : r.m.reasons) fmt::print("note: {} {}: {}\n", r.model_desc, r.spec.test_name(), why);
+                const std::string name = std::filesystem::path(r.spec.model).filename().string();
+                for (const auto& why : r.m.reasons) fmt::print("note: {} {}: {}\n", name, r.spec.test_name(), why);
                 if (r.decode_bandwidth_pct) {
-                    fmt::print("roofline: {} {}: {:.1f}% of measured memory bandwidth ({})\n", r.model_desc,
+                    fmt::print("roofline: {} {}: {:.1f}% of measured memory bandwidth ({})\n", name,
                                r.spec.test_name(), *r.decode_bandwidth_pct, r.roofline_basis);
                 }
                 if (r.prefill_flops_pct) {
-                    fmt::print("roofline: {} {}: {:.1f}% of measured matmul peak ({})\n", r.model_desc,
+                    fmt::print("roofline: {} {}: {:.1f}% of measured matmul peak ({})\n", name,
                                r.spec.test_name(), *r.prefill_flops_pct, r.roofline_basis);
                 }
             }

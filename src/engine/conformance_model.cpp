@@ -23,6 +23,7 @@
 
 #include "accel/core/error.h"
 #include "accel/engine/backend.h"
+#include "deterministic_rng.h"
 
 namespace accel::engine {
 namespace {
@@ -520,30 +521,8 @@ bool needs_real_vocab(const llm_arch arch) {
            arch != LLM_ARCH_T5ENCODER;
 }
 
-// SplitMix64 and Box-Muller instead of <random>'s distributions, whose output is implementation-defined: the same
-// seed gives the same model with any standard library.
-struct Rng {
-    uint64_t state;
-    uint64_t next() {
-        uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-        return z ^ (z >> 31);
-    }
-    double uniform() { return (static_cast<double>(next() >> 11) + 0.5) * 0x1.0p-53; }  // (0,1)
-    double normal() {
-        return std::sqrt(-2.0 * std::log(uniform())) * std::cos(2.0 * M_PI * uniform());
-    }
-};
-
-uint64_t fnv1a(const char* s) {
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (; *s != '\0'; ++s) {
-        h ^= static_cast<unsigned char>(*s);
-        h *= 0x100000001b3ULL;
-    }
-    return h;
-}
+using detail::fnv1a;
+using detail::Rng;
 
 struct FillParams {
     uint64_t seed = 1;

@@ -20,6 +20,7 @@
 #include "accel/core/error.h"
 #include "accel/core/sha256.h"
 #include "accel/engine/backend.h"
+#include "deterministic_rng.h"
 
 namespace accel::engine {
 namespace {
@@ -56,27 +57,8 @@ struct ModelFree {
 };
 using ModelPtr = std::unique_ptr<llama_model, ModelFree>;
 
-// SplitMix64 and Box-Muller instead of <random>'s distributions, whose output is implementation-defined:
-// the same seed must give the same file with any standard library.
-struct Rng {
-    uint64_t state;
-    uint64_t next() {
-        uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-        return z ^ (z >> 31);
-    }
-    double uniform() { return (static_cast<double>(next() >> 11) + 0.5) * 0x1.0p-53; }  // (0,1)
-};
-
-uint64_t fnv1a(const char* s) {
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (; *s != '\0'; ++s) {
-        h ^= static_cast<unsigned char>(*s);
-        h *= 0x100000001b3ULL;
-    }
-    return h;
-}
+using detail::fnv1a;
+using detail::Rng;
 
 struct FillParams {
     uint64_t seed;

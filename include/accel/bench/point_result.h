@@ -30,6 +30,7 @@ struct PointResult {
     std::string model_arch;
     uint64_t model_size = 0;     // weight bytes
     uint64_t model_n_params = 0;
+    uint64_t model_n_params_blocks = 0;  // parameters in the repeating blocks (blk.*): the ones every token multiplies
     uint64_t kv_cache_bytes_estimate = 0;  // from the memory estimator, for the roofline
     std::string model_name;      // general.name
 
