@@ -4,6 +4,8 @@ JOBS   ?= $(shell nproc)
 # Lets ccache share objects between clones in different folders (see CMakeLists.txt).
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := true
+# A fresh clone's files are all "modified just now", which would turn ccache's direct mode off.
+export CCACHE_SLOPPINESS := include_file_mtime,include_file_ctime
 
 .PHONY: run test bootstrap build test-tsan test-gpu test-slow install clean
 
