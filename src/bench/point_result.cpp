@@ -70,7 +70,10 @@ std::string to_json_text(const PointResult& r) {
               {"energy_unavailable", r.energy_unavailable},
               {"decode_bandwidth_pct", r.decode_bandwidth_pct ? json(*r.decode_bandwidth_pct) : json(nullptr)},
               {"prefill_flops_pct", r.prefill_flops_pct ? json(*r.prefill_flops_pct) : json(nullptr)},
-              {"roofline_basis", r.roofline_basis}};
+              {"roofline_basis", r.roofline_basis},
+              {"verified", r.verified},
+              {"verify_pass", r.verify_pass},
+              {"verify_summary", r.verify_summary}};
     return j.dump();
 }
 
@@ -113,6 +116,9 @@ PointResult point_result_from_json(const std::string& text) {
         if (!j.at("decode_bandwidth_pct").is_null()) r.decode_bandwidth_pct = j.at("decode_bandwidth_pct").get<double>();
         if (!j.at("prefill_flops_pct").is_null()) r.prefill_flops_pct = j.at("prefill_flops_pct").get<double>();
         r.roofline_basis = j.at("roofline_basis");
+        r.verified = j.at("verified");
+        r.verify_pass = j.at("verify_pass");
+        r.verify_summary = j.at("verify_summary");
         return r;
     } catch (const nlohmann::json::exception& e) {
         throw Error(ErrorKind::internal, std::string("malformed point result from the measuring process: ") + e.what());

@@ -17,6 +17,8 @@
 #include "accel/bench/llm_scenario.h"
 #include "accel/bench/run_hygiene.h"
 #include "accel/bench/sample_library.h"
+#include "accel/bench/verify.h"
+#include "accel/engine/batch_decoder.h"
 #include "accel/core/error.h"
 #include "accel/core/sha256_cache.h"
 #include "accel/engine/embedder.h"
@@ -105,6 +107,45 @@ Measurement run_embed(engine::Session& session, const PointSpec& spec, const Run
     }
     finish_measurement(m, rules);
     return m;
+}
+
+// Logits at every position of a fixed prompt, then a greedy continuation: what --verify compares.
+struct LogitTrace {
+    std::vector<std::vector<float>> rows;
+    std::vector<int32_t> greedy;
+};
+
+LogitTrace trace(engine::Session& session, uint64_t seed, bool perturb) {
+    engine::BatchDecoder dec(session);
+    TokenSampleLibrary lib(dec.n_vocab(), session.model().adds_bos(), session.model().bos(), seed ^ 0x5eedULL);
+    const auto prompt = lib.tokens(std::min<int32_t>(32, dec.n_batch()));
+    dec.clear_memory();
+    dec.batch_clear();
+    for (size_t i = 0; i < prompt.size(); ++i) dec.batch_add(prompt[i], static_cast<int32_t>(i), 0, true);
+    dec.batch_decode();
+    LogitTrace t;
+    for (size_t i = 0; i < prompt.size(); ++i) {
+        const auto l = dec.logits(static_cast<int32_t>(i));
+        t.rows.emplace_back(l.begin(), l.end());
+    }
+    // A test-only switch plants a wrong device (negated logits) so the check's failure path is exercised.
+    if (perturb) {
+        for (auto& row : t.rows) {
+            for (auto& x : row) x = -x;
+        }
+    }
+    int32_t tok = perturb ? static_cast<int32_t>(std::min_element(t.rows.back().begin(), t.rows.back().end()) -
+                                                 t.rows.back().begin())
+                          : dec.argmax(static_cast<int32_t>(prompt.size()) - 1);
+    for (int32_t i = 0; i < 16; ++i) {
+        t.greedy.push_back(tok);
+        dec.batch_clear();
+        dec.batch_add(tok, static_cast<int32_t>(prompt.size()) + i, 0, true);
+        dec.batch_decode();
+        tok = dec.argmax(-1);
+        if (perturb) tok = (tok + 1) % dec.n_vocab();
+    }
+    return t;
 }
 
 std::optional<uint64_t> device_free(const std::string& device) {
@@ -246,6 +287,27 @@ PointResult run_point(const PointSpec& spec, const PointOptions& options) {
                 r.m = run_llm_test(target, {.n_prompt = spec.n_prompt, .n_gen = spec.n_gen, .n_depth = spec.n_depth,
                                             .seed = options.seed},
                                    options.rules);
+            }
+        }
+        if (options.verify && spec.scenario != Scenario::embed) {
+            const char* env = std::getenv("ACCEL_VERIFY_PERTURB");
+            const bool perturb = env != nullptr && std::string(env) == "1";
+            const LogitTrace dev = trace(session, options.seed, perturb);
+            // The reference: the same model in f32-accumulating CPU execution, in its own context.
+            pool::Lease ref_lease = pool.acquire({.model = spec.model,
+                                                  .devices = {"cpu"},
+                                                  .options = {.n_ctx = n_ctx, .n_gpu_layers = 0},
+                                                  .fallback = pool::Fallback::forbid});
+            auto& ref_res = static_cast<pool::EngineResident&>(ref_lease.resident());
+            std::lock_guard ref_use(ref_res.use);
+            const LogitTrace ref = trace(*ref_res.session, options.seed, false);
+            const VerifyResult v = compare_llm(ref.rows, dev.rows, ref.greedy, dev.greedy);
+            r.verified = true;
+            r.verify_pass = v.pass;
+            r.verify_summary = v.summary;
+            if (!v.pass) {
+                r.m.valid = false;
+                r.m.reasons.push_back("verify failed against the CPU reference: " + v.summary);
             }
         }
         const EnergyReading e1 = read_energy();

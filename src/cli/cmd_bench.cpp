@@ -50,6 +50,7 @@ struct BenchOptions {
     bool cold = false;
     std::string cpu_mask;
     uint64_t seed = 42;
+    bool verify = false;
     FormatOption format;
 };
 
@@ -257,7 +258,8 @@ int run_bench(const BenchOptions& o) {
                                     .cold = o.cold,
                                     .cpu_mask = o.cpu_mask,
                                     .timeout = std::chrono::seconds(o.timeout_s),
-                                    .seed = o.seed};
+                                    .seed = o.seed,
+                                    .verify = o.verify};
     if (o.dry_run) {
         double total = 0;
         Table t{.columns = {"#", "model", "scenario", "test", "device", "threads", "batch", "ubatch", "ctk", "ctv", "fa", "ngl"},
@@ -331,6 +333,7 @@ int run_bench(const BenchOptions& o) {
     std::set<std::string> models_stored;
     int failures = 0;
     int invalid = 0;
+    int verify_failed = 0;
     const auto t_start = std::chrono::steady_clock::now();
     for (size_t i = 0; i < points.size(); ++i) {
         const auto& p = points[i];
@@ -361,6 +364,7 @@ int run_bench(const BenchOptions& o) {
             continue;
         }
         if (!r.m.valid) ++invalid;
+        if (r.verified && !r.verify_pass) ++verify_failed;
         if (writer) {
             if (models_stored.insert(r.model_sha256).second) {
                 store::ModelRecord mr{.id = r.model_sha256, .sha256 = r.model_sha256, .path = p.model,
@@ -424,6 +428,9 @@ int run_bench(const BenchOptions& o) {
             for (const auto& r : results) {
                 if (!r.ok) continue;
                 const std::string name = std::filesystem::path(r.spec.model).filename().string();
+                if (r.verified) {
+                    fmt::print("verify: {} {} on {}: {}\n", name, r.spec.test_name(), r.device, r.verify_summary);
+                }
                 for (const auto& why : r.m.reasons) fmt::print("note: {} {}: {}\n", name, r.spec.test_name(), why);
                 if (r.decode_bandwidth_pct) {
                     fmt::print("roofline: {} {}: {:.1f}% of measured memory bandwidth ({})\n", name,
@@ -455,7 +462,13 @@ int run_bench(const BenchOptions& o) {
         fmt::print(stderr, "bench: results are in {} (try: accel db query \"SELECT * FROM results\")\n", db_path.string());
     }
     if (failures > 0) fmt::print(stderr, "bench: {} of {} points failed\n", failures, results.size());
-    return failures > 0 && failures == static_cast<int>(results.size()) ? exit_runtime : exit_ok;
+    if (failures > 0 && failures == static_cast<int>(results.size())) return exit_runtime;
+    if (verify_failed > 0) {
+        fmt::print(stderr, "bench: --verify failed for {} point(s): the device's output differs from the CPU reference\n",
+                   verify_failed);
+        return exit_check;
+    }
+    return exit_ok;
 }
 
 }  // namespace
@@ -498,6 +511,9 @@ void register_bench(CLI::App& app, int& exit_code) {
     cmd->add_flag("--cold", o->cold, "Evict the model file from the page cache before each load");
     cmd->add_option("--cpu-mask", o->cpu_mask, "Pin the measuring threads to these CPUs (hex mask)");
     cmd->add_option("--seed", o->seed, "Seed of the random input tokens")->default_val(42);
+    cmd->add_flag("--verify", o->verify,
+                  "Compare each llm/latency point's logits (top-1, top-5) and greedy tokens with the CPU reference; "
+                  "exit 3 on a mismatch");
     add_format_option(*cmd, o->format, {"table", "json", "jsonl", "csv", "markdown"});
     cmd->callback([o, &exit_code] { exit_code = run_bench(*o); });
 }

@@ -55,6 +55,26 @@ TEST(BenchCli, ResumeSkipsStoredPoints) {
     EXPECT_EQ(j.at("results")[0].at("n_prompt"), 32);
 }
 
+TEST(BenchCli, VerifyCpuAgainstCpuPassesExactly) {
+    ACCEL_REQUIRE_TEST_FILE(stories, "models/stories260K.gguf");
+    const auto r = run_accel({"bench", "-m", stories.string(), "-p", "16", "-n", "0", "-r", "1", "--no-store", "--verify"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("top-1 1.000 (>= 0.95), top-5 overlap 1.000 (>= 0.90), greedy match 1.000 (>= 0.90) over 32 "
+                         "positions: pass"),
+              std::string::npos)
+        << r.out;
+}
+
+TEST(BenchCli, VerifyFailsVisiblyForAWrongDevice) {
+    ACCEL_REQUIRE_TEST_FILE(stories, "models/stories260K.gguf");
+    const auto r = run_accel({"bench", "-m", stories.string(), "-p", "16", "-n", "0", "-r", "1", "--no-store", "--verify"},
+                             {"ACCEL_VERIFY_PERTURB=1"});
+    EXPECT_EQ(r.exit_code, 3) << r.err;
+    EXPECT_NE(r.out.find(": FAIL"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("INVALID"), std::string::npos) << r.out;
+    EXPECT_NE(r.err.find("--verify failed for 1 point"), std::string::npos) << r.err;
+}
+
 TEST(BenchCli, FailFastStopsAtTheFirstFailure) {
     ACCEL_REQUIRE_TEST_FILE(stories, "models/stories260K.gguf");
     accel::test::TempDir dir;

@@ -44,6 +44,11 @@ struct PointResult {
     std::optional<double> decode_bandwidth_pct;  // achieved bytes/s over the measured memory bandwidth
     std::optional<double> prefill_flops_pct;     // achieved FLOP/s over the measured matmul peak
     std::string roofline_basis;                  // which measurement, or why unavailable
+
+    // --verify: the same inputs on the CPU reference (llm and latency scenarios).
+    bool verified = false;
+    bool verify_pass = false;
+    std::string verify_summary;  // the figures and the thresholds they were held to
 };
 
 std::string to_json_text(const PointResult& r);         // one line

@@ -14,6 +14,7 @@ struct PointOptions {
     std::string cpu_mask;        // hex; "" leaves the affinity alone
     std::chrono::seconds timeout{600};
     uint64_t seed = 42;
+    bool verify = false;         // compare against the CPU reference after measuring (llm and latency)
 };
 
 // Measures one point in this process: loads the model through a resource pool, runs the scenario, reads the

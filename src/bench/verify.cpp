@@ -1,0 +1,53 @@
+#include "accel/bench/verify.h"
+
+#include <algorithm>
+#include <numeric>
+
+#include <fmt/core.h>
+
+namespace accel::bench {
+namespace {
+
+std::vector<int32_t> top_k(const std::vector<float>& row, size_t k) {
+    std::vector<int32_t> idx(row.size());
+    std::iota(idx.begin(), idx.end(), 0);
+    k = std::min(k, idx.size());
+    std::partial_sort(idx.begin(), idx.begin() + static_cast<std::ptrdiff_t>(k), idx.end(),
+                      [&](int32_t a, int32_t b) { return row[static_cast<size_t>(a)] > row[static_cast<size_t>(b)]; });
+    idx.resize(k);
+    return idx;
+}
+
+}  // namespace
+
+VerifyResult compare_llm(const std::vector<std::vector<float>>& ref, const std::vector<std::vector<float>>& dev,
+                         const std::vector<int32_t>& ref_greedy, const std::vector<int32_t>& dev_greedy,
+                         const VerifyThresholds& t) {
+    VerifyResult r;
+    const size_t n = std::min(ref.size(), dev.size());
+    r.n_positions = static_cast<int32_t>(n);
+    size_t top1 = 0;
+    double overlap = 0;
+    for (size_t i = 0; i < n; ++i) {
+        const auto a = top_k(ref[i], 5);
+        const auto b = top_k(dev[i], 5);
+        if (!a.empty() && !b.empty() && a[0] == b[0]) ++top1;
+        size_t common = 0;
+        for (int32_t x : a) common += std::count(b.begin(), b.end(), x) > 0 ? 1 : 0;
+        overlap += a.empty() ? 0.0 : static_cast<double>(common) / static_cast<double>(a.size());
+    }
+    r.top1 = n > 0 ? static_cast<double>(top1) / static_cast<double>(n) : 0.0;
+    r.top5_overlap = n > 0 ? overlap / static_cast<double>(n) : 0.0;
+    size_t same = 0;
+    const size_t g = std::min(ref_greedy.size(), dev_greedy.size());
+    for (size_t i = 0; i < g && ref_greedy[i] == dev_greedy[i]; ++i) ++same;  // the streams diverge after a miss
+    r.greedy_match = ref_greedy.empty() ? 0.0 : static_cast<double>(same) / static_cast<double>(ref_greedy.size());
+    r.pass = n > 0 && r.top1 >= t.min_top1 && r.top5_overlap >= t.min_top5_overlap && r.greedy_match >= t.min_greedy_match;
+    r.summary = fmt::format("top-1 {:.3f} (>= {:.2f}), top-5 overlap {:.3f} (>= {:.2f}), greedy match {:.3f} (>= {:.2f}) "
+                            "over {} positions: {}",
+                            r.top1, t.min_top1, r.top5_overlap, t.min_top5_overlap, r.greedy_match, t.min_greedy_match,
+                            n, r.pass ? "pass" : "FAIL");
+    return r;
+}
+
+}  // namespace accel::bench
