@@ -191,7 +191,7 @@ void roofline_efficiency(PointResult& r) {
         const double kv = static_cast<double>(r.kv_cache_bytes_estimate) * ctx / cells;
         const double bytes_per_s = (static_cast<double>(r.model_size) + kv) * r.m.ts.mean;
         r.decode_bandwidth_pct = 100.0 * bytes_per_s / (bw * 1e9);
-        basis += fmt::format("; read bandwidth {:.1f} GB/s", bw);
+        basis += fmt::format("; read bandwidth {:.1f} GB/s; KV bytes per token from the memory estimator", bw);
     }
     if (s.scenario == Scenario::llm && s.n_prompt > 0 && s.n_gen == 0 && peak > 0 && r.m.ts.mean > 0) {
         // Every prompt token goes through the repeating blocks' matrices (2 FLOPs per weight); the embedding is a

@@ -24,22 +24,15 @@
 #include "accel/core/error.h"
 #include "accel/engine/backend.h"
 #include "deterministic_rng.h"
+#include "model_io.h"
 
 namespace accel::engine {
 namespace {
 
-struct GgufFree {
-    void operator()(gguf_context* ctx) const { gguf_free(ctx); }
-};
-using GgufPtr = std::unique_ptr<gguf_context, GgufFree>;
-struct ModelFree {
-    void operator()(llama_model* m) const { llama_model_free(m); }
-};
-using ModelPtr = std::unique_ptr<llama_model, ModelFree>;
-struct ContextFree {
-    void operator()(llama_context* c) const { llama_free(c); }
-};
-using ContextPtr = std::unique_ptr<llama_context, ContextFree>;
+using detail::ContextPtr;
+using detail::GgufPtr;
+using detail::ModelPtr;
+using detail::save_model;
 
 uint32_t vocab_size(const gguf_context* vocab) {
     const int64_t key = gguf_find_key(vocab, "tokenizer.ggml.tokens");
@@ -55,6 +48,13 @@ void copy_tokenizer(gguf_context* dst, const gguf_context* vocab) {
         if (key.rfind("tokenizer.", 0) != 0) gguf_remove_key(tmp.get(), key.c_str());
     }
     gguf_set_kv(dst, tmp.get());
+}
+
+// Architectures with multi-head latent attention; the fixture gives them MLA key/value sizes and a small width.
+bool uses_mla_fixture(llm_arch arch) {
+    return arch == LLM_ARCH_DEEPSEEK2 || arch == LLM_ARCH_DEEPSEEK32 || arch == LLM_ARCH_GLM_DSA ||
+           arch == LLM_ARCH_DOTS3NOTE || arch == LLM_ARCH_KIMI_LINEAR || arch == LLM_ARCH_BAILINGMOE3 ||
+           arch == LLM_ARCH_KIMI_K3 || arch == LLM_ARCH_MISTRAL4 || arch == LLM_ARCH_HY_V4;
 }
 
 GgufPtr get_gguf_ctx(const llm_arch arch, const bool moe, const gguf_context* vocab) {
@@ -89,15 +89,7 @@ GgufPtr get_gguf_ctx(const llm_arch arch, const bool moe, const gguf_context* vo
         n_embd = 160; // exercise per-head tensor split granularity with head size 80
     } else if (arch == LLM_ARCH_QWEN3 || arch == LLM_ARCH_MUSE_GLIMMER || arch == LLM_ARCH_AFMOE) {
         n_head = 4;
-    } else if (arch == LLM_ARCH_DEEPSEEK2
-            || arch == LLM_ARCH_DEEPSEEK32
-            || arch == LLM_ARCH_GLM_DSA
-            || arch == LLM_ARCH_DOTS3NOTE
-            || arch == LLM_ARCH_KIMI_LINEAR
-            || arch == LLM_ARCH_BAILINGMOE3
-            || arch == LLM_ARCH_KIMI_K3
-            || arch == LLM_ARCH_MISTRAL4
-            || arch == LLM_ARCH_HY_V4) {
+    } else if (uses_mla_fixture(arch)) {
         n_embd = 128;
         n_head = 1;
         n_ff   = 192;
@@ -166,15 +158,7 @@ GgufPtr get_gguf_ctx(const llm_arch arch, const bool moe, const gguf_context* vo
         ms.add_kv(LLM_KV_ATTENTION_KEY_LENGTH,   n_embd_head);
         ms.add_kv(LLM_KV_ATTENTION_VALUE_LENGTH, n_embd_head);
         ms.add_kv(LLM_KV_ROPE_DIMENSION_COUNT,   n_embd_head/2);
-    } else if (arch == LLM_ARCH_DEEPSEEK2
-            || arch == LLM_ARCH_DEEPSEEK32
-            || arch == LLM_ARCH_GLM_DSA
-            || arch == LLM_ARCH_DOTS3NOTE
-            || arch == LLM_ARCH_KIMI_LINEAR
-            || arch == LLM_ARCH_BAILINGMOE3
-            || arch == LLM_ARCH_KIMI_K3
-            || arch == LLM_ARCH_MISTRAL4
-            || arch == LLM_ARCH_HY_V4) {
+    } else if (uses_mla_fixture(arch)) {
         ms.add_kv(LLM_KV_ATTENTION_KEY_LENGTH,       uint32_t(576));
         ms.add_kv(LLM_KV_ATTENTION_VALUE_LENGTH,     uint32_t(512));
         ms.add_kv(LLM_KV_ROPE_DIMENSION_COUNT,       uint32_t(64));
@@ -583,27 +567,6 @@ void commit(TempFile& tmp, const std::filesystem::path& out) {
     std::filesystem::rename(tmp.path, out, ec);
     if (ec) throw Error(ErrorKind::io, "cannot rename " + tmp.path.string() + " to " + out.string() + ": " + ec.message());
     tmp.path.clear();
-}
-
-// Saves a model with llama_model_saver. At this commit the saver drops token_embd.weight when a model has no
-// output tensor (BERT-like encoders); it is added back from `token_embd` or, for a loaded model, from `source`.
-void save_model(const llama_model* model, const ggml_tensor* token_embd, const std::filesystem::path& source,
-                const std::filesystem::path& out) {
-    llama_model_saver saver(model);
-    saver.add_kv_from_model();
-    saver.add_tensors_from_model();
-    ggml_context* data_ctx = nullptr;
-    GgufPtr src;
-    if (gguf_find_tensor(saver.gguf_ctx, "token_embd.weight") < 0) {
-        if (token_embd == nullptr && !source.empty()) {
-            gguf_init_params gp{.no_alloc = false, .ctx = &data_ctx};
-            src.reset(gguf_init_from_file(source.c_str(), gp));
-            if (src && data_ctx != nullptr) token_embd = ggml_get_tensor(data_ctx, "token_embd.weight");
-        }
-        if (token_embd != nullptr) saver.add_tensor(token_embd);
-    }
-    saver.save(out.string());
-    if (data_ctx != nullptr) ggml_free(data_ctx);
 }
 
 std::vector<llama_token> prompt(uint64_t seed, uint32_t n_tokens, uint32_t n_vocab) {

@@ -21,6 +21,7 @@
 #include "accel/core/sha256.h"
 #include "accel/engine/backend.h"
 #include "deterministic_rng.h"
+#include "model_io.h"
 
 namespace accel::engine {
 namespace {
@@ -47,15 +48,8 @@ const Recipe* find_recipe(const std::string& arch) {
     return nullptr;
 }
 
-struct GgufFree {
-    void operator()(gguf_context* ctx) const { gguf_free(ctx); }
-};
-using GgufPtr = std::unique_ptr<gguf_context, GgufFree>;
-
-struct ModelFree {
-    void operator()(llama_model* m) const { llama_model_free(m); }
-};
-using ModelPtr = std::unique_ptr<llama_model, ModelFree>;
+using detail::GgufPtr;
+using detail::ModelPtr;
 
 using detail::fnv1a;
 using detail::Rng;
@@ -352,15 +346,7 @@ SyntheticModel make_synthetic_model(const SyntheticSpec& spec) {
         FillParams fill{spec.seed};
         ModelPtr model = build(meta.get(), &fill);
         out.n_params = fill.n_elements;
-        // llama_model_save_to_file at this commit drops token_embd.weight when a model has no output tensor
-        // (BERT-like encoders); add it back.
-        llama_model_saver saver(model.get());
-        saver.add_kv_from_model();
-        saver.add_tensors_from_model();
-        if (fill.token_embd != nullptr && gguf_find_tensor(saver.gguf_ctx, "token_embd.weight") < 0) {
-            saver.add_tensor(fill.token_embd);
-        }
-        saver.save(f32_file.path.string());
+        detail::save_model(model.get(), fill.token_embd, {}, f32_file.path);
     }
     if (!std::filesystem::exists(f32_file.path, ec)) {
         throw Error(ErrorKind::io, "llama.cpp did not write " + f32_file.path.string());
@@ -384,5 +370,25 @@ SyntheticModel make_synthetic_model(const SyntheticSpec& spec) {
     out.sha256 = sha256_file(spec.out);
     return out;
 }
+
+void detail::save_model(const llama_model* model, const ggml_tensor* token_embd,
+                        const std::filesystem::path& source, const std::filesystem::path& out) {
+    llama_model_saver saver(model);
+    saver.add_kv_from_model();
+    saver.add_tensors_from_model();
+    ggml_context* data_ctx = nullptr;
+    detail::GgufPtr src;
+    if (gguf_find_tensor(saver.gguf_ctx, "token_embd.weight") < 0) {
+        if (token_embd == nullptr && !source.empty()) {
+            gguf_init_params gp{.no_alloc = false, .ctx = &data_ctx};
+            src.reset(gguf_init_from_file(source.c_str(), gp));
+            if (src && data_ctx != nullptr) token_embd = ggml_get_tensor(data_ctx, "token_embd.weight");
+        }
+        if (token_embd != nullptr) saver.add_tensor(token_embd);
+    }
+    saver.save(out.string());
+    if (data_ctx != nullptr) ggml_free(data_ctx);
+}
+
 
 }  // namespace accel::engine

@@ -1,0 +1,33 @@
+#pragma once
+// Private to engine/: handles and saving shared by the synthetic and conformance model builders.
+
+#include <gguf.h>
+#include <llama.h>
+
+#include <filesystem>
+#include <memory>
+
+namespace accel::engine::detail {
+
+struct GgufFree {
+    void operator()(gguf_context* ctx) const { gguf_free(ctx); }
+};
+using GgufPtr = std::unique_ptr<gguf_context, GgufFree>;
+
+struct ModelFree {
+    void operator()(llama_model* m) const { llama_model_free(m); }
+};
+using ModelPtr = std::unique_ptr<llama_model, ModelFree>;
+
+struct ContextFree {
+    void operator()(llama_context* c) const { llama_free(c); }
+};
+using ContextPtr = std::unique_ptr<llama_context, ContextFree>;
+
+// Saves a model with llama_model_saver (defined in synthetic_model.cpp, which holds the internal headers).
+// At the pinned commit the saver drops token_embd.weight when a model has no output tensor (BERT-like encoders);
+// it is added back from `token_embd` or, for a loaded model, read from `source`.
+void save_model(const llama_model* model, const ggml_tensor* token_embd, const std::filesystem::path& source,
+                const std::filesystem::path& out);
+
+}  // namespace accel::engine::detail
