@@ -12,6 +12,7 @@
 
 #include "accel/bench/point_runner.h"
 #include "accel/bench/run_hygiene.h"
+#include "accel/bench/run_recorder.h"
 #include "accel/bench/sweep.h"
 #include "accel/core/error.h"
 #include "accel/core/fingerprint.h"
@@ -140,70 +141,10 @@ bench::SweepSpec sweep_from(const BenchOptions& o) {
     return s;
 }
 
-std::string spec_key(const bench::PointSpec& p) {
-    return fmt::format("{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}", bench::to_string(p.scenario), p.model, p.device,
-                       p.n_prompt, p.n_gen, p.n_depth, p.n_batch, p.n_ubatch, p.n_threads, p.type_k, p.type_v,
-                       p.flash_attn, p.n_gpu_layers, p.embed_batch);
-}
-
-// Points of an earlier run that are already stored, for --resume.
-std::set<std::string> stored_points(const std::filesystem::path& db_path, const std::string& run) {
-    store::Database db = store::Database::open(db_path);
-    const std::string safe = run.find('\'') == std::string::npos ? run : "";
-    const auto q = db.query("SELECT extra FROM results WHERE run_id = '" + safe + "'");
-    std::set<std::string> keys;
-    for (const auto& row : q.rows) {
-        if (!row[0]) continue;
-        const auto j = nlohmann::json::parse(*row[0], nullptr, false);
-        if (j.is_discarded() || !j.contains("spec")) continue;
-        keys.insert(spec_key(bench::point_result_from_json(j.dump()).spec));
-    }
-    if (keys.empty()) ACCEL_LOG_WARN("--resume {}: no stored results found for that run", run);
-    return keys;
-}
-
 double estimate_seconds(const bench::PointSpec& p, const BenchOptions& o) {
     // A rough ETA for --dry-run: load plus (warm-up + reps) at an assumed 200 tokens/s prompt, 20 tokens/s decode.
     const double per_rep = p.n_prompt / 200.0 + p.n_gen / 20.0 + p.n_depth / 200.0;
     return 1.0 + (o.warmup + o.reps) * std::max(per_rep, o.min_duration_s / std::max(1, o.reps));
-}
-
-store::ResultRecord to_record(const bench::PointResult& r) {
-    store::ResultRecord rec;
-    rec.model_id = r.model_sha256;
-    rec.model_sha256 = r.model_sha256;
-    rec.model_name = std::filesystem::path(r.spec.model).filename().string();
-    rec.scenario = r.spec.scenario == bench::Scenario::llm
-                       ? (r.spec.n_prompt > 0 && r.spec.n_gen > 0 ? "pg" : (r.spec.n_gen > 0 ? "tg" : "pp"))
-                       : bench::to_string(r.spec.scenario);
-    rec.device = r.device;
-    rec.n_prompt = r.spec.n_prompt;
-    rec.n_gen = r.spec.n_gen;
-    rec.n_batch = r.spec.n_batch;
-    rec.n_ubatch = r.spec.n_ubatch;
-    rec.n_threads = r.n_threads;
-    rec.n_gpu_layers = r.n_gpu_layers;
-    rec.n_depth = r.spec.n_depth;
-    rec.type_k = r.spec.type_k;
-    rec.type_v = r.spec.type_v;
-    rec.flash_attn = r.spec.flash_attn == "on" ? std::optional(true)
-                                               : (r.spec.flash_attn == "off" ? std::optional(false) : std::nullopt);
-    rec.avg_ts = r.m.ts.mean;
-    rec.stddev_ts = r.m.ts.stddev;
-    rec.avg_ns = r.m.ns.mean;
-    rec.p50_ns = r.m.ns.p50;
-    rec.p90_ns = r.m.ns.p90;
-    rec.p99_ns = r.m.ns.p99;
-    if (!r.m.ttft_ns.empty()) {
-        std::vector<double> t(r.m.ttft_ns.begin(), r.m.ttft_ns.end());
-        rec.ttft_ns = bench::summarize(t).mean;
-    }
-    rec.valid = r.m.valid;
-    rec.extra_json = bench::to_json_text(r);
-    for (size_t i = 0; i < r.m.samples_ns.size(); ++i) {
-        rec.samples.push_back({.seq = static_cast<int32_t>(i), .duration_ns = r.m.samples_ns[i]});
-    }
-    return rec;
 }
 
 // llama-bench's JSON field names where they mean the same; accel's own fields in the same style.
@@ -245,8 +186,8 @@ int run_bench(const BenchOptions& o) {
     std::vector<bench::PointSpec> points = is_default ? default_suite(o) : bench::expand(sweep_from(o));
     const std::filesystem::path db_path = o.db.empty() ? paths::default_db() : std::filesystem::path(o.db);
     if (!o.resume.empty()) {
-        const auto done = stored_points(db_path, o.resume);
-        std::erase_if(points, [&](const bench::PointSpec& p) { return done.count(spec_key(p)) > 0; });
+        const auto done = bench::stored_point_keys(db_path, o.resume);
+        std::erase_if(points, [&](const bench::PointSpec& p) { return done.count(bench::spec_key(p)) > 0; });
         fmt::print(stderr, "bench: --resume {}: {} points left to run\n", o.resume, points.size());
     }
 
@@ -279,58 +220,24 @@ int run_bench(const BenchOptions& o) {
     }
 
     // Provenance: the machine, the build, and what the machine was doing when the run started.
-    const hw::Inventory inv = hw::detect({.browsers = false});
-    const MachineFingerprint fp = hw::machine_fingerprint(inv);
-    const bench::Hygiene hyg = bench::read_hygiene();
-    const BuildInfo& b = build_info();
-    std::string backends;
-    for (const auto& name : inv.compiled_backends) backends += (backends.empty() ? "" : ",") + name;
-    const nlohmann::json provenance = {{"machine_fingerprint", fingerprint_id(fp)},
-                                       {"cpu_model", inv.cpu.model},
-                                       {"accel_version", b.accel_version},
-                                       {"accel_commit", b.git_commit},
-                                       {"llama_cpp_commit", b.llama_cpp_commit},
-                                       {"build_flags", b.cxx_flags},
-                                       {"compiler", b.compiler},
-                                       {"backends", backends},
-                                       {"governor", hyg.governor},
-                                       {"energy_performance_preference", hyg.energy_perf_bias},
-                                       {"loadavg_1m", hyg.loadavg_1m},
-                                       {"other_cpu_percent_at_start", hyg.other_cpu_percent},
-                                       {"affinity", hyg.affinity},
-                                       {"cpu_mask", o.cpu_mask},
-                                       {"cold_cache", o.cold}};
-    if (hyg.other_cpu_percent > 10) {
+    const bench::RunProvenance prov = bench::read_run_provenance(o.cpu_mask, o.cold);
+    const nlohmann::json provenance = nlohmann::json::parse(prov.json_text);
+    if (prov.other_cpu_percent > 10) {
         ACCEL_LOG_WARN("other processes used {:.0f}% of the CPUs when the run started; figures may be noisy",
-                       hyg.other_cpu_percent);
+                       prov.other_cpu_percent);
     }
 
-    std::optional<store::ResultWriter> writer;
+    std::optional<bench::RunRecorder> writer;
     if (!o.no_store) {
         std::string cmdline;
         for (const auto& t : o.tags) cmdline += " --tag " + t;
-        nlohmann::json run_extra = {{"provenance", provenance}, {"resume_of", o.resume}};
-        writer.emplace(store::ResultWriter::begin(
-            {.db = db_path},
-            {.command = "accel bench" + cmdline, .tags = o.tags, .git_commit = std::string(b.git_commit),
-             .extra_json = run_extra.dump()},
-            {.id = fingerprint_id(fp), .cpu_model = inv.cpu.model, .n_logical_cores = inv.cpu.logical_cores,
-             .memory_total_bytes = inv.memory.total_bytes,
-             .device_names = [&] {
-                 std::string s;
-                 for (const auto& d : fp.device_names) s += (s.empty() ? "" : ",") + d;
-                 return s;
-             }(),
-             .inventory_json = hw::inventory_json(inv)},
-            {.accel_version = std::string(b.accel_version), .git_commit = std::string(b.git_commit),
-             .llama_cpp_commit = std::string(b.llama_cpp_commit), .compiler = std::string(b.compiler),
-             .build_type = std::string(b.build_type), .cxx_flags = std::string(b.cxx_flags), .backends = backends}));
+        writer.emplace(bench::RunRecorder::begin(db_path, "accel bench" + cmdline, o.tags, prov,
+                                                 nlohmann::json{{"resume_of", o.resume}}.dump()));
     }
 
     const Format format = o.format.resolve();
     const bool tty = isatty(STDERR_FILENO) != 0;
     std::vector<bench::PointResult> results;
-    std::set<std::string> models_stored;
     int failures = 0;
     int invalid = 0;
     int verify_failed = 0;
@@ -353,37 +260,14 @@ int run_bench(const BenchOptions& o) {
             ++failures;
             fmt::print(stderr, "bench: {} {} failed ({}): {}\n", std::filesystem::path(p.model).filename().string(),
                        p.test_name(), r.failure_stage, r.failure_reason);
-            if (writer) {
-                writer->add_failures({{.model_id = r.model_sha256.empty() ? "path:" + p.model : r.model_sha256,
-                                       .scenario = bench::to_string(p.scenario), .device = p.device,
-                                       .stage = r.failure_stage, .reason = r.failure_reason,
-                                       .params_json = bench::to_json_text(r)}});
-            }
+            if (writer) writer->add(r);
             results.push_back(std::move(r));
             if (o.fail_fast) break;
             continue;
         }
         if (!r.m.valid) ++invalid;
         if (r.verified && !r.verify_pass) ++verify_failed;
-        if (writer) {
-            if (models_stored.insert(r.model_sha256).second) {
-                store::ModelRecord mr{.id = r.model_sha256, .sha256 = r.model_sha256, .path = p.model,
-                                      .name = r.model_name, .architecture = r.model_arch,
-                                      .n_params = static_cast<int64_t>(r.model_n_params), .file_type = r.model_desc,
-                                      .size_bytes = static_cast<int64_t>(std::filesystem::file_size(p.model))};
-                try {
-                    model::ModelEvidence ev;
-                    model::add_gguf_evidence(ev, model::read_gguf(p.model));
-                    const auto c = model::classify(ev);
-                    mr.family = c.family;
-                    mr.subfamily = c.subfamily;
-                } catch (const Error& e) {
-                    ACCEL_LOG_INFO("could not classify {}: {}", p.model, e.what());
-                }
-                writer->add_model(mr);
-            }
-            writer->add_results({to_record(r)});
-        }
+        if (writer) writer->add(r);
         if (format == Format::jsonl) {
             fmt::print("{}\n", result_json(r, provenance).dump());
             std::fflush(stdout);
@@ -454,8 +338,7 @@ int run_bench(const BenchOptions& o) {
     if (writer) {
         writer->finish(failures > 0 && failures == static_cast<int>(results.size()) ? store::RunStatus::failed
                                                                                    : store::RunStatus::complete);
-        fmt::print(stderr, "bench: run {} stored in {}{}\n", writer->run_id(),
-                   writer->spooling() ? writer->spool_file().string() : db_path.string(),
+        fmt::print(stderr, "bench: run {} stored in {}{}\n", writer->run_id(), writer->location().string(),
                    writer->spooling() ? " (spooled: load it later with accel db ingest)" : "");
     }
     if (is_default) {

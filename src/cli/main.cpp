@@ -99,6 +99,11 @@ int main(int argc, char** argv) {
         accel::cli::register_classify(app, exit_code);
         accel::cli::register_conform(app, exit_code);
         accel::cli::register_web_bench(app, exit_code);
+        accel::cli::register_report(app, exit_code);
+        accel::cli::register_recommend(app, exit_code);
+        accel::cli::register_quantize(app, exit_code);
+        accel::cli::register_perplexity(app, exit_code);
+        accel::cli::register_tradeoffs(app, exit_code);
     } catch (const std::exception& e) {
         print_error(std::string("internal error while setting up the command line: ") + e.what());
         return accel::cli::exit_runtime;

@@ -1,0 +1,8 @@
+// Placeholder: the command is being written.
+#include "commands.h"
+
+namespace accel::cli {
+
+void register_perplexity(CLI::App& /*app*/, int& /*exit_code*/) {}
+
+}  // namespace accel::cli

@@ -1,0 +1,1 @@
+// Placeholder: recommendations (issue 8).

@@ -1,0 +1,1 @@
+// Placeholder: the HTML and Markdown report (issue 8).
