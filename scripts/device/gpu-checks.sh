@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Runs on a lent NVIDIA machine, from the repository root, with the bundle from make-bundle.sh in build/gpu:
+# builds the pinned llama.cpp with CUDA for this GPU's architecture, then runs accel's GPU checks. Every log and
+# the results database go to $OUT (default build/gpu-out). Steps are timed and independent: one failing step does
+# not stop the others. Usage: OUT=/some/dir scripts/device/gpu-checks.sh [build|checks|all]
+set -uo pipefail
+what=${1:-all}
+root=$(pwd)
+b=$root/build/gpu
+out=${OUT:-$root/build/gpu-out}
+mkdir -p "$out"
+export PATH=$b/bin:$PATH:/usr/local/cuda/bin
+lsrc=/tmp/accel-llama-src
+lbuild=/tmp/accel-llama-cuda
+
+step() {  # step NAME CMD...: runs CMD with its output in $out/NAME.log, prints rc, time and the log's tail
+    local name=$1
+    shift
+    local t0
+    t0=$(date +%s%N)
+    "$@" >"$out/$name.log" 2>&1
+    local rc=$?
+    echo "== $name: rc=$rc, $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+    tail -n "${TAIL:-6}" "$out/$name.log" | cut -c1-220
+    return $rc
+}
+
+build() {
+    nvidia-smi --query-gpu=name,compute_cap,memory.total,driver_version --format=csv >"$out/nvidia-smi.txt" 2>&1
+    cat "$out/nvidia-smi.txt"
+    local arch
+    arch=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader | head -1 | tr -d '. ')
+    [ -f "$b/lib/libduckdb.so" ] || gunzip -c "$b/lib/libduckdb.so.gz" >"$b/lib/libduckdb.so"
+    rm -rf "$lsrc" && mkdir -p "$lsrc" && tar xzf "$b/llama-src.tgz" -C "$lsrc"
+    # Flash-attention kernels are left out (GGML_CUDA_FA=OFF): they are most of the CUDA compile time, and the lent
+    # machine's time is short. llama.cpp then runs flash attention where the backend supports it, i.e. not here.
+    step cuda-configure cmake -S "$lsrc" -B "$lbuild" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=ON \
+        -DGGML_NATIVE=ON -DLLAMA_OPENSSL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
+        -DLLAMA_BUILD_SERVER=OFF -DLLAMA_BUILD_APP=OFF -DLLAMA_BUILD_COMMON=ON -DLLAMA_BUILD_TOOLS=ON \
+        -DGGML_CUDA=ON "-DCMAKE_CUDA_ARCHITECTURES=$arch" -DGGML_CUDA_FA=OFF -DGGML_CUDA_NCCL=OFF || return 1
+    TAIL=3 step cuda-build ninja -C "$lbuild" -j "$(nproc)" llama llama-bench || return 1
+    ls -la "$lbuild/bin" | grep -E "\.so|llama-bench" | awk '{print $5, $9}'
+}
+
+checks() {
+    export LD_LIBRARY_PATH=$lbuild/bin:$b/lib
+    export ACCEL_VOCAB_DIR=$b/vocab ACCEL_CACHE_DIR=/tmp/accel-cache ACCEL_DATA_DIR=/tmp/accel-data
+    export ACCEL_DB=$out/gpu.duckdb
+    local A=$b/bin/accel M=$b/stories260K.gguf
+    step version "$A" version
+    step detect "$A" detect --json
+    step hw_gpu_test "$b/bin/hw_gpu_test"
+    # Placement and generation: the same greedy text on the GPU as on the CPU.
+    step generate-cpu "$A" generate --model "$M" --prompt "Once upon a time" -n 48 --device cpu
+    step generate-cuda "$A" generate --model "$M" --prompt "Once upon a time" -n 48 --device cuda0 --pool-stats
+    if diff <(head -c 200 "$out/generate-cpu.log") <(head -c 200 "$out/generate-cuda.log") >/dev/null; then
+        echo "generate: cuda0 text == cpu text"
+    else
+        echo "generate: cuda0 text DIFFERS from cpu text"
+    fi
+    TAIL=12 step conform "$A" conform --arch llama,qwen2,gpt2,bert --device cuda0 --type f32,f16,q8_0,q4_0 --timeout 60
+    step make-q4 "$A" make-model --arch llama --params 100M --type q4_0 --out /tmp/llama-100M-q4_0.gguf
+    step make-f16 "$A" make-model --arch llama --params 100M --type f16 --out /tmp/llama-100M-f16.gguf
+    TAIL=10 step bench-cuda "$A" bench --model /tmp/llama-100M-q4_0.gguf,/tmp/llama-100M-f16.gguf \
+        --device cuda0 -ngl 99 -p 512 -n 128 -r 5 --verify --tag gpu-check
+    # stories260K's context is 512 tokens: shorter tests, and the CPU for the same points in the same run.
+    TAIL=10 step bench-stories "$A" bench --model "$M" --device cuda0,cpu -ngl 99 -p 128 -n 128 -r 5 --verify \
+        --tag gpu-check
+    TAIL=10 step llama-bench "$lbuild/bin/llama-bench" -m /tmp/llama-100M-q4_0.gguf -m /tmp/llama-100M-f16.gguf \
+        -ngl 99 -p 512 -n 128 -r 5
+    TAIL=12 step tradeoffs-ngl "$A" tradeoffs --model /tmp/llama-100M-f16.gguf --device cuda0 --ngl 0,4,8,12,99
+    TAIL=12 step recommend "$A" recommend --model /tmp/llama-100M-q4_0.gguf
+    step report "$A" report --out "$out/gpu-report.html"
+    step export "$A" db export --out "$out/export" --format parquet
+    du -sh "$out"
+}
+
+case $what in
+    build) build ;;
+    checks) checks ;;
+    all) build && checks ;;
+    *) echo "usage: $0 [build|checks|all]" >&2; exit 2 ;;
+esac
