@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <fstream>
 
+#include <fmt/core.h>
+
 #include "accel/core/error.h"
 #include "accel/hw/memory_info.h"
 #include "accel/model/gguf_file.h"
@@ -68,18 +70,35 @@ engine::KvType kv_type_from_string(const std::string& text) {
 EngineLoader::EngineLoader(std::vector<hw::Device> devices, engine::PlacementRequest placement)
     : devices_(std::move(devices)), placement_(placement) {}
 
-engine::Placement EngineLoader::plan(const LoadSpec& spec) const {
+EngineLoader::Plan EngineLoader::plan(const LoadSpec& spec) {
+    const LoadOptions& o = spec.options;
+    // An empty identity means the caller did not say which file version this is: do not cache.
+    const std::string key = spec.identity.empty()
+                                ? std::string()
+                                : fmt::format("{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}", spec.identity, spec.device,
+                                              o.n_ctx, o.n_seq, o.n_batch, o.n_ubatch, o.type_k, o.type_v,
+                                              o.flash_attn, o.n_gpu_layers, o.embeddings, o.pooling);
+    if (!key.empty()) {
+        std::lock_guard lock(plans_mutex_);
+        if (auto it = plans_.find(key); it != plans_.end()) return it->second;
+    }
     const model::GgufFile file = model::read_gguf(spec.model);
-    const model::MemoryEstimate est = estimate_for(file, spec);
+    Plan out;
+    out.estimate = estimate_for(file, spec);
     engine::PlacementRequest req = placement_;
     req.forced_device = spec.device;
-    engine::Placement p = engine::place(engine::footprint(file, est), devices_, req);
-    if (spec.options.n_gpu_layers >= 0 && spec.device != "cpu") p.n_gpu_layers = spec.options.n_gpu_layers;
-    return p;
+    out.placement = engine::place(engine::footprint(file, out.estimate), devices_, req);
+    if (o.n_gpu_layers >= 0 && spec.device != "cpu") out.placement.n_gpu_layers = o.n_gpu_layers;
+    if (!key.empty()) {
+        std::lock_guard lock(plans_mutex_);
+        if (plans_.size() >= 64) plans_.clear();  // a bound, not an LRU: plans are cheap to recompute
+        plans_.emplace(key, out);
+    }
+    return out;
 }
 
 DeviceBytes EngineLoader::estimate(const LoadSpec& spec) {
-    const engine::Placement p = plan(spec);
+    const engine::Placement p = plan(spec).placement;
     if (!p.fits) {
         std::string why;
         for (const auto& r : p.reasons) why += (why.empty() ? "" : "; ") + r;
@@ -90,14 +109,18 @@ DeviceBytes EngineLoader::estimate(const LoadSpec& spec) {
 
 std::unique_ptr<Resident> EngineLoader::load(const LoadSpec& spec, DeviceBytes& measured) {
     auto r = std::make_unique<EngineResident>();
-    r->placement = plan(spec);
-    const model::GgufFile file = model::read_gguf(spec.model);
-    const model::MemoryEstimate est = estimate_for(file, spec);
+    const Plan planned = plan(spec);
+    r->placement = planned.placement;
+    const model::MemoryEstimate& est = planned.estimate;
+    const bool on_gpu = std::any_of(r->placement.bytes.begin(), r->placement.bytes.end(),
+                                    [](const auto& kv) { return kv.first != "cpu"; });
 
     std::lock_guard lock(measure_);
     std::map<std::string, uint64_t> gpu_free_before;
-    for (const auto& d : hw::ggml_devices()) {
-        if (d.id != "cpu" && r->placement.bytes.count(d.id) > 0) gpu_free_before[d.id] = d.memory_free_bytes;
+    if (on_gpu) {
+        for (const auto& d : hw::ggml_devices()) {
+            if (d.id != "cpu" && r->placement.bytes.count(d.id) > 0) gpu_free_before[d.id] = d.memory_free_bytes;
+        }
     }
     const uint64_t rss_before = rss_bytes();
     r->model = engine::LoadedModel::load(spec.model, {.device = r->placement.device,
@@ -117,7 +140,7 @@ std::unique_ptr<Resident> EngineLoader::load(const LoadSpec& spec, DeviceBytes& 
     const uint64_t floor = r->model.size_bytes() + est.kv_cache_bytes;
     measured["cpu"] = std::max(rss_after > rss_before ? rss_after - rss_before : 0, floor);
     // GPU figures: re-read the device after the load.
-    for (const auto& d : hw::ggml_devices()) {
+    for (const auto& d : on_gpu ? hw::ggml_devices() : std::vector<hw::Device>{}) {
         auto it = gpu_free_before.find(d.id);
         if (it == gpu_free_before.end()) continue;
         measured[d.id] = it->second > d.memory_free_bytes ? it->second - d.memory_free_bytes : 0;

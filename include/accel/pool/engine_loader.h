@@ -1,7 +1,9 @@
 #pragma once
 
+#include <map>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <optional>
 #include <vector>
 
@@ -9,6 +11,7 @@
 #include "accel/engine/placement.h"
 #include "accel/engine/session.h"
 #include "accel/hw/device.h"
+#include "accel/model/memory_estimate.h"
 #include "accel/pool/pool_types.h"
 
 namespace accel::pool {
@@ -34,9 +37,18 @@ public:
     std::unique_ptr<Resident> load(const LoadSpec& spec, DeviceBytes& measured) override;
 
 private:
-    engine::Placement plan(const LoadSpec& spec) const;
+    struct Plan {
+        engine::Placement placement;
+        model::MemoryEstimate estimate;
+    };
+    // The plan depends only on the file (by identity), the options and the device list fixed at construction, so
+    // the pool's estimate() and the load() that follows share one read of the GGUF header: reading it again was
+    // most of the pool's load overhead over llama.cpp's own (docs/pool.md).
+    Plan plan(const LoadSpec& spec);
     std::vector<hw::Device> devices_;
     engine::PlacementRequest placement_;
+    std::mutex plans_mutex_;
+    std::map<std::string, Plan> plans_;
     std::mutex measure_;  // loads are measured one at a time, so the RSS growth belongs to one model
 };
 
