@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "accel/hw/gpu_energy.h"
 #include "accel/hw/inventory.h"
 #include "test_support.h"
 
@@ -60,6 +61,23 @@ TEST(Gpu, NvidiaDeviceMatchesNvidiaSmi) {
             EXPECT_EQ(d.reason, d.name + " found by NVML; this build has no CUDA backend");
         }
     }
+}
+
+// Volta and newer GPUs count energy; the counter only ever grows.
+TEST(Gpu, NvidiaEnergyCounterReads) {
+    const Inventory inv = detect({.allow_list = ""});
+    const Device* gpu = nullptr;
+    for (const auto& d : inv.devices) {
+        if (d.type == DeviceType::gpu && d.vendor && d.vendor->probe == "nvml") gpu = &d;
+    }
+    if (gpu == nullptr) GTEST_SKIP() << "no GPU found through NVML";
+    const GpuEnergyCounter counter(gpu->pci_bus_id);
+    ASSERT_TRUE(counter.available()) << counter.reason();
+    const auto a = counter.read_mj();
+    const auto b = counter.read_mj();
+    ASSERT_TRUE(a && b);
+    EXPECT_GT(*a, 0u);
+    EXPECT_GE(*b, *a);
 }
 
 }  // namespace

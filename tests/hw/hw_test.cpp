@@ -18,6 +18,7 @@
 #include "accel/hw/browser.h"
 #include "accel/hw/cpu_info.h"
 #include "accel/hw/device_ranking.h"
+#include "accel/hw/gpu_energy.h"
 #include "accel/hw/inventory.h"
 #include "accel/hw/memory_info.h"
 #include "accel/hw/os_info.h"
@@ -487,6 +488,19 @@ TEST(Roofline, CacheRoundTripAndRejection) {
     EXPECT_FALSE(load_roofline(path, "0123456789abcdef").has_value());
     accel::test::write_file(path, "{\"schema_version\": 999}");
     EXPECT_FALSE(load_roofline(path, "0123456789abcdef").has_value());
+}
+
+// Without NVML (this CI machine) or a bus id, the counter says why, and reads nothing.
+TEST(GpuEnergy, UnavailableSaysWhy) {
+    const GpuEnergyCounter no_bus("");
+    EXPECT_FALSE(no_bus.available());
+    EXPECT_EQ(no_bus.reason(), "the device has no PCI bus id to find it in NVML");
+    EXPECT_FALSE(no_bus.read_mj().has_value());
+    if (std::filesystem::exists("/dev/nvidiactl")) GTEST_SKIP() << "an NVIDIA driver is present";
+    const GpuEnergyCounter none("0000:01:00.0");
+    EXPECT_FALSE(none.available());
+    EXPECT_FALSE(none.reason().empty());
+    EXPECT_FALSE(none.read_mj().has_value());
 }
 
 }  // namespace
