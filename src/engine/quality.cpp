@@ -267,8 +267,9 @@ KlDivergenceResult kl_divergence(const LoadedModel& reference, const LoadedModel
             double kl = 0;
             for (size_t v = 0; v < lp_ref.size(); ++v) kl += std::exp(lp_ref[v]) * (lp_ref[v] - lp_test[v]);
             kl_values.push_back(kl);
-            nll_ref.add(-lp_ref[tok]);
-            nll_test.add(-lp_test[tok]);
+            // The same float-exponent NLL as perplexity(), so ppl_reference and ppl_test equal its values.
+            nll_ref.add(negative_log_prob(logits_ref.data() + off, n_vocab, static_cast<int32_t>(tok)));
+            nll_test.add(negative_log_prob(logits_test.data() + off, n_vocab, static_cast<int32_t>(tok)));
             const auto top_ref = std::distance(lp_ref.begin(), std::max_element(lp_ref.begin(), lp_ref.end()));
             const auto top_test = std::distance(lp_test.begin(), std::max_element(lp_test.begin(), lp_test.end()));
             same_top += top_ref == top_test ? 1 : 0;
