@@ -102,22 +102,30 @@ int run_perplexity(const PerplexityOptions& o) {
     doc["text"] = o.text;
     doc["n_ctx"] = o.n_ctx;
     doc["n_batch"] = o.n_batch;
-    const auto p = engine::perplexity(model, text, params);
+    // With a reference, one side-by-side pass gives both perplexities and the divergence.
+    std::optional<engine::KlDivergenceResult> kl;
+    engine::PerplexityResult p;
+    if (reference) {
+        kl = engine::kl_divergence(*reference, model, text, params);
+        p = {.perplexity = kl->ppl_test,
+             .perplexity_stderr = kl->ppl_test_stderr,
+             .n_chunks = kl->n_chunks,
+             .n_tokens_scored = kl->n_tokens_scored,
+             .seconds = kl->seconds};
+        doc["kl_divergence"] = {{"mean", kl->kl_mean},
+                                {"p99", kl->kl_p99},
+                                {"top1_agreement", kl->top1_agreement},
+                                {"ppl_reference", kl->ppl_reference},
+                                {"ppl_reference_stderr", kl->ppl_reference_stderr},
+                                {"n_tokens_scored", kl->n_tokens_scored}};
+    } else {
+        p = engine::perplexity(model, text, params);
+    }
     doc["perplexity"] = {{"value", p.perplexity},
                          {"stderr", p.perplexity_stderr},
                          {"n_chunks", p.n_chunks},
                          {"n_tokens_scored", p.n_tokens_scored},
                          {"seconds", p.seconds}};
-    std::optional<engine::KlDivergenceResult> kl;
-    if (reference) {
-        kl = engine::kl_divergence(*reference, model, text, params);
-        doc["kl_divergence"] = {{"mean", kl->kl_mean},
-                                {"p99", kl->kl_p99},
-                                {"top1_agreement", kl->top1_agreement},
-                                {"ppl_reference", kl->ppl_reference},
-                                {"ppl_test", kl->ppl_test},
-                                {"n_tokens_scored", kl->n_tokens_scored}};
-    }
     if (o.json) {
         print_json(doc);
         return exit_ok;
@@ -125,7 +133,7 @@ int run_perplexity(const PerplexityOptions& o) {
     fmt::print("perplexity: {:.4f} +/- {:.5f} ({} chunks of {} tokens, {} tokens scored, {:.2f} s)\n", p.perplexity,
                p.perplexity_stderr, p.n_chunks, o.n_ctx, p.n_tokens_scored, p.seconds);
     if (kl) {
-        fmt::print("reference perplexity: {:.4f}\n", kl->ppl_reference);
+        fmt::print("reference perplexity: {:.4f} +/- {:.5f}\n", kl->ppl_reference, kl->ppl_reference_stderr);
         fmt::print("KL divergence from the reference: mean {:.6f}, p99 {:.6f} nats per token\n", kl->kl_mean,
                    kl->kl_p99);
         fmt::print("top-1 agreement: {:.2f}% of {} tokens\n", 100.0 * kl->top1_agreement, kl->n_tokens_scored);

@@ -233,6 +233,7 @@ PerplexityResult perplexity(const LoadedModel& model, std::string_view text, con
 
 KlDivergenceResult kl_divergence(const LoadedModel& reference, const LoadedModel& test, std::string_view text,
                                  const PerplexityParams& params) {
+    const auto t0 = std::chrono::steady_clock::now();
     if (reference.n_vocab() != test.n_vocab()) {
         throw Error(ErrorKind::invalid_input, "vocabularies differ: " + reference.path().string() + " has " +
                                                   std::to_string(reference.n_vocab()) + " tokens, " +
@@ -286,6 +287,10 @@ KlDivergenceResult kl_divergence(const LoadedModel& reference, const LoadedModel
     r.top1_agreement = kl_values.empty() ? 0 : static_cast<double>(same_top) / static_cast<double>(kl_values.size());
     r.ppl_reference = nll_ref.ppl();
     r.ppl_test = nll_test.ppl();
+    r.ppl_reference_stderr = nll_ref.ppl_stderr();
+    r.ppl_test_stderr = nll_test.ppl_stderr();
+    r.n_chunks = plan.n_chunk;
+    r.seconds = seconds_since(t0);
     return r;
 }
 

@@ -130,8 +130,12 @@ TEST(Quality, KlDivergenceAgainstQ4_0IsPositive) {
     EXPECT_GE(kl.kl_p99, kl.kl_mean);  // a heavy tail, never below the mean for these models
     EXPECT_NE(kl.ppl_reference, kl.ppl_test);
     // The KL run's perplexities are the same numbers perplexity() gives for each model alone.
-    EXPECT_NEAR(kl.ppl_reference, engine::perplexity(ref, text, params).perplexity, 1e-9 * kl.ppl_reference);
-    EXPECT_NEAR(kl.ppl_test, engine::perplexity(q4, text, params).perplexity, 1e-9 * kl.ppl_test);
+    const auto p_ref = engine::perplexity(ref, text, params);
+    const auto p_q4 = engine::perplexity(q4, text, params);
+    EXPECT_NEAR(kl.ppl_reference, p_ref.perplexity, 1e-9 * kl.ppl_reference);
+    EXPECT_NEAR(kl.ppl_test, p_q4.perplexity, 1e-9 * kl.ppl_test);
+    EXPECT_NEAR(kl.ppl_test_stderr, p_q4.perplexity_stderr, 1e-9 * kl.ppl_test);
+    EXPECT_EQ(kl.n_chunks, 3);
 }
 
 TEST(Quality, TextShorterThanOneChunkIsInvalidInput) {
@@ -208,6 +212,20 @@ TEST(QualityCli, BadInputsAreOneLineErrorsWithExit2) {
                              " is an embedding model: it has no perplexity; give --reference REF.gguf to compare its "
                              "embeddings by cosine\n");
     }
+}
+
+TEST(QualityCli, ReferenceAddsKlDivergence) {
+    ACCEL_REQUIRE_TEST_FILE(stories, "models/stories260K.gguf");
+    REQUIRE_CORPUS();
+    const auto r = test::run_accel({"perplexity", "--model", stories.string(), "--reference", stories.string(), "-c",
+                                    "64", "--chunks", "2", "-t", "2", "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto doc = nlohmann::json::parse(r.out);
+    EXPECT_EQ(doc.at("reference"), stories.string());
+    EXPECT_EQ(doc.at("kl_divergence").at("mean").get<double>(), 0.0);
+    EXPECT_EQ(doc.at("kl_divergence").at("top1_agreement").get<double>(), 1.0);
+    EXPECT_EQ(doc.at("kl_divergence").at("n_tokens_scored"), 2 * 31);
+    EXPECT_EQ(doc.at("kl_divergence").at("ppl_reference"), doc.at("perplexity").at("value"));
 }
 
 TEST(QualityCli, EmbeddingReferenceGivesCosine) {

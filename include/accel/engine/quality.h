@@ -56,9 +56,13 @@ struct KlDivergenceResult {
     double kl_mean = 0;          // mean KL(reference || test) per scored token, nats
     double kl_p99 = 0;
     double top1_agreement = 0;   // fraction of scored tokens where both argmaxes agree
-    double ppl_reference = 0;
-    double ppl_test = 0;
+    double ppl_reference = 0;     // the same value perplexity() gives the reference over this text and params
+    double ppl_test = 0;          // ... and the test model
+    double ppl_reference_stderr = 0;
+    double ppl_test_stderr = 0;
     int64_t n_tokens_scored = 0;
+    int32_t n_chunks = 0;
+    double seconds = 0;
 };
 
 // KL divergence of the test model's next-token distribution from the reference's over the same text, chunks and
