@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The README's main job, after the build: detect the machine, measure its roofline, benchmark, and summarise.
+# The README's main job, after the build: detect the machine, measure its roofline, benchmark, summarise, and
+# write the HTML report (its path is the last line printed).
 # Usage: scripts/main-job.sh path/to/accel
 set -euo pipefail
 accel=${1:?usage: scripts/main-job.sh path/to/accel}
@@ -13,12 +14,12 @@ echo
 echo "== bench: the default suite (synthetic models have RANDOM WEIGHTS: their speed is real, their text is not)"
 "$accel" bench --db "$db"
 echo
-echo "== summary of the latest results in $db"
-"$accel" db query --db "$db" --format markdown "
-  SELECT r.model_name AS model, r.scenario, r.device, r.n_prompt, r.n_gen, r.n_threads,
-         round(r.avg_ts, 2) AS avg_ts, round(r.stddev_ts, 2) AS stddev_ts, round(r.p99_ns / 1e6, 2) AS p99_ms, r.valid
-  FROM results r
-  WHERE r.run_id = (SELECT id FROM runs WHERE command LIKE 'accel bench%' ORDER BY started_at DESC LIMIT 1)
-  ORDER BY r.created_at"
+run=$("$accel" db query --db "$db" --format csv \
+  "SELECT id FROM runs WHERE command LIKE 'accel bench%' ORDER BY started_at DESC LIMIT 1" | tail -n +2)
+echo "== summary of the latest bench run ($run) in $db"
+"$accel" report --db "$db" --run "$run" --format markdown
 echo
-echo "The HTML report (accel report) is not built yet; the results above are in $db."
+# The HTML report covers every run in the database; it is one self-contained file (works offline).
+out="${ACCEL_REPORT:-$(cd "$(dirname "$accel")" && pwd)/../../accel-report.html}"
+echo "== HTML report"
+"$accel" report --db "$db" --out "$out"

@@ -1,0 +1,120 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "accel/store/compare.h"
+#include "accel/store/database.h"
+
+// What a report shows, read from the warehouse into plain structs. The renderers (html_report.h,
+// markdown_report.h) only format these; nothing here measures.
+namespace accel::report {
+
+struct ReportOptions {
+    std::string run{};       // a run id or tag; empty: every run (or those since `since`)
+    std::string since{};     // a date or timestamp (runs started at or after it); empty: no limit
+    std::string baseline{};  // a run id or tag to compare against; empty: no regression section
+};
+
+struct RunInfo {
+    std::string id, command, started_at, status, tags, machine_id;
+};
+
+struct MachineInfo {
+    std::string id, cpu_model, hostname, device_names;
+    std::optional<int64_t> n_logical_cores{}, memory_total_bytes{};
+    std::vector<std::pair<std::string, std::string>> inventory{};  // flattened inventory_json, in its order
+};
+
+struct RooflineFigure {
+    std::string what;  // "read bandwidth, 2 threads", "matmul cpu q4_0 2048x256x2048, 2 threads"
+    std::string unit;  // "GB/s", "GFLOP/s"
+    double median = 0, min = 0, max = 0;
+    int32_t n = 0;
+};
+
+struct RooflineInfo {
+    std::string machine_id;
+    bool available = false;
+    std::string note;  // when and with which accel it was measured, or why unavailable
+    std::vector<RooflineFigure> figures{};
+    std::vector<std::pair<std::string, std::string>> unavailable{};  // what, why
+};
+
+// extra.server of a server-scenario result (null fields stay nullopt).
+struct ServerPoint {
+    std::optional<double> target_qps, achieved_qps, p50_ms, p99_ms, ttft_p99_ms, tpot_p99_ms;
+    std::optional<bool> slo_pass;
+};
+
+// extra.tradeoffs of a tradeoffs-scenario result.
+struct TradeoffPoint {
+    std::string variant, type, type_k;
+    std::optional<bool> flash_attn, mmap;
+    std::optional<double> file_bytes, weights_bytes, peak_rss_bytes, kv_bytes_measured, kv_bytes_estimated,
+        compute_buffer_bytes, n_ctx, load_ms, ttft_ms, pp_ts, tg_ts, perplexity, kl_mean, cosine;
+};
+
+struct ResultRow {
+    std::string id, run_id, model, model_name, model_sha256, scenario, device, type_k, type_v, created_at;
+    std::string architecture, family, file_type;  // from the models table ("" when unknown)
+    std::optional<int64_t> n_prompt, n_gen, n_batch, n_ubatch, n_threads, n_gpu_layers, n_depth;
+    std::optional<bool> flash_attn;
+    std::optional<double> avg_ts, stddev_ts, avg_ns, p50_ns, p90_ns, p99_ns, ttft_ns;
+    bool valid = true;
+    std::vector<int64_t> samples_ns{};  // the raw samples, in order
+    // From extra: where it ran (web-bench: "native" or "web"; bench: "").
+    std::string platform, browser, browser_version, backend;
+    std::optional<double> tpot_ns;                                // mean of extra.tpot_ns
+    std::optional<double> peak_rss_bytes, memory_estimate_bytes;  // estimate: weights + KV cache (estimator)
+    std::optional<double> decode_bandwidth_pct, prefill_flops_pct;
+    std::string roofline_basis;
+    std::optional<ServerPoint> server;
+    std::optional<TradeoffPoint> tradeoffs;
+};
+
+struct FailureRow {
+    std::string id, run_id, model, scenario, device, stage, reason;
+};
+
+// One row of the compatibility view, restricted to the report's scope.
+struct CompatRow {
+    std::string architecture, family, device, type, status;
+    int64_t n = 0;
+    std::vector<std::string> evidence{};  // result or failure ids
+};
+
+struct Regressions {
+    std::string baseline, candidate;       // what was compared (run ids or tags)
+    std::string note;                      // why there is no comparison, when there is none
+    std::vector<RunInfo> baseline_runs{};  // the baseline's runs (outside the scope, for the source line)
+    std::optional<store::CompareReport> compare{};
+};
+
+struct ReportData {
+    std::string scope;       // "every run", "run X", "runs since D"
+    std::string data_until;  // the newest result's time: a report of the same data is the same text
+    std::vector<RunInfo> runs{};
+    std::vector<MachineInfo> machines{};
+    std::vector<RooflineInfo> rooflines{};
+    std::vector<ResultRow> results{};  // the newest result per point, ordered by model, device, scenario, shape
+    int64_t n_superseded = 0;          // older results of the same points, left out
+    std::vector<FailureRow> failures{};
+    std::vector<CompatRow> compatibility{};
+    std::optional<Regressions> regressions{};
+
+    const RunInfo* run(const std::string& id) const;
+};
+
+// Reads everything in scope. Throws Error{invalid_input} for a --run or --baseline that matches no run, or a
+// --since that is not a date; Error{io} from the database. Rooflines come from `accel detect --measure`'s cache
+// (hw/roofline.h) for each machine in scope.
+ReportData load_report_data(store::Database& db, const ReportOptions& options);
+
+// "p=512 n=128 t=8": the shape of a point, for labels.
+std::string point_shape(const ResultRow& r);
+
+}  // namespace accel::report

@@ -1,0 +1,39 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "accel/report/report_analysis.h"
+#include "accel/report/report_data.h"
+
+// The report's sections as plain text tables, built once and rendered by both markdown_report and html_report,
+// so the two formats always say the same thing. Cells are unescaped text; the renderers escape them.
+namespace accel::report {
+
+struct TextTable {
+    std::string caption{};
+    std::vector<std::string> columns{};
+    std::vector<std::vector<std::string>> rows{};
+    int anchor_col = -1;  // this column holds an id: HTML gives the row id="ev-<id>"
+    int link_col = -1;    // this column holds comma-separated ids: HTML links each to #ev-<id>
+};
+
+struct Section {
+    std::string id;  // the HTML fragment: "perf", "compat", ...
+    std::string title;
+    std::string no_data{};  // non-empty: nothing to show, and the command that would produce it
+    std::vector<std::string> notes{};
+    std::vector<TextTable> tables{};
+    Source source{};
+};
+
+std::vector<Section> build_sections(const ReportData& data);
+
+// One line per run: "run <id>: <command>"; "no run" when empty.
+std::vector<std::string> source_lines(const Source& s);
+
+// Shared cell formats.
+std::string ms(std::optional<double> ns);  // ns -> "12.3" ms, "-" when absent
+std::string pct(std::optional<double> p);  // 12.345 -> "12.3%"
+
+}  // namespace accel::report

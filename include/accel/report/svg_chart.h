@@ -1,0 +1,76 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+// Inline SVG charts, generated as text: the report works offline and from file:// with no chart library.
+// Every chart is one <svg class="chart" data-points="N"> element whose N data marks carry class "pt" (and a
+// <title> tooltip with the exact figure). Text from the caller is HTML-escaped here. Charts with no data render
+// a short "no data" figure with data-points="0". Pure functions; thread-safe.
+namespace accel::report {
+
+struct BarItem {
+    std::string label;
+    double value = 0;
+    std::optional<double> err_low{}, err_high{};  // absolute ends of the error bar (e.g. mean -/+ stddev)
+    std::string tooltip{};                        // empty: label and value
+};
+
+struct BarChart {
+    std::string title;
+    std::string value_label;  // the axis, with its unit
+    std::vector<BarItem> bars{};
+};
+
+struct ChartPoint {
+    double x = 0;
+    double y = 0;
+    std::string tooltip{};
+    std::optional<double> size{};  // scatter: 0..1, drawn as the radius
+    bool highlight = false;        // scatter: drawn filled and ringed (e.g. a Pareto-optimal point)
+};
+
+struct Series {
+    std::string name;
+    std::vector<ChartPoint> points{};
+};
+
+struct XyChart {
+    std::string title;
+    std::string x_label, y_label;
+    std::vector<Series> series{};
+    bool lines = true;  // false: a scatter plot
+    bool log_x = false;
+};
+
+struct Histogram {
+    std::string title;
+    std::string x_label;           // the unit of the values
+    std::vector<double> values{};  // raw samples
+    int n_bins = 20;
+};
+
+struct HeatCell {
+    std::string row, col;
+    double value = 0;    // 0..1: 0 red (failed), 1 green (all ok)
+    std::string text{};  // shown in the cell
+    std::string href{};  // link target, e.g. "#ev-..."
+    std::string tooltip{};
+};
+
+struct Heatmap {
+    std::string title;
+    std::vector<std::string> rows{}, cols{};
+    std::vector<HeatCell> cells{};
+};
+
+std::string render_bar_chart(const BarChart& chart);
+std::string render_xy_chart(const XyChart& chart);
+std::string render_histogram(const Histogram& chart);
+std::string render_heatmap(const Heatmap& chart);
+
+// Axis ticks: "nice" round values covering [lo, hi] (at most about n + 2 of them).
+std::vector<double> nice_ticks(double lo, double hi, int n = 5);
+
+}  // namespace accel::report

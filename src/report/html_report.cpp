@@ -1,0 +1,353 @@
+#include "accel/report/html_report.h"
+
+#include <algorithm>
+#include <map>
+
+#include <fmt/core.h>
+
+#include "accel/report/report.h"
+#include "accel/report/report_analysis.h"
+#include "accel/report/report_sections.h"
+#include "accel/report/svg_chart.h"
+
+namespace accel::report {
+namespace {
+
+// The latency histograms are one per point: past this many, the table carries the rest.
+constexpr size_t max_histograms = 24;
+
+constexpr const char* css = R"css(
+:root { --fg: #1b1f24; --muted: #57606a; --line: #d0d7de; --bg: #fff; --accent: #0072b2; }
+* { box-sizing: border-box; }
+body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; color: var(--fg);
+       background: var(--bg); margin: 0 auto; padding: 16px 24px 48px; max-width: 1180px; }
+h1 { font-size: 24px; margin: 8px 0 4px; }
+h2 { font-size: 19px; margin: 28px 0 8px; padding-top: 8px; border-top: 2px solid var(--line); }
+h3 { font-size: 15px; margin: 16px 0 6px; }
+p.meta, p.note, .src { color: var(--muted); }
+nav { font-size: 13px; margin: 8px 0 16px; }
+nav a { margin-right: 12px; white-space: nowrap; }
+a { color: var(--accent); }
+.nodata { background: #f6f8fa; border-left: 4px solid var(--line); padding: 6px 10px; }
+.tw { overflow-x: auto; margin: 6px 0 12px; }
+table { border-collapse: collapse; font-size: 12.5px; }
+caption { text-align: left; font-weight: 600; padding: 4px 0; }
+th, td { border: 1px solid var(--line); padding: 3px 7px; vertical-align: top; text-align: left; }
+th { background: #f6f8fa; }
+td { font-variant-numeric: tabular-nums; word-break: break-word; max-width: 460px; }
+tr:target { background: #fff8c5; }
+figure { margin: 10px 0 18px; break-inside: avoid; }
+figcaption { font-size: 12px; color: var(--muted); }
+figcaption code, .src code { word-break: break-all; }
+svg.chart { max-width: 100%; height: auto; font-size: 11px; background: #fff; }
+svg .ct { font-size: 13px; font-weight: 600; }
+svg .grid { stroke: #e5e7eb; stroke-width: 1; }
+svg .tick, svg .axis, svg .lbl, svg .cv { fill: #333; }
+svg .cv { fill: #fff; font-weight: 600; }
+svg .err { stroke: #000; stroke-width: 1.2; fill: none; }
+svg .line { fill: none; stroke-width: 2; }
+svg .mark { stroke: #d55e00; stroke-dasharray: 4 3; }
+svg .nd { fill: var(--muted); }
+@media print {
+  body { max-width: none; padding: 0; font-size: 11px; }
+  nav { display: none; }
+  h2 { break-after: avoid; }
+  a { color: inherit; text-decoration: none; }
+  .tw { overflow: visible; }
+  table { font-size: 9.5px; }
+  td { max-width: none; }
+  @page { margin: 14mm; }
+}
+)css";
+
+// Marks the body with the outcome, for people and for the headless-browser test: every chart must carry as many
+// data marks as it says it has, and at least one.
+constexpr const char* self_check = R"js(
+(function () {
+  var charts = document.querySelectorAll('svg.chart'), bad = [];
+  for (var i = 0; i < charts.length; i++) {
+    var n = charts[i].querySelectorAll('.pt').length;
+    if (n === 0 || String(n) !== charts[i].getAttribute('data-points')) bad.push(charts[i].getAttribute('aria-label'));
+  }
+  document.body.setAttribute('data-selfcheck', bad.length ? 'fail: ' + bad.join('; ') : 'ok ' + charts.length);
+})();
+)js";
+
+std::string linked_ids(const std::string& cell) {
+    std::string out;
+    size_t start = 0;
+    while (start < cell.size()) {
+        size_t comma = cell.find(',', start);
+        if (comma == std::string::npos) comma = cell.size();
+        const std::string id = cell.substr(start, comma - start);
+        out += fmt::format("{}<a href=\"#{}\">{}</a>", out.empty() ? "" : ", ", anchor_id("ev-", id), html_escape(id));
+        start = comma + 1;
+    }
+    return out;
+}
+
+std::string table_html(const TextTable& t) {
+    std::string out = "<div class=\"tw\"><table>";
+    if (!t.caption.empty()) out += "<caption>" + html_escape(t.caption) + "</caption>";
+    out += "<thead><tr>";
+    for (const auto& c : t.columns) out += "<th>" + html_escape(c) + "</th>";
+    out += "</tr></thead><tbody>\n";
+    for (const auto& row : t.rows) {
+        out += t.anchor_col >= 0 && static_cast<size_t>(t.anchor_col) < row.size()
+                   ? fmt::format("<tr id=\"{}\">", anchor_id("ev-", row[static_cast<size_t>(t.anchor_col)]))
+                   : std::string("<tr>");
+        for (size_t i = 0; i < row.size(); ++i) {
+            out += "<td>";
+            out += static_cast<int>(i) == t.link_col ? linked_ids(row[i]) : html_escape(row[i]);
+            out += "</td>";
+        }
+        out += "</tr>\n";
+    }
+    return out + "</tbody></table></div>\n";
+}
+
+std::string source_html(const Source& s) {
+    std::string out = "Source: ";
+    bool first = true;
+    for (const auto& [id, cmd] : s.runs) {
+        out += fmt::format("{}run <code>{}</code>, reproduce with <code>{}</code>", first ? "" : "; ", html_escape(id),
+                           html_escape(cmd.empty() ? "(no command recorded)" : cmd));
+        first = false;
+    }
+    if (first) out += "no run";
+    return out + ".";
+}
+
+std::string figure(const std::string& svg, const Source& s) {
+    return "<figure>\n" + svg + "<figcaption>" + source_html(s) + "</figcaption>\n</figure>\n";
+}
+
+std::string ms_of(double ns) {
+    return format_number(ns / 1e6);
+}
+
+std::vector<std::string> charts_for(const std::string& id, const ReportData& d) {
+    std::vector<std::string> out;
+    if (id == "machine") {
+        for (const auto& r : d.rooflines) {
+            if (!r.available) continue;
+            for (const char* unit : {"GB/s", "GFLOP/s"}) {
+                BarChart c{.title = fmt::format("Roofline of {}: median, min-max bars ({})", r.machine_id, unit),
+                           .value_label = unit};
+                for (const auto& f : r.figures) {
+                    if (f.unit != unit) continue;
+                    c.bars.push_back({.label = f.what,
+                                      .value = f.median,
+                                      .err_low = f.min,
+                                      .err_high = f.max,
+                                      .tooltip = fmt::format("{}: median {} {} (min {}, max {}, n={})", f.what,
+                                                             format_number(f.median), unit, format_number(f.min),
+                                                             format_number(f.max), f.n)});
+                }
+                if (!c.bars.empty()) out.push_back(render_bar_chart(c));
+            }
+        }
+    } else if (id == "perf") {
+        std::map<std::string, BarChart> groups;
+        std::vector<std::string> order;
+        for (const ResultRow* r : perf_rows(d)) {
+            if (!r->avg_ts) continue;
+            const std::string g = group_label(*r);
+            if (!groups.count(g)) {
+                order.push_back(g);
+                groups[g] = BarChart{.title = g + ": tokens/s, mean ± sd", .value_label = "tokens/s"};
+            }
+            const double sd = r->stddev_ts.value_or(0);
+            groups[g].bars.push_back(
+                {.label = r->scenario + " " + point_shape(*r) + (r->valid ? "" : " INVALID"),
+                 .value = *r->avg_ts,
+                 .err_low = *r->avg_ts - sd,
+                 .err_high = *r->avg_ts + sd,
+                 .tooltip = fmt::format("{} {}: {} ± {} tokens/s, p99 {} ms", r->scenario, point_shape(*r),
+                                        format_number(*r->avg_ts), format_number(sd), ms_of(r->p99_ns.value_or(0)))});
+        }
+        for (const auto& g : order) out.push_back(render_bar_chart(groups[g]));
+    } else if (id == "latency") {
+        size_t n = 0;
+        for (const ResultRow* r : perf_rows(d)) {
+            if (r->samples_ns.empty() || n++ >= max_histograms) continue;
+            Histogram h{.title = fmt::format("{}: {} {}", group_label(*r), r->scenario, point_shape(*r)),
+                        .x_label = "ms per repetition"};
+            for (int64_t v : r->samples_ns) h.values.push_back(static_cast<double>(v) / 1e6);
+            out.push_back(render_histogram(h));
+        }
+    } else if (id == "server") {
+        XyChart c{
+            .title = "Latency p99 versus achieved throughput", .x_label = "achieved queries/s", .y_label = "p99 ms"};
+        XyChart t{
+            .title = "TTFT p99 versus achieved throughput", .x_label = "achieved queries/s", .y_label = "TTFT p99 ms"};
+        std::map<std::string, size_t> idx;
+        for (const ResultRow* r : server_rows(d)) {
+            const ServerPoint& p = *r->server;
+            const auto x = p.achieved_qps ? p.achieved_qps : p.target_qps;
+            const std::string g = group_label(*r) + " " + point_shape(*r);
+            if (!idx.count(g)) {
+                idx[g] = c.series.size();
+                c.series.push_back({.name = g});
+                t.series.push_back({.name = g});
+            }
+            if (x && p.p99_ms) c.series[idx[g]].points.push_back({.x = *x, .y = *p.p99_ms});
+            if (x && p.ttft_p99_ms) t.series[idx[g]].points.push_back({.x = *x, .y = *p.ttft_p99_ms});
+        }
+        for (const XyChart* ch : {&c, &t}) {
+            const bool any =
+                std::any_of(ch->series.begin(), ch->series.end(), [](const Series& s) { return !s.points.empty(); });
+            if (any) out.push_back(render_xy_chart(*ch));
+        }
+    } else if (id == "llm") {
+        BarChart ttft{.title = "Time to first token (mean)", .value_label = "ms"};
+        BarChart tpot{.title = "Per-token latency after the first (mean)", .value_label = "ms"};
+        for (const ResultRow* r : llm_latency_rows(d)) {
+            const std::string l = group_label(*r) + " " + r->scenario + " " + point_shape(*r);
+            if (r->ttft_ns) ttft.bars.push_back({.label = l, .value = *r->ttft_ns / 1e6});
+            if (r->tpot_ns) tpot.bars.push_back({.label = l, .value = *r->tpot_ns / 1e6});
+        }
+        if (!ttft.bars.empty()) out.push_back(render_bar_chart(ttft));
+        if (!tpot.bars.empty()) out.push_back(render_bar_chart(tpot));
+    } else if (id == "memory") {
+        BarChart c{.title = "Memory: estimate (weights + KV) and measured peak RSS", .value_label = "MiB"};
+        for (const ResultRow* r : memory_rows(d)) {
+            const std::string l = group_label(*r) + " " + r->scenario + " " + point_shape(*r);
+            if (r->memory_estimate_bytes)
+                c.bars.push_back({.label = l + " (estimate)", .value = *r->memory_estimate_bytes / 1048576.0});
+            c.bars.push_back({.label = l + " (measured)", .value = *r->peak_rss_bytes / 1048576.0});
+        }
+        out.push_back(render_bar_chart(c));
+    } else if (id == "roofline") {
+        BarChart c{.title = "Roofline efficiency", .value_label = "% of the measured peak"};
+        for (const ResultRow* r : roofline_rows(d)) {
+            const std::string l = group_label(*r) + " " + r->scenario + " " + point_shape(*r);
+            if (r->decode_bandwidth_pct)
+                c.bars.push_back({.label = l + " decode (bandwidth)", .value = *r->decode_bandwidth_pct});
+            if (r->prefill_flops_pct)
+                c.bars.push_back({.label = l + " prefill (matmul)", .value = *r->prefill_flops_pct});
+        }
+        out.push_back(render_bar_chart(c));
+    } else if (id == "compat") {
+        Heatmap h{.title = "Compatibility: share of ok evidence per cell (click a cell for its evidence)"};
+        for (const auto& c : compat_cells(d)) {
+            if (std::find(h.rows.begin(), h.rows.end(), c.row) == h.rows.end()) h.rows.push_back(c.row);
+            if (std::find(h.cols.begin(), h.cols.end(), c.col) == h.cols.end()) h.cols.push_back(c.col);
+            const int64_t n = c.n_ok + c.n_invalid + c.n_failed;
+            std::string text = c.n_ok == n ? fmt::format("{} ok", n) : fmt::format("{}/{} ok", c.n_ok, n);
+            h.cells.push_back({.row = c.row,
+                               .col = c.col,
+                               .value = n ? static_cast<double>(c.n_ok) / static_cast<double>(n) : 0,
+                               .text = text,
+                               .href = c.evidence.empty() ? "" : "#" + anchor_id("ev-", c.evidence.front()),
+                               .tooltip = fmt::format("{} × {}: {} ok, {} invalid, {} failed", c.row, c.col, c.n_ok,
+                                                      c.n_invalid, c.n_failed)});
+        }
+        out.push_back(render_heatmap(h));
+    } else if (id == "regressions") {
+        if (d.regressions && d.regressions->compare) {
+            BarChart c{.title = "Change of the median latency, candidate versus baseline", .value_label = "%"};
+            for (const auto& p : d.regressions->compare->points) {
+                if (!p.change) continue;
+                c.bars.push_back({.label = fmt::format("{} {} {}", p.scenario, p.device, p.params),
+                                  .value = *p.change * 100,
+                                  .tooltip = fmt::format("{} {} {}: {} ({})", p.model, p.scenario, p.params,
+                                                         format_change(*p.change), store::to_string(p.verdict))});
+            }
+            if (!c.bars.empty()) out.push_back(render_bar_chart(c));
+        }
+    } else if (id == "web") {
+        BarChart c{.title = "Browser tokens/s over native tokens/s (1 = native speed)", .value_label = "ratio"};
+        for (const auto& w : web_ratios(d)) {
+            if (!w.ratio) continue;
+            c.bars.push_back({.label = fmt::format("{} {} {} {}", w.web->model_name, w.web->scenario, w.web->browser,
+                                                   w.web->backend),
+                              .value = *w.ratio});
+        }
+        if (!c.bars.empty()) out.push_back(render_bar_chart(c));
+    } else if (id == "tradeoffs") {
+        const auto rows = tradeoff_rows(d);
+        const auto pareto = pareto_optimal(rows);
+        double ppl_lo = 0, ppl_hi = 0;
+        bool have_ppl = false;
+        for (const ResultRow* r : rows) {
+            if (!r->tradeoffs->perplexity) continue;
+            ppl_lo = have_ppl ? std::min(ppl_lo, *r->tradeoffs->perplexity) : *r->tradeoffs->perplexity;
+            ppl_hi = have_ppl ? std::max(ppl_hi, *r->tradeoffs->perplexity) : *r->tradeoffs->perplexity;
+            have_ppl = true;
+        }
+        XyChart c{.title = "Pareto: memory versus speed; larger dot = lower perplexity, ringed = Pareto-optimal",
+                  .x_label = "peak RSS MiB (weights when unmeasured)",
+                  .y_label = "tg tokens/s",
+                  .lines = false};
+        std::map<std::string, size_t> idx;
+        for (size_t i = 0; i < rows.size(); ++i) {
+            const TradeoffPoint& p = *rows[i]->tradeoffs;
+            const auto mem = p.peak_rss_bytes ? p.peak_rss_bytes : p.weights_bytes;
+            if (!mem || !p.tg_ts) continue;
+            if (!idx.count(rows[i]->model_name)) {
+                idx[rows[i]->model_name] = c.series.size();
+                c.series.push_back({.name = rows[i]->model_name});
+            }
+            ChartPoint pt{.x = *mem / 1048576.0,
+                          .y = *p.tg_ts,
+                          .tooltip = fmt::format("{}: {} MiB, {} tokens/s, perplexity {}", p.variant,
+                                                 format_number(*mem / 1048576.0), format_number(*p.tg_ts),
+                                                 format_optional(p.perplexity, "unmeasured")),
+                          .highlight = pareto[i]};
+            if (p.perplexity && ppl_hi > ppl_lo) pt.size = (ppl_hi - *p.perplexity) / (ppl_hi - ppl_lo);
+            c.series[idx[rows[i]->model_name]].points.push_back(pt);
+        }
+        if (!c.series.empty()) out.push_back(render_xy_chart(c));
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string render_html(const ReportData& d) {
+    const auto sections = build_sections(d);
+    std::string out =
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+        "<title>accel report</title>\n<style>";
+    out += css;
+    out += "</style>\n</head>\n<body>\n<h1>accel report</h1>\n";
+    out += fmt::format(
+        "<p class=\"meta\">Scope: {}. Data up to {} (UTC). {} result(s) shown (the newest of each "
+        "point), {} older result(s) of the same points left out, {} failure(s). Every number was "
+        "measured on the machine named; estimates say so.</p>\n",
+        html_escape(d.scope), d.data_until.empty() ? "-" : html_escape(d.data_until), d.results.size(), d.n_superseded,
+        d.failures.size());
+    out += "<nav>";
+    for (const Section& s : sections)
+        out += fmt::format("<a href=\"#{}\">{}</a>", html_escape(s.id), html_escape(s.title));
+    out += "</nav>\n";
+    for (const Section& s : sections) {
+        out += fmt::format("<section id=\"{}\">\n<h2>{}</h2>\n", html_escape(s.id), html_escape(s.title));
+        if (!s.no_data.empty()) {
+            out += "<p class=\"nodata\">No data: " + html_escape(s.no_data) + ".</p>\n</section>\n";
+            continue;
+        }
+        for (const auto& n : s.notes) out += "<p class=\"note\">" + html_escape(n) + "</p>\n";
+        for (const auto& svg : charts_for(s.id, d)) out += figure(svg, s.source);
+        if (s.id == "latency") {
+            size_t n = 0;
+            for (const ResultRow* r : perf_rows(d)) n += !r->samples_ns.empty();
+            if (n > max_histograms)
+                out += fmt::format(
+                    "<p class=\"note\">Histograms of the first {} of {} points; the table has every "
+                    "point.</p>\n",
+                    max_histograms, n);
+        }
+        for (const auto& t : s.tables) out += table_html(t);
+        if (!s.source.runs.empty()) out += "<p class=\"src\">" + source_html(s.source) + "</p>\n";
+        out += "</section>\n";
+    }
+    out += "<script>";
+    out += self_check;
+    out += "</script>\n</body>\n</html>\n";
+    return out;
+}
+
+}  // namespace accel::report

@@ -1,0 +1,400 @@
+#include "accel/report/report_data.h"
+
+#include <algorithm>
+#include <map>
+#include <numeric>
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include "accel/core/error.h"
+#include "accel/hw/roofline.h"
+
+namespace accel::report {
+namespace {
+
+using nlohmann::json;
+using Row = std::vector<std::optional<std::string>>;
+
+std::string text(const Row& r, size_t i) {
+    return r.at(i).value_or("");
+}
+
+std::optional<double> dbl(const Row& r, size_t i) {
+    if (!r.at(i)) return std::nullopt;
+    try {
+        return std::stod(*r[i]);
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+}
+
+std::optional<int64_t> i64(const Row& r, size_t i) {
+    if (!r.at(i)) return std::nullopt;
+    try {
+        return std::stoll(*r[i]);
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+}
+
+std::optional<bool> boolean(const Row& r, size_t i) {
+    if (!r.at(i)) return std::nullopt;
+    return *r[i] == "true" || *r[i] == "1";
+}
+
+std::optional<double> jnum(const json& j, const char* key) {
+    if (!j.is_object() || !j.contains(key) || !j[key].is_number()) return std::nullopt;
+    return j[key].get<double>();
+}
+
+std::optional<bool> jbool(const json& j, const char* key) {
+    if (!j.is_object() || !j.contains(key) || !j[key].is_boolean()) return std::nullopt;
+    return j[key].get<bool>();
+}
+
+std::string jstr(const json& j, const char* key) {
+    if (!j.is_object() || !j.contains(key) || !j[key].is_string()) return "";
+    return j[key].get<std::string>();
+}
+
+std::string scalar_text(const json& v) {
+    if (v.is_string()) return v.get<std::string>();
+    if (v.is_null()) return "null";
+    return v.dump();
+}
+
+// The inventory as "key: value" lines, nested objects as dotted keys and arrays of objects one line per element.
+void flatten(const json& j, const std::string& prefix, std::vector<std::pair<std::string, std::string>>& out) {
+    if (j.is_object()) {
+        for (const auto& [k, v] : j.items()) {
+            if (k == "schema_version") continue;
+            flatten(v, prefix.empty() ? k : prefix + "." + k, out);
+        }
+    } else if (j.is_array()) {
+        bool scalars = std::all_of(j.begin(), j.end(), [](const json& e) { return !e.is_structured(); });
+        if (scalars) {
+            std::string line;
+            for (const auto& e : j) line += (line.empty() ? "" : ", ") + scalar_text(e);
+            out.emplace_back(prefix, line);
+            return;
+        }
+        for (size_t i = 0; i < j.size(); ++i) {
+            std::string line;
+            if (j[i].is_object()) {
+                for (const auto& [k, v] : j[i].items()) {
+                    if (v.is_structured()) continue;
+                    line += (line.empty() ? "" : ", ") + k + "=" + scalar_text(v);
+                }
+            } else {
+                line = j[i].dump();
+            }
+            out.emplace_back(fmt::format("{}[{}]", prefix, i), line);
+        }
+    } else {
+        out.emplace_back(prefix, scalar_text(j));
+    }
+}
+
+void read_extra(ResultRow& r, const std::string& extra_text) {
+    const json x = json::parse(extra_text.empty() ? "{}" : extra_text, nullptr, false);
+    if (x.is_discarded() || !x.is_object()) return;
+    r.platform = jstr(x, "platform");
+    r.browser = jstr(x, "browser");
+    r.browser_version = jstr(x, "browser_version");
+    r.backend = jstr(x, "backend");
+    if (x.contains("tpot_ns") && x["tpot_ns"].is_array() && !x["tpot_ns"].empty()) {
+        double sum = 0;
+        for (const auto& v : x["tpot_ns"]) sum += v.is_number() ? v.get<double>() : 0;
+        r.tpot_ns = sum / static_cast<double>(x["tpot_ns"].size());
+    }
+    if (auto rss = jnum(x, "peak_rss_bytes"); rss && *rss > 0) r.peak_rss_bytes = rss;
+    const auto weights = jnum(x, "model_size");
+    if (weights && *weights > 0) r.memory_estimate_bytes = *weights + jnum(x, "kv_cache_bytes_estimate").value_or(0);
+    r.decode_bandwidth_pct = jnum(x, "decode_bandwidth_pct");
+    r.prefill_flops_pct = jnum(x, "prefill_flops_pct");
+    r.roofline_basis = jstr(x, "roofline_basis");
+    if (x.contains("server") && x["server"].is_object()) {
+        const json& s = x["server"];
+        r.server = ServerPoint{.target_qps = jnum(s, "target_qps"),
+                               .achieved_qps = jnum(s, "achieved_qps"),
+                               .p50_ms = jnum(s, "p50_ms"),
+                               .p99_ms = jnum(s, "p99_ms"),
+                               .ttft_p99_ms = jnum(s, "ttft_p99_ms"),
+                               .tpot_p99_ms = jnum(s, "tpot_p99_ms"),
+                               .slo_pass = jbool(s, "slo_pass")};
+    }
+    if (x.contains("tradeoffs") && x["tradeoffs"].is_object()) {
+        const json& t = x["tradeoffs"];
+        TradeoffPoint p;
+        p.variant = jstr(t, "variant");
+        p.type = jstr(t, "type");
+        p.type_k = jstr(t, "type_k");
+        p.flash_attn = jbool(t, "flash_attn");
+        p.mmap = jbool(t, "mmap");
+        p.file_bytes = jnum(t, "file_bytes");
+        p.weights_bytes = jnum(t, "weights_bytes");
+        p.peak_rss_bytes = jnum(t, "peak_rss_bytes");
+        p.kv_bytes_measured = jnum(t, "kv_bytes_measured");
+        p.kv_bytes_estimated = jnum(t, "kv_bytes_estimated");
+        p.compute_buffer_bytes = jnum(t, "compute_buffer_bytes");
+        p.n_ctx = jnum(t, "n_ctx");
+        p.load_ms = jnum(t, "load_ms");
+        p.ttft_ms = jnum(t, "ttft_ms");
+        p.pp_ts = jnum(t, "pp_ts");
+        p.tg_ts = jnum(t, "tg_ts");
+        p.perplexity = jnum(t, "perplexity");
+        p.kl_mean = jnum(t, "kl_mean");
+        p.cosine = jnum(t, "cosine");
+        r.tradeoffs = std::move(p);
+    }
+}
+
+std::string run_match(const std::string& what) {
+    const std::string q = store::sql_quote(what);
+    return "(id = " + q + " OR list_contains(string_split(coalesce(tags, ''), ','), " + q + "))";
+}
+
+RooflineInfo roofline_for(const std::string& machine_id) {
+    RooflineInfo info{.machine_id = machine_id};
+    const auto path = hw::roofline_cache_path(machine_id);
+    const auto r = hw::load_roofline(path, machine_id);
+    if (!r) {
+        // No host path in the text: a report of the same data is the same text on every host.
+        info.note = fmt::format(
+            "no data: this host has no roofline measured for machine {} (or one of another "
+            "version); run accel detect --measure on that machine",
+            machine_id);
+        return info;
+    }
+    info.available = true;
+    info.note = fmt::format("measured {} by accel {} in {:.1f} s", r->measured_at, r->accel_version, r->duration_s);
+    for (const auto& b : r->bandwidth) {
+        info.figures.push_back({.what = fmt::format("memory bandwidth {}, {} thread(s)", b.kernel, b.threads),
+                                .unit = "GB/s",
+                                .median = b.gb_per_s.median,
+                                .min = b.gb_per_s.min,
+                                .max = b.gb_per_s.max,
+                                .n = b.gb_per_s.n});
+    }
+    for (const auto& m : r->matmul) {
+        info.figures.push_back({.what = fmt::format("matmul {} {} {}x{}x{}{}", m.device, m.type, m.m, m.n, m.k,
+                                                    m.threads > 0 ? fmt::format(", {} thread(s)", m.threads) : ""),
+                                .unit = "GFLOP/s",
+                                .median = m.gflops.median,
+                                .min = m.gflops.min,
+                                .max = m.gflops.max,
+                                .n = m.gflops.n});
+    }
+    for (const auto& u : r->unavailable) info.unavailable.emplace_back(u.what, u.reason);
+    return info;
+}
+
+std::vector<std::string> split_ids(const std::string& s) {
+    std::vector<std::string> out;
+    size_t start = 0;
+    while (start <= s.size() && !s.empty()) {
+        const size_t comma = s.find(',', start);
+        out.push_back(s.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+    }
+    return out;
+}
+
+}  // namespace
+
+const RunInfo* ReportData::run(const std::string& id) const {
+    for (const auto& r : runs)
+        if (r.id == id) return &r;
+    return nullptr;
+}
+
+std::string point_shape(const ResultRow& r) {
+    std::string s;
+    auto add = [&](const char* k, const std::optional<int64_t>& v) {
+        if (v && (*v != 0 || std::string_view(k) == "t")) s += fmt::format("{}{}={}", s.empty() ? "" : " ", k, *v);
+    };
+    add("p", r.n_prompt);
+    add("n", r.n_gen);
+    add("d", r.n_depth);
+    add("b", r.n_batch);
+    add("t", r.n_threads);
+    add("ngl", r.n_gpu_layers);
+    if (!r.type_k.empty() && r.type_k != "f16") s += (s.empty() ? "ctk=" : " ctk=") + r.type_k;
+    if (r.flash_attn && *r.flash_attn) s += s.empty() ? "fa=1" : " fa=1";
+    return s;
+}
+
+ReportData load_report_data(store::Database& db, const ReportOptions& o) {
+    ReportData d;
+    std::string where = "TRUE";
+    if (!o.run.empty()) {
+        const auto n = db.query("SELECT count(*) FROM runs WHERE " + run_match(o.run));
+        if (n.rows.empty() || n.rows[0][0] == "0")
+            throw Error(ErrorKind::invalid_input, fmt::format("--run '{}' matches no run id or tag", o.run));
+        where = run_match(o.run);
+        d.scope = "run " + o.run;
+    }
+    if (!o.since.empty()) {
+        const auto t = db.query("SELECT TRY_CAST(" + store::sql_quote(o.since) + " AS TIMESTAMP)");
+        if (t.rows.empty() || !t.rows[0][0])
+            throw Error(ErrorKind::invalid_input,
+                        fmt::format("--since '{}': expected a date or timestamp such as 2026-11-01", o.since));
+        where += " AND started_at >= TIMESTAMP " + store::sql_quote(*t.rows[0][0]);
+        d.scope += (d.scope.empty() ? "runs started since " : ", started since ") + o.since;
+    }
+    if (d.scope.empty()) d.scope = "every run in the database";
+    const std::string scope = "(SELECT id FROM runs WHERE " + where + ")";
+
+    for (const auto& r : db.query("SELECT id, coalesce(command, ''), strftime(started_at, '%Y-%m-%d %H:%M:%S'), "
+                                  "status, coalesce(tags, ''), coalesce(machine_id, '') FROM runs WHERE " +
+                                  where + " ORDER BY started_at, id")
+                             .rows) {
+        d.runs.push_back({text(r, 0), text(r, 1), text(r, 2), text(r, 3), text(r, 4), text(r, 5)});
+    }
+
+    for (const auto& r : db.query("SELECT id, coalesce(cpu_model, ''), coalesce(hostname, ''), "
+                                  "coalesce(device_names, ''), n_logical_cores, memory_total_bytes, inventory "
+                                  "FROM machines WHERE id IN (SELECT machine_id FROM runs WHERE id IN " +
+                                  scope + ") ORDER BY id")
+                             .rows) {
+        MachineInfo m{.id = text(r, 0),
+                      .cpu_model = text(r, 1),
+                      .hostname = text(r, 2),
+                      .device_names = text(r, 3),
+                      .n_logical_cores = i64(r, 4),
+                      .memory_total_bytes = i64(r, 5)};
+        const json inv = json::parse(text(r, 6).empty() ? "{}" : text(r, 6), nullptr, false);
+        if (!inv.is_discarded()) flatten(inv, "", m.inventory);
+        d.machines.push_back(std::move(m));
+        d.rooflines.push_back(roofline_for(d.machines.back().id));
+    }
+
+    // One point is one model, device, scenario and shape (and browser, trade-off variant or server load): the
+    // newest result of each is shown, as in the latest_results view.
+    const std::string results_sql =
+        "SELECT r.id, r.run_id, coalesce(r.model_sha256, r.model_name, ''), coalesce(r.model_name, ''), "
+        "coalesce(r.model_sha256, ''), coalesce(r.scenario, ''), coalesce(r.device, ''), coalesce(r.type_k, ''), "
+        "coalesce(r.type_v, ''), strftime(r.created_at, '%Y-%m-%d %H:%M:%S'), coalesce(m.architecture, ''), "
+        "coalesce(m.family, ''), coalesce(m.file_type, ''), r.n_prompt, r.n_gen, r.n_batch, r.n_ubatch, "
+        "r.n_threads, r.n_gpu_layers, r.n_depth, r.flash_attn, r.avg_ts, r.stddev_ts, r.avg_ns, r.p50_ns, "
+        "r.p90_ns, r.p99_ns, r.ttft_ns, r.valid, r.extra "
+        "FROM results r LEFT JOIN models m ON m.id = r.model_id WHERE r.run_id IN " +
+        scope +
+        " QUALIFY row_number() OVER (PARTITION BY coalesce(r.model_sha256, r.model_name), r.device, r.scenario, "
+        "r.n_prompt, r.n_gen, r.n_depth, r.n_batch, r.n_ubatch, r.n_threads, r.n_gpu_layers, r.type_k, r.type_v, "
+        "r.flash_attn, r.extra->>'platform', r.extra->>'browser', r.extra->>'type', "
+        "r.extra->'tradeoffs'->>'variant', r.extra->'server'->>'target_qps' "
+        "ORDER BY r.created_at DESC, r.id DESC) = 1 "
+        "ORDER BY 3, 7, 6, r.n_prompt NULLS FIRST, r.n_gen NULLS FIRST, r.n_depth NULLS FIRST, "
+        "r.n_threads NULLS FIRST, r.n_batch NULLS FIRST, r.type_k, r.flash_attn NULLS FIRST, r.extra->>'browser' "
+        "NULLS FIRST, r.extra->>'backend' NULLS FIRST, (r.extra->'server'->>'target_qps')::DOUBLE NULLS FIRST, "
+        "r.extra->'tradeoffs'->>'variant' NULLS FIRST, r.id";
+    std::map<std::string, size_t> by_id;
+    for (const auto& r : db.query(results_sql).rows) {
+        ResultRow x{.id = text(r, 0),
+                    .run_id = text(r, 1),
+                    .model = text(r, 2),
+                    .model_name = text(r, 3),
+                    .model_sha256 = text(r, 4),
+                    .scenario = text(r, 5),
+                    .device = text(r, 6),
+                    .type_k = text(r, 7),
+                    .type_v = text(r, 8),
+                    .created_at = text(r, 9),
+                    .architecture = text(r, 10),
+                    .family = text(r, 11),
+                    .file_type = text(r, 12)};
+        x.n_prompt = i64(r, 13);
+        x.n_gen = i64(r, 14);
+        x.n_batch = i64(r, 15);
+        x.n_ubatch = i64(r, 16);
+        x.n_threads = i64(r, 17);
+        x.n_gpu_layers = i64(r, 18);
+        x.n_depth = i64(r, 19);
+        x.flash_attn = boolean(r, 20);
+        x.avg_ts = dbl(r, 21);
+        x.stddev_ts = dbl(r, 22);
+        x.avg_ns = dbl(r, 23);
+        x.p50_ns = dbl(r, 24);
+        x.p90_ns = dbl(r, 25);
+        x.p99_ns = dbl(r, 26);
+        x.ttft_ns = dbl(r, 27);
+        x.valid = boolean(r, 28).value_or(true);
+        read_extra(x, text(r, 29));
+        if (x.model_name.empty()) x.model_name = x.model;
+        by_id[x.id] = d.results.size();
+        d.results.push_back(std::move(x));
+        d.data_until = std::max(d.data_until, d.results.back().created_at);
+    }
+    const auto total = db.query("SELECT count(*) FROM results WHERE run_id IN " + scope);
+    if (!total.rows.empty()) {
+        d.n_superseded = std::stoll(total.rows[0][0].value_or("0")) - static_cast<int64_t>(d.results.size());
+    }
+    for (const auto& r : db.query("SELECT s.result_id, s.duration_ns FROM samples s WHERE s.result_id IN "
+                                  "(SELECT id FROM results WHERE run_id IN " +
+                                  scope + ") ORDER BY s.result_id, s.seq")
+                             .rows) {
+        auto it = by_id.find(text(r, 0));
+        if (it != by_id.end()) d.results[it->second].samples_ns.push_back(i64(r, 1).value_or(0));
+    }
+
+    for (const auto& r : db.query("SELECT f.id, f.run_id, coalesce(nullif(m.name, ''), f.model_id, ''), "
+                                  "coalesce(f.scenario, ''), coalesce(f.device, ''), coalesce(f.stage, ''), "
+                                  "coalesce(f.reason, ''), strftime(f.created_at, '%Y-%m-%d %H:%M:%S') "
+                                  "FROM failures f LEFT JOIN models m ON m.id = f.model_id WHERE f.run_id IN " +
+                                  scope + " ORDER BY f.created_at, f.id")
+                             .rows) {
+        d.failures.push_back({text(r, 0), text(r, 1), text(r, 2), text(r, 3), text(r, 4), text(r, 5), text(r, 6)});
+        d.data_until = std::max(d.data_until, text(r, 7));
+    }
+
+    // The compatibility view covers the whole warehouse: keep the evidence in scope.
+    for (const auto& r :
+         db.query("SELECT architecture, family, device, type, status, count(*), "
+                  "string_agg(e, ',' ORDER BY e) FROM (SELECT c.*, unnest(c.evidence) AS e FROM "
+                  "compatibility c) WHERE e IN (SELECT id FROM results WHERE run_id IN " +
+                  scope + " UNION ALL SELECT id FROM failures WHERE run_id IN " + scope + ") GROUP BY ALL ORDER BY ALL")
+             .rows) {
+        d.compatibility.push_back({.architecture = text(r, 0),
+                                   .family = text(r, 1),
+                                   .device = text(r, 2),
+                                   .type = text(r, 3),
+                                   .status = text(r, 4),
+                                   .n = i64(r, 5).value_or(0),
+                                   .evidence = split_ids(text(r, 6))});
+    }
+
+    if (!o.baseline.empty()) {
+        Regressions reg{.baseline = o.baseline};
+        if (!o.run.empty()) {
+            reg.candidate = o.run;
+        } else {
+            const auto latest =
+                db.query("SELECT id FROM runs WHERE id IN " + scope + " AND NOT " + run_match(o.baseline) +
+                         " AND id IN (SELECT run_id FROM results) ORDER BY started_at DESC, id "
+                         "DESC LIMIT 1");
+            if (!latest.rows.empty()) reg.candidate = text(latest.rows[0], 0);
+        }
+        const auto b = db.query("SELECT count(*) FROM runs WHERE " + run_match(o.baseline));
+        if (b.rows.empty() || b.rows[0][0] == "0")
+            throw Error(ErrorKind::invalid_input, fmt::format("--baseline '{}' matches no run id or tag", o.baseline));
+        for (const auto& r : db.query("SELECT id, coalesce(command, ''), strftime(started_at, '%Y-%m-%d %H:%M:%S'), "
+                                      "status, coalesce(tags, ''), coalesce(machine_id, '') FROM runs WHERE " +
+                                      run_match(o.baseline) + " ORDER BY started_at, id")
+                                 .rows) {
+            reg.baseline_runs.push_back({text(r, 0), text(r, 1), text(r, 2), text(r, 3), text(r, 4), text(r, 5)});
+        }
+        if (reg.candidate.empty()) {
+            reg.note = "no run with results in scope other than the baseline";
+        } else {
+            reg.compare =
+                store::compare_runs(db, {.baseline = o.baseline, .candidate = reg.candidate, .metric = "latency"});
+        }
+        d.regressions = std::move(reg);
+    }
+    return d;
+}
+
+}  // namespace accel::report

@@ -1,0 +1,377 @@
+#include "accel/report/report_sections.h"
+
+#include <map>
+
+#include <fmt/core.h>
+
+#include "accel/report/report.h"
+
+namespace accel::report {
+
+std::string ms(std::optional<double> ns) {
+    return ns ? format_number(*ns / 1e6) : "-";
+}
+std::string pct(std::optional<double> p) {
+    return p ? fmt::format("{:.1f}%", *p) : "-";
+}
+
+std::vector<std::string> source_lines(const Source& s) {
+    std::vector<std::string> out;
+    for (const auto& [id, cmd] : s.runs)
+        out.push_back(fmt::format("run {}: {}", id, cmd.empty() ? "(no command recorded)" : cmd));
+    if (out.empty()) out.emplace_back("no run");
+    return out;
+}
+
+namespace {
+
+std::string opt_bytes(std::optional<double> b) {
+    return b ? format_bytes(*b) : "-";
+}
+std::string opt_num(std::optional<double> v) {
+    return format_optional(v);
+}
+std::string opt_bool(std::optional<bool> b) {
+    return b ? (*b ? "on" : "off") : "-";
+}
+std::string ts_cell(const ResultRow& r) {
+    if (!r.avg_ts) return "-";
+    return r.stddev_ts ? fmt::format("{} ± {}", format_number(*r.avg_ts), format_number(*r.stddev_ts))
+                       : format_number(*r.avg_ts);
+}
+std::string shape_or_dash(const ResultRow& r) {
+    const std::string s = point_shape(r);
+    return s.empty() ? "-" : s;
+}
+
+Section runs_section(const ReportData& d) {
+    Section s{.id = "runs", .title = "Runs"};
+    if (d.runs.empty()) {
+        s.no_data = "no runs in scope: run `accel bench` (or widen --run/--since)";
+        return s;
+    }
+    TextTable t{.columns = {"run", "command", "started (UTC)", "status", "tags"}};
+    for (const auto& r : d.runs) t.rows.push_back({r.id, r.command, r.started_at, r.status, r.tags});
+    s.tables.push_back(std::move(t));
+    return s;
+}
+
+Section machine_section(const ReportData& d) {
+    Section s{.id = "machine", .title = "Machine and measured roofline"};
+    if (d.machines.empty()) {
+        s.no_data = "no machine recorded: run `accel detect --measure` and `accel bench`";
+        return s;
+    }
+    for (size_t i = 0; i < d.machines.size(); ++i) {
+        const MachineInfo& m = d.machines[i];
+        TextTable inv{.caption = fmt::format("Machine {}: {}", m.id, m.cpu_model), .columns = {"inventory", "value"}};
+        inv.rows.push_back({"logical cores", m.n_logical_cores ? std::to_string(*m.n_logical_cores) : "-"});
+        inv.rows.push_back(
+            {"memory", m.memory_total_bytes ? format_bytes(static_cast<double>(*m.memory_total_bytes)) : "-"});
+        inv.rows.push_back({"devices", m.device_names.empty() ? "-" : m.device_names});
+        for (const auto& [k, v] : m.inventory) inv.rows.push_back({k, v});
+        s.tables.push_back(std::move(inv));
+        const RooflineInfo& r = d.rooflines.at(i);
+        if (!r.available) {
+            s.notes.push_back(fmt::format("Roofline of machine {}: {}", m.id, r.note));
+            continue;
+        }
+        TextTable rt{.caption = fmt::format("Roofline of machine {} ({})", m.id, r.note),
+                     .columns = {"figure", "median", "min", "max", "unit", "repetitions"}};
+        for (const auto& f : r.figures) {
+            rt.rows.push_back({f.what, format_number(f.median), format_number(f.min), format_number(f.max), f.unit,
+                               std::to_string(f.n)});
+        }
+        for (const auto& [what, why] : r.unavailable) rt.rows.push_back({what, "unavailable: " + why, "", "", "", ""});
+        s.tables.push_back(std::move(rt));
+    }
+    std::set<std::string> ids;
+    for (const auto& r : d.runs) ids.insert(r.id);
+    s.source = source_of(d, ids);
+    return s;
+}
+
+Section perf_section(const ReportData& d) {
+    Section s{.id = "perf", .title = "Throughput and latency per model and device"};
+    const auto rows = perf_rows(d);
+    if (rows.empty()) {
+        s.no_data = "no benchmark results: run `accel bench`";
+        return s;
+    }
+    s.notes.push_back(
+        "tokens/s: mean ± standard deviation over the repetitions; p50/p90/p99: per-repetition wall "
+        "time. Points marked INVALID failed their check and are kept for the record.");
+    TextTable t{.columns = {"model", "device", "scenario", "shape", "tokens/s", "p50 ms", "p90 ms", "p99 ms", "samples",
+                            "valid", "result"}};
+    for (const ResultRow* r : rows) {
+        t.rows.push_back({r->model_name, r->device, r->scenario, shape_or_dash(*r), ts_cell(*r), ms(r->p50_ns),
+                          ms(r->p90_ns), ms(r->p99_ns), std::to_string(r->samples_ns.size()),
+                          r->valid ? "yes" : "INVALID", r->id});
+    }
+    s.tables.push_back(std::move(t));
+    s.source = source_of_rows(d, rows);
+    return s;
+}
+
+Section latency_section(const ReportData& d) {
+    Section s{.id = "latency", .title = "Latency distributions (raw samples)"};
+    std::vector<const ResultRow*> used;
+    TextTable t{.columns = {"model · device", "scenario", "shape", "samples", "min ms", "p50 ms", "p90 ms", "p99 ms",
+                            "max ms"}};
+    for (const ResultRow* r : perf_rows(d)) {
+        const auto st = sample_stats(r->samples_ns);
+        if (!st) continue;
+        used.push_back(r);
+        t.rows.push_back({group_label(*r), r->scenario, shape_or_dash(*r), std::to_string(st->n), ms(st->min),
+                          ms(st->p50), ms(st->p90), ms(st->p99), ms(st->max)});
+    }
+    if (used.empty()) {
+        s.no_data = "no raw samples: run `accel bench` (it stores every repetition)";
+        return s;
+    }
+    s.notes.push_back("Percentiles by nearest rank over the stored samples of each point.");
+    s.tables.push_back(std::move(t));
+    s.source = source_of_rows(d, used);
+    return s;
+}
+
+Section server_section(const ReportData& d) {
+    Section s{.id = "server", .title = "Throughput versus latency (server sweeps)"};
+    const auto rows = server_rows(d);
+    if (rows.empty()) {
+        s.no_data = "no server sweeps: run `accel bench --scenario server`";
+        return s;
+    }
+    TextTable t{.columns = {"model · device", "shape", "target qps", "achieved qps", "p50 ms", "p99 ms", "TTFT p99 ms",
+                            "TPOT p99 ms", "SLO"}};
+    for (const ResultRow* r : rows) {
+        const ServerPoint& p = *r->server;
+        t.rows.push_back({group_label(*r), shape_or_dash(*r), opt_num(p.target_qps), opt_num(p.achieved_qps),
+                          opt_num(p.p50_ms), opt_num(p.p99_ms), opt_num(p.ttft_p99_ms), opt_num(p.tpot_p99_ms),
+                          p.slo_pass ? (*p.slo_pass ? "pass" : "MISS") : "-"});
+    }
+    s.tables.push_back(std::move(t));
+    s.source = source_of_rows(d, rows);
+    return s;
+}
+
+Section llm_section(const ReportData& d) {
+    Section s{.id = "llm", .title = "Time to first token and per-token latency (LLMs)"};
+    const auto rows = llm_latency_rows(d);
+    if (rows.empty()) {
+        s.no_data = "no TTFT or per-token figures: run `accel bench -p 512 -n 128` (or a server sweep)";
+        return s;
+    }
+    TextTable t{.columns = {"model · device", "scenario", "shape", "TTFT ms (mean)", "per-token ms (mean)",
+                            "TTFT p99 ms (server)", "TPOT p99 ms (server)"}};
+    for (const ResultRow* r : rows) {
+        t.rows.push_back({group_label(*r), r->scenario, shape_or_dash(*r), ms(r->ttft_ns), ms(r->tpot_ns),
+                          r->server ? opt_num(r->server->ttft_p99_ms) : "-",
+                          r->server ? opt_num(r->server->tpot_p99_ms) : "-"});
+    }
+    s.tables.push_back(std::move(t));
+    s.source = source_of_rows(d, rows);
+    return s;
+}
+
+Section memory_section(const ReportData& d) {
+    Section s{.id = "memory", .title = "Memory: estimated versus measured"};
+    const auto rows = memory_rows(d);
+    if (rows.empty()) {
+        s.no_data = "no measured memory: run `accel bench` (it records the peak RSS of each point)";
+        return s;
+    }
+    s.notes.push_back(
+        "Estimate: the model's weight bytes plus the memory estimator's KV-cache bytes (compute "
+        "buffers not included), labelled as an estimate. Measured: the peak resident set size of the "
+        "measuring process, which also holds the program and the runtime.");
+    TextTable t{.columns = {"model · device", "scenario", "shape", "estimate (weights + KV)", "measured peak RSS",
+                            "measured / estimate"}};
+    for (const ResultRow* r : rows) {
+        const std::string ratio = r->memory_estimate_bytes && *r->memory_estimate_bytes > 0
+                                      ? format_number(*r->peak_rss_bytes / *r->memory_estimate_bytes) + "x"
+                                      : "-";
+        t.rows.push_back(
+            {group_label(*r), r->scenario, shape_or_dash(*r),
+             r->memory_estimate_bytes ? "estimate " + format_bytes(*r->memory_estimate_bytes) : "unavailable",
+             opt_bytes(r->peak_rss_bytes), ratio});
+    }
+    s.tables.push_back(std::move(t));
+    s.source = source_of_rows(d, rows);
+    return s;
+}
+
+Section roofline_section(const ReportData& d) {
+    Section s{.id = "roofline", .title = "Roofline efficiency"};
+    const auto rows = roofline_rows(d);
+    if (rows.empty()) {
+        s.no_data = "no roofline efficiency: run `accel detect --measure`, then `accel bench`";
+        return s;
+    }
+    TextTable t{.columns = {"model · device", "scenario", "shape", "decode: % of memory bandwidth",
+                            "prefill: % of matmul peak", "basis"}};
+    for (const ResultRow* r : rows) {
+        t.rows.push_back({group_label(*r), r->scenario, shape_or_dash(*r), pct(r->decode_bandwidth_pct),
+                          pct(r->prefill_flops_pct), r->roofline_basis});
+    }
+    s.tables.push_back(std::move(t));
+    s.source = source_of_rows(d, rows);
+    return s;
+}
+
+Section compat_section(const ReportData& d) {
+    Section s{.id = "compat", .title = "Compatibility matrix"};
+    const auto cells = compat_cells(d);
+    if (cells.empty()) {
+        s.no_data = "no compatibility evidence: run `accel conform` or `accel bench`";
+        return s;
+    }
+    s.notes.push_back(
+        "From the compatibility view: architecture / family × device × type. ok: a valid result; "
+        "invalid: measured but failed its check; failed: could not run (the reason is in the evidence).");
+    TextTable t{.columns = {"architecture / family", "device · type", "ok", "invalid", "failed", "evidence"},
+                .link_col = 5};
+    for (const auto& c : cells) {
+        std::string ev;
+        for (const auto& id : c.evidence) ev += (ev.empty() ? "" : ",") + id;
+        t.rows.push_back(
+            {c.row, c.col, std::to_string(c.n_ok), std::to_string(c.n_invalid), std::to_string(c.n_failed), ev});
+    }
+    s.tables.push_back(std::move(t));
+    std::map<std::string, const ResultRow*> results;
+    for (const auto& r : d.results) results[r.id] = &r;
+    std::map<std::string, const FailureRow*> failures;
+    for (const auto& f : d.failures) failures[f.id] = &f;
+    TextTable ev{
+        .caption = "Evidence", .columns = {"id", "status", "model", "scenario", "device", "details"}, .anchor_col = 0};
+    std::set<std::string> seen, runs;
+    for (const auto& c : cells) {
+        for (const auto& id : c.evidence) {
+            if (!seen.insert(id).second) continue;
+            if (auto it = results.find(id); it != results.end()) {
+                const ResultRow& r = *it->second;
+                runs.insert(r.run_id);
+                ev.rows.push_back({id, r.valid ? "ok" : "invalid", r.model_name, r.scenario, r.device,
+                                   fmt::format("{}{}", shape_or_dash(r),
+                                               r.avg_ts ? ", " + format_number(*r.avg_ts) + " tokens/s" : "")});
+            } else if (auto f = failures.find(id); f != failures.end()) {
+                runs.insert(f->second->run_id);
+                ev.rows.push_back({id, "failed: " + f->second->stage, f->second->model, f->second->scenario,
+                                   f->second->device, f->second->reason});
+            } else {
+                ev.rows.push_back({id, "ok", "", "", "", "an older result of a point shown above"});
+            }
+        }
+    }
+    s.tables.push_back(std::move(ev));
+    s.source = source_of(d, runs);
+    return s;
+}
+
+Section regression_section(const ReportData& d) {
+    Section s{.id = "regressions", .title = "Regressions against the baseline"};
+    if (!d.regressions) {
+        s.no_data = "no baseline given: run `accel report --baseline RUN` (a run id or tag)";
+        return s;
+    }
+    const Regressions& g = *d.regressions;
+    if (!g.compare) {
+        s.no_data = fmt::format("baseline {}: {}", g.baseline, g.note);
+        return s;
+    }
+    const store::CompareReport& c = *g.compare;
+    s.notes.push_back(fmt::format("Baseline {}, candidate {}: {} regression(s), {} improvement(s) in {} point(s).",
+                                  g.baseline, g.candidate, c.n_regressions, c.n_improvements, c.points.size()));
+    s.notes.push_back("Statistic: " + c.statistic + ".");
+    TextTable t{.columns = {"model", "scenario", "device", "params", "baseline median ms", "candidate median ms",
+                            "change", "p", "verdict"}};
+    std::map<std::string, std::string> names;  // compare names models by sha256: show the name
+    for (const auto& r : d.results) names.emplace(r.model, r.model_name);
+    for (const auto& p : c.points) {
+        const auto name = names.find(p.model);
+        t.rows.push_back({name != names.end() ? name->second : p.model, p.scenario, p.device, p.params,
+                          ms(p.median_baseline), ms(p.median_candidate), p.change ? format_change(*p.change) : "-",
+                          p.p_value ? fmt::format("{:.3g}", *p.p_value) : "-",
+                          std::string(store::to_string(p.verdict)) + (p.note.empty() ? "" : " (" + p.note + ")")});
+    }
+    s.tables.push_back(std::move(t));
+    for (const auto& r : g.baseline_runs) s.source.runs.emplace_back(r.id, r.command);
+    for (const auto& r : d.runs) {
+        const bool is_candidate =
+            r.id == g.candidate || ("," + r.tags + ",").find("," + g.candidate + ",") != std::string::npos;
+        if (is_candidate) s.source.runs.emplace_back(r.id, r.command);
+    }
+    return s;
+}
+
+Section web_section(const ReportData& d) {
+    Section s{.id = "web", .title = "Native versus browser"};
+    const auto ratios = web_ratios(d);
+    if (ratios.empty()) {
+        s.no_data = "no browser results: run `accel web-bench --model M --browser chromium,firefox`";
+        return s;
+    }
+    s.notes.push_back(
+        "Ratio: the browser's tokens/s over the native tokens/s of the same model file (sha256) and "
+        "test; the native figure measured in the same run is preferred.");
+    TextTable t{.columns = {"model", "test", "browser", "backend", "browser tokens/s", "native tokens/s",
+                            "browser / native", "native result"}};
+    std::vector<const ResultRow*> used;
+    for (const auto& w : ratios) {
+        used.push_back(w.web);
+        if (w.native) used.push_back(w.native);
+        t.rows.push_back({w.web->model_name, w.web->scenario,
+                          fmt::format("{} {}", w.web->browser, w.web->browser_version), w.web->backend, ts_cell(*w.web),
+                          w.native ? ts_cell(*w.native) : "unavailable: no native result",
+                          w.ratio ? fmt::format("{:.2f}x", *w.ratio) : "-", w.native ? w.native->id : "-"});
+    }
+    s.tables.push_back(std::move(t));
+    s.source = source_of_rows(d, used);
+    return s;
+}
+
+Section tradeoff_section(const ReportData& d) {
+    Section s{.id = "tradeoffs", .title = "Trade-offs: quality, memory and speed"};
+    const auto rows = tradeoff_rows(d);
+    if (rows.empty()) {
+        s.no_data = "no trade-off results: run `accel tradeoffs --model M`";
+        return s;
+    }
+    const auto pareto = pareto_optimal(rows);
+    TextTable t{.columns = {"model", "variant", "type", "ctk", "fa", "n_ctx", "weights", "peak RSS", "KV measured",
+                            "KV estimate", "pp tokens/s", "tg tokens/s", "perplexity", "KL mean", "Pareto"}};
+    for (size_t i = 0; i < rows.size(); ++i) {
+        const TradeoffPoint& p = *rows[i]->tradeoffs;
+        t.rows.push_back(
+            {rows[i]->model_name, p.variant, p.type, p.type_k.empty() ? "-" : p.type_k, opt_bool(p.flash_attn),
+             opt_num(p.n_ctx), opt_bytes(p.weights_bytes), opt_bytes(p.peak_rss_bytes), opt_bytes(p.kv_bytes_measured),
+             p.kv_bytes_estimated ? "estimate " + format_bytes(*p.kv_bytes_estimated) : "-", opt_num(p.pp_ts),
+             opt_num(p.tg_ts), opt_num(p.perplexity), opt_num(p.kl_mean), pareto[i] ? "yes" : "no"});
+    }
+    s.notes.push_back(
+        "Pareto: no other variant of the same model has less memory, more tokens/s and lower "
+        "perplexity at once (unmeasured figures are not compared). '-': not measured.");
+    s.tables.push_back(std::move(t));
+    TextTable r{.caption = "Measured reductions next to the old framework's claims",
+                .columns = {"claim", "model", "metric", "from", "to", "before", "after", "measured reduction"}};
+    for (const auto& x : tradeoff_reductions(d)) {
+        r.rows.push_back({x.claim, x.model.empty() ? "-" : x.model, x.metric.empty() ? "-" : x.metric,
+                          x.base_variant.empty() ? "-" : x.base_variant, x.variant.empty() ? "-" : x.variant,
+                          (x.estimate && x.base_value ? "estimate " : "") + opt_bytes(x.base_value),
+                          (x.estimate && x.value ? "estimate " : "") + opt_bytes(x.value),
+                          x.reduction ? fmt::format("{:.1f}%", *x.reduction * 100) : x.note});
+    }
+    s.tables.push_back(std::move(r));
+    s.source = source_of_rows(d, rows);
+    return s;
+}
+
+}  // namespace
+
+std::vector<Section> build_sections(const ReportData& d) {
+    return {runs_section(d),   machine_section(d),    perf_section(d),   latency_section(d),
+            server_section(d), llm_section(d),        memory_section(d), roofline_section(d),
+            compat_section(d), regression_section(d), web_section(d),    tradeoff_section(d)};
+}
+
+}  // namespace accel::report

@@ -1,0 +1,198 @@
+#include "report_fixture.h"
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "accel/store/result_writer.h"
+
+namespace accel::report::test {
+namespace {
+
+using namespace accel::store;
+using nlohmann::json;
+
+constexpr int64_t t0 = 1795000000000000000;  // 2026-11-18 (UTC)
+constexpr int64_t minute = 60'000'000'000;
+const std::string sha = std::string(64, 'a');
+
+MachineRecord machine() {
+    return {.id = "report-test-machine",
+            .cpu_model = "Test CPU <x86>",
+            .n_logical_cores = 2,
+            .memory_total_bytes = 8ull << 30,
+            .device_names = "cpu",
+            .hostname = "testhost",
+            .inventory_json = R"({"schema_version":1,"cpu":{"model":"Test CPU <x86>","cores":2},)"
+                              R"("devices":[{"id":"cpu","type":"cpu"}],"compiled_backends":["cpu"]})"};
+}
+
+BuildRecord build() {
+    return {.tool = "accel", .accel_version = "0.0.0-test", .llama_cpp_commit = "de3ff815ea7d", .compiler = "gcc"};
+}
+
+ResultWriter begin(const std::filesystem::path& db, const std::string& id, const std::string& command, int64_t at,
+                   std::vector<std::string> tags = {}) {
+    RunRecord run{.id = id, .command = command, .started_at_ns = at, .tags = std::move(tags), .host = "testhost"};
+    return ResultWriter::begin({.db = db, .spool_dir = db.parent_path() / "spool"}, run, machine(), build());
+}
+
+ResultRecord point(const std::string& id, const std::string& scenario, int64_t at, int64_t base_ns, int n_samples,
+                   int32_t n_prompt, int32_t n_gen) {
+    ResultRecord r{.id = id,
+                   .model_id = sha,
+                   .model_sha256 = sha,
+                   .model_name = hostile_model_name,
+                   .scenario = scenario,
+                   .device = "cpu"};
+    r.n_prompt = n_prompt;
+    r.n_gen = n_gen;
+    r.n_batch = 2048;
+    r.n_threads = 2;
+    r.n_gpu_layers = 0;
+    r.type_k = "f16";
+    r.type_v = "f16";
+    r.flash_attn = false;
+    r.created_at_ns = at;
+    std::vector<double> ts;
+    const int32_t tokens = n_prompt + n_gen;
+    for (int i = 0; i < n_samples; ++i) {
+        // A fixed spread: base, base+2%, base+4%, ... so every statistic is exact.
+        const int64_t d = base_ns + base_ns * (i % 5) / 50;
+        r.samples.push_back({.seq = i, .duration_ns = d, .n_tokens = tokens});
+        ts.push_back(tokens * 1e9 / static_cast<double>(d));
+    }
+    if (ts.size() < 2) return r;
+    double mean = 0;
+    for (double v : ts) mean += v;
+    mean /= static_cast<double>(ts.size());
+    double var = 0;
+    for (double v : ts) var += (v - mean) * (v - mean);
+    r.avg_ts = mean;
+    r.stddev_ts = std::sqrt(var / static_cast<double>(ts.size() - 1));
+    r.avg_ns = static_cast<double>(base_ns) * 1.04;
+    r.p50_ns = static_cast<double>(base_ns) * 1.04;
+    r.p90_ns = static_cast<double>(base_ns) * 1.08;
+    r.p99_ns = static_cast<double>(base_ns) * 1.08;
+    return r;
+}
+
+}  // namespace
+
+void write_fixture_db(const std::filesystem::path& db) {
+    {
+        auto w = begin(db, "run-base", "accel bench -m tiny.gguf -p 64 -n 16", t0, {"nightly-1"});
+        w.add_model({.id = sha,
+                     .sha256 = sha,
+                     .path = "/models/tiny.gguf",
+                     .name = hostile_model_name,
+                     .architecture = "llama",
+                     .family = "llama",
+                     .n_params = 260000,
+                     .file_type = "Q4_0",
+                     .size_bytes = 1000000});
+        w.add_results({point("res-base-pp", "pp", t0 + minute, 10'000'000, 10, 64, 0)});
+        w.finish();
+    }
+    {
+        auto w = begin(db, "run-0001", "accel bench -m tiny.gguf -p 64 -n 16", t0 + 10 * minute);
+        auto pp = point("res-pp", "pp", t0 + 11 * minute, 12'000'000, 10, 64, 0);
+        pp.extra_json =
+            json{{"peak_rss_bytes", 50 << 20},         {"model_size", 1000000},
+                 {"kv_cache_bytes_estimate", 2 << 20}, {"prefill_flops_pct", 12.5},
+                 {"decode_bandwidth_pct", nullptr},    {"roofline_basis", "matmul cpu q4_0 2 threads: 80 GFLOP/s"}}
+                .dump();
+        auto tg = point("res-tg", "tg", t0 + 12 * minute, 40'000'000, 5, 0, 16);
+        tg.ttft_ns = 3'000'000;
+        tg.extra_json =
+            json{{"peak_rss_bytes", 48 << 20},         {"model_size", 1000000},
+                 {"kv_cache_bytes_estimate", 2 << 20}, {"tpot_ns", {2'000'000, 2'500'000}},
+                 {"decode_bandwidth_pct", 40.0},       {"roofline_basis", "read bandwidth 2 threads: 40 GB/s"}}
+                .dump();
+        w.add_results({pp, tg});
+        w.add_failures({{.id = "fail-1",
+                         .model_id = sha,
+                         .scenario = "llm",
+                         .device = "cuda0",
+                         .stage = "load",
+                         .reason = "out of memory | needs 2 GiB <more>",
+                         .created_at_ns = t0 + 13 * minute}});
+        std::vector<ResultRecord> server;
+        for (int i = 0; i < 3; ++i) {
+            auto s = point("res-server-" + std::to_string(i), "server", t0 + (14 + i) * minute, 20'000'000, 3, 64, 16);
+            s.extra_json = json{{"server",
+                                 {{"target_qps", 1.0 + i},
+                                  {"achieved_qps", 0.95 + i},
+                                  {"p50_ms", 20.0 + 10 * i},
+                                  {"p99_ms", 30.0 + 20 * i},
+                                  {"ttft_p99_ms", 5.0 + i},
+                                  {"tpot_p99_ms", 2.0},
+                                  {"slo_pass", i < 2}}}}
+                               .dump();
+            server.push_back(s);
+        }
+        w.add_results(server);
+        w.finish();
+    }
+    {
+        auto w =
+            begin(db, "run-web", "accel web-bench --model tiny.gguf --browser chromium", t0 + 20 * minute, {"web"});
+        auto native = point("res-web-native", "tg", t0 + 21 * minute, 40'000'000, 3, 0, 16);
+        native.extra_json = R"({"platform":"native","backend":"native"})";
+        auto web = point("res-web-chromium", "tg", t0 + 22 * minute, 80'000'000, 3, 0, 16);
+        web.device = "wasm";
+        web.extra_json = R"({"platform":"web","browser":"chromium","browser_version":"120.0","backend":"wasm"})";
+        w.add_results({native, web});
+        w.finish();
+    }
+    {
+        auto w = begin(db, "run-trade", "accel tradeoffs --model tiny.gguf", t0 + 30 * minute);
+        struct V {
+            const char* variant;
+            const char* type;
+            const char* type_k;
+            bool fa;
+            double weights, rss, kv, compute, tg, ppl;
+        };
+        const V vs[] = {{"f16", "f16", "f16", false, 4e6, 60e6, 8e6, 4e6, 50, 10.0},
+                        {"q4_0", "q4_0", "f16", false, 1.1e6, 52e6, 8e6, 4e6, 80, 10.4},
+                        {"q4_0-ctk-q8_0", "q4_0", "q8_0", false, 1.1e6, 48e6, 4.25e6, 4e6, 78, 10.5},
+                        {"q4_0-fa", "q4_0", "f16", true, 1.1e6, 50e6, 8e6, 2e6, 82, 10.4}};
+        std::vector<ResultRecord> rs;
+        int i = 0;
+        for (const V& v : vs) {
+            auto r = point(std::string("res-trade-") + v.variant, "tradeoffs", t0 + (31 + i++) * minute, 30'000'000, 0,
+                           0, 0);
+            r.avg_ts = v.tg;
+            r.stddev_ts.reset();
+            r.extra_json = json{{"tradeoffs",
+                                 {{"variant", v.variant},
+                                  {"type", v.type},
+                                  {"file_bytes", v.weights + 1e5},
+                                  {"weights_bytes", v.weights},
+                                  {"peak_rss_bytes", v.rss},
+                                  {"kv_bytes_measured", v.kv},
+                                  {"kv_bytes_estimated", v.kv},
+                                  {"compute_buffer_bytes", v.compute},
+                                  {"type_k", v.type_k},
+                                  {"flash_attn", v.fa},
+                                  {"n_ctx", 512},
+                                  {"mmap", true},
+                                  {"load_ms", 12.0},
+                                  {"ttft_ms", nullptr},
+                                  {"pp_ts", 500.0},
+                                  {"tg_ts", v.tg},
+                                  {"perplexity", v.ppl},
+                                  {"kl_mean", nullptr},
+                                  {"cosine", nullptr}}}}
+                               .dump();
+            rs.push_back(r);
+        }
+        w.add_results(rs);
+        w.finish();
+    }
+}
+
+}  // namespace accel::report::test

@@ -1,0 +1,220 @@
+#include <cstdlib>
+#include <map>
+#include <regex>
+#include <set>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "accel/report/html_report.h"
+#include "accel/report/markdown_report.h"
+#include "accel/report/report_analysis.h"
+#include "accel/report/report_data.h"
+#include "accel/store/database.h"
+#include "report_fixture.h"
+#include "test_support.h"
+
+namespace {
+
+using namespace accel::report;
+using accel::report::test::write_fixture_db;
+namespace fs = std::filesystem;
+
+fs::path source_dir() {
+    const char* s = std::getenv("ACCEL_SOURCE_DIR");
+    return s ? fs::path(s) : fs::path(".");
+}
+
+// Compares with tests/report/golden/<name>; ACCEL_UPDATE_GOLDEN=1 rewrites the file instead (review the diff).
+void expect_golden(const std::string& name, const std::string& actual) {
+    const fs::path golden = source_dir() / "tests/report/golden" / name;
+    if (const char* u = std::getenv("ACCEL_UPDATE_GOLDEN"); u && std::string(u) == "1") {
+        accel::test::write_file(golden, actual);
+        GTEST_SKIP() << "rewrote " << golden;
+    }
+    ASSERT_TRUE(fs::exists(golden)) << golden << " is missing: run with ACCEL_UPDATE_GOLDEN=1";
+    EXPECT_EQ(actual, accel::test::read_file(golden)) << "golden " << name << " differs";
+}
+
+class ReportTest : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        dir_ = new accel::test::TempDir();
+        write_fixture_db(db());
+    }
+    static void TearDownTestSuite() {
+        delete dir_;
+        dir_ = nullptr;
+    }
+    static fs::path db() { return *dir_ / "r.duckdb"; }
+    static ReportData load(const ReportOptions& o = {}) {
+        auto d = accel::store::Database::open(db());
+        return load_report_data(d, o);
+    }
+    static accel::test::TempDir* dir_;
+};
+accel::test::TempDir* ReportTest::dir_ = nullptr;
+
+TEST_F(ReportTest, MarkdownGolden) {
+    const auto r = accel::test::run_accel({"report", "--db", db().string(), "--format", "markdown"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    expect_golden("report.md", r.out);
+}
+
+TEST_F(ReportTest, MarkdownGoldenForOneRunAgainstABaseline) {
+    const auto r = accel::test::run_accel(
+        {"report", "--db", db().string(), "--format", "markdown", "--run", "run-0001", "--baseline", "nightly-1"});
+    // pp went from 10 ms to 12 ms per repetition over 10 samples each: a regression, so exit 3.
+    EXPECT_EQ(r.exit_code, 3) << r.err;
+    EXPECT_NE(r.err.find("1 regression(s) against baseline nightly-1"), std::string::npos) << r.err;
+    expect_golden("report-run-baseline.md", r.out);
+}
+
+TEST_F(ReportTest, LoadsEveryPointOnceWithItsSamples) {
+    const ReportData d = load();
+    EXPECT_EQ(d.runs.size(), 4u);
+    ASSERT_EQ(d.machines.size(), 1u);
+    EXPECT_FALSE(d.rooflines.at(0).available);  // no `detect --measure` cache for the fixture machine
+    // The baseline's pp point and run-0001's pp point have the same shape: only the newer is shown.
+    EXPECT_EQ(d.n_superseded, 1);
+    EXPECT_EQ(d.results.size(), 11u);
+    EXPECT_EQ(d.failures.size(), 1u);
+    EXPECT_EQ(d.data_until, "2026-11-18 11:40:40");  // the last trade-off result
+    for (const auto& r : d.results) {
+        if (r.id == "res-pp") {
+            EXPECT_EQ(r.samples_ns.size(), 10u);
+            EXPECT_EQ(r.samples_ns.front(), 12'000'000);
+            EXPECT_EQ(*r.prefill_flops_pct, 12.5);
+            EXPECT_EQ(*r.memory_estimate_bytes, 1000000.0 + (2 << 20));
+        }
+        if (r.id == "res-tg") {
+            EXPECT_DOUBLE_EQ(*r.tpot_ns, 2'250'000.0);
+        }
+    }
+    const auto one = load({.run = "run-0001"});
+    EXPECT_EQ(one.runs.size(), 1u);
+    EXPECT_EQ(one.results.size(), 5u);
+    EXPECT_EQ(load({.since = "2026-11-18 11:30"}).runs.size(), 1u);  // only the trade-off run started after
+}
+
+TEST_F(ReportTest, DerivedFiguresAreExact) {
+    const ReportData d = load();
+    const auto ratios = web_ratios(d);
+    ASSERT_EQ(ratios.size(), 1u);
+    ASSERT_NE(ratios[0].native, nullptr);
+    EXPECT_EQ(ratios[0].native->id, "res-web-native");  // the same run's native figure, not res-tg
+    EXPECT_NEAR(*ratios[0].ratio, 0.5, 1e-12);
+
+    const auto rows = tradeoff_rows(d);
+    const auto pareto = pareto_optimal(rows);
+    std::set<std::string> optimal;
+    for (size_t i = 0; i < rows.size(); ++i)
+        if (pareto[i]) optimal.insert(rows[i]->tradeoffs->variant);
+    // q4_0 is dominated by q4_0-fa (less memory, faster, same perplexity); f16 has the best perplexity.
+    EXPECT_EQ(optimal, (std::set<std::string>{"f16", "q4_0-ctk-q8_0", "q4_0-fa"}));
+
+    std::map<std::string, double> reduction;
+    for (const auto& x : tradeoff_reductions(d))
+        if (x.reduction) reduction[x.claim + "|" + x.metric + "|" + x.variant] = *x.reduction;
+    EXPECT_NEAR(reduction.at("4-bit weights: 75% less memory|weights bytes|q4_0"), 1 - 1.1 / 4, 1e-12);
+    EXPECT_NEAR(reduction.at("KV cache quantization: 25-75% less KV memory|KV bytes|q4_0-ctk-q8_0"), 1 - 4.25 / 8,
+                1e-12);
+    EXPECT_NEAR(reduction.at("flash attention: 45% less memory|compute buffer bytes|q4_0-fa"), 0.5, 1e-12);
+
+    const auto cells = compat_cells(d);
+    ASSERT_EQ(cells.size(), 3u);  // cpu, cuda0 (the failure), wasm
+    EXPECT_EQ(cells[1].col, "cuda0 · Q4_0");
+    EXPECT_EQ(cells[1].n_failed, 1);
+    EXPECT_EQ(cells[1].evidence, std::vector<std::string>{"fail-1"});
+}
+
+TEST_F(ReportTest, HtmlEscapesDatabaseTextAndLinksEvidence) {
+    const std::string html = render_html(load());
+    EXPECT_EQ(html.find("<b>|model</b>"), std::string::npos);
+    EXPECT_NE(html.find("tiny &lt;b&gt;|model&lt;/b&gt; &amp; &#39;x&#39;"), std::string::npos);
+    EXPECT_NE(html.find("out of memory | needs 2 GiB &lt;more&gt;"), std::string::npos);
+    EXPECT_EQ(html.find("http://"), std::string::npos);
+    EXPECT_EQ(html.find("https://"), std::string::npos);
+    EXPECT_EQ(html.find(" src="), std::string::npos);  // nothing is loaded from anywhere
+    // Every in-page link has its target.
+    std::set<std::string> ids;
+    std::regex id_re("id=\"([^\"]+)\"");
+    for (std::sregex_iterator it(html.begin(), html.end(), id_re), end; it != end; ++it) ids.insert((*it)[1].str());
+    std::regex href_re("href=\"#([^\"]+)\"");
+    size_t n_links = 0;
+    for (std::sregex_iterator it(html.begin(), html.end(), href_re), end; it != end; ++it, ++n_links)
+        EXPECT_TRUE(ids.count((*it)[1].str())) << "dangling link #" << (*it)[1].str();
+    EXPECT_GT(n_links, 12u);
+    EXPECT_TRUE(ids.count("ev-fail-1"));
+    // Every chart has data points, and states its source and the command to reproduce it.
+    std::regex pts("data-points=\"([0-9]+)\"");
+    size_t n_charts = 0;
+    for (std::sregex_iterator it(html.begin(), html.end(), pts), end; it != end; ++it, ++n_charts)
+        EXPECT_NE((*it)[1].str(), "0");
+    EXPECT_GE(n_charts, 10u);
+    size_t n_captions = 0;
+    for (size_t p = html.find("<figcaption>Source: run <code>"); p != std::string::npos;
+         p = html.find("<figcaption>Source: run <code>", p + 1))
+        ++n_captions;
+    EXPECT_EQ(n_captions, n_charts);
+    EXPECT_NE(html.find("reproduce with <code>accel tradeoffs --model tiny.gguf</code>"), std::string::npos);
+    EXPECT_NE(html.find("@media print"), std::string::npos);
+}
+
+TEST(Report, EmptyDatabaseSaysNoDataWithTheCommand) {
+    accel::test::TempDir dir;
+    { auto db = accel::store::Database::open(dir / "e.duckdb"); }
+    const auto r = accel::test::run_accel({"report", "--db", (dir / "e.duckdb").string(), "--format", "markdown"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    size_t n = 0;
+    for (size_t p = r.out.find("No data: "); p != std::string::npos; p = r.out.find("No data: ", p + 1)) ++n;
+    EXPECT_EQ(n, 12u) << r.out;
+    EXPECT_NE(r.out.find("No data: no benchmark results: run `accel bench`."), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("run `accel tradeoffs --model M`"), std::string::npos);
+    EXPECT_NE(r.out.find("run `accel web-bench --model M --browser chromium,firefox`"), std::string::npos);
+}
+
+TEST(Report, WritesHtmlToOutAndPrintsThePath) {
+    accel::test::TempDir dir;
+    write_fixture_db(dir / "r.duckdb");
+    const fs::path out = dir / "sub" / "rep.html";
+    auto bad = accel::test::run_accel({"report", "--db", (dir / "r.duckdb").string(), "--out", out.string()});
+    EXPECT_EQ(bad.exit_code, 2);
+    EXPECT_NE(bad.err.find("does not exist"), std::string::npos) << bad.err;
+    fs::create_directories(out.parent_path());
+    const auto r = accel::test::run_accel({"report", "--db", (dir / "r.duckdb").string(), "--out", out.string()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, out.string() + "\n");
+    const std::string html = accel::test::read_file(out);
+    EXPECT_EQ(html.rfind("<!DOCTYPE html>", 0), 0u);
+    EXPECT_NE(html.find("</html>\n"), std::string::npos);
+    for (const auto& e : fs::directory_iterator(out.parent_path()))
+        EXPECT_EQ(e.path().filename(), "rep.html");  // no temporary file left behind
+}
+
+TEST(Report, BadInputIsExit2WithAOneLineMessage) {
+    accel::test::TempDir dir;
+    write_fixture_db(dir / "r.duckdb");
+    const std::string db = (dir / "r.duckdb").string();
+    struct Case {
+        std::vector<std::string> args;
+        std::string message;
+    };
+    const Case cases[] = {
+        {{"report", "--db", db, "--run", "nope"}, "--run 'nope' matches no run id or tag"},
+        {{"report", "--db", db, "--since", "yesterday-ish"}, "--since 'yesterday-ish': expected a date"},
+        {{"report", "--db", db, "--baseline", "nope"}, "--baseline 'nope' matches no run id or tag"},
+        {{"report", "--db", (dir / "missing.duckdb").string()}, "no such database"},
+        {{"report", "--db", db, "--format", "pdf"}, "--format"},
+        {{"report", "--db", db, "--run", "run-0001", "--since", "2026-01-01"}, "excludes"},
+    };
+    for (const auto& c : cases) {
+        const auto r = accel::test::run_accel(c.args);
+        EXPECT_EQ(r.exit_code, 2) << c.message << ": " << r.err;
+        EXPECT_NE(r.err.find(c.message), std::string::npos) << r.err;
+        EXPECT_TRUE(r.out.empty()) << r.out;
+    }
+    EXPECT_FALSE(fs::exists(dir / "missing.duckdb"));
+}
+
+}  // namespace
