@@ -1,5 +1,11 @@
 // Quantization and importance matrices on a synthetic llama: outputs load with the type and size they claim, an
 // imatrix unlocks the low-bit types llama.cpp refuses without one, and bad inputs leave no file behind.
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -243,6 +249,48 @@ TEST_F(Quantize, FailingWriteLeavesNoPartialFile) {
         << error;
     EXPECT_EQ(std::count(error.begin(), error.end(), '\n'), 1) << error;
     EXPECT_EQ(listing(out), std::vector<std::string>{});
+}
+
+TEST_F(Quantize, SigtermRemovesTheTemporaryOutput) {
+    test::TempDir dir;
+    const char* accel_bin = std::getenv("ACCEL_BIN");
+    ASSERT_NE(accel_bin, nullptr);
+    // Many types, so that the run lasts long enough to be caught in the middle of one.
+    const std::string types = "q8_0,q6_k,q5_k_m,q5_k_s,q5_1,q5_0,q4_k_m,q4_k_s,q4_1,q4_0,q3_k_l,q3_k_m,q3_k_s,q2_k,"
+                              "iq4_nl,iq4_xs,f16,bf16";
+    std::vector<std::string> args = {accel_bin, "quantize", f32->string(), "--type", types, "--out-dir",
+                                     dir.path().string(), "-t", "1"};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    pid_t pid = 0;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+    ASSERT_EQ(posix_spawn(&pid, accel_bin, &fa, nullptr, argv.data(), environ), 0);
+    posix_spawn_file_actions_destroy(&fa);
+    bool seen_tmp = false;
+    int status = 0;
+    for (int i = 0; i < 60000 && !seen_tmp; ++i) {
+        for (const auto& name : listing(dir.path())) seen_tmp = seen_tmp || name.find(".tmp-") != std::string::npos;
+        if (seen_tmp) {
+            ::kill(pid, SIGTERM);
+        } else if (::waitpid(pid, &status, WNOHANG) == pid) {
+            pid = 0;
+            break;
+        }
+        ::usleep(500);
+    }
+    if (pid != 0) {
+        ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    }
+    ASSERT_TRUE(seen_tmp) << "the run ended before a temporary output was seen";
+    EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM) << status;
+    for (const auto& name : listing(dir.path())) {
+        EXPECT_EQ(name.find(".tmp-"), std::string::npos) << name;
+        EXPECT_TRUE(name.ends_with(".gguf")) << name;  // only complete outputs of earlier types
+    }
 }
 
 TEST_F(Quantize, CliErrorsAreOneLineWithExit2) {
