@@ -118,16 +118,17 @@ std::string source_html(const Source& s) {
     return out + ".";
 }
 
-std::string figure(const std::string& svg, const Source& s) {
-    return "<figure>\n" + svg + "<figcaption>" + source_html(s) + "</figcaption>\n</figure>\n";
+std::string figure(const std::string& svg, const std::string& caption_html) {
+    return "<figure>\n" + svg + "<figcaption>" + caption_html + "</figcaption>\n</figure>\n";
 }
 
 std::string ms_of(double ns) {
     return format_number(ns / 1e6);
 }
 
-std::vector<std::string> charts_for(const std::string& id, const ReportData& d) {
-    std::vector<std::string> out;
+// Each chart, with its own caption where its source is not the section's runs (empty: the section's source).
+std::vector<std::pair<std::string, std::string>> charts_for(const std::string& id, const ReportData& d) {
+    std::vector<std::pair<std::string, std::string>> out;
     if (id == "machine") {
         for (const auto& r : d.rooflines) {
             if (!r.available) continue;
@@ -144,7 +145,12 @@ std::vector<std::string> charts_for(const std::string& id, const ReportData& d) 
                                                              format_number(f.median), unit, format_number(f.min),
                                                              format_number(f.max), f.n)});
                 }
-                if (!c.bars.empty()) out.push_back(render_bar_chart(c));
+                if (!c.bars.empty()) {
+                    out.emplace_back(render_bar_chart(c),
+                                     fmt::format("Source: the roofline of machine <code>{}</code>, {}; reproduce with "
+                                                 "<code>accel detect --measure</code> on that machine.",
+                                                 html_escape(r.machine_id), html_escape(r.note)));
+                }
             }
         }
     } else if (id == "perf") {
@@ -166,7 +172,7 @@ std::vector<std::string> charts_for(const std::string& id, const ReportData& d) 
                  .tooltip = fmt::format("{} {}: {} ± {} tokens/s, p99 {} ms", r->scenario, point_shape(*r),
                                         format_number(*r->avg_ts), format_number(sd), ms_of(r->p99_ns.value_or(0)))});
         }
-        for (const auto& g : order) out.push_back(render_bar_chart(groups[g]));
+        for (const auto& g : order) out.emplace_back(render_bar_chart(groups[g]), "");
     } else if (id == "latency") {
         size_t n = 0;
         for (const ResultRow* r : perf_rows(d)) {
@@ -174,7 +180,7 @@ std::vector<std::string> charts_for(const std::string& id, const ReportData& d) 
             Histogram h{.title = fmt::format("{}: {} {}", group_label(*r), r->scenario, point_shape(*r)),
                         .x_label = "ms per repetition"};
             for (int64_t v : r->samples_ns) h.values.push_back(static_cast<double>(v) / 1e6);
-            out.push_back(render_histogram(h));
+            out.emplace_back(render_histogram(h), "");
         }
     } else if (id == "server") {
         XyChart c{
@@ -197,7 +203,7 @@ std::vector<std::string> charts_for(const std::string& id, const ReportData& d) 
         for (const XyChart* ch : {&c, &t}) {
             const bool any =
                 std::any_of(ch->series.begin(), ch->series.end(), [](const Series& s) { return !s.points.empty(); });
-            if (any) out.push_back(render_xy_chart(*ch));
+            if (any) out.emplace_back(render_xy_chart(*ch), "");
         }
     } else if (id == "llm") {
         BarChart ttft{.title = "Time to first token (mean)", .value_label = "ms"};
@@ -207,8 +213,8 @@ std::vector<std::string> charts_for(const std::string& id, const ReportData& d) 
             if (r->ttft_ns) ttft.bars.push_back({.label = l, .value = *r->ttft_ns / 1e6});
             if (r->tpot_ns) tpot.bars.push_back({.label = l, .value = *r->tpot_ns / 1e6});
         }
-        if (!ttft.bars.empty()) out.push_back(render_bar_chart(ttft));
-        if (!tpot.bars.empty()) out.push_back(render_bar_chart(tpot));
+        if (!ttft.bars.empty()) out.emplace_back(render_bar_chart(ttft), "");
+        if (!tpot.bars.empty()) out.emplace_back(render_bar_chart(tpot), "");
     } else if (id == "memory") {
         BarChart c{.title = "Memory: estimate (weights + KV) and measured peak RSS", .value_label = "MiB"};
         for (const ResultRow* r : memory_rows(d)) {
@@ -217,7 +223,7 @@ std::vector<std::string> charts_for(const std::string& id, const ReportData& d) 
                 c.bars.push_back({.label = l + " (estimate)", .value = *r->memory_estimate_bytes / 1048576.0});
             c.bars.push_back({.label = l + " (measured)", .value = *r->peak_rss_bytes / 1048576.0});
         }
-        out.push_back(render_bar_chart(c));
+        out.emplace_back(render_bar_chart(c), "");
     } else if (id == "roofline") {
         BarChart c{.title = "Roofline efficiency", .value_label = "% of the measured peak"};
         for (const ResultRow* r : roofline_rows(d)) {
@@ -227,7 +233,7 @@ std::vector<std::string> charts_for(const std::string& id, const ReportData& d) 
             if (r->prefill_flops_pct)
                 c.bars.push_back({.label = l + " prefill (matmul)", .value = *r->prefill_flops_pct});
         }
-        out.push_back(render_bar_chart(c));
+        out.emplace_back(render_bar_chart(c), "");
     } else if (id == "compat") {
         Heatmap h{.title = "Compatibility: share of ok evidence per cell (click a cell for its evidence)"};
         for (const auto& c : compat_cells(d)) {
@@ -243,7 +249,7 @@ std::vector<std::string> charts_for(const std::string& id, const ReportData& d) 
                                .tooltip = fmt::format("{} × {}: {} ok, {} invalid, {} failed", c.row, c.col, c.n_ok,
                                                       c.n_invalid, c.n_failed)});
         }
-        out.push_back(render_heatmap(h));
+        out.emplace_back(render_heatmap(h), "");
     } else if (id == "regressions") {
         if (d.regressions && d.regressions->compare) {
             BarChart c{.title = "Change of the median latency, candidate versus baseline", .value_label = "%"};
@@ -254,7 +260,7 @@ std::vector<std::string> charts_for(const std::string& id, const ReportData& d) 
                                   .tooltip = fmt::format("{} {} {}: {} ({})", p.model, p.scenario, p.params,
                                                          format_change(*p.change), store::to_string(p.verdict))});
             }
-            if (!c.bars.empty()) out.push_back(render_bar_chart(c));
+            if (!c.bars.empty()) out.emplace_back(render_bar_chart(c), "");
         }
     } else if (id == "web") {
         BarChart c{.title = "Browser tokens/s over native tokens/s (1 = native speed)", .value_label = "ratio"};
@@ -264,7 +270,7 @@ std::vector<std::string> charts_for(const std::string& id, const ReportData& d) 
                                                    w.web->backend),
                               .value = *w.ratio});
         }
-        if (!c.bars.empty()) out.push_back(render_bar_chart(c));
+        if (!c.bars.empty()) out.emplace_back(render_bar_chart(c), "");
     } else if (id == "tradeoffs") {
         const auto rows = tradeoff_rows(d);
         const auto pareto = pareto_optimal(rows);
@@ -298,7 +304,7 @@ std::vector<std::string> charts_for(const std::string& id, const ReportData& d) 
             if (p.perplexity && ppl_hi > ppl_lo) pt.size = (ppl_hi - *p.perplexity) / (ppl_hi - ppl_lo);
             c.series[idx[rows[i]->model_name]].points.push_back(pt);
         }
-        if (!c.series.empty()) out.push_back(render_xy_chart(c));
+        if (!c.series.empty()) out.emplace_back(render_xy_chart(c), "");
     }
     return out;
 }
@@ -330,7 +336,8 @@ std::string render_html(const ReportData& d) {
             continue;
         }
         for (const auto& n : s.notes) out += "<p class=\"note\">" + html_escape(n) + "</p>\n";
-        for (const auto& svg : charts_for(s.id, d)) out += figure(svg, s.source);
+        for (const auto& [svg, caption] : charts_for(s.id, d))
+            out += figure(svg, caption.empty() ? source_html(s.source) : caption);
         if (s.id == "latency") {
             size_t n = 0;
             for (const ResultRow* r : perf_rows(d)) n += !r->samples_ns.empty();

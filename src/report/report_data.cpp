@@ -83,7 +83,7 @@ void flatten(const json& j, const std::string& prefix, std::vector<std::pair<std
             std::string line;
             if (j[i].is_object()) {
                 for (const auto& [k, v] : j[i].items()) {
-                    if (v.is_structured()) continue;
+                    if (v.is_structured() || v.is_null()) continue;
                     line += (line.empty() ? "" : ", ") + k + "=" + scalar_text(v);
                 }
             } else {
@@ -91,7 +91,7 @@ void flatten(const json& j, const std::string& prefix, std::vector<std::pair<std
             }
             out.emplace_back(fmt::format("{}[{}]", prefix, i), line);
         }
-    } else {
+    } else if (!j.is_null()) {  // null: the inventory could not tell; leaving it out keeps the table short
         out.emplace_back(prefix, scalar_text(j));
     }
 }

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "accel/hw/roofline.h"
 #include "accel/report/html_report.h"
 #include "accel/report/markdown_report.h"
 #include "accel/report/report_analysis.h"
@@ -159,6 +160,39 @@ TEST_F(ReportTest, HtmlEscapesDatabaseTextAndLinksEvidence) {
     EXPECT_EQ(n_captions, n_charts);
     EXPECT_NE(html.find("reproduce with <code>accel tradeoffs --model tiny.gguf</code>"), std::string::npos);
     EXPECT_NE(html.find("@media print"), std::string::npos);
+}
+
+TEST_F(ReportTest, ShowsTheCachedRooflineOfTheMachine) {
+    accel::hw::Roofline r{.fingerprint = "report-test-machine",
+                          .measured_at = "2026-11-18T11:00:00Z",
+                          .accel_version = "0.0.0-test",
+                          .duration_s = 1.5};
+    r.bandwidth.push_back({.kernel = "read",
+                           .threads = 2,
+                           .array_bytes = 1 << 26,
+                           .gb_per_s = {.median = 40, .min = 33, .max = 43, .n = 5}});
+    r.matmul.push_back({.device = "cpu",
+                        .type = "q4_0",
+                        .m = 2048,
+                        .n = 256,
+                        .k = 2048,
+                        .threads = 2,
+                        .gflops = {.median = 184, .min = 160, .max = 187, .n = 5}});
+    r.unavailable.push_back({.what = "matmul cuda0 q4_0", .reason = "no CUDA device"});
+    const fs::path cache = accel::hw::roofline_cache_path("report-test-machine");
+    fs::create_directories(cache.parent_path());
+    accel::hw::save_roofline(r, cache);
+    const ReportData d = load();
+    const std::string html = render_html(d);
+    fs::remove(cache);  // the golden tests expect no roofline
+    ASSERT_EQ(d.rooflines.size(), 1u);
+    ASSERT_TRUE(d.rooflines[0].available) << d.rooflines[0].note;
+    ASSERT_EQ(d.rooflines[0].figures.size(), 2u);
+    EXPECT_EQ(d.rooflines[0].figures[0].what, "memory bandwidth read, 2 thread(s)");
+    EXPECT_EQ(d.rooflines[0].figures[1].unit, "GFLOP/s");
+    EXPECT_NE(html.find("Roofline of report-test-machine: median, min-max bars (GB/s)"), std::string::npos);
+    EXPECT_NE(html.find("reproduce with <code>accel detect --measure</code>"), std::string::npos);
+    EXPECT_NE(html.find("unavailable: no CUDA device"), std::string::npos);
 }
 
 TEST(Report, EmptyDatabaseSaysNoDataWithTheCommand) {
