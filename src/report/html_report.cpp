@@ -240,7 +240,10 @@ std::vector<std::pair<std::string, std::string>> charts_for(const std::string& i
             if (std::find(h.rows.begin(), h.rows.end(), c.row) == h.rows.end()) h.rows.push_back(c.row);
             if (std::find(h.cols.begin(), h.cols.end(), c.col) == h.cols.end()) h.cols.push_back(c.col);
             const int64_t n = c.n_ok + c.n_invalid + c.n_failed;
-            std::string text = c.n_ok == n ? fmt::format("{} ok", n) : fmt::format("{}/{} ok", c.n_ok, n);
+            std::string text = c.n_ok == n                 ? fmt::format("{} ok", n)
+                               : c.n_ok > 0                ? fmt::format("{}/{} ok", c.n_ok, n)
+                               : c.n_failed >= c.n_invalid ? fmt::format("{} failed", c.n_failed)
+                                                           : fmt::format("{} invalid", c.n_invalid);
             h.cells.push_back({.row = c.row,
                                .col = c.col,
                                .value = n ? static_cast<double>(c.n_ok) / static_cast<double>(n) : 0,

@@ -147,6 +147,10 @@ TEST_F(ReportTest, HtmlEscapesDatabaseTextAndLinksEvidence) {
         EXPECT_TRUE(ids.count((*it)[1].str())) << "dangling link #" << (*it)[1].str();
     EXPECT_GT(n_links, 12u);
     EXPECT_TRUE(ids.count("ev-fail-1"));
+    // The failed cell of the heatmap says so and links to the failure's reason.
+    EXPECT_NE(html.find("<a href=\"#ev-fail-1\"><rect class=\"pt cell\""), std::string::npos);
+    EXPECT_NE(html.find(">1 failed</text>"), std::string::npos);
+    EXPECT_NE(html.find(">11 ok</text>"), std::string::npos);
     // Every chart has data points, and states its source and the command to reproduce it.
     std::regex pts("data-points=\"([0-9]+)\"");
     size_t n_charts = 0;
