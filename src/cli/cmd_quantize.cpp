@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -25,20 +26,18 @@ namespace {
 
 struct QuantizeOptions {
     std::string input;
-    std::vector<std::string> types;
+    std::string types;
     std::string imatrix;
     std::string out_dir;
     int32_t threads = 0;
     bool json = false;
 };
 
-std::vector<std::string> split_types(const std::vector<std::string>& values) {
+std::vector<std::string> split_types(const std::string& value) {
     std::vector<std::string> out;
-    for (const auto& v : values) {
-        std::stringstream ss(v);
-        for (std::string t; std::getline(ss, t, ',');) {
-            if (!t.empty()) out.push_back(t);
-        }
+    std::stringstream ss(value);
+    for (std::string t; std::getline(ss, t, ',');) {
+        if (!t.empty()) out.push_back(t);
     }
     return out;
 }
@@ -115,6 +114,14 @@ int run_imatrix(const ImatrixOptions& o) {
     if (o.n_ctx < 16) throw Error(ErrorKind::invalid_input, "-c must be at least 16, got " + std::to_string(o.n_ctx));
     if (o.chunks < 0) throw Error(ErrorKind::invalid_input, "--chunks must be 0 (all) or more");
     const std::string text = engine::read_corpus(o.text);
+    // Refuse an unwritable destination before the long run, not after it.
+    const std::filesystem::path out_dir = std::filesystem::path(o.out).parent_path();
+    if (!out_dir.empty() && !std::filesystem::is_directory(out_dir)) {
+        throw Error(ErrorKind::invalid_input, "output folder does not exist: " + out_dir.string());
+    }
+    if (::access(out_dir.empty() ? "." : out_dir.c_str(), W_OK) != 0) {
+        throw Error(ErrorKind::invalid_input, "output folder is not writable: " + (out_dir.empty() ? "." : out_dir.string()));
+    }
     const bool tty = isatty(STDERR_FILENO) != 0;
     const engine::LoadedModel model = engine::LoadedModel::load(o.model);
     const auto t0 = std::chrono::steady_clock::now();
@@ -147,6 +154,7 @@ void register_quantize(CLI::App& app, int& exit_code) {
         "quantize",
         "Quantize an F32/F16/BF16 GGUF to one or more types with llama.cpp; outputs are <stem>-<TYPE>.gguf");
     cmd->add_option("input", q->input, "GGUF model to quantize (F32, F16 or BF16)")->required();
+    // One string, so that `--type q8_0 IN.gguf` does not take the input as a second type.
     cmd->add_option("--type", q->types, "Types, comma-separated: q8_0,q6_k,q5_k_m,q4_k_m,q4_0,iq2_xxs,...")
         ->required();
     cmd->add_option("--imatrix", q->imatrix, "Importance matrix (from accel imatrix or llama-imatrix)");

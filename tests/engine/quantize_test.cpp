@@ -309,6 +309,13 @@ TEST_F(Quantize, CliErrorsAreOneLineWithExit2) {
          "accel: error: model file not found: " + (dir / "absent.gguf").string() + "\n"},
         {{"imatrix", "--model", f32->string(), "--text", "/nonexistent.txt", "--out", (dir / "m.gguf").string()},
          "accel: error: text file not found: /nonexistent.txt\n"},
+        {{"imatrix", "--model", f32->string(), "--out", "/nonexistent/m.gguf"},
+         "accel: error: output folder does not exist: /nonexistent\n"},
+        {{"quantize", f32->string(), "--type", "q8_0", "--imatrix", (dir / "notes.gguf").string()},
+         "accel: error: not an imatrix file (neither GGUF nor llama.cpp's legacy .dat): " +
+             (dir / "notes.gguf").string() + "\n"},
+        {{"quantize", f32->string(), "--type", "q8_0", "--imatrix", f32->string()},
+         "accel: error: GGUF file has no imatrix metadata (imatrix.chunk_count): " + f32->string() + "\n"},
     };
     for (const auto& c : cases) {
         const auto r = test::run_accel(c.args);
@@ -321,6 +328,30 @@ TEST_F(Quantize, CliErrorsAreOneLineWithExit2) {
     EXPECT_TRUE(r.err.starts_with("accel: error: unknown quantization type 'bogus' (valid: Q1_0, ")) << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
     EXPECT_EQ(listing(dir.path()), std::vector<std::string>{"notes.gguf"});
+}
+
+TEST_F(Quantize, CliImatrixThenLowBitQuantize) {
+    if (!fs::exists(engine::default_corpus_path)) GTEST_SKIP() << "no default corpus";
+    test::TempDir dir;
+    const fs::path im = dir / "m.imatrix.gguf";
+    const auto made = test::run_accel(
+        {"imatrix", "--model", f32->string(), "-c", "64", "--chunks", "1", "-t", "2", "--out", im.string()});
+    ASSERT_EQ(made.exit_code, 0) << made.err;
+    EXPECT_TRUE(made.out.starts_with("wrote " + im.string() + ": 98 weight entries from 1 chunks of 64 tokens of " +
+                                     std::string(engine::default_corpus_path)))
+        << made.out;
+    const fs::path out = dir / "out";
+    fs::create_directories(out);
+    const auto refused = test::run_accel({"quantize", f32->string(), "--type", "iq2_xxs", "--out-dir", out.string()});
+    EXPECT_EQ(refused.exit_code, 2);
+    EXPECT_EQ(refused.err, "accel: error: IQ2_XXS needs an importance matrix for " + f32->string() +
+                               " (llama.cpp refuses it without one): make one with `accel imatrix --model " +
+                               f32->string() + " --out FILE` and pass --imatrix FILE\n");
+    EXPECT_EQ(listing(out), std::vector<std::string>{});
+    const auto done = test::run_accel(
+        {"quantize", f32->string(), "--type", "iq2_xxs", "--imatrix", im.string(), "--out-dir", out.string()});
+    EXPECT_EQ(done.exit_code, 0) << done.err;
+    EXPECT_EQ(listing(out), std::vector<std::string>{f32->stem().string() + "-IQ2_XXS.gguf"});
 }
 
 TEST_F(Quantize, CliWritesEachTypeAndReportsIt) {
