@@ -14,7 +14,9 @@ json spec_json(const PointSpec& s) {
             {"n_prompt", s.n_prompt},            {"n_gen", s.n_gen},         {"n_depth", s.n_depth},
             {"n_batch", s.n_batch},              {"n_ubatch", s.n_ubatch},   {"n_threads", s.n_threads},
             {"type_k", s.type_k},                {"type_v", s.type_v},       {"flash_attn", s.flash_attn},
-            {"n_gpu_layers", s.n_gpu_layers},    {"embed_batch", s.embed_batch}};
+            {"n_gpu_layers", s.n_gpu_layers},    {"embed_batch", s.embed_batch},
+            {"n_parallel", s.n_parallel},        {"target_qps", s.target_qps},
+            {"lengths", s.lengths}};
 }
 
 PointSpec spec_from(const json& j) {
@@ -33,6 +35,88 @@ PointSpec spec_from(const json& j) {
     s.flash_attn = j.at("flash_attn");
     s.n_gpu_layers = j.at("n_gpu_layers");
     s.embed_batch = j.at("embed_batch");
+    // Absent from results stored before the load scenarios existed.
+    s.n_parallel = j.value("n_parallel", 1);
+    s.target_qps = j.value("target_qps", 0.0);
+    s.lengths = j.value("lengths", std::string());
+    return s;
+}
+
+json opt(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
+
+std::optional<double> opt_double(const json& j, const char* key) {
+    if (!j.contains(key) || j.at(key).is_null()) return std::nullopt;
+    return j.at(key).get<double>();
+}
+
+json server_json(const ServerStats& s) {
+    json probes = json::array();
+    for (const auto& p : s.probes) {
+        probes.push_back({{"qps", p.qps}, {"achieved_qps", p.achieved_qps}, {"p99_ms", p.p99_ms}, {"pass", p.pass}});
+    }
+    return {{"target_qps", s.target_qps},
+            {"achieved_qps", s.achieved_qps},
+            {"n_queries", s.n_queries},
+            {"n_parallel", s.n_parallel},
+            {"p50_ms", s.p50_ms},
+            {"p90_ms", s.p90_ms},
+            {"p99_ms", s.p99_ms},
+            {"ttft_p99_ms", opt(s.ttft_p99_ms)},
+            {"tpot_p99_ms", opt(s.tpot_p99_ms)},
+            {"slo_pass", s.slo_pass ? json(*s.slo_pass) : json(nullptr)},
+            {"slo", s.slo.empty() ? json(nullptr) : json(s.slo)},
+            {"max_issue_lag_ms", s.max_issue_lag_ms},
+            {"peak_qps", opt(s.peak_qps)},
+            {"probes", probes}};
+}
+
+ServerStats server_from(const json& j) {
+    ServerStats s;
+    s.target_qps = j.at("target_qps");
+    s.achieved_qps = j.at("achieved_qps");
+    s.n_queries = j.at("n_queries");
+    s.n_parallel = j.at("n_parallel");
+    s.p50_ms = j.at("p50_ms");
+    s.p90_ms = j.at("p90_ms");
+    s.p99_ms = j.at("p99_ms");
+    s.ttft_p99_ms = opt_double(j, "ttft_p99_ms");
+    s.tpot_p99_ms = opt_double(j, "tpot_p99_ms");
+    if (!j.at("slo_pass").is_null()) s.slo_pass = j.at("slo_pass").get<bool>();
+    if (!j.at("slo").is_null()) s.slo = j.at("slo");
+    s.max_issue_lag_ms = j.at("max_issue_lag_ms");
+    s.peak_qps = opt_double(j, "peak_qps");
+    for (const auto& p : j.at("probes")) {
+        s.probes.push_back({.qps = p.at("qps"), .achieved_qps = p.at("achieved_qps"), .p99_ms = p.at("p99_ms"),
+                            .pass = p.at("pass")});
+    }
+    return s;
+}
+
+json offline_json(const OfflineStats& s) {
+    return {{"n_queries", s.n_queries},
+            {"n_parallel", s.n_parallel},
+            {"samples_per_s", s.samples_per_s},
+            {"tokens_per_s", s.tokens_per_s},
+            {"prompt_tokens_per_s", s.prompt_tokens_per_s},
+            {"p50_ms", s.p50_ms},
+            {"p90_ms", s.p90_ms},
+            {"p99_ms", s.p99_ms},
+            {"ttft_p99_ms", opt(s.ttft_p99_ms)},
+            {"tpot_p99_ms", opt(s.tpot_p99_ms)}};
+}
+
+OfflineStats offline_from(const json& j) {
+    OfflineStats s;
+    s.n_queries = j.at("n_queries");
+    s.n_parallel = j.at("n_parallel");
+    s.samples_per_s = j.at("samples_per_s");
+    s.tokens_per_s = j.at("tokens_per_s");
+    s.prompt_tokens_per_s = j.at("prompt_tokens_per_s");
+    s.p50_ms = j.at("p50_ms");
+    s.p90_ms = j.at("p90_ms");
+    s.p99_ms = j.at("p99_ms");
+    s.ttft_p99_ms = opt_double(j, "ttft_p99_ms");
+    s.tpot_p99_ms = opt_double(j, "tpot_p99_ms");
     return s;
 }
 
@@ -74,6 +158,8 @@ std::string to_json_text(const PointResult& r) {
               {"verified", r.verified},
               {"verify_pass", r.verify_pass},
               {"verify_summary", r.verify_summary}};
+    j["server"] = r.server ? server_json(*r.server) : json(nullptr);
+    j["offline"] = r.offline ? offline_json(*r.offline) : json(nullptr);
     return j.dump();
 }
 
@@ -119,6 +205,8 @@ PointResult point_result_from_json(const std::string& text) {
         r.verified = j.at("verified");
         r.verify_pass = j.at("verify_pass");
         r.verify_summary = j.at("verify_summary");
+        if (j.contains("server") && !j.at("server").is_null()) r.server = server_from(j.at("server"));
+        if (j.contains("offline") && !j.at("offline").is_null()) r.offline = offline_from(j.at("offline"));
         return r;
     } catch (const nlohmann::json::exception& e) {
         throw Error(ErrorKind::internal, std::string("malformed point result from the measuring process: ") + e.what());

@@ -13,16 +13,20 @@
 
 #include <fmt/core.h>
 
+#include "accel/bench/engine_parallel_target.h"
 #include "accel/bench/engine_targets.h"
 #include "accel/bench/llm_scenario.h"
 #include "accel/bench/run_hygiene.h"
+#include "accel/bench/request_lengths.h"
 #include "accel/bench/sample_library.h"
+#include "accel/bench/server_scenario.h"
 #include "accel/bench/verify.h"
 #include "accel/engine/batch_decoder.h"
 #include "accel/core/error.h"
 #include "accel/core/sha256_cache.h"
 #include "accel/engine/embedder.h"
 #include "accel/engine/loaded_model.h"
+#include "accel/engine/quality.h"
 #include "accel/hw/device.h"
 #include "accel/hw/inventory.h"
 #include "accel/hw/roofline.h"
@@ -226,8 +230,18 @@ PointResult run_point(const PointSpec& spec, const PointOptions& options) {
         pool::ResourcePool pool(config, loader, monitor);
 
         const bool embed = spec.scenario == Scenario::embed;
-        const uint32_t n_ctx = embed ? static_cast<uint32_t>(std::max(512, spec.n_prompt + 16) * spec.embed_batch)
-                                     : static_cast<uint32_t>(std::max(256, spec.n_depth + spec.n_prompt + spec.n_gen + 16));
+        const bool load = spec.scenario == Scenario::server || spec.scenario == Scenario::offline;
+        const RequestLengths lengths = !load ? RequestLengths{}
+                                       : spec.lengths.empty() ? fixed_lengths(spec.n_prompt, spec.n_gen)
+                                                              : parse_request_lengths(spec.lengths);
+        // Load scenarios: each slot has its own part of the context (llama.cpp splits n_ctx over n_seq_max, in
+        // steps of 256 cells), big enough for the longest prompt plus the longest output.
+        const int32_t n_slots = load ? std::max(1, spec.n_parallel) : 1;
+        const int32_t per_slot = (std::max(256, lengths.prompt_max + lengths.gen_max + 16) + 255) / 256 * 256;
+        const int32_t n_single = std::max(256, spec.n_depth + spec.n_prompt + spec.n_gen + 16);
+        const uint32_t n_ctx = embed  ? static_cast<uint32_t>(std::max(512, spec.n_prompt + 16) * spec.embed_batch)
+                               : load ? static_cast<uint32_t>(per_slot * n_slots)
+                                      : static_cast<uint32_t>(n_single);
         const auto free_before = device_free(spec.device);
         const EnergyReading e0 = read_energy();
         const auto t_load = Clock::now();
@@ -236,7 +250,7 @@ PointResult run_point(const PointSpec& spec, const PointOptions& options) {
             lease = pool.acquire({.model = spec.model,
                                   .devices = {spec.device},
                                   .options = {.n_ctx = n_ctx,
-                                              .n_seq = embed ? static_cast<uint32_t>(spec.embed_batch) : 1u,
+                                              .n_seq = static_cast<uint32_t>(embed ? spec.embed_batch : n_slots),
                                               .n_batch = static_cast<uint32_t>(embed ? std::max<int32_t>(spec.n_batch, 512) : spec.n_batch),
                                               .n_ubatch = static_cast<uint32_t>(embed ? std::max<int32_t>(spec.n_ubatch, 512) : spec.n_ubatch),
                                               .type_k = spec.type_k,
@@ -279,6 +293,24 @@ PointResult run_point(const PointSpec& spec, const PointOptions& options) {
 
         if (spec.scenario == Scenario::embed) {
             r.m = run_embed(session, spec, options.rules, options.seed);
+        } else if (load) {
+            if (engine::is_embedding_model(res.model)) {
+                throw Error(ErrorKind::invalid_input,
+                            fmt::format("{} is an embedding model: the {} scenario serves generative LLMs (use "
+                                        "--scenario embed)", spec.model, to_string(spec.scenario)));
+            }
+            EngineParallelTarget target(session);
+            const LoadTest test{.lengths = lengths, .n_queries = options.n_queries, .target_qps = spec.target_qps,
+                                .seed = options.seed, .slo = options.slo, .find_peak = options.find_peak};
+            if (spec.scenario == Scenario::server) {
+                ServerOutcome o = run_server(target, test, options.rules);
+                r.m = std::move(o.m);
+                r.server = std::move(o.stats);
+            } else {
+                OfflineOutcome o = run_offline(target, test, options.rules);
+                r.m = std::move(o.m);
+                r.offline = std::move(o.stats);
+            }
         } else {
             EngineLlmTarget target(session);
             if (spec.scenario == Scenario::latency) {
@@ -289,9 +321,40 @@ PointResult run_point(const PointSpec& spec, const PointOptions& options) {
                                    options.rules);
             }
         }
+        const char* perturb_env = std::getenv("ACCEL_VERIFY_PERTURB");
+        const bool perturb = perturb_env != nullptr && std::string(perturb_env) == "1";
+        if (options.verify && spec.scenario == Scenario::embed) {
+            // The reference comes from a pool of its own, so it is always a separate CPU context.
+            pool::ResourcePool ref_pool(config, loader, monitor);
+            const auto texts = embed_texts(session.model(), spec, options.seed ^ 0x5eedULL);
+            auto dev = engine::embed(session, texts, {});
+            // A test-only switch plants a wrong device (negated vectors) so the check's failure path is exercised.
+            if (perturb) {
+                for (auto& v : dev) {
+                    for (auto& x : v) x = -x;
+                }
+            }
+            pool::LoadOptions ref_options{.n_ctx = n_ctx, .n_seq = static_cast<uint32_t>(spec.embed_batch)};
+            ref_options.n_batch = static_cast<uint32_t>(std::max<int32_t>(spec.n_batch, 512));
+            ref_options.n_ubatch = static_cast<uint32_t>(std::max<int32_t>(spec.n_ubatch, 512));
+            ref_options.n_gpu_layers = 0;
+            ref_options.embeddings = true;
+            ref_options.pooling = "mean";
+            pool::Lease ref_lease = ref_pool.acquire(
+                {.model = spec.model, .devices = {"cpu"}, .options = ref_options, .fallback = pool::Fallback::forbid});
+            auto& ref_res = static_cast<pool::EngineResident&>(ref_lease.resident());
+            std::lock_guard ref_use(ref_res.use);
+            const auto ref = engine::embed(*ref_res.session, texts, {});
+            const EmbedVerifyResult v = compare_embeddings(ref, dev);
+            r.verified = true;
+            r.verify_pass = v.pass;
+            r.verify_summary = v.summary;
+            if (!v.pass) {
+                r.m.valid = false;
+                r.m.reasons.push_back("verify failed against the CPU reference: " + v.summary);
+            }
+        }
         if (options.verify && spec.scenario != Scenario::embed) {
-            const char* env = std::getenv("ACCEL_VERIFY_PERTURB");
-            const bool perturb = env != nullptr && std::string(env) == "1";
             const LogitTrace dev = trace(session, options.seed, perturb);
             // The reference: the same model in f32-accumulating CPU execution, in its own context.
             pool::Lease ref_lease = pool.acquire({.model = spec.model,

@@ -55,9 +55,9 @@ RunProvenance read_run_provenance(const std::string& cpu_mask, bool cold) {
 }
 
 std::string spec_key(const PointSpec& p) {
-    return fmt::format("{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}", to_string(p.scenario), p.model, p.device,
-                       p.n_prompt, p.n_gen, p.n_depth, p.n_batch, p.n_ubatch, p.n_threads, p.type_k, p.type_v,
-                       p.flash_attn, p.n_gpu_layers, p.embed_batch);
+    return fmt::format("{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{:g}|{}", to_string(p.scenario), p.model,
+                       p.device, p.n_prompt, p.n_gen, p.n_depth, p.n_batch, p.n_ubatch, p.n_threads, p.type_k,
+                       p.type_v, p.flash_attn, p.n_gpu_layers, p.embed_batch, p.n_parallel, p.target_qps, p.lengths);
 }
 
 std::set<std::string> stored_point_keys(const std::filesystem::path& db_path, const std::string& run_id) {

@@ -1,6 +1,7 @@
 #include "accel/bench/sweep.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 
 #include <fmt/core.h>
@@ -22,6 +23,8 @@ std::vector<std::string> split(const std::string& text, char sep) {
     return out;
 }
 
+bool is_load(Scenario s) { return s == Scenario::server || s == Scenario::offline; }
+
 int32_t to_int(const std::string& flag, const std::string& whole, const std::string& part) {
     char* end = nullptr;
     const long v = std::strtol(part.c_str(), &end, 10);
@@ -38,6 +41,8 @@ const char* to_string(Scenario s) {
         case Scenario::llm: return "llm";
         case Scenario::embed: return "embed";
         case Scenario::latency: return "latency";
+        case Scenario::server: return "server";
+        case Scenario::offline: return "offline";
     }
     return "llm";
 }
@@ -46,13 +51,22 @@ Scenario parse_scenario(const std::string& text) {
     if (text == "llm") return Scenario::llm;
     if (text == "embed") return Scenario::embed;
     if (text == "latency") return Scenario::latency;
-    throw Error(ErrorKind::invalid_input, "unknown scenario '" + text + "': use llm, embed or latency");
+    if (text == "server") return Scenario::server;
+    if (text == "offline") return Scenario::offline;
+    throw Error(ErrorKind::invalid_input,
+                "unknown scenario '" + text + "': use llm, embed, latency, server or offline");
 }
 
 std::string PointSpec::test_name() const {
     switch (scenario) {
         case Scenario::embed: return fmt::format("embed b{} s{}", embed_batch, n_prompt);
         case Scenario::latency: return fmt::format("latency p{} n{}", n_prompt, n_gen);
+        case Scenario::offline:
+        case Scenario::server: {
+            const std::string len = lengths.empty() ? fmt::format("p{} n{}", n_prompt, n_gen) : lengths;
+            if (scenario == Scenario::offline) return fmt::format("offline {} x{}", len, n_parallel);
+            return fmt::format("server {} x{} @ {:g} qps", len, n_parallel, target_qps);
+        }
         case Scenario::llm: break;
     }
     std::string name;
@@ -112,10 +126,26 @@ std::pair<int32_t, int32_t> parse_pg(const std::string& text) {
     return {v[0], v[1]};
 }
 
+std::vector<double> parse_positive_list(const std::string& flag, const std::string& text) {
+    std::vector<double> out;
+    for (const std::string& item : split(text, ',')) {
+        char* end = nullptr;
+        const double v = std::strtod(item.c_str(), &end);
+        if (item.empty() || end != item.c_str() + item.size() || !(v > 0) || !std::isfinite(v)) {
+            throw Error(ErrorKind::invalid_input,
+                        fmt::format("{} {}: '{}' is not a positive number", flag, text, item));
+        }
+        out.push_back(v);
+    }
+    return out;
+}
+
 std::vector<PointSpec> expand(const SweepSpec& s) {
     struct Test {
         Scenario scenario;
         int32_t n_prompt, n_gen, embed_batch;
+        int32_t n_parallel = 1;
+        double target_qps = 0;
     };
     std::vector<PointSpec> out;
     for (const auto& model : s.models) {
@@ -133,9 +163,25 @@ std::vector<PointSpec> expand(const SweepSpec& s) {
                 for (int32_t p : s.n_prompt) {
                     for (int32_t b : s.embed_batch) tests.push_back({sc, std::max(p, 1), 0, b});
                 }
-            } else {
+            } else if (sc == Scenario::latency) {
                 for (int32_t p : s.n_prompt) {
                     for (int32_t n : s.n_gen) tests.push_back({sc, std::max(p, 1), std::max(n, 1), 1});
+                }
+            } else {
+                // With --lengths the pairs come from it (one test); otherwise each -p x -n pair is a fixed length.
+                std::vector<std::pair<int32_t, int32_t>> pn;
+                if (!s.lengths.empty()) {
+                    pn.emplace_back(0, 0);
+                } else {
+                    for (int32_t p : s.n_prompt) {
+                        for (int32_t n : s.n_gen) pn.emplace_back(std::max(p, 1), std::max(n, 1));
+                    }
+                }
+                const std::vector<double> qps = sc == Scenario::server ? s.target_qps : std::vector<double>{0};
+                for (const auto& [p, n] : pn) {
+                    for (int32_t par : s.n_parallel) {
+                        for (double q : qps) tests.push_back({sc, p, n, 1, std::max(par, 1), q});
+                    }
                 }
             }
             for (const auto& t : tests) {
@@ -155,7 +201,12 @@ std::vector<PointSpec> expand(const SweepSpec& s) {
                                                                             .n_threads = th, .type_k = tk,
                                                                             .type_v = tv, .flash_attn = fa,
                                                                             .n_gpu_layers = ngl,
-                                                                            .embed_batch = t.embed_batch});
+                                                                            .embed_batch = t.embed_batch,
+                                                                            .n_parallel = t.n_parallel,
+                                                                            .target_qps = t.target_qps,
+                                                                            .lengths = is_load(t.scenario)
+                                                                                           ? s.lengths
+                                                                                           : std::string()});
                                                 }
                                             }
                                         }

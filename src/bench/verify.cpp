@@ -1,6 +1,7 @@
 #include "accel/bench/verify.h"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 
 #include <fmt/core.h>
@@ -47,6 +48,45 @@ VerifyResult compare_llm(const std::vector<std::vector<float>>& ref, const std::
                             "over {} positions: {}",
                             r.top1, t.min_top1, r.top5_overlap, t.min_top5_overlap, r.greedy_match, t.min_greedy_match,
                             n, r.pass ? "pass" : "FAIL");
+    return r;
+}
+
+EmbedVerifyResult compare_embeddings(const std::vector<std::vector<float>>& ref,
+                                     const std::vector<std::vector<float>>& dev, const EmbedVerifyThresholds& t) {
+    EmbedVerifyResult r;
+    r.n_texts = static_cast<int32_t>(std::min(ref.size(), dev.size()));
+    bool shapes_ok = !ref.empty() && ref.size() == dev.size();
+    r.min_cosine = ref.empty() ? 0.0 : 1.0;
+    const auto norm = [](const std::vector<float>& v) {
+        double s = 0;
+        for (float x : v) s += static_cast<double>(x) * x;
+        return std::sqrt(s);
+    };
+    for (size_t i = 0; i < static_cast<size_t>(r.n_texts); ++i) {
+        const auto& a = ref[i];
+        const auto& b = dev[i];
+        if (a.size() != b.size() || a.empty()) {
+            shapes_ok = false;
+            continue;
+        }
+        const double na = norm(a);
+        const double nb = norm(b);
+        double dot = 0;
+        double diff = 0;
+        for (size_t k = 0; k < a.size(); ++k) {
+            const double x = na > 0 ? a[k] / na : 0.0;
+            const double y = nb > 0 ? b[k] / nb : 0.0;
+            dot += x * y;
+            diff = std::max(diff, std::fabs(x - y));
+        }
+        r.min_cosine = std::min(r.min_cosine, dot);
+        r.max_abs_diff = std::max(r.max_abs_diff, diff);
+    }
+    r.pass = shapes_ok && r.min_cosine >= t.min_cosine && r.max_abs_diff <= t.max_abs_diff;
+    r.summary = fmt::format("min cosine {:.6f} (>= {:g}), max abs diff {:.3g} (<= {:g}) of L2-normalised vectors over "
+                            "{} texts{}: {}",
+                            r.min_cosine, t.min_cosine, r.max_abs_diff, t.max_abs_diff, r.n_texts,
+                            shapes_ok ? "" : " (shapes differ)", r.pass ? "pass" : "FAIL");
     return r;
 }
 

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -11,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "accel/bench/point_runner.h"
+#include "accel/bench/request_lengths.h"
 #include "accel/bench/run_hygiene.h"
 #include "accel/bench/run_recorder.h"
 #include "accel/bench/sweep.h"
@@ -52,6 +54,13 @@ struct BenchOptions {
     std::string cpu_mask;
     uint64_t seed = 42;
     bool verify = false;
+    // Load scenarios (server, offline).
+    std::string parallel = "1";
+    std::string qps = "1";
+    std::string lengths;
+    int32_t n_queries = 64;
+    double slo_p99_ms = 0, slo_ttft_ms = 0, slo_tpot_ms = 0;  // 0: no limit
+    bool find_peak = false;
     FormatOption format;
 };
 
@@ -110,7 +119,8 @@ std::vector<bench::PointSpec> default_suite(const BenchOptions& o) {
 bench::SweepSpec sweep_from(const BenchOptions& o) {
     bench::SweepSpec s;
     s.scenarios.clear();
-    for (const auto& sc : bench::parse_str_list("--scenario", o.scenarios, {"llm", "embed", "latency"})) {
+    for (const auto& sc :
+         bench::parse_str_list("--scenario", o.scenarios, {"llm", "embed", "latency", "server", "offline"})) {
         s.scenarios.push_back(bench::parse_scenario(sc));
     }
     s.models = bench::parse_str_list("--model", o.models);
@@ -130,6 +140,20 @@ bench::SweepSpec sweep_from(const BenchOptions& o) {
         s.n_gpu_layers.push_back(v == "-1" ? -1 : bench::parse_int_list("-ngl", v).front());
     }
     s.embed_batch = bench::parse_int_list("--embed-batch", o.embed_batch);
+    s.n_parallel = bench::parse_int_list("--parallel", o.parallel);
+    for (int32_t n : s.n_parallel) {
+        if (n < 1 || n > 256) {
+            throw Error(ErrorKind::invalid_input, fmt::format("--parallel {}: use 1 to 256 slots", o.parallel));
+        }
+    }
+    s.target_qps = bench::parse_positive_list("--qps", o.qps);
+    if (!o.lengths.empty()) {
+        // Checked here so a bad spec or an unreadable file is a usage error; the file travels as an absolute path.
+        bench::parse_request_lengths(o.lengths);
+        s.lengths = o.lengths.rfind("file:", 0) == 0
+                        ? "file:" + std::filesystem::absolute(o.lengths.substr(5)).string()
+                        : o.lengths;
+    }
     for (const auto& b : s.n_batch) {
         if (b == 0) throw Error(ErrorKind::invalid_input, "-b must be at least 1");
     }
@@ -143,7 +167,9 @@ bench::SweepSpec sweep_from(const BenchOptions& o) {
 
 double estimate_seconds(const bench::PointSpec& p, const BenchOptions& o) {
     // A rough ETA for --dry-run: load plus (warm-up + reps) at an assumed 200 tokens/s prompt, 20 tokens/s decode.
-    const double per_rep = p.n_prompt / 200.0 + p.n_gen / 20.0 + p.n_depth / 200.0;
+    double per_rep = p.n_prompt / 200.0 + p.n_gen / 20.0 + p.n_depth / 200.0;
+    if (p.scenario == bench::Scenario::server) return 1.0 + o.n_queries / p.target_qps;
+    if (p.scenario == bench::Scenario::offline) per_rep *= static_cast<double>(o.n_queries) / p.n_parallel;
     return 1.0 + (o.warmup + o.reps) * std::max(per_rep, o.min_duration_s / std::max(1, o.reps));
 }
 
@@ -180,8 +206,53 @@ nlohmann::json result_json(const bench::PointResult& r, const nlohmann::json& pr
     return j;
 }
 
+std::string opt_ms(const std::optional<double>& v) { return v ? fmt::format("{:.2f} ms", *v) : "n/a"; }
+
+// The load scenarios' figures under the table: what llama-bench's columns cannot show.
+void print_load_lines(const bench::PointResult& r, const std::string& name) {
+    if (r.server) {
+        const auto& s = *r.server;
+        std::string slo = "no SLO given";
+        if (s.slo_pass) slo = fmt::format("SLO {}: {}", s.slo, *s.slo_pass ? "pass" : "MISSED");
+        fmt::print("server: {} {}: target {:g} qps, achieved {:.2f} qps over {} queries with {} slot(s); latency "
+                   "(queueing included) p50 {:.2f} ms, p90 {:.2f} ms, p99 {:.2f} ms; TTFT p99 {}; TPOT p99 {}; {}\n",
+                   name, r.spec.test_name(), s.target_qps, s.achieved_qps, s.n_queries, s.n_parallel, s.p50_ms,
+                   s.p90_ms, s.p99_ms, opt_ms(s.ttft_p99_ms), opt_ms(s.tpot_p99_ms), slo);
+        if (!s.probes.empty()) {
+            std::string probes;
+            for (const auto& p : s.probes) {
+                probes += fmt::format("{}{:g} qps ({}, p99 {:.1f} ms)", probes.empty() ? "" : ", ", p.qps,
+                                      p.pass ? "pass" : "miss", p.p99_ms);
+            }
+            fmt::print("find-peak: {}: {}; probes: {}\n", name,
+                       s.peak_qps ? fmt::format("peak {:g} qps meets the SLO {}", *s.peak_qps, s.slo)
+                                  : fmt::format("no probed QPS met the SLO {}", s.slo),
+                       probes);
+        }
+    }
+    if (r.offline) {
+        const auto& s = *r.offline;
+        fmt::print("offline: {} {}: {} queries at once, {} slot(s): {:.2f} samples/s, {:.2f} generated tokens/s, "
+                   "{:.2f} prompt tokens/s; latency p50 {:.2f} ms, p90 {:.2f} ms, p99 {:.2f} ms; TTFT p99 {}; "
+                   "TPOT p99 {}\n",
+                   name, r.spec.test_name(), s.n_queries, s.n_parallel, s.samples_per_s, s.tokens_per_s,
+                   s.prompt_tokens_per_s, s.p50_ms, s.p90_ms, s.p99_ms, opt_ms(s.ttft_p99_ms), opt_ms(s.tpot_p99_ms));
+    }
+}
+
 int run_bench(const BenchOptions& o) {
     if (o.reps < 1) throw Error(ErrorKind::invalid_input, "-r must be at least 1");
+    if (o.n_queries < 1) throw Error(ErrorKind::invalid_input, "--queries must be at least 1");
+    for (const auto& [flag, v] : {std::pair{"--slo-p99-ms", o.slo_p99_ms}, std::pair{"--slo-ttft-ms", o.slo_ttft_ms},
+                                  std::pair{"--slo-tpot-ms", o.slo_tpot_ms}}) {
+        if (v < 0) throw Error(ErrorKind::invalid_input, fmt::format("{} {:g}: must be positive", flag, v));
+    }
+    const auto limit = [](double v) { return v > 0 ? std::optional(v) : std::nullopt; };
+    const bench::ServerSlo slo{.p99_ms = limit(o.slo_p99_ms), .ttft_p99_ms = limit(o.slo_ttft_ms),
+                               .tpot_p99_ms = limit(o.slo_tpot_ms)};
+    if (o.find_peak && !slo.any()) {
+        throw Error(ErrorKind::invalid_input, "--find-peak needs an SLO: give --slo-p99-ms, --slo-ttft-ms or --slo-tpot-ms");
+    }
     const bool is_default = o.models.empty();
     std::vector<bench::PointSpec> points = is_default ? default_suite(o) : bench::expand(sweep_from(o));
     const std::filesystem::path db_path = o.db.empty() ? paths::default_db() : std::filesystem::path(o.db);
@@ -200,7 +271,10 @@ int run_bench(const BenchOptions& o) {
                                     .cpu_mask = o.cpu_mask,
                                     .timeout = std::chrono::seconds(o.timeout_s),
                                     .seed = o.seed,
-                                    .verify = o.verify};
+                                    .verify = o.verify,
+                                    .n_queries = o.n_queries,
+                                    .slo = slo,
+                                    .find_peak = o.find_peak};
     if (o.dry_run) {
         double total = 0;
         Table t{.columns = {"#", "model", "scenario", "test", "device", "threads", "batch", "ubatch", "ctk", "ctv", "fa", "ngl"},
@@ -241,6 +315,7 @@ int run_bench(const BenchOptions& o) {
     int failures = 0;
     int invalid = 0;
     int verify_failed = 0;
+    int slo_missed = 0;
     const auto t_start = std::chrono::steady_clock::now();
     for (size_t i = 0; i < points.size(); ++i) {
         const auto& p = points[i];
@@ -267,6 +342,11 @@ int run_bench(const BenchOptions& o) {
         }
         if (!r.m.valid) ++invalid;
         if (r.verified && !r.verify_pass) ++verify_failed;
+        if (r.server && r.server->slo_pass) {
+            // With --find-peak the check is that some QPS met the SLO; otherwise that this run did.
+            const bool met = r.server->probes.empty() ? *r.server->slo_pass : r.server->peak_qps.has_value();
+            if (!met) ++slo_missed;
+        }
         if (writer) writer->add(r);
         if (format == Format::jsonl) {
             fmt::print("{}\n", result_json(r, provenance).dump());
@@ -315,6 +395,7 @@ int run_bench(const BenchOptions& o) {
                 if (r.verified) {
                     fmt::print("verify: {} {} on {}: {}\n", name, r.spec.test_name(), r.device, r.verify_summary);
                 }
+                print_load_lines(r, name);
                 for (const auto& why : r.m.reasons) fmt::print("note: {} {}: {}\n", name, r.spec.test_name(), why);
                 if (r.decode_bandwidth_pct) {
                     fmt::print("roofline: {} {}: {:.1f}% of measured memory bandwidth ({})\n", name,
@@ -346,6 +427,10 @@ int run_bench(const BenchOptions& o) {
     }
     if (failures > 0) fmt::print(stderr, "bench: {} of {} points failed\n", failures, results.size());
     if (failures > 0 && failures == static_cast<int>(results.size())) return exit_runtime;
+    if (slo_missed > 0) {
+        fmt::print(stderr, "bench: {} server point(s) missed the SLO\n", slo_missed);
+        return exit_check;
+    }
     if (verify_failed > 0) {
         fmt::print(stderr, "bench: --verify failed for {} point(s): the device's output differs from the CPU reference\n",
                    verify_failed);
@@ -360,12 +445,13 @@ void register_bench(CLI::App& app, int& exit_code) {
     auto o = std::make_shared<BenchOptions>();
     auto* cmd = app.add_subcommand(
         "bench",
-        "Benchmark models: llm (pp/tg/pg), latency (single stream) and embed scenarios over a sweep.\n"
+        "Benchmark models: llm (pp/tg/pg), latency (single stream), embed, offline and server scenarios over a sweep.\n"
         "Every list flag takes comma lists and ranges (1-8, 1-64*2, 128-512+128); the cartesian product runs.\n"
         "Without --model: the default suite (a synthetic ~100M llama q4_0 with RANDOM WEIGHTS, stories260K when\n"
         "available, a synthetic BERT for embeddings). Each point runs in its own process.");
     cmd->add_option("--model,-m", o->models, "Model file(s), comma-separated");
-    cmd->add_option("--scenario", o->scenarios, "llm, latency, embed (comma list)")->default_val("llm");
+    cmd->add_option("--scenario", o->scenarios, "llm, latency, embed, offline, server (comma list)")
+        ->default_val("llm");
     cmd->add_option("--device", o->devices, "Device(s): cpu, cuda0, ...")->default_val("cpu");
     cmd->add_option("-p,--n-prompt", o->n_prompt, "Prompt sizes (pp tests)")->default_val("512");
     cmd->add_option("-n,--n-gen", o->n_gen, "Generation lengths (tg tests)")->default_val("128");
@@ -395,8 +481,23 @@ void register_bench(CLI::App& app, int& exit_code) {
     cmd->add_option("--cpu-mask", o->cpu_mask, "Pin the measuring threads to these CPUs (hex mask)");
     cmd->add_option("--seed", o->seed, "Seed of the random input tokens")->default_val(42);
     cmd->add_flag("--verify", o->verify,
-                  "Compare each llm/latency point's logits (top-1, top-5) and greedy tokens with the CPU reference; "
-                  "exit 3 on a mismatch");
+                  "Compare each point with the CPU reference (LLMs: logits top-1, top-5 and greedy tokens; embed: "
+                  "cosine and max abs difference); exit 3 on a mismatch");
+    cmd->add_option("--parallel", o->parallel,
+                    "offline/server: sequences decoded together by continuous batching (list)")
+        ->default_val("1");
+    cmd->add_option("--qps", o->qps, "server: target queries per second, Poisson arrivals (list)")->default_val("1");
+    cmd->add_option("--lengths", o->lengths,
+                    "offline/server request lengths: fixed:P,G | uniform:PMIN-PMAX,GMIN-GMAX | file:PATH (one 'P G' "
+                    "per line); default: each -p x -n pair, fixed");
+    cmd->add_option("--queries", o->n_queries,
+                    "offline/server: queries per run (server: at least, and at least --min-duration x QPS)")
+        ->default_val(64);
+    cmd->add_option("--slo-p99-ms", o->slo_p99_ms, "server: p99 end-to-end latency limit (queueing included)");
+    cmd->add_option("--slo-ttft-ms", o->slo_ttft_ms, "server: p99 time-to-first-token limit");
+    cmd->add_option("--slo-tpot-ms", o->slo_tpot_ms, "server: p99 time-per-output-token limit");
+    cmd->add_flag("--find-peak", o->find_peak,
+                  "server: search the highest QPS that meets the SLO, starting from each --qps value");
     add_format_option(*cmd, o->format, {"table", "json", "jsonl", "csv", "markdown"});
     cmd->callback([o, &exit_code] { exit_code = run_bench(*o); });
 }

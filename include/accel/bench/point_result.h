@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "accel/bench/load_stats.h"
 #include "accel/bench/measurement.h"
 #include "accel/bench/sweep.h"
 
@@ -49,6 +50,11 @@ struct PointResult {
     bool verified = false;
     bool verify_pass = false;
     std::string verify_summary;  // the figures and the thresholds they were held to
+
+    // Load scenarios: the server figures (stored under "server" in the result's extra, null for other scenarios)
+    // and the offline figures (under "offline").
+    std::optional<ServerStats> server;
+    std::optional<OfflineStats> offline;
 };
 
 std::string to_json_text(const PointResult& r);         // one line

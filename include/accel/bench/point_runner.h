@@ -3,6 +3,7 @@
 #include <chrono>
 #include <string>
 
+#include "accel/bench/load_stats.h"
 #include "accel/bench/measurement.h"
 #include "accel/bench/point_result.h"
 
@@ -14,7 +15,11 @@ struct PointOptions {
     std::string cpu_mask;        // hex; "" leaves the affinity alone
     std::chrono::seconds timeout{600};
     uint64_t seed = 42;
-    bool verify = false;         // compare against the CPU reference after measuring (llm and latency)
+    bool verify = false;         // compare against the CPU reference after measuring
+    // Load scenarios (server, offline).
+    int32_t n_queries = 64;      // queries per run (server: at least; offline: issued at once per repetition)
+    ServerSlo slo;               // server
+    bool find_peak = false;      // server: search the highest QPS meeting slo
 };
 
 // Measures one point in this process: loads the model through a resource pool, runs the scenario, reads the

@@ -6,7 +6,7 @@
 
 namespace accel::bench {
 
-enum class Scenario : uint8_t { llm, embed, latency };
+enum class Scenario : uint8_t { llm, embed, latency, server, offline };
 const char* to_string(Scenario s);
 Scenario parse_scenario(const std::string& text);  // throws Error{invalid_input}
 
@@ -26,7 +26,14 @@ struct PointSpec {
     std::string flash_attn = "auto";
     int32_t n_gpu_layers = -1;  // -1: placement decides
     int32_t embed_batch = 1;    // embed scenario: texts per call
-    std::string test_name() const;  // "pp512", "tg128", "pp512+tg128", "embed b8 s64", "latency p64 n32"
+    // Load scenarios (server, offline): slots decoded together, the server's target rate, and the request lengths
+    // (RequestLengths syntax; "" means fixed:n_prompt,n_gen).
+    int32_t n_parallel = 1;
+    double target_qps = 0;      // server only; 0 elsewhere
+    std::string lengths;
+    // "pp512", "tg128", "pp512+tg128", "embed b8 s64", "latency p64 n32", "offline p128 n64 x4",
+    // "server p128 n64 x4 @ 2 qps", "server uniform:32-256,16-128 x4 @ 2 qps"
+    std::string test_name() const;
 };
 
 // The sweep as given on the command line: every field a list; the cartesian product is run.
@@ -48,6 +55,9 @@ struct SweepSpec {
     std::vector<std::string> flash_attn{"auto"};
     std::vector<int32_t> n_gpu_layers{-1};
     std::vector<int32_t> embed_batch{1, 8};
+    std::vector<int32_t> n_parallel{1};  // server, offline
+    std::vector<double> target_qps{1};   // server
+    std::string lengths;                 // server, offline: replaces the -p x -n pairs when given
 };
 
 std::vector<PointSpec> expand(const SweepSpec& spec);
@@ -58,5 +68,7 @@ std::vector<int32_t> parse_int_list(const std::string& flag, const std::string& 
 std::vector<std::string> parse_str_list(const std::string& flag, const std::string& text,
                                         const std::vector<std::string>& allowed = {});
 std::pair<int32_t, int32_t> parse_pg(const std::string& text);  // "512,128"
+// Positive numbers, comma-separated ("0.5,1,2"); throws Error{invalid_input} naming the flag and the text.
+std::vector<double> parse_positive_list(const std::string& flag, const std::string& text);
 
 }  // namespace accel::bench

@@ -29,4 +29,24 @@ VerifyResult compare_llm(const std::vector<std::vector<float>>& ref, const std::
                          const std::vector<int32_t>& ref_greedy, const std::vector<int32_t>& dev_greedy,
                          const VerifyThresholds& t = {});
 
+// Pass marks for --verify on embeddings. Both vectors are L2-normalised first, so the difference bound does not
+// depend on the model's scale.
+struct EmbedVerifyThresholds {
+    double min_cosine = 0.99;    // the lowest cosine similarity over the texts
+    double max_abs_diff = 0.02;  // the largest absolute difference of one component
+};
+
+struct EmbedVerifyResult {
+    bool pass = false;
+    int32_t n_texts = 0;
+    double min_cosine = 0;
+    double max_abs_diff = 0;
+    std::string summary;  // "min cosine 1.000000 (>= 0.99), max abs diff 0 (<= 0.02) over 8 texts: pass"
+};
+
+// Compares one embedding per text from the device with the CPU reference (same texts, same order). Texts whose
+// vectors differ in length, or a different number of texts, fail.
+EmbedVerifyResult compare_embeddings(const std::vector<std::vector<float>>& ref,
+                                     const std::vector<std::vector<float>>& dev, const EmbedVerifyThresholds& t = {});
+
 }  // namespace accel::bench

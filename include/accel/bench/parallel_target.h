@@ -1,0 +1,35 @@
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+namespace accel::bench {
+
+// One token of a multi-sequence batch.
+struct BatchToken {
+    int32_t token = 0;
+    int32_t pos = 0;
+    int32_t seq = 0;      // the slot, 0 .. n_slots()-1
+    bool logits = false;  // compute next-token logits after this token
+};
+
+// The device side of the continuous-batching system under test: decodes batches that mix several sequences.
+// Never times itself; decode() returns only when the device has finished (synchronised).
+// Not thread-safe: one thread (the serving loop) drives it.
+class ParallelLlmTarget {
+public:
+    virtual ~ParallelLlmTarget() = default;
+    virtual int32_t n_vocab() const = 0;
+    virtual bool add_bos() const = 0;
+    virtual int32_t bos() const = 0;
+    virtual int32_t n_slots() const = 0;  // sequences that may be in flight together
+    virtual int32_t n_batch() const = 0;  // most tokens per decode call
+    virtual void clear_all() = 0;
+    virtual void clear_slot(int32_t slot) = 0;
+    // Decodes the batch (at most n_batch() tokens). Throws accel::Error when the backend fails.
+    virtual void decode(std::span<const BatchToken> batch) = 0;
+    // The greedy next token after the last decode's batch[i], which must have asked for logits.
+    virtual int32_t greedy(int32_t i) = 0;
+};
+
+}  // namespace accel::bench
