@@ -26,7 +26,6 @@
 #include "accel/core/sha256_cache.h"
 #include "accel/engine/embedder.h"
 #include "accel/engine/loaded_model.h"
-#include "accel/engine/quality.h"
 #include "accel/hw/device.h"
 #include "accel/hw/inventory.h"
 #include "accel/hw/roofline.h"
@@ -150,6 +149,19 @@ LogitTrace trace(engine::Session& session, uint64_t seed, bool perturb) {
         if (perturb) tok = (tok + 1) % dec.n_vocab();
     }
     return t;
+}
+
+// An encoder that pools token states into text embeddings (BERT and the like) cannot generate: it has non-causal
+// attention or a pooling type (1..4: mean, cls, last, rank). llama.cpp's "unspecified" (-1, which some writers
+// store as 4294967295) and none (0) are not pooling.
+bool pools_embeddings(const model::GgufFile& file) {
+    const std::string arch = file.get_string("general.architecture").value_or("");
+    if (const auto* causal = file.find(arch + ".attention.causal");
+        causal != nullptr && causal->type == model::GgufType::boolean && causal->u == 0) {
+        return true;
+    }
+    const auto pooling = file.get_uint(arch + ".pooling_type");
+    return pooling && *pooling >= 1 && *pooling <= 4;
 }
 
 std::optional<uint64_t> device_free(const std::string& device) {
@@ -294,7 +306,7 @@ PointResult run_point(const PointSpec& spec, const PointOptions& options) {
         if (spec.scenario == Scenario::embed) {
             r.m = run_embed(session, spec, options.rules, options.seed);
         } else if (load) {
-            if (engine::is_embedding_model(res.model)) {
+            if (pools_embeddings(file)) {
                 throw Error(ErrorKind::invalid_input,
                             fmt::format("{} is an embedding model: the {} scenario serves generative LLMs (use "
                                         "--scenario embed)", spec.model, to_string(spec.scenario)));
