@@ -17,6 +17,22 @@ enum class FlashAttn : uint8_t { auto_, on, off };
 // How token embeddings become one vector per text. model_default takes the model's own pooling metadata.
 enum class Pooling : uint8_t { model_default, none, mean, cls, last };
 
+// Bytes llama.cpp allocated in one backend buffer type, read from its buffers (not computed from shapes).
+struct BufferBytes {
+    std::string buffer;    // ggml's buffer type name: "CPU", "CPU_Mapped", "CUDA0", "CUDA_Host", ...
+    std::string device;    // where the bytes live: "cpu" for host memory, else the ggml device id ("cuda0")
+    uint64_t model_bytes = 0;    // weights
+    uint64_t context_bytes = 0;  // the context's memory: the KV cache (and recurrent state, for such models)
+    uint64_t compute_bytes = 0;  // the scheduler's compute buffers, reserved for one full ubatch
+};
+
+struct MemoryBreakdown {
+    std::vector<BufferBytes> buffers;
+    uint64_t model_bytes() const;
+    uint64_t context_bytes() const;
+    uint64_t compute_bytes() const;
+};
+
 struct SessionParams {
     uint32_t n_ctx = 0;      // 0: the model's training context, capped at 4096
     uint32_t n_batch = 2048; // logical batch (llama-bench's -b)
@@ -46,6 +62,9 @@ public:
     int32_t n_threads() const { return n_threads_; }
     Pooling pooling() const;  // the pooling in effect (after the model default was applied)
     void set_threads(int32_t n_threads);  // threads for the next decodes
+    // The sizes of the buffers llama.cpp allocated for this context and its model, per buffer type. Cheap; reads
+    // the allocated sizes (see engine/memory_breakdown.cpp for which llama.cpp function gives them).
+    MemoryBreakdown memory_breakdown() const;
 
 private:
     struct Free {
