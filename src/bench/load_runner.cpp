@@ -1,6 +1,7 @@
 #include "accel/bench/load_runner.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <exception>
 #include <thread>
@@ -32,6 +33,7 @@ LoadRun run_load(ServerSut& sut, std::span<const double> arrivals_s) {
     for (size_t i = 0; i < n; ++i) run.arrival_ns[i] = static_cast<int64_t>(arrivals_s[i] * 1e9);
 
     std::exception_ptr failure;
+    std::atomic<bool> failed{false};
     const Clock::time_point t0 = Clock::now();
     // No exception crosses the thread: the serving thread hands it back.
     std::thread server([&] {
@@ -39,9 +41,11 @@ LoadRun run_load(ServerSut& sut, std::span<const double> arrivals_s) {
             sut.serve(rec);
         } catch (...) {
             failure = std::current_exception();
+            failed.store(true);
         }
     });
-    for (size_t i = 0; i < n; ++i) {
+    // A failed SUT ends the schedule early rather than after the rest of it (which may be minutes long).
+    for (size_t i = 0; i < n && !failed.load(); ++i) {
         const Clock::time_point due = t0 + std::chrono::nanoseconds(run.arrival_ns[i]);
         std::this_thread::sleep_until(due);
         const Clock::time_point now = Clock::now();

@@ -220,6 +220,36 @@ TEST(LoadRunner, NullSutMeasuresTheHarnessOverhead) {
     EXPECT_TRUE(o.m.valid);
 }
 
+// Fails at its first query, as a device that is lost would.
+class FailingSut : public ServerSut {
+public:
+    std::string_view name() const override { return "failing"; }
+    void issue(uint32_t q) override { queue_.push(q); }
+    void finish() override { queue_.close(); }
+    void serve(QueryObserver&) override {
+        std::vector<uint32_t> batch;
+        queue_.take(batch, 1, true);
+        throw accel::Error(accel::ErrorKind::backend, "device lost");
+    }
+
+private:
+    QueryQueue queue_;
+};
+
+TEST(LoadRunner, SutFailureEndsTheRunEarlyAndIsRethrown) {
+    FailingSut sut;
+    const auto arrivals = poisson_arrivals(10, 200, 1);  // a 20 s schedule
+    const auto t0 = std::chrono::steady_clock::now();
+    try {
+        run_load(sut, arrivals);
+        FAIL() << "run_load returned";
+    } catch (const accel::Error& e) {
+        EXPECT_EQ(e.kind(), accel::ErrorKind::backend);
+        EXPECT_STREQ(e.what(), "device lost");
+    }
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+}
+
 TEST(ServerSlo, MissesNameTheFigureAndTheLimit) {
     const ServerSlo slo{.p99_ms = 100, .ttft_p99_ms = 20, .tpot_p99_ms = 5};
     EXPECT_EQ(slo.text(), "p99 <= 100 ms, TTFT p99 <= 20 ms, TPOT p99 <= 5 ms");
