@@ -406,7 +406,7 @@ PointResult run_point(const PointSpec& spec, const PointOptions& options) {
     return r;
 }
 
-PointResult run_point_isolated(const PointSpec& spec, const PointOptions& options) {
+IsolatedOutcome run_isolated(const std::function<std::string()>& body, std::chrono::seconds timeout) {
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0) throw Error(ErrorKind::io, "pipe failed: " + std::string(std::strerror(errno)));
     std::fflush(stdout);
@@ -415,7 +415,12 @@ PointResult run_point_isolated(const PointSpec& spec, const PointOptions& option
     if (pid < 0) throw Error(ErrorKind::io, "fork failed: " + std::string(std::strerror(errno)));
     if (pid == 0) {
         ::close(fds[0]);
-        const std::string text = to_json_text(run_point(spec, options)) + "\n";
+        std::string text;
+        try {
+            text = body() + "\n";
+        } catch (...) {
+            ::_exit(1);
+        }
         size_t off = 0;
         while (off < text.size()) {
             const ssize_t n = ::write(fds[1], text.data() + off, text.size() - off);
@@ -426,7 +431,7 @@ PointResult run_point_isolated(const PointSpec& spec, const PointOptions& option
     }
     ::close(fds[1]);
     std::string out;
-    const auto deadline = Clock::now() + options.timeout;
+    const auto deadline = Clock::now() + timeout;
     bool timed_out = false;
     char buf[65536];
     for (;;) {
@@ -445,25 +450,36 @@ PointResult run_point_isolated(const PointSpec& spec, const PointOptions& option
     ::close(fds[0]);
     int status = 0;
     ::waitpid(pid, &status, 0);
+    IsolatedOutcome o;
     if (timed_out) {
-        PointResult r;
-        r.spec = spec;
-        r.failure_stage = "timeout";
-        r.failure_reason = fmt::format("killed after the --timeout of {} s", options.timeout.count());
-        return r;
+        o.failure_stage = "timeout";
+        o.failure_reason = fmt::format("killed after the --timeout of {} s", timeout.count());
+        return o;
     }
     if (WIFSIGNALED(status) || out.empty()) {
-        PointResult r;
-        r.spec = spec;
-        r.failure_stage = "crash";
-        r.failure_reason = WIFSIGNALED(status)
+        o.failure_stage = "crash";
+        o.failure_reason = WIFSIGNALED(status)
                                ? fmt::format("the measuring process died with signal {} ({})", WTERMSIG(status),
                                              strsignal(WTERMSIG(status)))
                                : fmt::format("the measuring process exited with status {} and no result",
                                              WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+        return o;
+    }
+    o.ok = true;
+    o.text = std::move(out);
+    return o;
+}
+
+PointResult run_point_isolated(const PointSpec& spec, const PointOptions& options) {
+    IsolatedOutcome o = run_isolated([&] { return to_json_text(run_point(spec, options)); }, options.timeout);
+    if (!o.ok) {
+        PointResult r;
+        r.spec = spec;
+        r.failure_stage = o.failure_stage;
+        r.failure_reason = o.failure_reason;
         return r;
     }
-    return point_result_from_json(out);
+    return point_result_from_json(o.text);
 }
 
 }  // namespace accel::bench

@@ -82,7 +82,8 @@ store::ResultRecord to_result_record(const PointResult& r) {
     rec.model_id = r.model_sha256;
     rec.model_sha256 = r.model_sha256;
     rec.model_name = std::filesystem::path(r.spec.model).filename().string();
-    rec.scenario = r.spec.scenario == Scenario::llm
+    rec.scenario = r.tradeoffs_json ? "tradeoffs"
+                   : r.spec.scenario == Scenario::llm
                        ? (r.spec.n_prompt > 0 && r.spec.n_gen > 0 ? "pg" : (r.spec.n_gen > 0 ? "tg" : "pp"))
                        : to_string(r.spec.scenario);
     rec.device = r.device;
@@ -132,7 +133,8 @@ RunRecorder RunRecorder::begin(const std::filesystem::path& db, const std::strin
 void RunRecorder::add(const PointResult& r) {
     if (!r.ok) {
         writer_.add_failures({{.model_id = r.model_sha256.empty() ? "path:" + r.spec.model : r.model_sha256,
-                               .scenario = to_string(r.spec.scenario), .device = r.spec.device,
+                               .scenario = r.tradeoffs_json ? "tradeoffs" : to_string(r.spec.scenario),
+                               .device = r.spec.device,
                                .stage = r.failure_stage, .reason = r.failure_reason, .params_json = to_json_text(r)}});
         return;
     }

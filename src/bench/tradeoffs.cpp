@@ -1,0 +1,660 @@
+#include "accel/bench/tradeoffs.h"
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <sstream>
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include "accel/bench/engine_targets.h"
+#include "accel/bench/llm_scenario.h"
+#include "accel/bench/point_runner.h"
+#include "accel/bench/run_hygiene.h"
+#include "accel/bench/sample_library.h"
+#include "accel/core/error.h"
+#include "accel/core/sha256_cache.h"
+#include "accel/engine/loaded_model.h"
+#include "accel/engine/quality.h"
+#include "accel/engine/quantize.h"
+#include "accel/engine/session.h"
+#include "accel/hw/device.h"
+#include "accel/model/gguf_file.h"
+#include "accel/model/memory_estimate.h"
+
+namespace accel::bench {
+namespace {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+double ms_between(Clock::time_point a, Clock::time_point b) {
+    return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+template <typename T>
+json opt(const std::optional<T>& v) {
+    return v ? json(*v) : json(nullptr);
+}
+
+template <typename T>
+std::optional<T> get_opt(const json& j, const char* key) {
+    if (!j.contains(key) || j.at(key).is_null()) return std::nullopt;
+    return j.at(key).get<T>();
+}
+
+engine::KvType kv_type(const std::string& t) {
+    if (t == "f16") return engine::KvType::f16;
+    if (t == "q8_0") return engine::KvType::q8_0;
+    if (t == "q4_0") return engine::KvType::q4_0;
+    if (t == "f32") return engine::KvType::f32;
+    throw Error(ErrorKind::invalid_input, fmt::format("unknown KV cache type '{}' (expected f16, q8_0, q4_0)", t));
+}
+
+std::optional<uint64_t> device_free(const std::string& device) {
+    for (const auto& d : hw::ggml_devices()) {
+        if (d.id == device) return d.memory_free_bytes;
+    }
+    return std::nullopt;
+}
+
+// Embedding models pool their token vectors or attend both ways, and llama.cpp's GGUF metadata says so. A
+// pooling_type of -1 (written as 0xFFFFFFFF) is llama.cpp's "unspecified", which a causal model reads as none.
+bool is_embedding_gguf(const model::GgufFile& file) {
+    const std::string arch = file.get_string("general.architecture").value_or("");
+    if (const auto p = file.get_uint(arch + ".pooling_type"); p && *p != 0 && *p != 0xFFFFFFFFu) return true;
+    const auto* causal = file.find(arch + ".attention.causal");
+    return causal != nullptr && causal->as_uint() == uint64_t{0};
+}
+
+std::vector<std::string> sentences_of(const std::string& text, int32_t n) {
+    std::vector<std::string> out;
+    std::istringstream in(text);
+    std::string line;
+    while (static_cast<int32_t>(out.size()) < n && std::getline(in, line)) {
+        const auto b = line.find_first_not_of(" \t\r");
+        if (b == std::string::npos) continue;
+        out.push_back(line.substr(b, std::min<size_t>(line.size() - b, 400)));
+    }
+    return out;
+}
+
+PointSpec spec_of(const TradeoffsVariant& v, const TradeoffsPoint& p, const TradeoffsOptions& o) {
+    const uint32_t n_batch = std::min<uint32_t>(p.n_ctx, 2048);
+    return {.scenario = Scenario::llm,
+            .model = v.path,
+            .device = p.n_gpu_layers > 0 ? o.device : "cpu",
+            .n_prompt = o.n_prompt,
+            .n_gen = o.n_gen,
+            .n_depth = 0,
+            .n_batch = static_cast<int32_t>(n_batch),
+            .n_ubatch = static_cast<int32_t>(std::min<uint32_t>(n_batch, 512)),
+            .n_threads = o.n_threads,
+            .type_k = p.type_k,
+            .type_v = p.type_k,
+            .flash_attn = p.flash_attn,
+            .n_gpu_layers = p.n_gpu_layers};
+}
+
+bool have_gpu_device(const std::string& device) {
+    for (const auto& d : hw::ggml_devices()) {
+        if (d.id == device && (d.type == hw::DeviceType::gpu || d.type == hw::DeviceType::igpu)) return true;
+    }
+    return false;
+}
+
+bool machine_has_gpu() {
+    const auto devs = hw::ggml_devices();
+    return std::any_of(devs.begin(), devs.end(), [](const hw::Device& d) {
+        return d.type == hw::DeviceType::gpu || d.type == hw::DeviceType::igpu;
+    });
+}
+
+// The body of the measuring child: everything from the cold load to the speed tests, in one process.
+PointResult measure_in_child(const TradeoffsVariant& v, const TradeoffsPoint& p, const TradeoffsOptions& o) {
+    PointResult r;
+    r.spec = spec_of(v, p, o);
+    TradeoffsMeasure m{
+        .variant = v.name, .type = v.type, .file_bytes = v.file_bytes, .point = p, .device = r.spec.device};
+    std::string stage = "load";
+    try {
+        r.model_sha256 = sha256_file_cached(v.path);
+        const model::GgufFile file = model::read_gguf(v.path);
+        r.model_name = file.get_string("general.name").value_or("");
+        for (const auto& t : file.tensors) {
+            if (t.name.rfind("blk.", 0) == 0) r.model_n_params_blocks += t.n_elements;
+        }
+        try {
+            const auto e = model::estimate_memory(model::memory_shape_from_gguf(file),
+                                                  {.n_ctx = p.n_ctx,
+                                                   .n_batch = static_cast<uint32_t>(r.spec.n_batch),
+                                                   .n_ubatch = static_cast<uint32_t>(r.spec.n_ubatch),
+                                                   .kv_type = model::parse_kv_type(p.type_k),
+                                                   .flash_attn = p.flash_attn == "on"});
+            m.kv_bytes_estimated = e.kv_cache_bytes;
+            r.kv_cache_bytes_estimate = e.kv_cache_bytes;
+        } catch (const Error&) {
+            // A model without the usual shape keys: no estimate to compare with, the measured figure stands alone.
+        }
+        if (o.cold) {
+            try {
+                evict_from_page_cache(v.path);
+                m.cold = true;
+            } catch (const Error&) {
+                m.cold = false;
+            }
+        }
+        const bool on_gpu = p.n_gpu_layers > 0 && have_gpu_device(o.device);
+        uint64_t free_before = 0;
+        bool free_known = false;
+        if (on_gpu) {
+            if (const auto f = device_free(o.device)) {
+                free_before = *f;
+                free_known = true;
+            }
+        }
+
+        const auto t0 = Clock::now();
+        engine::LoadedModel model = engine::LoadedModel::load(
+            v.path,
+            {.device = on_gpu ? o.device : "", .n_gpu_layers = on_gpu ? p.n_gpu_layers : 0, .use_mmap = p.mmap});
+        const auto t_loaded = Clock::now();
+        engine::Session session = engine::Session::open(
+            model, {.n_ctx = p.n_ctx,
+                    .n_batch = static_cast<uint32_t>(r.spec.n_batch),
+                    .n_ubatch = static_cast<uint32_t>(r.spec.n_ubatch),
+                    .n_threads = o.n_threads,
+                    .type_k = kv_type(p.type_k),
+                    .type_v = kv_type(p.type_k),
+                    .flash_attn = p.flash_attn == "on" ? engine::FlashAttn::on : engine::FlashAttn::off});
+        stage = "run";
+        EngineLlmTarget target(session);
+        TokenSampleLibrary lib(target.n_vocab(), target.add_bos(), target.bos(), o.seed);
+        const auto prompt = lib.tokens(o.n_prompt);
+        target.prefill(prompt, 0);
+        (void)target.greedy();
+        const auto t_first = Clock::now();
+        m.load_ms = ms_between(t0, t_loaded);
+        m.ttft_ms = ms_between(t0, t_first);
+
+        const engine::MemoryBreakdown mb = session.memory_breakdown();
+        m.weights_bytes = mb.model_bytes();
+        m.kv_bytes_measured = mb.context_bytes();
+        m.compute_buffer_bytes = mb.compute_bytes();
+        std::map<std::string, uint64_t> by_device;
+        for (const auto& b : mb.buffers) {
+            if (b.model_bytes > 0) by_device[b.device] += b.model_bytes;
+        }
+        m.weights_by_device.assign(by_device.begin(), by_device.end());
+        if (on_gpu) {
+            const auto free_after = device_free(o.device);
+            if (free_known && free_after && free_before > *free_after) {
+                m.device_memory_bytes = free_before - *free_after;
+            } else {
+                m.device_memory_note = "unavailable: the device reports no change in free memory";
+            }
+        } else {
+            m.device_memory_note =
+                machine_has_gpu() ? "unavailable: no layers offloaded (--ngl 0)" : "unavailable: no GPU";
+        }
+
+        const RunRules rules{.n_warmup = 1, .n_min_reps = o.reps, .n_max_reps = o.reps};
+        Measurement pp = run_llm_test(target, {.n_prompt = o.n_prompt, .n_gen = 0, .seed = o.seed}, rules);
+        Measurement tg = run_llm_test(target, {.n_prompt = 0, .n_gen = o.n_gen, .seed = o.seed}, rules);
+        m.pp_ts = pp.ts.mean;
+        m.tg_ts = tg.ts.mean;
+        // The stored row's samples are the tg repetitions; its ttft is the one measured from the start of the load.
+        r.m = std::move(tg);
+        r.m.ttft_ns = {static_cast<int64_t>(*m.ttft_ms * 1e6)};
+
+        r.device = r.spec.device;
+        r.n_gpu_layers = on_gpu ? p.n_gpu_layers : 0;
+        r.n_threads = session.n_threads();
+        r.model_desc = model.description();
+        r.model_arch = model.architecture();
+        r.model_size = model.size_bytes();
+        r.model_n_params = model.n_params();
+        r.load_ns = static_cast<int64_t>(*m.load_ms * 1e6);
+        r.device_memory_bytes = m.device_memory_bytes;
+        r.energy_unavailable = "not measured by accel tradeoffs";
+        r.roofline_basis = "unavailable: not computed by accel tradeoffs";
+        rusage ru{};
+        getrusage(RUSAGE_SELF, &ru);
+        m.peak_rss_bytes = static_cast<uint64_t>(ru.ru_maxrss) * 1024;
+        r.peak_rss_bytes = *m.peak_rss_bytes;
+        r.ok = true;
+    } catch (const Error& e) {
+        r.failure_stage = stage;
+        r.failure_reason = e.what();
+    } catch (const std::exception& e) {
+        r.failure_stage = stage;
+        r.failure_reason = std::string("internal error: ") + e.what();
+    }
+    r.tradeoffs_json = to_json_text(m);
+    return r;
+}
+
+QualityFigures quality_in_child(const TradeoffsVariant& ref, const TradeoffsVariant& test, const TradeoffsOptions& o) {
+    QualityFigures q;
+    try {
+        const bool same = ref.path == test.path;
+        const model::GgufFile file = model::read_gguf(test.path);
+        const bool embedding = is_embedding_gguf(file);
+        // A chunk longer than the trained context would score positions the model never learned.
+        uint32_t n_ctx = o.quality_ctx;
+        try {
+            const uint32_t train = model::memory_shape_from_gguf(file).n_ctx_train;
+            if (train > 0) n_ctx = std::min(n_ctx, train);
+        } catch (const Error&) {
+        }
+        const engine::LoadedModel ref_model = engine::LoadedModel::load(ref.path);
+        const engine::PerplexityParams params{.n_ctx = n_ctx, .n_threads = o.n_threads, .max_chunks = o.quality_chunks};
+        if (embedding) {
+            const auto sentences = sentences_of(o.text, o.quality_sentences);
+            if (same) {
+                q.note = fmt::format("reference ({} is the highest-precision variant)", ref.name);
+                return q;
+            }
+            const engine::LoadedModel test_model = engine::LoadedModel::load(test.path);
+            const auto s = engine::embedding_similarity(ref_model, test_model, sentences, o.n_threads);
+            q.cosine = s.mean_cosine;
+            q.note = fmt::format("mean cosine to {} over {} lines of the text", ref.name, s.n_texts);
+            return q;
+        }
+        if (same) {
+            const auto p = engine::perplexity(ref_model, o.text, params);
+            q.perplexity = p.perplexity;
+            q.note = fmt::format("reference; perplexity over {} chunks of {} tokens", p.n_chunks, n_ctx);
+            return q;
+        }
+        const engine::LoadedModel test_model = engine::LoadedModel::load(test.path);
+        const auto k = engine::kl_divergence(ref_model, test_model, o.text, params);
+        q.perplexity = k.ppl_test;
+        q.kl_mean = k.kl_mean;
+        q.note =
+            fmt::format("KL from {} over {} scored tokens (chunks of {} tokens)", ref.name, k.n_tokens_scored, n_ctx);
+    } catch (const std::exception& e) {
+        q.perplexity.reset();
+        q.kl_mean.reset();
+        q.cosine.reset();
+        q.note = std::string("unavailable: ") + e.what();
+    }
+    return q;
+}
+
+std::string quality_json(const QualityFigures& q) {
+    return json{
+        {"perplexity", opt(q.perplexity)}, {"kl_mean", opt(q.kl_mean)}, {"cosine", opt(q.cosine)}, {"note", q.note}}
+        .dump();
+}
+
+bool is_four_bit(const std::string& type) {
+    return type.rfind("Q4", 0) == 0 || type.rfind("IQ4", 0) == 0;
+}
+
+std::string mib(uint64_t b) {
+    return fmt::format("{:.2f} MiB", static_cast<double>(b) / 1048576.0);
+}
+
+double pct_less(uint64_t base, uint64_t other) {
+    return 100.0 * (1.0 - static_cast<double>(other) / static_cast<double>(base));
+}
+
+bool same_setting(const TradeoffsPoint& a, const TradeoffsPoint& b) {
+    return a.type_k == b.type_k && a.flash_attn == b.flash_attn && a.n_ctx == b.n_ctx && a.mmap == b.mmap &&
+           a.n_gpu_layers == b.n_gpu_layers;
+}
+
+}  // namespace
+
+std::vector<TradeoffsPoint> plan_points(const TradeoffsAxes& axes, bool full_grid, bool have_gpu,
+                                        std::vector<SkippedPoint>& skipped) {
+    if (axes.type_k.empty() || axes.flash_attn.empty() || axes.n_ctx.empty() || axes.mmap.empty() ||
+        axes.n_gpu_layers.empty()) {
+        throw Error(ErrorKind::invalid_input, "every tradeoffs list needs at least one value");
+    }
+    std::vector<TradeoffsPoint> candidates;
+    const TradeoffsPoint base{.type_k = axes.type_k[0],
+                              .flash_attn = axes.flash_attn[0],
+                              .n_ctx = axes.n_ctx[0],
+                              .mmap = axes.mmap[0],
+                              .n_gpu_layers = axes.n_gpu_layers[0]};
+    if (full_grid) {
+        for (const auto& k : axes.type_k)
+            for (const auto& fa : axes.flash_attn)
+                for (uint32_t c : axes.n_ctx)
+                    for (bool mm : axes.mmap)
+                        for (int32_t ngl : axes.n_gpu_layers)
+                            candidates.push_back(
+                                {.type_k = k, .flash_attn = fa, .n_ctx = c, .mmap = mm, .n_gpu_layers = ngl});
+    } else {
+        candidates.push_back(base);
+        for (size_t i = 1; i < axes.type_k.size(); ++i) {
+            auto p = base;
+            p.type_k = axes.type_k[i];
+            candidates.push_back(p);
+        }
+        for (size_t i = 1; i < axes.flash_attn.size(); ++i) {
+            auto p = base;
+            p.flash_attn = axes.flash_attn[i];
+            candidates.push_back(p);
+        }
+        for (size_t i = 1; i < axes.n_ctx.size(); ++i) {
+            auto p = base;
+            p.n_ctx = axes.n_ctx[i];
+            candidates.push_back(p);
+        }
+        for (size_t i = 1; i < axes.mmap.size(); ++i) {
+            auto p = base;
+            p.mmap = axes.mmap[i];
+            candidates.push_back(p);
+        }
+        for (size_t i = 1; i < axes.n_gpu_layers.size(); ++i) {
+            auto p = base;
+            p.n_gpu_layers = axes.n_gpu_layers[i];
+            candidates.push_back(p);
+        }
+    }
+    std::vector<TradeoffsPoint> out;
+    for (const auto& p : candidates) {
+        if (std::any_of(out.begin(), out.end(), [&](const TradeoffsPoint& q) { return same_setting(p, q); })) continue;
+        if (p.type_k != "f16" && p.type_k != "f32" && p.flash_attn != "on") {
+            skipped.push_back({p, fmt::format("KV cache {} without flash attention: llama.cpp requires flash "
+                                              "attention for a quantized V cache",
+                                              p.type_k)});
+            continue;
+        }
+        if (p.n_gpu_layers > 0 && !have_gpu) {
+            skipped.push_back({p, "unavailable: no GPU"});
+            continue;
+        }
+        out.push_back(p);
+    }
+    return out;
+}
+
+std::string to_json_text(const TradeoffsMeasure& m) {
+    json by_dev = json::object();
+    for (const auto& [dev, bytes] : m.weights_by_device) by_dev[dev] = bytes;
+    return json{{"variant", m.variant},
+                {"type", m.type},
+                {"file_bytes", m.file_bytes},
+                {"weights_bytes", opt(m.weights_bytes)},
+                {"weights_bytes_by_device", by_dev},
+                {"peak_rss_bytes", opt(m.peak_rss_bytes)},
+                {"device_memory_bytes", opt(m.device_memory_bytes)},
+                {"device_memory_note", m.device_memory_note},
+                {"kv_bytes_measured", opt(m.kv_bytes_measured)},
+                {"kv_bytes_estimated", opt(m.kv_bytes_estimated)},
+                {"compute_buffer_bytes", opt(m.compute_buffer_bytes)},
+                {"type_k", m.point.type_k},
+                {"flash_attn", m.point.flash_attn == "on"},
+                {"n_ctx", m.point.n_ctx},
+                {"mmap", m.point.mmap},
+                {"n_gpu_layers", m.point.n_gpu_layers},
+                {"device", m.device},
+                {"cold", m.cold},
+                {"load_ms", opt(m.load_ms)},
+                {"ttft_ms", opt(m.ttft_ms)},
+                {"pp_ts", opt(m.pp_ts)},
+                {"tg_ts", opt(m.tg_ts)},
+                {"perplexity", opt(m.perplexity)},
+                {"kl_mean", opt(m.kl_mean)},
+                {"cosine", opt(m.cosine)},
+                {"quality_note", m.quality_note}}
+        .dump();
+}
+
+TradeoffsMeasure tradeoffs_from_json(const std::string& text) {
+    try {
+        const json j = json::parse(text);
+        TradeoffsMeasure m;
+        m.variant = j.at("variant");
+        m.type = j.at("type");
+        m.file_bytes = j.at("file_bytes");
+        m.weights_bytes = get_opt<uint64_t>(j, "weights_bytes");
+        for (const auto& [dev, bytes] : j.at("weights_bytes_by_device").items()) {
+            m.weights_by_device.emplace_back(dev, bytes.get<uint64_t>());
+        }
+        m.peak_rss_bytes = get_opt<uint64_t>(j, "peak_rss_bytes");
+        m.device_memory_bytes = get_opt<uint64_t>(j, "device_memory_bytes");
+        m.device_memory_note = j.at("device_memory_note");
+        m.kv_bytes_measured = get_opt<uint64_t>(j, "kv_bytes_measured");
+        m.kv_bytes_estimated = get_opt<uint64_t>(j, "kv_bytes_estimated");
+        m.compute_buffer_bytes = get_opt<uint64_t>(j, "compute_buffer_bytes");
+        m.point.type_k = j.at("type_k");
+        m.point.flash_attn = j.at("flash_attn").get<bool>() ? "on" : "off";
+        m.point.n_ctx = j.at("n_ctx");
+        m.point.mmap = j.at("mmap");
+        m.point.n_gpu_layers = j.at("n_gpu_layers");
+        m.device = j.at("device");
+        m.cold = j.at("cold");
+        m.load_ms = get_opt<double>(j, "load_ms");
+        m.ttft_ms = get_opt<double>(j, "ttft_ms");
+        m.pp_ts = get_opt<double>(j, "pp_ts");
+        m.tg_ts = get_opt<double>(j, "tg_ts");
+        m.perplexity = get_opt<double>(j, "perplexity");
+        m.kl_mean = get_opt<double>(j, "kl_mean");
+        m.cosine = get_opt<double>(j, "cosine");
+        m.quality_note = j.at("quality_note");
+        return m;
+    } catch (const json::exception& e) {
+        throw Error(ErrorKind::internal, std::string("malformed tradeoffs measure: ") + e.what());
+    }
+}
+
+TradeoffsVariant describe_variant(const std::string& path) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) {
+        throw Error(ErrorKind::invalid_input, fmt::format("model {} not found", path));
+    }
+    const model::GgufFile file = model::read_gguf(path);
+    TradeoffsVariant v;
+    v.path = path;
+    v.name = std::filesystem::path(path).stem().string();
+    v.file_bytes = file.file_bytes;
+    v.type = engine::gguf_file_type(path);  // general.file_type, or guessed from the tensor types
+    return v;
+}
+
+std::vector<std::string> quantize_variants(const std::string& input, const std::vector<std::string>& types,
+                                           const std::filesystem::path& out_dir, std::chrono::seconds timeout) {
+    const auto body = [&] {
+        try {
+            std::vector<std::string> paths;
+            std::vector<std::string> missing;
+            for (const auto& t : types) {
+                const engine::QuantType& qt = engine::parse_quant_type(t);
+                const auto out = engine::quantized_path(input, out_dir, qt);
+                paths.push_back(out.string());
+                if (!std::filesystem::exists(out)) missing.push_back(qt.name);
+            }
+            if (!missing.empty()) engine::quantize({.input = input, .types = missing, .out_dir = out_dir});
+            return json{{"paths", paths}}.dump();
+        } catch (const Error& e) {
+            return json{{"error", e.what()}, {"kind", static_cast<int>(e.kind())}}.dump();
+        }
+    };
+    const IsolatedOutcome o = run_isolated(body, timeout);
+    if (!o.ok) {
+        throw Error(ErrorKind::backend,
+                    fmt::format("quantizing {} failed ({}: {})", input, o.failure_stage, o.failure_reason));
+    }
+    const json j = json::parse(o.text);
+    if (j.contains("error")) {
+        throw Error(static_cast<ErrorKind>(j.at("kind").get<int>()), j.at("error").get<std::string>());
+    }
+    return j.at("paths").get<std::vector<std::string>>();
+}
+
+const TradeoffsVariant& reference_variant(const std::vector<TradeoffsVariant>& variants) {
+    if (variants.empty()) throw Error(ErrorKind::invalid_input, "no model variants to compare");
+    return *std::max_element(variants.begin(), variants.end(),
+                             [](const auto& a, const auto& b) { return a.file_bytes < b.file_bytes; });
+}
+
+PointResult measure_point(const TradeoffsVariant& variant, const TradeoffsPoint& point,
+                          const TradeoffsOptions& options) {
+    const IsolatedOutcome o =
+        run_isolated([&] { return to_json_text(measure_in_child(variant, point, options)); }, options.timeout);
+    if (o.ok) return point_result_from_json(o.text);
+    PointResult r;
+    r.spec = spec_of(variant, point, options);
+    r.failure_stage = o.failure_stage;
+    r.failure_reason = o.failure_reason;
+    r.tradeoffs_json = to_json_text(TradeoffsMeasure{.variant = variant.name,
+                                                     .type = variant.type,
+                                                     .file_bytes = variant.file_bytes,
+                                                     .point = point,
+                                                     .device = r.spec.device});
+    return r;
+}
+
+std::vector<std::string> probe_gpus(std::chrono::seconds timeout) {
+    const IsolatedOutcome o = run_isolated(
+        [] {
+            json ids = json::array();
+            for (const auto& d : hw::ggml_devices()) {
+                if (d.type == hw::DeviceType::gpu || d.type == hw::DeviceType::igpu) ids.push_back(d.id);
+            }
+            return ids.dump();
+        },
+        timeout);
+    if (!o.ok) throw Error(ErrorKind::backend, "probing the GPUs failed: " + o.failure_reason);
+    return json::parse(o.text).get<std::vector<std::string>>();
+}
+
+QualityFigures measure_quality(const TradeoffsVariant& reference, const TradeoffsVariant& test,
+                               const TradeoffsOptions& options) {
+    const IsolatedOutcome o =
+        run_isolated([&] { return quality_json(quality_in_child(reference, test, options)); }, options.timeout);
+    QualityFigures q;
+    if (!o.ok) {
+        q.note = fmt::format("unavailable: the quality measurement failed ({}: {})", o.failure_stage, o.failure_reason);
+        return q;
+    }
+    const json j = json::parse(o.text);
+    q.perplexity = get_opt<double>(j, "perplexity");
+    q.kl_mean = get_opt<double>(j, "kl_mean");
+    q.cosine = get_opt<double>(j, "cosine");
+    q.note = j.at("note");
+    return q;
+}
+
+void attach_quality(PointResult& r, const QualityFigures& q) {
+    if (!r.tradeoffs_json) return;
+    TradeoffsMeasure m = tradeoffs_from_json(*r.tradeoffs_json);
+    if (m.point.type_k == "f16") {
+        m.perplexity = q.perplexity;
+        m.kl_mean = q.kl_mean;
+        m.cosine = q.cosine;
+        m.quality_note = q.note;
+    } else {
+        m.quality_note =
+            fmt::format("not measured with a {} KV cache (quality is measured with f16 KV)", m.point.type_k);
+    }
+    r.tradeoffs_json = to_json_text(m);
+}
+
+std::vector<ClaimCheck> check_claims(const std::vector<TradeoffsMeasure>& measures) {
+    std::vector<ClaimCheck> out;
+
+    // 4-bit weights against 16-bit (or 32-bit) ones, at the same settings.
+    {
+        ClaimCheck c{.claim = "4-bit: 75% memory reduction", .measured = ""};
+        const TradeoffsMeasure* q4 = nullptr;
+        const TradeoffsMeasure* ref = nullptr;
+        for (const char* wide : {"F16", "BF16", "F32"}) {
+            for (const auto& a : measures) {
+                if (!is_four_bit(a.type) || !a.weights_bytes) continue;
+                for (const auto& b : measures) {
+                    if (b.type == wide && b.weights_bytes && same_setting(a.point, b.point)) {
+                        q4 = &a;
+                        ref = &b;
+                        break;
+                    }
+                }
+                if (q4 != nullptr) break;
+            }
+            if (q4 != nullptr) break;
+        }
+        if (q4 == nullptr) {
+            c.measured = "unavailable: the run has no 4-bit variant next to an F16/BF16/F32 one at the same settings";
+        } else {
+            c.measured = fmt::format("measured: {:.1f}% less weights memory ({} vs {}: {} -> {})",
+                                     pct_less(*ref->weights_bytes, *q4->weights_bytes), q4->type, ref->type,
+                                     mib(*ref->weights_bytes), mib(*q4->weights_bytes));
+            if (ref->peak_rss_bytes && q4->peak_rss_bytes) {
+                c.measured += fmt::format("; peak RSS {:.1f}% less ({} -> {})",
+                                          pct_less(*ref->peak_rss_bytes, *q4->peak_rss_bytes),
+                                          mib(*ref->peak_rss_bytes), mib(*q4->peak_rss_bytes));
+            }
+        }
+        out.push_back(std::move(c));
+    }
+
+    // Quantized KV caches against f16 at the same variant and settings.
+    {
+        ClaimCheck c{.claim = "KV cache quantization: 25-75% less KV memory", .measured = ""};
+        std::string parts;
+        for (const char* t : {"q8_0", "q4_0"}) {
+            for (const auto& a : measures) {
+                if (a.point.type_k != t || !a.kv_bytes_measured) continue;
+                auto f16 = a.point;
+                f16.type_k = "f16";
+                const auto b = std::find_if(measures.begin(), measures.end(), [&](const TradeoffsMeasure& x) {
+                    return x.variant == a.variant && same_setting(x.point, f16) && x.kv_bytes_measured;
+                });
+                if (b == measures.end() || *b->kv_bytes_measured == 0) continue;
+                parts += fmt::format("{}{} {:.1f}% less ({} -> {}, {}, ctx {})", parts.empty() ? "" : "; ", t,
+                                     pct_less(*b->kv_bytes_measured, *a.kv_bytes_measured), mib(*b->kv_bytes_measured),
+                                     mib(*a.kv_bytes_measured), a.variant, a.point.n_ctx);
+                break;
+            }
+        }
+        c.measured = parts.empty() ? "unavailable: the run has no q8_0/q4_0 KV point next to an f16 one"
+                                   : "measured: KV cache " + parts;
+        out.push_back(std::move(c));
+    }
+
+    // Flash attention on against off: the compute buffer is what it changes; the total puts it in proportion.
+    {
+        ClaimCheck c{.claim = "flash attention: 45% less memory", .measured = ""};
+        const TradeoffsMeasure* on = nullptr;
+        const TradeoffsMeasure* off = nullptr;
+        for (const auto& a : measures) {
+            if (a.point.flash_attn != "on" || !a.compute_buffer_bytes) continue;
+            auto other = a.point;
+            other.flash_attn = "off";
+            const auto b = std::find_if(measures.begin(), measures.end(), [&](const TradeoffsMeasure& x) {
+                return x.variant == a.variant && same_setting(x.point, other) && x.compute_buffer_bytes;
+            });
+            if (b == measures.end()) continue;
+            if (on == nullptr || a.point.n_ctx > on->point.n_ctx) {
+                on = &a;
+                off = &*b;
+            }
+        }
+        if (on == nullptr || *off->compute_buffer_bytes == 0) {
+            c.measured = "unavailable: the run has no flash attention on/off pair at the same settings";
+        } else {
+            const auto total = [](const TradeoffsMeasure& m) {
+                return m.weights_bytes.value_or(0) + m.kv_bytes_measured.value_or(0) +
+                       m.compute_buffer_bytes.value_or(0);
+            };
+            c.measured = fmt::format(
+                "measured: compute buffer {:.1f}% less ({} -> {}); weights+KV+compute {:.1f}% less ({} -> {}); {}, "
+                "ctx {}",
+                pct_less(*off->compute_buffer_bytes, *on->compute_buffer_bytes), mib(*off->compute_buffer_bytes),
+                mib(*on->compute_buffer_bytes), pct_less(total(*off), total(*on)), mib(total(*off)), mib(total(*on)),
+                on->variant, on->point.n_ctx);
+        }
+        out.push_back(std::move(c));
+    }
+    return out;
+}
+
+}  // namespace accel::bench
