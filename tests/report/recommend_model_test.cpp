@@ -18,12 +18,12 @@ TEST(RecommendModel, QuickSearchMeasuresStoresAndReuses) {
     accel::test::TempDir dir;
     const auto db = dir / "results.duckdb";
     const std::vector<std::string> args = {"recommend", "--model", model.string(), "--db", db.string(), "--search",
-                                           "quick", "-r", "2", "-n", "8", "--max-points", "3", "--json"};
+                                           "quick", "-r", "1", "-n", "4", "--max-points", "2", "--json"};
     const auto first = accel::test::run_accel(args, {}, 120);
     ASSERT_EQ(first.exit_code, 0) << first.err << first.out;
     const auto j = nlohmann::json::parse(first.out);
     const auto& search = j.at("search");
-    EXPECT_EQ(search.at("n_measured"), 3);
+    EXPECT_EQ(search.at("n_measured"), 2);
     EXPECT_EQ(search.at("n_reused"), 0);
     const std::string run = search.at("run_id");
     ASSERT_FALSE(run.empty());
@@ -32,7 +32,7 @@ TEST(RecommendModel, QuickSearchMeasuresStoresAndReuses) {
     const auto quoted = accel::store::sql_quote(run);
     EXPECT_EQ(count(db, "SELECT count(*) FROM results WHERE run_id = " + quoted) +
                   count(db, "SELECT count(*) FROM failures WHERE run_id = " + quoted),
-              3);
+              2);
     EXPECT_EQ(count(db, "SELECT count(*) FROM runs WHERE id = " + quoted + " AND status = 'complete'"), 1);
     // The default configuration was the start, so the recommendation compares with it.
     ASSERT_FALSE(j.at("default").is_null());
