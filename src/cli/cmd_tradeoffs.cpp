@@ -1,8 +1,349 @@
-// Placeholder: the command is being written.
+// accel tradeoffs: flags, variants, printing and storing. The measuring is in bench/tradeoffs.
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <fmt/core.h>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "accel/bench/run_recorder.h"
+#include "accel/bench/sweep.h"
+#include "accel/bench/tradeoffs.h"
+#include "accel/core/error.h"
+#include "accel/core/log.h"
+#include "accel/core/paths.h"
+#include "accel/core/sha256_cache.h"
+#include "accel/core/version.h"
+#include "accel/engine/quality.h"
+#include "accel/engine/quantize.h"
 #include "commands.h"
+#include "output.h"
 
 namespace accel::cli {
+namespace {
 
-void register_tradeoffs(CLI::App& /*app*/, int& /*exit_code*/) {}
+struct TradeoffsCliOptions {
+    std::string models;
+    std::string types;
+    std::string ctk = "f16,q8_0,q4_0";
+    std::string fa = "on,off";
+    std::string ctx = "512";
+    std::string mmap = "on,off";
+    std::string ngl;
+    std::string device = "auto";
+    int32_t n_prompt = 128;
+    int32_t n_gen = 32;
+    int32_t reps = 2;
+    int32_t threads = 0;
+    std::string text = engine::default_corpus_path;
+    int32_t chunks = 4;
+    int32_t quality_ctx = 256;
+    bool no_quality = false;
+    bool full_grid = false;
+    bool warm = false;
+    int32_t timeout_s = 600;
+    std::vector<std::string> tags;
+    bool no_store = false;
+    std::string db;
+    FormatOption format;
+};
+
+std::string lower(std::string s) {
+    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
+// --types quantizes the one --model into the cache, in a folder per input content, so a changed input is never
+// compared with stale outputs; outputs already there are reused.
+std::vector<std::string> variant_paths(const TradeoffsCliOptions& o) {
+    std::vector<std::string> paths = bench::parse_str_list("--model", o.models);
+    if (o.types.empty()) return paths;
+    if (paths.size() != 1) {
+        throw Error(ErrorKind::invalid_input, "--types needs exactly one --model (the model to quantize)");
+    }
+    const std::string input = paths.front();
+    const auto types = bench::parse_str_list("--types", o.types);
+    for (const auto& t : types) {
+        try {
+            (void)engine::parse_quant_type(t);
+        } catch (const Error& e) {
+            throw Error(ErrorKind::invalid_input, std::string("--types: ") + e.what());
+        }
+    }
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(input, ec)) {
+        throw Error(ErrorKind::invalid_input, fmt::format("model {} not found", input));
+    }
+    const auto dir = paths::cache_dir() / "quantized" / sha256_file_cached(input).substr(0, 16);
+    paths::ensure_dir(dir);
+    fmt::print(stderr, "tradeoffs: quantizing {} to {} in {} (outputs already there are reused)\n", input, o.types,
+               dir.string());
+    for (auto& p : bench::quantize_variants(input, types, dir, std::chrono::seconds(o.timeout_s))) {
+        paths.push_back(std::move(p));
+    }
+    return paths;
+}
+
+std::vector<bool> parse_on_off(const std::string& flag, const std::string& text) {
+    std::vector<bool> out;
+    for (const auto& v : bench::parse_str_list(flag, text, {"on", "off"})) out.push_back(v == "on");
+    return out;
+}
+
+std::string mib(const std::optional<uint64_t>& b) {
+    return b ? fmt::format("{:.2f}", static_cast<double>(*b) / 1048576.0) : "";
+}
+
+std::optional<std::string> num(const std::optional<double>& v, int digits) {
+    if (!v) return std::nullopt;
+    return fmt::format("{:.{}f}", *v, digits);
+}
+
+Table measures_table(const std::vector<bench::TradeoffsMeasure>& ms) {
+    Table t{.columns = {"variant",  "type",        "ctk",    "fa",         "ctx",         "mmap",         "ngl",
+                        "file MiB", "weights MiB", "KV MiB", "KV est MiB", "compute MiB", "peak RSS MiB", "GPU MiB",
+                        "load ms",  "TTFT ms",     "pp t/s", "tg t/s",     "PPL",         "KL",           "cos"},
+            .numeric = {false, false, false, false, true, false, true, true, true, true, true,
+                        true,  true,  false, true,  true, true,  true, true, true, true}};
+    for (const auto& m : ms) {
+        t.rows.push_back({m.variant,
+                          m.type,
+                          m.point.type_k,
+                          m.point.flash_attn,
+                          std::to_string(m.point.n_ctx),
+                          m.point.mmap ? "on" : "off",
+                          std::to_string(m.point.n_gpu_layers),
+                          mib(m.file_bytes),
+                          mib(m.weights_bytes),
+                          mib(m.kv_bytes_measured),
+                          mib(m.kv_bytes_estimated),
+                          mib(m.compute_buffer_bytes),
+                          mib(m.peak_rss_bytes),
+                          m.device_memory_bytes ? mib(m.device_memory_bytes) : m.device_memory_note,
+                          num(m.load_ms, 1),
+                          num(m.ttft_ms, 1),
+                          num(m.pp_ts, 1),
+                          num(m.tg_ts, 1),
+                          num(m.perplexity, 3),
+                          num(m.kl_mean, 5),
+                          num(m.cosine, 5)});
+    }
+    return t;
+}
+
+int run_tradeoffs(const TradeoffsCliOptions& o) {
+    if (o.models.empty()) throw Error(ErrorKind::invalid_input, "--model is required");
+    if (o.reps < 1) throw Error(ErrorKind::invalid_input, "-r must be at least 1");
+    if (o.n_prompt < 1 || o.n_gen < 1) throw Error(ErrorKind::invalid_input, "-p and -n must be at least 1");
+    if (o.chunks < 1) throw Error(ErrorKind::invalid_input, "--chunks must be at least 1");
+    if (o.quality_ctx < 8) throw Error(ErrorKind::invalid_input, "--quality-ctx must be at least 8");
+
+    bench::TradeoffsAxes axes;
+    axes.type_k = bench::parse_str_list("--ctk", o.ctk, {"f16", "q8_0", "q4_0"});
+    axes.flash_attn = bench::parse_str_list("--fa", o.fa, {"on", "off"});
+    axes.n_ctx.clear();
+    for (int32_t c : bench::parse_int_list("--ctx", o.ctx)) {
+        if (c < 1) throw Error(ErrorKind::invalid_input, fmt::format("--ctx {}: a context needs at least 1 token", c));
+        if (o.n_prompt > c || o.n_gen > c) {
+            throw Error(ErrorKind::invalid_input,
+                        fmt::format("--ctx {}: -p {} and -n {} must fit in the context", c, o.n_prompt, o.n_gen));
+        }
+        axes.n_ctx.push_back(static_cast<uint32_t>(c));
+    }
+    axes.mmap = parse_on_off("--mmap", o.mmap);
+    // Variants: every file is checked before anything is measured.
+    std::vector<bench::TradeoffsVariant> variants;
+    for (const auto& p : variant_paths(o)) variants.push_back(bench::describe_variant(p));
+    const bench::TradeoffsVariant& ref = bench::reference_variant(variants);
+    // No ggml backend is touched in this process before the measuring children are forked (see probe_gpus).
+    const std::vector<std::string> gpus = bench::probe_gpus();
+    const std::string device = o.device == "auto" ? (gpus.empty() ? "cpu" : gpus.front()) : lower(o.device);
+    if (device != "cpu" && std::find(gpus.begin(), gpus.end(), device) == gpus.end()) {
+        throw Error(ErrorKind::invalid_input,
+                    fmt::format("--device {}: no such GPU here ({})", device,
+                                gpus.empty() ? "no GPU" : fmt::format("GPUs: {}", fmt::join(gpus, ", "))));
+    }
+    const bool have_gpu = device != "cpu";
+    axes.n_gpu_layers = bench::parse_int_list("--ngl", o.ngl.empty() ? (have_gpu ? "999" : "0") : o.ngl);
+    for (int32_t n : axes.n_gpu_layers) {
+        if (n < 0) throw Error(ErrorKind::invalid_input, fmt::format("--ngl {}: layers cannot be negative", n));
+    }
+
+    bench::TradeoffsOptions topts{.device = device,
+                                  .n_prompt = o.n_prompt,
+                                  .n_gen = o.n_gen,
+                                  .reps = o.reps,
+                                  .n_threads = o.threads,
+                                  .cold = !o.warm,
+                                  .timeout = std::chrono::seconds(o.timeout_s)};
+    if (!o.no_quality) {
+        topts.text = engine::read_corpus(o.text);
+        topts.quality_ctx = static_cast<uint32_t>(o.quality_ctx);
+        topts.quality_chunks = o.chunks;
+    }
+    topts.quality = !o.no_quality;
+
+    std::vector<bench::SkippedPoint> skipped;
+    const auto points = bench::plan_points(axes, o.full_grid, have_gpu, skipped);
+    for (const auto& s : skipped) {
+        fmt::print(stderr, "tradeoffs: skipping ctk {} fa {} ctx {} mmap {} ngl {}: {}\n", s.point.type_k,
+                   s.point.flash_attn, s.point.n_ctx, s.point.mmap ? "on" : "off", s.point.n_gpu_layers, s.reason);
+    }
+
+    const Format format = o.format.resolve();
+
+    // Quality once per variant (it does not depend on the point's memory settings), before the points, so every
+    // row is stored complete.
+    std::vector<bench::QualityFigures> quality(variants.size());
+    for (size_t i = 0; i < variants.size(); ++i) {
+        if (!topts.quality) {
+            quality[i].note = "unavailable: --no-quality";
+            continue;
+        }
+        fmt::print(stderr, "tradeoffs: quality of {} against {}\n", variants[i].name, ref.name);
+        quality[i] = bench::measure_quality(ref, variants[i], topts);
+        if (quality[i].note.rfind("unavailable", 0) == 0) {
+            fmt::print(stderr, "tradeoffs: {}: quality {}\n", variants[i].name, quality[i].note);
+        }
+    }
+
+    std::vector<bench::PointResult> results;
+    std::vector<bench::TradeoffsMeasure> measures;
+    nlohmann::json failures = nlohmann::json::array();
+    const size_t total = variants.size() * points.size();
+    size_t done = 0;
+    const bool tty = isatty(STDERR_FILENO) != 0;
+    for (size_t i = 0; i < variants.size(); ++i) {
+        for (const auto& p : points) {
+            const std::string line =
+                fmt::format("tradeoffs: [{}/{}] {} ctk {} fa {} ctx {} mmap {} ngl {}", ++done, total, variants[i].name,
+                            p.type_k, p.flash_attn, p.n_ctx, p.mmap ? "on" : "off", p.n_gpu_layers);
+            if (tty) {
+                fmt::print(stderr, "\r\033[K{}", line);
+            } else {
+                fmt::print(stderr, "{}\n", line);
+            }
+            bench::PointResult r = bench::measure_point(variants[i], p, topts);
+            if (tty) fmt::print(stderr, "\r\033[K");
+            bench::attach_quality(r, quality[i]);
+            results.push_back(r);
+            if (!r.ok) {
+                fmt::print(stderr, "tradeoffs: {} failed ({}): {}\n", variants[i].name, r.failure_stage,
+                           r.failure_reason);
+                failures.push_back({{"variant", variants[i].name},
+                                    {"stage", r.failure_stage},
+                                    {"reason", r.failure_reason},
+                                    {"point", nlohmann::json::parse(*r.tradeoffs_json)}});
+                continue;
+            }
+            measures.push_back(bench::tradeoffs_from_json(*r.tradeoffs_json));
+        }
+    }
+    const auto claims = bench::check_claims(measures);
+
+    // Stored after the measuring, because reading the provenance initializes the ggml backends in this process
+    // (see probe_gpus); every point was measured in its own process, so nothing is lost to a crash here.
+    std::optional<bench::RunRecorder> writer;
+    if (!o.no_store) {
+        const bench::RunProvenance prov = bench::read_run_provenance("", !o.warm);
+        const std::filesystem::path db = o.db.empty() ? paths::default_db() : std::filesystem::path(o.db);
+        writer.emplace(bench::RunRecorder::begin(db, "accel tradeoffs --model " + o.models, o.tags, prov,
+                                                 nlohmann::json{{"tradeoffs_reference", ref.name}}.dump()));
+        for (const auto& r : results) writer->add(r);
+    }
+
+    if (format == Format::json) {
+        nlohmann::json rows = nlohmann::json::array();
+        for (const auto& m : measures) rows.push_back(nlohmann::json::parse(bench::to_json_text(m)));
+        nlohmann::json skip = nlohmann::json::array();
+        for (const auto& s : skipped) {
+            skip.push_back({{"type_k", s.point.type_k},
+                            {"flash_attn", s.point.flash_attn == "on"},
+                            {"n_ctx", s.point.n_ctx},
+                            {"mmap", s.point.mmap},
+                            {"n_gpu_layers", s.point.n_gpu_layers},
+                            {"reason", s.reason}});
+        }
+        nlohmann::json cl = nlohmann::json::array();
+        for (const auto& c : claims) cl.push_back({{"claim", c.claim}, {"measured", c.measured}});
+        print_json({{"schema_version", json_schema_version},
+                    {"run_id", writer ? writer->run_id() : ""},
+                    {"reference", ref.name},
+                    {"tradeoffs", rows},
+                    {"failures", failures},
+                    {"skipped", skip},
+                    {"claims", cl}});
+    } else {
+        const Table t = measures_table(measures);
+        fmt::print("{}", format == Format::csv        ? render_csv(t)
+                         : format == Format::markdown ? render_markdown(t)
+                                                      : render_table(t));
+        if (format != Format::csv) {
+            fmt::print("quality reference: {} ({}); quality is measured with an f16 KV cache\n", ref.name, ref.type);
+            for (const auto& sp : skipped) {
+                fmt::print("skipped: ctk {} fa {} ctx {} mmap {} ngl {}: {}\n", sp.point.type_k, sp.point.flash_attn,
+                           sp.point.n_ctx, sp.point.mmap ? "on" : "off", sp.point.n_gpu_layers, sp.reason);
+            }
+            for (const auto& c : claims) fmt::print("claim \"{}\": {}\n", c.claim, c.measured);
+        }
+    }
+    if (writer) {
+        const bool all_failed = !failures.empty() && measures.empty();
+        writer->finish(all_failed ? store::RunStatus::failed : store::RunStatus::complete);
+        fmt::print(stderr, "tradeoffs: run {} stored in {}{}\n", writer->run_id(), writer->location().string(),
+                   writer->spooling() ? " (spooled: load it later with accel db ingest)" : "");
+    }
+    if (!failures.empty()) fmt::print(stderr, "tradeoffs: {} of {} points failed\n", failures.size(), total);
+    return !failures.empty() && measures.empty() ? exit_runtime : exit_ok;
+}
+
+}  // namespace
+
+void register_tradeoffs(CLI::App& app, int& exit_code) {
+    auto o = std::make_shared<TradeoffsCliOptions>();
+    auto* cmd = app.add_subcommand(
+        "tradeoffs",
+        "Measure what weight types, KV cache types, flash attention, context size, mmap and GPU offload cost and\n"
+        "save here: file size, weights/KV/compute buffer bytes (from llama.cpp's buffers) against the estimator,\n"
+        "peak RSS, load time and time to first token (cold), pp/tg t/s, and perplexity/KL (cosine for embedding\n"
+        "models) against the highest-precision variant. The first value of each list is the baseline; the others\n"
+        "are varied one at a time (--grid: every combination). Each point runs in its own process.\n"
+        "Exit codes: 0 ok, 1 every point failed, 2 invalid input.");
+    cmd->add_option("--model,-m", o->models, "Model file(s), comma-separated: the variants to compare");
+    cmd->add_option("--types", o->types,
+                    "Quantize the one --model to these types (q8_0,q4_k_m,q4_0,...) into the cache and compare them "
+                    "with it");
+    cmd->add_option("--ctk,--cache-type-k", o->ctk, "KV cache types (K and V): f16, q8_0, q4_0")
+        ->default_val("f16,q8_0,q4_0");
+    cmd->add_option("--fa,--flash-attn", o->fa, "Flash attention: on, off")->default_val("on,off");
+    cmd->add_option("--ctx", o->ctx, "Context sizes (tokens)")->default_val("512");
+    cmd->add_option("--mmap", o->mmap, "Load with mmap (on) or a full read (off)")->default_val("on,off");
+    cmd->add_option("--ngl,--n-gpu-layers", o->ngl, "GPU layers, a list or range (default: all with a GPU, else 0)");
+    cmd->add_option("--device", o->device, "Device the GPU layers go to (default: the first GPU)")->default_val("auto");
+    cmd->add_option("-p,--n-prompt", o->n_prompt, "Prompt tokens (pp test and time to first token)")->default_val(128);
+    cmd->add_option("-n,--n-gen", o->n_gen, "Generated tokens (tg test)")->default_val(32);
+    cmd->add_option("-r,--repetitions", o->reps, "Timed repetitions of pp and tg")->default_val(2);
+    cmd->add_option("-t,--threads", o->threads, "CPU threads (0: one per logical core)")->default_val(0);
+    cmd->add_option("--text", o->text, "Quality corpus (default: the GPL-3 text)")
+        ->default_val(engine::default_corpus_path);
+    cmd->add_option("--chunks", o->chunks, "Quality: chunks of the text scored")->default_val(4);
+    cmd->add_option("--quality-ctx", o->quality_ctx, "Quality: tokens per chunk")->default_val(256);
+    cmd->add_flag("--no-quality", o->no_quality, "Skip perplexity, KL divergence and cosine");
+    cmd->add_flag("--grid", o->full_grid, "Run every combination of the lists, not one axis at a time");
+    cmd->add_flag("--warm", o->warm, "Leave the page cache alone (default: evict each file before its load)");
+    cmd->add_option("--timeout", o->timeout_s, "Seconds per point before it is killed and recorded")->default_val(600);
+    cmd->add_option("--tag", o->tags, "Label the run (repeatable)");
+    cmd->add_flag("--no-store", o->no_store, "Do not write to the results database");
+    cmd->add_option("--db", o->db, "Results database (default: $ACCEL_DB, else ~/.local/share/accel/results.duckdb)");
+    add_format_option(*cmd, o->format, {"table", "json", "csv", "markdown"});
+    cmd->callback([o, &exit_code] { exit_code = run_tradeoffs(*o); });
+}
 
 }  // namespace accel::cli
