@@ -158,6 +158,7 @@ std::string to_json_text(const PointResult& r) {
               {"verified", r.verified},
               {"verify_pass", r.verify_pass},
               {"verify_summary", r.verify_summary}};
+    if (r.tradeoffs_json) j["tradeoffs"] = json::parse(*r.tradeoffs_json);
     j["server"] = r.server ? server_json(*r.server) : json(nullptr);
     j["offline"] = r.offline ? offline_json(*r.offline) : json(nullptr);
     return j.dump();
@@ -205,6 +206,7 @@ PointResult point_result_from_json(const std::string& text) {
         r.verified = j.at("verified");
         r.verify_pass = j.at("verify_pass");
         r.verify_summary = j.at("verify_summary");
+        if (j.contains("tradeoffs")) r.tradeoffs_json = j.at("tradeoffs").dump();
         if (j.contains("server") && !j.at("server").is_null()) r.server = server_from(j.at("server"));
         if (j.contains("offline") && !j.at("offline").is_null()) r.offline = offline_from(j.at("offline"));
         return r;

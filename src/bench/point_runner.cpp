@@ -406,6 +406,70 @@ PointResult run_point(const PointSpec& spec, const PointOptions& options) {
     return r;
 }
 
+IsolatedOutcome run_isolated(const std::function<std::string()>& body, std::chrono::seconds timeout) {
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) throw Error(ErrorKind::io, "pipe failed: " + std::string(std::strerror(errno)));
+    std::fflush(stdout);
+    std::fflush(stderr);
+    const pid_t pid = fork();
+    if (pid < 0) throw Error(ErrorKind::io, "fork failed: " + std::string(std::strerror(errno)));
+    if (pid == 0) {
+        ::close(fds[0]);
+        std::string text;
+        try {
+            text = body() + "\n";
+        } catch (...) {
+            ::_exit(1);
+        }
+        size_t off = 0;
+        while (off < text.size()) {
+            const ssize_t n = ::write(fds[1], text.data() + off, text.size() - off);
+            if (n <= 0) break;
+            off += static_cast<size_t>(n);
+        }
+        ::_exit(0);  // no static destructors or atexit handlers of the parent's state in the child
+    }
+    ::close(fds[1]);
+    std::string out;
+    const auto deadline = Clock::now() + timeout;
+    bool timed_out = false;
+    char buf[65536];
+    for (;;) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+        if (left <= 0) {
+            timed_out = true;
+            ::kill(pid, SIGKILL);
+            break;
+        }
+        pollfd p{fds[0], POLLIN, 0};
+        if (::poll(&p, 1, static_cast<int>(std::min<int64_t>(left, 1000))) <= 0) continue;
+        const ssize_t n = ::read(fds[0], buf, sizeof buf);
+        if (n <= 0) break;
+        out.append(buf, static_cast<size_t>(n));
+    }
+    ::close(fds[0]);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    IsolatedOutcome o;
+    if (timed_out) {
+        o.failure_stage = "timeout";
+        o.failure_reason = fmt::format("killed after the --timeout of {} s", timeout.count());
+        return o;
+    }
+    if (WIFSIGNALED(status) || out.empty()) {
+        o.failure_stage = "crash";
+        o.failure_reason = WIFSIGNALED(status)
+                               ? fmt::format("the measuring process died with signal {} ({})", WTERMSIG(status),
+                                             strsignal(WTERMSIG(status)))
+                               : fmt::format("the measuring process exited with status {} and no result",
+                                             WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+        return o;
+    }
+    o.ok = true;
+    o.text = std::move(out);
+    return o;
+}
+
 PointResult run_point_isolated(const PointSpec& spec, const PointOptions& options) {
     IsolatedOutcome o = run_isolated([&] { return to_json_text(run_point(spec, options)); }, options.timeout);
     if (!o.ok) {

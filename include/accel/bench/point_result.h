@@ -51,6 +51,10 @@ struct PointResult {
     bool verify_pass = false;
     std::string verify_summary;  // the figures and the thresholds they were held to
 
+    // accel tradeoffs: its measurement as one JSON object (bench/tradeoffs.h), stored under "tradeoffs" in the
+    // result's extra; the stored scenario is then "tradeoffs". Absent for other points.
+    std::optional<std::string> tradeoffs_json;
+
     // Load scenarios: the server figures (stored under "server" in the result's extra, null for other scenarios)
     // and the offline figures (under "offline").
     std::optional<ServerStats> server;

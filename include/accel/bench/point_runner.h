@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <string>
 
 #include "accel/bench/load_stats.h"
@@ -30,5 +31,18 @@ PointResult run_point(const PointSpec& spec, const PointOptions& options);
 // contained: the child is killed and the point recorded as failed with the signal or "timeout after N s".
 // Peak RSS is then the child's own. The caller must have no other threads running (fork).
 PointResult run_point_isolated(const PointSpec& spec, const PointOptions& options);
+
+// What a child process sent back: its text, or why there is none.
+struct IsolatedOutcome {
+    bool ok = false;
+    std::string text;            // what body returned, when ok
+    std::string failure_stage;   // "timeout" or "crash" when !ok
+    std::string failure_reason;
+};
+
+// Runs body in a forked child and returns the text it produced through a pipe; the child is killed after timeout.
+// body must report its own errors in its text (an exception escaping it reads as a crash). Peak RSS read inside
+// body is the child's own. The caller must have no other threads running (fork).
+IsolatedOutcome run_isolated(const std::function<std::string()>& body, std::chrono::seconds timeout);
 
 }  // namespace accel::bench
