@@ -303,6 +303,12 @@ double pct_less(uint64_t base, uint64_t other) {
     return 100.0 * (1.0 - static_cast<double>(other) / static_cast<double>(base));
 }
 
+// "12.3% less", or "4.5% more" when the measure went up.
+std::string change(uint64_t base, uint64_t other) {
+    const double p = pct_less(base, other);
+    return p >= 0 ? fmt::format("{:.1f}% less", p) : fmt::format("{:.1f}% more", -p);
+}
+
 bool same_setting(const TradeoffsPoint& a, const TradeoffsPoint& b) {
     return a.type_k == b.type_k && a.flash_attn == b.flash_attn && a.n_ctx == b.n_ctx && a.mmap == b.mmap &&
            a.n_gpu_layers == b.n_gpu_layers;
@@ -584,12 +590,11 @@ std::vector<ClaimCheck> check_claims(const std::vector<TradeoffsMeasure>& measur
         if (q4 == nullptr) {
             c.measured = "unavailable: the run has no 4-bit variant next to an F16/BF16/F32 one at the same settings";
         } else {
-            c.measured = fmt::format("measured: {:.1f}% less weights memory ({} vs {}: {} -> {})",
-                                     pct_less(*ref->weights_bytes, *q4->weights_bytes), q4->type, ref->type,
+            c.measured = fmt::format("measured: {} weights memory ({} vs {}: {} -> {})",
+                                     change(*ref->weights_bytes, *q4->weights_bytes), q4->type, ref->type,
                                      mib(*ref->weights_bytes), mib(*q4->weights_bytes));
             if (ref->peak_rss_bytes && q4->peak_rss_bytes) {
-                c.measured += fmt::format("; peak RSS {:.1f}% less ({} -> {})",
-                                          pct_less(*ref->peak_rss_bytes, *q4->peak_rss_bytes),
+                c.measured += fmt::format("; peak RSS {} ({} -> {})", change(*ref->peak_rss_bytes, *q4->peak_rss_bytes),
                                           mib(*ref->peak_rss_bytes), mib(*q4->peak_rss_bytes));
             }
         }
@@ -609,8 +614,8 @@ std::vector<ClaimCheck> check_claims(const std::vector<TradeoffsMeasure>& measur
                     return x.variant == a.variant && same_setting(x.point, f16) && x.kv_bytes_measured;
                 });
                 if (b == measures.end() || *b->kv_bytes_measured == 0) continue;
-                parts += fmt::format("{}{} {:.1f}% less ({} -> {}, {}, ctx {})", parts.empty() ? "" : "; ", t,
-                                     pct_less(*b->kv_bytes_measured, *a.kv_bytes_measured), mib(*b->kv_bytes_measured),
+                parts += fmt::format("{}{} {} ({} -> {}, {}, ctx {})", parts.empty() ? "" : "; ", t,
+                                     change(*b->kv_bytes_measured, *a.kv_bytes_measured), mib(*b->kv_bytes_measured),
                                      mib(*a.kv_bytes_measured), a.variant, a.point.n_ctx);
                 break;
             }
@@ -646,10 +651,10 @@ std::vector<ClaimCheck> check_claims(const std::vector<TradeoffsMeasure>& measur
                        m.compute_buffer_bytes.value_or(0);
             };
             c.measured = fmt::format(
-                "measured: compute buffer {:.1f}% less ({} -> {}); weights+KV+compute {:.1f}% less ({} -> {}); {}, "
+                "measured: compute buffer {} ({} -> {}); weights+KV+compute {} ({} -> {}); {}, "
                 "ctx {}",
-                pct_less(*off->compute_buffer_bytes, *on->compute_buffer_bytes), mib(*off->compute_buffer_bytes),
-                mib(*on->compute_buffer_bytes), pct_less(total(*off), total(*on)), mib(total(*off)), mib(total(*on)),
+                change(*off->compute_buffer_bytes, *on->compute_buffer_bytes), mib(*off->compute_buffer_bytes),
+                mib(*on->compute_buffer_bytes), change(total(*off), total(*on)), mib(total(*off)), mib(total(*on)),
                 on->variant, on->point.n_ctx);
         }
         out.push_back(std::move(c));

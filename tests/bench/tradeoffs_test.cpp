@@ -82,6 +82,9 @@ TEST(TradeoffsClaims, ReductionsAreComputedFromTheMeasures) {
         << claims[0].measured;
     EXPECT_EQ(claims[1].measured.rfind("measured: KV cache q8_0 46.9% less", 0), 0u) << claims[1].measured;
     EXPECT_EQ(claims[2].measured.rfind("measured: compute buffer 50.0% less", 0), 0u) << claims[2].measured;
+    fa_off.compute_buffer_bytes = 80;  // flash attention costing memory reads as "more", not "-25% less"
+    EXPECT_EQ(accel::bench::check_claims({f16, fa_off})[2].measured.rfind("measured: compute buffer 25.0% more", 0),
+              0u);
     const auto none = accel::bench::check_claims({f16});
     for (const auto& c : none) EXPECT_EQ(c.measured.rfind("unavailable: ", 0), 0u) << c.measured;
 }
