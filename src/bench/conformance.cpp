@@ -1,4 +1,5 @@
 #include "accel/bench/conformance.h"
+#include "accel/bench/point_runner.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -365,16 +366,18 @@ std::vector<ConformanceArch> select_architectures(const std::vector<std::string>
 std::vector<ConformResult> run_conformance(const ConformOptions& opts) {
     const auto archs = select_architectures(opts.archs);
     std::vector<std::string> devices;
-    const auto available = hw::ggml_devices();
+    // Listed in a child: the cases run in forked children, which cannot use CUDA once this process has.
+    std::vector<std::string> available;
+    for (const auto& d : probe_devices()) available.push_back(d.id);
     if (opts.devices.empty() || (opts.devices.size() == 1 && opts.devices[0] == "all")) {
-        for (const auto& d : available) devices.push_back(d.id);
+        devices = available;
     } else {
         for (const auto& want : opts.devices) {
             const std::string w = lower(want);
-            const bool ok = std::any_of(available.begin(), available.end(), [&](const auto& d) { return d.id == w; });
+            const bool ok = std::find(available.begin(), available.end(), w) != available.end();
             if (!ok) {
                 std::string list;
-                for (const auto& d : available) list += (list.empty() ? "" : ", ") + d.id;
+                for (const auto& d : available) list += (list.empty() ? "" : ", ") + d;
                 throw Error(ErrorKind::invalid_input, "unknown device '" + want + "' for --device: this build has " + list);
             }
             devices.push_back(w);

@@ -27,6 +27,7 @@
 #include "accel/engine/embedder.h"
 #include "accel/engine/loaded_model.h"
 #include "accel/hw/device.h"
+#include "accel/hw/gpu_energy.h"
 #include "accel/hw/inventory.h"
 #include "accel/hw/roofline.h"
 #include "accel/core/fingerprint.h"
@@ -256,6 +257,14 @@ PointResult run_point(const PointSpec& spec, const PointOptions& options) {
                                       : static_cast<uint32_t>(n_single);
         const auto free_before = device_free(spec.device);
         const EnergyReading e0 = read_energy();
+        // A GPU point also reads the GPU's own counter (NVML), over the same window as RAPL.
+        std::optional<hw::GpuEnergyCounter> gpu_energy;
+        for (const auto& d : devices) {
+            if (d.id == spec.device && (d.type == hw::DeviceType::gpu || d.type == hw::DeviceType::igpu)) {
+                gpu_energy.emplace(d.pci_bus_id);
+            }
+        }
+        const auto gpu_mj0 = gpu_energy ? gpu_energy->read_mj() : std::nullopt;
         const auto t_load = Clock::now();
         pool::Lease lease;
         try {
@@ -391,6 +400,16 @@ PointResult run_point(const PointSpec& spec, const PointOptions& options) {
         } else {
             r.energy_unavailable = e0.available ? e1.reason : e0.reason;
         }
+        if (gpu_energy) {
+            const auto gpu_mj1 = gpu_energy->read_mj();
+            if (gpu_mj0 && gpu_mj1) {
+                r.energy_j.emplace_back("gpu:" + spec.device, static_cast<double>(*gpu_mj1 - *gpu_mj0) / 1000.0);
+            } else {
+                r.energy_unavailable += (r.energy_unavailable.empty() ? "" : "; ") + spec.device + ": " +
+                                        (gpu_energy->available() ? "the energy counter read failed"
+                                                                 : gpu_energy->reason());
+            }
+        }
         rusage ru{};
         getrusage(RUSAGE_SELF, &ru);
         r.peak_rss_bytes = static_cast<uint64_t>(ru.ru_maxrss) * 1024;
@@ -468,6 +487,39 @@ IsolatedOutcome run_isolated(const std::function<std::string()>& body, std::chro
     o.ok = true;
     o.text = std::move(out);
     return o;
+}
+
+std::vector<hw::Device> probe_devices(std::chrono::seconds timeout) {
+    const IsolatedOutcome o = run_isolated(
+        [] {
+            std::string lines;
+            for (const auto& d : hw::ggml_devices()) {
+                lines += fmt::format("{}\t{}\t{}\t{}\t{}\n", d.id, static_cast<int>(d.type), d.memory_total_bytes,
+                                     d.memory_free_bytes, d.name);
+            }
+            return lines;
+        },
+        timeout);
+    if (!o.ok) throw Error(ErrorKind::backend, "listing the devices failed: " + o.failure_reason);
+    std::vector<hw::Device> out;
+    size_t start = 0;
+    for (size_t nl = o.text.find('\n'); nl != std::string::npos; start = nl + 1, nl = o.text.find('\n', start)) {
+        std::vector<std::string> f;
+        size_t fs = start;
+        for (size_t tab = o.text.find('\t', fs); tab != std::string::npos && tab < nl && f.size() < 4;
+             fs = tab + 1, tab = o.text.find('\t', fs)) {
+            f.push_back(o.text.substr(fs, tab - fs));
+        }
+        if (f.size() != 4) continue;
+        hw::Device d;
+        d.id = f[0];
+        d.type = static_cast<hw::DeviceType>(std::stoi(f[1]));
+        d.memory_total_bytes = std::stoull(f[2]);
+        d.memory_free_bytes = std::stoull(f[3]);
+        d.name = o.text.substr(fs, nl - fs);
+        out.push_back(std::move(d));
+    }
+    return out;
 }
 
 PointResult run_point_isolated(const PointSpec& spec, const PointOptions& options) {

@@ -194,7 +194,8 @@ int run_recommend(const RecommendOptions& o) {
         }
         report::SearchSpace space;
         space.devices.clear();
-        for (const auto& d : hw::ggml_devices()) {
+        // Listed in a child: the measuring children are forked, and CUDA does not survive fork().
+        for (const auto& d : bench::probe_devices()) {
             if (d.type == hw::DeviceType::cpu || d.type == hw::DeviceType::gpu || d.type == hw::DeviceType::igpu) {
                 space.devices.push_back(d.id);
             }

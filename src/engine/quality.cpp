@@ -204,7 +204,8 @@ std::string read_corpus(const std::filesystem::path& path) {
 bool is_embedding_model(const LoadedModel& model) {
     const std::string arch = model.architecture();
     const std::string pooling = meta_string(model, arch + ".pooling_type");
-    if (!pooling.empty() && pooling != "0") return true;
+    // 0 is "none"; -1 (stored as 4294967295 by the GGUF writer) is "unspecified", which a causal LM leaves it.
+    if (!pooling.empty() && pooling != "0" && pooling != "-1" && pooling != "4294967295") return true;
     return meta_string(model, arch + ".attention.causal") == "false";
 }
 

@@ -7,6 +7,7 @@
 #include "accel/bench/load_stats.h"
 #include "accel/bench/measurement.h"
 #include "accel/bench/point_result.h"
+#include "accel/hw/device.h"
 
 namespace accel::bench {
 
@@ -44,5 +45,11 @@ struct IsolatedOutcome {
 // body must report its own errors in its text (an exception escaping it reads as a crash). Peak RSS read inside
 // body is the child's own. The caller must have no other threads running (fork).
 IsolatedOutcome run_isolated(const std::function<std::string()>& body, std::chrono::seconds timeout);
+
+// The ggml devices ("cpu", "cuda0", …: id, type, name and memory), enumerated in a child process. CUDA does not survive fork():
+// a process that has enumerated the ggml devices (which initialises CUDA) forks children that cannot use the GPU.
+// Commands that fork measuring children (bench, conform, recommend --search, tradeoffs) therefore touch no ggml
+// backend themselves and ask a child instead. Throws Error{backend} when the child fails.
+std::vector<hw::Device> probe_devices(std::chrono::seconds timeout = std::chrono::seconds(120));
 
 }  // namespace accel::bench
