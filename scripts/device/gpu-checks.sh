@@ -18,7 +18,7 @@ step() {  # step NAME CMD...: runs CMD with its output in $out/NAME.log, prints 
     shift
     local t0
     t0=$(date +%s%N)
-    "$@" >"$out/$name.log" 2>&1
+    timeout "${STEP_TIMEOUT:-120}" "$@" >"$out/$name.log" 2>&1
     local rc=$?
     echo "== $name: rc=$rc, $(( ($(date +%s%N) - t0) / 1000000 )) ms"
     tail -n "${TAIL:-6}" "$out/$name.log" | cut -c1-220
@@ -38,7 +38,7 @@ build() {
         -DGGML_NATIVE=ON -DLLAMA_OPENSSL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
         -DLLAMA_BUILD_SERVER=OFF -DLLAMA_BUILD_APP=OFF -DLLAMA_BUILD_COMMON=ON -DLLAMA_BUILD_TOOLS=ON \
         -DGGML_CUDA=ON "-DCMAKE_CUDA_ARCHITECTURES=$arch" -DGGML_CUDA_FA=OFF -DGGML_CUDA_NCCL=OFF || return 1
-    TAIL=3 step cuda-build ninja -C "$lbuild" -j "$(nproc)" llama llama-bench || return 1
+    STEP_TIMEOUT=500 TAIL=3 step cuda-build ninja -C "$lbuild" -j "$(nproc)" llama llama-bench || return 1
     ls -la "$lbuild/bin" | grep -E "\.so|llama-bench" | awk '{print $5, $9}'
 }
 
@@ -68,10 +68,10 @@ checks() {
         --tag gpu-check
     TAIL=10 step llama-bench "$lbuild/bin/llama-bench" -m /tmp/llama-100M-q4_0.gguf -m /tmp/llama-100M-f16.gguf \
         -ngl 99 -p 512 -n 128 -r 5
-    TAIL=12 step tradeoffs-ngl "$A" tradeoffs --model /tmp/llama-100M-f16.gguf --device cuda0 --ngl 0,4,8,12,99
     TAIL=12 step recommend "$A" recommend --model /tmp/llama-100M-q4_0.gguf
     step report "$A" report --out "$out/gpu-report.html"
     step export "$A" db export --out "$out/export" --format parquet
+    TAIL=12 step tradeoffs-ngl "$A" tradeoffs --model /tmp/llama-100M-f16.gguf --device cuda0 --ngl 0,6,12 --no-quality
     du -sh "$out"
 }
 
