@@ -49,7 +49,14 @@ TEST(Gpu, NvidiaDeviceMatchesNvidiaSmi) {
                           inv.compiled_backends.end();
     for (size_t i = 0; i < gpus.size(); ++i) {
         const Device& d = *gpus[i];
-        EXPECT_EQ(d.memory_total_bytes / (1024 * 1024), expected[i].second) << d.id;
+        if (has_cuda) {
+            // A usable device reports what CUDA can allocate (cudaMemGetInfo), which leaves out what the driver
+            // reserves: on an H200, 143155 MiB against nvidia-smi's 143771 MiB (0.4% less).
+            EXPECT_LE(d.memory_total_bytes / (1024 * 1024), expected[i].second) << d.id;
+            EXPECT_GE(d.memory_total_bytes / (1024 * 1024), expected[i].second * 98 / 100) << d.id;
+        } else {
+            EXPECT_EQ(d.memory_total_bytes / (1024 * 1024), expected[i].second) << d.id;
+        }
         EXPECT_FALSE(d.vendor->driver_version.empty());
         EXPECT_FALSE(d.vendor->compute_capability.empty());
         if (has_cuda) {
