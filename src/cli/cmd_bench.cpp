@@ -412,7 +412,7 @@ int run_bench(const BenchOptions& o) {
             }
             if (!results.empty() && results.front().ok) {
                 fmt::print("energy: {}\n", results.front().energy_j.empty() ? "unavailable: " + results.front().energy_unavailable
-                                                                             : "see --json (per RAPL domain)");
+                                                                             : "see --json (per RAPL domain and GPU)");
             }
         }
     }

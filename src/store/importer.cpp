@@ -464,6 +464,11 @@ void add_optimum_report(ImportContext& ctx, const json& report, const json* conf
 }
 
 std::string read_all(const std::filesystem::path& file) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(file, ec)) {
+        throw Error(ErrorKind::invalid_input, file.string() + " is a folder; import takes files (an export folder "
+                                                              "goes in with accel db merge)");
+    }
     std::ifstream in(file, std::ios::binary);
     if (!in) throw Error(ErrorKind::io, "cannot read " + file.string());
     return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

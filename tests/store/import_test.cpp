@@ -106,6 +106,14 @@ TEST(Import, MalformedCsvNamesLine) {
     EXPECT_NE(r.err.find("bad_llama_bench.csv:3: 40 fields, the header has 41"), std::string::npos) << r.err;
 }
 
+TEST(Import, FolderIsRefusedWithTheCommandThatTakesIt) {
+    accel::test::TempDir dir;
+    const auto r = accel::test::run_accel({"db", "import", "--db", (dir / "r.duckdb").string(), dir.path().string()});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_EQ(r.err, "accel: error: " + dir.path().string() +
+                         " is a folder; import takes files (an export folder goes in with accel db merge)\n");
+}
+
 TEST(Import, CliReportsRowsPerTable) {
     accel::test::TempDir dir;
     const auto r = accel::test::run_accel({"db", "import", "--db", (dir / "r.duckdb").string(), "--format", "csv",
