@@ -299,7 +299,17 @@ PointResult run_point(const PointSpec& spec, const PointOptions& options) {
         r.model_arch = res.model.architecture();
         r.model_size = res.model.size_bytes();
         r.model_n_params = res.model.n_params();
-        if (free_before) {
+        // Device memory: what the backend allocated on the device (weights, KV cache, compute buffers: ggml
+        // reserves them all up front, so this is also the peak); the drop of the device's free memory when the
+        // backend does not say.
+        if (spec.device != "cpu") {
+            uint64_t allocated = 0;
+            for (const auto& b : session.memory_breakdown().buffers) {
+                if (b.device == spec.device) allocated += b.model_bytes + b.context_bytes + b.compute_bytes;
+            }
+            if (allocated > 0) r.device_memory_bytes = allocated;
+        }
+        if (free_before && !r.device_memory_bytes) {
             if (const auto after = device_free(spec.device); after && *free_before > *after && spec.device != "cpu") {
                 r.device_memory_bytes = *free_before - *after;
             }

@@ -37,7 +37,7 @@ struct PointResult {
 
     int64_t load_ns = 0;
     uint64_t peak_rss_bytes = 0;                 // the measuring process's high-water mark
-    std::optional<uint64_t> device_memory_bytes; // drop of the device's free memory while loaded
+    std::optional<uint64_t> device_memory_bytes; // allocated on the GPU (backend), else the drop of its free memory
     std::vector<std::pair<std::string, double>> energy_j;  // per RAPL domain; empty when unavailable
     std::string energy_unavailable;              // the reason when energy_j is empty
 
