@@ -149,7 +149,10 @@ std::unique_ptr<Resident> EngineLoader::load(const LoadSpec& spec, DeviceBytes& 
     return r;
 }
 
-SystemMonitor::SystemMonitor(std::vector<hw::Device> devices) : devices_(std::move(devices)) {}
+// The CPU's total (RAM, or the cgroup limit) is read once: it does not change while a pool runs, and reading it
+// on every admission check was a measurable part of the pool's load overhead (docs/pool.md).
+SystemMonitor::SystemMonitor(std::vector<hw::Device> devices)
+    : devices_(std::move(devices)), cpu_total_bytes_(hw::read_memory().effective_total_bytes()) {}
 
 std::vector<std::string> SystemMonitor::devices() {
     std::vector<std::string> out;
@@ -160,7 +163,7 @@ std::vector<std::string> SystemMonitor::devices() {
 }
 
 uint64_t SystemMonitor::total_bytes(const std::string& device) {
-    if (device == "cpu") return hw::read_memory().effective_total_bytes();
+    if (device == "cpu") return cpu_total_bytes_;
     const hw::Device* d = find_device(devices_, device);
     return d != nullptr ? d->memory_total_bytes : 0;
 }

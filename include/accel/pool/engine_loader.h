@@ -64,6 +64,7 @@ public:
 
 private:
     std::vector<hw::Device> devices_;
+    uint64_t cpu_total_bytes_ = 0;
 };
 
 // Maps the request's KV type names to the engine's.
