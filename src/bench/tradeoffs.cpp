@@ -338,31 +338,19 @@ std::vector<TradeoffsPoint> plan_points(const TradeoffsAxes& axes, bool full_gri
                                 {.type_k = k, .flash_attn = fa, .n_ctx = c, .mmap = mm, .n_gpu_layers = ngl});
     } else {
         candidates.push_back(base);
-        for (size_t i = 1; i < axes.type_k.size(); ++i) {
-            auto p = base;
-            p.type_k = axes.type_k[i];
-            candidates.push_back(p);
-        }
-        for (size_t i = 1; i < axes.flash_attn.size(); ++i) {
-            auto p = base;
-            p.flash_attn = axes.flash_attn[i];
-            candidates.push_back(p);
-        }
-        for (size_t i = 1; i < axes.n_ctx.size(); ++i) {
-            auto p = base;
-            p.n_ctx = axes.n_ctx[i];
-            candidates.push_back(p);
-        }
-        for (size_t i = 1; i < axes.mmap.size(); ++i) {
-            auto p = base;
-            p.mmap = axes.mmap[i];
-            candidates.push_back(p);
-        }
-        for (size_t i = 1; i < axes.n_gpu_layers.size(); ++i) {
-            auto p = base;
-            p.n_gpu_layers = axes.n_gpu_layers[i];
-            candidates.push_back(p);
-        }
+        // One axis at a time: the base point with one field taken from each further value of that axis.
+        const auto vary = [&](auto field, const auto& values) {
+            for (size_t i = 1; i < values.size(); ++i) {
+                auto p = base;
+                p.*field = values[i];
+                candidates.push_back(p);
+            }
+        };
+        vary(&TradeoffsPoint::type_k, axes.type_k);
+        vary(&TradeoffsPoint::flash_attn, axes.flash_attn);
+        vary(&TradeoffsPoint::n_ctx, axes.n_ctx);
+        vary(&TradeoffsPoint::mmap, axes.mmap);
+        vary(&TradeoffsPoint::n_gpu_layers, axes.n_gpu_layers);
     }
     std::vector<TradeoffsPoint> out;
     for (const auto& p : candidates) {
@@ -517,20 +505,6 @@ PointResult measure_point(const TradeoffsVariant& variant, const TradeoffsPoint&
                                                      .point = point,
                                                      .device = r.spec.device});
     return r;
-}
-
-std::vector<std::string> probe_gpus(std::chrono::seconds timeout) {
-    const IsolatedOutcome o = run_isolated(
-        [] {
-            json ids = json::array();
-            for (const auto& d : hw::ggml_devices()) {
-                if (d.type == hw::DeviceType::gpu || d.type == hw::DeviceType::igpu) ids.push_back(d.id);
-            }
-            return ids.dump();
-        },
-        timeout);
-    if (!o.ok) throw Error(ErrorKind::backend, "probing the GPUs failed: " + o.failure_reason);
-    return json::parse(o.text).get<std::vector<std::string>>();
 }
 
 QualityFigures measure_quality(const TradeoffsVariant& reference, const TradeoffsVariant& test,

@@ -15,6 +15,7 @@
 
 #include "accel/bench/run_recorder.h"
 #include "accel/bench/sweep.h"
+#include "accel/bench/point_runner.h"
 #include "accel/bench/tradeoffs.h"
 #include "accel/core/error.h"
 #include "accel/core/log.h"
@@ -162,8 +163,11 @@ int run_tradeoffs(const TradeoffsCliOptions& o) {
     std::vector<bench::TradeoffsVariant> variants;
     for (const auto& p : variant_paths(o)) variants.push_back(bench::describe_variant(p));
     const bench::TradeoffsVariant& ref = bench::reference_variant(variants);
-    // No ggml backend is touched in this process before the measuring children are forked (see probe_gpus).
-    const std::vector<std::string> gpus = bench::probe_gpus();
+    // No ggml backend is touched in this process before the measuring children are forked (see probe_devices).
+    std::vector<std::string> gpus;
+    for (const auto& d : bench::probe_devices()) {
+        if (d.type == hw::DeviceType::gpu || d.type == hw::DeviceType::igpu) gpus.push_back(d.id);
+    }
     const std::string device = o.device == "auto" ? (gpus.empty() ? "cpu" : gpus.front()) : lower(o.device);
     if (device != "cpu" && std::find(gpus.begin(), gpus.end(), device) == gpus.end()) {
         throw Error(ErrorKind::invalid_input,
@@ -249,7 +253,7 @@ int run_tradeoffs(const TradeoffsCliOptions& o) {
     const auto claims = bench::check_claims(measures);
 
     // Stored after the measuring, because reading the provenance initializes the ggml backends in this process
-    // (see probe_gpus); every point was measured in its own process, so nothing is lost to a crash here.
+    // (see probe_devices); every point was measured in its own process, so nothing is lost to a crash here.
     std::optional<bench::RunRecorder> writer;
     if (!o.no_store) {
         const bench::RunProvenance prov = bench::read_run_provenance("", !o.warm);

@@ -128,10 +128,6 @@ const TradeoffsVariant& reference_variant(const std::vector<TradeoffsVariant>& v
 PointResult measure_point(const TradeoffsVariant& variant, const TradeoffsPoint& point,
                           const TradeoffsOptions& options);
 
-// The ids of the GPUs ggml sees ("cuda0"), probed in a child process: a GPU driver initialized in this process
-// would not survive into the measuring children that fork() makes (CUDA refuses work in a forked child).
-std::vector<std::string> probe_gpus(std::chrono::seconds timeout = std::chrono::seconds(120));
-
 // Measures quality in a child process. Never throws for the measurement itself: the note says what failed.
 QualityFigures measure_quality(const TradeoffsVariant& reference, const TradeoffsVariant& test,
                                const TradeoffsOptions& options);
