@@ -152,19 +152,6 @@ LogitTrace trace(engine::Session& session, uint64_t seed, bool perturb) {
     return t;
 }
 
-// An encoder that pools token states into text embeddings (BERT and the like) cannot generate: it has non-causal
-// attention or a pooling type (1..4: mean, cls, last, rank). llama.cpp's "unspecified" (-1, which some writers
-// store as 4294967295) and none (0) are not pooling.
-bool pools_embeddings(const model::GgufFile& file) {
-    const std::string arch = file.get_string("general.architecture").value_or("");
-    if (const auto* causal = file.find(arch + ".attention.causal");
-        causal != nullptr && causal->type == model::GgufType::boolean && causal->u == 0) {
-        return true;
-    }
-    const auto pooling = file.get_uint(arch + ".pooling_type");
-    return pooling && *pooling >= 1 && *pooling <= 4;
-}
-
 std::optional<uint64_t> device_free(const std::string& device) {
     for (const auto& d : hw::ggml_devices()) {
         if (d.id == device) return d.memory_free_bytes;
@@ -325,7 +312,7 @@ PointResult run_point(const PointSpec& spec, const PointOptions& options) {
         if (spec.scenario == Scenario::embed) {
             r.m = run_embed(session, spec, options.rules, options.seed);
         } else if (load) {
-            if (pools_embeddings(file)) {
+            if (model::is_embedding_model(file)) {
                 throw Error(ErrorKind::invalid_input,
                             fmt::format("{} is an embedding model: the {} scenario serves generative LLMs (use "
                                         "--scenario embed)", spec.model, to_string(spec.scenario)));

@@ -61,15 +61,6 @@ std::optional<uint64_t> device_free(const std::string& device) {
     return std::nullopt;
 }
 
-// Embedding models pool their token vectors or attend both ways, and llama.cpp's GGUF metadata says so. A
-// pooling_type of -1 (written as 0xFFFFFFFF) is llama.cpp's "unspecified", which a causal model reads as none.
-bool is_embedding_gguf(const model::GgufFile& file) {
-    const std::string arch = file.get_string("general.architecture").value_or("");
-    if (const auto p = file.get_uint(arch + ".pooling_type"); p && *p != 0 && *p != 0xFFFFFFFFu) return true;
-    const auto* causal = file.find(arch + ".attention.causal");
-    return causal != nullptr && causal->as_uint() == uint64_t{0};
-}
-
 std::vector<std::string> sentences_of(const std::string& text, int32_t n) {
     std::vector<std::string> out;
     std::istringstream in(text);
@@ -242,7 +233,7 @@ QualityFigures quality_in_child(const TradeoffsVariant& ref, const TradeoffsVari
     try {
         const bool same = ref.path == test.path;
         const model::GgufFile file = model::read_gguf(test.path);
-        const bool embedding = is_embedding_gguf(file);
+        const bool embedding = model::is_embedding_model(file);
         // A chunk longer than the trained context would score positions the model never learned.
         uint32_t n_ctx = o.quality_ctx;
         try {

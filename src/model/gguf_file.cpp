@@ -475,4 +475,14 @@ GgufFile read_gguf(const std::filesystem::path& path, const GgufLimits& limits) 
     return parse_gguf(std::span<const std::byte>(static_cast<const std::byte*>(p), size), name, limits);
 }
 
+bool is_embedding_model(const GgufFile& file) {
+    const std::string arch = file.get_string("general.architecture").value_or("");
+    if (const auto* causal = file.find(arch + ".attention.causal");
+        causal != nullptr && causal->type == GgufType::boolean && causal->u == 0) {
+        return true;
+    }
+    const auto pooling = file.get_uint(arch + ".pooling_type");
+    return pooling && *pooling >= 1 && *pooling <= 4;
+}
+
 }  // namespace accel::model

@@ -103,4 +103,9 @@ std::optional<uint32_t> ggml_type_from_name(std::string_view name);  // "q8_0" -
 // llama.cpp's general.file_type values (llama_ftype), e.g. 7 -> "Q8_0"; "unknown(N)" otherwise.
 std::string file_type_name(uint32_t file_type);
 
+// Whether the file is an embedding model: one that pools token states into text vectors (pooling_type 1..4: mean,
+// cls, last, rank) or attends both ways (attention.causal false). It then has no next-token scores to generate or
+// score with. llama.cpp's pooling "unspecified" (-1, stored as 4294967295) and none (0) are not pooling.
+bool is_embedding_model(const GgufFile& file);
+
 }  // namespace accel::model
