@@ -1,7 +1,9 @@
 #include "accel/engine/placement.h"
 
 #include <algorithm>
-#include <cstdio>
+#include <charconv>
+#include <optional>
+#include <string_view>
 #include <numeric>
 
 #include <fmt/core.h>
@@ -46,23 +48,38 @@ Placement on_cpu(const ModelFootprint& fp, std::vector<std::string> reasons) {
 
 }  // namespace
 
+namespace {
+
+// The block index of a "blk.<i>.<rest>" tensor name, as llama.cpp names repeating layers. from_chars rather than
+// sscanf: this runs for every tensor before every pool load.
+std::optional<uint32_t> block_index(std::string_view name) {
+    constexpr std::string_view prefix = "blk.";
+    if (name.substr(0, prefix.size()) != prefix) return std::nullopt;
+    const char* first = name.data() + prefix.size();
+    const char* last = name.data() + name.size();
+    uint32_t idx = 0;
+    const auto [p, ec] = std::from_chars(first, last, idx);
+    if (ec != std::errc() || p == first || p == last || *p != '.') return std::nullopt;
+    return idx;
+}
+
+}  // namespace
+
 ModelFootprint footprint(const model::GgufFile& file, const model::MemoryEstimate& estimate) {
     ModelFootprint fp;
     uint32_t max_block = 0;
     bool any_block = false;
     for (const auto& t : file.tensors) {
-        unsigned idx = 0;
-        if (std::sscanf(t.name.c_str(), "blk.%u.", &idx) == 1) {
+        if (const auto idx = block_index(t.name)) {
             any_block = true;
-            max_block = std::max(max_block, idx);
+            max_block = std::max(max_block, *idx);
         }
     }
     fp.n_layer = any_block ? max_block + 1 : 0;
     fp.layer_bytes.assign(fp.n_layer, 0);
     for (const auto& t : file.tensors) {
-        unsigned idx = 0;
-        if (std::sscanf(t.name.c_str(), "blk.%u.", &idx) == 1) {
-            fp.layer_bytes[idx] += t.n_bytes;
+        if (const auto idx = block_index(t.name)) {
+            fp.layer_bytes[*idx] += t.n_bytes;
         } else if (t.name.rfind("output", 0) == 0) {
             fp.output_bytes += t.n_bytes;
         } else {

@@ -140,20 +140,23 @@ std::optional<double> read_cfs(const std::filesystem::path& quota_file) {
 
 }  // namespace
 
-CgroupMemory read_cgroup_memory(const std::filesystem::path& root) {
+CgroupMemory find_cgroup_memory(const std::filesystem::path& root) {
     CgroupMemory mem;
     const auto lines = read_self_cgroup(root);
     std::filesystem::path where;
     if (auto base = v2_base(root); base && v2_path(lines)) {
         const auto dirs = chain(*base, *v2_path(lines));
         mem.limit_bytes = tightest<uint64_t>(dirs, "memory.max", read_limit, where);
-        mem.usage_bytes = read_u64(dirs.front() / "memory.current");
+        mem.usage_file = dirs.front() / "memory.current";
     }
     if (!mem.limit_bytes) {
         if (auto path = v1_path(lines, "memory")) {
             const auto dirs = chain(under(root, "/sys/fs/cgroup/memory"), *path);
             mem.limit_bytes = tightest<uint64_t>(dirs, "memory.limit_in_bytes", read_limit, where);
-            if (mem.limit_bytes || !mem.usage_bytes) mem.usage_bytes = read_u64(dirs.front() / "memory.usage_in_bytes");
+            const auto v1_usage = dirs.front() / "memory.usage_in_bytes";
+            std::error_code ec;
+            if (mem.limit_bytes || mem.usage_file.empty() || !std::filesystem::exists(mem.usage_file, ec))
+                mem.usage_file = v1_usage;
         }
     }
     if (mem.limit_bytes) mem.source = relative_name(root, where);

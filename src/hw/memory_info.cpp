@@ -1,7 +1,7 @@
 #include "accel/hw/memory_info.h"
 
 #include <algorithm>
-#include <sstream>
+#include <string_view>
 
 #include "accel/core/error.h"
 #include "cgroup.h"
@@ -20,19 +20,21 @@ uint64_t MemoryInfo::effective_available_bytes() const {
     return std::min(available_bytes, room);
 }
 
-MemoryInfo read_memory(const std::filesystem::path& root) {
-    const auto path = detail::under(root, "/proc/meminfo");
-    const auto text = detail::read_text(path);
-    if (!text) throw Error(ErrorKind::io, "cannot read " + path.string());
+namespace {
+
+// /proc/meminfo's "Key:   value kB" lines, read without allocating per line.
+MemoryInfo parse_meminfo(std::string_view text, const std::filesystem::path& path) {
     MemoryInfo mem;
     bool have_total = false;
     bool have_available = false;
-    std::istringstream in(*text);
-    for (std::string line; std::getline(in, line);) {
+    while (!text.empty()) {
+        const size_t eol = text.find('\n');
+        const std::string_view line = text.substr(0, eol);
+        text.remove_prefix(eol == std::string_view::npos ? text.size() : eol + 1);
         const size_t colon = line.find(':');
-        if (colon == std::string::npos) continue;
-        const std::string key = line.substr(0, colon);
-        std::string_view value = detail::trim(std::string_view(line).substr(colon + 1));
+        if (colon == std::string_view::npos) continue;
+        const std::string_view key = line.substr(0, colon);
+        std::string_view value = detail::trim(line.substr(colon + 1));
         uint64_t scale = 1;
         if (value.size() > 3 && value.substr(value.size() - 3) == " kB") {
             value.remove_suffix(3);
@@ -56,11 +58,28 @@ MemoryInfo read_memory(const std::filesystem::path& root) {
     if (!have_total) throw Error(ErrorKind::io, path.string() + " has no MemTotal line");
     // Kernels before 3.14 lack MemAvailable; MemFree understates what is available, so say nothing better.
     if (!have_available) mem.available_bytes = 0;
-    const detail::CgroupMemory cg = detail::read_cgroup_memory(root);
-    mem.limit_bytes = cg.limit_bytes;
-    mem.cgroup_usage_bytes = cg.limit_bytes ? cg.usage_bytes : std::nullopt;
-    mem.limit_source = cg.source;
     return mem;
 }
+
+}  // namespace
+
+MemoryWatcher::MemoryWatcher(const std::filesystem::path& root) : meminfo_(detail::under(root, "/proc/meminfo")) {
+    const detail::CgroupMemory cg = detail::find_cgroup_memory(root);
+    limit_bytes_ = cg.limit_bytes;
+    limit_source_ = cg.source;
+    if (limit_bytes_) usage_file_ = cg.usage_file;
+}
+
+MemoryInfo MemoryWatcher::read() const {
+    const auto text = detail::read_text(meminfo_);
+    if (!text) throw Error(ErrorKind::io, "cannot read " + meminfo_.string());
+    MemoryInfo mem = parse_meminfo(*text, meminfo_);
+    mem.limit_bytes = limit_bytes_;
+    mem.limit_source = limit_source_;
+    if (limit_bytes_ && !usage_file_.empty()) mem.cgroup_usage_bytes = detail::read_u64(usage_file_);
+    return mem;
+}
+
+MemoryInfo read_memory(const std::filesystem::path& root) { return MemoryWatcher(root).read(); }
 
 }  // namespace accel::hw

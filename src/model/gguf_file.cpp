@@ -12,7 +12,7 @@
 #include <cerrno>
 #include <cstring>
 #include <limits>
-#include <set>
+#include <unordered_set>
 
 #include <fmt/core.h>
 
@@ -106,6 +106,16 @@ public:
         if (n > cap) fail(fmt::format("{} length {} exceeds the limit of {} bytes", what, n, cap));
         if (n > remaining()) fail(fmt::format("truncated file: {} claims {} bytes, {} remain", what, n, remaining()));
         std::string s(reinterpret_cast<const char*>(bytes_.data() + pos_), static_cast<size_t>(n));
+        pos_ += n;
+        return s;
+    }
+
+    // A string's bytes in place: valid as long as the caller's bytes are.
+    std::string_view read_view(const char* what, uint64_t cap) {
+        const auto n = read<uint64_t>(what);
+        if (n > cap) fail(fmt::format("{} length {} exceeds the limit of {} bytes", what, n, cap));
+        if (n > remaining()) fail(fmt::format("truncated file: {} claims {} bytes, {} remain", what, n, remaining()));
+        std::string_view s(reinterpret_cast<const char*>(bytes_.data() + pos_), static_cast<size_t>(n));
         pos_ += n;
         return s;
     }
@@ -388,19 +398,24 @@ GgufFile parse_gguf(std::span<const std::byte> bytes, const std::string& source,
         f.alignment = static_cast<uint32_t>(a->u);
     }
 
-    std::set<std::string> names;
+    // Names are checked for duplicates as views into `bytes`: the reader runs before every pool load, and a set of
+    // copied strings was a measurable part of it (docs/pool.md, load overhead).
+    std::unordered_set<std::string_view> names;
+    names.reserve(static_cast<size_t>(n_tensors));
     f.tensors.reserve(static_cast<size_t>(n_tensors));
     for (uint64_t k = 0; k < n_tensors; ++k) {
         GgufTensor t;
-        t.name = c.read_string("tensor name", 1u << 16);
-        if (t.name.empty()) c.fail(fmt::format("tensor {} has an empty name", k));
-        if (t.name.size() > max_tensor_name_bytes)
-            c.fail(fmt::format("tensor {} name is {} bytes, over ggml's limit of {}", k, t.name.size(),
+        const std::string_view name = c.read_view("tensor name", 1u << 16);
+        if (name.empty()) c.fail(fmt::format("tensor {} has an empty name", k));
+        if (name.size() > max_tensor_name_bytes)
+            c.fail(fmt::format("tensor {} name is {} bytes, over ggml's limit of {}", k, name.size(),
                                max_tensor_name_bytes));
-        if (!names.insert(t.name).second) c.fail(fmt::format("duplicate tensor name '{}'", t.name));
+        if (!names.insert(name).second) c.fail(fmt::format("duplicate tensor name '{}'", name));
+        t.name = name;
         const auto n_dims = c.read<uint32_t>("tensor dimension count");
         if (n_dims == 0 || n_dims > max_dims)
             c.fail(fmt::format("tensor '{}' has {} dimensions (1 to {} allowed)", t.name, n_dims, max_dims));
+        t.shape.reserve(n_dims);
         t.n_elements = 1;
         for (uint32_t d = 0; d < n_dims; ++d) {
             const auto ne = c.read<uint64_t>("tensor dimension");

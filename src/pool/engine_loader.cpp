@@ -149,10 +149,10 @@ std::unique_ptr<Resident> EngineLoader::load(const LoadSpec& spec, DeviceBytes& 
     return r;
 }
 
-// The CPU's total (RAM, or the cgroup limit) is read once: it does not change while a pool runs, and reading it
-// on every admission check was a measurable part of the pool's load overhead (docs/pool.md).
+// The CPU's total (RAM, or the cgroup limit) and the cgroup files are found once: they do not change while a pool
+// runs, and finding them on every admission check was a measurable part of the pool's load overhead (docs/pool.md).
 SystemMonitor::SystemMonitor(std::vector<hw::Device> devices)
-    : devices_(std::move(devices)), cpu_total_bytes_(hw::read_memory().effective_total_bytes()) {}
+    : devices_(std::move(devices)), cpu_total_bytes_(memory_.read().effective_total_bytes()) {}
 
 std::vector<std::string> SystemMonitor::devices() {
     std::vector<std::string> out;
@@ -169,7 +169,7 @@ uint64_t SystemMonitor::total_bytes(const std::string& device) {
 }
 
 uint64_t SystemMonitor::free_bytes(const std::string& device) {
-    if (device == "cpu") return hw::read_memory().effective_available_bytes();
+    if (device == "cpu") return memory_.read().effective_available_bytes();
     for (const auto& d : hw::ggml_devices()) {
         if (d.id == device) return d.memory_free_bytes;
     }
@@ -181,6 +181,6 @@ bool SystemMonitor::is_gpu(const std::string& device) {
     return d != nullptr && (d->type == hw::DeviceType::gpu || d->type == hw::DeviceType::igpu);
 }
 
-uint64_t SystemMonitor::system_available_bytes() { return hw::read_memory().effective_available_bytes(); }
+uint64_t SystemMonitor::system_available_bytes() { return memory_.read().effective_available_bytes(); }
 
 }  // namespace accel::pool

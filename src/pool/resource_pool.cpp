@@ -436,8 +436,10 @@ Lease ResourcePool::acquire(const Request& req) {
             const std::string& dev = specs[i].device;
             std::vector<Entry*> plan;
             bool fits = true;
+            std::optional<uint64_t> free_on_dev;  // for the decision's reason: each free_locked() reads the device again
             for (const auto& [d, bytes] : needs[i]) {
                 const uint64_t free = free_locked(d);
+                if (d == dev) free_on_dev = free;
                 if (bytes <= free) continue;
                 if (!plan_eviction_locked(d, bytes, plan)) {
                     fits = false;
@@ -470,7 +472,7 @@ Lease ResourcePool::acquire(const Request& req) {
                 victims = std::move(plan);
                 if (i > 0) reasons.push_back("fallback: placed on " + dev + " (policy allow)");
                 reasons.push_back(fmt::format("placed on {}: needs {} (estimate), {} free", dev,
-                                              mib(needs[i].count(dev) ? needs[i].at(dev) : 0), mib(free_locked(dev))));
+                                              mib(needs[i].count(dev) ? needs[i].at(dev) : 0), mib(free_on_dev ? *free_on_dev : free_locked(dev))));
                 for (Entry* v : victims) {
                     reasons.push_back("evicted idle " + v->model.filename().string() + " from " + v->device);
                 }

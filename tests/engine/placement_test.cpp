@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
 #include "accel/engine/placement.h"
+#include "accel/model/gguf_file.h"
+#include "accel/model/memory_estimate.h"
 
 namespace {
 
@@ -39,6 +41,37 @@ hw::Device cpu() {
 }
 
 engine::PlacementRequest no_margin() { return {.margin_bytes = 0, .margin_fraction = 0}; }
+
+// Layers are the "blk.<i>." tensors, as llama.cpp names them; anything else is input or output.
+TEST(Footprint, CountsBlocksFromTensorNames) {
+    model::GgufFile f;
+    const auto add = [&](const std::string& name, uint64_t bytes) {
+        model::GgufTensor t;
+        t.name = name;
+        t.n_bytes = bytes;
+        f.tensors.push_back(t);
+    };
+    add("token_embd.weight", 100);
+    add("blk.0.attn_q.weight", 10);
+    add("blk.0.ffn_up.weight", 5);
+    add("blk.11.attn_q.weight", 7);
+    add("blk.x.attn_q.weight", 1000);  // not a block index
+    add("blk.12", 2000);               // no trailing dot
+    add("output_norm.weight", 3);
+    add("output.weight", 40);
+    model::MemoryEstimate est;
+    est.kv_cache_bytes = 1200;
+    est.compute_buffer_bytes = 77;
+    const engine::ModelFootprint fp = engine::footprint(f, est);
+    ASSERT_EQ(fp.n_layer, 12u);
+    EXPECT_EQ(fp.layer_bytes[0], 15u);
+    EXPECT_EQ(fp.layer_bytes[11], 7u);
+    EXPECT_EQ(fp.layer_bytes[5], 0u);
+    EXPECT_EQ(fp.output_bytes, 43u);
+    EXPECT_EQ(fp.input_bytes, 3100u);
+    EXPECT_EQ(fp.kv_bytes_per_layer, 100u);
+    EXPECT_EQ(fp.compute_bytes, 77u);
+}
 
 TEST(Placement, CpuOnlyMachine) {
     const auto p = engine::place(model_of(10, 100), {cpu()}, no_margin());

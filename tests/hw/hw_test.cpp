@@ -180,6 +180,32 @@ TEST(Fixture, CgroupV1Hierarchy) {
     EXPECT_EQ(c.logical_cores, 1) << "no sysfs: counted from cpuinfo";
 }
 
+// The pool's watcher finds the cgroup once: later reads see new usage and available memory, but not a new limit
+// (documented in memory_info.h); a fresh read_memory sees everything.
+TEST(Fixture, MemoryWatcherRereadsUsageNotTheLimit) {
+    accel::test::TempDir dir;
+    const fs::path root = dir.path();
+    const fs::path cg = root / "sys/fs/cgroup/memory/app";
+    put(root / "proc/meminfo", "MemTotal: 16777216 kB\nMemAvailable: 8388608 kB\n");
+    put(root / "proc/self/cgroup", "4:memory:/app\n0::/\n");
+    put(cg / "memory.limit_in_bytes", "2147483648\n");
+    put(cg / "memory.usage_in_bytes", "536870912\n");
+    const accel::hw::MemoryWatcher watcher(root);
+    MemoryInfo m = watcher.read();
+    EXPECT_EQ(m.limit_bytes, 2 * gib);
+    EXPECT_EQ(m.limit_source, "/sys/fs/cgroup/memory/app/memory.limit_in_bytes");
+    EXPECT_EQ(m.effective_available_bytes(), 1536 * mib);
+
+    put(cg / "memory.usage_in_bytes", "1610612736\n");
+    EXPECT_EQ(watcher.read().effective_available_bytes(), 512 * mib);
+    put(root / "proc/meminfo", "MemTotal: 16777216 kB\nMemAvailable: 262144 kB\n");
+    EXPECT_EQ(watcher.read().effective_available_bytes(), 256 * mib) << "MemAvailable is below the cgroup's room";
+
+    put(cg / "memory.limit_in_bytes", "4294967296\n");
+    EXPECT_EQ(watcher.read().limit_bytes, 2 * gib);
+    EXPECT_EQ(read_memory(root).limit_bytes, 4 * gib);
+}
+
 TEST(TextFiles, CpuLists) {
     using accel::hw::detail::parse_cpu_list;
     EXPECT_EQ(parse_cpu_list("0-3,8,10-11\n"), (std::vector<int32_t>{0, 1, 2, 3, 8, 10, 11}));

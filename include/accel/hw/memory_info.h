@@ -26,4 +26,20 @@ struct MemoryInfo {
 // or lacks MemTotal. Thread-safe (reads files only).
 MemoryInfo read_memory(const std::filesystem::path& root = "/");
 
+// For callers that read memory often (the pool checks it on every admission): the cgroup that bounds this process,
+// its limit and its usage file are found once, at construction; read() then costs two small file reads
+// (/proc/meminfo and the usage file) where read_memory() costs about eight. A limit changed afterwards
+// (`docker update`) or a move to another cgroup is seen by the next watcher, not this one. Thread-safe.
+class MemoryWatcher {
+public:
+    explicit MemoryWatcher(const std::filesystem::path& root = "/");
+    MemoryInfo read() const;  // throws Error{io} as read_memory does
+
+private:
+    std::filesystem::path meminfo_;
+    std::optional<uint64_t> limit_bytes_;
+    std::string limit_source_;
+    std::filesystem::path usage_file_;
+};
+
 }  // namespace accel::hw

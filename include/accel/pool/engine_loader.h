@@ -11,6 +11,7 @@
 #include "accel/engine/placement.h"
 #include "accel/engine/session.h"
 #include "accel/hw/device.h"
+#include "accel/hw/memory_info.h"
 #include "accel/model/memory_estimate.h"
 #include "accel/pool/pool_types.h"
 
@@ -64,6 +65,7 @@ public:
 
 private:
     std::vector<hw::Device> devices_;
+    hw::MemoryWatcher memory_;
     uint64_t cpu_total_bytes_ = 0;
 };
 
