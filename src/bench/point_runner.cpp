@@ -238,7 +238,12 @@ PointResult run_point(const PointSpec& spec, const PointOptions& options) {
         // steps of 256 cells), big enough for the longest prompt plus the longest output.
         const int32_t n_slots = load ? std::max(1, spec.n_parallel) : 1;
         const int32_t per_slot = (std::max(256, lengths.prompt_max + lengths.gen_max + 16) + 255) / 256 * 256;
-        const int32_t n_single = std::max(256, spec.n_depth + spec.n_prompt + spec.n_gen + 16);
+        // llm: llama-bench's context, depth + prompt + generated tokens (llama.cpp pads it to 256 cells), so that
+        // the KV cache and the attention span match the peer's; a 528-cell context for pp512 became 768 cells.
+        // latency: a few cells of room for the BOS and the greedy loop's last token.
+        const int32_t n_single = spec.scenario == Scenario::llm
+                                     ? std::max(1, spec.n_depth + spec.n_prompt + spec.n_gen)
+                                     : std::max(256, spec.n_depth + spec.n_prompt + spec.n_gen + 16);
         const uint32_t n_ctx = embed  ? static_cast<uint32_t>(std::max(512, spec.n_prompt + 16) * spec.embed_batch)
                                : load ? static_cast<uint32_t>(per_slot * n_slots)
                                       : static_cast<uint32_t>(n_single);

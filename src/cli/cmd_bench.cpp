@@ -456,7 +456,7 @@ void register_bench(CLI::App& app, int& exit_code) {
     cmd->add_option("-p,--n-prompt", o->n_prompt, "Prompt sizes (pp tests)")->default_val("512");
     cmd->add_option("-n,--n-gen", o->n_gen, "Generation lengths (tg tests)")->default_val("128");
     cmd->add_option("--pg", o->pg, "Prompt+generation test N,M (repeatable)");
-    cmd->add_option("--depth", o->depth, "Prefilled context depth before the test")->default_val("0");
+    cmd->add_option("-d,--depth,--n-depth", o->depth, "Prefilled context depth before the test (llama-bench -d)")->default_val("0");
     cmd->add_option("-b,--batch-size", o->n_batch, "Logical batch size (llama-bench -b)")->default_val("2048");
     cmd->add_option("--ub,--ubatch-size", o->n_ubatch, "Physical batch size (-ub)")->default_val("512");
     cmd->add_option("-t,--threads", o->threads, "CPU threads (0: one per logical core)")->default_val("0");

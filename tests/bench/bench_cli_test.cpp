@@ -93,6 +93,14 @@ TEST(BenchCli, DryRunListsPointsAndEta) {
     EXPECT_NE(r.out.find("pp512"), std::string::npos);
 }
 
+// llama-bench's -d (context depth) means the same here.
+TEST(BenchCli, DepthTakesLlamaBenchShortFlag) {
+    const auto r = run_accel({"bench", "-m", "a.gguf", "-p", "128", "-n", "0", "-d", "0,256", "--dry-run"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("2 points; ETA about"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("pp128 @ d256"), std::string::npos) << r.out;
+}
+
 TEST(BenchCli, BadListIsUsageError) {
     const auto r = run_accel({"bench", "-m", "a.gguf", "-p", "12x", "--dry-run"});
     EXPECT_EQ(r.exit_code, 2);
