@@ -2,7 +2,7 @@
 # Runs on a lent NVIDIA machine, from the repository root, with the bundle from make-bundle.sh in build/gpu:
 # builds the pinned llama.cpp with CUDA for this GPU's architecture, then runs accel's GPU checks. Every log and
 # the results database go to $OUT (default build/gpu-out). Steps are timed and independent: one failing step does
-# not stop the others. Usage: OUT=/some/dir scripts/device/gpu-checks.sh [build|checks|all]
+# not stop the others. Usage: OUT=/some/dir scripts/device/gpu-checks.sh [build|checks|parity|quick|all]
 set -uo pipefail
 what=${1:-all}
 root=$(pwd)
@@ -75,9 +75,41 @@ checks() {
     du -sh "$out"
 }
 
+# accel against llama-bench on the GPU, test by test (benchmarks/bench_parity.sh with DEVICE=cuda0); the raw JSONL
+# comes back as one tarball (the device tool returns a few files per call), to be read with
+# `benchmarks/bench_parity.sh --report DIR` where python3 is.
+parity() {
+    export LD_LIBRARY_PATH=$lbuild/bin:$b/lib
+    export ACCEL_VOCAB_DIR=$b/vocab ACCEL_CACHE_DIR=/tmp/accel-cache ACCEL_DATA_DIR=/tmp/accel-data
+    mkdir -p /tmp/accel-data-shared/models && cp "$b/stories260K.gguf" /tmp/accel-data-shared/models/
+    ACCEL_TEST_DATA=/tmp/accel-data-shared DEVICE=cuda0 LLAMA_BENCH=$lbuild/bin/llama-bench KEEP=$out/parity \
+        STEP_TIMEOUT=${PARITY_TIMEOUT:-300} step parity bash "$root/benchmarks/bench_parity.sh" "$b/bin/accel" \
+        "${PARITY_ROUNDS:-4}" 5
+    tar czf "$out/parity.tgz" -C "$out" parity && rm -rf "$out/parity"
+}
+
+# The short set for a session with little device time: the GPU inventory test, CPU/GPU text identity, parity.
+quick() {
+    export LD_LIBRARY_PATH=$lbuild/bin:$b/lib
+    export ACCEL_VOCAB_DIR=$b/vocab ACCEL_CACHE_DIR=/tmp/accel-cache ACCEL_DATA_DIR=/tmp/accel-data
+    local A=$b/bin/accel M=$b/stories260K.gguf
+    [ -f "$b/lib/libduckdb.so" ] || gunzip -c "$b/lib/libduckdb.so.gz" >"$b/lib/libduckdb.so"
+    step hw_gpu_test "$b/bin/hw_gpu_test"
+    step generate-cpu "$A" generate --model "$M" --prompt "Once upon a time" -n 48 --device cpu
+    step generate-cuda "$A" generate --model "$M" --prompt "Once upon a time" -n 48 --device cuda0 --pool-stats
+    if diff <(head -c 200 "$out/generate-cpu.log") <(head -c 200 "$out/generate-cuda.log") >/dev/null; then
+        echo "generate: cuda0 text == cpu text"
+    else
+        echo "generate: cuda0 text DIFFERS from cpu text"
+    fi
+    parity
+}
+
 case $what in
     build) build ;;
     checks) checks ;;
+    parity) parity ;;
+    quick) quick ;;
     all) build && checks ;;
-    *) echo "usage: $0 [build|checks|all]" >&2; exit 2 ;;
+    *) echo "usage: $0 [build|checks|parity|quick|all]" >&2; exit 2 ;;
 esac
