@@ -81,10 +81,11 @@ checks() {
 parity() {
     export LD_LIBRARY_PATH=$lbuild/bin:$b/lib
     export ACCEL_VOCAB_DIR=$b/vocab ACCEL_CACHE_DIR=/tmp/accel-cache ACCEL_DATA_DIR=/tmp/accel-data
+    [ -f "$b/lib/libduckdb.so" ] || gunzip -c "$b/lib/libduckdb.so.gz" >"$b/lib/libduckdb.so"
     mkdir -p /tmp/accel-data-shared/models && cp "$b/stories260K.gguf" /tmp/accel-data-shared/models/
     ACCEL_TEST_DATA=/tmp/accel-data-shared DEVICE=cuda0 LLAMA_BENCH=$lbuild/bin/llama-bench KEEP=$out/parity \
         STEP_TIMEOUT=${PARITY_TIMEOUT:-300} step parity bash "$root/benchmarks/bench_parity.sh" "$b/bin/accel" \
-        "${PARITY_ROUNDS:-4}" 5
+        "${PARITY_ROUNDS:-4}" "${PARITY_REPS:-5}"
     tar czf "$out/parity.tgz" -C "$out" parity && rm -rf "$out/parity"
 }
 
