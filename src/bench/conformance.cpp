@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "accel/core/error.h"
+#include "accel/core/partial_file.h"
 #include "accel/core/fingerprint.h"
 #include "accel/core/log.h"
 #include "accel/core/paths.h"
@@ -261,8 +262,9 @@ ConformResult run_case(const ConformanceArch& a, const std::string& device, Weig
         int code = 0;
         try {
             const ConformResult cr = run_case_body(a, device, type, opts, p);
-            write_text(p.result.string() + ".partial", to_json(cr).dump());
-            std::filesystem::rename(p.result.string() + ".partial", p.result);
+            PartialFile result(p.result);
+            write_text(result.path(), to_json(cr).dump());
+            result.commit();
         } catch (...) {
             code = 3;
         }
@@ -313,7 +315,8 @@ ConformResult run_case(const ConformanceArch& a, const std::string& device, Weig
         r.status = (r.stage == "build" || r.stage == "reference") ? ConformStatus::unsupported : ConformStatus::fail;
     }
     for (const auto& f : {p.result, p.stage, p.log, p.round_trip}) std::filesystem::remove(f, ec);
-    std::filesystem::remove(p.round_trip.string() + ".partial", ec);
+    // A child killed on its timeout leaves its temporaries behind.
+    for (const auto& f : {p.result, p.round_trip, p.f32, p.typed}) remove_partial_files(f, pid);
     if (std::filesystem::exists(p.typed, ec) && (r.stage != "build")) {
         r.model_path = p.typed;
         r.model_bytes = static_cast<int64_t>(std::filesystem::file_size(p.typed, ec));

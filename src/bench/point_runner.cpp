@@ -114,6 +114,9 @@ Measurement run_embed(engine::Session& session, const PointSpec& spec, const Run
 }
 
 // Logits at every position of a fixed prompt, then a greedy continuation: what --verify compares.
+constexpr int32_t verify_prompt_tokens = 32;
+constexpr int32_t verify_greedy_tokens = 16;
+
 struct LogitTrace {
     std::vector<std::vector<float>> rows;
     std::vector<int32_t> greedy;
@@ -122,7 +125,7 @@ struct LogitTrace {
 LogitTrace trace(engine::Session& session, uint64_t seed, bool perturb) {
     engine::BatchDecoder dec(session);
     TokenSampleLibrary lib(dec.n_vocab(), session.model().adds_bos(), session.model().bos(), seed ^ 0x5eedULL);
-    const auto prompt = lib.tokens(std::min<int32_t>(32, dec.n_batch()));
+    const auto prompt = lib.tokens(std::min<int32_t>(verify_prompt_tokens, dec.n_batch()));
     dec.clear_memory();
     dec.batch_clear();
     for (size_t i = 0; i < prompt.size(); ++i) dec.batch_add(prompt[i], static_cast<int32_t>(i), 0, true);
@@ -141,7 +144,7 @@ LogitTrace trace(engine::Session& session, uint64_t seed, bool perturb) {
     int32_t tok = perturb ? static_cast<int32_t>(std::min_element(t.rows.back().begin(), t.rows.back().end()) -
                                                  t.rows.back().begin())
                           : dec.argmax(static_cast<int32_t>(prompt.size()) - 1);
-    for (int32_t i = 0; i < 16; ++i) {
+    for (int32_t i = 0; i < verify_greedy_tokens; ++i) {
         t.greedy.push_back(tok);
         dec.batch_clear();
         dec.batch_add(tok, static_cast<int32_t>(prompt.size()) + i, 0, true);
@@ -241,8 +244,10 @@ PointResult run_point(const PointSpec& spec, const PointOptions& options) {
         // llm: llama-bench's context, depth + prompt + generated tokens (llama.cpp pads it to 256 cells), so that
         // the KV cache and the attention span match the peer's; a 528-cell context for pp512 became 768 cells.
         // latency: a few cells of room for the BOS and the greedy loop's last token.
+        // --verify traces its own prompt and continuation in the same context, so it needs room for those too.
+        const int32_t n_verify = options.verify ? verify_prompt_tokens + verify_greedy_tokens : 1;
         const int32_t n_single = spec.scenario == Scenario::llm
-                                     ? std::max(1, spec.n_depth + spec.n_prompt + spec.n_gen)
+                                     ? std::max(n_verify, spec.n_depth + spec.n_prompt + spec.n_gen)
                                      : std::max(256, spec.n_depth + spec.n_prompt + spec.n_gen + 16);
         const uint32_t n_ctx = embed  ? static_cast<uint32_t>(std::max(512, spec.n_prompt + 16) * spec.embed_batch)
                                : load ? static_cast<uint32_t>(per_slot * n_slots)

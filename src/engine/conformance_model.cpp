@@ -22,6 +22,7 @@
 #include <system_error>
 
 #include "accel/core/error.h"
+#include "accel/core/partial_file.h"
 #include "accel/engine/backend.h"
 #include "deterministic_rng.h"
 #include "model_io.h"
@@ -552,23 +553,6 @@ ggml_backend_dev_t find_device(const std::string& name) {
     throw Error(ErrorKind::invalid_input, "unknown device '" + name + "' (see `accel detect`)");
 }
 
-struct TempFile {
-    std::filesystem::path path;
-    ~TempFile() {
-        if (!path.empty()) {
-            std::error_code ec;
-            std::filesystem::remove(path, ec);
-        }
-    }
-};
-
-void commit(TempFile& tmp, const std::filesystem::path& out) {
-    std::error_code ec;
-    std::filesystem::rename(tmp.path, out, ec);
-    if (ec) throw Error(ErrorKind::io, "cannot rename " + tmp.path.string() + " to " + out.string() + ": " + ec.message());
-    tmp.path.clear();
-}
-
 std::vector<llama_token> prompt(uint64_t seed, uint32_t n_tokens, uint32_t n_vocab) {
     Rng rng{seed};
     std::vector<llama_token> out(n_tokens);
@@ -703,11 +687,11 @@ void build_conformance_model(const ConformanceArch& a, uint64_t seed, const std:
         throw Error(ErrorKind::internal, "llama.cpp could not build " + a.id() + (why.empty() ? "" : ": " + why));
     }
     if (fill.bad_type) throw Error(ErrorKind::internal, "llama.cpp created a tensor that is neither F32 nor F16");
-    TempFile tmp{out.string() + ".partial"};
-    save_model(model.get(), fill.token_embd, {}, tmp.path);
+    PartialFile tmp(out);
+    save_model(model.get(), fill.token_embd, {}, tmp.path());
     std::error_code ec;
-    if (!std::filesystem::exists(tmp.path, ec)) throw Error(ErrorKind::io, "llama.cpp did not write " + tmp.path.string());
-    commit(tmp, out);
+    if (!std::filesystem::exists(tmp.path(), ec)) throw Error(ErrorKind::io, "llama.cpp did not write " + tmp.path().string());
+    tmp.commit();
 }
 
 void quantize_conformance_model(const std::filesystem::path& f32, const std::filesystem::path& out, WeightType type,
@@ -722,14 +706,14 @@ void quantize_conformance_model(const std::filesystem::path& f32, const std::fil
         case WeightType::q4_0: qp.ftype = LLAMA_FTYPE_MOSTLY_Q4_0; break;
     }
     qp.pure = true;
-    TempFile tmp{out.string() + ".partial"};
+    PartialFile tmp(out);
     clear_backend_message();
-    if (llama_model_quantize(f32.c_str(), tmp.path.c_str(), &qp) != 0) {
+    if (llama_model_quantize(f32.c_str(), tmp.path().c_str(), &qp) != 0) {
         const std::string why = last_backend_message();
         throw Error(ErrorKind::io, "converting " + f32.string() + " to " + to_string(type) + " failed" +
                                        (why.empty() ? "" : ": " + why));
     }
-    commit(tmp, out);
+    tmp.commit();
 }
 
 ForwardRun conformance_forward(const ConformanceArch& a, const std::filesystem::path& model, const ForwardOptions& opts,
@@ -745,11 +729,11 @@ ForwardRun conformance_forward(const ConformanceArch& a, const std::filesystem::
         run.first = forward(a, l, opts);
         run.first.load_ms = load_ms;
         if (round_trip_path.empty()) return run;
-        TempFile tmp{round_trip_path};
-        save_model(l.model.get(), nullptr, model, round_trip_path);
+        const PartialFile tmp(round_trip_path);  // a scratch file: never committed, removed on the way out
+        save_model(l.model.get(), nullptr, model, tmp.path());
         l = Loaded{};
         const auto t1 = std::chrono::steady_clock::now();
-        Loaded r = load(a, round_trip_path, dev, opts.n_threads);
+        Loaded r = load(a, tmp.path(), dev, opts.n_threads);
         const double reload_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t1).count();
         run.reloaded = forward(a, r, opts);
         run.reloaded->load_ms = reload_ms;

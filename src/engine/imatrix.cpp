@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "accel/core/error.h"
+#include "accel/core/partial_file.h"
 #include "accel/engine/backend.h"
 #include "accel/engine/session.h"
 #include "model_io.h"
@@ -266,18 +267,11 @@ void save_imatrix(const Imatrix& imatrix, const std::filesystem::path& path) {
         gguf_add_tensor(gguf.get(), sums);
         gguf_add_tensor(gguf.get(), counts);
     }
-    const std::filesystem::path tmp = path.string() + ".tmp-" + std::to_string(::getpid());
-    if (!gguf_write_to_file(gguf.get(), tmp.c_str(), false)) {
-        std::error_code ec;
-        std::filesystem::remove(tmp, ec);
+    PartialFile tmp(path);
+    if (!gguf_write_to_file(gguf.get(), tmp.path().c_str(), false)) {
         throw Error(ErrorKind::io, "cannot write importance matrix " + path.string() + ": " + std::strerror(errno));
     }
-    std::error_code ec;
-    std::filesystem::rename(tmp, path, ec);
-    if (ec) {
-        std::filesystem::remove(tmp, ec);
-        throw Error(ErrorKind::io, "cannot write importance matrix " + path.string() + ": " + ec.message());
-    }
+    tmp.commit();
 }
 
 Imatrix load_imatrix(const std::filesystem::path& path) {

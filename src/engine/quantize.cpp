@@ -20,6 +20,7 @@
 #include <set>
 
 #include "accel/core/error.h"
+#include "accel/core/partial_file.h"
 #include "accel/engine/backend.h"
 #include "accel/engine/imatrix.h"
 #include "accel/engine/loaded_model.h"
@@ -161,24 +162,6 @@ private:
     std::array<struct sigaction, 3> old_{};
 };
 
-// Removes a temporary file unless released (after its rename).
-class TmpFile {
-public:
-    explicit TmpFile(std::filesystem::path p) : path_(std::move(p)) {}
-    ~TmpFile() {
-        if (path_.empty()) return;
-        std::error_code ec;
-        std::filesystem::remove(path_, ec);
-    }
-    TmpFile(const TmpFile&) = delete;
-    TmpFile& operator=(const TmpFile&) = delete;
-    const std::filesystem::path& path() const { return path_; }
-    void release() { path_.clear(); }
-
-private:
-    std::filesystem::path path_;
-};
-
 // llama.cpp reports a failed write only as "iostream error"; what the file system says now tells why.
 std::string write_failure_hint(const std::filesystem::path& tmp) {
     std::error_code ec;
@@ -196,9 +179,6 @@ std::string write_failure_hint(const std::filesystem::path& tmp) {
     return hint + ")";
 }
 
-std::filesystem::path tmp_path_for(const std::filesystem::path& out) {
-    return out.parent_path() / ("." + out.filename().string() + ".tmp-" + std::to_string(::getpid()));
-}
 
 // The input's bytes other than tensor data (header, metadata, alignment): the output carries about as many.
 uint64_t metadata_bytes(const std::filesystem::path& path, int64_t& n_tensors) {
@@ -281,9 +261,11 @@ QuantizePlan make_plan(const QuantizeRequest& request, const ImatrixArgs& imatri
         tap.reset();
         const llama_model_quantize_params qp = quantize_params(t, imatrix, request.n_threads, true);
         clear_backend_message();
-        const std::filesystem::path tmp = tmp_path_for(item.out);
-        const uint32_t rc = llama_model_quantize(in.c_str(), tmp.c_str(), &qp);
-        std::filesystem::remove(tmp, ec);
+        uint32_t rc = 0;
+        {
+            const PartialFile tmp(item.out);  // a dry run should write nothing; removed in case it did
+            rc = llama_model_quantize(in.c_str(), tmp.path().c_str(), &qp);
+        }
         if (rc != 0 || tap.quant_mib() < 0) {
             const std::string why = tap.last_error().empty() ? last_backend_message() : tap.last_error();
             throw Error(ErrorKind::invalid_input, "llama.cpp cannot quantize " + in.string() + " to " + t.name +
@@ -409,7 +391,7 @@ std::vector<QuantizeOutput> quantize(const QuantizeRequest& request) {
             progress.n_tensors = n_tensors;
             if (request.on_progress) request.on_progress(progress);
         };
-        TmpFile tmp(tmp_path_for(item.out));
+        PartialFile tmp(item.out);
         SignalGuard::arm(tmp.path());
         tap.reset();
         clear_backend_message();
@@ -425,15 +407,14 @@ std::vector<QuantizeOutput> quantize(const QuantizeRequest& request) {
                                            (why.empty() ? "" : ": " + why) + write_failure_hint(tmp.path()) +
                                            "; nothing was left in " + item.out.parent_path().string());
         }
-        std::error_code ec;
-        std::filesystem::rename(tmp.path(), item.out, ec);
-        if (ec) {
+        try {
+            tmp.commit();
+        } catch (const Error& e) {
             SignalGuard::disarm();
-            throw Error(ErrorKind::io, "cannot rename the " + item.type.name + " output of " + plan.input.string() +
-                                           " to " + item.out.string() + ": " + ec.message());
+            throw Error(ErrorKind::io, "the " + item.type.name + " output of " + plan.input.string() + ": " + e.what());
         }
-        tmp.release();
         SignalGuard::disarm();
+        std::error_code ec;
         QuantizeOutput out{.type = item.type,
                            .path = item.out,
                            .file_bytes = std::filesystem::file_size(item.out, ec),

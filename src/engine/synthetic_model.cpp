@@ -18,6 +18,7 @@
 #include <system_error>
 
 #include "accel/core/error.h"
+#include "accel/core/partial_file.h"
 #include "accel/core/sha256.h"
 #include "accel/engine/backend.h"
 #include "deterministic_rng.h"
@@ -222,15 +223,6 @@ llama_ftype to_ftype(WeightType t) {
 }
 
 // Removes the file on scope exit unless released.
-struct TempFile {
-    std::filesystem::path path;
-    ~TempFile() {
-        if (!path.empty()) {
-            std::error_code ec;
-            std::filesystem::remove(path, ec);
-        }
-    }
-};
 
 }  // namespace
 
@@ -340,31 +332,27 @@ SyntheticModel make_synthetic_model(const SyntheticSpec& spec) {
     if (!std::filesystem::is_directory(parent, ec)) {
         throw Error(ErrorKind::invalid_input, "output folder does not exist: " + parent.string());
     }
-    TempFile f32_file{spec.out.string() + ".f32.partial"};
-    TempFile final_file{spec.out.string() + ".partial"};
+    PartialFile f32_file(spec.out.string() + ".f32");  // the f32 model llama.cpp then quantizes; never renamed
+    PartialFile final_file(spec.out);
     {
         FillParams fill{spec.seed};
         ModelPtr model = build(meta.get(), &fill);
         out.n_params = fill.n_elements;
-        detail::save_model(model.get(), fill.token_embd, {}, f32_file.path);
+        detail::save_model(model.get(), fill.token_embd, {}, f32_file.path());
     }
-    if (!std::filesystem::exists(f32_file.path, ec)) {
-        throw Error(ErrorKind::io, "llama.cpp did not write " + f32_file.path.string());
+    if (!std::filesystem::exists(f32_file.path(), ec)) {
+        throw Error(ErrorKind::io, "llama.cpp did not write " + f32_file.path().string());
     }
     llama_model_quantize_params qp = llama_model_quantize_default_params();
     qp.nthread = spec.n_threads;
     qp.ftype = to_ftype(spec.type);
     qp.pure = true;  // one type for every matrix, so the file is what its name says
     clear_backend_message();
-    if (llama_model_quantize(f32_file.path.c_str(), final_file.path.c_str(), &qp) != 0) {
+    if (llama_model_quantize(f32_file.path().c_str(), final_file.path().c_str(), &qp) != 0) {
         const std::string why = last_backend_message();
         throw Error(ErrorKind::io, "writing " + spec.out.string() + " failed" + (why.empty() ? "" : ": " + why));
     }
-    std::filesystem::rename(final_file.path, spec.out, ec);
-    if (ec) {
-        throw Error(ErrorKind::io, "cannot rename " + final_file.path.string() + " to " + spec.out.string() + ": " + ec.message());
-    }
-    final_file.path.clear();
+    final_file.commit();
     out.path = spec.out;
     out.file_bytes = std::filesystem::file_size(spec.out);
     out.sha256 = sha256_file(spec.out);

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "accel/core/partial_file.h"
 #include "test_support.h"
 
 namespace {

@@ -5,6 +5,7 @@
 #include "accel/core/error.h"
 #include "accel/core/fingerprint.h"
 #include "accel/core/log.h"
+#include "accel/core/partial_file.h"
 #include "accel/core/paths.h"
 #include "accel/core/sha256.h"
 #include "test_support.h"
@@ -85,3 +86,57 @@ TEST(Log, DisabledLevelDoesNotFormat) {
 }
 
 }  // namespace
+
+// Two writers of one path never share a temporary; an uncommitted temporary is removed; commit replaces the file.
+TEST(PartialFile, UniqueTemporariesCommitAndCleanUp) {
+    accel::test::TempDir dir;
+    const auto out = dir / "model.gguf";
+    {
+        accel::PartialFile a(out);
+        accel::PartialFile b(out);
+        EXPECT_NE(a.path(), b.path());
+        EXPECT_EQ(a.path().parent_path(), out.parent_path());
+        EXPECT_TRUE(accel::is_partial_file_name(a.path().filename().string())) << a.path();
+        accel::test::write_file(a.path(), "first");
+        accel::test::write_file(b.path(), "second");
+        a.commit();
+        b.commit();
+    }
+    EXPECT_EQ(accel::test::read_file(out), "second");
+    {
+        accel::PartialFile c(out);
+        accel::test::write_file(c.path(), "never committed");
+    }
+    EXPECT_EQ(accel::test::read_file(out), "second");
+    size_t n = 0;
+    for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
+        ++n;
+        EXPECT_FALSE(accel::is_partial_file_name(e.path().filename().string())) << e.path();
+    }
+    EXPECT_EQ(n, 1u);
+    EXPECT_FALSE(accel::is_partial_file_name("model.gguf"));
+}
+
+TEST(PartialFile, CommitWithoutAFileNamesBothPaths) {
+    accel::test::TempDir dir;
+    accel::PartialFile a(dir / "x.json");
+    try {
+        a.commit();
+        FAIL() << "expected an Error";
+    } catch (const accel::Error& e) {
+        EXPECT_EQ(e.kind(), accel::ErrorKind::io);
+        EXPECT_NE(std::string(e.what()).find("x.json"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find(a.path().filename().string()), std::string::npos) << e.what();
+    }
+}
+
+// A parent removes what its killed child left, and only that child's temporaries.
+TEST(PartialFile, RemoveTemporariesOfOneWriter) {
+    accel::test::TempDir dir;
+    const auto out = dir / "r.json";
+    accel::test::write_file(dir / ".r.json.partial-111-0", "child");
+    accel::test::write_file(dir / ".r.json.partial-222-0", "another process");
+    accel::remove_partial_files(out, 111);
+    EXPECT_FALSE(std::filesystem::exists(dir / ".r.json.partial-111-0"));
+    EXPECT_TRUE(std::filesystem::exists(dir / ".r.json.partial-222-0"));
+}

@@ -13,6 +13,7 @@
 
 #include <gtest/gtest.h>
 
+#include "accel/core/partial_file.h"
 #include "accel/core/error.h"
 #include "accel/engine/imatrix.h"
 #include "accel/engine/loaded_model.h"
@@ -273,7 +274,7 @@ TEST_F(Quantize, SigtermRemovesTheTemporaryOutput) {
     bool seen_tmp = false;
     int status = 0;
     for (int i = 0; i < 60000 && !seen_tmp; ++i) {
-        for (const auto& name : listing(dir.path())) seen_tmp = seen_tmp || name.find(".tmp-") != std::string::npos;
+        for (const auto& name : listing(dir.path())) seen_tmp = seen_tmp || accel::is_partial_file_name(name);
         if (seen_tmp) {
             ::kill(pid, SIGTERM);
         } else if (::waitpid(pid, &status, WNOHANG) == pid) {
@@ -288,7 +289,7 @@ TEST_F(Quantize, SigtermRemovesTheTemporaryOutput) {
     ASSERT_TRUE(seen_tmp) << "the run ended before a temporary output was seen";
     EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM) << status;
     for (const auto& name : listing(dir.path())) {
-        EXPECT_EQ(name.find(".tmp-"), std::string::npos) << name;
+        EXPECT_FALSE(accel::is_partial_file_name(name)) << name;
         EXPECT_TRUE(name.ends_with(".gguf")) << name;  // only complete outputs of earlier types
     }
 }
