@@ -48,6 +48,11 @@ std::optional<double> jnum(const json& j, const char* key) {
     return j[key].get<double>();
 }
 
+std::optional<int64_t> jint(const json& j, const char* key) {
+    if (!j.is_object() || !j.contains(key) || !j[key].is_number_integer()) return std::nullopt;
+    return j[key].get<int64_t>();
+}
+
 std::optional<bool> jbool(const json& j, const char* key) {
     if (!j.is_object() || !j.contains(key) || !j[key].is_boolean()) return std::nullopt;
     return j[key].get<bool>();
@@ -103,6 +108,12 @@ void read_extra(ResultRow& r, const std::string& extra_text) {
     r.browser = jstr(x, "browser");
     r.browser_version = jstr(x, "browser_version");
     r.backend = jstr(x, "backend");
+    if (x.contains("spec") && x["spec"].is_object()) {
+        const json& spec = x["spec"];
+        if (r.scenario == "embed") r.embed_batch = jint(spec, "embed_batch");
+        if (auto par = jint(spec, "n_parallel"); par && *par > 1) r.n_parallel = par;
+        r.lengths = jstr(spec, "lengths");
+    }
     if (x.contains("tpot_ns") && x["tpot_ns"].is_array() && !x["tpot_ns"].empty()) {
         double sum = 0;
         for (const auto& v : x["tpot_ns"]) sum += v.is_number() ? v.get<double>() : 0;
@@ -221,6 +232,9 @@ std::string point_shape(const ResultRow& r) {
     add("b", r.n_batch);
     add("t", r.n_threads);
     add("ngl", r.n_gpu_layers);
+    add("texts", r.embed_batch);  // embed: texts per call
+    add("par", r.n_parallel);     // sequences decoded together
+    if (!r.lengths.empty()) s += (s.empty() ? "lengths=" : " lengths=") + r.lengths;
     if (!r.type_k.empty() && r.type_k != "f16") s += (s.empty() ? "ctk=" : " ctk=") + r.type_k;
     if (r.flash_attn && *r.flash_attn) s += s.empty() ? "fa=1" : " fa=1";
     return s;
@@ -285,12 +299,14 @@ ReportData load_report_data(store::Database& db, const ReportOptions& o) {
         " QUALIFY row_number() OVER (PARTITION BY coalesce(r.model_sha256, r.model_name), r.device, r.scenario, "
         "r.n_prompt, r.n_gen, r.n_depth, r.n_batch, r.n_ubatch, r.n_threads, r.n_gpu_layers, r.type_k, r.type_v, "
         "r.flash_attn, r.extra->>'platform', r.extra->>'browser', r.extra->>'type', "
-        "r.extra->'tradeoffs'->>'variant', r.extra->'server'->>'target_qps' "
+        "r.extra->'tradeoffs'->>'variant', r.extra->'server'->>'target_qps', r.extra->'spec'->>'embed_batch', "
+        "r.extra->'spec'->>'n_parallel', r.extra->'spec'->>'lengths' "
         "ORDER BY r.created_at DESC, r.id DESC) = 1 "
         "ORDER BY 3, 7, 6, r.n_prompt NULLS FIRST, r.n_gen NULLS FIRST, r.n_depth NULLS FIRST, "
         "r.n_threads NULLS FIRST, r.n_batch NULLS FIRST, r.type_k, r.flash_attn NULLS FIRST, r.extra->>'browser' "
         "NULLS FIRST, r.extra->>'backend' NULLS FIRST, (r.extra->'server'->>'target_qps')::DOUBLE NULLS FIRST, "
-        "r.extra->'tradeoffs'->>'variant' NULLS FIRST, r.id";
+        "r.extra->'tradeoffs'->>'variant' NULLS FIRST, (r.extra->'spec'->>'embed_batch')::INTEGER NULLS FIRST, "
+        "(r.extra->'spec'->>'n_parallel')::INTEGER NULLS FIRST, r.id";
     std::map<std::string, size_t> by_id;
     for (const auto& r : db.query(results_sql).rows) {
         ResultRow x{.id = text(r, 0),

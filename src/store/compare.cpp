@@ -38,7 +38,13 @@ std::map<std::string, Side> load(Database& db, const std::string& runs, const st
         "SELECT coalesce(r.model_sha256, r.model_name) AS model, r.scenario, r.device, "
         "concat_ws(' ', 'p=' || r.n_prompt, 'n=' || r.n_gen, 'd=' || r.n_depth, 'b=' || r.n_batch, "
         "'ub=' || r.n_ubatch, 't=' || r.n_threads, 'ngl=' || r.n_gpu_layers, 'ctk=' || nullif(r.type_k, ''), "
-        "'ctv=' || nullif(r.type_v, ''), 'fa=' || r.flash_attn::INTEGER) AS params, " +
+        "'ctv=' || nullif(r.type_v, ''), 'fa=' || r.flash_attn::INTEGER, "
+        // What else makes a point (accel's own results): texts per embed call, parallel sequences, request lengths,
+        // the server's target load, the browser. Without them, embed b1 and b8 samples were pooled as one point.
+        "'texts=' || CASE WHEN r.scenario = 'embed' THEN r.extra->'spec'->>'embed_batch' END, "
+        "'par=' || nullif(r.extra->'spec'->>'n_parallel', '1'), 'lengths=' || nullif(r.extra->'spec'->>'lengths', ''), "
+        "'qps=' || (r.extra->'server'->>'target_qps'), 'browser=' || (r.extra->>'browser'), "
+        "'backend=' || (r.extra->>'backend')) AS params, " +
         value + " AS v FROM results r JOIN samples s ON s.result_id = r.id WHERE r.valid AND r.run_id IN " + runs +
         " AND " + value + " IS NOT NULL");
     std::map<std::string, Side> out;

@@ -70,6 +70,40 @@ TEST(Compare, SameDistributionReportsNothing) {
     for (const auto& p : rep.points) EXPECT_EQ(p.verdict, Verdict::same);
 }
 
+// Embed points that differ only in texts per call (kept in extra.spec) are two points, never one pooled sample set:
+// here batch 8 got 30% slower per call while batch 1 did not.
+TEST(Compare, EmbedBatchSizesAreSeparatePoints) {
+    accel::test::TempDir dir;
+    const auto db = dir / "r.duckdb";
+    for (const auto& [tag, slow8] : {std::pair<std::string, double>{"a", 1.0}, {"b", 1.3}}) {
+        auto w = ResultWriter::begin({.db = db, .spool_dir = dir / "spool"}, RunRecord{.tags = {tag}},
+                                     test::test_machine(), test::test_build());
+        auto results = test::make_results(2, 0);
+        for (size_t i = 0; i < results.size(); ++i) {
+            auto& r = results[i];
+            const int batch = i == 0 ? 1 : 8;
+            r.scenario = "embed";
+            r.n_gen = 0;
+            r.extra_json = "{\"spec\": {\"embed_batch\": " + std::to_string(batch) + "}}";
+            for (int s = 0; s < 20; ++s) {
+                const double d = (batch == 1 ? 1e6 : 5e6 * slow8) * (1.0 + 0.001 * s);
+                r.samples.push_back(SampleRecord{.seq = s, .duration_ns = static_cast<int64_t>(d), .n_tokens = 64});
+            }
+        }
+        w.add_results(results);
+        w.finish();
+    }
+    auto d = Database::open(db);
+    const auto rep = compare_runs(d, {.baseline = "a", .candidate = "b"});
+    ASSERT_EQ(rep.points.size(), 2u);
+    EXPECT_EQ(rep.n_regressions, 1u);
+    for (const auto& p : rep.points) {
+        const bool b8 = p.params.find("texts=8") != std::string::npos;
+        EXPECT_TRUE(b8 || p.params.find("texts=1") != std::string::npos) << p.params;
+        EXPECT_EQ(p.verdict, b8 ? Verdict::regression : Verdict::same) << p.params;
+    }
+}
+
 TEST(Compare, UnknownRunIsInvalidInput) {
     accel::test::TempDir dir;
     const auto r = accel::test::run_accel(

@@ -68,6 +68,9 @@ struct ResultRow {
     std::vector<int64_t> samples_ns{};  // the raw samples, in order
     // From extra: where it ran (web-bench: "native" or "web"; bench: "").
     std::string platform, browser, browser_version, backend;
+    // From extra.spec: what else makes a point (embed: texts per call; load scenarios: parallel sequences, lengths).
+    std::optional<int64_t> embed_batch, n_parallel;
+    std::string lengths;
     std::optional<double> tpot_ns;                                // mean of extra.tpot_ns
     std::optional<double> peak_rss_bytes, memory_estimate_bytes;  // estimate: weights + KV cache (estimator)
     std::optional<double> decode_bandwidth_pct, prefill_flops_pct;
