@@ -42,15 +42,17 @@ build() {
     ls -la "$lbuild/bin" | grep -E "\.so|llama-bench" | awk '{print $5, $9}'
 }
 
-checks() {
+# accel's runtime: llama.cpp from the CUDA build, the rest from the bundle (the carry replaces build/gpu on every
+# call, so libduckdb is unpacked again when missing).
+runtime_env() {
     export LD_LIBRARY_PATH=$lbuild/bin:$b/lib
     export ACCEL_VOCAB_DIR=$b/vocab ACCEL_CACHE_DIR=/tmp/accel-cache ACCEL_DATA_DIR=/tmp/accel-data
-    export ACCEL_DB=$out/gpu.duckdb
+    [ -f "$b/lib/libduckdb.so" ] || gunzip -c "$b/lib/libduckdb.so.gz" >"$b/lib/libduckdb.so"
+}
+
+# Placement and generation: the same greedy text on the GPU as on the CPU.
+same_text() {
     local A=$b/bin/accel M=$b/stories260K.gguf
-    step version "$A" version
-    step detect "$A" detect --json
-    step hw_gpu_test "$b/bin/hw_gpu_test"
-    # Placement and generation: the same greedy text on the GPU as on the CPU.
     step generate-cpu "$A" generate --model "$M" --prompt "Once upon a time" -n 48 --device cpu
     step generate-cuda "$A" generate --model "$M" --prompt "Once upon a time" -n 48 --device cuda0 --pool-stats
     if diff <(head -c 200 "$out/generate-cpu.log") <(head -c 200 "$out/generate-cuda.log") >/dev/null; then
@@ -58,6 +60,16 @@ checks() {
     else
         echo "generate: cuda0 text DIFFERS from cpu text"
     fi
+}
+
+checks() {
+    runtime_env
+    export ACCEL_DB=$out/gpu.duckdb
+    local A=$b/bin/accel M=$b/stories260K.gguf
+    step version "$A" version
+    step detect "$A" detect --json
+    step hw_gpu_test "$b/bin/hw_gpu_test"
+    same_text
     TAIL=12 step conform "$A" conform --arch llama,qwen2,gpt2,bert --device cuda0 --type f32,f16,q8_0,q4_0 --timeout 60
     step make-q4 "$A" make-model --arch llama --params 100M --type q4_0 --out /tmp/llama-100M-q4_0.gguf
     step make-f16 "$A" make-model --arch llama --params 100M --type f16 --out /tmp/llama-100M-f16.gguf
@@ -79,9 +91,7 @@ checks() {
 # comes back as one tarball (the device tool returns a few files per call), to be read with
 # `benchmarks/bench_parity.sh --report DIR` where python3 is.
 parity() {
-    export LD_LIBRARY_PATH=$lbuild/bin:$b/lib
-    export ACCEL_VOCAB_DIR=$b/vocab ACCEL_CACHE_DIR=/tmp/accel-cache ACCEL_DATA_DIR=/tmp/accel-data
-    [ -f "$b/lib/libduckdb.so" ] || gunzip -c "$b/lib/libduckdb.so.gz" >"$b/lib/libduckdb.so"
+    runtime_env
     mkdir -p /tmp/accel-data-shared/models && cp "$b/stories260K.gguf" /tmp/accel-data-shared/models/
     ACCEL_TEST_DATA=/tmp/accel-data-shared DEVICE=cuda0 LLAMA_BENCH=$lbuild/bin/llama-bench KEEP=$out/parity \
         STEP_TIMEOUT=${PARITY_TIMEOUT:-300} step parity bash "$root/benchmarks/bench_parity.sh" "$b/bin/accel" \
@@ -91,18 +101,9 @@ parity() {
 
 # The short set for a session with little device time: the GPU inventory test, CPU/GPU text identity, parity.
 quick() {
-    export LD_LIBRARY_PATH=$lbuild/bin:$b/lib
-    export ACCEL_VOCAB_DIR=$b/vocab ACCEL_CACHE_DIR=/tmp/accel-cache ACCEL_DATA_DIR=/tmp/accel-data
-    local A=$b/bin/accel M=$b/stories260K.gguf
-    [ -f "$b/lib/libduckdb.so" ] || gunzip -c "$b/lib/libduckdb.so.gz" >"$b/lib/libduckdb.so"
+    runtime_env
     step hw_gpu_test "$b/bin/hw_gpu_test"
-    step generate-cpu "$A" generate --model "$M" --prompt "Once upon a time" -n 48 --device cpu
-    step generate-cuda "$A" generate --model "$M" --prompt "Once upon a time" -n 48 --device cuda0 --pool-stats
-    if diff <(head -c 200 "$out/generate-cpu.log") <(head -c 200 "$out/generate-cuda.log") >/dev/null; then
-        echo "generate: cuda0 text == cpu text"
-    else
-        echo "generate: cuda0 text DIFFERS from cpu text"
-    fi
+    same_text
     parity
 }
 

@@ -101,15 +101,6 @@ public:
         return v;
     }
 
-    std::string read_string(const char* what, uint64_t cap) {
-        const auto n = read<uint64_t>(what);
-        if (n > cap) fail(fmt::format("{} length {} exceeds the limit of {} bytes", what, n, cap));
-        if (n > remaining()) fail(fmt::format("truncated file: {} claims {} bytes, {} remain", what, n, remaining()));
-        std::string s(reinterpret_cast<const char*>(bytes_.data() + pos_), static_cast<size_t>(n));
-        pos_ += n;
-        return s;
-    }
-
     // A string's bytes in place: valid as long as the caller's bytes are.
     std::string_view read_view(const char* what, uint64_t cap) {
         const auto n = read<uint64_t>(what);
@@ -119,6 +110,8 @@ public:
         pos_ += n;
         return s;
     }
+
+    std::string read_string(const char* what, uint64_t cap) { return std::string(read_view(what, cap)); }
 
     void skip(uint64_t n, const char* what) {
         if (n > remaining()) fail(fmt::format("truncated file: {} claims {} bytes, {} remain", what, n, remaining()));
