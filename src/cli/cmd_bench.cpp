@@ -1,6 +1,7 @@
 // accel bench: flags, the default suite, printing and storing. The measuring is in bench/.
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -389,6 +390,10 @@ int run_bench(const BenchOptions& o) {
         }
         fmt::print("{}", format == Format::csv ? render_csv(t) : format == Format::markdown ? render_markdown(t) : render_table(t));
         if (format != Format::csv) {
+            if (std::any_of(results.begin(), results.end(),
+                            [](const auto& r) { return r.ok && r.spec.scenario == bench::Scenario::embed; })) {
+                fmt::print("embed rows: t/s counts texts (of the s tokens each) per second, b texts per call\n");
+            }
             for (const auto& r : results) {
                 if (!r.ok) continue;
                 const std::string name = std::filesystem::path(r.spec.model).filename().string();

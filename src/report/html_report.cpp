@@ -161,7 +161,8 @@ std::vector<std::pair<std::string, std::string>> charts_for(const std::string& i
             const std::string g = group_label(*r);
             if (!groups.count(g)) {
                 order.push_back(g);
-                groups[g] = BarChart{.title = g + ": tokens/s, mean ± sd", .value_label = "tokens/s"};
+                groups[g] = BarChart{.title = fmt::format("{}: {}, mean ± sd", g, throughput_unit(*r)),
+                                     .value_label = throughput_unit(*r)};
             }
             const double sd = r->stddev_ts.value_or(0);
             groups[g].bars.push_back(
@@ -169,8 +170,9 @@ std::vector<std::pair<std::string, std::string>> charts_for(const std::string& i
                  .value = *r->avg_ts,
                  .err_low = *r->avg_ts - sd,
                  .err_high = *r->avg_ts + sd,
-                 .tooltip = fmt::format("{} {}: {} ± {} tokens/s, p99 {} ms", r->scenario, point_shape(*r),
-                                        format_number(*r->avg_ts), format_number(sd), ms_of(r->p99_ns.value_or(0)))});
+                 .tooltip = fmt::format("{} {}: {} ± {} {}, p99 {} ms", r->scenario, point_shape(*r),
+                                        format_number(*r->avg_ts), format_number(sd), throughput_unit(*r),
+                                        ms_of(r->p99_ns.value_or(0)))});
         }
         for (const auto& g : order) out.emplace_back(render_bar_chart(groups[g]), "");
     } else if (id == "latency") {

@@ -221,6 +221,8 @@ const RunInfo* ReportData::run(const std::string& id) const {
     return nullptr;
 }
 
+const char* throughput_unit(const ResultRow& r) { return r.scenario == "embed" ? "texts/s" : "tokens/s"; }
+
 std::string point_shape(const ResultRow& r) {
     std::string s;
     auto add = [&](const char* k, const std::optional<int64_t>& v) {

@@ -99,9 +99,10 @@ Section perf_section(const ReportData& d) {
         return s;
     }
     s.notes.push_back(
-        "tokens/s: mean ± standard deviation over the repetitions; p50/p90/p99: per-repetition wall "
+        "throughput: tokens/s (texts/s for embed points), mean ± standard deviation over the repetitions; "
+        "p50/p90/p99: per-repetition wall "
         "time. Points marked INVALID failed their check and are kept for the record.");
-    TextTable t{.columns = {"model", "device", "scenario", "shape", "tokens/s", "p50 ms", "p90 ms", "p99 ms", "samples",
+    TextTable t{.columns = {"model", "device", "scenario", "shape", "throughput", "p50 ms", "p90 ms", "p99 ms", "samples",
                             "valid", "result"}};
     for (const ResultRow* r : rows) {
         t.rows.push_back({r->model_name, r->device, r->scenario, shape_or_dash(*r), ts_cell(*r), ms(r->p50_ns),
@@ -253,7 +254,9 @@ Section compat_section(const ReportData& d) {
                 runs.insert(r.run_id);
                 ev.rows.push_back({id, r.valid ? "ok" : "invalid", r.model_name, r.scenario, r.device,
                                    fmt::format("{}{}", shape_or_dash(r),
-                                               r.avg_ts ? ", " + format_number(*r.avg_ts) + " tokens/s" : "")});
+                                               r.avg_ts ? fmt::format(", {} {}", format_number(*r.avg_ts),
+                                                                      throughput_unit(r))
+                                                        : "")});
             } else if (auto f = failures.find(id); f != failures.end()) {
                 runs.insert(f->second->run_id);
                 ev.rows.push_back({id, "failed: " + f->second->stage, f->second->model, f->second->scenario,

@@ -118,6 +118,8 @@ struct ReportData {
 ReportData load_report_data(store::Database& db, const ReportOptions& options);
 
 // "p=512 n=128 t=8": the shape of a point, for labels.
+// What a point's avg_ts counts: texts for embed points, tokens for everything else.
+const char* throughput_unit(const ResultRow& r);
 std::string point_shape(const ResultRow& r);
 
 }  // namespace accel::report
