@@ -113,6 +113,17 @@ Measurement run_embed(engine::Session& session, const PointSpec& spec, const Run
     return m;
 }
 
+// A failed check makes the point INVALID with the check's own summary as the reason: fast but wrong must show.
+void record_verify(PointResult& r, bool pass, const std::string& summary) {
+    r.verified = true;
+    r.verify_pass = pass;
+    r.verify_summary = summary;
+    if (!pass) {
+        r.m.valid = false;
+        r.m.reasons.push_back("verify failed against the CPU reference: " + summary);
+    }
+}
+
 // Logits at every position of a fixed prompt, then a greedy continuation: what --verify compares.
 constexpr int32_t verify_prompt_tokens = 32;
 constexpr int32_t verify_greedy_tokens = 16;
@@ -374,13 +385,7 @@ PointResult run_point(const PointSpec& spec, const PointOptions& options) {
             std::lock_guard ref_use(ref_res.use);
             const auto ref = engine::embed(*ref_res.session, texts, {});
             const EmbedVerifyResult v = compare_embeddings(ref, dev);
-            r.verified = true;
-            r.verify_pass = v.pass;
-            r.verify_summary = v.summary;
-            if (!v.pass) {
-                r.m.valid = false;
-                r.m.reasons.push_back("verify failed against the CPU reference: " + v.summary);
-            }
+            record_verify(r, v.pass, v.summary);
         }
         if (options.verify && spec.scenario != Scenario::embed) {
             const LogitTrace dev = trace(session, options.seed, perturb);
@@ -393,13 +398,7 @@ PointResult run_point(const PointSpec& spec, const PointOptions& options) {
             std::lock_guard ref_use(ref_res.use);
             const LogitTrace ref = trace(*ref_res.session, options.seed, false);
             const VerifyResult v = compare_llm(ref.rows, dev.rows, ref.greedy, dev.greedy);
-            r.verified = true;
-            r.verify_pass = v.pass;
-            r.verify_summary = v.summary;
-            if (!v.pass) {
-                r.m.valid = false;
-                r.m.reasons.push_back("verify failed against the CPU reference: " + v.summary);
-            }
+            record_verify(r, v.pass, v.summary);
         }
         const EnergyReading e1 = read_energy();
         if (auto j = energy_between(e0, e1)) {

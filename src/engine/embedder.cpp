@@ -7,23 +7,18 @@
 
 #include "accel/core/error.h"
 #include "accel/engine/backend.h"
+#include "model_io.h"
 
 namespace accel::engine {
 namespace {
 
-struct BatchFree {
-    void operator()(llama_batch* b) const {
-        llama_batch_free(*b);
-        delete b;
-    }
-};
 
 void decode_batch(Session& session, const std::vector<std::vector<int32_t>>& seqs, size_t first, size_t count,
                   std::vector<std::vector<float>>& out, const EmbedParams& params) {
     llama_context* ctx = session.get();
     size_t n_tokens = 0;
     for (size_t i = first; i < first + count; ++i) n_tokens += seqs[i].size();
-    std::unique_ptr<llama_batch, BatchFree> batch(new llama_batch(llama_batch_init(static_cast<int32_t>(n_tokens), 0, 1)));
+    const detail::BatchPtr batch = detail::make_batch(static_cast<int32_t>(n_tokens));
     for (size_t i = first; i < first + count; ++i) {
         const auto seq = static_cast<llama_seq_id>(i - first);
         for (size_t p = 0; p < seqs[i].size(); ++p) {

@@ -24,12 +24,6 @@
 namespace accel::engine {
 namespace {
 
-struct BatchFree {
-    void operator()(llama_batch* b) const {
-        llama_batch_free(*b);
-        delete b;
-    }
-};
 
 struct GgmlFree {
     void operator()(ggml_context* c) const { ggml_free(c); }
@@ -194,8 +188,7 @@ Imatrix compute_imatrix(const LoadedModel& model, std::string_view text, const I
                                                   " tokens for " + model.path().string() +
                                                   (why.empty() ? "" : ": " + why));
     }
-    std::unique_ptr<llama_batch, BatchFree> batch(
-        new llama_batch(llama_batch_init(static_cast<int32_t>(params.n_ctx), 0, 1)));
+    const detail::BatchPtr batch = detail::make_batch(static_cast<int32_t>(params.n_ctx));
     const auto n_ctx = static_cast<int32_t>(params.n_ctx);
     for (int32_t c = 0; c < n_chunk; ++c) {
         llama_memory_clear(llama_get_memory(ctx.get()), true);

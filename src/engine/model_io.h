@@ -1,5 +1,6 @@
 #pragma once
-// Private to engine/: handles and saving shared by the synthetic and conformance model builders.
+// Private to engine/: owning handles for llama.cpp objects, and the saving shared by the synthetic and conformance
+// model builders.
 
 #include <gguf.h>
 #include <llama.h>
@@ -23,6 +24,17 @@ struct ContextFree {
     void operator()(llama_context* c) const { llama_free(c); }
 };
 using ContextPtr = std::unique_ptr<llama_context, ContextFree>;
+
+struct BatchFree {
+    void operator()(llama_batch* b) const {
+        llama_batch_free(*b);
+        delete b;
+    }
+};
+using BatchPtr = std::unique_ptr<llama_batch, BatchFree>;
+
+// A token batch of up to n_tokens entries for one sequence id each (llama_batch_init(n_tokens, 0, 1)).
+inline BatchPtr make_batch(int32_t n_tokens) { return BatchPtr(new llama_batch(llama_batch_init(n_tokens, 0, 1))); }
 
 // Saves a model with llama_model_saver (defined in synthetic_model.cpp, which holds the internal headers).
 // At the pinned commit the saver drops token_embd.weight when a model has no output tensor (BERT-like encoders);

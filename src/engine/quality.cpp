@@ -13,19 +13,13 @@
 
 #include "accel/core/error.h"
 #include "accel/engine/backend.h"
+#include "model_io.h"
 #include "accel/engine/embedder.h"
 #include "accel/engine/session.h"
 
 namespace accel::engine {
 namespace {
 
-struct BatchFree {
-    void operator()(llama_batch* b) const {
-        llama_batch_free(*b);
-        delete b;
-    }
-};
-using BatchPtr = std::unique_ptr<llama_batch, BatchFree>;
 
 std::string meta_string(const LoadedModel& model, const std::string& key) {
     std::array<char, 128> buf{};
@@ -78,7 +72,7 @@ public:
                                          .n_batch = n_batch_,
                                          .n_ubatch = std::min<uint32_t>(512, n_batch_),
                                          .n_threads = params.n_threads})),
-          batch_(new llama_batch(llama_batch_init(static_cast<int32_t>(n_batch_), 0, 1))),
+          batch_(detail::make_batch(static_cast<int32_t>(n_batch_))),
           n_vocab_(model.n_vocab()) {}
 
     int32_t n_vocab() const { return n_vocab_; }
@@ -127,7 +121,7 @@ private:
     const LoadedModel& model_;
     uint32_t n_batch_;
     Session session_;
-    BatchPtr batch_;
+    detail::BatchPtr batch_;
     int32_t n_vocab_;
 };
 

@@ -225,8 +225,9 @@ const char* throughput_unit(const ResultRow& r) { return r.scenario == "embed" ?
 
 std::string point_shape(const ResultRow& r) {
     std::string s;
+    auto add_text = [&](const char* k, const std::string& v) { s += fmt::format("{}{}={}", s.empty() ? "" : " ", k, v); };
     auto add = [&](const char* k, const std::optional<int64_t>& v) {
-        if (v && (*v != 0 || std::string_view(k) == "t")) s += fmt::format("{}{}={}", s.empty() ? "" : " ", k, *v);
+        if (v && (*v != 0 || std::string_view(k) == "t")) add_text(k, std::to_string(*v));
     };
     add("p", r.n_prompt);
     add("n", r.n_gen);
@@ -236,9 +237,9 @@ std::string point_shape(const ResultRow& r) {
     add("ngl", r.n_gpu_layers);
     add("texts", r.embed_batch);  // embed: texts per call
     add("par", r.n_parallel);     // sequences decoded together
-    if (!r.lengths.empty()) s += (s.empty() ? "lengths=" : " lengths=") + r.lengths;
-    if (!r.type_k.empty() && r.type_k != "f16") s += (s.empty() ? "ctk=" : " ctk=") + r.type_k;
-    if (r.flash_attn && *r.flash_attn) s += s.empty() ? "fa=1" : " fa=1";
+    if (!r.lengths.empty()) add_text("lengths", r.lengths);
+    if (!r.type_k.empty() && r.type_k != "f16") add_text("ctk", r.type_k);
+    if (r.flash_attn && *r.flash_attn) add_text("fa", "1");
     return s;
 }
 
