@@ -59,7 +59,12 @@ PY
 }
 
 if [ "${1:-}" = "--report" ]; then
-    report "${2:?usage: benchmarks/bench_parity.sh --report DIR}"
+    dir=${2:?usage: benchmarks/bench_parity.sh --report DIR}
+    if ! compgen -G "$dir/*.jsonl" >/dev/null; then
+        echo "bench_parity.sh: --report $dir: no JSONL results there (a folder kept with KEEP=DIR)" >&2
+        exit 2
+    fi
+    report "$dir"
     exit
 fi
 accel=${1:?usage: benchmarks/bench_parity.sh path/to/accel [rounds] [reps]}
