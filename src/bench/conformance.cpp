@@ -26,6 +26,8 @@
 #include "accel/core/log.h"
 #include "accel/core/paths.h"
 #include "accel/core/sha256.h"
+#include "accel/core/text.h"
+#include "accel/core/units.h"
 #include "accel/core/version.h"
 #include "accel/hw/device.h"
 #include "accel/hw/inventory.h"
@@ -37,11 +39,6 @@ namespace {
 using engine::ConformanceArch;
 using engine::WeightType;
 using nlohmann::json;
-
-std::string lower(std::string s) {
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-    return s;
-}
 
 double nmse(const std::vector<float>& ref, const std::vector<float>& out) {
     double err = 0, norm = 0;
@@ -321,7 +318,7 @@ ConformResult run_case(const ConformanceArch& a, const std::string& device, Weig
         r.model_path = p.typed;
         r.model_bytes = static_cast<int64_t>(std::filesystem::file_size(p.typed, ec));
     }
-    r.wall_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    r.wall_ms = ms_since(t0);
     return r;
 }
 

@@ -17,6 +17,7 @@
 #include "accel/bench/sample_library.h"
 #include "accel/core/error.h"
 #include "accel/core/sha256_cache.h"
+#include "accel/core/units.h"
 #include "accel/engine/loaded_model.h"
 #include "accel/engine/quality.h"
 #include "accel/engine/quantize.h"
@@ -30,10 +31,6 @@ namespace {
 
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
-
-double ms_between(Clock::time_point a, Clock::time_point b) {
-    return std::chrono::duration<double, std::milli>(b - a).count();
-}
 
 template <typename T>
 json opt(const std::optional<T>& v) {
@@ -284,10 +281,6 @@ std::string quality_json(const QualityFigures& q) {
 
 bool is_four_bit(const std::string& type) {
     return type.rfind("Q4", 0) == 0 || type.rfind("IQ4", 0) == 0;
-}
-
-std::string mib(uint64_t b) {
-    return fmt::format("{:.2f} MiB", static_cast<double>(b) / 1048576.0);
 }
 
 double pct_less(uint64_t base, uint64_t other) {
@@ -557,10 +550,10 @@ std::vector<ClaimCheck> check_claims(const std::vector<TradeoffsMeasure>& measur
         } else {
             c.measured = fmt::format("measured: {} weights memory ({} vs {}: {} -> {})",
                                      change(*ref->weights_bytes, *q4->weights_bytes), q4->type, ref->type,
-                                     mib(*ref->weights_bytes), mib(*q4->weights_bytes));
+                                     mib(*ref->weights_bytes, 2), mib(*q4->weights_bytes, 2));
             if (ref->peak_rss_bytes && q4->peak_rss_bytes) {
                 c.measured += fmt::format("; peak RSS {} ({} -> {})", change(*ref->peak_rss_bytes, *q4->peak_rss_bytes),
-                                          mib(*ref->peak_rss_bytes), mib(*q4->peak_rss_bytes));
+                                          mib(*ref->peak_rss_bytes, 2), mib(*q4->peak_rss_bytes, 2));
             }
         }
         out.push_back(std::move(c));
@@ -580,8 +573,8 @@ std::vector<ClaimCheck> check_claims(const std::vector<TradeoffsMeasure>& measur
                 });
                 if (b == measures.end() || *b->kv_bytes_measured == 0) continue;
                 parts += fmt::format("{}{} {} ({} -> {}, {}, ctx {})", parts.empty() ? "" : "; ", t,
-                                     change(*b->kv_bytes_measured, *a.kv_bytes_measured), mib(*b->kv_bytes_measured),
-                                     mib(*a.kv_bytes_measured), a.variant, a.point.n_ctx);
+                                     change(*b->kv_bytes_measured, *a.kv_bytes_measured), mib(*b->kv_bytes_measured, 2),
+                                     mib(*a.kv_bytes_measured, 2), a.variant, a.point.n_ctx);
                 break;
             }
         }
@@ -618,9 +611,9 @@ std::vector<ClaimCheck> check_claims(const std::vector<TradeoffsMeasure>& measur
             c.measured = fmt::format(
                 "measured: compute buffer {} ({} -> {}); weights+KV+compute {} ({} -> {}); {}, "
                 "ctx {}",
-                change(*off->compute_buffer_bytes, *on->compute_buffer_bytes), mib(*off->compute_buffer_bytes),
-                mib(*on->compute_buffer_bytes), change(total(*off), total(*on)), mib(total(*off)), mib(total(*on)),
-                on->variant, on->point.n_ctx);
+                change(*off->compute_buffer_bytes, *on->compute_buffer_bytes), mib(*off->compute_buffer_bytes, 2),
+                mib(*on->compute_buffer_bytes, 2), change(total(*off), total(*on)), mib(total(*off), 2),
+                mib(total(*on), 2), on->variant, on->point.n_ctx);
         }
         out.push_back(std::move(c));
     }

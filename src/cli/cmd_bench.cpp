@@ -21,6 +21,7 @@
 #include "accel/core/fingerprint.h"
 #include "accel/core/log.h"
 #include "accel/core/paths.h"
+#include "accel/core/units.h"
 #include "accel/core/version.h"
 #include "accel/engine/synthetic_model.h"
 #include "accel/hw/inventory.h"
@@ -64,8 +65,6 @@ struct BenchOptions {
     bool find_peak = false;
     FormatOption format;
 };
-
-std::string mib(uint64_t b) { return fmt::format("{:.1f} MiB", static_cast<double>(b) / (1024.0 * 1024.0)); }
 
 std::string params_text(uint64_t n) {
     if (n >= 1'000'000'000) return fmt::format("{:.2f} B", static_cast<double>(n) / 1e9);

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "accel/core/error.h"
+#include "accel/core/units.h"
 #include "accel/core/version.h"
 #include "accel/engine/imatrix.h"
 #include "accel/engine/loaded_model.h"
@@ -43,7 +44,7 @@ std::vector<std::string> split_types(const std::string& value) {
 }
 
 std::string human_bytes(uint64_t bytes) {
-    const double mib = static_cast<double>(bytes) / (1024.0 * 1024.0);
+    const double mib = to_mib(bytes);
     if (mib >= 1024.0) return fmt::format("{:.2f} GiB", mib / 1024.0);
     return fmt::format("{:.2f} MiB", mib);
 }

@@ -1,4 +1,4 @@
-// accel recommend: flags, the quick search's measuring and storing, printing. The scoring is in report/.
+// accel recommend: flags, the quick search's measuring and storing, printing. The scoring is in tune/.
 #include <cmath>
 #include <filesystem>
 #include <optional>
@@ -14,9 +14,9 @@
 #include "accel/core/paths.h"
 #include "accel/core/version.h"
 #include "accel/hw/device.h"
-#include "accel/report/recommend.h"
-#include "accel/report/recommend_data.h"
-#include "accel/report/recommend_search.h"
+#include "accel/tune/recommend.h"
+#include "accel/tune/recommend_data.h"
+#include "accel/tune/recommend_search.h"
 #include "commands.h"
 #include "output.h"
 
@@ -42,7 +42,7 @@ std::optional<std::string> opt_num(const std::optional<double>& v, const char* f
     return fmt::format(fmt::runtime(fmt_spec), *v);
 }
 
-std::optional<double> memory_gb(const report::Metrics& m) {
+std::optional<double> memory_gb(const tune::Metrics& m) {
     if (!m.memory_bytes) return std::nullopt;
     return *m.memory_bytes / 1e9;
 }
@@ -55,21 +55,21 @@ std::string evidence_text(const std::vector<std::string>& ids) {
     return out;
 }
 
-std::string variant_text(const report::Config& c, const std::string& model_sha) {
+std::string variant_text(const tune::Config& c, const std::string& model_sha) {
     const std::string label = c.variant.empty() ? short_id(c.model_sha256) : c.variant;
     return c.model_sha256 == model_sha ? label : label + " (variant)";
 }
 
 nlohmann::json opt_json(const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); }
 
-nlohmann::json config_json(const report::Config& c) {
+nlohmann::json config_json(const tune::Config& c) {
     return {{"device", c.device},         {"model_sha256", c.model_sha256}, {"variant", c.variant},
             {"model_path", c.model_path}, {"type_k", c.type_k},             {"type_v", c.type_v},
             {"flash_attn", c.flash_attn}, {"n_threads", c.n_threads},       {"n_batch", c.n_batch},
             {"n_ubatch", c.n_ubatch},     {"n_gpu_layers", c.n_gpu_layers}};
 }
 
-nlohmann::json candidate_json(const report::Candidate& c) {
+nlohmann::json candidate_json(const tune::Candidate& c) {
     nlohmann::json verdicts = nlohmann::json::array();
     for (const auto& v : c.verdicts) {
         verdicts.push_back({{"constraint", v.name},
@@ -97,20 +97,20 @@ nlohmann::json candidate_json(const report::Candidate& c) {
             {"evidence", m.evidence}};
 }
 
-nlohmann::json candidates_json(const std::vector<report::Candidate>& list) {
+nlohmann::json candidates_json(const std::vector<tune::Candidate>& list) {
     nlohmann::json a = nlohmann::json::array();
     for (const auto& c : list) a.push_back(candidate_json(c));
     return a;
 }
 
-std::string objective_text(const report::Recommendation& rec) {
-    if (rec.weights.size() == 1) return std::string(report::to_string(rec.weights.front().objective));
+std::string objective_text(const tune::Recommendation& rec) {
+    if (rec.weights.size() == 1) return std::string(tune::to_string(rec.weights.front().objective));
     std::string out;
-    for (const auto& w : rec.weights) out += fmt::format("{}{}={:.2f}", out.empty() ? "" : ",", report::to_string(w.objective), w.weight);
+    for (const auto& w : rec.weights) out += fmt::format("{}{}={:.2f}", out.empty() ? "" : ",", tune::to_string(w.objective), w.weight);
     return out;
 }
 
-std::string constraints_text(const report::Constraints& c) {
+std::string constraints_text(const tune::Constraints& c) {
     std::string out;
     const auto add = [&](const std::string& s) { out += (out.empty() ? "" : ", ") + s; };
     if (c.max_p99_ms) add(fmt::format("p99 <= {:g} ms", *c.max_p99_ms));
@@ -119,7 +119,7 @@ std::string constraints_text(const report::Constraints& c) {
     return out.empty() ? "none" : out;
 }
 
-void print_candidates(const std::vector<report::Candidate>& list, const std::string& model_sha, bool ranked) {
+void print_candidates(const std::vector<tune::Candidate>& list, const std::string& model_sha, bool ranked) {
     Table t{.columns = {"#", "device", "model", "threads", "b", "ub", "kv", "fa", "ngl", "t/s", "p99 ms", "mem GB",
                         "J/token", "score"},
             .numeric = {true, false, false, true, true, true, false, false, true, true, true, true, true, true}};
@@ -154,9 +154,9 @@ int run_recommend(const RecommendOptions& o) {
         throw Error(ErrorKind::invalid_input, "--objective and --weights cannot be combined: give one");
     }
     const auto weights = !o.weights.empty()
-                             ? report::parse_weights(o.weights)
-                             : std::vector<report::ObjectiveWeight>{
-                                   {report::parse_objective(o.objective.empty() ? "throughput" : o.objective), 1.0}};
+                             ? tune::parse_weights(o.weights)
+                             : std::vector<tune::ObjectiveWeight>{
+                                   {tune::parse_objective(o.objective.empty() ? "throughput" : o.objective), 1.0}};
     const auto positive = [](const char* flag, const std::optional<double>& v) {
         if (v && (!std::isfinite(*v) || *v <= 0)) {
             throw Error(ErrorKind::invalid_input, fmt::format("{} must be a positive number, not {:g}", flag, *v));
@@ -171,28 +171,28 @@ int run_recommend(const RecommendOptions& o) {
     if (o.reps < 1) throw Error(ErrorKind::invalid_input, "-r must be at least 1");
     if (o.n_gen < 1) throw Error(ErrorKind::invalid_input, "-n must be at least 1");
     if (o.max_points < 1) throw Error(ErrorKind::invalid_input, "--max-points must be at least 1");
-    const report::Constraints constraints{.max_p99_ms = o.max_p99_ms, .max_memory_gb = o.max_memory_gb,
+    const tune::Constraints constraints{.max_p99_ms = o.max_p99_ms, .max_memory_gb = o.max_memory_gb,
                                           .min_tokens_per_s = o.min_tokens_per_s};
     const Format format = o.format.resolve();
     const std::filesystem::path db_path = o.db.empty() ? paths::default_db() : std::filesystem::path(o.db);
 
-    report::Evidence ev = report::load_evidence(db_path, o.model);
-    const report::RecommendInput base{.model_sha256 = ev.model.sha256, .weights = weights, .constraints = constraints};
+    tune::Evidence ev = tune::load_evidence(db_path, o.model);
+    const tune::RecommendInput base{.model_sha256 = ev.model.sha256, .weights = weights, .constraints = constraints};
 
-    std::optional<report::SearchLog> search;
+    std::optional<tune::SearchLog> search;
     std::string run_id;
     std::string stored_at;
     if (o.search == "quick") {
-        report::RecommendInput in = base;
+        tune::RecommendInput in = base;
         in.observations = ev.observations;
-        const report::Recommendation before = report::recommend(in);
-        report::Config start = report::default_config(ev.model.sha256);
+        const tune::Recommendation before = tune::recommend(in);
+        tune::Config start = tune::default_config(ev.model.sha256);
         start.model_path = o.model;
         start.variant = ev.model.file_type;
         if (!before.ranked.empty() && std::filesystem::exists(before.ranked.front().config.model_path)) {
             start = before.ranked.front().config;
         }
-        report::SearchSpace space;
+        tune::SearchSpace space;
         space.devices.clear();
         // Listed in a child: the measuring children are forked, and CUDA does not survive fork().
         for (const auto& d : bench::probe_devices()) {
@@ -210,19 +210,19 @@ int run_recommend(const RecommendOptions& o) {
         const bench::PointOptions popts{.rules = {.n_warmup = 1, .n_min_reps = o.reps},
                                         .timeout = std::chrono::seconds(o.timeout_s)};
         std::optional<bench::RunRecorder> recorder;
-        const auto measure = [&](const bench::PointSpec& spec, const report::Config& c) -> report::Measured {
+        const auto measure = [&](const bench::PointSpec& spec, const tune::Config& c) -> tune::Measured {
             if (!recorder) {
                 recorder.emplace(bench::RunRecorder::begin(db_path, "accel recommend --search quick --model " + o.model,
                                                            {"recommend"}, prov));
             }
             fmt::print(stderr, "recommend: measuring {} {} {}\n", std::filesystem::path(spec.model).filename().string(),
-                       spec.test_name(), report::describe(c));
+                       spec.test_name(), tune::describe(c));
             const bench::PointResult r = bench::run_point_isolated(spec, popts);
             recorder->add(r);
             if (!r.ok) return {.failure = r.failure_stage + ": " + r.failure_reason};
-            return {.observation = report::observation_from_point(r, "", recorder->run_id(), c.variant)};
+            return {.observation = tune::observation_from_point(r, "", recorder->run_id(), c.variant)};
         };
-        search = report::quick_search(ev.observations, start, space,
+        search = tune::quick_search(ev.observations, start, space,
                                       {.weights = weights, .constraints = constraints, .n_gen = o.n_gen,
                                        .max_points = o.max_points},
                                       measure);
@@ -238,14 +238,14 @@ int run_recommend(const RecommendOptions& o) {
                     ev.observations.push_back(std::move(obs));
                 }
             } else {
-                ev = report::load_evidence(db_path, o.model);  // the fresh results, now with their ids
+                ev = tune::load_evidence(db_path, o.model);  // the fresh results, now with their ids
             }
         }
     }
 
-    report::RecommendInput in = base;
+    tune::RecommendInput in = base;
     in.observations = ev.observations;
-    report::Recommendation rec = report::recommend(in);
+    tune::Recommendation rec = tune::recommend(in);
     rec.notes.insert(rec.notes.begin(), ev.notes.begin(), ev.notes.end());
     const int code = rec.feasible() ? exit_ok : exit_check;
 
@@ -255,7 +255,7 @@ int run_recommend(const RecommendOptions& o) {
             variants.push_back({{"sha256", v.sha256}, {"path", v.path}, {"file_type", v.file_type}});
         }
         nlohmann::json weights_json = nlohmann::json::object();
-        for (const auto& w : rec.weights) weights_json[std::string(report::to_string(w.objective))] = w.weight;
+        for (const auto& w : rec.weights) weights_json[std::string(tune::to_string(w.objective))] = w.weight;
         nlohmann::json doc = {
             {"schema_version", json_schema_version},
             {"model", {{"path", o.model}, {"sha256", ev.model.sha256}, {"name", ev.model.name},
@@ -296,7 +296,7 @@ int run_recommend(const RecommendOptions& o) {
                    search->n_reused, run_id.empty() ? "" : fmt::format("; run {} stored in {}", run_id, stored_at),
                    search->stop_reason);
         for (const auto& s : search->steps) {
-            fmt::print("  {} {} {}: {}{}\n", s.chosen ? "*" : " ", s.source, report::describe(s.config),
+            fmt::print("  {} {} {}: {}{}\n", s.chosen ? "*" : " ", s.source, tune::describe(s.config),
                        s.failure.empty() ? opt_num(s.tokens_per_s, "{:.1f} t/s").value_or("no tg figure") : s.failure,
                        s.p99_token_ms ? fmt::format(", p99 {:.2f} ms", *s.p99_token_ms) : "");
         }
@@ -318,7 +318,7 @@ int run_recommend(const RecommendOptions& o) {
             for (const auto& v : c.verdicts) {
                 if (!v.pass) failed += (failed.empty() ? "" : "; ") + v.text;
             }
-            fmt::print("  {} ({}): {}; evidence: {}\n", report::describe(c.config), variant_text(c.config, ev.model.sha256),
+            fmt::print("  {} ({}): {}; evidence: {}\n", tune::describe(c.config), variant_text(c.config, ev.model.sha256),
                        failed, evidence_text(c.metrics.evidence));
         }
     }

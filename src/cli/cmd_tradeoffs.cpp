@@ -21,6 +21,8 @@
 #include "accel/core/log.h"
 #include "accel/core/paths.h"
 #include "accel/core/sha256_cache.h"
+#include "accel/core/text.h"
+#include "accel/core/units.h"
 #include "accel/core/version.h"
 #include "accel/engine/quality.h"
 #include "accel/engine/quantize.h"
@@ -55,11 +57,6 @@ struct TradeoffsCliOptions {
     std::string db;
     FormatOption format;
 };
-
-std::string lower(std::string s) {
-    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-}
 
 // --types quantizes the one --model into the cache, in a folder per input content, so a changed input is never
 // compared with stale outputs; outputs already there are reused.
@@ -99,7 +96,7 @@ std::vector<bool> parse_on_off(const std::string& flag, const std::string& text)
 }
 
 std::string mib(const std::optional<uint64_t>& b) {
-    return b ? fmt::format("{:.2f}", static_cast<double>(*b) / 1048576.0) : "";
+    return b ? fmt::format("{:.2f}", to_mib(*b)) : "";
 }
 
 std::optional<std::string> num(const std::optional<double>& v, int digits) {

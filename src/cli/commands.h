@@ -24,7 +24,7 @@ void register_classify(CLI::App& app, int& exit_code);  // cmd_classify.cpp (mod
 void register_conform(CLI::App& app, int& exit_code);   // cmd_conform.cpp (bench/ conformance)
 void register_web_bench(CLI::App& app, int& exit_code); // cmd_web_bench.cpp (web/)
 void register_report(CLI::App& app, int& exit_code);     // cmd_report.cpp (report/)
-void register_recommend(CLI::App& app, int& exit_code);  // cmd_recommend.cpp (report/)
+void register_recommend(CLI::App& app, int& exit_code);  // cmd_recommend.cpp (tune/)
 void register_quantize(CLI::App& app, int& exit_code);   // cmd_quantize.cpp: quantize and imatrix (engine/)
 void register_perplexity(CLI::App& app, int& exit_code); // cmd_perplexity.cpp (engine/quality)
 void register_tradeoffs(CLI::App& app, int& exit_code);  // cmd_tradeoffs.cpp (bench/tradeoffs)

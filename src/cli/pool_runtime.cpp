@@ -7,6 +7,7 @@
 #include "accel/core/error.h"
 #include "accel/core/log.h"
 #include "accel/core/paths.h"
+#include "accel/core/units.h"
 
 namespace accel::cli {
 
@@ -74,21 +75,20 @@ void PoolRuntime::report(const pool::Lease& lease) const {
 void PoolRuntime::print_stats() const {
     if (!flags_.pool_stats) return;
     const auto s = pool_->stats();
-    const auto mib = [](uint64_t b) { return static_cast<double>(b) / (1024.0 * 1024.0); };
     fmt::print(stderr, "pool: {} resident, evictions lru {} ttl {} explicit {} low-memory {}, load failures {}, "
                        "OOM retries {}, busy {}{}\n",
                s.entries.size(), s.evictions_lru, s.evictions_ttl, s.evictions_explicit, s.evictions_low_memory,
                s.load_failures, s.oom_retries, s.busy_rejections, s.low_memory_active ? ", LOW-MEMORY MODE" : "");
     for (const auto& d : s.devices) {
         fmt::print(stderr, "pool: device {:6} budget {:9.1f} MiB  used {:9.1f} MiB  free {:9.1f} MiB\n", d.device,
-                   mib(d.budget_bytes), mib(d.used_bytes), mib(d.free_bytes));
+                   to_mib(d.budget_bytes), to_mib(d.used_bytes), to_mib(d.free_bytes));
     }
     for (const auto& e : s.entries) {
         uint64_t bytes = 0;
         for (const auto& [_, b] : e.bytes) bytes += b;
         fmt::print(stderr, "pool: model {} on {}: {} | {:.1f} MiB | ctx {} | leases {} | hits {} | loads {} ({:.1f} ms)\n",
-                   e.model, e.device, pool::to_string(e.state), mib(bytes), e.options.n_ctx, e.leases, e.hits, e.loads,
-                   static_cast<double>(e.load_time.count()) / 1e6);
+                   e.model, e.device, pool::to_string(e.state), to_mib(bytes), e.options.n_ctx, e.leases, e.hits,
+                   e.loads, static_cast<double>(e.load_time.count()) / 1e6);
     }
 }
 

@@ -23,6 +23,7 @@
 
 #include "accel/core/error.h"
 #include "accel/core/partial_file.h"
+#include "accel/core/units.h"
 #include "accel/engine/backend.h"
 #include "deterministic_rng.h"
 #include "model_io.h"
@@ -724,7 +725,7 @@ ForwardRun conformance_forward(const ConformanceArch& a, const std::filesystem::
     {
         const auto t0 = std::chrono::steady_clock::now();
         Loaded l = load(a, model, dev, opts.n_threads);
-        run.first.load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+        run.first.load_ms = ms_since(t0);
         const double load_ms = run.first.load_ms;
         run.first = forward(a, l, opts);
         run.first.load_ms = load_ms;
@@ -734,7 +735,7 @@ ForwardRun conformance_forward(const ConformanceArch& a, const std::filesystem::
         l = Loaded{};
         const auto t1 = std::chrono::steady_clock::now();
         Loaded r = load(a, tmp.path(), dev, opts.n_threads);
-        const double reload_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t1).count();
+        const double reload_ms = ms_since(t1);
         run.reloaded = forward(a, r, opts);
         run.reloaded->load_ms = reload_ms;
     }

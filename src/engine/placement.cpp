@@ -8,12 +8,12 @@
 
 #include <fmt/core.h>
 
+#include "accel/core/units.h"
+
 #include "accel/model/gguf_file.h"
 
 namespace accel::engine {
 namespace {
-
-std::string mib(uint64_t b) { return fmt::format("{:.0f} MiB", static_cast<double>(b) / (1024.0 * 1024.0)); }
 
 bool is_gpu(const hw::Device& d) {
     return d.usable && (d.type == hw::DeviceType::gpu || d.type == hw::DeviceType::igpu);
@@ -121,7 +121,7 @@ Placement place(const ModelFootprint& fp, const std::vector<hw::Device>& devices
         p.bytes[p.device] = need_all;
         p.bytes["cpu"] = fp.input_bytes;
         p.reasons.push_back(fmt::format("{} holds all {} layers: needs {}, {} free after the margin", p.device,
-                                        fp.n_layer, mib(need_all), mib(usable_free(*gpus[0], req))));
+                                        fp.n_layer, mib(need_all, 0), mib(usable_free(*gpus[0], req), 0)));
         return p;
     }
     // 2. Several GPUs together, in proportion to their free memory.
@@ -138,7 +138,7 @@ Placement place(const ModelFootprint& fp, const std::vector<hw::Device>& devices
             p.bytes[g->id] = static_cast<uint64_t>(f * static_cast<double>(need_all));
         }
         p.bytes["cpu"] = fp.input_bytes;
-        p.reasons.push_back(fmt::format("no single GPU holds {}; split over {} GPUs by free memory", mib(need_all),
+        p.reasons.push_back(fmt::format("no single GPU holds {}; split over {} GPUs by free memory", mib(need_all, 0),
                                         gpus.size()));
         return p;
     }
@@ -153,7 +153,7 @@ Placement place(const ModelFootprint& fp, const std::vector<hw::Device>& devices
         p.bytes["cpu"] = total_bytes(fp) - gpu_bytes(fp, n) + fp.compute_bytes;
         p.reasons.push_back(fmt::format("{} has {} free after the margin, not the {} all layers need: offloading {} of {} "
                                         "layers, the rest run on the CPU",
-                                        p.device, mib(usable_free(*gpus[0], req)), mib(need_all), n, fp.n_layer));
+                                        p.device, mib(usable_free(*gpus[0], req), 0), mib(need_all, 0), n, fp.n_layer));
         return p;
     }
     if (!req.forced_device.empty()) {
@@ -161,11 +161,11 @@ Placement place(const ModelFootprint& fp, const std::vector<hw::Device>& devices
         p.device = req.forced_device;
         p.fits = false;
         p.reasons.push_back(fmt::format("--device {} cannot hold even one layer: {} free after the margin",
-                                        req.forced_device, mib(usable_free(*gpus[0], req))));
+                                        req.forced_device, mib(usable_free(*gpus[0], req), 0)));
         return p;
     }
     return on_cpu(fp, {fmt::format("no GPU can hold a layer ({} free on {}): runs on the CPU",
-                                   mib(usable_free(*gpus[0], req)), gpus[0]->id)});
+                                   mib(usable_free(*gpus[0], req), 0), gpus[0]->id)});
 }
 
 }  // namespace accel::engine

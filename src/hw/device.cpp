@@ -9,14 +9,10 @@
 #include <fmt/core.h>
 #include <ggml-backend.h>
 
+#include "accel/core/text.h"
+
 namespace accel::hw {
 namespace {
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
 
 DeviceType from_ggml(enum ggml_backend_dev_type t) {
     switch (t) {

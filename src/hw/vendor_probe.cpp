@@ -13,6 +13,8 @@
 
 #include <fmt/core.h>
 
+#include "accel/core/text.h"
+
 namespace accel::hw {
 namespace {
 
@@ -26,11 +28,6 @@ Library open_library(const char* name) { return Library(dlopen(name, RTLD_NOW | 
 template <typename Fn>
 Fn symbol(const Library& lib, const char* name) {
     return reinterpret_cast<Fn>(dlsym(lib.get(), name));
-}
-
-std::string lower(std::string s) {
-    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
 }
 
 // NVML writes "00000000:C1:00.0"; ggml writes "0000:c1:00.0".

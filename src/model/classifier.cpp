@@ -11,6 +11,8 @@
 
 #include <fmt/core.h>
 
+#include "accel/core/text.h"
+
 namespace accel::model {
 
 namespace detail {
@@ -79,12 +81,6 @@ std::string default_subfamily(std::string_view family) {
     if (family == "audio") return "audio_encoder";
     if (family == "multimodal") return "vision_language";
     return "other";
-}
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    return out;
 }
 
 bool ends_with(std::string_view s, std::string_view suffix) {

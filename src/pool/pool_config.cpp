@@ -9,14 +9,10 @@
 #include <cstdlib>
 
 #include "accel/core/error.h"
+#include "accel/core/text.h"
 
 namespace accel::pool {
 namespace {
-
-std::string lower(std::string s) {
-    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-}
 
 [[noreturn]] void bad(const std::string& where, const std::string& what) {
     throw Error(ErrorKind::invalid_input, where + ": " + what);

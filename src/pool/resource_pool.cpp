@@ -9,6 +9,7 @@
 
 #include "accel/core/error.h"
 #include "accel/core/log.h"
+#include "accel/core/units.h"
 
 namespace accel::pool {
 
@@ -43,8 +44,6 @@ struct ResourcePool::Entry {
 };
 
 namespace {
-
-std::string mib(uint64_t bytes) { return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / (1024.0 * 1024.0)); }
 
 bool options_serve(const LoadOptions& have, const LoadOptions& want) {
     return have.n_ctx >= want.n_ctx && have.n_seq >= want.n_seq && have.n_batch == want.n_batch &&

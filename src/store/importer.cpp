@@ -11,6 +11,7 @@
 
 #include "accel/core/error.h"
 #include "accel/core/sha256.h"
+#include "accel/core/text.h"
 #include "accel/store/uuid.h"
 #include "process_identity.h"
 #include "record_json.h"
@@ -22,11 +23,6 @@ using nlohmann::json;
 
 [[noreturn]] void bad(const std::string& where, const std::string& why) {
     throw Error(ErrorKind::invalid_input, where + ": " + why);
-}
-
-std::string lower(std::string s) {
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return s;
 }
 
 // The state of one import: the run it creates and the machines, builds and models it has seen.

@@ -24,6 +24,7 @@
 
 #include "accel/core/error.h"
 #include "accel/core/log.h"
+#include "accel/core/text.h"
 
 namespace accel::web {
 namespace {
@@ -79,11 +80,6 @@ std::string_view reason(int status) {
 
 Reply error_reply(int status, std::string_view why) {
     return Reply{.status = status, .body = fmt::format("{} {}: {}\n", status, reason(status), why)};
-}
-
-std::string lower(std::string s) {
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return s;
 }
 
 std::string trim(std::string_view s) {

@@ -12,6 +12,7 @@ declare -A allowed=(
     [bench]="core hw model engine pool store bench"
     [web]="core hw model engine pool store bench web"
     [report]="core hw model engine pool store bench report"
+    [tune]="core hw model engine pool store bench tune"
 )
 # Third-party headers each layer may include (in .cpp files only).
 declare -A third=(

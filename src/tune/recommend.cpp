@@ -1,5 +1,5 @@
 // Recommendations: group observations by configuration, check constraints, rank by the weighted objectives.
-#include "accel/report/recommend.h"
+#include "accel/tune/recommend.h"
 
 #include <algorithm>
 #include <cmath>
@@ -12,7 +12,7 @@
 #include "accel/bench/statistics.h"
 #include "accel/core/error.h"
 
-namespace accel::report {
+namespace accel::tune {
 namespace {
 
 constexpr const char* objective_names = "throughput, latency, memory, energy";
@@ -433,4 +433,4 @@ Recommendation recommend(const RecommendInput& in) {
     return rec;
 }
 
-}  // namespace accel::report
+}  // namespace accel::tune

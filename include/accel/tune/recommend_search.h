@@ -7,9 +7,9 @@
 #include <vector>
 
 #include "accel/bench/sweep.h"
-#include "accel/report/recommend.h"
+#include "accel/tune/recommend.h"
 
-namespace accel::report {
+namespace accel::tune {
 
 // The dimensions the quick search may move along.
 struct SearchSpace {
@@ -71,4 +71,4 @@ std::string point_key(const Config& c, int32_t n_gen);
 SearchLog quick_search(const std::vector<Observation>& stored, const Config& start, const SearchSpace& space,
                        const SearchOptions& options, const MeasureFn& measure);
 
-}  // namespace accel::report
+}  // namespace accel::tune

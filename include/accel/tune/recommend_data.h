@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "accel/report/recommend.h"
+#include "accel/tune/recommend.h"
 
-namespace accel::report {
+namespace accel::tune {
 
 // A stored model file: the one asked about or one of its variants.
 struct ModelVariant {
@@ -35,4 +35,4 @@ struct Evidence {
 // Error{io}/Error{busy} when the database cannot be read. Holds the database only while reading.
 Evidence load_evidence(const std::filesystem::path& db, const std::filesystem::path& model_file);
 
-}  // namespace accel::report
+}  // namespace accel::tune

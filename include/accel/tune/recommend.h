@@ -11,7 +11,7 @@
 // Recommendations: constraints filter the measured configurations, objectives rank them (Triton model_analyzer's
 // model). Plain structs in, a Recommendation out; nothing here reads the database or measures (see
 // recommend_data.h and recommend_search.h). docs/recommend.md states the scoring formula.
-namespace accel::report {
+namespace accel::tune {
 
 enum class Objective : uint8_t { throughput, latency, memory, energy };
 std::string_view to_string(Objective o);
@@ -147,4 +147,4 @@ std::optional<double> relative_score(const Metrics& m, const Metrics& reference,
 Metrics aggregate(const std::vector<const Observation*>& obs);
 std::vector<ConstraintVerdict> check(const Metrics& m, const Constraints& c);
 
-}  // namespace accel::report
+}  // namespace accel::tune

@@ -11,22 +11,22 @@
 #include "accel/bench/statistics.h"
 #include "accel/core/error.h"
 #include "accel/core/sha256_cache.h"
-#include "accel/report/recommend.h"
-#include "accel/report/recommend_data.h"
-#include "accel/report/recommend_search.h"
 #include "accel/store/result_writer.h"
+#include "accel/tune/recommend.h"
+#include "accel/tune/recommend_data.h"
+#include "accel/tune/recommend_search.h"
 #include "test_support.h"
 
 namespace {
 
-using accel::report::Config;
-using accel::report::Objective;
-using accel::report::Observation;
+using accel::tune::Config;
+using accel::tune::Objective;
+using accel::tune::Observation;
 
 const std::string sha_a(64, 'a');
 
 Config cfg(int32_t threads = 0, const std::string& kv = "f16", const std::string& sha = sha_a) {
-    Config c = accel::report::default_config(sha);
+    Config c = accel::tune::default_config(sha);
     c.model_path = "/models/m.gguf";
     c.n_threads = threads;
     c.type_k = kv;
@@ -46,7 +46,7 @@ struct Figures {
 // A tg128 point with identical repetitions, so every figure is exact.
 accel::bench::PointResult point(const Config& c, const Figures& f) {
     accel::bench::PointResult r;
-    r.spec = accel::report::tg_spec(c, 128);
+    r.spec = accel::tune::tg_spec(c, 128);
     r.ok = true;
     r.model_sha256 = c.model_sha256;
     r.model_name = "tiny";
@@ -71,16 +71,16 @@ accel::bench::PointResult point(const Config& c, const Figures& f) {
 }
 
 Observation obs(const std::string& id, const Config& c, const Figures& f) {
-    return accel::report::observation_from_point(point(c, f), id, "run1", c.variant);
+    return accel::tune::observation_from_point(point(c, f), id, "run1", c.variant);
 }
 
-accel::report::Recommendation run(std::vector<Observation> o, std::vector<accel::report::ObjectiveWeight> w,
-                                  accel::report::Constraints c = {}) {
-    return accel::report::recommend({.model_sha256 = sha_a, .observations = std::move(o), .weights = std::move(w),
+accel::tune::Recommendation run(std::vector<Observation> o, std::vector<accel::tune::ObjectiveWeight> w,
+                                  accel::tune::Constraints c = {}) {
+    return accel::tune::recommend({.model_sha256 = sha_a, .observations = std::move(o), .weights = std::move(w),
                                      .constraints = c});
 }
 
-std::vector<std::string> ids(const std::vector<accel::report::Candidate>& list) {
+std::vector<std::string> ids(const std::vector<accel::tune::Candidate>& list) {
     std::vector<std::string> out;
     for (const auto& c : list) out.push_back(c.metrics.evidence.at(0));
     return out;
@@ -187,7 +187,7 @@ TEST(Recommend, WeightsCombineRatiosToTheBest) {
                                   obs("b", cfg(2), {.ts = 200, .tpot_ms = 40}),
                                   obs("c", cfg(4), {.ts = 150, .tpot_ms = 15})};
     // Equal weights: a = .5*100/200 + .5*10/10 = .75; b = .5 + .5*10/40 = .625; c = .5*.75 + .5*10/15.
-    auto rec = run(o, accel::report::parse_weights("throughput=1,latency=1"));
+    auto rec = run(o, accel::tune::parse_weights("throughput=1,latency=1"));
     EXPECT_EQ(ids(rec.ranked), (std::vector<std::string>{"a", "c", "b"}));
     EXPECT_DOUBLE_EQ(*rec.ranked[0].score, 0.75);
     EXPECT_DOUBLE_EQ(*rec.ranked[1].score, 0.375 + 0.5 * 10.0 / 15.0);
@@ -195,7 +195,7 @@ TEST(Recommend, WeightsCombineRatiosToTheBest) {
     ASSERT_EQ(rec.weights.size(), 2u);
     EXPECT_DOUBLE_EQ(rec.weights[0].weight, 0.5);
     // Throughput-heavy: b = .9 + .1*.25 = .925 first.
-    rec = run(o, accel::report::parse_weights("throughput=0.9,latency=0.1"));
+    rec = run(o, accel::tune::parse_weights("throughput=0.9,latency=0.1"));
     EXPECT_EQ(ids(rec.ranked), (std::vector<std::string>{"b", "c", "a"}));
     EXPECT_DOUBLE_EQ(*rec.ranked[0].score, 0.925);
 }
@@ -244,7 +244,7 @@ TEST(Recommend, NewestResultOfAConfigurationCounts) {
 TEST(RecommendParse, WeightsAndObjectivesRejectBadInput) {
     const auto message = [](const std::string& text) {
         try {
-            accel::report::parse_weights(text);
+            accel::tune::parse_weights(text);
         } catch (const accel::Error& e) {
             EXPECT_EQ(e.kind(), accel::ErrorKind::invalid_input);
             return std::string(e.what());
@@ -259,12 +259,12 @@ TEST(RecommendParse, WeightsAndObjectivesRejectBadInput) {
     EXPECT_EQ(message("latency=1,latency=2"), "--weights: latency is given twice");
     EXPECT_EQ(message(""), "--weights: empty list (expected e.g. throughput=0.7,latency=0.3)");
     EXPECT_EQ(message("throughput=1,"), "--weights: '' is not NAME=WEIGHT (e.g. throughput=0.7,latency=0.3)");
-    const auto w = accel::report::parse_weights(" throughput = 0.7 , memory=0.3");
+    const auto w = accel::tune::parse_weights(" throughput = 0.7 , memory=0.3");
     ASSERT_EQ(w.size(), 2u);
     EXPECT_EQ(w[1].objective, Objective::memory);
     EXPECT_DOUBLE_EQ(w[0].weight, 0.7);
-    EXPECT_EQ(accel::report::parse_objective("latency"), Objective::latency);
-    EXPECT_THROW(accel::report::parse_objective("Latency"), accel::Error);
+    EXPECT_EQ(accel::tune::parse_objective("latency"), Objective::latency);
+    EXPECT_THROW(accel::tune::parse_objective("Latency"), accel::Error);
 }
 
 // ---- the evidence from a fixed database ----
@@ -329,7 +329,7 @@ struct FixedDb {
 TEST(RecommendData, ReadsTheModelAndItsVariantsFromTheDatabase) {
     FixedDb f;
     f.store_standard();
-    const auto ev = accel::report::load_evidence(f.db, f.model);
+    const auto ev = accel::tune::load_evidence(f.db, f.model);
     EXPECT_EQ(ev.model.sha256, f.sha);
     EXPECT_EQ(ev.model.file_type, "llama 1K F16");
     ASSERT_EQ(ev.variants.size(), 1u);
@@ -343,7 +343,7 @@ TEST(RecommendData, ReadsTheModelAndItsVariantsFromTheDatabase) {
     EXPECT_DOUBLE_EQ(*ev.observations[1].p99_token_ms, 9);
     EXPECT_EQ(*ev.observations[1].peak_rss_bytes, 550'000'000u);
 
-    const auto rec = accel::report::recommend(
+    const auto rec = accel::tune::recommend(
         {.model_sha256 = ev.model.sha256, .observations = ev.observations, .weights = {{Objective::throughput, 1}}});
     ASSERT_EQ(rec.ranked.size(), 3u);
     EXPECT_EQ(rec.ranked[0].config.model_sha256, f.sha_q8);
@@ -354,14 +354,14 @@ TEST(RecommendData, ReadsTheModelAndItsVariantsFromTheDatabase) {
 TEST(RecommendData, MissingModelAndMissingDatabase) {
     accel::test::TempDir dir;
     try {
-        accel::report::load_evidence(dir / "db.duckdb", dir / "nope.gguf");
+        accel::tune::load_evidence(dir / "db.duckdb", dir / "nope.gguf");
         FAIL() << "no error";
     } catch (const accel::Error& e) {
         EXPECT_EQ(e.kind(), accel::ErrorKind::invalid_input);
         EXPECT_EQ(std::string(e.what()), "model file '" + (dir / "nope.gguf").string() + "' not found");
     }
     accel::test::write_file(dir / "m.gguf", "x");
-    const auto ev = accel::report::load_evidence(dir / "db.duckdb", dir / "m.gguf");
+    const auto ev = accel::tune::load_evidence(dir / "db.duckdb", dir / "m.gguf");
     EXPECT_TRUE(ev.observations.empty());
     EXPECT_FALSE(std::filesystem::exists(dir / "db.duckdb"));
     ASSERT_FALSE(ev.notes.empty());
@@ -382,8 +382,8 @@ double landscape(const Config& c) {
 
 struct FakeBench {
     std::vector<accel::bench::PointSpec> measured;
-    accel::report::MeasureFn fn() {
-        return [this](const accel::bench::PointSpec& spec, const Config& c) -> accel::report::Measured {
+    accel::tune::MeasureFn fn() {
+        return [this](const accel::bench::PointSpec& spec, const Config& c) -> accel::tune::Measured {
             measured.push_back(spec);
             EXPECT_EQ(spec.n_gen, 128);
             EXPECT_EQ(spec.n_prompt, 0);
@@ -396,8 +396,8 @@ struct FakeBench {
 
 TEST(RecommendSearch, ClimbsUntilGainsFallBelowFivePercent) {
     FakeBench bench;
-    const accel::report::SearchSpace space{.devices = {"cpu"}, .n_logical_cores = 8};
-    const auto log = accel::report::quick_search({}, cfg(0), space, {.max_points = 64}, bench.fn());
+    const accel::tune::SearchSpace space{.devices = {"cpu"}, .n_logical_cores = 8};
+    const auto log = accel::tune::quick_search({}, cfg(0), space, {.max_points = 64}, bench.fn());
     // default 100 -> t4 150 -> t4 q4_0 187.5 -> t2 q4_0 200 (+6.7%); then the best neighbour gains < 5%.
     EXPECT_EQ(log.best.n_threads, 2);
     EXPECT_EQ(log.best.type_k, "q4_0");
@@ -417,11 +417,11 @@ TEST(RecommendSearch, ClimbsUntilGainsFallBelowFivePercent) {
 
 TEST(RecommendSearch, ReusesStoredPointsAndStartsWhereTold) {
     FakeBench bench;
-    const accel::report::SearchSpace space{.devices = {"cpu"}, .n_logical_cores = 8};
+    const accel::tune::SearchSpace space{.devices = {"cpu"}, .n_logical_cores = 8};
     // The default and its threads=4 neighbour are stored already (with other figures, to show they are used).
     const std::vector<Observation> stored = {obs("s-def", cfg(0), {.ts = 100, .tpot_ms = 10}),
                                              obs("s-t4", cfg(4), {.ts = 150, .tpot_ms = 6.7})};
-    const auto log = accel::report::quick_search(stored, cfg(0), space, {.max_points = 64}, bench.fn());
+    const auto log = accel::tune::quick_search(stored, cfg(0), space, {.max_points = 64}, bench.fn());
     for (const auto& s : bench.measured) {
         EXPECT_FALSE(s.n_threads == 0 && s.type_k == "f16" && s.flash_attn == "auto" && s.n_batch == 2048 &&
                      s.n_ubatch == 512)
@@ -438,29 +438,29 @@ TEST(RecommendSearch, ReusesStoredPointsAndStartsWhereTold) {
 
 TEST(RecommendSearch, StopsWhenTheBudgetIsSpent) {
     FakeBench bench;
-    const accel::report::SearchSpace space{.devices = {"cpu"}, .n_logical_cores = 8};
-    const auto log = accel::report::quick_search({}, cfg(0), space, {.max_points = 3}, bench.fn());
+    const accel::tune::SearchSpace space{.devices = {"cpu"}, .n_logical_cores = 8};
+    const auto log = accel::tune::quick_search({}, cfg(0), space, {.max_points = 3}, bench.fn());
     EXPECT_EQ(bench.measured.size(), 3u);
     EXPECT_EQ(log.stop_reason, "the measurement budget (3 points, --max-points) was spent");
 }
 
 TEST(RecommendSearch, ConstraintsSteerTheClimb) {
     FakeBench bench;
-    const accel::report::SearchSpace space{.devices = {"cpu"}, .n_logical_cores = 8};
+    const accel::tune::SearchSpace space{.devices = {"cpu"}, .n_logical_cores = 8};
     // tpot = 1000 / ts ms: at most 6.5 ms means at least ~154 tokens/s; memory objective: all equal (500 MB), so the
     // climb only moves to become feasible.
-    const auto log = accel::report::quick_search({}, cfg(0), space,
+    const auto log = accel::tune::quick_search({}, cfg(0), space,
                                                  {.weights = {{Objective::memory, 1}}, .constraints = {.max_p99_ms = 6.5}},
                                                  bench.fn());
     EXPECT_LE(1000 / landscape(log.best), 6.5);
 }
 
 TEST(RecommendSearch, NeighboursCoverTheSpace) {
-    accel::report::SearchSpace space{.devices = {"cpu", "cuda0"}, .n_logical_cores = 4};
+    accel::tune::SearchSpace space{.devices = {"cpu", "cuda0"}, .n_logical_cores = 4};
     space.variants.push_back(cfg(0, "f16", std::string(64, 'b')));
-    const auto n = accel::report::neighbours(cfg(0), space);
+    const auto n = accel::tune::neighbours(cfg(0), space);
     std::set<std::string> d;
-    for (const auto& c : n) d.insert(accel::report::describe(c) + " " + c.model_sha256.substr(0, 1));
+    for (const auto& c : n) d.insert(accel::tune::describe(c) + " " + c.model_sha256.substr(0, 1));
     EXPECT_EQ(d, (std::set<std::string>{
                      "cpu t=2 b=2048 ub=512 kv=f16/f16 fa=auto ngl=-1 a",
                      "cpu t=0 b=2048 ub=256 kv=f16/f16 fa=auto ngl=-1 a",
@@ -477,7 +477,7 @@ TEST(RecommendSearch, NeighboursCoverTheSpace) {
     Config gpu = cfg(0);
     gpu.device = "cuda0";
     bool ngl0 = false;
-    for (const auto& c : accel::report::neighbours(gpu, space)) ngl0 = ngl0 || (c.device == "cuda0" && c.n_gpu_layers == 0);
+    for (const auto& c : accel::tune::neighbours(gpu, space)) ngl0 = ngl0 || (c.device == "cuda0" && c.n_gpu_layers == 0);
     EXPECT_TRUE(ngl0);
 }
 

@@ -1,5 +1,5 @@
 // Reads the evidence for a recommendation from the warehouse: the model's results and its variants'.
-#include "accel/report/recommend_data.h"
+#include "accel/tune/recommend_data.h"
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
@@ -11,7 +11,7 @@
 #include "accel/model/gguf_file.h"
 #include "accel/store/database.h"
 
-namespace accel::report {
+namespace accel::tune {
 namespace {
 
 using Row = std::vector<std::optional<std::string>>;
@@ -158,4 +158,4 @@ Evidence load_evidence(const std::filesystem::path& db_path, const std::filesyst
     return ev;
 }
 
-}  // namespace accel::report
+}  // namespace accel::tune

@@ -1,5 +1,5 @@
 // The quick search: a hill-climb over the configuration space that measures only what is not stored yet.
-#include "accel/report/recommend_search.h"
+#include "accel/tune/recommend_search.h"
 
 #include <algorithm>
 #include <map>
@@ -9,7 +9,7 @@
 
 #include "accel/bench/run_recorder.h"
 
-namespace accel::report {
+namespace accel::tune {
 namespace {
 
 struct Eval {
@@ -217,4 +217,4 @@ SearchLog quick_search(const std::vector<Observation>& stored, const Config& sta
     return log;
 }
 
-}  // namespace accel::report
+}  // namespace accel::tune
