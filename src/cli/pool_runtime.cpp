@@ -56,10 +56,10 @@ pool::Request PoolRuntime::request(const std::string& model, const pool::LoadOpt
 }
 
 void PoolRuntime::report(const pool::Lease& lease) const {
-    const auto& res = static_cast<const pool::EngineResident&>(lease.resident());
-    ACCEL_LOG_INFO("placement: {} (n_gpu_layers {})", lease.device(), res.placement.n_gpu_layers);
+    const auto placement = lease.session().placement();
+    ACCEL_LOG_INFO("placement: {} (n_gpu_layers {})", lease.device(), placement.n_gpu_layers);
     for (const auto& r : lease.reasons()) ACCEL_LOG_INFO("placement: {}", r);
-    for (const auto& r : res.placement.reasons) ACCEL_LOG_INFO("placement: {}", r);
+    for (const auto& r : placement.reasons) ACCEL_LOG_INFO("placement: {}", r);
     if (lease.device() != "cpu" || !flags_.device.empty()) return;
     // Never a silent CPU fallback: when a GPU was usable but the model ended on the CPU, say so.
     for (const auto& d : inventory_.devices) {

@@ -11,6 +11,7 @@
 #include "accel/hw/memory_info.h"
 #include "accel/model/gguf_file.h"
 #include "accel/model/memory_estimate.h"
+#include "engine_resident.h"
 
 namespace accel::pool {
 namespace {
@@ -136,6 +137,7 @@ std::unique_ptr<Resident> EngineLoader::load(const LoadSpec& spec, DeviceBytes& 
                                                   .flash_attn = flash_from_string(spec.options.flash_attn),
                                                   .embeddings = spec.options.embeddings,
                                                   .pooling = pooling_from_string(spec.options.pooling)});
+    r->default_threads = r->session->n_threads();
     const uint64_t rss_after = rss_bytes();
     const uint64_t floor = r->model.size_bytes() + est.kv_cache_bytes;
     measured["cpu"] = std::max(rss_after > rss_before ? rss_after - rss_before : 0, floor);

@@ -89,6 +89,7 @@ Lease& Lease::operator=(Lease&& other) noexcept {
         device_ = std::move(other.device_);
         reasons_ = std::move(other.reasons_);
         hit_ = other.hit_;
+        n_threads_ = other.n_threads_;
     }
     return *this;
 }
@@ -313,7 +314,7 @@ void ResourcePool::collect() {
     finish_unload(std::move(victims), gpus);
 }
 
-Lease ResourcePool::make_lease_locked(Entry& e, std::vector<std::string> reasons, bool hit) {
+Lease ResourcePool::make_lease_locked(Entry& e, const Request& req, std::vector<std::string> reasons, bool hit) {
     ++e.leases;
     e.expires_at.reset();
     e.last_used = now_();
@@ -324,6 +325,7 @@ Lease ResourcePool::make_lease_locked(Entry& e, std::vector<std::string> reasons
     lease.device_ = e.device;
     lease.reasons_ = std::move(reasons);
     lease.hit_ = hit;
+    lease.n_threads_ = req.n_threads;
     return lease;
 }
 
@@ -360,7 +362,7 @@ Lease ResourcePool::acquire(const Request& req) {
         for (const auto& dev : req.devices) {
             if (Entry* e = find_ready_locked(id, req, dev)) {
                 ++e->hits;
-                return make_lease_locked(*e, {"hit: " + req.model.filename().string() + " is resident on " + dev}, true);
+                return make_lease_locked(*e, req, {"hit: " + req.model.filename().string() + " is resident on " + dev}, true);
             }
         }
     }
@@ -397,7 +399,7 @@ Lease ResourcePool::acquire(const Request& req) {
         for (const auto& dev : req.devices) {
             if (Entry* e = find_ready_locked(id, req, dev)) {
                 ++e->hits;
-                return make_lease_locked(*e, {"hit: " + req.model.filename().string() + " is resident on " + dev}, true);
+                return make_lease_locked(*e, req, {"hit: " + req.model.filename().string() + " is resident on " + dev}, true);
             }
         }
         Entry* loading = nullptr;
@@ -577,7 +579,7 @@ Lease ResourcePool::acquire(const Request& req) {
         ++e->loads;
         e->load_time = std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0);
         changed_.notify_all();
-        return make_lease_locked(*e, std::move(reasons), false);
+        return make_lease_locked(*e, req, std::move(reasons), false);
     }
 }
 

@@ -4,10 +4,8 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <optional>
 #include <vector>
 
-#include "accel/engine/loaded_model.h"
 #include "accel/engine/placement.h"
 #include "accel/engine/session.h"
 #include "accel/hw/device.h"
@@ -17,18 +15,9 @@
 
 namespace accel::pool {
 
-// What the pool keeps for a llama.cpp model: the model, its placement, and one context sized by the request's
-// options. A llama context serves one caller at a time, so users hold `use` while they drive `session`.
-class EngineResident : public Resident {
-public:
-    engine::LoadedModel model;
-    std::optional<engine::Session> session;
-    engine::Placement placement;
-    std::mutex use;
-};
-
 // The pool's loader over the engine. Estimates come from the model file's tensor table and the memory estimator;
-// placement decides how many layers go to the requested device. Thread-safe.
+// placement decides how many layers go to the requested device. Thread-safe. Its leases give the model through
+// Lease::session().
 class EngineLoader : public Loader {
 public:
     explicit EngineLoader(std::vector<hw::Device> devices, engine::PlacementRequest placement = {});

@@ -13,6 +13,7 @@
 
 #include "accel/pool/pool_config.h"
 #include "accel/pool/pool_types.h"
+#include "accel/pool/session_guard.h"
 
 namespace accel::pool {
 
@@ -58,6 +59,7 @@ struct PoolStats {
 class ResourcePool;
 
 // Keeps a loaded model from being evicted. Move-only; releasing the last lease starts the keep-alive timer.
+// A lease itself is not thread-safe; leases on the same model may be used from different threads.
 class Lease {
 public:
     Lease() = default;
@@ -67,6 +69,11 @@ public:
     Lease& operator=(const Lease&) = delete;
     ~Lease();
 
+    // The model's session with its lock held and the request's threads set (see SessionGuard). Blocks while
+    // another lease on the same model holds its guard; at most one guard per lease at a time. Only for models
+    // loaded by an EngineLoader: throws Error{internal} otherwise, or on an empty lease.
+    SessionGuard session() const;
+    // What a custom Loader returned, for that loader's own resident type; engine models go through session().
     Resident& resident() const { return *resident_; }
     const std::string& device() const { return device_; }
     // Why this placement was chosen: one line per decision (fit, fallback, eviction, hit).
@@ -83,6 +90,7 @@ private:
     std::string device_;
     std::vector<std::string> reasons_;
     bool hit_ = false;
+    int32_t n_threads_ = 0;
 };
 
 // A thread-safe cache of loaded models with per-device memory budgets (see docs/pool.md for the rules).
@@ -130,7 +138,7 @@ private:
     std::vector<std::unique_ptr<Resident>> detach_locked(std::vector<Entry*> victims, uint64_t& counter);
     void finish_unload(std::vector<std::unique_ptr<Resident>> residents, const std::vector<std::string>& gpu_devices);
     std::vector<std::unique_ptr<Resident>> collect_locked(std::vector<std::string>& gpu_devices);
-    Lease make_lease_locked(Entry& e, std::vector<std::string> reasons, bool hit);
+    Lease make_lease_locked(Entry& e, const Request& req, std::vector<std::string> reasons, bool hit);
     std::string holders_locked(const std::string& device) const;
 
     PoolConfig config_;
