@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -123,7 +124,9 @@ public:
 
 private:
     struct Entry;
-    struct Waiter;
+    struct Attempt;
+    struct Admission;
+    struct Loaded;
     friend class Lease;
     void release(uint64_t entry_id);
     std::string identity(const std::filesystem::path& model) const;
@@ -133,8 +136,23 @@ private:
     bool low_memory_locked() const;
     std::chrono::milliseconds keep_alive_locked(const Entry& e) const;
     Entry* find_ready_locked(const std::string& identity, const Request& req, const std::string& device);
-    Entry* find_loading_locked(const std::string& identity, const Request& req, const std::string& device);
+    Entry* find_loading_locked(const std::string& identity, const Request& req);  // on any allowed device
     bool plan_eviction_locked(const std::string& device, uint64_t need, std::vector<Entry*>& victims) const;
+    // acquire()'s steps, in the order it takes them.
+    std::optional<Lease> lease_resident_locked(const std::string& identity, const Request& req);
+    void enter_queue_locked(Attempt& attempt, const std::string& what);  // throws Error{busy} when full
+    void wait_for_load_locked(std::unique_lock<std::mutex>& lock, Entry& loading, Attempt& attempt);
+    void estimate_unlocked(std::unique_lock<std::mutex>& lock, Attempt& attempt);
+    Admission plan_admission_locked(const Attempt& attempt);
+    bool plan_bytes_locked(const Attempt& attempt, size_t spec, std::vector<Entry*>& plan,
+                           std::optional<uint64_t>& free_on_device, std::vector<std::string>& reasons) const;
+    bool plan_count_locked(std::vector<Entry*>& plan, std::vector<std::string>& reasons) const;
+    void refuse_or_wait_locked(std::unique_lock<std::mutex>& lock, Attempt& attempt,
+                               const std::vector<std::string>& reasons);
+    Lease load_admitted(std::unique_lock<std::mutex>& lock, const Attempt& attempt, Admission admission);
+    Loaded load_with_oom_retry(const LoadSpec& spec);
+    void evict_all_idle();
+    Lease finish_load_locked(uint64_t entry_id, Loaded loaded, const Request& req, std::vector<std::string> reasons);
     std::vector<std::unique_ptr<Resident>> detach_locked(std::vector<Entry*> victims, uint64_t& counter);
     void finish_unload(std::vector<std::unique_ptr<Resident>> residents, const std::vector<std::string>& gpu_devices);
     std::vector<std::unique_ptr<Resident>> collect_locked(std::vector<std::string>& gpu_devices);
