@@ -21,7 +21,7 @@ PoolRuntime::PoolRuntime(const PoolFlags& flags) : flags_(flags) {
     inventory_ = hw::detect({.browsers = false});
     config_ = pool::load_pool_config(paths::config_file());
     if (!flags.fallback.empty()) config_.fallback = pool::parse_fallback(flags.fallback);
-    engine::PlacementRequest placement{.margin_bytes = config_.margin_bytes, .margin_fraction = config_.margin_fraction};
+    pool::PlacementRequest placement{.margin_bytes = config_.margin_bytes, .margin_fraction = config_.margin_fraction};
     loader_ = std::make_unique<pool::EngineLoader>(inventory_.devices, placement);
     monitor_ = std::make_unique<pool::SystemMonitor>(inventory_.devices);
     pool_ = std::make_unique<pool::ResourcePool>(config_, *loader_, *monitor_);

@@ -68,7 +68,7 @@ engine::KvType kv_type_from_string(const std::string& text) {
     throw Error(ErrorKind::invalid_input, "KV cache type '" + text + "' must be f16, q8_0, q4_0 or f32");
 }
 
-EngineLoader::EngineLoader(std::vector<hw::Device> devices, engine::PlacementRequest placement)
+EngineLoader::EngineLoader(std::vector<hw::Device> devices, PlacementRequest placement)
     : devices_(std::move(devices)), placement_(placement) {}
 
 EngineLoader::Plan EngineLoader::plan(const LoadSpec& spec) {
@@ -86,9 +86,9 @@ EngineLoader::Plan EngineLoader::plan(const LoadSpec& spec) {
     const model::GgufFile file = model::read_gguf(spec.model);
     Plan out;
     out.estimate = estimate_for(file, spec);
-    engine::PlacementRequest req = placement_;
+    PlacementRequest req = placement_;
     req.forced_device = spec.device;
-    out.placement = engine::place(engine::footprint(file, out.estimate), devices_, req);
+    out.placement = place(footprint(file, out.estimate), devices_, req);
     if (o.n_gpu_layers >= 0 && spec.device != "cpu") out.placement.n_gpu_layers = o.n_gpu_layers;
     if (!key.empty()) {
         std::lock_guard lock(plans_mutex_);
@@ -99,7 +99,7 @@ EngineLoader::Plan EngineLoader::plan(const LoadSpec& spec) {
 }
 
 DeviceBytes EngineLoader::estimate(const LoadSpec& spec) {
-    const engine::Placement p = plan(spec).placement;
+    const Placement p = plan(spec).placement;
     if (!p.fits) {
         std::string why;
         for (const auto& r : p.reasons) why += (why.empty() ? "" : "; ") + r;

@@ -5,8 +5,8 @@
 #include <optional>
 
 #include "accel/engine/loaded_model.h"
-#include "accel/engine/placement.h"
 #include "accel/engine/session.h"
+#include "accel/pool/placement.h"
 #include "accel/pool/pool_types.h"
 
 namespace accel::pool {
@@ -17,7 +17,7 @@ class EngineResident : public Resident {
 public:
     engine::LoadedModel model;
     std::optional<engine::Session> session;
-    engine::Placement placement;
+    Placement placement;
     int32_t default_threads = 0;  // the session's threads when opened: what a lease with n_threads 0 gets
     std::mutex use;
 };

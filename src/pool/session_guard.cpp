@@ -15,7 +15,7 @@ engine::Session& SessionGuard::session() const { return *resident_->session; }
 
 const engine::LoadedModel& SessionGuard::model() const { return resident_->model; }
 
-const engine::Placement& SessionGuard::placement() const { return resident_->placement; }
+const Placement& SessionGuard::placement() const { return resident_->placement; }
 
 SessionGuard Lease::session() const {
     auto* engine_resident = dynamic_cast<EngineResident*>(resident_);

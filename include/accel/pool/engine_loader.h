@@ -6,11 +6,11 @@
 #include <string>
 #include <vector>
 
-#include "accel/engine/placement.h"
 #include "accel/engine/session.h"
 #include "accel/hw/device.h"
 #include "accel/hw/memory_info.h"
 #include "accel/model/memory_estimate.h"
+#include "accel/pool/placement.h"
 #include "accel/pool/pool_types.h"
 
 namespace accel::pool {
@@ -20,7 +20,7 @@ namespace accel::pool {
 // Lease::session().
 class EngineLoader : public Loader {
 public:
-    explicit EngineLoader(std::vector<hw::Device> devices, engine::PlacementRequest placement = {});
+    explicit EngineLoader(std::vector<hw::Device> devices, PlacementRequest placement = {});
     DeviceBytes estimate(const LoadSpec& spec) override;
     // Measured bytes: on a GPU, the drop in the device's free memory; on the CPU, the growth of the process's
     // resident set, but at least the weights and the KV cache (mmap'd weights count only once touched).
@@ -28,7 +28,7 @@ public:
 
 private:
     struct Plan {
-        engine::Placement placement;
+        Placement placement;
         model::MemoryEstimate estimate;
     };
     // The plan depends only on the file (by identity), the options and the device list fixed at construction, so
@@ -36,7 +36,7 @@ private:
     // most of the pool's load overhead over llama.cpp's own (docs/pool.md).
     Plan plan(const LoadSpec& spec);
     std::vector<hw::Device> devices_;
-    engine::PlacementRequest placement_;
+    PlacementRequest placement_;
     std::mutex plans_mutex_;
     std::map<std::string, Plan> plans_;
     std::mutex measure_;  // loads are measured one at a time, so the RSS growth belongs to one model

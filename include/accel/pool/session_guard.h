@@ -4,8 +4,8 @@
 #include <mutex>
 
 #include "accel/engine/loaded_model.h"
-#include "accel/engine/placement.h"
 #include "accel/engine/session.h"
+#include "accel/pool/placement.h"
 
 namespace accel::pool {
 
@@ -26,7 +26,7 @@ public:
     engine::Session& operator*() const { return session(); }
     engine::Session* operator->() const { return &session(); }
     const engine::LoadedModel& model() const;
-    const engine::Placement& placement() const;  // where the pool placed the model, and why
+    const Placement& placement() const;  // where the pool placed the model, and why
 
 private:
     friend class Lease;

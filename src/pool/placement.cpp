@@ -1,4 +1,4 @@
-#include "accel/engine/placement.h"
+#include "accel/pool/placement.h"
 
 #include <algorithm>
 #include <charconv>
@@ -10,7 +10,7 @@
 
 #include "accel/model/gguf_file.h"
 
-namespace accel::engine {
+namespace accel::pool {
 namespace {
 
 std::string mib(uint64_t b) { return fmt::format("{:.0f} MiB", static_cast<double>(b) / (1024.0 * 1024.0)); }
@@ -168,4 +168,4 @@ Placement place(const ModelFootprint& fp, const std::vector<hw::Device>& devices
                                    mib(usable_free(*gpus[0], req)), gpus[0]->id)});
 }
 
-}  // namespace accel::engine
+}  // namespace accel::pool
