@@ -188,9 +188,7 @@ double accel_tokens_per_s(const std::filesystem::path& model, int n) {
     pool::SystemMonitor monitor(devices);
     pool::ResourcePool p(pool::PoolConfig{}, loader, monitor);
     auto lease = p.acquire({.model = model, .devices = {"cpu"}, .options = {.n_ctx = 1024}});
-    auto& res = static_cast<pool::EngineResident&>(lease.resident());
-    std::lock_guard use(res.use);
-    const auto st = engine::generate(*res.session, "The quick brown fox", {.n_predict = n},
+    const auto st = engine::generate(*lease.session(), "The quick brown fox", {.n_predict = n},
                                      [](std::string_view) { return true; });
     return (st.n_tokens_gen - 1) * 1e9 / static_cast<double>(st.gen_time.count());
 }

@@ -10,7 +10,7 @@ EngineParallelTarget::EngineParallelTarget(engine::Session& session)
       bos_(session.model().bos()),
       n_slots_(static_cast<int32_t>(session.n_seq_max())) {}
 
-void EngineParallelTarget::decode(std::span<const BatchToken> batch) {
+void EngineParallelTarget::decode(std::span<const engine::BatchToken> batch) {
     decoder_.batch_clear();
     for (const auto& t : batch) {
         if (t.seq < 0 || t.seq >= n_slots_) {

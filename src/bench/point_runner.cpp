@@ -288,25 +288,24 @@ PointResult run_point(const PointSpec& spec, const PointOptions& options) {
                                               .n_gpu_layers = spec.n_gpu_layers,
                                               .embeddings = embed,
                                               .pooling = embed ? "mean" : "model"},
-                                  .fallback = pool::Fallback::forbid});
+                                  .fallback = pool::Fallback::forbid,
+                                  .n_threads = spec.n_threads});
         } catch (const Error& e) {
             r.failure_stage = "load";
             r.failure_reason = e.what();
             return r;
         }
         r.load_ns = ns_between(t_load, Clock::now());
-        auto& res = static_cast<pool::EngineResident&>(lease.resident());
-        std::lock_guard use(res.use);
-        engine::Session& session = *res.session;
-        if (spec.n_threads > 0) session.set_threads(spec.n_threads);
+        const pool::SessionGuard guard = lease.session();
+        engine::Session& session = guard.session();
         r.device = lease.device();
-        r.n_gpu_layers = res.placement.n_gpu_layers;
+        r.n_gpu_layers = guard.placement().n_gpu_layers;
         r.n_threads = session.n_threads();
-        r.placement = res.placement.reasons;
-        r.model_desc = res.model.description();
-        r.model_arch = res.model.architecture();
-        r.model_size = res.model.size_bytes();
-        r.model_n_params = res.model.n_params();
+        r.placement = guard.placement().reasons;
+        r.model_desc = guard.model().description();
+        r.model_arch = guard.model().architecture();
+        r.model_size = guard.model().size_bytes();
+        r.model_n_params = guard.model().n_params();
         // Device memory: what the backend allocated on the device (weights, KV cache, compute buffers: ggml
         // reserves them all up front, so this is also the peak); the drop of the device's free memory when the
         // backend does not say.
@@ -381,9 +380,7 @@ PointResult run_point(const PointSpec& spec, const PointOptions& options) {
             ref_options.pooling = "mean";
             pool::Lease ref_lease = ref_pool.acquire(
                 {.model = spec.model, .devices = {"cpu"}, .options = ref_options, .fallback = pool::Fallback::forbid});
-            auto& ref_res = static_cast<pool::EngineResident&>(ref_lease.resident());
-            std::lock_guard ref_use(ref_res.use);
-            const auto ref = engine::embed(*ref_res.session, texts, {});
+            const auto ref = engine::embed(*ref_lease.session(), texts, {});
             const EmbedVerifyResult v = compare_embeddings(ref, dev);
             record_verify(r, v.pass, v.summary);
         }
@@ -394,9 +391,7 @@ PointResult run_point(const PointSpec& spec, const PointOptions& options) {
                                                   .devices = {"cpu"},
                                                   .options = {.n_ctx = n_ctx, .n_gpu_layers = 0},
                                                   .fallback = pool::Fallback::forbid});
-            auto& ref_res = static_cast<pool::EngineResident&>(ref_lease.resident());
-            std::lock_guard ref_use(ref_res.use);
-            const LogitTrace ref = trace(*ref_res.session, options.seed, false);
+            const LogitTrace ref = trace(*ref_lease.session(), options.seed, false);
             const VerifyResult v = compare_llm(ref.rows, dev.rows, ref.greedy, dev.greedy);
             record_verify(r, v.pass, v.summary);
         }

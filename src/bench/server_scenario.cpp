@@ -136,7 +136,7 @@ OfflineOutcome run_offline(ParallelLlmTarget& target, const LoadTest& test, cons
     const std::vector<double> at_once(n, 0.0);
     const auto once = [&] {
         target.clear_all();
-        ContinuousBatcher sut(target, queries);
+        BatchingSut sut(target, queries);
         return run_load(sut, at_once);
     };
     for (int32_t i = 0; i < rules.n_warmup; ++i) once();
@@ -187,7 +187,7 @@ ServerOutcome run_server(ParallelLlmTarget& target, const LoadTest& test, const 
     if (rules.n_warmup > 0) {
         const auto queries = make_queries(target, test, static_cast<size_t>(rules.n_warmup));
         target.clear_all();
-        ContinuousBatcher sut(target, queries);
+        BatchingSut sut(target, queries);
         const std::vector<double> at_once(queries.size(), 0.0);
         run_load(sut, at_once);
     }
@@ -200,7 +200,7 @@ ServerOutcome run_server(ParallelLlmTarget& target, const LoadTest& test, const 
         n_gen.reserve(n);
         for (const auto& q : queries) n_gen.push_back(q.n_gen);
         target.clear_all();
-        ContinuousBatcher sut(target, queries);
+        BatchingSut sut(target, queries);
         const LoadRun run = run_load(sut, arrivals);
         return server_outcome(run, n_gen, qps, target.n_slots(), test.slo);
     };

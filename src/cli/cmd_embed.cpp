@@ -45,13 +45,13 @@ int run_embed(const EmbedOptions& o) {
     }
     if (texts.empty()) throw Error(ErrorKind::invalid_input, "nothing to embed: give --text or --file");
     PoolRuntime runtime(o.pool);
-    pool::Lease lease = runtime.pool().acquire(
-        runtime.request(o.model, {.n_ctx = 512, .n_seq = 8, .embeddings = true, .pooling = o.pooling}));
+    pool::Request request =
+        runtime.request(o.model, {.n_ctx = 512, .n_seq = 8, .embeddings = true, .pooling = o.pooling});
+    request.n_threads = o.threads;
+    pool::Lease lease = runtime.pool().acquire(request);
     runtime.report(lease);
-    auto& res = static_cast<pool::EngineResident&>(lease.resident());
-    std::lock_guard use(res.use);
-    if (o.threads > 0) res.session->set_threads(o.threads);
-    const auto vectors = engine::embed(*res.session, texts, {.normalize = o.normalize});
+    const pool::SessionGuard session = lease.session();
+    const auto vectors = engine::embed(*session, texts, {.normalize = o.normalize});
     const size_t dim = vectors.empty() ? 0 : vectors.front().size();
     if (o.json) {
         print_json({{"schema_version", json_schema_version},

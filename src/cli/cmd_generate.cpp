@@ -45,14 +45,14 @@ int run_generate(const GenerateOptions& o) {
     // The context must hold the prompt and the answer; the prompt is counted with the model's tokenizer once
     // loaded, so ask for a generous context and check below.
     const uint32_t n_ctx = o.ctx > 0 ? o.ctx : std::max<uint32_t>(512, static_cast<uint32_t>(o.n_predict) + 512);
-    pool::Lease lease = runtime.pool().acquire(runtime.request(
-        o.model, {.n_ctx = n_ctx, .type_k = o.type_k, .type_v = o.type_v, .flash_attn = o.flash_attn}));
+    pool::Request request = runtime.request(
+        o.model, {.n_ctx = n_ctx, .type_k = o.type_k, .type_v = o.type_v, .flash_attn = o.flash_attn});
+    request.n_threads = o.threads;
+    pool::Lease lease = runtime.pool().acquire(request);
     runtime.report(lease);
-    auto& res = static_cast<pool::EngineResident&>(lease.resident());
-    std::lock_guard use(res.use);
-    engine::Session& session = *res.session;
-    if (o.threads > 0) session.set_threads(o.threads);
-    const engine::LoadedModel& model = res.model;
+    const pool::SessionGuard guard = lease.session();
+    engine::Session& session = guard.session();
+    const engine::LoadedModel& model = guard.model();
     const std::string prompt = o.chat ? engine::apply_chat_template(model, o.prompt) : o.prompt;
     engine::GenerateParams params{.n_predict = o.n_predict,
                                   .sampling = {.temp = o.temp,

@@ -22,7 +22,7 @@ PoolRuntime::PoolRuntime(const PoolFlags& flags) : flags_(flags) {
     inventory_ = hw::detect({.browsers = false});
     config_ = pool::load_pool_config(paths::config_file());
     if (!flags.fallback.empty()) config_.fallback = pool::parse_fallback(flags.fallback);
-    engine::PlacementRequest placement{.margin_bytes = config_.margin_bytes, .margin_fraction = config_.margin_fraction};
+    pool::PlacementRequest placement{.margin_bytes = config_.margin_bytes, .margin_fraction = config_.margin_fraction};
     loader_ = std::make_unique<pool::EngineLoader>(inventory_.devices, placement);
     monitor_ = std::make_unique<pool::SystemMonitor>(inventory_.devices);
     pool_ = std::make_unique<pool::ResourcePool>(config_, *loader_, *monitor_);
@@ -57,10 +57,10 @@ pool::Request PoolRuntime::request(const std::string& model, const pool::LoadOpt
 }
 
 void PoolRuntime::report(const pool::Lease& lease) const {
-    const auto& res = static_cast<const pool::EngineResident&>(lease.resident());
-    ACCEL_LOG_INFO("placement: {} (n_gpu_layers {})", lease.device(), res.placement.n_gpu_layers);
+    const auto placement = lease.session().placement();
+    ACCEL_LOG_INFO("placement: {} (n_gpu_layers {})", lease.device(), placement.n_gpu_layers);
     for (const auto& r : lease.reasons()) ACCEL_LOG_INFO("placement: {}", r);
-    for (const auto& r : res.placement.reasons) ACCEL_LOG_INFO("placement: {}", r);
+    for (const auto& r : placement.reasons) ACCEL_LOG_INFO("placement: {}", r);
     if (lease.device() != "cpu" || !flags_.device.empty()) return;
     // Never a silent CPU fallback: when a GPU was usable but the model ended on the CPU, say so.
     for (const auto& d : inventory_.devices) {

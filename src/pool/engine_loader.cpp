@@ -11,6 +11,7 @@
 #include "accel/hw/memory_info.h"
 #include "accel/model/gguf_file.h"
 #include "accel/model/memory_estimate.h"
+#include "engine_resident.h"
 
 namespace accel::pool {
 namespace {
@@ -67,7 +68,7 @@ engine::KvType kv_type_from_string(const std::string& text) {
     throw Error(ErrorKind::invalid_input, "KV cache type '" + text + "' must be f16, q8_0, q4_0 or f32");
 }
 
-EngineLoader::EngineLoader(std::vector<hw::Device> devices, engine::PlacementRequest placement)
+EngineLoader::EngineLoader(std::vector<hw::Device> devices, PlacementRequest placement)
     : devices_(std::move(devices)), placement_(placement) {}
 
 EngineLoader::Plan EngineLoader::plan(const LoadSpec& spec) {
@@ -85,9 +86,9 @@ EngineLoader::Plan EngineLoader::plan(const LoadSpec& spec) {
     const model::GgufFile file = model::read_gguf(spec.model);
     Plan out;
     out.estimate = estimate_for(file, spec);
-    engine::PlacementRequest req = placement_;
+    PlacementRequest req = placement_;
     req.forced_device = spec.device;
-    out.placement = engine::place(engine::footprint(file, out.estimate), devices_, req);
+    out.placement = place(footprint(file, out.estimate), devices_, req);
     if (o.n_gpu_layers >= 0 && spec.device != "cpu") out.placement.n_gpu_layers = o.n_gpu_layers;
     if (!key.empty()) {
         std::lock_guard lock(plans_mutex_);
@@ -98,7 +99,7 @@ EngineLoader::Plan EngineLoader::plan(const LoadSpec& spec) {
 }
 
 DeviceBytes EngineLoader::estimate(const LoadSpec& spec) {
-    const engine::Placement p = plan(spec).placement;
+    const Placement p = plan(spec).placement;
     if (!p.fits) {
         std::string why;
         for (const auto& r : p.reasons) why += (why.empty() ? "" : "; ") + r;
@@ -136,6 +137,7 @@ std::unique_ptr<Resident> EngineLoader::load(const LoadSpec& spec, DeviceBytes& 
                                                   .flash_attn = flash_from_string(spec.options.flash_attn),
                                                   .embeddings = spec.options.embeddings,
                                                   .pooling = pooling_from_string(spec.options.pooling)});
+    r->default_threads = r->session->n_threads();
     const uint64_t rss_after = rss_bytes();
     const uint64_t floor = r->model.size_bytes() + est.kv_cache_bytes;
     measured["cpu"] = std::max(rss_after > rss_before ? rss_after - rss_before : 0, floor);

@@ -63,6 +63,21 @@ bool is_oom(const std::exception_ptr& e) {
     }
 }
 
+// Gives the waiters their own copy of a failed load's error (see LoadOutcome).
+void record_failure(LoadOutcome& outcome, const std::exception_ptr& error, const std::filesystem::path& model) {
+    outcome.ok = false;
+    try {
+        std::rethrow_exception(error);
+    } catch (const Error& err) {
+        outcome.error_kind = err.kind();
+        outcome.error_message = err.what();
+    } catch (const std::exception& err) {
+        outcome.error_message = err.what();
+    } catch (...) {
+        outcome.error_message = "unknown error while loading " + model.string();
+    }
+}
+
 }  // namespace
 
 const char* to_string(EntryState s) {
@@ -88,6 +103,7 @@ Lease& Lease::operator=(Lease&& other) noexcept {
         device_ = std::move(other.device_);
         reasons_ = std::move(other.reasons_);
         hit_ = other.hit_;
+        n_threads_ = other.n_threads_;
     }
     return *this;
 }
@@ -192,12 +208,13 @@ ResourcePool::Entry* ResourcePool::find_ready_locked(const std::string& id, cons
     return best;
 }
 
-ResourcePool::Entry* ResourcePool::find_loading_locked(const std::string& id, const Request& req,
-                                                       const std::string& device) {
-    for (auto& e : entries_) {
-        if (e->state == EntryState::loading && e->identity == id && e->device == device &&
-            options_serve(e->options, req.options)) {
-            return e.get();
+ResourcePool::Entry* ResourcePool::find_loading_locked(const std::string& id, const Request& req) {
+    for (const auto& dev : req.devices) {
+        for (auto& e : entries_) {
+            if (e->state == EntryState::loading && e->identity == id && e->device == dev &&
+                options_serve(e->options, req.options)) {
+                return e.get();
+            }
         }
     }
     return nullptr;
@@ -312,7 +329,7 @@ void ResourcePool::collect() {
     finish_unload(std::move(victims), gpus);
 }
 
-Lease ResourcePool::make_lease_locked(Entry& e, std::vector<std::string> reasons, bool hit) {
+Lease ResourcePool::make_lease_locked(Entry& e, const Request& req, std::vector<std::string> reasons, bool hit) {
     ++e.leases;
     e.expires_at.reset();
     e.last_used = now_();
@@ -323,6 +340,7 @@ Lease ResourcePool::make_lease_locked(Entry& e, std::vector<std::string> reasons
     lease.device_ = e.device;
     lease.reasons_ = std::move(reasons);
     lease.hit_ = hit;
+    lease.n_threads_ = req.n_threads;
     return lease;
 }
 
@@ -348,6 +366,51 @@ void ResourcePool::release(uint64_t entry_id) {
     finish_unload(std::move(victims), gpus);
 }
 
+// ---- acquire(), step by step ----
+
+// One acquire() call in progress: the request resolved to one load spec per allowed device, and their estimates
+// once read. While it waits in the queue it holds one of the queue's places, given back when it ends (under the
+// lock: it is declared after the lock in acquire()).
+struct ResourcePool::Attempt {
+    Attempt(const Request& request, std::string model_id, uint32_t& waiting_count)
+        : req(request),
+          id(std::move(model_id)),
+          deadline(std::chrono::steady_clock::now() + request.wait_timeout),
+          waiting(waiting_count) {
+        for (const auto& dev : req.devices) {
+            specs.push_back(LoadSpec{.model = req.model, .identity = id, .device = dev, .options = req.options});
+        }
+    }
+    Attempt(const Attempt&) = delete;
+    Attempt& operator=(const Attempt&) = delete;
+    ~Attempt() {
+        if (queued) --waiting;
+    }
+
+    const Request& req;
+    std::string id;
+    std::vector<LoadSpec> specs;
+    std::vector<DeviceBytes> needs;  // per spec; empty until estimated
+    std::chrono::steady_clock::time_point deadline;
+    uint32_t& waiting;
+    bool queued = false;
+};
+
+// Where an attempt goes: the chosen spec (specs.size() when none fits), the idle models to evict for it, and why.
+struct ResourcePool::Admission {
+    size_t chosen = 0;
+    std::vector<Entry*> victims;
+    std::vector<std::string> reasons;
+};
+
+// What the loader returned, outside the lock.
+struct ResourcePool::Loaded {
+    std::unique_ptr<Resident> resident;
+    DeviceBytes measured;
+    std::exception_ptr error;
+    std::chrono::nanoseconds time{0};
+};
+
 Lease ResourcePool::acquire(const Request& req) {
     if (req.devices.empty()) {
         throw Error(ErrorKind::invalid_input, "no device allowed for " + req.model.string());
@@ -356,228 +419,237 @@ Lease ResourcePool::acquire(const Request& req) {
     {
         // The fast path: a resident model serves the request with one lock and no I/O.
         std::lock_guard lock(mutex_);
-        for (const auto& dev : req.devices) {
-            if (Entry* e = find_ready_locked(id, req, dev)) {
-                ++e->hits;
-                return make_lease_locked(*e, {"hit: " + req.model.filename().string() + " is resident on " + dev}, true);
-            }
-        }
+        if (auto lease = lease_resident_locked(id, req)) return std::move(*lease);
     }
     collect();
 
-    std::vector<LoadSpec> specs;
-    std::vector<DeviceBytes> needs;
-    for (const auto& dev : req.devices) {
-        specs.push_back(LoadSpec{.model = req.model, .identity = id, .device = dev, .options = req.options});
-    }
-
-    std::unique_lock lock(mutex_);
-    const auto deadline = std::chrono::steady_clock::now() + req.wait_timeout;
-    bool queued = false;
-    struct QueueSlot {
-        uint32_t& waiting;
-        bool& queued;
-        ~QueueSlot() {
-            if (queued) --waiting;
-        }
-    } slot{waiting_, queued};
-    const auto enter_queue = [&](const std::string& what) {
-        if (queued) return;
-        if (waiting_ >= config_.queue_size) {
-            ++counters_.busy_rejections;
-            throw Error(ErrorKind::busy, fmt::format("resource pool busy: {} callers already wait ({}); try again later",
-                                                     waiting_, what));
-        }
-        ++waiting_;
-        queued = true;
-    };
-
+    std::unique_lock lock(mutex_, std::defer_lock);
+    Attempt attempt(req, id, waiting_);
+    lock.lock();
     for (;;) {
-        for (const auto& dev : req.devices) {
-            if (Entry* e = find_ready_locked(id, req, dev)) {
-                ++e->hits;
-                return make_lease_locked(*e, {"hit: " + req.model.filename().string() + " is resident on " + dev}, true);
-            }
-        }
-        Entry* loading = nullptr;
-        for (const auto& dev : req.devices) {
-            if ((loading = find_loading_locked(id, req, dev)) != nullptr) break;
-        }
-        if (loading != nullptr) {
-            enter_queue("waiting for " + req.model.string() + " to load");
-            auto outcome = loading->outcome;
-            if (!changed_.wait_until(lock, deadline, [&] { return outcome->done; })) {
-                throw Error(ErrorKind::busy, "timed out after " + std::to_string(req.wait_timeout.count()) +
-                                                 " ms waiting for " + req.model.string() + " to load");
-            }
-            if (!outcome->ok) throw Error(outcome->error_kind, outcome->error_message);
+        if (auto lease = lease_resident_locked(id, req)) return std::move(*lease);
+        if (Entry* loading = find_loading_locked(id, req)) {
+            wait_for_load_locked(lock, *loading, attempt);
             continue;
         }
-
-        if (needs.empty()) {
-            // Estimates read the model file: not under the lock.
-            lock.unlock();
-            std::exception_ptr failed;
-            try {
-                for (const auto& s : specs) needs.push_back(loader_.estimate(s));
-            } catch (...) {
-                failed = std::current_exception();
-            }
-            lock.lock();
-            if (failed) std::rethrow_exception(failed);
+        if (attempt.needs.empty()) {
+            estimate_unlocked(lock, attempt);
             continue;  // the world may have changed while estimating
         }
-
-        std::vector<std::string> reasons;
-        std::vector<Entry*> victims;
-        size_t chosen = specs.size();
-        for (size_t i = 0; i < specs.size() && chosen == specs.size(); ++i) {
-            const std::string& dev = specs[i].device;
-            std::vector<Entry*> plan;
-            bool fits = true;
-            std::optional<uint64_t> free_on_dev;  // for the decision's reason: each free_locked() reads the device again
-            for (const auto& [d, bytes] : needs[i]) {
-                const uint64_t free = free_locked(d);
-                if (d == dev) free_on_dev = free;
-                if (bytes <= free) continue;
-                if (!plan_eviction_locked(d, bytes, plan)) {
-                    fits = false;
-                    reasons.push_back(fmt::format("{} does not fit {}: needs {} (estimate), {} free of a {} budget; held by {}",
-                                                  req.model.filename().string(), d, mib(bytes), mib(free),
-                                                  mib(budget_locked(d)), holders_locked(d)));
-                    break;
-                }
-            }
-            if (fits && entries_.size() - plan.size() >= config_.max_loaded) {
-                // The count limit, under the same lock as the byte budgets: make room by evicting the LRU idle model.
-                Entry* lru = nullptr;
-                for (auto& e : entries_) {
-                    if (e->state == EntryState::ready && e->leases == 0 &&
-                        std::find(plan.begin(), plan.end(), e.get()) == plan.end() &&
-                        (lru == nullptr || (lru->pinned && !e->pinned) || e->last_used < lru->last_used)) {
-                        lru = e.get();
-                    }
-                }
-                if (lru == nullptr) {
-                    fits = false;
-                    reasons.push_back(fmt::format("the pool already holds its limit of {} models, all in use",
-                                                  config_.max_loaded));
-                } else {
-                    plan.push_back(lru);
-                }
-            }
-            if (fits) {
-                chosen = i;
-                victims = std::move(plan);
-                if (i > 0) reasons.push_back("fallback: placed on " + dev + " (policy allow)");
-                reasons.push_back(fmt::format("placed on {}: needs {} (estimate), {} free", dev,
-                                              mib(needs[i].count(dev) ? needs[i].at(dev) : 0), mib(free_on_dev ? *free_on_dev : free_locked(dev))));
-                for (Entry* v : victims) {
-                    reasons.push_back("evicted idle " + v->model.filename().string() + " from " + v->device);
-                }
-            } else if (req.fallback != Fallback::allow) {
-                break;  // only the preferred device may be used (forbid), or we wait for it (wait)
-            }
+        Admission admission = plan_admission_locked(attempt);
+        if (admission.chosen == attempt.specs.size()) {
+            refuse_or_wait_locked(lock, attempt, admission.reasons);
+            continue;
         }
-
-        if (chosen == specs.size()) {
-            if (req.fallback == Fallback::wait) {
-                enter_queue("waiting for room for " + req.model.string());
-                if (changed_.wait_until(lock, deadline) == std::cv_status::timeout) {
-                    throw Error(ErrorKind::busy, "timed out after " + std::to_string(req.wait_timeout.count()) +
-                                                     " ms waiting for room: " + (reasons.empty() ? "" : reasons.front()));
-                }
-                continue;
-            }
-            std::string msg;
-            for (const auto& r : reasons) msg += (msg.empty() ? "" : "; ") + r;
-            throw Error(ErrorKind::out_of_memory,
-                        msg + (req.fallback == Fallback::forbid ? " (fallback policy forbid)" : ""));
-        }
-
-        // Admit: account for the estimate now, so concurrent admissions see it, then load outside the lock.
-        std::vector<std::string> gpus;
-        for (Entry* v : victims) {
-            if (monitor_.is_gpu(v->device)) gpus.push_back(v->device);
-        }
-        auto victim_residents = detach_locked(victims, counters_.evictions_lru);
-        auto entry = std::make_unique<Entry>();
-        entry->id = next_id_++;
-        entry->identity = id;
-        entry->model = req.model;
-        entry->device = specs[chosen].device;
-        entry->options = req.options;
-        entry->bytes = needs[chosen];
-        entry->keep_alive = req.keep_alive;
-        entry->last_used = now_();
-        Entry* e = entry.get();
-        auto outcome = e->outcome;
-        const uint64_t eid = e->id;
-        entries_.push_back(std::move(entry));
-        lock.unlock();
-
-        finish_unload(std::move(victim_residents), gpus);
-        std::unique_ptr<Resident> resident;
-        DeviceBytes measured;
-        std::exception_ptr error;
-        const auto t0 = std::chrono::steady_clock::now();
-        for (int attempt = 0; attempt < 2; ++attempt) {
-            try {
-                resident = loader_.load(specs[chosen], measured);
-                error = nullptr;
-            } catch (...) {
-                error = std::current_exception();
-            }
-            if (!error || attempt == 1 || !is_oom(error)) break;
-            // A first out-of-memory error is retried once, after evicting every idle model.
-            std::vector<std::unique_ptr<Resident>> idle;
-            std::vector<std::string> idle_gpus;
-            {
-                std::lock_guard relock(mutex_);
-                ++counters_.oom_retries;
-                std::vector<Entry*> all_idle;
-                for (auto& other : entries_) {
-                    if (other->state == EntryState::ready && other->leases == 0) {
-                        all_idle.push_back(other.get());
-                        if (monitor_.is_gpu(other->device)) idle_gpus.push_back(other->device);
-                    }
-                }
-                idle = detach_locked(all_idle, counters_.evictions_explicit);
-            }
-            finish_unload(std::move(idle), idle_gpus);
-        }
-        const auto t1 = std::chrono::steady_clock::now();
-
-        lock.lock();
-        auto it = std::find_if(entries_.begin(), entries_.end(), [eid](const auto& x) { return x->id == eid; });
-        e = it->get();  // loading entries are never evicted, so it is still there
-        outcome->done = true;
-        if (error) {
-            ++counters_.load_failures;
-            outcome->ok = false;
-            try {
-                std::rethrow_exception(error);
-            } catch (const Error& err) {
-                outcome->error_kind = err.kind();
-                outcome->error_message = err.what();
-            } catch (const std::exception& err) {
-                outcome->error_message = err.what();
-            } catch (...) {
-                outcome->error_message = "unknown error while loading " + req.model.string();
-            }
-            entries_.erase(it);  // a failed load is not cached
-            changed_.notify_all();
-            std::rethrow_exception(error);
-        }
-        outcome->ok = true;
-        e->resident = std::move(resident);
-        if (!measured.empty()) e->bytes = measured;
-        e->state = EntryState::ready;
-        ++e->loads;
-        e->load_time = std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0);
-        changed_.notify_all();
-        return make_lease_locked(*e, std::move(reasons), false);
+        return load_admitted(lock, attempt, std::move(admission));
     }
+}
+
+std::optional<Lease> ResourcePool::lease_resident_locked(const std::string& id, const Request& req) {
+    for (const auto& dev : req.devices) {
+        if (Entry* e = find_ready_locked(id, req, dev)) {
+            ++e->hits;
+            return make_lease_locked(*e, req, {"hit: " + req.model.filename().string() + " is resident on " + dev},
+                                     true);
+        }
+    }
+    return std::nullopt;
+}
+
+void ResourcePool::enter_queue_locked(Attempt& attempt, const std::string& what) {
+    if (attempt.queued) return;
+    if (waiting_ >= config_.queue_size) {
+        ++counters_.busy_rejections;
+        throw Error(ErrorKind::busy,
+                    fmt::format("resource pool busy: {} callers already wait ({}); try again later", waiting_, what));
+    }
+    ++waiting_;
+    attempt.queued = true;
+}
+
+void ResourcePool::wait_for_load_locked(std::unique_lock<std::mutex>& lock, Entry& loading, Attempt& attempt) {
+    const Request& req = attempt.req;
+    enter_queue_locked(attempt, "waiting for " + req.model.string() + " to load");
+    auto outcome = loading.outcome;
+    if (!changed_.wait_until(lock, attempt.deadline, [&] { return outcome->done; })) {
+        throw Error(ErrorKind::busy, "timed out after " + std::to_string(req.wait_timeout.count()) +
+                                         " ms waiting for " + req.model.string() + " to load");
+    }
+    if (!outcome->ok) throw Error(outcome->error_kind, outcome->error_message);
+}
+
+void ResourcePool::estimate_unlocked(std::unique_lock<std::mutex>& lock, Attempt& attempt) {
+    // Estimates read the model file: not under the lock.
+    lock.unlock();
+    std::exception_ptr failed;
+    try {
+        for (const auto& s : attempt.specs) attempt.needs.push_back(loader_.estimate(s));
+    } catch (...) {
+        failed = std::current_exception();
+    }
+    lock.lock();
+    if (failed) std::rethrow_exception(failed);
+}
+
+ResourcePool::Admission ResourcePool::plan_admission_locked(const Attempt& attempt) {
+    Admission out;
+    out.chosen = attempt.specs.size();
+    for (size_t i = 0; i < attempt.specs.size(); ++i) {
+        std::vector<Entry*> plan;
+        std::optional<uint64_t> free_on_dev;  // for the decision's reason: each free_locked() reads the device again
+        if (plan_bytes_locked(attempt, i, plan, free_on_dev, out.reasons) && plan_count_locked(plan, out.reasons)) {
+            const std::string& dev = attempt.specs[i].device;
+            const DeviceBytes& need = attempt.needs[i];
+            out.chosen = i;
+            out.victims = std::move(plan);
+            if (i > 0) out.reasons.push_back("fallback: placed on " + dev + " (policy allow)");
+            out.reasons.push_back(fmt::format("placed on {}: needs {} (estimate), {} free", dev,
+                                              mib(need.count(dev) ? need.at(dev) : 0),
+                                              mib(free_on_dev ? *free_on_dev : free_locked(dev))));
+            for (Entry* v : out.victims) {
+                out.reasons.push_back("evicted idle " + v->model.filename().string() + " from " + v->device);
+            }
+            return out;
+        }
+        if (attempt.req.fallback != Fallback::allow) break;  // only the preferred device (forbid), or wait for it
+    }
+    return out;
+}
+
+bool ResourcePool::plan_bytes_locked(const Attempt& attempt, size_t i, std::vector<Entry*>& plan,
+                                     std::optional<uint64_t>& free_on_dev, std::vector<std::string>& reasons) const {
+    for (const auto& [d, bytes] : attempt.needs[i]) {
+        const uint64_t free = free_locked(d);
+        if (d == attempt.specs[i].device) free_on_dev = free;
+        if (bytes <= free) continue;
+        if (!plan_eviction_locked(d, bytes, plan)) {
+            reasons.push_back(fmt::format("{} does not fit {}: needs {} (estimate), {} free of a {} budget; held by {}",
+                                          attempt.req.model.filename().string(), d, mib(bytes), mib(free),
+                                          mib(budget_locked(d)), holders_locked(d)));
+            return false;
+        }
+    }
+    return true;
+}
+
+bool ResourcePool::plan_count_locked(std::vector<Entry*>& plan, std::vector<std::string>& reasons) const {
+    if (entries_.size() - plan.size() < config_.max_loaded) return true;
+    // The count limit, under the same lock as the byte budgets: make room by evicting the LRU idle model.
+    Entry* lru = nullptr;
+    for (const auto& e : entries_) {
+        if (e->state == EntryState::ready && e->leases == 0 &&
+            std::find(plan.begin(), plan.end(), e.get()) == plan.end() &&
+            (lru == nullptr || (lru->pinned && !e->pinned) || e->last_used < lru->last_used)) {
+            lru = e.get();
+        }
+    }
+    if (lru == nullptr) {
+        reasons.push_back(fmt::format("the pool already holds its limit of {} models, all in use", config_.max_loaded));
+        return false;
+    }
+    plan.push_back(lru);
+    return true;
+}
+
+void ResourcePool::refuse_or_wait_locked(std::unique_lock<std::mutex>& lock, Attempt& attempt,
+                                         const std::vector<std::string>& reasons) {
+    const Request& req = attempt.req;
+    if (req.fallback == Fallback::wait) {
+        enter_queue_locked(attempt, "waiting for room for " + req.model.string());
+        if (changed_.wait_until(lock, attempt.deadline) == std::cv_status::timeout) {
+            throw Error(ErrorKind::busy, "timed out after " + std::to_string(req.wait_timeout.count()) +
+                                             " ms waiting for room: " + (reasons.empty() ? "" : reasons.front()));
+        }
+        return;
+    }
+    std::string msg;
+    for (const auto& r : reasons) msg += (msg.empty() ? "" : "; ") + r;
+    throw Error(ErrorKind::out_of_memory, msg + (req.fallback == Fallback::forbid ? " (fallback policy forbid)" : ""));
+}
+
+Lease ResourcePool::load_admitted(std::unique_lock<std::mutex>& lock, const Attempt& attempt, Admission admission) {
+    // Admit: account for the estimate now, so concurrent admissions see it, then load outside the lock.
+    std::vector<std::string> gpus;
+    for (Entry* v : admission.victims) {
+        if (monitor_.is_gpu(v->device)) gpus.push_back(v->device);
+    }
+    auto victim_residents = detach_locked(admission.victims, counters_.evictions_lru);
+    const LoadSpec& spec = attempt.specs[admission.chosen];
+    auto entry = std::make_unique<Entry>();
+    entry->id = next_id_++;
+    entry->identity = attempt.id;
+    entry->model = attempt.req.model;
+    entry->device = spec.device;
+    entry->options = attempt.req.options;
+    entry->bytes = attempt.needs[admission.chosen];
+    entry->keep_alive = attempt.req.keep_alive;
+    entry->last_used = now_();
+    const uint64_t entry_id = entry->id;
+    entries_.push_back(std::move(entry));
+    lock.unlock();
+
+    finish_unload(std::move(victim_residents), gpus);
+    Loaded loaded = load_with_oom_retry(spec);
+    lock.lock();
+    return finish_load_locked(entry_id, std::move(loaded), attempt.req, std::move(admission.reasons));
+}
+
+ResourcePool::Loaded ResourcePool::load_with_oom_retry(const LoadSpec& spec) {
+    Loaded out;
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        try {
+            out.resident = loader_.load(spec, out.measured);
+            out.error = nullptr;
+        } catch (...) {
+            out.error = std::current_exception();
+        }
+        if (!out.error || attempt == 1 || !is_oom(out.error)) break;
+        evict_all_idle();  // a first out-of-memory error is retried once, after evicting every idle model
+    }
+    out.time = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0);
+    return out;
+}
+
+void ResourcePool::evict_all_idle() {
+    std::vector<std::unique_ptr<Resident>> idle;
+    std::vector<std::string> idle_gpus;
+    {
+        std::lock_guard lock(mutex_);
+        ++counters_.oom_retries;
+        std::vector<Entry*> all_idle;
+        for (auto& other : entries_) {
+            if (other->state == EntryState::ready && other->leases == 0) {
+                all_idle.push_back(other.get());
+                if (monitor_.is_gpu(other->device)) idle_gpus.push_back(other->device);
+            }
+        }
+        idle = detach_locked(all_idle, counters_.evictions_explicit);
+    }
+    finish_unload(std::move(idle), idle_gpus);
+}
+
+Lease ResourcePool::finish_load_locked(uint64_t entry_id, Loaded loaded, const Request& req,
+                                       std::vector<std::string> reasons) {
+    auto it = std::find_if(entries_.begin(), entries_.end(), [&](const auto& x) { return x->id == entry_id; });
+    Entry& e = **it;  // loading entries are never evicted, so it is still there
+    const std::shared_ptr<LoadOutcome> outcome = e.outcome;
+    outcome->done = true;
+    if (loaded.error) {
+        ++counters_.load_failures;
+        record_failure(*outcome, loaded.error, req.model);
+        entries_.erase(it);  // a failed load is not cached
+        changed_.notify_all();
+        std::rethrow_exception(loaded.error);
+    }
+    outcome->ok = true;
+    e.resident = std::move(loaded.resident);
+    if (!loaded.measured.empty()) e.bytes = loaded.measured;
+    e.state = EntryState::ready;
+    ++e.loads;
+    e.load_time = loaded.time;
+    changed_.notify_all();
+    return make_lease_locked(e, req, std::move(reasons), false);
 }
 
 bool ResourcePool::unload(const std::filesystem::path& model, const std::string& device) {

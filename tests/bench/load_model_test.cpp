@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "accel/bench/continuous_batcher.h"
+#include "accel/bench/batching_sut.h"
 #include "accel/bench/engine_parallel_target.h"
 #include "accel/bench/server_scenario.h"
 #include "accel/engine/loaded_model.h"
@@ -22,12 +22,12 @@ std::vector<std::vector<int32_t>> serve_all(const engine::LoadedModel& model, in
         model, {.n_ctx = static_cast<uint32_t>(256 * n_slots), .n_batch = 64, .n_ubatch = 64, .n_threads = 1,
                 .n_seq_max = static_cast<uint32_t>(n_slots)});
     bench::EngineParallelTarget target(session);
-    bench::ContinuousBatcher sut(target, queries);
+    bench::BatchingSut sut(target, queries);
     const std::vector<double> at_once(queries.size(), 0.0);
     bench::run_load(sut, at_once);
-    max_in_flight = sut.max_in_flight();
+    max_in_flight = sut.batcher().max_in_flight();
     std::vector<std::vector<int32_t>> out;
-    for (uint32_t q = 0; q < queries.size(); ++q) out.push_back(sut.generated(q));
+    for (uint32_t q = 0; q < queries.size(); ++q) out.push_back(sut.batcher().generated(q));
     return out;
 }
 

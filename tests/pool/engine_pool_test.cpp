@@ -1,6 +1,7 @@
 // The pool over the real engine: greedy output unchanged through it, corrupt and missing models rejected
 // while the pool stays usable.
-#include <mutex>
+#include <algorithm>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -23,10 +24,8 @@ struct EnginePool : ::testing::Test {
 
     std::string greedy(const std::filesystem::path& model, const std::string& prompt, int n) {
         auto lease = pool.acquire({.model = model, .devices = {"cpu"}, .options = {.n_ctx = 256}});
-        auto& res = static_cast<pool::EngineResident&>(lease.resident());
-        std::lock_guard use(res.use);
         std::string out;
-        engine::generate(*res.session, prompt, {.n_predict = n}, [&](std::string_view p) {
+        engine::generate(*lease.session(), prompt, {.n_predict = n}, [&](std::string_view p) {
             out += p;
             return true;
         });
@@ -43,6 +42,34 @@ TEST_F(EnginePool, GreedyOutputUnchangedThroughThePool) {
     EXPECT_EQ(greedy(stories, "Once upon a time", 48), expected);  // a hit reuses the context: memory is cleared
     EXPECT_EQ(pool.stats().entries.at(0).hits, 1u);
     EXPECT_GT(pool.stats().entries.at(0).bytes.at("cpu"), 0u);
+}
+
+// Threads belong to the lease, not to the cached session: each acquire of the same resident model gets its own
+// count, and a lease that asks for none gets the default (one per logical core), not the previous caller's.
+TEST_F(EnginePool, EachLeaseGetsItsOwnThreadCount) {
+    ACCEL_REQUIRE_TEST_FILE(stories, "models/stories260K.gguf");
+    const auto threads_of = [&](int32_t n_threads) {
+        auto lease = pool.acquire({.model = stories, .devices = {"cpu"}, .options = {.n_ctx = 256},
+                                   .n_threads = n_threads});
+        return lease.session()->n_threads();
+    };
+    const auto all_cores = static_cast<int32_t>(std::max(1u, std::thread::hardware_concurrency()));
+    EXPECT_EQ(threads_of(3), 3);
+    EXPECT_EQ(threads_of(1), 1);
+    EXPECT_EQ(threads_of(0), all_cores);
+    EXPECT_EQ(threads_of(2), 2);
+    ASSERT_EQ(pool.stats().entries.size(), 1u);
+    EXPECT_EQ(pool.stats().entries.at(0).hits, 3u);  // one session, reused by every lease
+}
+
+TEST_F(EnginePool, LeaseExposesModelAndPlacement) {
+    ACCEL_REQUIRE_TEST_FILE(stories, "models/stories260K.gguf");
+    auto lease = pool.acquire({.model = stories, .devices = {"cpu"}, .options = {.n_ctx = 256}});
+    const pool::SessionGuard guard = lease.session();
+    EXPECT_EQ(guard.model().architecture(), "llama");
+    EXPECT_EQ(&guard->model(), &guard.model());
+    EXPECT_EQ(guard.placement().device, "cpu");
+    EXPECT_EQ(guard.placement().n_gpu_layers, 0);
 }
 
 TEST_F(EnginePool, CorruptAndMissingModelsLeaveThePoolUsable) {

@@ -66,6 +66,29 @@ TEST_F(PoolFixture, SecondAcquireIsAHitWithoutReload) {
     EXPECT_EQ(p.stats().entries.at(0).hits, 1u);
 }
 
+TEST_F(PoolFixture, ThreadsAreNotPartOfTheKey) {
+    pool::ResourcePool p(config, loader, monitor, clock.fn());
+    auto a = model("a.gguf", 100);
+    auto r = req(a);
+    r.n_threads = 4;
+    p.acquire(r).release();
+    r.n_threads = 1;
+    EXPECT_TRUE(p.acquire(r).hit());
+    EXPECT_EQ(loader.loads.load(), 1);
+}
+
+TEST_F(PoolFixture, SessionNeedsAnEngineModel) {
+    pool::ResourcePool p(config, loader, monitor, clock.fn());
+    auto lease = p.acquire(req(model("a.gguf", 100)));
+    try {
+        (void)lease.session();
+        FAIL() << "a fake resident has no engine session";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::internal);
+    }
+    EXPECT_THROW((void)pool::Lease{}.session(), Error);
+}
+
 TEST_F(PoolFixture, LargerResidentContextServesSmallerRequest) {
     pool::ResourcePool p(config, loader, monitor, clock.fn());
     auto a = model("a.gguf", 50);

@@ -1,14 +1,14 @@
 #pragma once
 
-#include "accel/bench/parallel_target.h"
 #include "accel/engine/batch_decoder.h"
+#include "accel/engine/parallel_target.h"
 #include "accel/engine/session.h"
 
 namespace accel::bench {
 
 // ParallelLlmTarget over an engine session opened with n_seq_max slots (sequence ids 0..n_seq_max-1).
 // The caller keeps the session alive and holds its resident's `use` mutex while the target runs.
-class EngineParallelTarget : public ParallelLlmTarget {
+class EngineParallelTarget : public engine::ParallelLlmTarget {
 public:
     explicit EngineParallelTarget(engine::Session& session);
     int32_t n_vocab() const override { return decoder_.n_vocab(); }
@@ -18,7 +18,7 @@ public:
     int32_t n_batch() const override { return decoder_.n_batch(); }
     void clear_all() override { decoder_.clear_memory(); }
     void clear_slot(int32_t slot) override { decoder_.clear_sequence(slot); }
-    void decode(std::span<const BatchToken> batch) override;
+    void decode(std::span<const engine::BatchToken> batch) override;
     int32_t greedy(int32_t i) override { return decoder_.argmax(i); }
 
 private:

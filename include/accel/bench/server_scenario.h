@@ -4,11 +4,10 @@
 #include <span>
 #include <vector>
 
-#include "accel/bench/continuous_batcher.h"
+#include "accel/bench/batching_sut.h"
 #include "accel/bench/load_runner.h"
 #include "accel/bench/load_stats.h"
 #include "accel/bench/measurement.h"
-#include "accel/bench/parallel_target.h"
 #include "accel/bench/request_lengths.h"
 
 namespace accel::bench {

@@ -4,34 +4,23 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <optional>
 #include <vector>
 
-#include "accel/engine/loaded_model.h"
-#include "accel/engine/placement.h"
 #include "accel/engine/session.h"
 #include "accel/hw/device.h"
 #include "accel/hw/memory_info.h"
 #include "accel/model/memory_estimate.h"
+#include "accel/pool/placement.h"
 #include "accel/pool/pool_types.h"
 
 namespace accel::pool {
 
-// What the pool keeps for a llama.cpp model: the model, its placement, and one context sized by the request's
-// options. A llama context serves one caller at a time, so users hold `use` while they drive `session`.
-class EngineResident : public Resident {
-public:
-    engine::LoadedModel model;
-    std::optional<engine::Session> session;
-    engine::Placement placement;
-    std::mutex use;
-};
-
 // The pool's loader over the engine. Estimates come from the model file's tensor table and the memory estimator;
-// placement decides how many layers go to the requested device. Thread-safe.
+// placement decides how many layers go to the requested device. Thread-safe. Its leases give the model through
+// Lease::session().
 class EngineLoader : public Loader {
 public:
-    explicit EngineLoader(std::vector<hw::Device> devices, engine::PlacementRequest placement = {});
+    explicit EngineLoader(std::vector<hw::Device> devices, PlacementRequest placement = {});
     DeviceBytes estimate(const LoadSpec& spec) override;
     // Measured bytes: on a GPU, the drop in the device's free memory; on the CPU, the growth of the process's
     // resident set, but at least the weights and the KV cache (mmap'd weights count only once touched).
@@ -39,7 +28,7 @@ public:
 
 private:
     struct Plan {
-        engine::Placement placement;
+        Placement placement;
         model::MemoryEstimate estimate;
     };
     // The plan depends only on the file (by identity), the options and the device list fixed at construction, so
@@ -47,7 +36,7 @@ private:
     // most of the pool's load overhead over llama.cpp's own (docs/pool.md).
     Plan plan(const LoadSpec& spec);
     std::vector<hw::Device> devices_;
-    engine::PlacementRequest placement_;
+    PlacementRequest placement_;
     std::mutex plans_mutex_;
     std::map<std::string, Plan> plans_;
     std::mutex measure_;  // loads are measured one at a time, so the RSS growth belongs to one model

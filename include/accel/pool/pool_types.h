@@ -44,6 +44,9 @@ struct Request {
     Fallback fallback = Fallback::allow;
     std::optional<std::chrono::milliseconds> keep_alive;  // overrides the pool's TTL; < 0 pins
     std::chrono::milliseconds wait_timeout{30000};        // how long a caller may wait for a load or for room
+    // CPU threads for this lease's decodes, set on the session by Lease::session(); 0: the session's default (one
+    // per logical core). Not part of the cache key: a resident model serves any thread count.
+    int32_t n_threads = 0;
 };
 
 // What the loader is asked to load: one request resolved to one device.

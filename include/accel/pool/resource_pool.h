@@ -8,11 +8,13 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "accel/pool/pool_config.h"
 #include "accel/pool/pool_types.h"
+#include "accel/pool/session_guard.h"
 
 namespace accel::pool {
 
@@ -58,6 +60,7 @@ struct PoolStats {
 class ResourcePool;
 
 // Keeps a loaded model from being evicted. Move-only; releasing the last lease starts the keep-alive timer.
+// A lease itself is not thread-safe; leases on the same model may be used from different threads.
 class Lease {
 public:
     Lease() = default;
@@ -67,6 +70,11 @@ public:
     Lease& operator=(const Lease&) = delete;
     ~Lease();
 
+    // The model's session with its lock held and the request's threads set (see SessionGuard). Blocks while
+    // another lease on the same model holds its guard; at most one guard per lease at a time. Only for models
+    // loaded by an EngineLoader: throws Error{internal} otherwise, or on an empty lease.
+    SessionGuard session() const;
+    // What a custom Loader returned, for that loader's own resident type; engine models go through session().
     Resident& resident() const { return *resident_; }
     const std::string& device() const { return device_; }
     // Why this placement was chosen: one line per decision (fit, fallback, eviction, hit).
@@ -83,6 +91,7 @@ private:
     std::string device_;
     std::vector<std::string> reasons_;
     bool hit_ = false;
+    int32_t n_threads_ = 0;
 };
 
 // A thread-safe cache of loaded models with per-device memory budgets (see docs/pool.md for the rules).
@@ -115,7 +124,9 @@ public:
 
 private:
     struct Entry;
-    struct Waiter;
+    struct Attempt;
+    struct Admission;
+    struct Loaded;
     friend class Lease;
     void release(uint64_t entry_id);
     std::string identity(const std::filesystem::path& model) const;
@@ -125,12 +136,27 @@ private:
     bool low_memory_locked() const;
     std::chrono::milliseconds keep_alive_locked(const Entry& e) const;
     Entry* find_ready_locked(const std::string& identity, const Request& req, const std::string& device);
-    Entry* find_loading_locked(const std::string& identity, const Request& req, const std::string& device);
+    Entry* find_loading_locked(const std::string& identity, const Request& req);  // on any allowed device
     bool plan_eviction_locked(const std::string& device, uint64_t need, std::vector<Entry*>& victims) const;
+    // acquire()'s steps, in the order it takes them.
+    std::optional<Lease> lease_resident_locked(const std::string& identity, const Request& req);
+    void enter_queue_locked(Attempt& attempt, const std::string& what);  // throws Error{busy} when full
+    void wait_for_load_locked(std::unique_lock<std::mutex>& lock, Entry& loading, Attempt& attempt);
+    void estimate_unlocked(std::unique_lock<std::mutex>& lock, Attempt& attempt);
+    Admission plan_admission_locked(const Attempt& attempt);
+    bool plan_bytes_locked(const Attempt& attempt, size_t spec, std::vector<Entry*>& plan,
+                           std::optional<uint64_t>& free_on_device, std::vector<std::string>& reasons) const;
+    bool plan_count_locked(std::vector<Entry*>& plan, std::vector<std::string>& reasons) const;
+    void refuse_or_wait_locked(std::unique_lock<std::mutex>& lock, Attempt& attempt,
+                               const std::vector<std::string>& reasons);
+    Lease load_admitted(std::unique_lock<std::mutex>& lock, const Attempt& attempt, Admission admission);
+    Loaded load_with_oom_retry(const LoadSpec& spec);
+    void evict_all_idle();
+    Lease finish_load_locked(uint64_t entry_id, Loaded loaded, const Request& req, std::vector<std::string> reasons);
     std::vector<std::unique_ptr<Resident>> detach_locked(std::vector<Entry*> victims, uint64_t& counter);
     void finish_unload(std::vector<std::unique_ptr<Resident>> residents, const std::vector<std::string>& gpu_devices);
     std::vector<std::unique_ptr<Resident>> collect_locked(std::vector<std::string>& gpu_devices);
-    Lease make_lease_locked(Entry& e, std::vector<std::string> reasons, bool hit);
+    Lease make_lease_locked(Entry& e, const Request& req, std::vector<std::string> reasons, bool hit);
     std::string holders_locked(const std::string& device) const;
 
     PoolConfig config_;

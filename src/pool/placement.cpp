@@ -1,4 +1,4 @@
-#include "accel/engine/placement.h"
+#include "accel/pool/placement.h"
 
 #include <algorithm>
 #include <charconv>
@@ -12,7 +12,7 @@
 
 #include "accel/model/gguf_file.h"
 
-namespace accel::engine {
+namespace accel::pool {
 namespace {
 
 bool is_gpu(const hw::Device& d) {
@@ -168,4 +168,4 @@ Placement place(const ModelFootprint& fp, const std::vector<hw::Device>& devices
                                    mib(usable_free(*gpus[0], req), 0), gpus[0]->id)});
 }
 
-}  // namespace accel::engine
+}  // namespace accel::pool

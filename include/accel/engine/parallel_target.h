@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <span>
 
-namespace accel::bench {
+namespace accel::engine {
 
 // One token of a multi-sequence batch.
 struct BatchToken {
@@ -13,7 +13,7 @@ struct BatchToken {
     bool logits = false;  // compute next-token logits after this token
 };
 
-// The device side of the continuous-batching system under test: decodes batches that mix several sequences.
+// The device side of continuous batching: decodes batches that mix several sequences.
 // Never times itself; decode() returns only when the device has finished (synchronised).
 // Not thread-safe: one thread (the serving loop) drives it.
 class ParallelLlmTarget {
@@ -32,4 +32,4 @@ public:
     virtual int32_t greedy(int32_t i) = 0;
 };
 
-}  // namespace accel::bench
+}  // namespace accel::engine

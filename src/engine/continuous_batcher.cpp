@@ -1,10 +1,10 @@
-#include "accel/bench/continuous_batcher.h"
+#include "accel/engine/continuous_batcher.h"
 
 #include <algorithm>
 
 #include "accel/core/error.h"
 
-namespace accel::bench {
+namespace accel::engine {
 namespace {
 
 struct Slot {
@@ -105,4 +105,4 @@ void ContinuousBatcher::serve(QueryObserver& observer) {
     }
 }
 
-}  // namespace accel::bench
+}  // namespace accel::engine

@@ -12,7 +12,7 @@ namespace accel::model {
 struct GgufFile;
 }
 
-namespace accel::engine {
+namespace accel::pool {
 
 // Bytes the model needs, split the way llama.cpp splits it over devices: the repeating layers can be offloaded
 // one by one; the input embeddings stay on the CPU; the output layer goes with the last offloaded layer.
@@ -48,4 +48,4 @@ struct Placement {
 // with the margin, the rest on the CPU; else the CPU. A forced device is honoured or reported as not fitting.
 Placement place(const ModelFootprint& fp, const std::vector<hw::Device>& devices, const PlacementRequest& req);
 
-}  // namespace accel::engine
+}  // namespace accel::pool

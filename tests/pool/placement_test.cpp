@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "accel/engine/placement.h"
+#include "accel/pool/placement.h"
 #include "accel/model/gguf_file.h"
 #include "accel/model/memory_estimate.h"
 
@@ -9,8 +9,8 @@ namespace {
 using namespace accel;
 constexpr uint64_t MiB = 1ull << 20;
 
-engine::ModelFootprint model_of(uint32_t layers, uint64_t layer_mib) {
-    engine::ModelFootprint fp;
+pool::ModelFootprint model_of(uint32_t layers, uint64_t layer_mib) {
+    pool::ModelFootprint fp;
     fp.n_layer = layers;
     fp.layer_bytes.assign(layers, layer_mib * MiB);
     fp.output_bytes = 50 * MiB;
@@ -40,7 +40,7 @@ hw::Device cpu() {
     return d;
 }
 
-engine::PlacementRequest no_margin() { return {.margin_bytes = 0, .margin_fraction = 0}; }
+pool::PlacementRequest no_margin() { return {.margin_bytes = 0, .margin_fraction = 0}; }
 
 // Layers are the "blk.<i>." tensors, as llama.cpp names them; anything else is input or output.
 TEST(Footprint, CountsBlocksFromTensorNames) {
@@ -62,7 +62,7 @@ TEST(Footprint, CountsBlocksFromTensorNames) {
     model::MemoryEstimate est;
     est.kv_cache_bytes = 1200;
     est.compute_buffer_bytes = 77;
-    const engine::ModelFootprint fp = engine::footprint(f, est);
+    const pool::ModelFootprint fp = pool::footprint(f, est);
     ASSERT_EQ(fp.n_layer, 12u);
     EXPECT_EQ(fp.layer_bytes[0], 15u);
     EXPECT_EQ(fp.layer_bytes[11], 7u);
@@ -74,7 +74,7 @@ TEST(Footprint, CountsBlocksFromTensorNames) {
 }
 
 TEST(Placement, CpuOnlyMachine) {
-    const auto p = engine::place(model_of(10, 100), {cpu()}, no_margin());
+    const auto p = pool::place(model_of(10, 100), {cpu()}, no_margin());
     EXPECT_EQ(p.device, "cpu");
     EXPECT_EQ(p.n_gpu_layers, 0);
     EXPECT_EQ(p.bytes.at("cpu"), (10 * 110 + 50 + 50 + 100) * MiB);
@@ -82,14 +82,14 @@ TEST(Placement, CpuOnlyMachine) {
 }
 
 TEST(Placement, WholeModelOnTheGpuWithMostFreeMemory) {
-    const auto p = engine::place(model_of(10, 100), {cpu(), gpu("cuda0", 1000), gpu("cuda1", 5000)}, no_margin());
+    const auto p = pool::place(model_of(10, 100), {cpu(), gpu("cuda0", 1000), gpu("cuda1", 5000)}, no_margin());
     EXPECT_EQ(p.device, "cuda1");
     EXPECT_EQ(p.n_gpu_layers, 11);  // every layer and the output layer
     EXPECT_EQ(p.bytes.at("cuda1"), (10 * 110 + 50 + 100) * MiB);
 }
 
 TEST(Placement, SplitOverGpusWhenNoneHoldsItAlone) {
-    const auto p = engine::place(model_of(10, 100), {cpu(), gpu("cuda0", 900), gpu("cuda1", 600)}, no_margin());
+    const auto p = pool::place(model_of(10, 100), {cpu(), gpu("cuda0", 900), gpu("cuda1", 600)}, no_margin());
     ASSERT_EQ(p.split_devices.size(), 2u);
     EXPECT_EQ(p.split_devices[0], "cuda0");
     EXPECT_NEAR(p.split_fractions[0], 0.6, 1e-6);
@@ -99,7 +99,7 @@ TEST(Placement, SplitOverGpusWhenNoneHoldsItAlone) {
 
 TEST(Placement, PartialOffloadWhenTheGpuIsTooSmall) {
     // 100 MiB compute + 110 MiB per layer: 560 MiB holds 4 layers.
-    const auto p = engine::place(model_of(10, 100), {cpu(), gpu("cuda0", 560)}, no_margin());
+    const auto p = pool::place(model_of(10, 100), {cpu(), gpu("cuda0", 560)}, no_margin());
     EXPECT_EQ(p.device, "cuda0");
     EXPECT_EQ(p.n_gpu_layers, 4);
     EXPECT_EQ(p.bytes.at("cuda0"), (100 + 4 * 110) * MiB);
@@ -107,28 +107,28 @@ TEST(Placement, PartialOffloadWhenTheGpuIsTooSmall) {
 }
 
 TEST(Placement, MarginIsKeptFree) {
-    engine::PlacementRequest req{.margin_bytes = 1000 * MiB, .margin_fraction = 0};
-    const auto p = engine::place(model_of(10, 100), {cpu(), gpu("cuda0", 1400)}, req);
+    pool::PlacementRequest req{.margin_bytes = 1000 * MiB, .margin_fraction = 0};
+    const auto p = pool::place(model_of(10, 100), {cpu(), gpu("cuda0", 1400)}, req);
     EXPECT_EQ(p.n_gpu_layers, 2);  // 400 MiB usable: compute + 2 layers
 }
 
 TEST(Placement, ForcedDeviceThatCannotHoldALayerDoesNotFit) {
-    engine::PlacementRequest req = no_margin();
+    pool::PlacementRequest req = no_margin();
     req.forced_device = "cuda0";
-    const auto p = engine::place(model_of(10, 100), {cpu(), gpu("cuda0", 150)}, req);
+    const auto p = pool::place(model_of(10, 100), {cpu(), gpu("cuda0", 150)}, req);
     EXPECT_FALSE(p.fits);
     EXPECT_NE(p.reasons.at(0).find("cannot hold even one layer"), std::string::npos);
 }
 
 TEST(Placement, ForcedUnknownDeviceDoesNotFit) {
-    engine::PlacementRequest req = no_margin();
+    pool::PlacementRequest req = no_margin();
     req.forced_device = "cuda3";
-    const auto p = engine::place(model_of(10, 100), {cpu()}, req);
+    const auto p = pool::place(model_of(10, 100), {cpu()}, req);
     EXPECT_FALSE(p.fits);
 }
 
 TEST(Placement, TooSmallGpuFallsBackToCpuAndSaysWhy) {
-    const auto p = engine::place(model_of(10, 100), {cpu(), gpu("cuda0", 150)}, no_margin());
+    const auto p = pool::place(model_of(10, 100), {cpu(), gpu("cuda0", 150)}, no_margin());
     EXPECT_EQ(p.device, "cpu");
     EXPECT_NE(p.reasons.at(0).find("no GPU can hold a layer"), std::string::npos);
 }
