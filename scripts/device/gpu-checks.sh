@@ -32,12 +32,17 @@ build() {
     arch=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader | head -1 | tr -d '. ')
     [ -f "$b/lib/libduckdb.so" ] || gunzip -c "$b/lib/libduckdb.so.gz" >"$b/lib/libduckdb.so"
     rm -rf "$lsrc" && mkdir -p "$lsrc" && tar xzf "$b/llama-src.tgz" -C "$lsrc"
+    # The bundle's source has no .git, so llama.cpp's CMake would record the commit "unknown" (ggml_commit(), which
+    # accel stores with every run): pass the pinned commit instead, and keep git from being asked.
+    local commit
+    commit=$(cat "$b/LLAMA_COMMIT")
     # Flash-attention kernels are left out (GGML_CUDA_FA=OFF): they are most of the CUDA compile time, and the lent
     # machine's time is short. llama.cpp then runs flash attention where the backend supports it, i.e. not here.
     step cuda-configure cmake -S "$lsrc" -B "$lbuild" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=ON \
         -DGGML_NATIVE=ON -DLLAMA_OPENSSL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
         -DLLAMA_BUILD_SERVER=OFF -DLLAMA_BUILD_APP=OFF -DLLAMA_BUILD_COMMON=ON -DLLAMA_BUILD_TOOLS=ON \
-        -DGGML_CUDA=ON "-DCMAKE_CUDA_ARCHITECTURES=$arch" -DGGML_CUDA_FA=OFF -DGGML_CUDA_NCCL=OFF || return 1
+        -DGGML_CUDA=ON "-DCMAKE_CUDA_ARCHITECTURES=$arch" -DGGML_CUDA_FA=OFF -DGGML_CUDA_NCCL=OFF \
+        "-DLLAMA_BUILD_COMMIT=$commit" -DGIT_EXE= || return 1
     STEP_TIMEOUT=500 TAIL=3 step cuda-build ninja -C "$lbuild" -j "$(nproc)" llama llama-bench || return 1
     ls -la "$lbuild/bin" | grep -E "\.so|llama-bench" | awk '{print $5, $9}'
 }

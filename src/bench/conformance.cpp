@@ -1,5 +1,6 @@
 #include "accel/bench/conformance.h"
 #include "accel/bench/point_runner.h"
+#include "accel/bench/provenance.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -22,15 +23,12 @@
 
 #include "accel/core/error.h"
 #include "accel/core/partial_file.h"
-#include "accel/core/fingerprint.h"
 #include "accel/core/log.h"
 #include "accel/core/paths.h"
 #include "accel/core/sha256.h"
 #include "accel/core/text.h"
 #include "accel/core/units.h"
-#include "accel/core/version.h"
 #include "accel/hw/device.h"
-#include "accel/hw/inventory.h"
 #include "accel/model/classifier.h"
 
 namespace accel::bench {
@@ -399,29 +397,11 @@ std::vector<ConformResult> run_conformance(const ConformOptions& opts) {
 
 std::string store_conformance(const std::vector<ConformResult>& results, const store::WriterOptions& writer,
                               const std::string& command_line, uint64_t seed) {
-    const hw::Inventory inv = hw::detect();
-    store::MachineRecord machine;
-    const MachineFingerprint fp = hw::machine_fingerprint(inv);
-    machine.id = fingerprint_id(fp);
-    machine.cpu_model = fp.cpu_model;
-    machine.n_logical_cores = fp.n_logical_cores;
-    machine.memory_total_bytes = fp.memory_total_bytes;
-    for (const auto& d : fp.device_names) machine.device_names += (machine.device_names.empty() ? "" : ",") + d;
-    machine.inventory_json = hw::inventory_json(inv);
-    const BuildInfo& bi = build_info();
-    store::BuildRecord build;
-    build.accel_version = bi.accel_version;
-    build.git_commit = bi.git_commit;
-    build.llama_cpp_commit = bi.llama_cpp_commit;
-    build.compiler = bi.compiler;
-    build.build_type = bi.build_type;
-    build.cxx_flags = bi.cxx_flags;
-    for (const auto& b : inv.compiled_backends) build.backends += (build.backends.empty() ? "" : ",") + b;
     store::RunRecord run;
     run.command = command_line;
     run.tags = {"conform"};
     run.extra_json = json{{"seed", seed}}.dump();
-    auto w = store::ResultWriter::begin(writer, run, machine, build);
+    auto w = begin_run(writer, std::move(run), current_provenance());
 
     std::set<std::string> models_done;
     std::vector<store::ResultRecord> rows;

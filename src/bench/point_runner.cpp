@@ -177,7 +177,7 @@ std::optional<uint64_t> device_free(const std::string& device) {
 void roofline_efficiency(PointResult& r) {
     const hw::Inventory inv = hw::detect({.browsers = false});
     const std::string fp = fingerprint_id(hw::machine_fingerprint(inv));
-    const auto roof = hw::load_roofline(hw::roofline_cache_path(fp), fp);
+    const auto roof = hw::load_roofline(hw::roofline_cache_path(inv), fp);
     if (!roof) {
         r.roofline_basis = "unavailable: no roofline measured on this machine yet (run accel detect --measure)";
         return;

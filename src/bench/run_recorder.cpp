@@ -5,98 +5,14 @@
 #include <nlohmann/json.hpp>
 
 #include "accel/bench/point_runner.h"
-#include "accel/bench/run_hygiene.h"
 #include "accel/bench/statistics.h"
 #include "accel/core/error.h"
-#include "accel/core/fingerprint.h"
 #include "accel/core/log.h"
-#include "accel/core/version.h"
-#include "accel/hw/inventory.h"
 #include "accel/model/classifier.h"
 #include "accel/model/gguf_file.h"
 #include "accel/store/database.h"
 
 namespace accel::bench {
-
-namespace {
-
-RunProvenance read_run_provenance_here(const std::string& cpu_mask, bool cold) {
-    const hw::Inventory inv = hw::detect({.browsers = false});
-    const MachineFingerprint fp = hw::machine_fingerprint(inv);
-    const Hygiene hyg = read_hygiene();
-    const BuildInfo& b = build_info();
-    std::string backends;
-    for (const auto& name : inv.compiled_backends) backends += (backends.empty() ? "" : ",") + name;
-    RunProvenance p;
-    p.machine_id = fingerprint_id(fp);
-    p.other_cpu_percent = hyg.other_cpu_percent;
-    p.json_text = nlohmann::json{{"machine_fingerprint", p.machine_id},
-                                 {"cpu_model", inv.cpu.model},
-                                 {"accel_version", b.accel_version},
-                                 {"accel_commit", b.git_commit},
-                                 {"llama_cpp_commit", b.llama_cpp_commit},
-                                 {"build_flags", b.cxx_flags},
-                                 {"compiler", b.compiler},
-                                 {"backends", backends},
-                                 {"governor", hyg.governor},
-                                 {"energy_performance_preference", hyg.energy_perf_bias},
-                                 {"loadavg_1m", hyg.loadavg_1m},
-                                 {"other_cpu_percent_at_start", hyg.other_cpu_percent},
-                                 {"affinity", hyg.affinity},
-                                 {"cpu_mask", cpu_mask},
-                                 {"cold_cache", cold}}
-                      .dump();
-    std::string devices;
-    for (const auto& d : fp.device_names) devices += (devices.empty() ? "" : ",") + d;
-    p.machine = {.id = p.machine_id, .cpu_model = inv.cpu.model, .n_logical_cores = inv.cpu.logical_cores,
-                 .memory_total_bytes = inv.memory.total_bytes, .device_names = devices,
-                 .inventory_json = hw::inventory_json(inv)};
-    p.build = {.accel_version = std::string(b.accel_version), .git_commit = std::string(b.git_commit),
-               .llama_cpp_commit = std::string(b.llama_cpp_commit), .compiler = std::string(b.compiler),
-               .build_type = std::string(b.build_type), .cxx_flags = std::string(b.cxx_flags), .backends = backends};
-    return p;
-}
-
-nlohmann::json to_json(const RunProvenance& p) {
-    const auto& m = p.machine;
-    const auto& b = p.build;
-    return {{"machine_id", p.machine_id},
-            {"json_text", p.json_text},
-            {"other_cpu_percent", p.other_cpu_percent},
-            {"machine", {{"id", m.id}, {"cpu_model", m.cpu_model}, {"n_logical_cores", m.n_logical_cores},
-                         {"memory_total_bytes", m.memory_total_bytes}, {"device_names", m.device_names},
-                         {"inventory_json", m.inventory_json}}},
-            {"build", {{"accel_version", b.accel_version}, {"git_commit", b.git_commit},
-                       {"llama_cpp_commit", b.llama_cpp_commit}, {"compiler", b.compiler},
-                       {"build_type", b.build_type}, {"cxx_flags", b.cxx_flags}, {"backends", b.backends}}}};
-}
-
-RunProvenance provenance_from_json(const nlohmann::json& j) {
-    RunProvenance p;
-    p.machine_id = j.at("machine_id").get<std::string>();
-    p.json_text = j.at("json_text").get<std::string>();
-    p.other_cpu_percent = j.at("other_cpu_percent").get<double>();
-    const auto& m = j.at("machine");
-    p.machine = {.id = m.at("id"), .cpu_model = m.at("cpu_model"), .n_logical_cores = m.at("n_logical_cores"),
-                 .memory_total_bytes = m.at("memory_total_bytes"), .device_names = m.at("device_names"),
-                 .inventory_json = m.at("inventory_json")};
-    const auto& b = j.at("build");
-    p.build = {.accel_version = b.at("accel_version"), .git_commit = b.at("git_commit"),
-               .llama_cpp_commit = b.at("llama_cpp_commit"), .compiler = b.at("compiler"),
-               .build_type = b.at("build_type"), .cxx_flags = b.at("cxx_flags"), .backends = b.at("backends")};
-    return p;
-}
-
-}  // namespace
-
-// hw::detect enumerates the ggml devices, which initialises CUDA, and CUDA does not survive fork(): read it in a
-// child so that the measuring children forked later can still use the GPU (see probe_device_ids).
-RunProvenance read_run_provenance(const std::string& cpu_mask, bool cold) {
-    const IsolatedOutcome o = run_isolated([&] { return to_json(read_run_provenance_here(cpu_mask, cold)).dump(); },
-                                           std::chrono::seconds(120));
-    if (!o.ok) throw Error(ErrorKind::backend, "reading the machine's inventory failed: " + o.failure_reason);
-    return provenance_from_json(nlohmann::json::parse(o.text));
-}
 
 std::string spec_key(const PointSpec& p) {
     return fmt::format("{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{:g}|{}", to_string(p.scenario), p.model,
@@ -163,14 +79,7 @@ store::ResultRecord to_result_record(const PointResult& r) {
 RunRecorder RunRecorder::begin(const std::filesystem::path& db, const std::string& command,
                                const std::vector<std::string>& tags, const RunProvenance& prov,
                                const std::string& run_extra_json) {
-    nlohmann::json extra = nlohmann::json::parse(run_extra_json.empty() ? "{}" : run_extra_json);
-    extra["provenance"] = nlohmann::json::parse(prov.json_text);
-    const BuildInfo& b = build_info();
-    return RunRecorder(store::ResultWriter::begin({.db = db},
-                                                  {.command = command, .tags = tags,
-                                                   .git_commit = std::string(b.git_commit),
-                                                   .extra_json = extra.dump()},
-                                                  prov.machine, prov.build),
+    return RunRecorder(begin_run({.db = db}, {.command = command, .tags = tags, .extra_json = run_extra_json}, prov),
                        db);
 }
 

@@ -129,7 +129,7 @@ hw::Roofline roofline_for(const hw::Inventory& inv, const DetectFlags& flags) {
         return hw::measure_roofline(inv, quick);
     }
     const std::string fp = fingerprint_id(hw::machine_fingerprint(inv));
-    const auto path = hw::roofline_cache_path(fp);
+    const auto path = hw::roofline_cache_path(inv);
     if (!flags.remeasure) {
         if (auto cached = hw::load_roofline(path, fp)) {
             // A cache from a run restricted by ACCEL_DEVICES may lack a device that is usable now.

@@ -46,4 +46,12 @@ std::string last_backend_message() { return t_last_message; }
 
 void clear_backend_message() { t_last_message.clear(); }
 
+std::string llama_system_info() {
+    init_backend();
+    const char* text = llama_print_system_info();
+    std::string out = text != nullptr ? text : "";
+    while (!out.empty() && (out.back() == ' ' || out.back() == '|' || out.back() == '\n')) out.pop_back();
+    return out;
+}
+
 }  // namespace accel::engine

@@ -51,7 +51,19 @@ MachineFingerprint machine_fingerprint(const Inventory& inventory) {
     fp.cpu_model = inventory.cpu.model;
     fp.n_logical_cores = inventory.cpu.logical_cores;
     fp.memory_total_bytes = inventory.memory.total_bytes;
-    for (const auto& d : inventory.devices) fp.device_names.push_back(d.name);
+    std::vector<DeviceFacts> facts;
+    for (const auto& d : inventory.devices) {
+        fp.device_names.push_back(d.name);
+        DeviceFacts f{.type = std::string(to_string(d.type)), .backend = d.backend, .name = d.name,
+                      .description = d.description, .pci_bus_id = d.pci_bus_id,
+                      .memory_total_bytes = d.memory_total_bytes};
+        if (d.vendor) {
+            f.vendor_memory_total_bytes = d.vendor->memory_total_bytes;
+            f.compute_capability = d.vendor->compute_capability;
+        }
+        facts.push_back(std::move(f));
+    }
+    fp.accelerators = accelerators_of(facts);
     return fp;
 }
 
@@ -114,6 +126,7 @@ json device_json(const Device& d) {
              {"driver_version", s(d.vendor->driver_version)},
              {"runtime_version", s(d.vendor->runtime_version)},
              {"compute_capability", s(d.vendor->compute_capability)},
+             {"memory_total_bytes", opt(d.vendor->memory_total_bytes)},
              {"power_limit_w", opt(d.vendor->power_limit_w)},
              {"pcie_gen", opt(d.vendor->pcie_gen)},
              {"pcie_width", opt(d.vendor->pcie_width)}};

@@ -335,6 +335,28 @@ std::optional<Roofline> load_roofline(const std::filesystem::path& path, const s
     }
 }
 
+std::filesystem::path roofline_cache_path(const Inventory& inventory) {
+    const MachineFingerprint fp = machine_fingerprint(inventory);
+    const std::string id = fingerprint_id(fp);
+    const std::string old_id = fingerprint_id_v1(fp);
+    auto path = roofline_cache_path(id);
+    const auto old_path = roofline_cache_path(old_id);
+    std::error_code ec;
+    if (std::filesystem::exists(path, ec) || !std::filesystem::exists(old_path, ec)) return path;
+    auto old = load_roofline(old_path, old_id);
+    if (!old) return path;
+    old->fingerprint = id;
+    try {
+        save_roofline(*old, path);
+        std::filesystem::remove(old_path, ec);
+        ACCEL_LOG_INFO("moved the cached roofline {} to {} (the machine id now includes its accelerators)",
+                       old_path.string(), path.string());
+    } catch (const Error& e) {
+        ACCEL_LOG_WARN("could not move the cached roofline {}: {}", old_path.string(), e.what());
+    }
+    return path;
+}
+
 void save_roofline(const Roofline& roofline, const std::filesystem::path& path) {
     paths::ensure_dir(path.parent_path());
     const auto tmp = path.string() + ".tmp";

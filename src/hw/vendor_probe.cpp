@@ -111,6 +111,7 @@ ProbeReport probe_nvml() {
             d.memory_free_bytes = mem.free;
         }
         VendorDetails v = common;
+        if (d.memory_total_bytes > 0) v.memory_total_bytes = d.memory_total_bytes;
         int major = 0;
         int minor = 0;
         if (cc != nullptr && cc(dev, &major, &minor) == 0) v.compute_capability = fmt::format("{}.{}", major, minor);
@@ -184,6 +185,7 @@ ProbeReport probe_rocm_smi() {
         d.description = fmt::format("{} (ROCm SMI)", d.name);
         d.vendor = VendorDetails{};
         d.vendor->probe = "rocm-smi";
+        if (d.memory_total_bytes > 0) d.vendor->memory_total_bytes = d.memory_total_bytes;
         r.devices.push_back(std::move(d));
     }
     shutdown();

@@ -1,9 +1,12 @@
 #include "accel/store/exporter.h"
 
+#include <map>
+
 #include <fmt/core.h>
 
 #include "accel/core/error.h"
 #include "accel/core/paths.h"
+#include "machine_identity.h"
 
 namespace accel::store {
 namespace {
@@ -91,6 +94,15 @@ WriteCounts merge_sources(Database& db, const std::vector<std::filesystem::path>
                             "WHERE id NOT IN (SELECT id FROM results)",
                             rel("results")));
             const int64_t n_src = count(db, fmt::format("SELECT count(DISTINCT id) FROM {}", rel("results")));
+            // The same id must mean the same machine in both files; rows an older accel wrote move to their
+            // current id afterwards.
+            std::map<std::string, MachineRecord> incoming;
+            for (auto& m : read_machines(db, rel("machines"), {})) incoming.emplace(m.id, std::move(m));
+            std::vector<std::string> ids;
+            for (const auto& [id, m] : incoming) ids.push_back(id);
+            for (const auto& stored : read_machines(db, "machines", ids)) {
+                check_same_machine(stored, incoming.at(stored.id), src.string());
+            }
             insert_new("machines", total.machines);
             insert_new("builds", total.builds);
             insert_new("models", total.models);
@@ -108,6 +120,7 @@ WriteCounts merge_sources(Database& db, const std::vector<std::filesystem::path>
         }
         if (!parquet_dir) db.exec("DETACH " + alias);
     }
+    remap_machine_ids(db);
     tx.commit();
     return total;
 }

@@ -1,5 +1,6 @@
 #include "accel/store/record_batch.h"
 
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -9,6 +10,7 @@
 #include "accel/core/error.h"
 #include "accel/core/sha256.h"
 #include "appender.h"
+#include "machine_identity.h"
 #include "process_identity.h"
 
 namespace accel::store {
@@ -106,6 +108,8 @@ WriteCounts write_batch(Database& db, const RecordBatch& batch) {
     for (const auto& f : batch.failures) {
         if (!runs_here.count(f.run_id)) wanted.insert(f.run_id);
     }
+    // Records from an older accel (a spool file, an export) name their machine by its old id.
+    if (!batch.machines.empty()) remap_machine_ids(db, ids_of(batch.machines));
     for (const auto& e : batch.ends) {
         if (!runs_here.count(e.run_id)) wanted.insert(e.run_id);
     }
@@ -117,7 +121,12 @@ WriteCounts write_batch(Database& db, const RecordBatch& batch) {
     }
 
     if (!batch.machines.empty()) {
-        const auto have = existing_ids(db, "machines", ids_of(batch.machines));
+        // A machine already stored must be the same machine: one id with two descriptions is refused.
+        std::map<std::string, MachineRecord> have;
+        for (auto& m : read_machines(db, "machines", ids_of(batch.machines))) have.emplace(m.id, std::move(m));
+        for (const auto& m : batch.machines) {
+            if (const auto it = have.find(m.id); it != have.end()) check_same_machine(it->second, m, "the records being written");
+        }
         Appender a(db, "machines");
         std::set<std::string> done;
         for (const auto& m : batch.machines) {
@@ -212,6 +221,8 @@ WriteCounts write_batch(Database& db, const RecordBatch& batch) {
         }
         a.close();
     }
+    // Records from an older accel (a spool file, an export) name their machine by its old id.
+    if (!batch.machines.empty()) remap_machine_ids(db, ids_of(batch.machines));
     for (const auto& e : batch.ends) {
         db.exec(fmt::format("UPDATE runs SET status = {}, ended_at = make_timestamp({}) WHERE id = {}",
                             sql_quote(to_string(e.status)), or_now(e.ended_at_ns) / 1000, sql_quote(e.run_id)));

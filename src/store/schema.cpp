@@ -6,6 +6,7 @@
 #include <fmt/core.h>
 
 #include "accel/core/error.h"
+#include "machine_identity.h"
 #include "schema_internal.h"
 
 namespace accel::store {
@@ -72,8 +73,17 @@ CREATE VIEW compatibility AS
     FROM points GROUP BY ALL ORDER BY ALL;
 )sql";
 
-const std::vector<const char*>& migrations() {
-    static const std::vector<const char*> m = {v1_sql, v2_sql};
+// v3: machine ids include each accelerator's model, memory and compute capability (core's fingerprint_id): every
+// machine row with an inventory accel wrote moves to its new id, with the runs, results and failures naming it.
+void v3_remap_machine_ids(Database& db) { remap_machine_ids(db); }
+
+struct Migration {
+    const char* sql = "";
+    void (*step)(Database&) = nullptr;  // what SQL alone cannot do, run after `sql`
+};
+
+const std::vector<Migration>& migrations() {
+    static const std::vector<Migration> m = {{v1_sql}, {v2_sql}, {"", v3_remap_machine_ids}};
     return m;
 }
 
@@ -97,7 +107,9 @@ void apply_migrations(Database& db, int target) {
         Transaction tx(db);
         try {
             if (v == 1) db.exec("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMP)");
-            db.exec(migrations()[static_cast<size_t>(v - 1)]);
+            const Migration& m = migrations()[static_cast<size_t>(v - 1)];
+            if (*m.sql != '\0') db.exec(m.sql);
+            if (m.step != nullptr) m.step(db);
             db.exec(fmt::format("INSERT INTO schema_version VALUES ({}, now())", v));
         } catch (const Error& e) {
             throw Error(e.kind(),

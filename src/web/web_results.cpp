@@ -9,14 +9,12 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
+#include "accel/bench/provenance.h"
 #include "accel/core/error.h"
-#include "accel/core/fingerprint.h"
 #include "accel/core/sha256.h"
-#include "accel/core/version.h"
 #include "accel/engine/generator.h"
 #include "accel/engine/loaded_model.h"
 #include "accel/engine/session.h"
-#include "accel/hw/inventory.h"
 #include "accel/store/result_writer.h"
 
 namespace accel::web {
@@ -140,22 +138,8 @@ LlmFigures run_native(const WebBenchOptions& o) {
 std::string store_results(const std::filesystem::path& db, const WebBenchOptions& o,
                           const std::vector<BrowserOutcome>& outcomes, const std::vector<PageResult>& pages,
                           const LlmFigures& native) {
-    const hw::Inventory inv = hw::detect();
-    const MachineFingerprint fp = hw::machine_fingerprint(inv);
-    store::MachineRecord machine{.id = fingerprint_id(fp),
-                                 .cpu_model = fp.cpu_model,
-                                 .n_logical_cores = fp.n_logical_cores,
-                                 .memory_total_bytes = fp.memory_total_bytes,
-                                 .inventory_json = hw::inventory_json(inv)};
-    const BuildInfo& bi = build_info();
-    store::BuildRecord build{.accel_version = std::string(bi.accel_version),
-                             .git_commit = std::string(bi.git_commit),
-                             .llama_cpp_commit = std::string(bi.llama_cpp_commit),
-                             .compiler = std::string(bi.compiler),
-                             .build_type = std::string(bi.build_type),
-                             .cxx_flags = std::string(bi.cxx_flags)};
-    store::RunRecord run{.command = "web-bench", .tags = {"web"}, .git_commit = std::string(bi.git_commit)};
-    store::ResultWriter writer = store::ResultWriter::begin({.db = db}, run, machine, build);
+    store::ResultWriter writer =
+        bench::begin_run({.db = db}, {.command = "web-bench", .tags = {"web"}}, bench::current_provenance());
     const std::string sha = sha256_file(o.model);
     std::error_code ec;
     const auto size = std::filesystem::file_size(o.model, ec);

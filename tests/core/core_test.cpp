@@ -43,6 +43,29 @@ TEST(Fingerprint, StableAndOrderIndependent) {
     EXPECT_EQ(accel::fingerprint_id(a).size(), 16u);
     b.n_logical_cores = 16;
     EXPECT_NE(accel::fingerprint_id(a), accel::fingerprint_id(b));
+    // v1 (what older accel stored): sha256 over CPU, cores, memory and the sorted device names.
+    EXPECT_EQ(accel::fingerprint_id_v1(b), accel::sha256_hex("X\n16\n1073741824\nCPU\nCUDA0").substr(0, 16));
+    EXPECT_NE(accel::fingerprint_id(a), accel::fingerprint_id_v1(a));
+}
+
+TEST(Fingerprint, AcceleratorsAreThePhysicalGpus) {
+    using accel::DeviceFacts;
+    const std::vector<DeviceFacts> devices = {
+        {.type = "cpu", .backend = "CPU", .name = "CPU", .description = "AMD EPYC", .memory_total_bytes = 1ULL << 36},
+        {.type = "accel", .backend = "BLAS", .name = "BLAS", .description = "OpenBLAS"},
+        {.type = "gpu", .backend = "CUDA", .name = "CUDA0", .description = "NVIDIA H200", .pci_bus_id = "0000:c1:00.0",
+         .memory_total_bytes = 150000ULL << 20},
+        {.type = "gpu", .backend = "Vulkan", .name = "Vulkan0", .description = "NVIDIA H200",
+         .pci_bus_id = "0000:c1:00.0", .memory_total_bytes = 1, .compute_capability = ""},
+        {.type = "gpu", .backend = "", .name = "AMD Instinct MI300X", .description = "AMD Instinct MI300X (ROCm SMI)",
+         .memory_total_bytes = 196592ULL << 20, .vendor_memory_total_bytes = 196608ULL << 20},
+    };
+    const auto acc = accel::accelerators_of(devices);
+    ASSERT_EQ(acc.size(), 2U);
+    EXPECT_EQ(acc[0], (accel::AcceleratorIdentity{.model = "AMD Instinct MI300X", .memory_total_mib = 196608}));
+    EXPECT_EQ(acc[1], (accel::AcceleratorIdentity{.model = "NVIDIA H200", .memory_total_mib = 150000}));
+    EXPECT_EQ(accel::accelerators_text(acc), "AMD Instinct MI300X (196608 MiB); NVIDIA H200 (150000 MiB)");
+    EXPECT_EQ(accel::accelerators_text({}), "none");
 }
 
 TEST(Paths, EnvironmentOverrides) {

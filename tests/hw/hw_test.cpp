@@ -516,6 +516,103 @@ TEST(Roofline, CacheRoundTripAndRejection) {
     EXPECT_FALSE(load_roofline(path, "0123456789abcdef").has_value());
 }
 
+// The machine's identity: two fixture inventories that differ only in their GPU.
+Inventory with_gpu(const std::string& model, const std::string& driver) {
+    Inventory inv = detect({.root = fixtures / "avx512-server", .devices = false, .allow_list = ""});
+    inv.devices.push_back({.id = "cpu", .name = "CPU", .description = inv.cpu.model, .type = DeviceType::cpu,
+                           .backend = "CPU", .memory_total_bytes = 64 * gib, .memory_free_bytes = 60 * gib});
+    Device gpu{.id = "cuda0", .name = "CUDA0", .description = model, .type = DeviceType::gpu, .backend = "CUDA",
+               .memory_total_bytes = 140 * gib, .memory_free_bytes = 139 * gib, .pci_bus_id = "0000:c1:00.0"};
+    gpu.vendor = VendorDetails{.probe = "nvml", .driver_version = driver, .runtime_version = "12.4",
+                               .compute_capability = "9.0", .memory_total_bytes = 141 * gib};
+    inv.devices.push_back(gpu);
+    inv.devices.push_back({.id = "blas", .name = "BLAS", .description = "OpenBLAS", .type = DeviceType::accel,
+                           .backend = "BLAS"});
+    return inv;
+}
+
+TEST(Fingerprint, GpuModelChangesTheIdDriverDoesNot) {
+    const Inventory h100 = with_gpu("NVIDIA H100 80GB HBM3", "550.54.15");
+    const Inventory h200 = with_gpu("NVIDIA H200", "550.54.15");
+    const std::string id = accel::fingerprint_id(machine_fingerprint(h200));
+    EXPECT_NE(accel::fingerprint_id(machine_fingerprint(h100)), id);
+    EXPECT_EQ(accel::fingerprint_id(machine_fingerprint(with_gpu("NVIDIA H200", "560.35.03"))), id)
+        << "a driver update keeps the machine's id";
+    Inventory free_changed = h200;
+    free_changed.devices[1].memory_free_bytes = 1 * gib;
+    free_changed.memory.available_bytes /= 2;
+    EXPECT_EQ(accel::fingerprint_id(machine_fingerprint(free_changed)), id) << "free memory is not identity";
+    const accel::MachineFingerprint fp = machine_fingerprint(h200);
+    ASSERT_EQ(fp.accelerators.size(), 1U) << "neither the CPU nor ggml's BLAS device is an accelerator";
+    EXPECT_EQ(fp.accelerators[0].model, "NVIDIA H200");
+    EXPECT_EQ(fp.accelerators[0].memory_total_mib, 141 * 1024U) << "the vendor's total, when it reports one";
+    EXPECT_EQ(fp.accelerators[0].compute_capability, "9.0");
+    Inventory other_cc = h200;
+    other_cc.devices[1].vendor->compute_capability = "8.9";
+    EXPECT_NE(accel::fingerprint_id(machine_fingerprint(other_cc)), id);
+    Inventory two = h200;
+    two.devices.push_back(two.devices[1]);
+    two.devices.back().id = "cuda1";
+    two.devices.back().pci_bus_id = "0000:c2:00.0";
+    EXPECT_NE(accel::fingerprint_id(machine_fingerprint(two)), id) << "a second GPU is another machine";
+}
+
+// A CPU-only build sees the GPU through NVML only ("nvml:0", no backend); a CUDA and a Vulkan build of the same
+// machine list it twice under one PCI bus id: all three are the same machine.
+TEST(Fingerprint, SameGpuWhicheverBackendsWereBuilt) {
+    const Inventory cuda = with_gpu("NVIDIA H200", "550.54.15");
+    Inventory cpu_only = cuda;
+    cpu_only.devices.erase(cpu_only.devices.begin() + 1);
+    Device probed{.id = "nvml:0", .name = "NVIDIA H200", .description = "NVIDIA H200 (NVML, driver 550.54.15)",
+                  .type = DeviceType::gpu, .memory_total_bytes = 141 * gib, .pci_bus_id = "0000:c1:00.0"};
+    probed.vendor = cuda.devices[1].vendor;
+    cpu_only.devices.push_back(probed);
+    Inventory both = cuda;
+    both.devices.push_back({.id = "vulkan0", .name = "Vulkan0", .description = "NVIDIA H200", .type = DeviceType::gpu,
+                            .backend = "Vulkan", .memory_total_bytes = 139 * gib, .pci_bus_id = "0000:c1:00.0"});
+    const std::string id = accel::fingerprint_id(machine_fingerprint(cuda));
+    EXPECT_EQ(accel::fingerprint_id(machine_fingerprint(cpu_only)), id);
+    EXPECT_EQ(accel::fingerprint_id(machine_fingerprint(both)), id);
+}
+
+// The warehouse recomputes ids from stored inventories (migration, merge): it must agree with hw.
+TEST(Fingerprint, StoredInventoryGivesTheSameId) {
+    for (const auto& inv : {with_gpu("NVIDIA H200", "550.54.15"), with_gpu("NVIDIA H100 80GB HBM3", "1"),
+                            detect({.root = fixtures / "arm-board", .devices = false, .allow_list = ""})}) {
+        const auto fp = accel::fingerprint_from_inventory_json(inventory_json(inv));
+        ASSERT_TRUE(fp.has_value());
+        EXPECT_EQ(accel::fingerprint_id(*fp), accel::fingerprint_id(machine_fingerprint(inv)));
+        EXPECT_EQ(accel::fingerprint_id_v1(*fp), accel::fingerprint_id_v1(machine_fingerprint(inv)));
+    }
+    EXPECT_FALSE(accel::fingerprint_from_inventory_json("{}").has_value());
+    EXPECT_FALSE(accel::fingerprint_from_inventory_json("not json").has_value());
+}
+
+// A roofline cached by an older accel (under the v1 id) moves to the new id instead of being measured again.
+TEST(Roofline, LegacyCacheMovesToTheNewId) {
+    accel::test::TempDir dir;
+    const char* saved = std::getenv("ACCEL_CACHE_DIR");
+    const std::string saved_value = saved != nullptr ? saved : "";
+    setenv("ACCEL_CACHE_DIR", dir.path().c_str(), 1);
+    const Inventory inv = with_gpu("NVIDIA H200", "550.54.15");
+    const accel::MachineFingerprint fp = machine_fingerprint(inv);
+    Roofline r{.fingerprint = accel::fingerprint_id_v1(fp), .measured_at = "2026-01-02T03:04:05Z",
+               .accel_version = "0.1.0"};
+    r.matmul.push_back({.device = "cuda0", .type = "f16", .m = 8, .n = 8, .k = 8, .gflops = {.median = 7, .n = 1}});
+    save_roofline(r, roofline_cache_path(r.fingerprint));
+    const fs::path path = roofline_cache_path(inv);
+    EXPECT_EQ(path, roofline_cache_path(accel::fingerprint_id(fp)));
+    const auto moved = load_roofline(path, accel::fingerprint_id(fp));
+    ASSERT_TRUE(moved.has_value());
+    EXPECT_EQ(moved->matmul.at(0).gflops.median, 7);
+    EXPECT_FALSE(fs::exists(roofline_cache_path(r.fingerprint)));
+    if (saved != nullptr) {
+        setenv("ACCEL_CACHE_DIR", saved_value.c_str(), 1);
+    } else {
+        unsetenv("ACCEL_CACHE_DIR");
+    }
+}
+
 // Without NVML (this CI machine) or a bus id, the counter says why, and reads nothing.
 TEST(GpuEnergy, UnavailableSaysWhy) {
     const GpuEnergyCounter no_bus("");

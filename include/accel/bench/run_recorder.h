@@ -8,22 +8,11 @@
 #include <vector>
 
 #include "accel/bench/point_result.h"
+#include "accel/bench/provenance.h"
 #include "accel/store/records.h"
 #include "accel/store/result_writer.h"
 
 namespace accel::bench {
-
-// Where a run happened and what the machine was doing at the start: stored with every run and printed in --json.
-struct RunProvenance {
-    std::string machine_id;      // fingerprint_id of the machine
-    std::string json_text;       // {"machine_fingerprint":…, "accel_version":…, "llama_cpp_commit":…, …}
-    store::MachineRecord machine;
-    store::BuildRecord build;
-    double other_cpu_percent = -1;
-};
-
-// Detects the machine (without browsers) and reads the run hygiene; takes about 250 ms.
-RunProvenance read_run_provenance(const std::string& cpu_mask = "", bool cold = false);
 
 // A stable key of a point's parameters, for --resume and for finding gaps in the stored results.
 std::string spec_key(const PointSpec& p);

@@ -13,4 +13,8 @@ void init_backend();
 std::string last_backend_message();
 void clear_backend_message();
 
+// llama_print_system_info() of the libllama this process loaded ("CPU : SSE3 = 1 | AVX2 = 1 | …", CUDA's ARCHS
+// among them in a CUDA build), trailing blanks removed. Calls init_backend().
+std::string llama_system_info();
+
 }  // namespace accel::engine

@@ -19,6 +19,7 @@ struct VendorDetails {
     std::string driver_version;      // e.g. NVML's "550.54.15"
     std::string runtime_version;     // e.g. the CUDA driver API version "12.4"
     std::string compute_capability;  // e.g. "9.0"
+    std::optional<uint64_t> memory_total_bytes;  // the vendor's total (NVML, ROCm SMI): part of the fingerprint
     std::optional<double> power_limit_w;
     std::optional<int32_t> pcie_gen;
     std::optional<int32_t> pcie_width;

@@ -47,8 +47,9 @@ struct Inventory {
 // container. Throws Error{io} when /proc/cpuinfo or /proc/meminfo cannot be read. Call from one thread.
 Inventory detect(const DetectOptions& options = {});
 
-// Fills core's fingerprint: CPU model, logical cores, total memory, and every device name found (ACCEL_DEVICES
-// does not change it: excluded devices stay in the inventory, marked unusable).
+// Fills core's fingerprint: CPU model, logical cores, total memory and each accelerator's model, total memory and
+// compute capability (core's accelerators_of() over every device found; ACCEL_DEVICES does not change it:
+// excluded devices stay in the inventory, marked unusable). Driver and runtime versions are not part of it.
 MachineFingerprint machine_fingerprint(const Inventory& inventory);
 
 // The documented `accel detect --json` document (docs/hw.md), without "measurements", as JSON text.

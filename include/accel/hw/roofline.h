@@ -69,6 +69,11 @@ Roofline measure_roofline(const Inventory& inventory, const MeasureOptions& opti
 // paths::cache_dir()/measure/<fingerprint>.json
 std::filesystem::path roofline_cache_path(const std::string& fingerprint);
 
+// The cache path of this machine (its fingerprint_id). A roofline an older accel cached under the machine's v1 id
+// (core's fingerprint_id_v1, which did not tell GPUs apart) is moved there first, its fingerprint rewritten, unless
+// a file under the new id exists. A move that fails is logged and leaves the old file.
+std::filesystem::path roofline_cache_path(const Inventory& inventory);
+
 // nullopt when the file is absent, unreadable, of another schema_version or another fingerprint.
 std::optional<Roofline> load_roofline(const std::filesystem::path& path, const std::string& fingerprint);
 

@@ -6,7 +6,7 @@ namespace accel::store {
 
 // The schema version this build writes. Database::open applies every migration from the file's version up to it,
 // in order, each in its own transaction; the version lives in the table schema_version.
-inline constexpr int schema_version_latest = 2;
+inline constexpr int schema_version_latest = 3;
 
 // The file's schema version: 0 for a new, empty database.
 int schema_version(Database& db);
