@@ -11,6 +11,7 @@
 #   ACCEL_DEPS_TARBALLS   folder of already-downloaded tarballs (see scripts/fetch-deps.sh); no registry is used
 #   ACCEL_CUDA=1          also build ggml's CUDA backend when nvcc is present
 #   ACCEL_CUDA_ARCHS      CUDA architectures (default: native, else 90)
+#   ACCEL_LLAMA_AMX=1     keep ggml's AMX kernels on a CPU with amx_int8 (left out by default, see llama_variant)
 #   ACCEL_WITH_BROWSERS=0 skip chromium and firefox-esr (web-bench and its tests need them; CI installs them)
 #   ACCEL_JOBS            parallel build jobs (default: nproc)
 set -euo pipefail
@@ -33,9 +34,16 @@ cpu_key() {
     printf '%s' "$(uname -m)-$flags" | sha256sum | cut -c1-12
 }
 
+# ggml's AMX kernels (q4_0/q8_0 on CPUs with amx_int8) died with SIGILL on `tilezero` in the Firecracker VMs that
+# accel's CI runs on: the tile configuration is not kept across context switches there, so a thread that is
+# preempted loses it. Without ACCEL_LLAMA_AMX=1 the build leaves AMX out; the other native kernels stay.
+cpu_has_amx() { grep -m1 -E '^flags' /proc/cpuinfo 2>/dev/null | grep -qw amx_int8; }
+llama_amx() { [ "${ACCEL_LLAMA_AMX:-0}" = 1 ] || ! cpu_has_amx; }
+
 llama_variant() {
     local v="cpu"
     if [ "${ACCEL_CUDA:-0}" = 1 ]; then v="cuda-${ACCEL_CUDA_ARCHS:-native}"; fi
+    llama_amx || v="$v-noamx"
     echo "$v"
 }
 
@@ -183,12 +191,18 @@ if [ ! -f "$lprefix/.complete" ]; then
         cuda_args=(-DGGML_CUDA=ON "-DCMAKE_CUDA_ARCHITECTURES=$archs")
         say "building the CUDA backend for sm_$archs"
     fi
+    amx_args=()
+    if ! llama_amx; then
+        amx_args=("-DCMAKE_C_FLAGS=-mno-amx-tile -mno-amx-int8 -mno-amx-bf16"
+                  "-DCMAKE_CXX_FLAGS=-mno-amx-tile -mno-amx-int8 -mno-amx-bf16")
+        say "leaving ggml's AMX kernels out (set ACCEL_LLAMA_AMX=1 to build them; see llama_variant)"
+    fi
     build="$lprefix.build"
     say "building llama.cpp ${LLAMA_COMMIT:0:12} into $lprefix (takes several minutes once per cache)"
     cmake -S "$src" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX="$lprefix" \
         -DCMAKE_INSTALL_RPATH='$ORIGIN/../lib' -DCMAKE_BUILD_WITH_INSTALL_RPATH=ON -DLLAMA_TOOLS_INSTALL=OFF -DBUILD_SHARED_LIBS=ON -DGGML_NATIVE=ON -DLLAMA_OPENSSL=OFF \
         -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF -DLLAMA_BUILD_APP=OFF \
-        -DLLAMA_BUILD_COMMON=ON -DLLAMA_BUILD_TOOLS=ON "${cuda_args[@]}" >"$build.log" 2>&1 \
+        -DLLAMA_BUILD_COMMON=ON -DLLAMA_BUILD_TOOLS=ON "${cuda_args[@]}" "${amx_args[@]}" >"$build.log" 2>&1 \
         || die "llama.cpp configure failed; see $build.log"
     ninja -C "$build" -j "$jobs" llama llama-bench llama-perplexity >>"$build.log" 2>&1 \
         || die "llama.cpp build failed; see $build.log"
