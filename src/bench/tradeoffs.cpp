@@ -16,6 +16,7 @@
 #include "accel/bench/run_hygiene.h"
 #include "accel/bench/sample_library.h"
 #include "accel/core/error.h"
+#include "accel/core/log.h"
 #include "accel/core/sha256_cache.h"
 #include "accel/engine/loaded_model.h"
 #include "accel/engine/quality.h"
@@ -132,10 +133,12 @@ PointResult measure_in_child(const TradeoffsVariant& v, const TradeoffsPoint& p,
         }
         if (o.cold) {
             try {
-                evict_from_page_cache(v.path);
-                m.cold = true;
-            } catch (const Error&) {
+                const std::string why = evict_from_page_cache(v.path);
+                m.cold = why.empty();
+                if (!m.cold) ACCEL_LOG_WARN("not a cold load: {}", why);
+            } catch (const Error& e) {
                 m.cold = false;
+                ACCEL_LOG_WARN("not a cold load: {}", e.what());
             }
         }
         const bool on_gpu = p.n_gpu_layers > 0 && have_gpu_device(o.device);

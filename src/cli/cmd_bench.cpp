@@ -415,9 +415,20 @@ int run_bench(const BenchOptions& o) {
             if (!any.roofline_basis.empty() && any.roofline_basis.rfind("unavailable", 0) == 0) {
                 fmt::print("roofline: {}\n", any.roofline_basis);
             }
-            if (!results.empty() && results.front().ok) {
-                fmt::print("energy: {}\n", results.front().energy_j.empty() ? "unavailable: " + results.front().energy_unavailable
-                                                                             : "see --json (per RAPL domain and GPU)");
+            // Each point's own energy status and --cold outcome: one point's counter may fail where another's did not.
+            for (const auto& r : results) {
+                if (!r.ok) continue;
+                const std::string name = std::filesystem::path(r.spec.model).filename().string();
+                std::string joules;
+                for (const auto& [domain, j] : r.energy_j) {
+                    joules += fmt::format("{}{} {:.3f} J", joules.empty() ? "" : ", ", domain, j);
+                }
+                fmt::print("energy: {} {}: {}\n", name, r.spec.test_name(),
+                           r.energy_j.empty() ? "unavailable: " + r.energy_unavailable
+                                              : joules + " over " + r.energy_window);
+                if (r.cold_cache && !*r.cold_cache) {
+                    fmt::print("cold: {} {}: NOT a cold load: {}\n", name, r.spec.test_name(), r.cold_cache_note);
+                }
             }
         }
     }
