@@ -55,16 +55,6 @@ TEST(BenchCli, ResumeSkipsStoredPoints) {
     EXPECT_EQ(j.at("results")[0].at("n_prompt"), 32);
 }
 
-TEST(BenchCli, VerifyCpuAgainstCpuPassesExactly) {
-    ACCEL_REQUIRE_TEST_FILE(stories, "models/stories260K.gguf");
-    const auto r = run_accel({"bench", "-m", stories.string(), "-p", "16", "-n", "0", "-r", "1", "--no-store", "--verify"});
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_NE(r.out.find("top-1 1.000 (>= 0.95), top-5 overlap 1.000 (>= 0.90), greedy match 1.000 (>= 0.90) over 32 "
-                         "positions: pass"),
-              std::string::npos)
-        << r.out;
-}
-
 TEST(BenchCli, VerifyFailsVisiblyForAWrongDevice) {
     ACCEL_REQUIRE_TEST_FILE(stories, "models/stories260K.gguf");
     const auto r = run_accel({"bench", "-m", stories.string(), "-p", "16", "-n", "0", "-r", "1", "--no-store", "--verify"},
