@@ -77,9 +77,10 @@ std::string params_text(uint64_t n) {
 // data is there, through pp512, tg128, a latency scenario, and embeddings on a synthetic BERT.
 std::vector<bench::PointSpec> default_suite(const BenchOptions& o) {
     const auto dir = paths::cache_dir() / "models";
-    paths::ensure_dir(dir);
+    if (!o.dry_run) paths::ensure_dir(dir);
     const auto make = [&](const std::string& arch, const std::string& size, engine::WeightType type) {
         const auto path = dir / fmt::format("{}-{}-{}-s1.gguf", arch, size, engine::to_string(type));
+        if (o.dry_run) return path.string();  // --dry-run measures nothing and makes nothing: the path it would use
         if (!std::filesystem::exists(path)) {
             fmt::print(stderr, "bench: making synthetic {} {} {} (random weights: for speed only) -> {}\n", arch, size,
                        engine::to_string(type), path.string());
@@ -377,6 +378,7 @@ int run_bench(const BenchOptions& o) {
             }
             std::string note = r.m.valid ? "" : "INVALID";
             if (r.m.noisy) note += std::string(note.empty() ? "" : ",") + "noisy";
+            if (engine::has_random_weights(r.model_name)) note += std::string(note.empty() ? "" : ",") + "random weights";
             std::optional<std::string> ttft;
             if (!r.m.ttft_ns.empty()) {
                 std::vector<double> tv(r.m.ttft_ns.begin(), r.m.ttft_ns.end());

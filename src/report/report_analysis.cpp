@@ -192,8 +192,10 @@ std::vector<bool> pareto_optimal(const std::vector<const ResultRow*>& rows) {
     std::vector<bool> out(rows.size(), true);
     auto dims = [](const TradeoffPoint& t) {
         // Lower is better in each: memory, -speed, perplexity.
+        // A random-weight model's perplexity says nothing of quality: it is not compared.
         std::vector<std::optional<double>> v{t.peak_rss_bytes ? t.peak_rss_bytes : t.weights_bytes,
-                                             t.tg_ts ? std::optional(-*t.tg_ts) : std::nullopt, t.perplexity};
+                                             t.tg_ts ? std::optional(-*t.tg_ts) : std::nullopt,
+                                             t.random_weights ? std::nullopt : t.perplexity};
         return v;
     };
     for (size_t i = 0; i < rows.size(); ++i) {
