@@ -130,7 +130,7 @@ Section latency_section(const ReportData& d) {
         s.no_data = "no raw samples: run `accel bench` (it stores every repetition)";
         return s;
     }
-    s.notes.push_back("Percentiles by nearest rank over the stored samples of each point.");
+    s.notes.push_back("Percentiles of the stored samples of each point by linear interpolation (type 7), as everywhere in accel.");
     s.tables.push_back(std::move(t));
     s.source = source_of_rows(d, used);
     return s;
