@@ -152,6 +152,9 @@ std::string to_json_text(const PointResult& r) {
               {"device_memory_bytes", r.device_memory_bytes ? json(*r.device_memory_bytes) : json(nullptr)},
               {"energy_j", r.energy_j},
               {"energy_unavailable", r.energy_unavailable},
+              {"energy_window", r.energy_window},
+              {"cold_cache", r.cold_cache ? json(*r.cold_cache) : json(nullptr)},
+              {"cold_cache_note", r.cold_cache_note},
               {"decode_bandwidth_pct", r.decode_bandwidth_pct ? json(*r.decode_bandwidth_pct) : json(nullptr)},
               {"prefill_flops_pct", r.prefill_flops_pct ? json(*r.prefill_flops_pct) : json(nullptr)},
               {"roofline_basis", r.roofline_basis},
@@ -200,6 +203,10 @@ PointResult point_result_from_json(const std::string& text) {
         if (!j.at("device_memory_bytes").is_null()) r.device_memory_bytes = j.at("device_memory_bytes").get<uint64_t>();
         r.energy_j = j.at("energy_j").get<std::vector<std::pair<std::string, double>>>();
         r.energy_unavailable = j.at("energy_unavailable");
+        // Absent from results stored before they were recorded.
+        r.energy_window = j.value("energy_window", "");
+        if (j.contains("cold_cache") && !j.at("cold_cache").is_null()) r.cold_cache = j.at("cold_cache").get<bool>();
+        r.cold_cache_note = j.value("cold_cache_note", "");
         if (!j.at("decode_bandwidth_pct").is_null()) r.decode_bandwidth_pct = j.at("decode_bandwidth_pct").get<double>();
         if (!j.at("prefill_flops_pct").is_null()) r.prefill_flops_pct = j.at("prefill_flops_pct").get<double>();
         r.roofline_basis = j.at("roofline_basis");

@@ -228,8 +228,7 @@ PointResult run_point(const PointSpec& spec, const PointOptions& options) {
     r.spec = spec;
     try {
         if (!options.cpu_mask.empty()) apply_cpu_mask(options.cpu_mask);
-        if (options.cold) evict_from_page_cache(spec.model);
-        r.model_sha256 = sha256_file_cached(spec.model);
+        r.model_sha256 = sha256_file_cached(spec.model);  // reads the file: before --cold evicts it, never after
         const model::GgufFile file = model::read_gguf(spec.model);
         r.model_name = file.get_string("general.name").value_or("");
         for (const auto& t : file.tensors) {
@@ -264,7 +263,12 @@ PointResult run_point(const PointSpec& spec, const PointOptions& options) {
                                : load ? static_cast<uint32_t>(per_slot * n_slots)
                                       : static_cast<uint32_t>(n_single);
         const auto free_before = device_free(spec.device);
-        const EnergyReading e0 = read_energy();
+        if (options.cold) {
+            // The last thing before the load: nothing between here and the pool's load reads the file.
+            r.cold_cache_note = evict_from_page_cache(spec.model);
+            r.cold_cache = r.cold_cache_note.empty();
+        }
+        if (options.before_load) options.before_load();
         // A GPU point also reads the GPU's own counter (NVML), over the same window as RAPL.
         std::optional<hw::GpuEnergyCounter> gpu_energy;
         for (const auto& d : devices) {
@@ -272,7 +276,6 @@ PointResult run_point(const PointSpec& spec, const PointOptions& options) {
                 gpu_energy.emplace(d.pci_bus_id);
             }
         }
-        const auto gpu_mj0 = gpu_energy ? gpu_energy->read_mj() : std::nullopt;
         const auto t_load = Clock::now();
         pool::Lease lease;
         try {
@@ -329,6 +332,11 @@ PointResult run_point(const PointSpec& spec, const PointOptions& options) {
             r.kv_cache_bytes_estimate = 0;  // a model without the usual shape keys: no KV term in the roofline
         }
 
+        // The energy window: the scenario's warm-up and timed repetitions; the load before and --verify after are
+        // outside it.
+        const EnergyReading e0 = read_energy();
+        const auto gpu_mj0 = gpu_energy ? gpu_energy->read_mj() : std::nullopt;
+        const auto t_energy = Clock::now();
         if (spec.scenario == Scenario::embed) {
             r.m = run_embed(session, spec, options.rules, options.seed);
         } else if (load) {
@@ -357,6 +365,26 @@ PointResult run_point(const PointSpec& spec, const PointOptions& options) {
                 r.m = run_llm_test(target, {.n_prompt = spec.n_prompt, .n_gen = spec.n_gen, .n_depth = spec.n_depth,
                                             .seed = options.seed},
                                    options.rules);
+            }
+        }
+        const EnergyReading e1 = read_energy();
+        const auto gpu_mj1 = gpu_energy ? gpu_energy->read_mj() : std::nullopt;
+        r.energy_window = fmt::format(
+            "{:.3f} s: the scenario's {} warm-up and {} timed repetitions (model load and --verify excluded)",
+            static_cast<double>(ns_between(t_energy, Clock::now())) / 1e9, options.rules.n_warmup,
+            r.m.samples_ns.size());
+        if (auto j = energy_between(e0, e1)) {
+            r.energy_j = *j;
+        } else {
+            r.energy_unavailable = e0.available ? e1.reason : e0.reason;
+        }
+        if (gpu_energy) {
+            if (gpu_mj0 && gpu_mj1) {
+                r.energy_j.emplace_back("gpu:" + spec.device, static_cast<double>(*gpu_mj1 - *gpu_mj0) / 1000.0);
+            } else {
+                r.energy_unavailable += (r.energy_unavailable.empty() ? "" : "; ") + spec.device + ": " +
+                                        (gpu_energy->available() ? "the energy counter read failed"
+                                                                 : gpu_energy->reason());
             }
         }
         const char* perturb_env = std::getenv("ACCEL_VERIFY_PERTURB");
@@ -394,22 +422,6 @@ PointResult run_point(const PointSpec& spec, const PointOptions& options) {
             const LogitTrace ref = trace(*ref_lease.session(), options.seed, false);
             const VerifyResult v = compare_llm(ref.rows, dev.rows, ref.greedy, dev.greedy);
             record_verify(r, v.pass, v.summary);
-        }
-        const EnergyReading e1 = read_energy();
-        if (auto j = energy_between(e0, e1)) {
-            r.energy_j = *j;
-        } else {
-            r.energy_unavailable = e0.available ? e1.reason : e0.reason;
-        }
-        if (gpu_energy) {
-            const auto gpu_mj1 = gpu_energy->read_mj();
-            if (gpu_mj0 && gpu_mj1) {
-                r.energy_j.emplace_back("gpu:" + spec.device, static_cast<double>(*gpu_mj1 - *gpu_mj0) / 1000.0);
-            } else {
-                r.energy_unavailable += (r.energy_unavailable.empty() ? "" : "; ") + spec.device + ": " +
-                                        (gpu_energy->available() ? "the energy counter read failed"
-                                                                 : gpu_energy->reason());
-            }
         }
         rusage ru{};
         getrusage(RUSAGE_SELF, &ru);

@@ -2,14 +2,20 @@
 
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <thread>
+
+#include <fmt/core.h>
 
 #include "accel/core/error.h"
 
@@ -109,12 +115,42 @@ void apply_cpu_mask(const std::string& hex_mask) {
     }
 }
 
-void evict_from_page_cache(const std::filesystem::path& file) {
+std::string evict_from_page_cache(const std::filesystem::path& file) {
     const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) throw Error(ErrorKind::io, "cannot open " + file.string() + " to evict it from the page cache");
     ::fdatasync(fd);
-    ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+    const int rc = ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);  // returns the error number, not -1
+    std::string why;
+    if (rc != 0) {
+        why = fmt::format("posix_fadvise(DONTNEED) on {} failed: {}", file.string(), std::strerror(rc));
+    } else if (const auto res = page_cache_residency(fd); !res) {
+        why = fmt::format("cannot check {}'s pages with mincore: {}", file.string(), std::strerror(errno));
+    } else if (res->first > 0) {
+        // Pages mapped by another process (or on a file system that keeps them, such as tmpfs) stay.
+        why = fmt::format("{} of {} pages of {} stayed in the page cache after posix_fadvise(DONTNEED)", res->first,
+                          res->second, file.string());
+    }
     ::close(fd);
+    return why;
+}
+
+std::optional<std::pair<uint64_t, uint64_t>> page_cache_residency(int fd) {
+    struct stat st{};
+    if (::fstat(fd, &st) != 0) return std::nullopt;
+    const auto page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+    const auto size = static_cast<uint64_t>(st.st_size);
+    const uint64_t n_pages = (size + page - 1) / page;
+    if (n_pages == 0) return std::pair<uint64_t, uint64_t>{0, 0};
+    // Mapping the file faults nothing in; mincore then reports which of its pages the page cache holds.
+    void* map = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
+    if (map == MAP_FAILED) return std::nullopt;
+    std::vector<unsigned char> vec(n_pages);
+    const int rc = ::mincore(map, size, vec.data());
+    ::munmap(map, size);
+    if (rc != 0) return std::nullopt;
+    uint64_t resident = 0;
+    for (unsigned char v : vec) resident += v & 1U;
+    return std::pair<uint64_t, uint64_t>{resident, n_pages};
 }
 
 EnergyReading read_energy(const std::filesystem::path& root) {

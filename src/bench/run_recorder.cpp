@@ -1,6 +1,9 @@
 // The one path from a measured point to the warehouse, shared by every command that measures.
 #include "accel/bench/run_recorder.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
@@ -70,8 +73,17 @@ store::ResultRecord to_result_record(const PointResult& r) {
     }
     rec.valid = r.m.valid;
     rec.extra_json = to_json_text(r);
+    // Each sample's tokens (items for embed: texts) are what its rate was computed from, rate = n * 1e9 / ns, so
+    // they come back exactly by rounding. `db compare --metric ts` needs them. Where the rates are not one per sample
+    // (server: one rate per run over per-query latencies) the count is unknown and left out.
+    const bool per_sample_rates = r.m.samples_ts.size() == r.m.samples_ns.size();
     for (size_t i = 0; i < r.m.samples_ns.size(); ++i) {
-        rec.samples.push_back({.seq = static_cast<int32_t>(i), .duration_ns = r.m.samples_ns[i]});
+        store::SampleRecord s{.seq = static_cast<int32_t>(i), .duration_ns = r.m.samples_ns[i]};
+        if (per_sample_rates) {
+            const double ns = static_cast<double>(std::max<int64_t>(r.m.samples_ns[i], 1));
+            s.n_tokens = static_cast<int32_t>(std::llround(r.m.samples_ts[i] * ns / 1e9));
+        }
+        rec.samples.push_back(s);
     }
     return rec;
 }

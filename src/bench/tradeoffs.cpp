@@ -16,12 +16,14 @@
 #include "accel/bench/run_hygiene.h"
 #include "accel/bench/sample_library.h"
 #include "accel/core/error.h"
+#include "accel/core/log.h"
 #include "accel/core/sha256_cache.h"
 #include "accel/core/units.h"
 #include "accel/engine/loaded_model.h"
 #include "accel/engine/quality.h"
 #include "accel/engine/quantize.h"
 #include "accel/engine/session.h"
+#include "accel/engine/synthetic_model.h"
 #include "accel/hw/device.h"
 #include "accel/model/gguf_file.h"
 #include "accel/model/memory_estimate.h"
@@ -112,6 +114,7 @@ PointResult measure_in_child(const TradeoffsVariant& v, const TradeoffsPoint& p,
         r.model_sha256 = sha256_file_cached(v.path);
         const model::GgufFile file = model::read_gguf(v.path);
         r.model_name = file.get_string("general.name").value_or("");
+        m.random_weights = engine::has_random_weights(r.model_name);
         for (const auto& t : file.tensors) {
             if (t.name.rfind("blk.", 0) == 0) r.model_n_params_blocks += t.n_elements;
         }
@@ -129,10 +132,12 @@ PointResult measure_in_child(const TradeoffsVariant& v, const TradeoffsPoint& p,
         }
         if (o.cold) {
             try {
-                evict_from_page_cache(v.path);
-                m.cold = true;
-            } catch (const Error&) {
+                const std::string why = evict_from_page_cache(v.path);
+                m.cold = why.empty();
+                if (!m.cold) ACCEL_LOG_WARN("not a cold load: {}", why);
+            } catch (const Error& e) {
                 m.cold = false;
+                ACCEL_LOG_WARN("not a cold load: {}", e.what());
             }
         }
         const bool on_gpu = p.n_gpu_layers > 0 && have_gpu_device(o.device);
@@ -382,7 +387,8 @@ std::string to_json_text(const TradeoffsMeasure& m) {
                 {"perplexity", opt(m.perplexity)},
                 {"kl_mean", opt(m.kl_mean)},
                 {"cosine", opt(m.cosine)},
-                {"quality_note", m.quality_note}}
+                {"quality_note", m.quality_note},
+                {"random_weights", m.random_weights}}
         .dump();
 }
 
@@ -418,6 +424,7 @@ TradeoffsMeasure tradeoffs_from_json(const std::string& text) {
         m.kl_mean = get_opt<double>(j, "kl_mean");
         m.cosine = get_opt<double>(j, "cosine");
         m.quality_note = j.at("quality_note");
+        m.random_weights = j.value("random_weights", false);  // absent from rows stored before it was recorded
         return m;
     } catch (const json::exception& e) {
         throw Error(ErrorKind::internal, std::string("malformed tradeoffs measure: ") + e.what());

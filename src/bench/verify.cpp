@@ -43,11 +43,29 @@ VerifyResult compare_llm(const std::vector<std::vector<float>>& ref, const std::
     const size_t g = std::min(ref_greedy.size(), dev_greedy.size());
     for (size_t i = 0; i < g && ref_greedy[i] == dev_greedy[i]; ++i) ++same;  // the streams diverge after a miss
     r.greedy_match = ref_greedy.empty() ? 0.0 : static_cast<double>(same) / static_cast<double>(ref_greedy.size());
-    r.pass = n > 0 && r.top1 >= t.min_top1 && r.top5_overlap >= t.min_top5_overlap && r.greedy_match >= t.min_greedy_match;
+    // Traces of different lengths or vocabularies are not the same computation: never compare only a prefix.
+    std::string mismatch;
+    if (ref.size() != dev.size()) {
+        mismatch = fmt::format("; the traces differ in length: {} reference positions, {} device positions",
+                               ref.size(), dev.size());
+    } else if (ref_greedy.size() != dev_greedy.size()) {
+        mismatch = fmt::format("; the greedy continuations differ in length: {} reference tokens, {} device tokens",
+                               ref_greedy.size(), dev_greedy.size());
+    } else {
+        for (size_t i = 0; i < n; ++i) {
+            if (ref[i].size() != dev[i].size()) {
+                mismatch = fmt::format("; position {} has {} reference logits and {} device logits", i, ref[i].size(),
+                                       dev[i].size());
+                break;
+            }
+        }
+    }
+    r.pass = n > 0 && mismatch.empty() && r.top1 >= t.min_top1 && r.top5_overlap >= t.min_top5_overlap &&
+             r.greedy_match >= t.min_greedy_match;
     r.summary = fmt::format("top-1 {:.3f} (>= {:.2f}), top-5 overlap {:.3f} (>= {:.2f}), greedy match {:.3f} (>= {:.2f}) "
-                            "over {} positions: {}",
+                            "over {} positions{}: {}",
                             r.top1, t.min_top1, r.top5_overlap, t.min_top5_overlap, r.greedy_match, t.min_greedy_match,
-                            n, r.pass ? "pass" : "FAIL");
+                            n, mismatch, r.pass ? "pass" : "FAIL");
     return r;
 }
 

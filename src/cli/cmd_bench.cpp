@@ -76,9 +76,10 @@ std::string params_text(uint64_t n) {
 // data is there, through pp512, tg128, a latency scenario, and embeddings on a synthetic BERT.
 std::vector<bench::PointSpec> default_suite(const BenchOptions& o) {
     const auto dir = paths::cache_dir() / "models";
-    paths::ensure_dir(dir);
+    if (!o.dry_run) paths::ensure_dir(dir);
     const auto make = [&](const std::string& arch, const std::string& size, engine::WeightType type) {
         const auto path = dir / fmt::format("{}-{}-{}-s1.gguf", arch, size, engine::to_string(type));
+        if (o.dry_run) return path.string();  // --dry-run measures nothing and makes nothing: the path it would use
         if (!std::filesystem::exists(path)) {
             fmt::print(stderr, "bench: making synthetic {} {} {} (random weights: for speed only) -> {}\n", arch, size,
                        engine::to_string(type), path.string());
@@ -376,6 +377,7 @@ int run_bench(const BenchOptions& o) {
             }
             std::string note = r.m.valid ? "" : "INVALID";
             if (r.m.noisy) note += std::string(note.empty() ? "" : ",") + "noisy";
+            if (engine::has_random_weights(r.model_name)) note += std::string(note.empty() ? "" : ",") + "random weights";
             std::optional<std::string> ttft;
             if (!r.m.ttft_ns.empty()) {
                 std::vector<double> tv(r.m.ttft_ns.begin(), r.m.ttft_ns.end());
@@ -414,9 +416,20 @@ int run_bench(const BenchOptions& o) {
             if (!any.roofline_basis.empty() && any.roofline_basis.rfind("unavailable", 0) == 0) {
                 fmt::print("roofline: {}\n", any.roofline_basis);
             }
-            if (!results.empty() && results.front().ok) {
-                fmt::print("energy: {}\n", results.front().energy_j.empty() ? "unavailable: " + results.front().energy_unavailable
-                                                                             : "see --json (per RAPL domain and GPU)");
+            // Each point's own energy status and --cold outcome: one point's counter may fail where another's did not.
+            for (const auto& r : results) {
+                if (!r.ok) continue;
+                const std::string name = std::filesystem::path(r.spec.model).filename().string();
+                std::string joules;
+                for (const auto& [domain, j] : r.energy_j) {
+                    joules += fmt::format("{}{} {:.3f} J", joules.empty() ? "" : ", ", domain, j);
+                }
+                fmt::print("energy: {} {}: {}\n", name, r.spec.test_name(),
+                           r.energy_j.empty() ? "unavailable: " + r.energy_unavailable
+                                              : joules + " over " + r.energy_window);
+                if (r.cold_cache && !*r.cold_cache) {
+                    fmt::print("cold: {} {}: NOT a cold load: {}\n", name, r.spec.test_name(), r.cold_cache_note);
+                }
             }
         }
     }

@@ -5,6 +5,7 @@
 
 #include <fmt/core.h>
 
+#include "accel/core/error.h"
 #include "accel/core/paths.h"
 #include "accel/core/version.h"
 #include "accel/store/compare.h"
@@ -154,6 +155,10 @@ int run_compare(CompareCli& o) {
     o.opts.threshold = o.threshold_pct / 100;
     store::Database db = store::Database::open(resolve_db(o.db));
     const store::CompareReport rep = store::compare_runs(db, o.opts);
+    // An empty comparison is never a pass: the gate would let anything through.
+    if (const std::string why = store::nothing_compared_reason(rep, o.opts); !why.empty()) {
+        throw Error(ErrorKind::invalid_input, why);
+    }
     Table t{.columns = {"model", "scenario", "device", "params", "n_base", "n_cand", "median_base", "median_cand",
                         "change_pct", "p_value", "verdict"},
             .numeric = {false, false, false, false, true, true, true, true, true, true, false},

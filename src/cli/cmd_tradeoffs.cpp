@@ -111,7 +111,7 @@ Table measures_table(const std::vector<bench::TradeoffsMeasure>& ms) {
             .numeric = {false, false, false, false, true, false, true, true, true, true, true,
                         true,  true,  false, true,  true, true,  true, true, true, true}};
     for (const auto& m : ms) {
-        t.rows.push_back({m.variant,
+        t.rows.push_back({m.random_weights ? m.variant + " (random weights)" : m.variant,
                           m.type,
                           m.point.type_k,
                           m.point.flash_attn,
@@ -288,6 +288,10 @@ int run_tradeoffs(const TradeoffsCliOptions& o) {
                                                       : render_table(t));
         if (format != Format::csv) {
             fmt::print("quality reference: {} ({}); quality is measured with an f16 KV cache\n", ref.name, ref.type);
+            if (std::any_of(measures.begin(), measures.end(), [](const auto& m) { return m.random_weights; })) {
+                fmt::print("random weights: synthetic models (accel make-model); their PPL, KL and cos show how far "
+                           "a type moves a random model, not the quality of a real one, and rank nothing\n");
+            }
             for (const auto& sp : skipped) {
                 fmt::print("skipped: ctk {} fa {} ctx {} mmap {} ngl {}: {}\n", sp.point.type_k, sp.point.flash_attn,
                            sp.point.n_ctx, sp.point.mmap ? "on" : "off", sp.point.n_gpu_layers, sp.reason);

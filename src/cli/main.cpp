@@ -109,6 +109,17 @@ int main(int argc, char** argv) {
         return accel::cli::exit_runtime;
     }
 
+    // An unknown subcommand is a usage error even next to --help, which CLI11 would otherwise answer first with
+    // the main help and exit 0.
+    if (const std::string first = first_positional(argc, argv); !first.empty()) {
+        const auto known = app.get_subcommands([&](CLI::App* sub) { return sub->check_name(first); });
+        if (known.empty()) {
+            print_error("unknown subcommand '" + first + "'");
+            std::fprintf(stderr, "Run 'accel --help' (or 'accel SUBCOMMAND --help') for usage.\n");
+            return accel::cli::exit_usage;
+        }
+    }
+
     std::vector<std::string> args = normalize_args(argc, argv);
     std::vector<char*> arg_ptrs;
     for (auto& a : args) arg_ptrs.push_back(a.data());

@@ -6,6 +6,8 @@
 
 #include <fmt/core.h>
 
+#include "accel/bench/statistics.h"
+
 namespace accel::report {
 namespace {
 
@@ -19,12 +21,6 @@ std::vector<const ResultRow*> select(const ReportData& d, Pred pred) {
     for (const auto& r : d.results)
         if (pred(r)) out.push_back(&r);
     return out;
-}
-
-double nearest_rank(const std::vector<double>& sorted, double q) {
-    const auto n = static_cast<double>(sorted.size());
-    const auto rank = static_cast<size_t>(std::max(1.0, std::ceil(q * n)));
-    return sorted[std::min(rank, sorted.size()) - 1];
 }
 
 bool is_4bit(const std::string& type) {
@@ -88,9 +84,9 @@ std::optional<SampleStats> sample_stats(const std::vector<int64_t>& samples_ns) 
     std::sort(v.begin(), v.end());
     return SampleStats{.n = v.size(),
                        .min = v.front(),
-                       .p50 = nearest_rank(v, 0.5),
-                       .p90 = nearest_rank(v, 0.9),
-                       .p99 = nearest_rank(v, 0.99),
+                       .p50 = bench::percentile_sorted(v, 0.5),
+                       .p90 = bench::percentile_sorted(v, 0.9),
+                       .p99 = bench::percentile_sorted(v, 0.99),
                        .max = v.back()};
 }
 
@@ -192,8 +188,10 @@ std::vector<bool> pareto_optimal(const std::vector<const ResultRow*>& rows) {
     std::vector<bool> out(rows.size(), true);
     auto dims = [](const TradeoffPoint& t) {
         // Lower is better in each: memory, -speed, perplexity.
+        // A random-weight model's perplexity says nothing of quality: it is not compared.
         std::vector<std::optional<double>> v{t.peak_rss_bytes ? t.peak_rss_bytes : t.weights_bytes,
-                                             t.tg_ts ? std::optional(-*t.tg_ts) : std::nullopt, t.perplexity};
+                                             t.tg_ts ? std::optional(-*t.tg_ts) : std::nullopt,
+                                             t.random_weights ? std::nullopt : t.perplexity};
         return v;
     };
     for (size_t i = 0; i < rows.size(); ++i) {

@@ -155,6 +155,7 @@ void read_extra(ResultRow& r, const std::string& extra_text) {
         p.pp_ts = jnum(t, "pp_ts");
         p.tg_ts = jnum(t, "tg_ts");
         p.perplexity = jnum(t, "perplexity");
+        p.random_weights = jbool(t, "random_weights").value_or(false);
         p.kl_mean = jnum(t, "kl_mean");
         p.cosine = jnum(t, "cosine");
         r.tradeoffs = std::move(p);

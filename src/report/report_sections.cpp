@@ -130,7 +130,7 @@ Section latency_section(const ReportData& d) {
         s.no_data = "no raw samples: run `accel bench` (it stores every repetition)";
         return s;
     }
-    s.notes.push_back("Percentiles by nearest rank over the stored samples of each point.");
+    s.notes.push_back("Percentiles of the stored samples of each point by linear interpolation (type 7), as everywhere in accel.");
     s.tables.push_back(std::move(t));
     s.source = source_of_rows(d, used);
     return s;
@@ -346,14 +346,15 @@ Section tradeoff_section(const ReportData& d) {
     for (size_t i = 0; i < rows.size(); ++i) {
         const TradeoffPoint& p = *rows[i]->tradeoffs;
         t.rows.push_back(
-            {rows[i]->model_name, p.variant, p.type, p.type_k.empty() ? "-" : p.type_k, opt_bool(p.flash_attn),
+            {rows[i]->model_name, p.random_weights ? p.variant + " (random weights)" : p.variant, p.type, p.type_k.empty() ? "-" : p.type_k, opt_bool(p.flash_attn),
              opt_num(p.n_ctx), opt_bytes(p.weights_bytes), opt_bytes(p.peak_rss_bytes), opt_bytes(p.kv_bytes_measured),
              p.kv_bytes_estimated ? "estimate " + format_bytes(*p.kv_bytes_estimated) : "-", opt_num(p.pp_ts),
              opt_num(p.tg_ts), opt_num(p.perplexity), opt_num(p.kl_mean), pareto[i] ? "yes" : "no"});
     }
     s.notes.push_back(
         "Pareto: no other variant of the same model has less memory, more tokens/s and lower "
-        "perplexity at once (unmeasured figures are not compared). '-': not measured.");
+        "perplexity at once (unmeasured figures are not compared; a random-weight model's perplexity is shown but "
+        "never compared). '-': not measured.");
     s.tables.push_back(std::move(t));
     TextTable r{.caption = "Measured reductions next to the old framework's claims",
                 .columns = {"claim", "model", "metric", "from", "to", "before", "after", "measured reduction"}};

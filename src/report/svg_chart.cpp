@@ -7,6 +7,7 @@
 
 #include <fmt/core.h>
 
+#include "accel/bench/statistics.h"
 #include "accel/report/report.h"
 
 namespace accel::report {
@@ -266,10 +267,7 @@ std::string render_histogram(const Histogram& c) {
             num(std::max(bar_w - 1, 0.5)), num(top + ph - sy(static_cast<double>(bins[i]))), color(0),
             format_number(b0), format_number(b0 + width), bins[i]);
     }
-    auto pct = [&](double q) {
-        return v[static_cast<size_t>(
-            std::min<double>(q * static_cast<double>(v.size() - 1) + 0.5, static_cast<double>(v.size() - 1)))];
-    };
+    auto pct = [&](double q) { return bench::percentile_sorted(v, q); };  // type 7, as the tables
     for (auto [q, name] : {std::pair{0.5, "p50"}, std::pair{0.99, "p99"}}) {
         const double xv = sx(pct(q));
         s += fmt::format(

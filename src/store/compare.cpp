@@ -32,6 +32,14 @@ struct Side {
     std::string model, scenario, device, params;
 };
 
+// Valid results' samples in `runs` that the metric cannot use (tokens/s needs each sample's n_tokens).
+size_t count_unusable(Database& db, const std::string& runs, const std::string& metric) {
+    if (metric != "ts") return 0;
+    const auto r = db.query("SELECT count(*) FROM results r JOIN samples s ON s.result_id = r.id WHERE r.valid AND "
+                            "r.run_id IN " + runs + " AND s.n_tokens IS NULL");
+    return r.rows.empty() ? 0 : std::stoull(r.rows[0][0].value_or("0"));
+}
+
 std::map<std::string, Side> load(Database& db, const std::string& runs, const std::string& metric) {
     const std::string value = metric == "ts" ? "s.n_tokens * 1e9 / s.duration_ns" : "s.duration_ns::DOUBLE";
     const auto r = db.query(
@@ -110,9 +118,12 @@ CompareReport compare_runs(Database& db, const CompareOptions& o) {
         throw Error(ErrorKind::invalid_input, "--metric '" + o.metric + "': expected ts or latency");
     }
     const bool higher_better = o.metric == "ts";
-    const auto base = load(db, run_filter(db, o.baseline, "baseline"), o.metric);
-    const auto cand = load(db, run_filter(db, o.candidate, "candidate"), o.metric);
+    const std::string base_runs = run_filter(db, o.baseline, "baseline");
+    const std::string cand_runs = run_filter(db, o.candidate, "candidate");
+    const auto base = load(db, base_runs, o.metric);
+    const auto cand = load(db, cand_runs, o.metric);
     CompareReport rep;
+    rep.n_unusable_samples = count_unusable(db, base_runs, o.metric) + count_unusable(db, cand_runs, o.metric);
     rep.statistic = fmt::format(
         "two-sided Mann-Whitney U on raw samples of {} (normal approximation, tie-corrected); flagged when "
         "p < {} and the change of medians is at least {:.1f}%",
@@ -152,6 +163,7 @@ CompareReport compare_runs(Database& db, const CompareOptions& o) {
         } else {
             p.verdict = Verdict::same;
         }
+        ++rep.n_tested;
         if (p.verdict == Verdict::regression) ++rep.n_regressions;
         if (p.verdict == Verdict::improvement) ++rep.n_improvements;
         rep.points.push_back(p);
@@ -169,6 +181,19 @@ CompareReport compare_runs(Database& db, const CompareOptions& o) {
         rep.points.push_back(p);
     }
     return rep;
+}
+
+std::string nothing_compared_reason(const CompareReport& rep, const CompareOptions& o) {
+    if (rep.n_tested > 0) return "";
+    std::string why = fmt::format(
+        "nothing compared: no point of --baseline '{}' has a matching --candidate '{}' point with at least 3 "
+        "samples of metric {} on each side ({} point(s) seen)",
+        o.baseline, o.candidate, o.metric, rep.points.size());
+    if (rep.n_unusable_samples > 0) {
+        why += fmt::format("; {} sample(s) have no token count, which --metric ts needs (try --metric latency)",
+                           rep.n_unusable_samples);
+    }
+    return why;
 }
 
 }  // namespace accel::store

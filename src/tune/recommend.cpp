@@ -414,6 +414,7 @@ Recommendation recommend(const RecommendInput& in) {
     }
     const bool energy_weighted = std::any_of(rec.weights.begin(), rec.weights.end(),
                                              [](const ObjectiveWeight& w) { return w.objective == Objective::energy; });
+    if (any_energy) rec.notes.push_back(bench::energy_upper_bound_note);
     if (!energy_weighted && !energy_why.empty() && !any_energy) {
         rec.notes.push_back("energy per token unavailable: " + energy_why);
     }

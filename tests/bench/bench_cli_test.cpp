@@ -1,4 +1,7 @@
 // accel bench end to end on stories260K: failure continuation, storage, output formats.
+#include <filesystem>
+#include <sstream>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -55,16 +58,6 @@ TEST(BenchCli, ResumeSkipsStoredPoints) {
     EXPECT_EQ(j.at("results")[0].at("n_prompt"), 32);
 }
 
-TEST(BenchCli, VerifyCpuAgainstCpuPassesExactly) {
-    ACCEL_REQUIRE_TEST_FILE(stories, "models/stories260K.gguf");
-    const auto r = run_accel({"bench", "-m", stories.string(), "-p", "16", "-n", "0", "-r", "1", "--no-store", "--verify"});
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_NE(r.out.find("top-1 1.000 (>= 0.95), top-5 overlap 1.000 (>= 0.90), greedy match 1.000 (>= 0.90) over 32 "
-                         "positions: pass"),
-              std::string::npos)
-        << r.out;
-}
-
 TEST(BenchCli, VerifyFailsVisiblyForAWrongDevice) {
     ACCEL_REQUIRE_TEST_FILE(stories, "models/stories260K.gguf");
     const auto r = run_accel({"bench", "-m", stories.string(), "-p", "16", "-n", "0", "-r", "1", "--no-store", "--verify"},
@@ -91,6 +84,40 @@ TEST(BenchCli, DryRunListsPointsAndEta) {
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_NE(r.out.find("6 points; ETA about"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("pp512"), std::string::npos);
+}
+
+// A make-model output is marked in the table: its speed stands, its output means nothing. A trained model is not.
+TEST(BenchCli, RandomWeightModelsAreMarkedInTheTable) {
+    ACCEL_REQUIRE_TEST_FILE(stories, "models/stories260K.gguf");
+    const auto synthetic = accel::test::synthetic_model("llama", "5M", "f16");
+    const auto r = run_accel({"bench", "-m", synthetic.string() + "," + stories.string(), "-p", "8", "-n", "0", "-r",
+                              "1", "-t", "1", "--no-store"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    std::string synthetic_row, stories_row;
+    std::istringstream lines(r.out);
+    for (std::string line; std::getline(lines, line);) {
+        // Table rows start with the model's file name (the lines under the table start with what they are).
+        if (line.rfind(synthetic.filename().string(), 0) == 0) synthetic_row = line;
+        if (line.rfind("stories260K.gguf", 0) == 0) stories_row = line;
+    }
+    EXPECT_NE(synthetic_row.find("random weights"), std::string::npos) << r.out;
+    ASSERT_FALSE(stories_row.empty()) << r.out;
+    EXPECT_EQ(stories_row.find("random weights"), std::string::npos) << stories_row;
+    // Each point's own energy status.
+    EXPECT_NE(r.out.find("energy: " + synthetic.filename().string() + " pp8: "), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("energy: stories260K.gguf pp8: "), std::string::npos) << r.out;
+}
+
+// The default suite's dry run lists the synthetic models it would use, and makes none of them.
+TEST(BenchCli, DryRunOfTheDefaultSuiteMakesNoModel) {
+    accel::test::TempDir dir;
+    const auto cache = dir / "cache";
+    const auto r = run_accel({"bench", "--dry-run"}, {"ACCEL_CACHE_DIR=" + cache.string()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("llama-100M-q4_0-s1.gguf"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("bert-25M-f16-s1.gguf"), std::string::npos) << r.out;
+    EXPECT_EQ(r.err.find("making synthetic"), std::string::npos) << r.err;
+    EXPECT_FALSE(std::filesystem::exists(cache / "models")) << "--dry-run wrote " << (cache / "models");
 }
 
 // llama-bench's -d (context depth) means the same here.

@@ -33,7 +33,8 @@ const char* const stored_keys[] = {"variant",
                                    "tg_ts",
                                    "perplexity",
                                    "kl_mean",
-                                   "cosine"};
+                                   "cosine",
+                                   "random_weights"};
 
 TEST(TradeoffsPlan, BaselinePlusOneAxisAtATimeSkipsWhatCannotRunHere) {
     std::vector<accel::bench::SkippedPoint> skipped;
@@ -156,6 +157,7 @@ TEST(TradeoffsCli, TwoVariantsStoreOneRowPerPointWithEveryKey) {
         EXPECT_GT(row.at("pp_ts").get<double>(), 0);
         EXPECT_GT(row.at("tg_ts").get<double>(), 0);
         EXPECT_TRUE(row.at("cosine").is_null());  // an LLM: perplexity and KL, not cosine
+        EXPECT_EQ(row.at("random_weights"), true) << row.dump();  // make-model's general.name says so
         EXPECT_EQ(row.at("device_memory_note").get<std::string>().rfind("unavailable: ", 0), 0u);
         // Quality on random weights is noise (measured on a real model below); here only where it goes.
         EXPECT_FALSE(row.at("quality_note").get<std::string>().empty()) << row.dump();
@@ -218,6 +220,8 @@ TEST(TradeoffsCli, TypesQuantizesARealModelAndMeasuresQualityAgainstIt) {
     EXPECT_EQ(rows[0].at("type"), "F32");
     EXPECT_EQ(rows[1].at("type"), "Q8_0");
     EXPECT_EQ(rows[1].at("variant"), "stories260K-Q8_0");
+    EXPECT_EQ(rows[0].at("random_weights"), false);  // a trained model: its quality figures rank
+    EXPECT_EQ(rows[1].at("random_weights"), false);
     EXPECT_LT(rows[1].at("file_bytes").get<uint64_t>(), rows[0].at("file_bytes").get<uint64_t>());
     const double ppl_ref = rows[0].at("perplexity");
     const double ppl_q8 = rows[1].at("perplexity");

@@ -37,6 +37,20 @@ TEST(Cli, UnknownSubcommandIsUsageError) {
     EXPECT_TRUE(r.out.empty());
 }
 
+// With --help too: a typo must not print the main help and exit 0.
+TEST(Cli, UnknownSubcommandWithHelpIsUsageError) {
+    for (const std::vector<std::string>& args : {std::vector<std::string>{"NOSUCH", "--help"},
+                                                 std::vector<std::string>{"--help", "NOSUCH"},
+                                                 std::vector<std::string>{"--log-level", "info", "NOSUCH", "-h"}}) {
+        const auto r = run_accel(args);
+        EXPECT_EQ(r.exit_code, 2) << args[0] << " " << args[1];
+        EXPECT_NE(r.err.find("unknown subcommand 'NOSUCH'"), std::string::npos) << r.err;
+        EXPECT_TRUE(r.out.empty()) << r.out;
+    }
+    // A known subcommand's help is still help.
+    EXPECT_EQ(run_accel({"version", "--help"}).exit_code, 0);
+}
+
 TEST(Cli, UnknownFlagIsUsageError) {
     const auto r = run_accel({"version", "--bogus"});
     EXPECT_EQ(r.exit_code, 2);

@@ -199,6 +199,35 @@ TEST_F(ReportTest, ShowsTheCachedRooflineOfTheMachine) {
     EXPECT_NE(html.find("unavailable: no CUDA device"), std::string::npos);
 }
 
+// The latency section's percentiles use the method of every other figure (type 7), not nearest rank: over
+// 1..10 ms, p50 = 5.5 ms and p90 = 9.1 ms (nearest rank would give 5 and 9).
+TEST(Report, LatencyPercentilesAreType7) {
+    std::vector<int64_t> ns;
+    for (int64_t i = 10; i >= 1; --i) ns.push_back(i * 1000000);
+    const auto st = accel::report::sample_stats(ns);
+    ASSERT_TRUE(st.has_value());
+    EXPECT_NEAR(st->p50, 5.5e6, 1.0);
+    EXPECT_NEAR(st->p90, 9.1e6, 1.0);
+    EXPECT_NEAR(st->p99, 9.91e6, 1.0);
+    EXPECT_DOUBLE_EQ(st->min, 1e6);
+    EXPECT_DOUBLE_EQ(st->max, 10e6);
+}
+
+// Two variants of one model alike but for perplexity: the worse one is dominated, unless the weights are random,
+// where perplexity ranks nothing.
+TEST(Report, RandomWeightPerplexityIsLeftOutOfTheParetoRanking) {
+    using accel::report::ResultRow;
+    using accel::report::TradeoffPoint;
+    for (const bool random : {false, true}) {
+        ResultRow a{.model = "m"}, b{.model = "m"};
+        a.tradeoffs = TradeoffPoint{.peak_rss_bytes = 100, .tg_ts = 10, .perplexity = 5, .random_weights = random};
+        b.tradeoffs = TradeoffPoint{.peak_rss_bytes = 100, .tg_ts = 10, .perplexity = 6, .random_weights = random};
+        const auto pareto = accel::report::pareto_optimal({&a, &b});
+        EXPECT_TRUE(pareto[0]);
+        EXPECT_EQ(pareto[1], random) << (random ? "random weights" : "trained");
+    }
+}
+
 TEST(Report, EmptyDatabaseSaysNoDataWithTheCommand) {
     accel::test::TempDir dir;
     { auto db = accel::store::Database::open(dir / "e.duckdb"); }

@@ -211,6 +211,8 @@ TEST(Recommend, EnergyIsPackageJoulesPerTimedToken) {
     EXPECT_DOUBLE_EQ(*gpu.joules_per_token, 0.02);
     const auto rec = run(o, {{Objective::energy, 1}});
     EXPECT_EQ(ids(rec.ranked), (std::vector<std::string>{"cool", "hot"}));
+    // Printed with what the energy window includes.
+    EXPECT_NE(std::find(rec.notes.begin(), rec.notes.end(), accel::bench::energy_upper_bound_note), rec.notes.end());
 }
 
 TEST(Recommend, EnergyUnavailableSaysWhyAndNeverEstimates) {

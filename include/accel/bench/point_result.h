@@ -35,11 +35,18 @@ struct PointResult {
     uint64_t kv_cache_bytes_estimate = 0;  // from the memory estimator, for the roofline
     std::string model_name;      // general.name
 
+    // --cold: whether the model file was out of the page cache when the load began, and why not when it was not.
+    std::optional<bool> cold_cache;              // nullopt without --cold
+    std::string cold_cache_note;
+
     int64_t load_ns = 0;
     uint64_t peak_rss_bytes = 0;                 // the measuring process's high-water mark
     std::optional<uint64_t> device_memory_bytes; // allocated on the GPU (backend), else the drop of its free memory
     std::vector<std::pair<std::string, double>> energy_j;  // per RAPL domain; empty when unavailable
     std::string energy_unavailable;              // the reason when energy_j is empty
+    // What energy_j covers: the scenario's warm-up and timed repetitions, never the load or --verify. Energy per
+    // timed token from it is an upper bound (the warm-up is inside the window). "" for results stored before.
+    std::string energy_window;
 
     // Roofline efficiency, when accel detect --measure figures exist for this machine.
     std::optional<double> decode_bandwidth_pct;  // achieved bytes/s over the measured memory bandwidth
@@ -60,6 +67,12 @@ struct PointResult {
     std::optional<ServerStats> server;
     std::optional<OfflineStats> offline;
 };
+
+// The label every printed energy-per-token figure carries (bench, recommend): what the energy window includes.
+inline constexpr const char* energy_upper_bound_note =
+    "J/token is an upper bound: the energy counters cover the scenario's warm-up as well as its timed repetitions "
+    "and are divided by the timed tokens only (results stored without an energy window also include the model load "
+    "and --verify)";
 
 std::string to_json_text(const PointResult& r);         // one line
 PointResult point_result_from_json(const std::string& text);  // throws Error{internal} on malformed text

@@ -22,6 +22,7 @@ struct PointOptions {
     int32_t n_queries = 64;      // queries per run (server: at least; offline: issued at once per repetition)
     ServerSlo slo;               // server
     bool find_peak = false;      // server: search the highest QPS meeting slo
+    std::function<void()> before_load;  // test hook: called right before the model is loaded (after --cold's eviction)
 };
 
 // Measures one point in this process: loads the model through a resource pool, runs the scenario, reads the

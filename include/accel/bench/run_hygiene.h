@@ -25,8 +25,14 @@ Hygiene read_hygiene(const std::filesystem::path& root = "/");
 void apply_cpu_mask(const std::string& hex_mask);
 
 // Drops the file's pages from the page cache (posix_fadvise DONTNEED; no root needed), so the next load
-// reads from disk. Throws Error{io} naming the file when it cannot be opened.
-void evict_from_page_cache(const std::filesystem::path& file);
+// reads from disk, and checks with mincore that none stayed. Returns "" when the file is out of the cache, else
+// why not (fadvise failed, pages stayed: mapped by another process, tmpfs). Throws Error{io} naming the file when it
+// cannot be opened.
+std::string evict_from_page_cache(const std::filesystem::path& file);
+
+// {pages of the open file in the page cache, pages of the file}, from mincore; nullopt (errno set) when the file
+// cannot be mapped.
+std::optional<std::pair<uint64_t, uint64_t>> page_cache_residency(int fd);
 
 // A counter of consumed energy. RAPL (powercap) for CPU package and DRAM domains.
 struct EnergyReading {

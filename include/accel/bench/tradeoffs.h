@@ -96,6 +96,7 @@ struct TradeoffsMeasure {
     std::optional<double> kl_mean;
     std::optional<double> cosine;
     std::string quality_note;  // which reference, or why quality is unavailable
+    bool random_weights = false;  // a synthetic model (general.name says so): its quality figures rank nothing
 };
 
 std::string to_json_text(const TradeoffsMeasure& m);            // the object stored under "tradeoffs"

@@ -25,6 +25,7 @@ struct VerifyResult {
 
 // Compares per-position logits and greedy continuations of a device against the CPU reference.
 // ref and dev hold one logit row per position (same vocabulary); ref_greedy/dev_greedy the generated tokens.
+// Traces of different lengths (positions, greedy tokens or logits per row) fail, with the lengths in the summary.
 VerifyResult compare_llm(const std::vector<std::vector<float>>& ref, const std::vector<std::vector<float>>& dev,
                          const std::vector<int32_t>& ref_greedy, const std::vector<int32_t>& dev_greedy,
                          const VerifyThresholds& t = {});

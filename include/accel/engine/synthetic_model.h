@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace accel::engine {
@@ -38,6 +39,13 @@ struct SyntheticModel {
     uint64_t file_bytes = 0;
     std::string sha256;
 };
+
+// The words every make-model output's general.name contains; a model whose general.name has them has random
+// weights: its speed figures stand, its quality figures (perplexity, KL, cosine) say nothing about a real model.
+inline constexpr std::string_view random_weights_marker = "RANDOM WEIGHTS";
+inline bool has_random_weights(std::string_view general_name) {
+    return general_name.find(random_weights_marker) != std::string_view::npos;
+}
 
 // Architectures make-model can build, e.g. {"bert", "llama", "qwen2", ...}.
 std::vector<std::string> synthetic_architectures();

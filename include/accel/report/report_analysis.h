@@ -34,7 +34,7 @@ std::vector<const ResultRow*> tradeoff_rows(const ReportData& d);     // scenari
 // "model · device": the group label of a row (platform and browser added for web rows).
 std::string group_label(const ResultRow& r);
 
-// Raw-sample percentiles (nearest rank), in ns.
+// Raw-sample percentiles, in ns: type 7 (bench::percentile_sorted), the one method accel uses everywhere.
 struct SampleStats {
     size_t n = 0;
     double min = 0, p50 = 0, p90 = 0, p99 = 0, max = 0;

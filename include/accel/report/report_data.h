@@ -56,6 +56,7 @@ struct TradeoffPoint {
     std::optional<bool> flash_attn, mmap;
     std::optional<double> file_bytes, weights_bytes, peak_rss_bytes, kv_bytes_measured, kv_bytes_estimated,
         compute_buffer_bytes, n_ctx, load_ms, ttft_ms, pp_ts, tg_ts, perplexity, kl_mean, cosine;
+    bool random_weights = false;  // a synthetic model: its quality figures are shown marked and rank nothing
 };
 
 struct ResultRow {

@@ -34,11 +34,17 @@ struct CompareReport {
     std::string statistic{};  // stated in every output
     std::vector<ComparePoint> points{};
     size_t n_regressions = 0, n_improvements = 0;
+    size_t n_tested = 0;            // points with a verdict other than untested
+    size_t n_unusable_samples = 0;  // valid results' samples the metric could not use (ts: no n_tokens)
 };
 
 // Matches points by model, scenario, device and parameters. Throws Error{invalid_input} when a side matches no
 // run, or for an unknown metric.
 CompareReport compare_runs(Database& db, const CompareOptions& opts);
+
+// Why the report compared nothing (no point got a verdict), naming both sides and the samples the metric could not
+// use; "" when at least one point was tested. A regression gate must treat a non-empty reason as an error.
+std::string nothing_compared_reason(const CompareReport& rep, const CompareOptions& opts);
 
 // Two-sided p-value of the Mann-Whitney U test (normal approximation, tie-corrected, continuity-corrected).
 double mann_whitney_p(const std::vector<double>& a, const std::vector<double>& b);
