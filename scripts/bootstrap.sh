@@ -35,15 +35,15 @@ cpu_key() {
 }
 
 # ggml's AMX kernels (q4_0/q8_0 on CPUs with amx_int8) died with SIGILL on `tilezero` in the Firecracker VMs that
-# accel's CI runs on: the tile configuration is not kept across context switches there, so a thread that is
-# preempted loses it. Without ACCEL_LLAMA_AMX=1 the build leaves AMX out; the other native kernels stay.
+# accel's CI runs on, for every quantized model, although the kernel grants AMX and a small AMX program runs there;
+# the cause is not found. Without ACCEL_LLAMA_AMX=1 the build leaves AMX out; the other native kernels stay.
 cpu_has_amx() { grep -m1 -E '^flags' /proc/cpuinfo 2>/dev/null | grep -qw amx_int8; }
 llama_amx() { [ "${ACCEL_LLAMA_AMX:-0}" = 1 ] || ! cpu_has_amx; }
 
 llama_variant() {
     local v="cpu"
     if [ "${ACCEL_CUDA:-0}" = 1 ]; then v="cuda-${ACCEL_CUDA_ARCHS:-native}"; fi
-    llama_amx || v="$v-noamx"
+    if [ "${ACCEL_LLAMA_AMX:-0}" = 1 ] && cpu_has_amx; then v="$v-amx"; fi
     echo "$v"
 }
 
@@ -179,7 +179,9 @@ if [ ! -f "$src/.complete" ]; then
     trap - EXIT
 fi
 
-if [ ! -f "$lprefix/.complete" ]; then
+# A build made before AMX was left out has .complete but not .no-amx: build it again.
+llama_current() { [ -f "$lprefix/.complete" ] && { llama_amx || [ -f "$lprefix/.no-amx" ]; }; }
+if ! llama_current; then
     cuda_args=()
     if [ "${ACCEL_CUDA:-0}" = 1 ]; then
         command -v nvcc >/dev/null || die "ACCEL_CUDA=1 but nvcc is not on PATH"
@@ -223,6 +225,7 @@ if [ ! -f "$lprefix/.complete" ]; then
     cp "$src"/models/ggml-vocab-*.gguf "$lprefix/share/vocab/"
     echo "$LLAMA_COMMIT" >"$lprefix/COMMIT"
     rm -rf "$build"
+    llama_amx || touch "$lprefix/.no-amx"
     touch "$lprefix/.complete"
     say "llama.cpp ready in $lprefix"
 fi
