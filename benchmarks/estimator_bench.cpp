@@ -52,7 +52,7 @@ int main(int argc, char** argv) {
                                                                .n_ubatch = n_ubatch,
                                                                .n_outputs = n_ubatch,
                                                                .kv_type = accel::model::KvType::f16,
-                                                               .flash_attn = false,
+                                                               .flash_attn = accel::model::FlashAttn::off,
                                                                .device = "cpu"});
         llama_backend_init();  // before the baseline: the backend registry is process overhead, not the model's
         reset_peak();

@@ -13,7 +13,8 @@ json spec_json(const PointSpec& s) {
     return {{"scenario", to_string(s.scenario)}, {"model", s.model},         {"device", s.device},
             {"n_prompt", s.n_prompt},            {"n_gen", s.n_gen},         {"n_depth", s.n_depth},
             {"n_batch", s.n_batch},              {"n_ubatch", s.n_ubatch},   {"n_threads", s.n_threads},
-            {"type_k", s.type_k},                {"type_v", s.type_v},       {"flash_attn", s.flash_attn},
+            {"type_k", model::to_string(s.type_k)}, {"type_v", model::to_string(s.type_v)},
+            {"flash_attn", model::to_string(s.flash_attn)},
             {"n_gpu_layers", s.n_gpu_layers},    {"embed_batch", s.embed_batch},
             {"n_parallel", s.n_parallel},        {"target_qps", s.target_qps},
             {"lengths", s.lengths}};
@@ -30,9 +31,9 @@ PointSpec spec_from(const json& j) {
     s.n_batch = j.at("n_batch");
     s.n_ubatch = j.at("n_ubatch");
     s.n_threads = j.at("n_threads");
-    s.type_k = j.at("type_k");
-    s.type_v = j.at("type_v");
-    s.flash_attn = j.at("flash_attn");
+    s.type_k = model::parse_kv_type(j.at("type_k").get<std::string>());
+    s.type_v = model::parse_kv_type(j.at("type_v").get<std::string>());
+    s.flash_attn = model::parse_flash_attn(j.at("flash_attn").get<std::string>());
     s.n_gpu_layers = j.at("n_gpu_layers");
     s.embed_batch = j.at("embed_batch");
     // Absent from results stored before the load scenarios existed.

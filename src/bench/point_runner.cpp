@@ -290,7 +290,8 @@ PointResult run_point(const PointSpec& spec, const PointOptions& options) {
                                               .flash_attn = spec.flash_attn,
                                               .n_gpu_layers = spec.n_gpu_layers,
                                               .embeddings = embed,
-                                              .pooling = embed ? "mean" : "model"},
+                                              .pooling = embed ? engine::Pooling::mean
+                                                               : engine::Pooling::model_default},
                                   .fallback = pool::Fallback::forbid,
                                   .n_threads = spec.n_threads});
         } catch (const Error& e) {
@@ -405,7 +406,7 @@ PointResult run_point(const PointSpec& spec, const PointOptions& options) {
             ref_options.n_ubatch = static_cast<uint32_t>(std::max<int32_t>(spec.n_ubatch, 512));
             ref_options.n_gpu_layers = 0;
             ref_options.embeddings = true;
-            ref_options.pooling = "mean";
+            ref_options.pooling = engine::Pooling::mean;
             pool::Lease ref_lease = ref_pool.acquire(
                 {.model = spec.model, .devices = {"cpu"}, .options = ref_options, .fallback = pool::Fallback::forbid});
             const auto ref = engine::embed(*ref_lease.session(), texts, {});

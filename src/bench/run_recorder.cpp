@@ -19,8 +19,9 @@ namespace accel::bench {
 
 std::string spec_key(const PointSpec& p) {
     return fmt::format("{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{:g}|{}", to_string(p.scenario), p.model,
-                       p.device, p.n_prompt, p.n_gen, p.n_depth, p.n_batch, p.n_ubatch, p.n_threads, p.type_k,
-                       p.type_v, p.flash_attn, p.n_gpu_layers, p.embed_batch, p.n_parallel, p.target_qps, p.lengths);
+                       p.device, p.n_prompt, p.n_gen, p.n_depth, p.n_batch, p.n_ubatch, p.n_threads,
+                       model::to_string(p.type_k), model::to_string(p.type_v), model::to_string(p.flash_attn),
+                       p.n_gpu_layers, p.embed_batch, p.n_parallel, p.target_qps, p.lengths);
 }
 
 std::set<std::string> stored_point_keys(const std::filesystem::path& db_path, const std::string& run_id) {
@@ -57,10 +58,12 @@ store::ResultRecord to_result_record(const PointResult& r) {
     rec.n_threads = r.n_threads;
     rec.n_gpu_layers = r.n_gpu_layers;
     rec.n_depth = r.spec.n_depth;
-    rec.type_k = r.spec.type_k;
-    rec.type_v = r.spec.type_v;
-    rec.flash_attn = r.spec.flash_attn == "on" ? std::optional(true)
-                                               : (r.spec.flash_attn == "off" ? std::optional(false) : std::nullopt);
+    rec.type_k = model::to_string(r.spec.type_k);
+    rec.type_v = model::to_string(r.spec.type_v);
+    // auto: llama.cpp decided, and the result does not say how (model/flash_attn.h), so it is stored as unknown.
+    rec.flash_attn = r.spec.flash_attn == model::FlashAttn::auto_
+                         ? std::nullopt
+                         : std::optional(r.spec.flash_attn == model::FlashAttn::on);
     rec.avg_ts = r.m.ts.mean;
     rec.stddev_ts = r.m.ts.stddev;
     rec.avg_ns = r.m.ns.mean;

@@ -45,14 +45,6 @@ std::optional<T> get_opt(const json& j, const char* key) {
     return j.at(key).get<T>();
 }
 
-engine::KvType kv_type(const std::string& t) {
-    if (t == "f16") return engine::KvType::f16;
-    if (t == "q8_0") return engine::KvType::q8_0;
-    if (t == "q4_0") return engine::KvType::q4_0;
-    if (t == "f32") return engine::KvType::f32;
-    throw Error(ErrorKind::invalid_input, fmt::format("unknown KV cache type '{}' (expected f16, q8_0, q4_0)", t));
-}
-
 std::optional<uint64_t> device_free(const std::string& device) {
     for (const auto& d : hw::ggml_devices()) {
         if (d.id == device) return d.memory_free_bytes;
@@ -83,9 +75,9 @@ PointSpec spec_of(const TradeoffsVariant& v, const TradeoffsPoint& p, const Trad
             .n_batch = static_cast<int32_t>(n_batch),
             .n_ubatch = static_cast<int32_t>(std::min<uint32_t>(n_batch, 512)),
             .n_threads = o.n_threads,
-            .type_k = p.type_k,
-            .type_v = p.type_k,
-            .flash_attn = p.flash_attn,
+            .type_k = model::parse_kv_type(p.type_k),
+            .type_v = model::parse_kv_type(p.type_k),
+            .flash_attn = model::parse_flash_attn(p.flash_attn),
             .n_gpu_layers = p.n_gpu_layers};
 }
 
@@ -123,8 +115,8 @@ PointResult measure_in_child(const TradeoffsVariant& v, const TradeoffsPoint& p,
                                                   {.n_ctx = p.n_ctx,
                                                    .n_batch = static_cast<uint32_t>(r.spec.n_batch),
                                                    .n_ubatch = static_cast<uint32_t>(r.spec.n_ubatch),
-                                                   .kv_type = model::parse_kv_type(p.type_k),
-                                                   .flash_attn = p.flash_attn == "on"});
+                                                   .kv_type = r.spec.type_k,
+                                                   .flash_attn = r.spec.flash_attn});
             m.kv_bytes_estimated = e.kv_cache_bytes;
             r.kv_cache_bytes_estimate = e.kv_cache_bytes;
         } catch (const Error&) {
@@ -160,9 +152,9 @@ PointResult measure_in_child(const TradeoffsVariant& v, const TradeoffsPoint& p,
                     .n_batch = static_cast<uint32_t>(r.spec.n_batch),
                     .n_ubatch = static_cast<uint32_t>(r.spec.n_ubatch),
                     .n_threads = o.n_threads,
-                    .type_k = kv_type(p.type_k),
-                    .type_v = kv_type(p.type_k),
-                    .flash_attn = p.flash_attn == "on" ? engine::FlashAttn::on : engine::FlashAttn::off});
+                    .type_k = r.spec.type_k,
+                    .type_v = r.spec.type_v,
+                    .flash_attn = r.spec.flash_attn});
         stage = "run";
         EngineLlmTarget target(session);
         TokenSampleLibrary lib(target.n_vocab(), target.add_bos(), target.bos(), o.seed);

@@ -125,7 +125,7 @@ bench::SweepSpec sweep_from(const BenchOptions& o) {
         s.scenarios.push_back(bench::parse_scenario(sc));
     }
     s.models = bench::parse_str_list("--model", o.models);
-    s.devices = bench::parse_str_list("--device", o.devices);
+    s.devices = bench::parse_list("--device", o.devices, hw::parse_device_id);
     s.n_prompt = bench::parse_int_list("-p", o.n_prompt);
     s.n_gen = bench::parse_int_list("-n", o.n_gen);
     for (const auto& pg : o.pg) s.pg.push_back(bench::parse_pg(pg));
@@ -133,9 +133,9 @@ bench::SweepSpec sweep_from(const BenchOptions& o) {
     s.n_batch = bench::parse_int_list("-b", o.n_batch);
     s.n_ubatch = bench::parse_int_list("-ub", o.n_ubatch);
     s.n_threads = bench::parse_int_list("-t", o.threads);
-    s.type_k = bench::parse_str_list("-ctk", o.ctk, {"f16", "q8_0", "q4_0", "f32"});
-    s.type_v = bench::parse_str_list("-ctv", o.ctv, {"f16", "q8_0", "q4_0", "f32"});
-    s.flash_attn = bench::parse_str_list("-fa", o.fa, {"on", "off", "auto"});
+    s.type_k = bench::parse_list("-ctk", o.ctk, model::parse_kv_type);
+    s.type_v = bench::parse_list("-ctv", o.ctv, model::parse_kv_type);
+    s.flash_attn = bench::parse_list("-fa", o.fa, model::parse_flash_attn);
     s.n_gpu_layers.clear();
     for (const auto& v : bench::parse_str_list("-ngl", o.ngl)) {
         s.n_gpu_layers.push_back(v == "-1" ? -1 : bench::parse_int_list("-ngl", v).front());
@@ -190,9 +190,9 @@ nlohmann::json result_json(const bench::PointResult& r, const nlohmann::json& pr
     j["n_batch"] = r.spec.n_batch;
     j["n_ubatch"] = r.spec.n_ubatch;
     j["n_threads"] = r.n_threads;
-    j["type_k"] = r.spec.type_k;
-    j["type_v"] = r.spec.type_v;
-    j["flash_attn"] = r.spec.flash_attn;
+    j["type_k"] = std::string(model::to_string(r.spec.type_k));
+    j["type_v"] = std::string(model::to_string(r.spec.type_v));
+    j["flash_attn"] = std::string(model::to_string(r.spec.flash_attn));
     j["avg_ts"] = r.m.ts.mean;
     j["stddev_ts"] = r.m.ts.stddev;
     j["avg_ns"] = r.m.ns.mean;
@@ -285,8 +285,9 @@ int run_bench(const BenchOptions& o) {
             total += estimate_seconds(p, o);
             t.rows.push_back({std::to_string(i + 1), std::filesystem::path(p.model).filename().string(),
                               bench::to_string(p.scenario), p.test_name(), p.device, std::to_string(p.n_threads),
-                              std::to_string(p.n_batch), std::to_string(p.n_ubatch), p.type_k, p.type_v, p.flash_attn,
-                              std::to_string(p.n_gpu_layers)});
+                              std::to_string(p.n_batch), std::to_string(p.n_ubatch),
+                              std::string(model::to_string(p.type_k)), std::string(model::to_string(p.type_v)),
+                              std::string(model::to_string(p.flash_attn)), std::to_string(p.n_gpu_layers)});
         }
         fmt::print("{}", render_table(t));
         fmt::print("{} points; ETA about {:.0f} s (a rough guess from assumed speeds, not a measurement)\n",
@@ -477,9 +478,9 @@ void register_bench(CLI::App& app, int& exit_code) {
     cmd->add_option("-b,--batch-size", o->n_batch, "Logical batch size (llama-bench -b)")->default_val("2048");
     cmd->add_option("--ub,--ubatch-size", o->n_ubatch, "Physical batch size (-ub)")->default_val("512");
     cmd->add_option("-t,--threads", o->threads, "CPU threads (0: one per logical core)")->default_val("0");
-    cmd->add_option("--ctk,--cache-type-k", o->ctk, "KV cache type K: f16, q8_0, q4_0")->default_val("f16");
+    cmd->add_option("--ctk,--cache-type-k", o->ctk, "KV cache type K: f16, q8_0, q4_0, ...")->default_val("f16");
     cmd->add_option("--ctv,--cache-type-v", o->ctv, "KV cache type V")->default_val("f16");
-    cmd->add_option("--fa,--flash-attn", o->fa, "Flash attention: on, off, auto")->default_val("auto");
+    cmd->add_option("--fa,--flash-attn", o->fa, "Flash attention: on|1, off|0, auto|-1")->default_val("auto");
     cmd->add_option("--ngl,--n-gpu-layers", o->ngl, "GPU layers (-1: placement decides)")->default_val("-1");
     cmd->add_option("--embed-batch", o->embed_batch, "embed scenario: texts per call")->default_val("1,8");
     cmd->add_option("-r,--repetitions", o->reps, "Minimum timed repetitions")->default_val(5);

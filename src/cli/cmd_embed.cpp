@@ -45,8 +45,8 @@ int run_embed(const EmbedOptions& o) {
     }
     if (texts.empty()) throw Error(ErrorKind::invalid_input, "nothing to embed: give --text or --file");
     PoolRuntime runtime(o.pool);
-    pool::Request request =
-        runtime.request(o.model, {.n_ctx = 512, .n_seq = 8, .embeddings = true, .pooling = o.pooling});
+    pool::Request request = runtime.request(
+        o.model, {.n_ctx = 512, .n_seq = 8, .embeddings = true, .pooling = engine::parse_pooling(o.pooling)});
     request.n_threads = o.threads;
     pool::Lease lease = runtime.pool().acquire(request);
     runtime.report(lease);
@@ -79,8 +79,7 @@ void register_embed(CLI::App& app, int& exit_code) {
     cmd->add_option("--text", opts->texts, "Text to embed (repeatable)");
     cmd->add_option("--file", opts->file, "File with one text per line");
     cmd->add_flag("--normalize", opts->normalize, "L2-normalise each vector");
-    cmd->add_option("--pooling", opts->pooling, "Pooling: model (from metadata), mean, cls or last")
-        ->check(CLI::IsMember({"model", "mean", "cls", "last"}));
+    cmd->add_option("--pooling", opts->pooling, "Pooling: model (from metadata), mean, cls or last");
     cmd->add_option("--threads,-t", opts->threads, "CPU threads (0: all)");
     cmd->add_flag("--json", opts->json, R"(Print {"model", "dim", "embeddings": [[...], ...]})");
     add_pool_flags(*cmd, opts->pool);

@@ -45,8 +45,10 @@ int run_generate(const GenerateOptions& o) {
     // The context must hold the prompt and the answer; the prompt is counted with the model's tokenizer once
     // loaded, so ask for a generous context and check below.
     const uint32_t n_ctx = o.ctx > 0 ? o.ctx : std::max<uint32_t>(512, static_cast<uint32_t>(o.n_predict) + 512);
-    pool::Request request = runtime.request(
-        o.model, {.n_ctx = n_ctx, .type_k = o.type_k, .type_v = o.type_v, .flash_attn = o.flash_attn});
+    pool::Request request = runtime.request(o.model, {.n_ctx = n_ctx,
+                                                      .type_k = model::parse_kv_type(o.type_k),
+                                                      .type_v = model::parse_kv_type(o.type_v),
+                                                      .flash_attn = model::parse_flash_attn(o.flash_attn)});
     request.n_threads = o.threads;
     pool::Lease lease = runtime.pool().acquire(request);
     runtime.report(lease);
@@ -98,9 +100,9 @@ void register_generate(CLI::App& app, int& exit_code) {
     cmd->add_option("--ctx", opts->ctx, "Context length (0: n + 512, at least 512)")->default_val(0);
     cmd->add_option("--stop", opts->stop, "Stop string (repeatable); not printed");
     cmd->add_flag("--chat", opts->chat, "Wrap the prompt in the model's chat template as one user turn");
-    cmd->add_option("--ctk,--cache-type-k", opts->type_k, "KV cache type for K")->check(CLI::IsMember({"f16", "q8_0", "q4_0", "f32"}));
-    cmd->add_option("--ctv,--cache-type-v", opts->type_v, "KV cache type for V")->check(CLI::IsMember({"f16", "q8_0", "q4_0", "f32"}));
-    cmd->add_option("--fa,--flash-attn", opts->flash_attn, "Flash attention")->check(CLI::IsMember({"on", "off", "auto"}));
+    cmd->add_option("--ctk,--cache-type-k", opts->type_k, "KV cache type for K: f16, q8_0, q4_0, ...");
+    cmd->add_option("--ctv,--cache-type-v", opts->type_v, "KV cache type for V");
+    cmd->add_option("--fa,--flash-attn", opts->flash_attn, "Flash attention: on|1, off|0, auto|-1");
     add_pool_flags(*cmd, opts->pool);
     cmd->callback([opts, &exit_code] { exit_code = run_generate(*opts); });
 }

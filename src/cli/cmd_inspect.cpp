@@ -74,7 +74,7 @@ int run_inspect(const InspectOptions& o) {
                                   .n_batch = o.batch,
                                   .n_ubatch = o.ubatch,
                                   .kv_type = model::parse_kv_type(o.kv_type),
-                                  .flash_attn = o.flash_attn,
+                                  .flash_attn = o.flash_attn ? model::FlashAttn::on : model::FlashAttn::off,
                                   .device = o.device};
     std::optional<model::MemoryEstimate> est;
     if (m.memory_shape) est = model::estimate_memory(*m.memory_shape, cfg);
@@ -120,8 +120,8 @@ int run_inspect(const InspectOptions& o) {
                                         {"n_batch", cfg.n_batch},
                                         {"n_ubatch", cfg.n_ubatch},
                                         {"n_outputs", cfg.n_parallel},
-                                        {"kv_type", model::to_string(cfg.kv_type)},
-                                        {"flash_attn", cfg.flash_attn},
+                                        {"kv_type", std::string(model::to_string(cfg.kv_type))},
+                                        {"flash_attn", cfg.flash_attn == model::FlashAttn::on},
                                         {"device", cfg.device}}},
                                       {"n_kv_cells", est->n_kv_cells},
                                       {"weights_bytes", est->weights_bytes},
@@ -184,7 +184,7 @@ int run_inspect(const InspectOptions& o) {
     for (const auto& r : c.reasons) fmt::print("  - {}\n", r);
     if (est) {
         fmt::print("\nmemory estimate (ctx {} x {} seq, ubatch {}, KV {}, flash-attn {}, device {}):\n", est->n_ctx,
-                   cfg.n_parallel, cfg.n_ubatch, model::to_string(cfg.kv_type), cfg.flash_attn ? "on" : "off",
+                   cfg.n_parallel, cfg.n_ubatch, model::to_string(cfg.kv_type), model::to_string(cfg.flash_attn),
                    cfg.device);
         fmt::print("  weights         {:>12}  (exact, from the tensor table)\n", human_bytes(est->weights_bytes));
         fmt::print("  KV cache        {:>12}  ({} cells)\n", human_bytes(est->kv_cache_bytes), est->n_kv_cells);
@@ -217,8 +217,7 @@ void register_inspect(CLI::App& app, int& exit_code) {
     cmd->add_option("--ubatch-size", opts->ubatch, "Physical batch (n_ubatch)")
         ->default_val(512)
         ->check(CLI::PositiveNumber);
-    cmd->add_option("--cache-type", opts->kv_type, "KV cache type")
-        ->check(CLI::IsMember({"f32", "f16", "q8_0", "q4_0"}))
+    cmd->add_option("--cache-type", opts->kv_type, "KV cache type: f16, q8_0, q4_0, ... (llama-bench -ctk)")
         ->default_val("f16");
     cmd->add_flag("--flash-attn", opts->flash_attn, "Assume flash attention (no KQ matrix in the compute buffer)");
     cmd->add_option("--device", opts->device, "Device the estimate is for")->default_val("cpu");

@@ -21,11 +21,11 @@
 #include "accel/core/log.h"
 #include "accel/core/paths.h"
 #include "accel/core/sha256_cache.h"
-#include "accel/core/text.h"
 #include "accel/core/units.h"
 #include "accel/core/version.h"
 #include "accel/engine/quality.h"
 #include "accel/engine/quantize.h"
+#include "accel/hw/device.h"
 #include "commands.h"
 #include "output.h"
 
@@ -144,8 +144,17 @@ int run_tradeoffs(const TradeoffsCliOptions& o) {
     if (o.quality_ctx < 8) throw Error(ErrorKind::invalid_input, "--quality-ctx must be at least 8");
 
     bench::TradeoffsAxes axes;
-    axes.type_k = bench::parse_str_list("--ctk", o.ctk, {"f16", "q8_0", "q4_0"});
-    axes.flash_attn = bench::parse_str_list("--fa", o.fa, {"on", "off"});
+    axes.type_k.clear();
+    for (model::KvType k : bench::parse_list("--ctk", o.ctk, model::parse_kv_type)) {
+        axes.type_k.emplace_back(model::to_string(k));
+    }
+    axes.flash_attn.clear();
+    for (model::FlashAttn fa : bench::parse_list("--fa", o.fa, model::parse_flash_attn)) {
+        if (fa == model::FlashAttn::auto_) {
+            throw Error(ErrorKind::invalid_input, "--fa " + o.fa + ": tradeoffs compares on with off; auto is neither");
+        }
+        axes.flash_attn.emplace_back(model::to_string(fa));
+    }
     axes.n_ctx.clear();
     for (int32_t c : bench::parse_int_list("--ctx", o.ctx)) {
         if (c < 1) throw Error(ErrorKind::invalid_input, fmt::format("--ctx {}: a context needs at least 1 token", c));
@@ -165,7 +174,8 @@ int run_tradeoffs(const TradeoffsCliOptions& o) {
     for (const auto& d : bench::probe_devices()) {
         if (d.type == hw::DeviceType::gpu || d.type == hw::DeviceType::igpu) gpus.push_back(d.id);
     }
-    const std::string device = o.device == "auto" ? (gpus.empty() ? "cpu" : gpus.front()) : lower(o.device);
+    const std::string asked = hw::parse_device_id(o.device);
+    const std::string device = asked == "auto" ? (gpus.empty() ? "cpu" : gpus.front()) : asked;
     if (device != "cpu" && std::find(gpus.begin(), gpus.end(), device) == gpus.end()) {
         throw Error(ErrorKind::invalid_input,
                     fmt::format("--device {}: no such GPU here ({})", device,

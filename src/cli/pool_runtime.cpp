@@ -19,6 +19,7 @@ void add_pool_flags(CLI::App& cmd, PoolFlags& flags) {
 }
 
 PoolRuntime::PoolRuntime(const PoolFlags& flags) : flags_(flags) {
+    if (!flags_.device.empty()) flags_.device = hw::parse_device_id(flags_.device);
     inventory_ = hw::detect({.browsers = false});
     config_ = pool::load_pool_config(paths::config_file());
     if (!flags.fallback.empty()) config_.fallback = pool::parse_fallback(flags.fallback);
@@ -26,14 +27,14 @@ PoolRuntime::PoolRuntime(const PoolFlags& flags) : flags_(flags) {
     loader_ = std::make_unique<pool::EngineLoader>(inventory_.devices, placement);
     monitor_ = std::make_unique<pool::SystemMonitor>(inventory_.devices);
     pool_ = std::make_unique<pool::ResourcePool>(config_, *loader_, *monitor_);
-    if (!flags.device.empty()) {
+    if (!flags_.device.empty()) {
         const auto it = std::find_if(inventory_.devices.begin(), inventory_.devices.end(),
-                                     [&](const hw::Device& d) { return d.id == flags.device; });
+                                     [&](const hw::Device& d) { return d.id == flags_.device; });
         if (it == inventory_.devices.end()) {
-            throw Error(ErrorKind::invalid_input, "unknown device '" + flags.device + "' (see accel detect)");
+            throw Error(ErrorKind::invalid_input, "unknown device '" + flags_.device + "' (see accel detect)");
         }
         if (!it->usable) {
-            throw Error(ErrorKind::invalid_input, "device '" + flags.device + "' is not usable: " + it->reason);
+            throw Error(ErrorKind::invalid_input, "device '" + flags_.device + "' is not usable: " + it->reason);
         }
     }
 }

@@ -8,10 +8,45 @@
 #include <cstring>
 #include <vector>
 
+#include <fmt/core.h>
+
 #include "accel/core/error.h"
+#include "accel/core/text.h"
 #include "accel/engine/backend.h"
 
 namespace accel::engine {
+namespace {
+
+llama_split_mode to_llama(SplitMode mode) {
+    switch (mode) {
+        case SplitMode::none: return LLAMA_SPLIT_MODE_NONE;
+        case SplitMode::layer: return LLAMA_SPLIT_MODE_LAYER;
+        case SplitMode::row: return LLAMA_SPLIT_MODE_ROW;
+        case SplitMode::tensor: return LLAMA_SPLIT_MODE_TENSOR;
+    }
+    return LLAMA_SPLIT_MODE_LAYER;
+}
+
+}  // namespace
+
+std::string_view to_string(SplitMode mode) {
+    switch (mode) {
+        case SplitMode::layer: return "layer";
+        case SplitMode::none: return "none";
+        case SplitMode::row: return "row";
+        case SplitMode::tensor: return "tensor";
+    }
+    return "?";
+}
+
+SplitMode parse_split_mode(std::string_view text) {
+    const std::string t = lower(text);
+    for (SplitMode m : {SplitMode::layer, SplitMode::none, SplitMode::row, SplitMode::tensor}) {
+        if (t == to_string(m)) return m;
+    }
+    throw Error(ErrorKind::invalid_input,
+                fmt::format("unknown split mode '{}' (use none, layer, row or tensor)", text));
+}
 
 void LoadedModel::Free::operator()(llama_model* model) const { llama_model_free(model); }
 
@@ -59,6 +94,7 @@ LoadedModel LoadedModel::load(const std::filesystem::path& path, const ModelLoad
         mp.devices = devs.data();
         if (!params.split_fractions.empty()) mp.tensor_split = split.data();
     }
+    mp.split_mode = to_llama(params.split_mode);
     mp.n_gpu_layers = devs.empty() ? 0 : params.n_gpu_layers;
     mp.load_mode = params.use_mmap ? LLAMA_LOAD_MODE_MMAP : LLAMA_LOAD_MODE_NONE;
     bool cancelled = false;

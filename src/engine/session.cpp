@@ -5,7 +5,10 @@
 #include <algorithm>
 #include <thread>
 
+#include <fmt/core.h>
+
 #include "accel/core/error.h"
+#include "accel/core/text.h"
 #include "accel/engine/backend.h"
 
 namespace accel::engine {
@@ -14,8 +17,13 @@ namespace {
 ggml_type to_ggml(KvType t) {
     switch (t) {
         case KvType::f16: return GGML_TYPE_F16;
+        case KvType::bf16: return GGML_TYPE_BF16;
         case KvType::q8_0: return GGML_TYPE_Q8_0;
         case KvType::q4_0: return GGML_TYPE_Q4_0;
+        case KvType::q4_1: return GGML_TYPE_Q4_1;
+        case KvType::q5_0: return GGML_TYPE_Q5_0;
+        case KvType::q5_1: return GGML_TYPE_Q5_1;
+        case KvType::iq4_nl: return GGML_TYPE_IQ4_NL;
         case KvType::f32: return GGML_TYPE_F32;
     }
     return GGML_TYPE_F16;
@@ -41,7 +49,29 @@ enum llama_pooling_type to_llama(Pooling p) {
     return LLAMA_POOLING_TYPE_UNSPECIFIED;
 }
 
+constexpr Pooling kAllPoolings[] = {Pooling::model_default, Pooling::none, Pooling::mean, Pooling::cls, Pooling::last};
+
 }  // namespace
+
+std::string_view to_string(Pooling pooling) {
+    switch (pooling) {
+        case Pooling::model_default: return "model";
+        case Pooling::none: return "none";
+        case Pooling::mean: return "mean";
+        case Pooling::cls: return "cls";
+        case Pooling::last: return "last";
+    }
+    return "?";
+}
+
+Pooling parse_pooling(std::string_view text) {
+    const std::string t = lower(text);
+    for (Pooling p : kAllPoolings) {
+        if (t == to_string(p)) return p;
+    }
+    throw Error(ErrorKind::invalid_input,
+                fmt::format("unknown pooling '{}' (use model, none, mean, cls or last)", text));
+}
 
 void Session::Free::operator()(llama_context* ctx) const { llama_free(ctx); }
 

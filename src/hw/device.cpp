@@ -9,6 +9,7 @@
 #include <fmt/core.h>
 #include <ggml-backend.h>
 
+#include "accel/core/error.h"
 #include "accel/core/text.h"
 
 namespace accel::hw {
@@ -37,6 +38,18 @@ std::string_view to_string(DeviceType type) {
         case DeviceType::other: return "other";
     }
     return "other";
+}
+
+std::string parse_device_id(std::string_view text) {
+    if (text.empty()) {
+        throw Error(ErrorKind::invalid_input, "empty device name (use cpu, cuda0, ...; see accel detect)");
+    }
+    if (text.find_first_of(" \t\r\n,'\"") != std::string_view::npos) {
+        throw Error(ErrorKind::invalid_input,
+                    fmt::format("device name '{}' has a blank, comma or quote (use cpu, cuda0, ...; see accel detect)",
+                                text));
+    }
+    return lower(text);
 }
 
 std::vector<Device> ggml_devices() {

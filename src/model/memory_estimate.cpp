@@ -20,11 +20,19 @@ uint64_t kv_bytes(KvType type, uint64_t n) {
         case KvType::f32:
             return n * 4;
         case KvType::f16:
+        case KvType::bf16:
             return n * 2;
         case KvType::q8_0:
             return (n + 31) / 32 * 34;
         case KvType::q4_0:
+        case KvType::iq4_nl:
             return (n + 31) / 32 * 18;
+        case KvType::q4_1:
+            return (n + 31) / 32 * 20;
+        case KvType::q5_0:
+            return (n + 31) / 32 * 22;
+        case KvType::q5_1:
+            return (n + 31) / 32 * 24;
     }
     return 0;
 }
@@ -34,26 +42,6 @@ uint32_t narrow(uint64_t v) {
 }
 
 }  // namespace
-
-const char* to_string(KvType type) {
-    switch (type) {
-        case KvType::f32:
-            return "f32";
-        case KvType::f16:
-            return "f16";
-        case KvType::q8_0:
-            return "q8_0";
-        case KvType::q4_0:
-            return "q4_0";
-    }
-    return "?";
-}
-
-KvType parse_kv_type(const std::string& text) {
-    for (KvType t : {KvType::f32, KvType::f16, KvType::q8_0, KvType::q4_0})
-        if (text == to_string(t)) return t;
-    throw Error(ErrorKind::invalid_input, fmt::format("unknown KV cache type '{}' (use f32, f16, q8_0 or q4_0)", text));
-}
 
 MemoryModelShape memory_shape_from_gguf(const GgufFile& file) {
     MemoryModelShape s;
@@ -105,7 +93,7 @@ MemoryEstimate estimate_memory(const MemoryModelShape& shape, const MemoryConfig
     // The compute buffer is an estimate: ggml's allocator reuses memory, so the peak is close to the largest of the
     // per-ubatch intermediates rather than their sum.
     const uint64_t ub = std::min(config.n_ubatch, std::max<uint32_t>(config.n_batch, 1));
-    const uint64_t kq = config.flash_attn ? 0 : ub * cells * shape.n_head * 4;
+    const uint64_t kq = config.flash_attn == FlashAttn::on ? 0 : ub * cells * shape.n_head * 4;
     const uint64_t ffn = ub * uint64_t{shape.n_ff} * 4 * 3;
     const uint64_t logits = ub * uint64_t{shape.n_vocab} * 4;
     const uint64_t residual = ub * uint64_t{shape.n_embd} * 4 * 4;

@@ -24,29 +24,14 @@ uint64_t rss_bytes() {
     return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
 }
 
-engine::FlashAttn flash_from_string(const std::string& s) {
-    if (s == "on") return engine::FlashAttn::on;
-    if (s == "off") return engine::FlashAttn::off;
-    if (s == "auto") return engine::FlashAttn::auto_;
-    throw Error(ErrorKind::invalid_input, "flash attention '" + s + "' must be on, off or auto");
-}
-
-engine::Pooling pooling_from_string(const std::string& s) {
-    if (s == "model") return engine::Pooling::model_default;
-    if (s == "mean") return engine::Pooling::mean;
-    if (s == "cls") return engine::Pooling::cls;
-    if (s == "last") return engine::Pooling::last;
-    throw Error(ErrorKind::invalid_input, "pooling '" + s + "' must be mean, cls or last");
-}
-
 model::MemoryEstimate estimate_for(const model::GgufFile& file, const LoadSpec& spec) {
     model::MemoryConfig mc;
     mc.n_ctx = spec.options.n_ctx;
     mc.n_parallel = spec.options.n_seq;
     mc.n_batch = spec.options.n_batch;
     mc.n_ubatch = spec.options.n_ubatch;
-    mc.kv_type = model::parse_kv_type(spec.options.type_k);
-    mc.flash_attn = spec.options.flash_attn == "on";
+    mc.kv_type = spec.options.type_k;
+    mc.flash_attn = spec.options.flash_attn;
     mc.device = spec.device;
     return model::estimate_memory(model::memory_shape_from_gguf(file), mc);
 }
@@ -60,14 +45,6 @@ const hw::Device* find_device(const std::vector<hw::Device>& devices, const std:
 
 }  // namespace
 
-engine::KvType kv_type_from_string(const std::string& text) {
-    if (text == "f16") return engine::KvType::f16;
-    if (text == "q8_0") return engine::KvType::q8_0;
-    if (text == "q4_0") return engine::KvType::q4_0;
-    if (text == "f32") return engine::KvType::f32;
-    throw Error(ErrorKind::invalid_input, "KV cache type '" + text + "' must be f16, q8_0, q4_0 or f32");
-}
-
 EngineLoader::EngineLoader(std::vector<hw::Device> devices, PlacementRequest placement)
     : devices_(std::move(devices)), placement_(placement) {}
 
@@ -77,8 +54,9 @@ EngineLoader::Plan EngineLoader::plan(const LoadSpec& spec) {
     const std::string key = spec.identity.empty()
                                 ? std::string()
                                 : fmt::format("{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}", spec.identity, spec.device,
-                                              o.n_ctx, o.n_seq, o.n_batch, o.n_ubatch, o.type_k, o.type_v,
-                                              o.flash_attn, o.n_gpu_layers, o.embeddings, o.pooling);
+                                              o.n_ctx, o.n_seq, o.n_batch, o.n_ubatch, model::to_string(o.type_k),
+                                              model::to_string(o.type_v), model::to_string(o.flash_attn),
+                                              o.n_gpu_layers, o.embeddings, engine::to_string(o.pooling));
     if (!key.empty()) {
         std::lock_guard lock(plans_mutex_);
         if (auto it = plans_.find(key); it != plans_.end()) return it->second;
@@ -132,11 +110,11 @@ std::unique_ptr<Resident> EngineLoader::load(const LoadSpec& spec, DeviceBytes& 
                                                   .n_batch = spec.options.n_batch,
                                                   .n_ubatch = spec.options.n_ubatch,
                                                   .n_seq_max = spec.options.n_seq,
-                                                  .type_k = kv_type_from_string(spec.options.type_k),
-                                                  .type_v = kv_type_from_string(spec.options.type_v),
-                                                  .flash_attn = flash_from_string(spec.options.flash_attn),
+                                                  .type_k = spec.options.type_k,
+                                                  .type_v = spec.options.type_v,
+                                                  .flash_attn = spec.options.flash_attn,
                                                   .embeddings = spec.options.embeddings,
-                                                  .pooling = pooling_from_string(spec.options.pooling)});
+                                                  .pooling = spec.options.pooling});
     r->default_threads = r->session->n_threads();
     const uint64_t rss_after = rss_bytes();
     const uint64_t floor = r->model.size_bytes() + est.kv_cache_bytes;

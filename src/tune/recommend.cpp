@@ -135,7 +135,8 @@ Config default_config(const std::string& model_sha256) {
 bench::PointSpec tg_spec(const Config& c, int32_t n_gen) {
     return {.scenario = bench::Scenario::llm, .model = c.model_path, .device = c.device, .n_prompt = 0,
             .n_gen = n_gen, .n_batch = c.n_batch, .n_ubatch = c.n_ubatch, .n_threads = c.n_threads,
-            .type_k = c.type_k, .type_v = c.type_v, .flash_attn = c.flash_attn, .n_gpu_layers = c.n_gpu_layers};
+            .type_k = model::parse_kv_type(c.type_k), .type_v = model::parse_kv_type(c.type_v),
+            .flash_attn = model::parse_flash_attn(c.flash_attn), .n_gpu_layers = c.n_gpu_layers};
 }
 
 std::string describe(const Config& c) {
@@ -149,8 +150,10 @@ Observation observation_from_point(const bench::PointResult& r, const std::strin
     o.result_id = result_id;
     o.run_id = run_id;
     o.config = {.device = r.spec.device, .model_sha256 = r.model_sha256, .variant = variant,
-                .model_path = r.spec.model, .type_k = r.spec.type_k, .type_v = r.spec.type_v,
-                .flash_attn = r.spec.flash_attn, .n_threads = r.spec.n_threads, .n_batch = r.spec.n_batch,
+                .model_path = r.spec.model, .type_k = std::string(model::to_string(r.spec.type_k)),
+                .type_v = std::string(model::to_string(r.spec.type_v)),
+                .flash_attn = std::string(model::to_string(r.spec.flash_attn)),
+                .n_threads = r.spec.n_threads, .n_batch = r.spec.n_batch,
                 .n_ubatch = r.spec.n_ubatch, .n_gpu_layers = r.spec.n_gpu_layers};
     o.n_prompt = r.spec.n_prompt;
     o.n_gen = r.spec.n_gen;

@@ -245,7 +245,8 @@ TEST(TradeoffsCli, BadInputIsOneLineAndExit2) {
     EXPECT_EQ(r.err, "accel: error: model /nonexistent/m.gguf not found\n");
     r = run_accel({"tradeoffs", "--model", model.string(), "--ctk", "q3", "--no-store"});
     EXPECT_EQ(r.exit_code, 2);
-    EXPECT_EQ(r.err, "accel: error: --ctk q3: 'q3' is not one of f16, q8_0, q4_0\n");
+    EXPECT_EQ(r.err, "accel: error: --ctk q3: unknown KV cache type 'q3' (use one of f32, f16, bf16, q8_0, q4_0, "
+                     "q4_1, q5_0, q5_1, iq4_nl)\n");
     EXPECT_TRUE(r.out.empty());
 }
 

@@ -38,9 +38,10 @@ TEST_F(KvBytes, MeasuredMatchesTheEstimatorWithin5PercentForF16Q8Q4) {
     for (uint32_t n_ctx : {512u, 1000u}) {
         for (const auto& c : cases) {
             const uint64_t measured = measured_kv(model, c.engine_type, n_ctx, engine::FlashAttn::on);
-            const uint64_t estimated =
-                model::estimate_memory(shape, {.n_ctx = n_ctx, .kv_type = c.model_type, .flash_attn = true})
-                    .kv_cache_bytes;
+            const uint64_t estimated = model::estimate_memory(shape, {.n_ctx = n_ctx,
+                                                                      .kv_type = c.model_type,
+                                                                      .flash_attn = model::FlashAttn::on})
+                                           .kv_cache_bytes;
             ASSERT_GT(estimated, 0u) << c.name;
             EXPECT_NEAR(static_cast<double>(measured), static_cast<double>(estimated), 0.05 * estimated)
                 << c.name << " at n_ctx " << n_ctx;

@@ -1,4 +1,6 @@
 // The memory estimator: exact weights and KV cache bytes for known shapes, and the GGUF shape reader.
+#include <utility>
+
 #include <gtest/gtest.h>
 
 #include "accel/core/error.h"
@@ -58,15 +60,32 @@ TEST(MemoryEstimate, TotalIsTheSumAndWeightsAreExact) {
 }
 
 TEST(MemoryEstimate, FlashAttentionDropsTheKqMatrix) {
-    const auto without = accel::model::estimate_memory(shape(), {.n_ctx = 8192, .flash_attn = false});
-    const auto with = accel::model::estimate_memory(shape(), {.n_ctx = 8192, .flash_attn = true});
+    using accel::model::FlashAttn;
+    const auto without = accel::model::estimate_memory(shape(), {.n_ctx = 8192, .flash_attn = FlashAttn::off});
+    const auto with = accel::model::estimate_memory(shape(), {.n_ctx = 8192, .flash_attn = FlashAttn::on});
     EXPECT_LT(with.compute_buffer_bytes, without.compute_buffer_bytes);
+    // auto is llama.cpp's decision at context creation; the estimate budgets it as off, the larger buffer.
+    const auto automatic = accel::model::estimate_memory(shape(), {.n_ctx = 8192, .flash_attn = FlashAttn::auto_});
+    EXPECT_EQ(automatic.compute_buffer_bytes, without.compute_buffer_bytes);
+}
+
+TEST(MemoryEstimate, KvCacheBytesPerTypeFollowGgmlBlockSizes) {
+    // Per 32 values: f32 128 bytes, f16/bf16 64, q8_0 34, q5_1 24, q5_0 22, q4_1 20, q4_0/iq4_nl 18.
+    const std::pair<KvType, double> cases[] = {{KvType::f32, 128}, {KvType::bf16, 64}, {KvType::q8_0, 34},
+                                               {KvType::q5_1, 24}, {KvType::q5_0, 22}, {KvType::q4_1, 20},
+                                               {KvType::q4_0, 18}, {KvType::iq4_nl, 18}};
+    const double f16 = static_cast<double>(
+        accel::model::estimate_memory(shape(), {.n_ctx = 512, .kv_type = KvType::f16}).kv_cache_bytes);
+    for (const auto& [type, bytes] : cases) {
+        const auto e = accel::model::estimate_memory(shape(), {.n_ctx = 512, .kv_type = type});
+        EXPECT_DOUBLE_EQ(static_cast<double>(e.kv_cache_bytes) / f16, bytes / 64.0) << to_string(type);
+    }
 }
 
 TEST(MemoryEstimate, InvalidConfig) {
     EXPECT_THROW((void)accel::model::estimate_memory(shape(), {.n_parallel = 0}), accel::Error);
     EXPECT_THROW((void)accel::model::estimate_memory(shape(), {.n_ubatch = 0}), accel::Error);
-    EXPECT_THROW((void)accel::model::parse_kv_type("q5_1"), accel::Error);
+    EXPECT_THROW((void)accel::model::parse_kv_type("q9_9"), accel::Error);
     EXPECT_EQ(accel::model::parse_kv_type("q8_0"), KvType::q8_0);
 }
 

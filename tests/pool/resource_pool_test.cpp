@@ -100,7 +100,7 @@ TEST_F(PoolFixture, LargerResidentContextServesSmallerRequest) {
     r.options.n_ctx = 8192;
     EXPECT_FALSE(p.acquire(r).hit());
     EXPECT_EQ(loader.loads, 2);
-    r.options.type_k = "q8_0";  // a different KV type is a different memory footprint: a new entry
+    r.options.type_k = accel::model::KvType::q8_0;  // a different KV type is a different memory footprint: a new entry
     EXPECT_FALSE(p.acquire(r).hit());
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <exception>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -65,5 +66,17 @@ std::filesystem::path synthetic_model(const std::string& arch, const std::string
 
 std::string read_file(const std::filesystem::path& path);
 void write_file(const std::filesystem::path& path, const std::string& content);
+
+// The message of the exception that f() throws (E or derived); a test failure and "" when it throws none.
+template <typename E = std::exception, typename F>
+std::string thrown_message(F&& f) {
+    try {
+        std::forward<F>(f)();
+    } catch (const E& e) {
+        return e.what();
+    }
+    ADD_FAILURE() << "expected an exception";
+    return {};
+}
 
 }  // namespace accel::test

@@ -19,6 +19,8 @@
 
 namespace {
 
+using accel::model::FlashAttn;
+using accel::model::KvType;
 using accel::tune::Config;
 using accel::tune::Objective;
 using accel::tune::Observation;
@@ -425,11 +427,11 @@ TEST(RecommendSearch, ReusesStoredPointsAndStartsWhereTold) {
                                              obs("s-t4", cfg(4), {.ts = 150, .tpot_ms = 6.7})};
     const auto log = accel::tune::quick_search(stored, cfg(0), space, {.max_points = 64}, bench.fn());
     for (const auto& s : bench.measured) {
-        EXPECT_FALSE(s.n_threads == 0 && s.type_k == "f16" && s.flash_attn == "auto" && s.n_batch == 2048 &&
-                     s.n_ubatch == 512)
+        EXPECT_FALSE(s.n_threads == 0 && s.type_k == KvType::f16 && s.flash_attn == FlashAttn::auto_ &&
+                     s.n_batch == 2048 && s.n_ubatch == 512)
             << "the stored default was measured again";
-        EXPECT_FALSE(s.n_threads == 4 && s.type_k == "f16" && s.flash_attn == "auto" && s.n_batch == 2048 &&
-                     s.n_ubatch == 512)
+        EXPECT_FALSE(s.n_threads == 4 && s.type_k == KvType::f16 && s.flash_attn == FlashAttn::auto_ &&
+                     s.n_batch == 2048 && s.n_ubatch == 512)
             << "the stored t4 point was measured again";
     }
     EXPECT_EQ(log.n_reused, 2);

@@ -2,7 +2,12 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "accel/core/error.h"
+#include "accel/model/flash_attn.h"
+#include "accel/model/kv_type.h"
 
 namespace accel::bench {
 
@@ -21,9 +26,9 @@ struct PointSpec {
     int32_t n_batch = 2048;
     int32_t n_ubatch = 512;
     int32_t n_threads = 0;  // 0: one per logical core
-    std::string type_k = "f16";
-    std::string type_v = "f16";
-    std::string flash_attn = "auto";
+    model::KvType type_k = model::KvType::f16;
+    model::KvType type_v = model::KvType::f16;
+    model::FlashAttn flash_attn = model::FlashAttn::auto_;
     int32_t n_gpu_layers = -1;  // -1: placement decides
     int32_t embed_batch = 1;    // embed scenario: texts per call
     // Load scenarios (server, offline): slots decoded together, the server's target rate, and the request lengths
@@ -50,9 +55,9 @@ struct SweepSpec {
     std::vector<int32_t> n_batch{2048};
     std::vector<int32_t> n_ubatch{512};
     std::vector<int32_t> n_threads{0};
-    std::vector<std::string> type_k{"f16"};
-    std::vector<std::string> type_v{"f16"};
-    std::vector<std::string> flash_attn{"auto"};
+    std::vector<model::KvType> type_k{model::KvType::f16};
+    std::vector<model::KvType> type_v{model::KvType::f16};
+    std::vector<model::FlashAttn> flash_attn{model::FlashAttn::auto_};
     std::vector<int32_t> n_gpu_layers{-1};
     std::vector<int32_t> embed_batch{1, 8};
     std::vector<int32_t> n_parallel{1};  // server, offline
@@ -67,6 +72,20 @@ std::vector<PointSpec> expand(const SweepSpec& spec);
 std::vector<int32_t> parse_int_list(const std::string& flag, const std::string& text);
 std::vector<std::string> parse_str_list(const std::string& flag, const std::string& text,
                                         const std::vector<std::string>& allowed = {});
+// A comma list, each item through `parse` (model::parse_kv_type, model::parse_flash_attn, ...): its error is
+// rethrown as Error{invalid_input} prefixed with the flag.
+template <typename Parse>
+auto parse_list(const std::string& flag, const std::string& text, Parse parse) {
+    std::vector<decltype(parse(std::string_view{}))> out;
+    for (const std::string& item : parse_str_list(flag, text)) {
+        try {
+            out.push_back(parse(item));
+        } catch (const Error& e) {
+            throw Error(ErrorKind::invalid_input, flag + " " + text + ": " + e.what());
+        }
+    }
+    return out;
+}
 std::pair<int32_t, int32_t> parse_pg(const std::string& text);  // "512,128"
 // Positive numbers, comma-separated ("0.5,1,2"); throws Error{invalid_input} naming the flag and the text.
 std::vector<double> parse_positive_list(const std::string& flag, const std::string& text);

@@ -6,16 +6,27 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 struct llama_model;  // llama.h is included only in engine/*.cpp
 
 namespace accel::engine {
 
+// How a model is spread over several GPUs (llama-bench's -sm). layer: whole layers per GPU (llama.cpp's default);
+// row: rows of each weight split over the GPUs; none: only the first device; tensor: tensor parallelism (needs flash
+// attention and an architecture that supports it).
+enum class SplitMode : uint8_t { layer, none, row, tensor };
+// "layer", "none", "row", "tensor".
+std::string_view to_string(SplitMode mode);
+// The names to_string gives, in any case. Throws Error{invalid_input} naming the text and the accepted names.
+SplitMode parse_split_mode(std::string_view text);
+
 struct ModelLoadParams {
     std::string device;        // ggml device id for offloaded layers ("cuda0"); "" or "cpu": CPU only
     std::vector<std::string> split_devices;  // several GPUs: split layers over these...
     std::vector<float> split_fractions;      // ...in these proportions
+    SplitMode split_mode = SplitMode::layer;
     int32_t n_gpu_layers = 0;  // layers to offload; 0 keeps the model on the CPU
     bool use_mmap = true;
     // Called from the loading thread with progress in [0,1]; return false to cancel the load.

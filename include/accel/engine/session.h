@@ -7,15 +7,22 @@
 #include <vector>
 
 #include "accel/engine/loaded_model.h"
+#include "accel/model/flash_attn.h"
+#include "accel/model/kv_type.h"
 
 struct llama_context;
 
 namespace accel::engine {
 
-enum class KvType : uint8_t { f16, q8_0, q4_0, f32 };
-enum class FlashAttn : uint8_t { auto_, on, off };
+using model::FlashAttn;  // model/ owns both: the memory estimator needs them too
+using model::KvType;
 // How token embeddings become one vector per text. model_default takes the model's own pooling metadata.
 enum class Pooling : uint8_t { model_default, none, mean, cls, last };
+// "model", "none", "mean", "cls", "last".
+std::string_view to_string(Pooling pooling);
+// The names to_string gives, in any case ("model" is the model's own pooling). Throws Error{invalid_input} naming
+// the text and the accepted names.
+Pooling parse_pooling(std::string_view text);
 
 // Bytes llama.cpp allocated in one backend buffer type, read from its buffers (not computed from shapes).
 struct BufferBytes {

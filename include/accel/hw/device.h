@@ -13,6 +13,12 @@ enum class DeviceType : uint8_t { cpu, gpu, igpu, accel, meta, other };
 
 std::string_view to_string(DeviceType type);
 
+// A --device value as every command takes it (STYLE.md §6): ggml's device id in any case, returned in lower case
+// ("CUDA0" -> "cuda0"); "auto" comes back as "auto" for the commands that pick a device themselves. Whether such a
+// device exists is the caller's check. Throws Error{invalid_input} for an empty value or one with a blank, comma or
+// quote, which no device id has.
+std::string parse_device_id(std::string_view text);
+
 // What a vendor library (NVML, ROCm SMI, Level Zero, Vulkan) says about a device. Empty: not reported.
 struct VendorDetails {
     std::string probe;               // "nvml", "rocm-smi", "level-zero", "vulkan"

@@ -4,13 +4,12 @@
 #include <string>
 #include <vector>
 
+#include "accel/model/flash_attn.h"
+#include "accel/model/kv_type.h"
+
 namespace accel::model {
 
 struct GgufFile;
-
-enum class KvType : uint8_t { f32, f16, q8_0, q4_0 };
-const char* to_string(KvType type);
-KvType parse_kv_type(const std::string& text);  // throws Error{invalid_input}
 
 // The run configuration the estimate is for.
 struct MemoryConfig {
@@ -20,7 +19,7 @@ struct MemoryConfig {
     uint32_t n_ubatch = 512;  // physical batch, which sizes the compute buffer
     uint32_t n_outputs = 0;   // logits rows one decode returns; 0 = one per sequence (generation)
     KvType kv_type = KvType::f16;
-    bool flash_attn = false;     // without it the KQ matrix of one ubatch is materialized in f32
+    FlashAttn flash_attn = FlashAttn::off;  // off and auto: the KQ matrix of one ubatch is materialized in f32
     std::string device = "cpu";  // recorded only; the estimate does not depend on it
 };
 

@@ -58,7 +58,4 @@ private:
     uint64_t cpu_total_bytes_ = 0;
 };
 
-// Maps the request's KV type names to the engine's.
-engine::KvType kv_type_from_string(const std::string& text);  // throws Error{invalid_input}
-
 }  // namespace accel::pool

@@ -9,6 +9,10 @@
 #include <string>
 #include <vector>
 
+#include "accel/engine/session.h"
+#include "accel/model/flash_attn.h"
+#include "accel/model/kv_type.h"
+
 namespace accel::pool {
 
 using Clock = std::chrono::steady_clock;
@@ -27,12 +31,12 @@ struct LoadOptions {
     uint32_t n_seq = 1;
     uint32_t n_batch = 2048;
     uint32_t n_ubatch = 512;
-    std::string type_k = "f16";
-    std::string type_v = "f16";
-    std::string flash_attn = "auto";
+    model::KvType type_k = model::KvType::f16;
+    model::KvType type_v = model::KvType::f16;
+    model::FlashAttn flash_attn = model::FlashAttn::auto_;
     int32_t n_gpu_layers = -1;  // -1: decided by placement
     bool embeddings = false;    // an embedding context (pooled outputs) rather than a generation one
-    std::string pooling = "model";  // with embeddings: model, mean, cls or last
+    engine::Pooling pooling = engine::Pooling::model_default;  // with embeddings
     bool operator==(const LoadOptions&) const = default;
 };
 
