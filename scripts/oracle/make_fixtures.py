@@ -126,6 +126,28 @@ def qwen2_tokenizer(out: Path, n_tokens: int):
     return AutoTokenizer.from_pretrained(out)
 
 
+def wordpiece_tokenizer(out: Path, n_first: int):
+    """BERT's WordPiece (uncased) from ggml-vocab-bert-bge.gguf: the first n_first tokens (specials, single
+    characters, the most frequent words) and the "##" continuation characters of the Latin scripts. llama.cpp stores
+    words with a leading U+2581 and continuations without "##"; this undoes that."""
+    from transformers import BertTokenizerFast
+
+    v = read_vocab("bert-bge")
+    words = []
+    for t, kind in zip(v["tokens"], v["token_type"]):
+        if int(kind) in (2, 3):
+            words.append(t)
+        elif t.startswith("\u2581"):
+            words.append(t[1:])
+        else:
+            words.append("##" + t)
+    keep = words[:n_first] + [w for w in words[n_first:] if w.startswith("##") and len(w) == 3 and ord(w[2]) < 0x250]
+    (out / "vocab.txt").write_text("".join(w + "\n" for w in keep), encoding="utf-8")
+    tok = BertTokenizerFast(vocab_file=str(out / "vocab.txt"), do_lower_case=True)
+    tok.save_pretrained(out)
+    return tok, len(keep)
+
+
 # ---------------------------------------------------------------- weights and references
 
 def randomize(model, torch):
@@ -208,7 +230,36 @@ def make_qwen2(out: Path, torch, transformers):
     return causal_lm_reference(model, tok, out, torch), "bf16"
 
 
-CLASSES = {"llama": make_llama, "qwen2": make_qwen2}
+def make_bert(out: Path, torch, transformers):
+    """BertModel: last hidden states, the pooler's output, and the mean-pooled L2-normalized sentence embedding
+    (what sentence-transformers' all-MiniLM-style models give)."""
+    from safetensors.torch import save_file
+
+    tok, n_vocab = wordpiece_tokenizer(out, 3000)
+    cfg = transformers.BertConfig(
+        vocab_size=n_vocab, hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
+        max_position_embeddings=128, type_vocab_size=2, layer_norm_eps=1e-12, attn_implementation="eager")
+    torch.manual_seed(SEED)
+    model = transformers.BertModel(cfg).eval()
+    randomize(model, torch)
+    save_checkpoint(model, out, torch.float32, None, torch)
+    enc = tok(TEXT, return_tensors="pt")
+    with torch.no_grad():
+        o = model(**enc)
+    hidden = o.last_hidden_state[0].float().contiguous()
+    mean = hidden.mean(dim=0)
+    save_file({"last_hidden_state": hidden, "pooler_output": o.pooler_output[0].float().contiguous(),
+               "mean_pooled_normalized": (mean / mean.norm()).contiguous()}, str(out / "reference.safetensors"))
+    return {
+        "kind": "encoder",
+        "text": TEXT,
+        "input_ids": enc.input_ids[0].tolist(),
+        "tensors": {"last_hidden_state": "one row per input id", "pooler_output": "tanh(dense(CLS state))",
+                    "mean_pooled_normalized": "mean over tokens, L2-normalized"},
+    }, "f32"
+
+
+CLASSES = {"llama": make_llama, "qwen2": make_qwen2, "bert": make_bert}
 
 
 def main():
