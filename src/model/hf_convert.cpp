@@ -290,7 +290,9 @@ const std::vector<std::string>& convertible_architectures() {
     return archs;
 }
 
-ConvertResult convert_hf(const fs::path& hf_dir, const fs::path& out, const ConvertOptions& options) {
+namespace {
+
+ConvertResult convert(const fs::path& hf_dir, const fs::path& out, const ConvertOptions& options) {
     const fs::path config_path = hf_dir / "config.json";
     if (!fs::is_directory(hf_dir) || !fs::exists(config_path))
         throw Error(ErrorKind::invalid_input, fmt::format("{}: not a Hugging Face folder (no config.json)", hf_dir.string()));
@@ -366,6 +368,16 @@ ConvertResult convert_hf(const fs::path& hf_dir, const fs::path& out, const Conv
     std::error_code ec;
     r.out_bytes = fs::file_size(out, ec);
     return r;
+}
+
+}  // namespace
+
+ConvertResult convert_hf(const fs::path& hf_dir, const fs::path& out, const ConvertOptions& options) {
+    try {
+        return convert(hf_dir, out, options);
+    } catch (const nlohmann::json::exception& e) {  // a config.json or index value of the wrong JSON type
+        throw Error(ErrorKind::invalid_input, fmt::format("{}: malformed JSON value: {}", hf_dir.string(), e.what()));
+    }
 }
 
 }  // namespace accel::model

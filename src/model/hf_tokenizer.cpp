@@ -182,7 +182,7 @@ void read_specials(HfVocab& v, const json& tc, const json& added, const json& co
 
 }  // namespace
 
-HfVocab read_hf_vocab(const fs::path& dir, uint32_t n_vocab, const std::string& config_text) {
+static HfVocab read_vocab(const fs::path& dir, uint32_t n_vocab, const std::string& config_text) {
     HfVocab v;
     const json config = parse_json(config_text, (dir / "config.json").string(), false);
     const fs::path tc_path = dir / "tokenizer_config.json";
@@ -274,6 +274,17 @@ HfVocab read_hf_vocab(const fs::path& dir, uint32_t n_vocab, const std::string& 
     read_specials(v, tc, added, config);
     if (v.chat_template.empty() && fs::exists(dir / "chat_template.jinja")) v.chat_template = read_text(dir / "chat_template.jinja");
     return v;
+}
+
+HfVocab read_hf_vocab(const fs::path& dir, uint32_t n_vocab, const std::string& config_text) {
+    try {
+        return read_vocab(dir, n_vocab, config_text);
+    } catch (const nlohmann::json::exception& e) {  // a value of the wrong JSON type
+        throw Error(ErrorKind::invalid_input, fmt::format("{}: malformed tokenizer files: {}", dir.string(), e.what()));
+    } catch (const std::logic_error& e) {  // std::stoul on an added_tokens_decoder key that is not a number
+        throw Error(ErrorKind::invalid_input,
+                    fmt::format("{}: malformed tokenizer_config.json: {}", dir.string(), e.what()));
+    }
 }
 
 void add_vocab(const HfVocab& v, GgufWriter& w) {

@@ -242,6 +242,23 @@ TEST(Convert, RefusesAFolderWithoutTokenizer) {
     expect_refused(dir, "no tokenizer accel can convert");
 }
 
+TEST(Convert, RefusesJsonValuesOfTheWrongType) {
+    TempDir tmp;
+    const auto dir = copy_fixture(tmp, "llama");
+    edit_config(dir, [](auto& j) { j["attention_bias"] = "yes"; });
+    expect_refused(dir, "malformed JSON value");
+    edit_config(dir, [](auto& j) {
+        j.erase("attention_bias");
+        j["hidden_size"] = -64;
+    });
+    expect_refused(dir, "'hidden_size' is not a positive integer");
+    edit_config(dir, [](auto& j) { j["hidden_size"] = 64; });
+    auto tc = nlohmann::json::parse(accel::test::read_file(dir / "tokenizer_config.json"));
+    tc["added_tokens_decoder"] = {{"zero", {{"content", "<unk>"}}}};
+    accel::test::write_file(dir / "tokenizer_config.json", tc.dump());
+    expect_refused(dir, "malformed tokenizer_config.json");
+}
+
 TEST(Convert, ParsesTypes) {
     EXPECT_EQ(accel::model::parse_convert_type("bf16"), ConvertType::bf16);
     EXPECT_THROW(accel::model::parse_convert_type("q4_0"), Error);
