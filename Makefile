@@ -7,7 +7,7 @@ export CCACHE_NOHASHDIR := true
 # A fresh clone's files are all "modified just now", which would turn ccache's direct mode off.
 export CCACHE_SLOPPINESS := include_file_mtime,include_file_ctime
 
-.PHONY: run test bootstrap build test-tsan test-gpu test-slow install clean
+.PHONY: run test bootstrap build test-tsan test-gpu test-slow install clean oracle-fixtures
 
 # Main job: bootstrap, build, detect, benchmark, report.
 run: build
@@ -43,6 +43,12 @@ test-gpu: bootstrap
 	cmake --preset ci
 	cmake --build --preset ci -j $(JOBS)
 	ctest --test-dir build/ci -L gpu --output-on-failure
+
+# Regenerates the Hugging Face fixtures and their transformers references (needs the oracle environment: Python,
+# torch, transformers; never part of `make run` or CI). See docs/testing.md.
+oracle-fixtures: bootstrap
+	bash scripts/bootstrap.sh --oracle
+	scripts/oracle/run.sh make_fixtures.py --out tests/fixtures/hf
 
 install: build
 	cmake --install build/$(PRESET) --prefix $(or $(PREFIX),$(HOME)/.local)

@@ -4,6 +4,7 @@
 #   scripts/bootstrap.sh                 install missing Debian packages, fetch and build llama.cpp and DuckDB
 #   scripts/bootstrap.sh --print-prefix  print the llama.cpp install prefix for this machine and exit
 #   scripts/bootstrap.sh --print-wllama-dir  print the extracted @wllama/wllama folder (web-bench) and exit
+#   scripts/bootstrap.sh --oracle        only the oracle's Python environment (transformers, torch; see docs/testing.md)
 #   scripts/bootstrap.sh --no-apt        skip the Debian packages (for machines without apt, e.g. GPU hosts)
 #
 # Environment:
@@ -61,6 +62,22 @@ if [ "${1:-}" = "--print-duckdb-prefix" ]; then
 fi
 if [ "${1:-}" = "--print-wllama-dir" ]; then
     echo "$(wllama_dir)"
+    exit 0
+fi
+# ---- the oracle's Python environment: only for scripts/oracle (test references), never for the build or CI ----
+if [ "${1:-}" = "--oracle" ]; then
+    venv="${ACCEL_DEPS_DIR:-$HOME/.cache/accel}/oracle/venv"
+    req="$here/oracle/requirements.txt"
+    stamp="$venv/.requirements.sha256"
+    want=$(sha256sum "$req" | cut -d' ' -f1)
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then say "oracle environment ready in $venv"; exit 0; fi
+    rm -rf "$venv"
+    python3 -m venv "$venv" || die "python3 -m venv failed (install python3-venv)"
+    say "installing the oracle environment into $venv (about 2.6 GB of wheels, 5 GB installed; minutes)"
+    "$venv/bin/pip" install -q --disable-pip-version-check --require-hashes --no-deps --only-binary=:all: \
+        -r "$req" || die "pip install of $req failed"
+    echo "$want" > "$stamp"
+    say "oracle environment ready in $venv"
     exit 0
 fi
 use_apt=1

@@ -1,0 +1,55 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace accel::model {
+
+// Weight type of the converted matrices. 1-D tensors (norms, biases) stay f32, as convert_hf_to_gguf.py writes them;
+// q8_0 falls back to f16 for a matrix whose rows are not a multiple of 32.
+enum class ConvertType : uint8_t { f32, f16, bf16, q8_0 };
+
+ConvertType parse_convert_type(const std::string& text);  // throws Error{invalid_input} listing the choices
+const char* to_string(ConvertType type);
+
+struct ConvertOptions {
+    ConvertType type = ConvertType::f16;
+};
+
+struct ConvertedTensor {
+    std::string name;                 // GGUF name ("blk.0.attn_q.weight")
+    std::string source;               // safetensors name ("model.layers.0.self_attn.q_proj.weight")
+    std::string type;                 // "f32", "f16", "bf16", "q8_0"
+    std::vector<uint64_t> ne;         // ggml order
+};
+
+struct ConvertResult {
+    std::string hf_architecture;      // config.json's architectures[0]
+    std::string arch;                 // llama.cpp's architecture ("llama", "qwen2")
+    std::string tokenizer;            // tokenizer.ggml.model ("llama", "gpt2")
+    std::string tokenizer_pre;
+    uint32_t n_vocab = 0;
+    uint32_t n_shards = 0;
+    bool has_chat_template = false;
+    uint64_t n_params = 0;
+    uint64_t out_bytes = 0;
+    std::vector<ConvertedTensor> tensors;
+};
+
+// The Hugging Face architectures (config.json "architectures") accel converts.
+const std::vector<std::string>& convertible_architectures();
+
+// Converts the Hugging Face folder `hf_dir` (config.json, model.safetensors or shards with
+// model.safetensors.index.json, tokenizer files) into one GGUF file at `out`, with the tensor names, metadata,
+// tokenizer and chat template the pinned llama.cpp expects (the same as its convert_hf_to_gguf.py; see
+// docs/convert.md for the differences). Everything is checked before a byte is written: an unsupported
+// architecture, a missing, unexpected or misshapen tensor, an unknown dtype, a header that disagrees with its file
+// size (a truncated shard) or an index that disagrees with its shards throw Error{invalid_input} naming the file.
+// The output is written through core::PartialFile, so an error leaves nothing at `out`. Error{io} on read or write
+// failures. Memory: one tensor at a time. Thread-safe for distinct outputs.
+ConvertResult convert_hf(const std::filesystem::path& hf_dir, const std::filesystem::path& out,
+                         const ConvertOptions& options = {});
+
+}  // namespace accel::model

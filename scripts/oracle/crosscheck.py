@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""The converter cross-check: accel convert and the pinned llama.cpp's convert_hf_to_gguf.py on the same fixture
+must give the same tensors (names, types, shapes, bytes) and metadata, except the intended differences that
+docs/convert.md lists.
+
+    scripts/oracle/run.sh crosscheck.py --accel build/ci/src/cli/accel [--fixtures tests/fixtures/hf] [--types f32,f16,bf16,q8_0]
+
+convert_hf_to_gguf.py recognises a BPE pre-tokenizer by hashing the tokenization of a fixed text, which only works
+with the full vocabulary; for the fixtures' cut vocabularies this script answers from tokenizer.json's pre-tokenizer
+regex instead, as accel does.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+INTENDED = ["general.name", "general.size_label", "tokenizer.ggml.add_sep_token"]
+PRE_BY_REGEX = {
+    "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+": "qwen2",
+}
+
+PATCH = r'''
+import json, runpy, sys
+from pathlib import Path
+sys.argv = ["convert_hf_to_gguf.py"] + ARGS
+sys.path.insert(0, SRC)
+import conversion.base as base
+orig = base.TextModel.get_vocab_base_pre
+def get_vocab_base_pre(self, tokenizer):
+    try:
+        return orig(self, tokenizer)
+    except NotImplementedError:
+        tj = json.loads((Path(self.dir_model) / "tokenizer.json").read_text())
+        for step in tj.get("pre_tokenizer", {}).get("pretokenizers", []):
+            rx = step.get("pattern", {}).get("Regex")
+            if rx in PRE:
+                return PRE[rx]
+        raise
+base.TextModel.get_vocab_base_pre = get_vocab_base_pre
+runpy.run_path(SRC + "/convert_hf_to_gguf.py", run_name="__main__")
+'''
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--accel", required=True)
+    ap.add_argument("--fixtures", default="tests/fixtures/hf")
+    ap.add_argument("--types", default="f32,f16,bf16,q8_0")
+    args = ap.parse_args()
+    src = os.environ["ACCEL_LLAMA_SRC"]
+    here = Path(__file__).parent
+    failed = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for fixture in sorted(p for p in Path(args.fixtures).iterdir() if (p / "config.json").exists()):
+            for t in args.types.split(","):
+                ours, theirs = Path(tmp) / f"{fixture.name}-{t}-accel.gguf", Path(tmp) / f"{fixture.name}-{t}-ref.gguf"
+                subprocess.run([args.accel, "convert", str(fixture), "--out", str(ours), "--type", t], check=True,
+                               stdout=subprocess.DEVNULL)
+                code = PATCH.replace("ARGS", json.dumps([str(fixture), "--outtype", t, "--outfile", str(theirs)]))
+                code = code.replace("SRC", json.dumps(src)).replace("PRE", json.dumps(PRE_BY_REGEX))
+                subprocess.run([sys.executable, "-c", code], check=True, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+                cmd = [sys.executable, str(here / "compare_gguf.py"), str(ours), str(theirs)]
+                for k in INTENDED:
+                    cmd += ["--ignore", k]
+                r = subprocess.run(cmd, capture_output=True, text=True)
+                print(f"{fixture.name} {t}: {r.stdout.strip().splitlines()[-1]}")
+                if r.returncode != 0:
+                    print(r.stdout)
+                    failed += 1
+    print(f"crosscheck: {failed} mismatching conversions")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,310 @@
+#include "hf_tokenizer.h"
+
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/core.h>
+
+#include "accel/core/error.h"
+#include "json_strict.h"
+
+namespace accel::model::detail {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+std::string read_text(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    if (!in) throw Error(ErrorKind::io, fmt::format("{}: cannot open", p.string()));
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+// ---- tokenizer.model: the few fields of sentencepiece's ModelProto that GGUF needs (repeated pieces, field 1)
+
+struct Reader {
+    const uint8_t* p;
+    const uint8_t* end;
+    const std::string& source;
+
+    [[noreturn]] void fail() const { throw Error(ErrorKind::invalid_input, source + ": not a valid SentencePiece model"); }
+    uint64_t varint() {
+        uint64_t v = 0;
+        for (int shift = 0; shift < 64; shift += 7) {
+            if (p >= end) fail();
+            const uint8_t b = *p++;
+            v |= static_cast<uint64_t>(b & 0x7f) << shift;
+            if ((b & 0x80) == 0) return v;
+        }
+        fail();
+    }
+    void skip(uint32_t wire) {
+        switch (wire) {
+            case 0: varint(); return;
+            case 1: need(8); p += 8; return;
+            case 2: { const uint64_t n = varint(); need(n); p += n; return; }
+            case 5: need(4); p += 4; return;
+            default: fail();
+        }
+    }
+    void need(uint64_t n) const {
+        if (static_cast<uint64_t>(end - p) < n) fail();
+    }
+};
+
+struct Piece {
+    std::string text;
+    float score = 0;
+    int32_t type = 1;  // NORMAL
+};
+
+std::vector<Piece> read_sentencepiece(const fs::path& path) {
+    const std::string data = read_text(path);
+    const std::string source = path.string();
+    Reader r{reinterpret_cast<const uint8_t*>(data.data()), reinterpret_cast<const uint8_t*>(data.data()) + data.size(),
+             source};
+    std::vector<Piece> out;
+    while (r.p < r.end) {
+        const uint64_t key = r.varint();
+        if ((key >> 3) != 1 || (key & 7) != 2) {
+            r.skip(static_cast<uint32_t>(key & 7));
+            continue;
+        }
+        const uint64_t n = r.varint();
+        r.need(n);
+        Reader m{r.p, r.p + n, source};
+        r.p += n;
+        Piece piece;
+        while (m.p < m.end) {
+            const uint64_t k = m.varint();
+            if (k == ((1u << 3) | 2)) {
+                const uint64_t len = m.varint();
+                m.need(len);
+                piece.text.assign(reinterpret_cast<const char*>(m.p), len);
+                m.p += len;
+            } else if (k == ((2u << 3) | 5)) {
+                m.need(4);
+                std::memcpy(&piece.score, m.p, 4);
+                m.p += 4;
+            } else if (k == ((3u << 3) | 0)) {
+                piece.type = static_cast<int32_t>(m.varint());
+            } else {
+                m.skip(static_cast<uint32_t>(k & 7));
+            }
+        }
+        if (piece.type < 1 || piece.type > 6) r.fail();
+        out.push_back(std::move(piece));
+    }
+    if (out.empty()) r.fail();
+    return out;
+}
+
+// convert_hf_to_gguf.py's does_token_look_special
+bool looks_special(const std::string& t) {
+    auto wrapped = [&](std::string_view a, std::string_view b) {
+        return t.size() >= a.size() + b.size() && t.starts_with(a) && t.ends_with(b);
+    };
+    return t == "<pad>" || t == "<mask>" || t == "<2mass>" || t == "[@BOS@]" || wrapped("<|", "|>") ||
+           wrapped("<\xef\xbd\x9c", "\xef\xbd\x9c>") || wrapped("<unused", ">");
+}
+
+std::string replace_all(std::string s, std::string_view from, std::string_view to) {
+    for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) s.replace(at, from.size(), to);
+    return s;
+}
+
+// The pre-tokenizers accel recognises, by the regex of tokenizer.json's Split step (convert_hf_to_gguf.py hashes the
+// tokenization of a test text instead, which ties it to the full vocabulary).
+const char* known_pre(const json& pre) {
+    static const std::pair<const char*, const char*> regexes[] = {
+        {"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|"
+         "\\s+(?!\\S)|\\s+",
+         "qwen2"},
+        {"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|"
+         "\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
+         "llama-bpe"},
+    };
+    if (!pre.is_object()) return nullptr;
+    if (pre.value("type", "") == "ByteLevel" && pre.value("use_regex", false)) return "gpt-2";
+    if (pre.value("type", "") != "Sequence" || !pre.contains("pretokenizers")) return nullptr;
+    for (const auto& step : pre["pretokenizers"]) {
+        if (step.value("type", "") != "Split" || !step.contains("pattern")) continue;
+        const std::string rx = step["pattern"].value("Regex", "");
+        for (const auto& [text, name] : regexes)
+            if (rx == text) return name;
+    }
+    return nullptr;
+}
+
+std::string token_text(const json& v) {
+    if (v.is_string()) return v.get<std::string>();
+    if (v.is_object() && v.contains("content") && v["content"].is_string()) return v["content"].get<std::string>();
+    return {};
+}
+
+void read_specials(HfVocab& v, const json& tc, const json& added, const json& config) {
+    static const std::pair<const char*, const char*> kinds[] = {{"bos", "bos"}, {"eos", "eos"}, {"unk", "unk"},
+                                                                 {"sep", "sep"}, {"pad", "pad"}, {"cls", "cls"},
+                                                                 {"mask", "mask"}};
+    for (const auto& [kind, key] : kinds) {
+        const std::string text = tc.is_object() && tc.contains(std::string(key) + "_token")
+                                     ? token_text(tc[std::string(key) + "_token"])
+                                     : std::string();
+        if (text.empty()) continue;
+        std::optional<uint32_t> id;
+        for (const auto& a : added)
+            if (a.value("content", "") == text && a.contains("id")) id = a["id"].get<uint32_t>();
+        for (uint32_t i = 0; !id && i < v.tokens.size(); ++i)
+            if (v.tokens[i] == text) id = i;
+        if (id && *id < v.tokens.size()) v.special_ids[kind] = *id;
+    }
+    for (const auto& [kind, key] : kinds) {  // config.json fills what the tokenizer did not say
+        const std::string k = std::string(key) + "_token_id";
+        if (v.special_ids.contains(kind) || !config.contains(k) || !config[k].is_number_unsigned()) continue;
+        const auto id = config[k].get<uint64_t>();
+        if (id < v.tokens.size()) v.special_ids[kind] = static_cast<uint32_t>(id);
+    }
+    if (tc.is_object()) {
+        if (tc.contains("add_bos_token") && tc["add_bos_token"].is_boolean()) v.add_bos = tc["add_bos_token"].get<bool>();
+        if (tc.contains("add_eos_token") && tc["add_eos_token"].is_boolean()) v.add_eos = tc["add_eos_token"].get<bool>();
+        if (tc.contains("chat_template")) {
+            const auto& ct = tc["chat_template"];
+            if (ct.is_string()) v.chat_template = ct.get<std::string>();
+            if (ct.is_array())
+                for (const auto& t : ct)
+                    if (t.value("name", "") == "default") v.chat_template = t.value("template", "");
+        }
+    }
+}
+
+}  // namespace
+
+static HfVocab read_vocab(const fs::path& dir, uint32_t n_vocab, const std::string& config_text) {
+    HfVocab v;
+    const json config = parse_json(config_text, (dir / "config.json").string(), false);
+    const fs::path tc_path = dir / "tokenizer_config.json";
+    const fs::path tj_path = dir / "tokenizer.json";
+    const fs::path spm_path = dir / "tokenizer.model";
+    json tc = json::object();
+    if (fs::exists(tc_path)) tc = parse_json(read_text(tc_path), tc_path.string(), false);
+    json tj;
+    if (fs::exists(tj_path)) tj = parse_json(read_text(tj_path), tj_path.string(), false);
+    const json added = tj.is_object() && tj.contains("added_tokens") ? tj["added_tokens"] : json::array();
+
+    v.tokens.resize(n_vocab);
+    v.types.assign(n_vocab, 5);  // unused
+    for (uint32_t i = 0; i < n_vocab; ++i) v.tokens[i] = fmt::format("[PAD{}]", i);
+
+    if (fs::exists(spm_path)) {
+        // _create_vocab_sentencepiece: the pieces, then tokenizer_config's added_tokens_decoder over them
+        const auto pieces = read_sentencepiece(spm_path);
+        if (pieces.size() > n_vocab)
+            throw Error(ErrorKind::invalid_input, fmt::format("{}: {} pieces, but config.json's vocab_size is {}",
+                                                              spm_path.string(), pieces.size(), n_vocab));
+        v.model = "llama";
+        v.pre = "default";
+        v.scores.assign(n_vocab, -10000.0f);
+        for (size_t i = 0; i < pieces.size(); ++i) {
+            v.tokens[i] = pieces[i].text;
+            v.scores[i] = pieces[i].score;
+            v.types[i] = pieces[i].type;
+        }
+        if (tc.contains("added_tokens_decoder") && tc["added_tokens_decoder"].is_object()) {
+            for (const auto& [key, data] : tc["added_tokens_decoder"].items()) {
+                const unsigned long id = std::stoul(key);
+                if (id >= n_vocab) continue;
+                std::string text = data.value("content", "");
+                if (data.value("special", false) || looks_special(text)) {
+                    v.types[id] = 3;
+                } else {
+                    text = replace_all(text, "\xe2\x96\x81", " ");
+                    v.types[id] = 4;
+                }
+                v.scores[id] = -1000.0f;
+                v.tokens[id] = text;
+            }
+        }
+        if (tc.contains("add_prefix_space") && tc["add_prefix_space"].is_boolean())
+            v.add_space_prefix = tc["add_prefix_space"].get<bool>();
+    } else if (tj.is_object() && tj.contains("model") && tj["model"].value("type", "") == "BPE") {
+        const auto& model = tj["model"];
+        const char* pre = known_pre(tj.value("pre_tokenizer", json()));
+        if (pre == nullptr)
+            throw Error(ErrorKind::invalid_input,
+                        fmt::format("{}: a BPE pre-tokenizer llama.cpp does not know (accel converts qwen2, llama-bpe "
+                                    "and gpt-2)", tj_path.string()));
+        v.model = "gpt2";
+        v.pre = pre;
+        std::map<uint32_t, std::pair<std::string, bool>> by_id;  // id -> (text, is added)
+        for (const auto& [text, id] : model["vocab"].items()) by_id[id.get<uint32_t>()] = {text, false};
+        std::map<uint32_t, bool> added_special;
+        for (const auto& a : added) {
+            const auto id = a["id"].get<uint32_t>();
+            by_id[id] = {a.value("content", ""), true};
+            added_special[id] = a.value("special", false);
+        }
+        if (!by_id.empty() && by_id.rbegin()->first >= n_vocab)
+            throw Error(ErrorKind::invalid_input, fmt::format("{}: token id {} is past config.json's vocab_size {}",
+                                                              tj_path.string(), by_id.rbegin()->first, n_vocab));
+        for (const auto& [id, entry] : by_id) {
+            const auto& [text, is_added] = entry;
+            v.tokens[id] = text;
+            if (!is_added) {
+                v.types[id] = 1;
+            } else if (added_special[id] || looks_special(text)) {
+                v.types[id] = 3;
+            } else {
+                v.tokens[id] = replace_all(text, "\xe2\x96\x81", " ");
+                v.types[id] = 4;
+            }
+        }
+        for (const auto& m : model["merges"]) {
+            if (m.is_string()) v.merges.push_back(m.get<std::string>());
+            else if (m.is_array() && m.size() == 2) v.merges.push_back(m[0].get<std::string>() + " " + m[1].get<std::string>());
+            else throw Error(ErrorKind::invalid_input, tj_path.string() + ": a merge is neither \"a b\" nor [a, b]");
+        }
+    } else {
+        throw Error(ErrorKind::invalid_input,
+                    fmt::format("{}: no tokenizer accel can convert (tokenizer.model, or tokenizer.json with a BPE model)",
+                                dir.string()));
+    }
+    read_specials(v, tc, added, config);
+    if (v.chat_template.empty() && fs::exists(dir / "chat_template.jinja")) v.chat_template = read_text(dir / "chat_template.jinja");
+    return v;
+}
+
+HfVocab read_hf_vocab(const fs::path& dir, uint32_t n_vocab, const std::string& config_text) {
+    try {
+        return read_vocab(dir, n_vocab, config_text);
+    } catch (const nlohmann::json::exception& e) {  // a value of the wrong JSON type
+        throw Error(ErrorKind::invalid_input, fmt::format("{}: malformed tokenizer files: {}", dir.string(), e.what()));
+    } catch (const std::logic_error& e) {  // std::stoul on an added_tokens_decoder key that is not a number
+        throw Error(ErrorKind::invalid_input,
+                    fmt::format("{}: malformed tokenizer_config.json: {}", dir.string(), e.what()));
+    }
+}
+
+void add_vocab(const HfVocab& v, GgufWriter& w) {
+    w.add_string("tokenizer.ggml.model", v.model);
+    w.add_string("tokenizer.ggml.pre", v.pre);
+    w.add_strings("tokenizer.ggml.tokens", v.tokens);
+    if (!v.scores.empty()) w.add_f32s("tokenizer.ggml.scores", v.scores);
+    w.add_i32s("tokenizer.ggml.token_type", v.types);
+    if (!v.merges.empty()) w.add_strings("tokenizer.ggml.merges", v.merges);
+    static const std::pair<const char*, const char*> keys[] = {
+        {"bos", "bos_token_id"}, {"eos", "eos_token_id"}, {"unk", "unknown_token_id"}, {"sep", "seperator_token_id"},
+        {"pad", "padding_token_id"}, {"cls", "cls_token_id"}, {"mask", "mask_token_id"}};
+    for (const auto& [kind, key] : keys) {
+        const auto it = v.special_ids.find(kind);
+        if (it != v.special_ids.end()) w.add_u32(std::string("tokenizer.ggml.") + key, it->second);
+    }
+    if (v.add_bos) w.add_bool("tokenizer.ggml.add_bos_token", *v.add_bos);
+    if (v.add_eos) w.add_bool("tokenizer.ggml.add_eos_token", *v.add_eos);
+    if (v.add_space_prefix) w.add_bool("tokenizer.ggml.add_space_prefix", *v.add_space_prefix);
+    if (!v.chat_template.empty()) w.add_string("tokenizer.chat_template", v.chat_template);
+}
+
+}  // namespace accel::model::detail
