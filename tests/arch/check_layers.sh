@@ -78,7 +78,7 @@ for hdr in $cli_forbidden; do
     while IFS= read -r file; do
         rel=${file#"$root"/}
         if [[ " ${cli_allowed_today[*]} " != *" $rel:$hdr "* ]]; then
-            echo "$rel includes accel/engine/$hdr: the CLI runs models through pool/ and bench/, never an engine session"
+            echo "$rel includes accel/engine/$hdr: the CLI runs models through pool/ and bench/, not a session"
             bad=1
         fi
     done < <(grep -rlE "#include [<\"]accel/engine/${hdr//./\\.}[>\"]" "$root/src/cli" || true)
@@ -92,7 +92,8 @@ while IFS= read -r file; do
         echo "$rel casts a lease's resident to EngineResident: only src/pool/ may; use the lease's session"
         bad=1
     fi
-done < <(grep -rlE "_cast<(const )?(accel::)?(pool::)?EngineResident" "$root/src" | grep -v "^$root/src/pool/" || true)
+done < <(grep -rlE "_cast<(const )?(accel::)?(pool::)?EngineResident" "$root/src" | grep -v "^$root/src/pool/" \
+    || true)
 for rel in "${resident_casts_today[@]}"; do
     grep -qE "_cast<(const )?(accel::)?(pool::)?EngineResident" "$root/$rel" 2>/dev/null || stale "$rel"
 done
