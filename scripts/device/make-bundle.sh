@@ -31,6 +31,7 @@ ldd "$build/src/cli/accel" | awk '/=> \// {print $3}' | while read -r lib; do
     case "$(basename "$lib")" in
         libc.so*|libm.so*|libdl.so*|libpthread.so*|librt.so*|ld-linux*|libllama*|libggml*) ;;
         libduckdb.so) gzip -1 -c "$lib" >"$out/lib/libduckdb.so.gz" ;;
+        libaccel.so*) strip --strip-debug -o "$out/lib/$(basename "$lib")" "$lib" ;;  # the bulk of accel's code
         *) cp -L "$lib" "$out/lib/" ;;
     esac
 done
