@@ -6,6 +6,7 @@
 
 #include <fmt/core.h>
 
+#include "accel/bench/campaign_worker.h"
 #include "accel/core/log.h"
 
 namespace accel::bench {
@@ -94,12 +95,27 @@ void drop_resumed(std::vector<PointSpec>& points, const CampaignOptions& options
 CampaignOutcome run_points(std::vector<PointSpec> points, const CampaignOptions& options,
                            CampaignObserver& observer) {
     drop_resumed(points, options, observer);
+    // One worker per model, reused across its points; a fresh one after a crash or a timeout. The first starts
+    // before the provenance is read, so its start-up (the ggml backends, the roofline) overlaps the provenance
+    // child's inventory instead of adding to it.
+    std::optional<PointWorker> worker;
+    int n_workers = 0;
+    const auto start_worker = [&] {
+        worker.reset();
+        worker.emplace(points, options.point);
+        ++n_workers;
+    };
+    if (!points.empty()) start_worker();
     Campaign campaign(options, observer, points.size());
-    for (const auto& p : points) {
-        campaign.run(p);
+    for (size_t i = 0; i < points.size(); ++i) {
+        if (!worker->alive() || (i > 0 && points[i].model != points[i - 1].model)) start_worker();
+        campaign.run(point_label(points[i]), [&] { return worker->measure(i); });
         if (campaign.stopped()) break;
     }
-    return campaign.finish();
+    worker.reset();
+    CampaignOutcome out = campaign.finish();
+    out.n_workers = n_workers;
+    return out;
 }
 
 }  // namespace accel::bench

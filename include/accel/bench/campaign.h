@@ -80,6 +80,7 @@ struct CampaignOutcome {
     std::string run_id;                // "" when not stored
     std::filesystem::path stored_in;   // the database, or the spool file when spooling
     bool spooling = false;
+    int n_workers = 0;                 // measuring processes run_points started (one per model, plus restarts)
 };
 
 // One run: provenance, the recorder, counting and progress. run_points() is the usual way in; a command that
@@ -95,7 +96,7 @@ public:
 
     // Runs one point through measure (which must not throw for a failure of the point), stores and counts it.
     PointResult run(const std::string& label, const std::function<PointResult()>& measure);
-    // The usual point: measured in its own process (run_point_isolated). label "": point_label(spec).
+    // A point measured in a process of its own (run_point_isolated). label "": point_label(spec).
     PointResult run(const PointSpec& spec, const std::string& label = "");
 
     // True after a failure with fail_fast: the caller should run no more points.
@@ -126,7 +127,9 @@ std::string point_label(const PointSpec& p);
 // resume. Throws Error{invalid_input} for a malformed run id.
 void drop_resumed(std::vector<PointSpec>& points, const CampaignOptions& options, CampaignObserver& observer);
 
-// Runs every point (after drop_resumed) and returns the outcome.
+// Runs every point (after drop_resumed) and returns the outcome. The points run in order in worker processes
+// (PointWorker): one per run of consecutive points of the same model, reused across them, and a fresh one for the
+// points left after a crash or a timeout, which costs only the point that caused it.
 CampaignOutcome run_points(std::vector<PointSpec> points, const CampaignOptions& options,
                            CampaignObserver& observer);
 
