@@ -9,6 +9,7 @@
 
 #include <cctype>
 #include <cstring>
+#include <fstream>
 #include <mutex>
 
 #include <fmt/core.h>
@@ -23,6 +24,7 @@
 #include "accel/bench/verify.h"
 #include "accel/engine/batch_decoder.h"
 #include "accel/core/error.h"
+#include "accel/core/log.h"
 #include "accel/core/sha256_cache.h"
 #include "accel/engine/embedder.h"
 #include "accel/engine/loaded_model.h"
@@ -173,11 +175,20 @@ std::optional<uint64_t> device_free(const std::string& device) {
     return std::nullopt;
 }
 
+// This machine's roofline from `accel detect --measure`'s cache, read once per process: a worker that measures
+// many points pays for the inventory once.
+const std::optional<hw::Roofline>& machine_roofline() {
+    static const std::optional<hw::Roofline> roof = [] {
+        const hw::Inventory inv = hw::detect({.browsers = false});
+        const std::string fp = fingerprint_id(hw::machine_fingerprint(inv));
+        return hw::load_roofline(hw::roofline_cache_path(inv), fp);
+    }();
+    return roof;
+}
+
 // Bandwidth and matmul peaks from `accel detect --measure`, when this machine has them cached.
 void roofline_efficiency(PointResult& r) {
-    const hw::Inventory inv = hw::detect({.browsers = false});
-    const std::string fp = fingerprint_id(hw::machine_fingerprint(inv));
-    const auto roof = hw::load_roofline(hw::roofline_cache_path(inv), fp);
+    const auto& roof = machine_roofline();
     if (!roof) {
         r.roofline_basis = "unavailable: no roofline measured on this machine yet (run accel detect --measure)";
         return;
@@ -221,11 +232,37 @@ void roofline_efficiency(PointResult& r) {
     r.roofline_basis = basis;
 }
 
+// Resets this process's peak RSS to its current RSS (Linux's clear_refs "5"), so that a point measured in a reused
+// worker reports its own high-water mark, not an earlier point's.
+void reset_peak_rss() {
+    const int fd = ::open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    if (::write(fd, "5", 1) != 1) ACCEL_LOG_DEBUG("could not reset the peak RSS: {}", std::strerror(errno));
+    ::close(fd);
+}
+
+// The peak RSS since the last reset_peak_rss (VmHWM); getrusage's lifetime peak where /proc does not say.
+uint64_t peak_rss_bytes() {
+    std::ifstream in("/proc/self/status");
+    for (std::string line; std::getline(in, line);) {
+        if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
+    }
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    return static_cast<uint64_t>(ru.ru_maxrss) * 1024;
+}
+
 }  // namespace
+
+void prepare_point_process() {
+    (void)hw::ggml_devices();
+    (void)machine_roofline();
+}
 
 PointResult run_point(const PointSpec& spec, const PointOptions& options) {
     PointResult r;
     r.spec = spec;
+    reset_peak_rss();
     try {
         if (!options.cpu_mask.empty()) apply_cpu_mask(options.cpu_mask);
         r.model_sha256 = sha256_file_cached(spec.model);  // reads the file: before --cold evicts it, never after
@@ -424,9 +461,7 @@ PointResult run_point(const PointSpec& spec, const PointOptions& options) {
             const VerifyResult v = compare_llm(ref.rows, dev.rows, ref.greedy, dev.greedy);
             record_verify(r, v.pass, v.summary);
         }
-        rusage ru{};
-        getrusage(RUSAGE_SELF, &ru);
-        r.peak_rss_bytes = static_cast<uint64_t>(ru.ru_maxrss) * 1024;
+        r.peak_rss_bytes = peak_rss_bytes();
         roofline_efficiency(r);
         r.ok = true;
     } catch (const Error& e) {
@@ -483,23 +518,29 @@ IsolatedOutcome run_isolated(const std::function<std::string()>& body, std::chro
     ::close(fds[0]);
     int status = 0;
     ::waitpid(pid, &status, 0);
+    if (timed_out) return timeout_outcome(timeout);
+    if (WIFSIGNALED(status) || out.empty()) return crash_outcome(status);
     IsolatedOutcome o;
-    if (timed_out) {
-        o.failure_stage = "timeout";
-        o.failure_reason = fmt::format("killed after the --timeout of {} s", timeout.count());
-        return o;
-    }
-    if (WIFSIGNALED(status) || out.empty()) {
-        o.failure_stage = "crash";
-        o.failure_reason = WIFSIGNALED(status)
-                               ? fmt::format("the measuring process died with signal {} ({})", WTERMSIG(status),
-                                             strsignal(WTERMSIG(status)))
-                               : fmt::format("the measuring process exited with status {} and no result",
-                                             WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-        return o;
-    }
     o.ok = true;
     o.text = std::move(out);
+    return o;
+}
+
+IsolatedOutcome timeout_outcome(std::chrono::seconds timeout) {
+    IsolatedOutcome o;
+    o.failure_stage = "timeout";
+    o.failure_reason = fmt::format("killed after the --timeout of {} s", timeout.count());
+    return o;
+}
+
+IsolatedOutcome crash_outcome(int wait_status) {
+    IsolatedOutcome o;
+    o.failure_stage = "crash";
+    o.failure_reason = WIFSIGNALED(wait_status)
+                           ? fmt::format("the measuring process died with signal {} ({})", WTERMSIG(wait_status),
+                                         strsignal(WTERMSIG(wait_status)))
+                           : fmt::format("the measuring process exited with status {} and no result",
+                                         WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : -1);
     return o;
 }
 

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "accel/bench/point_runner.h"
+#include "accel/bench/campaign.h"
 #include "accel/bench/run_recorder.h"
 #include "accel/core/error.h"
 #include "accel/core/log.h"
@@ -17,6 +18,7 @@
 #include "accel/tune/recommend.h"
 #include "accel/tune/recommend_data.h"
 #include "accel/tune/recommend_search.h"
+#include "campaign_printer.h"
 #include "commands.h"
 #include "output.h"
 
@@ -207,32 +209,35 @@ int run_recommend(const RecommendOptions& o) {
         }
         const bench::RunProvenance prov = bench::read_run_provenance();
         space.n_logical_cores = prov.machine.n_logical_cores;
-        const bench::PointOptions popts{.rules = {.n_warmup = 1, .n_min_reps = o.reps},
-                                        .timeout = std::chrono::seconds(o.timeout_s)};
-        std::optional<bench::RunRecorder> recorder;
+        // One campaign, opened at the first point the search asks for: nothing is stored when it measures none.
+        CampaignPrinter printer("recommend");
+        std::optional<bench::Campaign> campaign;
         const auto measure = [&](const bench::PointSpec& spec, const tune::Config& c) -> tune::Measured {
-            if (!recorder) {
-                recorder.emplace(bench::RunRecorder::begin(db_path, "accel recommend --search quick --model " + o.model,
-                                                           {"recommend"}, prov));
+            if (!campaign) {
+                campaign.emplace(bench::CampaignOptions{.point = {.rules = {.n_warmup = 1, .n_min_reps = o.reps},
+                                                                  .timeout = std::chrono::seconds(o.timeout_s)},
+                                                        .db = db_path,
+                                                        .command = "accel recommend --search quick --model " + o.model,
+                                                        .tags = {"recommend"}},
+                                 printer, 0, prov);
             }
-            fmt::print(stderr, "recommend: measuring {} {} {}\n", std::filesystem::path(spec.model).filename().string(),
-                       spec.test_name(), tune::describe(c));
-            const bench::PointResult r = bench::run_point_isolated(spec, popts);
-            recorder->add(r);
+            const bench::PointResult r =
+                campaign->run(spec, fmt::format("{} {} {}", std::filesystem::path(spec.model).filename().string(),
+                                                spec.test_name(), tune::describe(c)));
             if (!r.ok) return {.failure = r.failure_stage + ": " + r.failure_reason};
-            return {.observation = tune::observation_from_point(r, "", recorder->run_id(), c.variant)};
+            return {.observation = tune::observation_from_point(r, "", campaign->run_id(), c.variant)};
         };
         search = tune::quick_search(ev.observations, start, space,
                                       {.weights = weights, .constraints = constraints, .n_gen = o.n_gen,
                                        .max_points = o.max_points},
                                       measure);
-        if (recorder) {
-            recorder->finish(store::RunStatus::complete);
-            run_id = recorder->run_id();
-            stored_at = recorder->location().string();
+        if (campaign) {
+            const bench::CampaignOutcome out = campaign->finish();
+            run_id = out.run_id;
+            stored_at = out.stored_in.string();
             fmt::print(stderr, "recommend: run {} stored in {}{}\n", run_id, stored_at,
-                       recorder->spooling() ? " (spooled: load it later with accel db ingest)" : "");
-            if (recorder->spooling()) {
+                       out.spooling ? " (spooled: load it later with accel db ingest)" : "");
+            if (out.spooling) {
                 for (auto obs : search->measured) {
                     obs.result_id = "spooled:" + run_id;
                     ev.observations.push_back(std::move(obs));

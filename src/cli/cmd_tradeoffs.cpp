@@ -1,6 +1,4 @@
 // accel tradeoffs: flags, variants, printing and storing. The measuring is in bench/tradeoffs.
-#include <unistd.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -13,7 +11,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "accel/bench/run_recorder.h"
+#include "accel/bench/campaign.h"
 #include "accel/bench/sweep.h"
 #include "accel/bench/point_runner.h"
 #include "accel/bench/tradeoffs.h"
@@ -26,6 +24,7 @@
 #include "accel/engine/quality.h"
 #include "accel/engine/quantize.h"
 #include "accel/hw/device.h"
+#include "campaign_printer.h"
 #include "commands.h"
 #include "output.h"
 
@@ -225,29 +224,29 @@ int run_tradeoffs(const TradeoffsCliOptions& o) {
         }
     }
 
-    std::vector<bench::PointResult> results;
+    // Every point is measured in its own process; the run is stored as the points come.
+    CampaignPrinter printer("tradeoffs");
+    const std::filesystem::path db = o.db.empty() ? paths::default_db() : std::filesystem::path(o.db);
+    bench::Campaign campaign({.point = {.cold = !o.warm},
+                              .store = !o.no_store,
+                              .db = db,
+                              .command = "accel tradeoffs --model " + o.models,
+                              .tags = o.tags,
+                              .run_extra_json = nlohmann::json{{"tradeoffs_reference", ref.name}}.dump(),
+                              .provenance = false},
+                             printer, variants.size() * points.size());
     std::vector<bench::TradeoffsMeasure> measures;
     nlohmann::json failures = nlohmann::json::array();
-    const size_t total = variants.size() * points.size();
-    size_t done = 0;
-    const bool tty = isatty(STDERR_FILENO) != 0;
     for (size_t i = 0; i < variants.size(); ++i) {
         for (const auto& p : points) {
-            const std::string line =
-                fmt::format("tradeoffs: [{}/{}] {} ctk {} fa {} ctx {} mmap {} ngl {}", ++done, total, variants[i].name,
-                            p.type_k, p.flash_attn, p.n_ctx, p.mmap ? "on" : "off", p.n_gpu_layers);
-            if (tty) {
-                fmt::print(stderr, "\r\033[K{}", line);
-            } else {
-                fmt::print(stderr, "{}\n", line);
-            }
-            bench::PointResult r = bench::measure_point(variants[i], p, topts);
-            if (tty) fmt::print(stderr, "\r\033[K");
-            bench::attach_quality(r, quality[i]);
-            results.push_back(r);
+            const std::string label = fmt::format("{} ctk {} fa {} ctx {} mmap {} ngl {}", variants[i].name, p.type_k,
+                                                  p.flash_attn, p.n_ctx, p.mmap ? "on" : "off", p.n_gpu_layers);
+            const bench::PointResult r = campaign.run(label, [&] {
+                bench::PointResult m = bench::measure_point(variants[i], p, topts);
+                bench::attach_quality(m, quality[i]);
+                return m;
+            });
             if (!r.ok) {
-                fmt::print(stderr, "tradeoffs: {} failed ({}): {}\n", variants[i].name, r.failure_stage,
-                           r.failure_reason);
                 failures.push_back({{"variant", variants[i].name},
                                     {"stage", r.failure_stage},
                                     {"reason", r.failure_reason},
@@ -258,17 +257,7 @@ int run_tradeoffs(const TradeoffsCliOptions& o) {
         }
     }
     const auto claims = bench::check_claims(measures);
-
-    // Stored after the measuring, because reading the provenance initializes the ggml backends in this process
-    // (see probe_devices); every point was measured in its own process, so nothing is lost to a crash here.
-    std::optional<bench::RunRecorder> writer;
-    if (!o.no_store) {
-        const bench::RunProvenance prov = bench::read_run_provenance("", !o.warm);
-        const std::filesystem::path db = o.db.empty() ? paths::default_db() : std::filesystem::path(o.db);
-        writer.emplace(bench::RunRecorder::begin(db, "accel tradeoffs --model " + o.models, o.tags, prov,
-                                                 nlohmann::json{{"tradeoffs_reference", ref.name}}.dump()));
-        for (const auto& r : results) writer->add(r);
-    }
+    const bench::CampaignOutcome out = campaign.finish();
 
     if (format == Format::json) {
         nlohmann::json rows = nlohmann::json::array();
@@ -285,7 +274,7 @@ int run_tradeoffs(const TradeoffsCliOptions& o) {
         nlohmann::json cl = nlohmann::json::array();
         for (const auto& c : claims) cl.push_back({{"claim", c.claim}, {"measured", c.measured}});
         print_json({{"schema_version", json_schema_version},
-                    {"run_id", writer ? writer->run_id() : ""},
+                    {"run_id", out.run_id},
                     {"reference", ref.name},
                     {"tradeoffs", rows},
                     {"failures", failures},
@@ -309,14 +298,14 @@ int run_tradeoffs(const TradeoffsCliOptions& o) {
             for (const auto& c : claims) fmt::print("claim \"{}\": {}\n", c.claim, c.measured);
         }
     }
-    if (writer) {
-        const bool all_failed = !failures.empty() && measures.empty();
-        writer->finish(all_failed ? store::RunStatus::failed : store::RunStatus::complete);
-        fmt::print(stderr, "tradeoffs: run {} stored in {}{}\n", writer->run_id(), writer->location().string(),
-                   writer->spooling() ? " (spooled: load it later with accel db ingest)" : "");
+    if (!out.run_id.empty()) {
+        fmt::print(stderr, "tradeoffs: run {} stored in {}{}\n", out.run_id, out.stored_in.string(),
+                   out.spooling ? " (spooled: load it later with accel db ingest)" : "");
     }
-    if (!failures.empty()) fmt::print(stderr, "tradeoffs: {} of {} points failed\n", failures.size(), total);
-    return !failures.empty() && measures.empty() ? exit_runtime : exit_ok;
+    if (!failures.empty()) {
+        fmt::print(stderr, "tradeoffs: {} of {} points failed\n", failures.size(), out.counts.n_points);
+    }
+    return out.counts.all_failed() ? exit_runtime : exit_ok;
 }
 
 }  // namespace

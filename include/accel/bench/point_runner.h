@@ -29,6 +29,10 @@ struct PointOptions {
 // counters. Never throws for a failure of the point itself: the result says what failed and why.
 PointResult run_point(const PointSpec& spec, const PointOptions& options);
 
+// Loads what every point of a process needs once (the ggml backends, this machine's roofline), so that a process
+// measuring many points pays for it before its first point. Optional: run_point does it when needed.
+void prepare_point_process();
+
 // The same in a child process, so that a crash (a GGML_ASSERT abort, a segfault) or a hang past the timeout is
 // contained: the child is killed and the point recorded as failed with the signal or "timeout after N s".
 // Peak RSS is then the child's own. The caller must have no other threads running (fork).
@@ -46,6 +50,10 @@ struct IsolatedOutcome {
 // body must report its own errors in its text (an exception escaping it reads as a crash). Peak RSS read inside
 // body is the child's own. The caller must have no other threads running (fork).
 IsolatedOutcome run_isolated(const std::function<std::string()>& body, std::chrono::seconds timeout);
+
+// The failed outcomes of a child: killed after timeout, or ended (wait_status from waitpid) without a result.
+IsolatedOutcome timeout_outcome(std::chrono::seconds timeout);
+IsolatedOutcome crash_outcome(int wait_status);
 
 // The ggml devices ("cpu", "cuda0", …: id, type, name and memory), enumerated in a child process. CUDA does not survive fork():
 // a process that has enumerated the ggml devices (which initialises CUDA) forks children that cannot use the GPU.

@@ -1,0 +1,58 @@
+// accel bench's default suite: synthetic models made once into the cache, plus stories260K when it is there.
+#include "accel/bench/default_suite.h"
+
+#include <cstdlib>
+#include <string>
+#include <utility>
+
+#include <fmt/core.h>
+
+#include "accel/core/paths.h"
+#include "accel/engine/synthetic_model.h"
+
+namespace accel::bench {
+
+std::vector<PointSpec> default_suite(int32_t n_threads, const std::filesystem::path& vocab_dir,
+                                     CampaignObserver& observer, bool dry_run) {
+    const auto dir = paths::cache_dir() / "models";
+    if (!dry_run) paths::ensure_dir(dir);
+    const auto make = [&](const std::string& arch, const std::string& size, engine::WeightType type) {
+        const auto path = dir / fmt::format("{}-{}-{}-s1.gguf", arch, size, engine::to_string(type));
+        if (dry_run) return path.string();  // --dry-run measures nothing and makes nothing: the path it would use
+        if (!std::filesystem::exists(path)) {
+            observer.note(fmt::format("making synthetic {} {} {} (random weights: for speed only) -> {}", arch, size,
+                                      engine::to_string(type), path.string()));
+            engine::make_synthetic_model({.arch = arch, .n_params_target = engine::parse_param_count(size),
+                                          .type = type, .seed = 1, .out = path, .vocab_dir = vocab_dir});
+        }
+        return path.string();
+    };
+    const std::string llama = make("llama", "100M", engine::WeightType::q4_0);
+    const std::string bert = make("bert", "25M", engine::WeightType::f16);
+    std::vector<std::string> llms{llama};
+    std::filesystem::path stories = "../shared/models/stories260K.gguf";
+    if (const char* d = std::getenv("ACCEL_TEST_DATA"); d != nullptr && d[0] != '\0') {
+        stories = std::filesystem::path(d) / "models" / "stories260K.gguf";
+    }
+    if (std::filesystem::exists(stories)) {
+        llms.push_back(std::filesystem::absolute(stories).string());
+    } else {
+        observer.note(fmt::format("{} not found; the default suite runs without it", stories.string()));
+    }
+    std::vector<PointSpec> points;
+    for (const auto& m : llms) {
+        for (auto [p, n] : {std::pair{512, 0}, std::pair{0, 128}}) {
+            points.push_back({.scenario = Scenario::llm, .model = m, .n_prompt = p, .n_gen = n,
+                              .n_threads = n_threads});
+        }
+    }
+    points.push_back({.scenario = Scenario::latency, .model = llama, .n_prompt = 64, .n_gen = 32,
+                      .n_threads = n_threads});
+    for (int32_t b : {1, 8}) {
+        points.push_back({.scenario = Scenario::embed, .model = bert, .n_prompt = 64, .n_threads = n_threads,
+                          .embed_batch = b});
+    }
+    return points;
+}
+
+}  // namespace accel::bench

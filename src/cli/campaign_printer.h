@@ -1,0 +1,25 @@
+#pragma once
+
+#include <string>
+
+#include "accel/bench/campaign.h"
+
+namespace accel::cli {
+
+// The progress of a campaign on stderr, the same for every measuring command: "<prefix>: [i/n] <label> (elapsed
+// …, ETA …)" before each point (rewritten in place when stderr is a terminal), a line for each failed point, and
+// the campaign's notes. Subclasses add what a command prints per result.
+class CampaignPrinter : public bench::CampaignObserver {
+public:
+    explicit CampaignPrinter(std::string prefix);
+    void note(const std::string& text) override;
+    void point_started(const std::string& label, const bench::CampaignProgress& progress) override;
+    void point_done(const std::string& label, const bench::PointResult& r,
+                    const bench::CampaignProgress& progress) override;
+
+private:
+    std::string prefix_;
+    bool tty_ = false;
+};
+
+}  // namespace accel::cli
