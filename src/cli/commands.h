@@ -28,5 +28,6 @@ void register_recommend(CLI::App& app, int& exit_code);  // cmd_recommend.cpp (r
 void register_quantize(CLI::App& app, int& exit_code);   // cmd_quantize.cpp: quantize and imatrix (engine/)
 void register_perplexity(CLI::App& app, int& exit_code); // cmd_perplexity.cpp (engine/quality)
 void register_tradeoffs(CLI::App& app, int& exit_code);  // cmd_tradeoffs.cpp (bench/tradeoffs)
+void register_validate_load(CLI::App& app, int& exit_code);  // cmd_validate_load.cpp: hidden helper entry (pool)
 
 }  // namespace accel::cli
