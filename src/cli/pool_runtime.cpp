@@ -25,6 +25,7 @@ PoolRuntime::PoolRuntime(const PoolFlags& flags) : flags_(flags) {
     if (!flags.fallback.empty()) config_.fallback = pool::parse_fallback(flags.fallback);
     pool::PlacementRequest placement{.margin_bytes = config_.margin_bytes, .margin_fraction = config_.margin_fraction};
     loader_ = std::make_unique<pool::EngineLoader>(inventory_.devices, placement);
+    loader_->set_validated_load({.enabled = config_.validated_load});
     monitor_ = std::make_unique<pool::SystemMonitor>(inventory_.devices);
     pool_ = std::make_unique<pool::ResourcePool>(config_, *loader_, *monitor_);
     if (!flags_.device.empty()) {

@@ -13,6 +13,7 @@
 #include "accel/core/error.h"
 #include "accel/core/text.h"
 #include "accel/engine/backend.h"
+#include "accel/model/gguf_validate.h"
 
 namespace accel::engine {
 namespace {
@@ -67,6 +68,10 @@ void check_gguf_file(const std::filesystem::path& path) {
     if (std::fread(magic.data(), 1, magic.size(), f.get()) != magic.size() || std::memcmp(magic.data(), "GGUF", 4) != 0) {
         throw Error(ErrorKind::invalid_input, "not a GGUF file (bad magic): " + path.string());
     }
+    f.reset();
+    // Everything the pinned llama.cpp would abort on or trust is refused here, before any llama_* call sees the
+    // file (docs/model.md, "Validation before load"). Every load and quantize path calls this first.
+    model::read_validated_gguf(path);
 }
 
 LoadedModel LoadedModel::load(const std::filesystem::path& path, const ModelLoadParams& params) {

@@ -187,6 +187,7 @@ GgufValue read_value(Cursor& c, GgufType t, const std::string& key, const GgufLi
         c.fail(fmt::format("key '{}': nested arrays are not supported", key));
     v.array_type = static_cast<GgufType>(et);
     v.array_count = c.read<uint64_t>("array length");
+    v.array_data_pos = c.pos();
     if (v.array_count > limits.max_array_count)
         c.fail(fmt::format("key '{}': array length {} exceeds the limit of {}", key, v.array_count,
                            limits.max_array_count));
@@ -458,7 +459,7 @@ GgufFile parse_gguf(std::span<const std::byte> bytes, const std::string& source,
     return f;
 }
 
-GgufFile read_gguf(const std::filesystem::path& path, const GgufLimits& limits) {
+MappedFile::MappedFile(const std::filesystem::path& path) {
     const std::string name = path.string();
     const int fd = ::open(name.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) throw Error(ErrorKind::io, fmt::format("{}: cannot open: {}", name, std::strerror(errno)));
@@ -475,12 +476,22 @@ GgufFile read_gguf(const std::filesystem::path& path, const GgufLimits& limits) 
     void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
     ::close(fd);
     if (p == MAP_FAILED) throw Error(ErrorKind::io, fmt::format("{}: cannot map: {}", name, std::strerror(errno)));
-    struct Unmap {
-        void* p;
-        size_t n;
-        ~Unmap() { ::munmap(p, n); }
-    } unmap{p, size};
-    return parse_gguf(std::span<const std::byte>(static_cast<const std::byte*>(p), size), name, limits);
+    data_ = p;
+    size_ = size;
+}
+
+MappedFile::~MappedFile() {
+    if (data_ != nullptr) ::munmap(data_, size_);
+}
+
+MappedFile::MappedFile(MappedFile&& other) noexcept : data_(other.data_), size_(other.size_) {
+    other.data_ = nullptr;
+    other.size_ = 0;
+}
+
+GgufFile read_gguf(const std::filesystem::path& path, const GgufLimits& limits) {
+    const MappedFile mapped(path);
+    return parse_gguf(mapped.bytes(), path.string(), limits);
 }
 
 bool is_embedding_model(const GgufFile& file) {

@@ -5,6 +5,7 @@
 #include <set>
 #include <sstream>
 
+#include "accel/model/gguf_validate.h"
 #include "accel/model/safetensors_file.h"
 #include "json_strict.h"
 
@@ -42,7 +43,7 @@ std::optional<uint64_t> first_uint(const nlohmann::json& j, std::initializer_lis
 }
 
 void from_gguf(ModelInfo& m, const fs::path& path) {
-    auto f = read_gguf(path);
+    auto f = read_validated_gguf(path);
     m.format = "gguf";
     m.file_bytes = f.file_bytes;
     m.architecture = f.get_string("general.architecture").value_or("");

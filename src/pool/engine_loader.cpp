@@ -8,8 +8,11 @@
 #include <fmt/core.h>
 
 #include "accel/core/error.h"
+#include "accel/core/log.h"
+#include "accel/core/spawn.h"
 #include "accel/hw/memory_info.h"
 #include "accel/model/gguf_file.h"
+#include "accel/model/gguf_validate.h"
 #include "accel/model/memory_estimate.h"
 #include "engine_resident.h"
 
@@ -61,7 +64,9 @@ EngineLoader::Plan EngineLoader::plan(const LoadSpec& spec) {
         std::lock_guard lock(plans_mutex_);
         if (auto it = plans_.find(key); it != plans_.end()) return it->second;
     }
-    const model::GgufFile file = model::read_gguf(spec.model);
+    // Validated before the estimate reads its hyperparameters, so that a damaged file is refused with the rule it
+    // breaks (docs/model.md) rather than estimated from nonsense.
+    const model::GgufFile file = model::read_validated_gguf(spec.model);
     Plan out;
     out.estimate = estimate_for(file, spec);
     PlacementRequest req = placement_;
@@ -86,9 +91,43 @@ DeviceBytes EngineLoader::estimate(const LoadSpec& spec) {
     return DeviceBytes(p.bytes.begin(), p.bytes.end());
 }
 
+void EngineLoader::set_validated_load(ValidatedLoad mode) { validated_ = std::move(mode); }
+
+void EngineLoader::check_in_helper(const LoadSpec& spec) {
+    if (!validated_.enabled) return;
+    if (!spec.identity.empty()) {
+        std::lock_guard lock(checked_mutex_);
+        if (checked_.count(spec.identity) > 0) return;
+    }
+    const std::filesystem::path program = validated_.program.empty() ? self_executable() : validated_.program;
+    const SpawnResult r =
+        spawn_and_wait({program.string(), "__validate-load", spec.model.string()}, {.timeout = validated_.timeout});
+    ACCEL_LOG_DEBUG("validated load of {} in a helper: {} in {:.1f} ms", spec.model.string(), describe(r),
+                    std::chrono::duration<double, std::milli>(r.elapsed).count());
+    const std::string why = last_line(r.err);
+    if (r.status == SpawnStatus::exited && r.exit_code == 0) {
+        if (!spec.identity.empty()) {
+            std::lock_guard lock(checked_mutex_);
+            checked_.insert(spec.identity);
+        }
+        return;
+    }
+    if (r.status == SpawnStatus::exited && r.exit_code == 2 && !why.empty()) {
+        throw Error(ErrorKind::invalid_input, why);  // the helper's message names the file
+    }
+    if (r.status == SpawnStatus::exited) {
+        throw Error(ErrorKind::backend, fmt::format("{}: the load check in a helper process failed ({}){}",
+                                                    spec.model.string(), describe(r), why.empty() ? "" : ": " + why));
+    }
+    throw Error(ErrorKind::invalid_input,
+                fmt::format("{}: refused: loading it ended a helper process ({}){}", spec.model.string(), describe(r),
+                            why.empty() ? "" : ": " + why));
+}
+
 std::unique_ptr<Resident> EngineLoader::load(const LoadSpec& spec, DeviceBytes& measured) {
     auto r = std::make_unique<EngineResident>();
     const Plan planned = plan(spec);
+    check_in_helper(spec);
     r->placement = planned.placement;
     const model::MemoryEstimate& est = planned.estimate;
     const bool on_gpu = std::any_of(r->placement.bytes.begin(), r->placement.bytes.end(),

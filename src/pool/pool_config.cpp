@@ -61,6 +61,12 @@ struct TomlReader {
     }
 };
 
+bool parse_on_off(const std::string& text, const std::string& where) {
+    if (text == "on" || text == "1") return true;
+    if (text == "off" || text == "0") return false;
+    bad(where, "'" + text + "' must be on or off");
+}
+
 void apply_env(PoolConfig& c) {
     const auto env = [](const char* name) -> std::optional<std::string> {
         const char* v = std::getenv(name);
@@ -75,6 +81,7 @@ void apply_env(PoolConfig& c) {
         c.keep_alive = seconds(s);
     }
     if (auto v = env("ACCEL_POOL_FALLBACK")) c.fallback = parse_fallback(*v);
+    if (auto v = env("ACCEL_POOL_VALIDATED_LOAD")) c.validated_load = parse_on_off(*v, "ACCEL_POOL_VALIDATED_LOAD");
     if (auto v = env("ACCEL_POOL_LOW_MEMORY")) c.low_memory = parse_low_memory(*v, "ACCEL_POOL_LOW_MEMORY");
     if (auto v = env("ACCEL_POOL_MAX_LOADED")) c.max_loaded = static_cast<uint32_t>(std::strtoul(v->c_str(), nullptr, 10));
     if (auto v = env("ACCEL_POOL_QUEUE_SIZE")) c.queue_size = static_cast<uint32_t>(std::strtoul(v->c_str(), nullptr, 10));
@@ -165,6 +172,7 @@ PoolConfig load_pool_config(const std::filesystem::path& file) {
             }
             if (auto v = r.number("low_memory_keep_alive_s")) c.low_memory_keep_alive = seconds(*v);
             if (auto v = r.number("unload_wait_s")) c.unload_wait = seconds(*v);
+            if (auto v = r.text("validated_load")) c.validated_load = parse_on_off(*v, r.where("validated_load"));
             if (const toml::table* budget = (*pool)["budget"].as_table()) {
                 for (const auto& [key, node] : *budget) {
                     const std::string where = file.string() + ":" + std::to_string(node.source().begin.line) +

@@ -62,8 +62,10 @@ private:
     std::chrono::nanoseconds load_time_{0};
 };
 
-// Checks that path names a readable regular file that starts with the GGUF magic.
-// Throws Error{invalid_input} with a one-line message naming the path otherwise.
+// Checks that path names a readable regular file that starts with the GGUF magic and passes
+// model::validate_gguf (everything llama.cpp would abort on or trust while loading it). LoadedModel::load and the
+// quantizer call it before llama.cpp opens the file. Throws Error{invalid_input} with a one-line message naming the
+// path otherwise (Error{io} when it cannot be mapped).
 void check_gguf_file(const std::filesystem::path& path);
 
 }  // namespace accel::engine

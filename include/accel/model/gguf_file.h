@@ -36,6 +36,7 @@ struct GgufValue {
     GgufType type = GgufType::u8;
     GgufType array_type = GgufType::u8;  // only for arrays
     uint64_t array_count = 0;            // only for arrays
+    uint64_t array_data_pos = 0;         // only for arrays: byte offset of the first element in the input
     std::vector<GgufValue> array_preview;
     uint64_t u = 0;  // unsigned integers and booleans
     int64_t i = 0;   // signed integers
@@ -90,6 +91,23 @@ GgufFile parse_gguf(std::span<const std::byte> bytes, const std::string& source,
 // Maps the file read-only and parses it; the tensor data is never read.
 // Throws Error{io} when the file cannot be opened, Error{invalid_input} when it is malformed.
 GgufFile read_gguf(const std::filesystem::path& path, const GgufLimits& limits = {});
+
+// A regular file mapped read-only (private), unmapped on destruction. Move-only.
+// Throws Error{io} when it cannot be opened or mapped, Error{invalid_input} when it is not a regular file or empty.
+class MappedFile {
+public:
+    explicit MappedFile(const std::filesystem::path& path);
+    ~MappedFile();
+    MappedFile(MappedFile&& other) noexcept;
+    MappedFile& operator=(MappedFile&&) = delete;
+    MappedFile(const MappedFile&) = delete;
+    MappedFile& operator=(const MappedFile&) = delete;
+    std::span<const std::byte> bytes() const { return {static_cast<const std::byte*>(data_), size_}; }
+
+private:
+    void* data_ = nullptr;
+    size_t size_ = 0;
+};
 
 // The ggml type table: name, elements per block and bytes per block; nullopt for ids that are unknown or removed.
 struct GgmlTypeInfo {

@@ -25,6 +25,9 @@ struct PoolConfig {
     uint64_t low_memory_threshold_bytes = 1ull << 30;  // auto mode switches on below this available memory
     std::chrono::milliseconds low_memory_keep_alive{std::chrono::seconds(30)};
     std::chrono::milliseconds unload_wait{std::chrono::seconds(10)};  // GPU: wait for the driver to report memory free
+    // Load each file not loaded before in a short-lived helper process first (EngineLoader::ValidatedLoad), so that
+    // an abort inside llama.cpp refuses the load instead of ending this process. [pool] validated_load = "on".
+    bool validated_load = false;
 };
 
 // Reads the [pool] table of a TOML file (see docs/pool.md), then applies ACCEL_POOL_* environment overrides.
