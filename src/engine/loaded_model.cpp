@@ -13,6 +13,7 @@
 #include "accel/core/error.h"
 #include "accel/core/text.h"
 #include "accel/engine/backend.h"
+#include "accel/engine/session.h"
 #include "accel/model/gguf_validate.h"
 
 namespace accel::engine {
@@ -163,5 +164,10 @@ bool LoadedModel::adds_bos() const { return llama_vocab_get_add_bos(llama_model_
 int32_t LoadedModel::bos() const { return llama_vocab_bos(llama_model_get_vocab(model_.get())); }
 int32_t LoadedModel::n_layer() const { return llama_model_n_layer(model_.get()); }
 int32_t LoadedModel::n_embd() const { return llama_model_n_embd(model_.get()); }
+
+void trial_load(const std::filesystem::path& path) {
+    const LoadedModel model = LoadedModel::load(path);
+    if (model.n_vocab() > 0) (void)tokenize(model, "Hello world\n", true);
+}
 
 }  // namespace accel::engine

@@ -68,4 +68,9 @@ private:
 // path otherwise (Error{io} when it cannot be mapped).
 void check_gguf_file(const std::filesystem::path& path);
 
+// A trial load for the pool's validated-load helper process: validates and loads path on the CPU and tokenizes a
+// short text with the special tokens the model adds (where llama.cpp asserts on a missing BOS/EOS/SEP). Throws what
+// LoadedModel::load throws; an abort inside llama.cpp ends the process, which is why it runs in a helper.
+void trial_load(const std::filesystem::path& path);
+
 }  // namespace accel::engine
