@@ -15,7 +15,9 @@ echo "== bench: the default suite (synthetic models have RANDOM WEIGHTS: their s
 "$accel" bench --db "$db"
 echo
 run=$("$accel" db query --db "$db" --format csv \
-  "SELECT id FROM runs WHERE command LIKE 'accel bench%' ORDER BY started_at DESC LIMIT 1" | tail -n +2)
+  "SELECT id FROM runs WHERE coalesce(json_extract_string(extra, '\$.command_summary'), command) LIKE 'accel bench%'
+   ORDER BY started_at DESC LIMIT 1" | tail -n +2)
+[ -n "$run" ] || { echo "main-job: no accel bench run found in $db" >&2; exit 1; }
 echo "== summary of the latest bench run ($run) in $db"
 "$accel" report --db "$db" --run "$run" --format markdown
 echo
