@@ -4,7 +4,10 @@
 
 #include <mutex>
 
+#include "accel/core/error.h"
 #include "accel/core/log.h"
+#include "accel/core/text.h"
+#include "model_io.h"
 
 namespace accel::engine {
 namespace {
@@ -53,5 +56,18 @@ std::string llama_system_info() {
     while (!out.empty() && (out.back() == ' ' || out.back() == '|' || out.back() == '\n')) out.pop_back();
     return out;
 }
+
+namespace detail {
+
+ggml_backend_dev_t find_device(const std::string& name) {
+    const std::string want = lower(name);
+    for (size_t i = 0; i < ggml_backend_dev_count(); ++i) {
+        ggml_backend_dev_t dev = ggml_backend_dev_get(i);
+        if (lower(ggml_backend_dev_name(dev)) == want) return dev;
+    }
+    throw Error(ErrorKind::invalid_input, "unknown device '" + name + "' (see `accel detect`)");
+}
+
+}  // namespace detail
 
 }  // namespace accel::engine

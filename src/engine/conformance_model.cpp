@@ -32,8 +32,10 @@ namespace accel::engine {
 namespace {
 
 using detail::ContextPtr;
+using detail::find_device;
 using detail::GgufPtr;
 using detail::ModelPtr;
+using detail::quiet_progress;
 using detail::save_model;
 
 uint32_t vocab_size(const gguf_context* vocab) {
@@ -538,20 +540,6 @@ void fill_tensor(ggml_tensor* t, void* user) {
     } else {
         p->bad_type = true;
     }
-}
-
-bool quiet_progress(float /*progress*/, void* /*user_data*/) { return true; }
-
-ggml_backend_dev_t find_device(const std::string& name) {
-    std::string want = name;
-    std::transform(want.begin(), want.end(), want.begin(), [](unsigned char c) { return std::tolower(c); });
-    for (size_t i = 0; i < ggml_backend_dev_count(); ++i) {
-        ggml_backend_dev_t dev = ggml_backend_dev_get(i);
-        std::string have = ggml_backend_dev_name(dev);
-        std::transform(have.begin(), have.end(), have.begin(), [](unsigned char c) { return std::tolower(c); });
-        if (have == want) return dev;
-    }
-    throw Error(ErrorKind::invalid_input, "unknown device '" + name + "' (see `accel detect`)");
 }
 
 std::vector<llama_token> prompt(uint64_t seed, uint32_t n_tokens, uint32_t n_vocab) {

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <string>
 
 namespace accel::engine::detail {
 
@@ -32,6 +33,13 @@ struct BatchFree {
     }
 };
 using BatchPtr = std::unique_ptr<llama_batch, BatchFree>;
+
+// The ggml device named `name` (case-insensitive, as `accel detect` lists it). Throws Error{invalid_input} naming it
+// when there is none. Defined in backend.cpp.
+ggml_backend_dev_t find_device(const std::string& name);
+
+// A llama.cpp progress callback that prints nothing.
+inline bool quiet_progress(float /*progress*/, void* /*user_data*/) { return true; }
 
 // A token batch of up to n_tokens entries for one sequence id each (llama_batch_init(n_tokens, 0, 1)).
 inline BatchPtr make_batch(int32_t n_tokens) { return BatchPtr(new llama_batch(llama_batch_init(n_tokens, 0, 1))); }

@@ -12,31 +12,17 @@
 #include "model_io.h"
 
 namespace accel::engine {
-namespace {
 
-bool quiet(float /*progress*/, void* /*user_data*/) { return true; }
-
-ggml_backend_dev_t device_by_name(const std::string& name) {
-    auto lower = [](std::string s) {
-        std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-        return s;
-    };
-    for (size_t i = 0; i < ggml_backend_dev_count(); ++i) {
-        ggml_backend_dev_t dev = ggml_backend_dev_get(i);
-        if (lower(ggml_backend_dev_name(dev)) == lower(name)) return dev;
-    }
-    throw Error(ErrorKind::invalid_input, fmt::format("unknown device '{}' (see `accel detect`)", name));
-}
-
-}  // namespace
+using detail::find_device;
+using detail::quiet_progress;
 
 TokenLogits token_logits(const std::filesystem::path& model, const std::vector<int32_t>& tokens,
                          const std::string& device, int32_t n_threads) {
     if (tokens.empty()) throw Error(ErrorKind::invalid_input, "token_logits: no tokens");
     init_backend();
-    ggml_backend_dev_t devs[2] = {device_by_name(device), nullptr};
+    ggml_backend_dev_t devs[2] = {find_device(device), nullptr};
     llama_model_params mp = llama_model_default_params();
-    mp.progress_callback = quiet;
+    mp.progress_callback = quiet_progress;
     mp.devices = devs;
     clear_backend_message();
     detail::ModelPtr m(llama_model_load_from_file(model.c_str(), mp));
