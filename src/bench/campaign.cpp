@@ -53,7 +53,7 @@ void Campaign::count(const PointResult& r) {
         if (options_.fail_fast) stopped_ = true;
         return;
     }
-    if (!r.m.valid) ++outcome_.counts.n_invalid;
+    if (!r.measurement.valid) ++outcome_.counts.n_invalid;
     if (r.verified && !r.verify_pass) ++outcome_.counts.n_verify_failed;
     if (r.server && r.server->slo_pass) {
         // With --find-peak the check is that some QPS met the SLO; otherwise that this run did.

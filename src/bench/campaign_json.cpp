@@ -28,16 +28,16 @@ std::string result_json_text(const PointResult& r, const std::string& provenance
     j["type_k"] = std::string(model::to_string(r.spec.type_k));
     j["type_v"] = std::string(model::to_string(r.spec.type_v));
     j["flash_attn"] = std::string(model::to_string(r.spec.flash_attn));
-    j["avg_ts"] = r.m.ts.mean;
-    j["stddev_ts"] = r.m.ts.stddev;
-    j["avg_ns"] = r.m.ns.mean;
-    j["stddev_ns"] = r.m.ns.stddev;
-    j["p50_ns"] = r.m.ns.p50;
-    j["p90_ns"] = r.m.ns.p90;
-    j["p95_ns"] = r.m.ns.p95;
-    j["p99_ns"] = r.m.ns.p99;
-    j["p999_ns"] = r.m.ns.p999;
-    j["cv"] = r.m.ns.cv;
+    j["avg_ts"] = r.measurement.ts.mean;
+    j["stddev_ts"] = r.measurement.ts.stddev;
+    j["avg_ns"] = r.measurement.ns.mean;
+    j["stddev_ns"] = r.measurement.ns.stddev;
+    j["p50_ns"] = r.measurement.ns.p50;
+    j["p90_ns"] = r.measurement.ns.p90;
+    j["p95_ns"] = r.measurement.ns.p95;
+    j["p99_ns"] = r.measurement.ns.p99;
+    j["p999_ns"] = r.measurement.ns.p999;
+    j["cv"] = r.measurement.ns.cv;
     j["provenance"] = nlohmann::json::parse(provenance_json.empty() ? "{}" : provenance_json);
     return j.dump();
 }

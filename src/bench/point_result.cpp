@@ -128,14 +128,14 @@ std::string to_json_text(const PointResult& r) {
               {"ok", r.ok},
               {"failure_stage", r.failure_stage},
               {"failure_reason", r.failure_reason},
-              {"samples_ns", r.m.samples_ns},
-              {"samples_ts", r.m.samples_ts},
-              {"ttft_ns", r.m.ttft_ns},
-              {"tpot_ns", r.m.tpot_ns},
-              {"noisy", r.m.noisy},
-              {"valid", r.m.valid},
-              {"reasons", r.m.reasons},
-              {"wall_ns", r.m.wall.count()},
+              {"samples_ns", r.measurement.samples_ns},
+              {"samples_ts", r.measurement.samples_ts},
+              {"ttft_ns", r.measurement.ttft_ns},
+              {"tpot_ns", r.measurement.tpot_ns},
+              {"noisy", r.measurement.noisy},
+              {"valid", r.measurement.valid},
+              {"reasons", r.measurement.reasons},
+              {"wall_ns", r.measurement.wall.count()},
               {"device", r.device},
               {"n_gpu_layers", r.n_gpu_layers},
               {"n_threads", r.n_threads},
@@ -176,17 +176,17 @@ PointResult point_result_from_json(const std::string& text) {
         r.ok = j.at("ok");
         r.failure_stage = j.at("failure_stage");
         r.failure_reason = j.at("failure_reason");
-        r.m.samples_ns = j.at("samples_ns").get<std::vector<int64_t>>();
-        r.m.samples_ts = j.at("samples_ts").get<std::vector<double>>();
-        r.m.ttft_ns = j.at("ttft_ns").get<std::vector<int64_t>>();
-        r.m.tpot_ns = j.at("tpot_ns").get<std::vector<int64_t>>();
-        r.m.noisy = j.at("noisy");
-        r.m.valid = j.at("valid");
-        r.m.reasons = j.at("reasons").get<std::vector<std::string>>();
-        r.m.wall = std::chrono::nanoseconds(j.at("wall_ns").get<int64_t>());
-        std::vector<double> ns(r.m.samples_ns.begin(), r.m.samples_ns.end());
-        r.m.ns = summarize(ns);
-        r.m.ts = summarize(r.m.samples_ts);
+        r.measurement.samples_ns = j.at("samples_ns").get<std::vector<int64_t>>();
+        r.measurement.samples_ts = j.at("samples_ts").get<std::vector<double>>();
+        r.measurement.ttft_ns = j.at("ttft_ns").get<std::vector<int64_t>>();
+        r.measurement.tpot_ns = j.at("tpot_ns").get<std::vector<int64_t>>();
+        r.measurement.noisy = j.at("noisy");
+        r.measurement.valid = j.at("valid");
+        r.measurement.reasons = j.at("reasons").get<std::vector<std::string>>();
+        r.measurement.wall = std::chrono::nanoseconds(j.at("wall_ns").get<int64_t>());
+        std::vector<double> ns(r.measurement.samples_ns.begin(), r.measurement.samples_ns.end());
+        r.measurement.ns = summarize(ns);
+        r.measurement.ts = summarize(r.measurement.samples_ts);
         r.device = j.at("device");
         r.n_gpu_layers = j.at("n_gpu_layers");
         r.n_threads = j.at("n_threads");

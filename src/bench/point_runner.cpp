@@ -121,8 +121,8 @@ void record_verify(PointResult& r, bool pass, const std::string& summary) {
     r.verify_pass = pass;
     r.verify_summary = summary;
     if (!pass) {
-        r.m.valid = false;
-        r.m.reasons.push_back("verify failed against the CPU reference: " + summary);
+        r.measurement.valid = false;
+        r.measurement.reasons.push_back("verify failed against the CPU reference: " + summary);
     }
 }
 
@@ -212,20 +212,20 @@ void roofline_efficiency(PointResult& r) {
     }
     const auto& s = r.spec;
     std::string basis = fmt::format("roofline measured {} ({})", roof->measured_at, roof->fingerprint);
-    if (s.scenario == Scenario::llm && s.n_gen > 0 && s.n_prompt == 0 && bw > 0 && r.m.ts.mean > 0) {
+    if (s.scenario == Scenario::llm && s.n_gen > 0 && s.n_prompt == 0 && bw > 0 && r.measurement.ts.mean > 0) {
         // Each decoded token reads every weight once (the embedding row aside, but the whole output matrix) and the
         // KV cache of the context so far.
         const double ctx = s.n_depth + s.n_gen / 2.0;
         const double cells = 4096.0;  // the estimate below is for a 4096-cell cache
         const double kv = static_cast<double>(r.kv_cache_bytes_estimate) * ctx / cells;
-        const double bytes_per_s = (static_cast<double>(r.model_size) + kv) * r.m.ts.mean;
+        const double bytes_per_s = (static_cast<double>(r.model_size) + kv) * r.measurement.ts.mean;
         r.decode_bandwidth_pct = 100.0 * bytes_per_s / (bw * 1e9);
         basis += fmt::format("; read bandwidth {:.1f} GB/s; KV bytes per token from the memory estimator", bw);
     }
-    if (s.scenario == Scenario::llm && s.n_prompt > 0 && s.n_gen == 0 && peak > 0 && r.m.ts.mean > 0) {
+    if (s.scenario == Scenario::llm && s.n_prompt > 0 && s.n_gen == 0 && peak > 0 && r.measurement.ts.mean > 0) {
         // Every prompt token goes through the repeating blocks' matrices (2 FLOPs per weight); the embedding is a
         // lookup and the output matrix runs for the last token only. Attention's own FLOPs are left out.
-        const double flops = 2.0 * static_cast<double>(r.model_n_params_blocks) * r.m.ts.mean;
+        const double flops = 2.0 * static_cast<double>(r.model_n_params_blocks) * r.measurement.ts.mean;
         r.prefill_flops_pct = 100.0 * flops / (peak * 1e9);
         basis += fmt::format("; {} {} matmul peak {:.1f} GFLOP/s", r.device, type, peak);
     }
@@ -376,7 +376,7 @@ PointResult run_point(const PointSpec& spec, const PointOptions& options) {
         const auto gpu_mj0 = gpu_energy ? gpu_energy->read_mj() : std::nullopt;
         const auto t_energy = Clock::now();
         if (spec.scenario == Scenario::embed) {
-            r.m = run_embed(session, spec, options.rules, options.seed);
+            r.measurement = run_embed(session, spec, options.rules, options.seed);
         } else if (load) {
             if (model::is_embedding_model(file)) {
                 throw Error(ErrorKind::invalid_input,
@@ -388,19 +388,19 @@ PointResult run_point(const PointSpec& spec, const PointOptions& options) {
                                 .seed = options.seed, .slo = options.slo, .find_peak = options.find_peak};
             if (spec.scenario == Scenario::server) {
                 ServerOutcome o = run_server(target, test, options.rules);
-                r.m = std::move(o.m);
+                r.measurement = std::move(o.measurement);
                 r.server = std::move(o.stats);
             } else {
                 OfflineOutcome o = run_offline(target, test, options.rules);
-                r.m = std::move(o.m);
+                r.measurement = std::move(o.measurement);
                 r.offline = std::move(o.stats);
             }
         } else {
             EngineLlmTarget target(session);
             if (spec.scenario == Scenario::latency) {
-                r.m = run_latency(target, spec, options.rules, options.seed);
+                r.measurement = run_latency(target, spec, options.rules, options.seed);
             } else {
-                r.m = run_llm_test(target, {.n_prompt = spec.n_prompt, .n_gen = spec.n_gen, .n_depth = spec.n_depth,
+                r.measurement = run_llm_test(target, {.n_prompt = spec.n_prompt, .n_gen = spec.n_gen, .n_depth = spec.n_depth,
                                             .seed = options.seed},
                                    options.rules);
             }
@@ -410,7 +410,7 @@ PointResult run_point(const PointSpec& spec, const PointOptions& options) {
         r.energy_window = fmt::format(
             "{:.3f} s: the scenario's {} warm-up and {} timed repetitions (model load and --verify excluded)",
             static_cast<double>(ns_between(t_energy, Clock::now())) / 1e9, options.rules.n_warmup,
-            r.m.samples_ns.size());
+            r.measurement.samples_ns.size());
         if (auto j = energy_between(e0, e1)) {
             r.energy_j = *j;
         } else {

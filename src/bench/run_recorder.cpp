@@ -64,27 +64,27 @@ store::ResultRecord to_result_record(const PointResult& r) {
     rec.flash_attn = r.spec.flash_attn == model::FlashAttn::auto_
                          ? std::nullopt
                          : std::optional(r.spec.flash_attn == model::FlashAttn::on);
-    rec.avg_ts = r.m.ts.mean;
-    rec.stddev_ts = r.m.ts.stddev;
-    rec.avg_ns = r.m.ns.mean;
-    rec.p50_ns = r.m.ns.p50;
-    rec.p90_ns = r.m.ns.p90;
-    rec.p99_ns = r.m.ns.p99;
-    if (!r.m.ttft_ns.empty()) {
-        std::vector<double> t(r.m.ttft_ns.begin(), r.m.ttft_ns.end());
+    rec.avg_ts = r.measurement.ts.mean;
+    rec.stddev_ts = r.measurement.ts.stddev;
+    rec.avg_ns = r.measurement.ns.mean;
+    rec.p50_ns = r.measurement.ns.p50;
+    rec.p90_ns = r.measurement.ns.p90;
+    rec.p99_ns = r.measurement.ns.p99;
+    if (!r.measurement.ttft_ns.empty()) {
+        std::vector<double> t(r.measurement.ttft_ns.begin(), r.measurement.ttft_ns.end());
         rec.ttft_ns = summarize(t).mean;
     }
-    rec.valid = r.m.valid;
+    rec.valid = r.measurement.valid;
     rec.extra_json = to_json_text(r);
     // Each sample's tokens (items for embed: texts) are what its rate was computed from, rate = n * 1e9 / ns, so
     // they come back exactly by rounding. `db compare --metric ts` needs them. Where the rates are not one per sample
     // (server: one rate per run over per-query latencies) the count is unknown and left out.
-    const bool per_sample_rates = r.m.samples_ts.size() == r.m.samples_ns.size();
-    for (size_t i = 0; i < r.m.samples_ns.size(); ++i) {
-        store::SampleRecord s{.seq = static_cast<int32_t>(i), .duration_ns = r.m.samples_ns[i]};
+    const bool per_sample_rates = r.measurement.samples_ts.size() == r.measurement.samples_ns.size();
+    for (size_t i = 0; i < r.measurement.samples_ns.size(); ++i) {
+        store::SampleRecord s{.seq = static_cast<int32_t>(i), .duration_ns = r.measurement.samples_ns[i]};
         if (per_sample_rates) {
-            const double ns = static_cast<double>(std::max<int64_t>(r.m.samples_ns[i], 1));
-            s.n_tokens = static_cast<int32_t>(std::llround(r.m.samples_ts[i] * ns / 1e9));
+            const double ns = static_cast<double>(std::max<int64_t>(r.measurement.samples_ns[i], 1));
+            s.n_tokens = static_cast<int32_t>(std::llround(r.measurement.samples_ts[i] * ns / 1e9));
         }
         rec.samples.push_back(s);
     }

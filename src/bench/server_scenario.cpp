@@ -87,7 +87,7 @@ ServerOutcome server_outcome(const LoadRun& run, std::span<const int32_t> n_gen,
                              const ServerSlo& slo) {
     ServerOutcome o;
     const PerQuery q = per_query(run, n_gen);
-    Measurement& m = o.m;
+    Measurement& m = o.measurement;
     m.samples_ns = q.latency_ns;
     m.ttft_ns = q.ttft_ns;
     m.tpot_ns = q.tpot_ns;
@@ -142,7 +142,7 @@ OfflineOutcome run_offline(ParallelLlmTarget& target, const LoadTest& test, cons
     for (int32_t i = 0; i < rules.n_warmup; ++i) once();
 
     OfflineOutcome o;
-    Measurement& m = o.m;
+    Measurement& m = o.measurement;
     std::vector<int64_t> latency;
     double samples_per_s = 0;
     double prompt_per_s = 0;
@@ -222,8 +222,8 @@ ServerOutcome run_server(ParallelLlmTarget& target, const LoadTest& test, const 
     out.stats.peak_qps = search.peak_qps;
     out.stats.probes = search.probes;
     if (!search.peak_qps) {
-        out.m.valid = false;
-        out.m.reasons.push_back(fmt::format("find-peak: no probed QPS (lowest {:g}) met the SLO {}",
+        out.measurement.valid = false;
+        out.measurement.reasons.push_back(fmt::format("find-peak: no probed QPS (lowest {:g}) met the SLO {}",
                                             out.stats.target_qps, test.slo.text()));
     }
     return out;

@@ -192,8 +192,8 @@ PointResult measure_in_child(const TradeoffsVariant& v, const TradeoffsPoint& p,
         m.pp_ts = pp.ts.mean;
         m.tg_ts = tg.ts.mean;
         // The stored row's samples are the tg repetitions; its ttft is the one measured from the start of the load.
-        r.m = std::move(tg);
-        r.m.ttft_ns = {static_cast<int64_t>(*m.ttft_ms * 1e6)};
+        r.measurement = std::move(tg);
+        r.measurement.ttft_ns = {static_cast<int64_t>(*m.ttft_ms * 1e6)};
 
         r.device = r.spec.device;
         r.n_gpu_layers = on_gpu ? p.n_gpu_layers : 0;

@@ -77,18 +77,18 @@ Table results_table(const std::vector<bench::PointResult>& results) {
                               "FAILED: " + r.failure_stage});
             continue;
         }
-        std::string note = r.m.valid ? "" : "INVALID";
-        if (r.m.noisy) note += std::string(note.empty() ? "" : ",") + "noisy";
+        std::string note = r.measurement.valid ? "" : "INVALID";
+        if (r.measurement.noisy) note += std::string(note.empty() ? "" : ",") + "noisy";
         if (engine::has_random_weights(r.model_name)) note += std::string(note.empty() ? "" : ",") + "random weights";
         std::optional<std::string> ttft;
-        if (!r.m.ttft_ns.empty()) {
-            std::vector<double> tv(r.m.ttft_ns.begin(), r.m.ttft_ns.end());
+        if (!r.measurement.ttft_ns.empty()) {
+            std::vector<double> tv(r.measurement.ttft_ns.begin(), r.measurement.ttft_ns.end());
             ttft = fmt::format("{:.2f}", bench::summarize(tv).mean / 1e6);
         }
         t.rows.push_back({model_file(r), mib(r.model_size), params_text(r.model_n_params), r.device,
                           std::to_string(r.n_threads), r.spec.test_name(),
-                          fmt::format("{:.2f} ± {:.2f}", r.m.ts.mean, r.m.ts.stddev),
-                          fmt::format("{:.2f}", r.m.ns.p50 / 1e6), fmt::format("{:.2f}", r.m.ns.p99 / 1e6), ttft,
+                          fmt::format("{:.2f} ± {:.2f}", r.measurement.ts.mean, r.measurement.ts.stddev),
+                          fmt::format("{:.2f}", r.measurement.ns.p50 / 1e6), fmt::format("{:.2f}", r.measurement.ns.p99 / 1e6), ttft,
                           fmt::format("{:.1f}", static_cast<double>(r.peak_rss_bytes) / 1048576.0), note});
     }
     return t;
@@ -104,7 +104,7 @@ void print_lines_under_table(const std::vector<bench::PointResult>& results) {
         const std::string name = model_file(r);
         if (r.verified) fmt::print("verify: {} {} on {}: {}\n", name, r.spec.test_name(), r.device, r.verify_summary);
         print_load_lines(r, name);
-        for (const auto& why : r.m.reasons) fmt::print("note: {} {}: {}\n", name, r.spec.test_name(), why);
+        for (const auto& why : r.measurement.reasons) fmt::print("note: {} {}: {}\n", name, r.spec.test_name(), why);
         if (r.decode_bandwidth_pct) {
             fmt::print("roofline: {} {}: {:.1f}% of measured memory bandwidth ({})\n", name, r.spec.test_name(),
                        *r.decode_bandwidth_pct, r.roofline_basis);

@@ -162,13 +162,13 @@ Observation observation_from_point(const bench::PointResult& r, const std::strin
     } else {
         o.scenario = bench::to_string(r.spec.scenario);
     }
-    o.n_samples = static_cast<int32_t>(r.m.samples_ns.size());
-    o.noisy = r.m.noisy;
-    if (!r.m.samples_ts.empty() && o.scenario != "latency") o.tokens_per_s = r.m.ts.mean;
+    o.n_samples = static_cast<int32_t>(r.measurement.samples_ns.size());
+    o.noisy = r.measurement.noisy;
+    if (!r.measurement.samples_ts.empty() && o.scenario != "latency") o.tokens_per_s = r.measurement.ts.mean;
     // Per-token latency: the decode time per token of each repetition; a tg test without it (n_gen 1) is one token.
-    std::vector<double> per_token(r.m.tpot_ns.begin(), r.m.tpot_ns.end());
+    std::vector<double> per_token(r.measurement.tpot_ns.begin(), r.measurement.tpot_ns.end());
     if (per_token.empty() && o.scenario == "tg" && r.spec.n_gen > 0) {
-        for (int64_t ns : r.m.samples_ns) per_token.push_back(static_cast<double>(ns) / r.spec.n_gen);
+        for (int64_t ns : r.measurement.samples_ns) per_token.push_back(static_cast<double>(ns) / r.spec.n_gen);
     }
     if (!per_token.empty()) o.p99_token_ms = bench::summarize(per_token).p99 / 1e6;
     if (r.peak_rss_bytes > 0) o.peak_rss_bytes = r.peak_rss_bytes;

@@ -34,7 +34,7 @@ struct Recorder : accel::bench::CampaignObserver {
 PointResult ok_point(bool valid = true) {
     PointResult r;
     r.ok = true;
-    r.m.valid = valid;
+    r.measurement.valid = valid;
     return r;
 }
 

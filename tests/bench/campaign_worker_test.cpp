@@ -40,7 +40,7 @@ TEST(CampaignWorker, OneWorkerServesAllPointsOfAModel) {
     ASSERT_EQ(out.results.size(), 3u);
     for (const auto& r : out.results) {
         EXPECT_TRUE(r.ok) << r.failure_reason;
-        EXPECT_EQ(r.m.samples_ns.size(), 1u);
+        EXPECT_EQ(r.measurement.samples_ns.size(), 1u);
         EXPECT_GT(r.peak_rss_bytes, 0u);
     }
     EXPECT_EQ(out.n_workers, 1);

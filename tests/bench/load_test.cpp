@@ -159,8 +159,8 @@ TEST(LoadRunner, UnsaturatedServerReachesTargetQps) {
     EXPECT_LE(*o.stats.ttft_p99_ms, o.stats.p99_ms);
     EXPECT_EQ(o.stats.slo, "p99 <= 500 ms");
     EXPECT_EQ(o.stats.slo_pass, true);
-    EXPECT_TRUE(o.m.valid);
-    EXPECT_EQ(o.m.samples_ns.size(), 100u);
+    EXPECT_TRUE(o.measurement.valid);
+    EXPECT_EQ(o.measurement.samples_ns.size(), 100u);
     for (size_t i = 0; i < run.done_ns.size(); ++i) EXPECT_GE(run.done_ns[i], run.arrival_ns[i]);
 }
 
@@ -173,10 +173,10 @@ TEST(LoadRunner, SaturatedServerQueuesAndMissesTheSlo) {
     EXPECT_LT(o.stats.achieved_qps, 120);  // at most 100 qps of capacity
     EXPECT_GT(o.stats.p99_ms, 300);        // the last query waited for ~39 before it
     EXPECT_EQ(o.stats.slo_pass, false);
-    EXPECT_FALSE(o.m.valid);
-    ASSERT_EQ(o.m.reasons.size(), 1u);
-    EXPECT_EQ(o.m.reasons[0].rfind("SLO missed: p99 ", 0), 0u) << o.m.reasons[0];
-    EXPECT_NE(o.m.reasons[0].find(" ms > 50 ms"), std::string::npos) << o.m.reasons[0];
+    EXPECT_FALSE(o.measurement.valid);
+    ASSERT_EQ(o.measurement.reasons.size(), 1u);
+    EXPECT_EQ(o.measurement.reasons[0].rfind("SLO missed: p99 ", 0), 0u) << o.measurement.reasons[0];
+    EXPECT_NE(o.measurement.reasons[0].find(" ms > 50 ms"), std::string::npos) << o.measurement.reasons[0];
 }
 
 // Completes every query as soon as it is served: what is left is the harness's own cost (queue hand-off, thread
@@ -217,7 +217,7 @@ TEST(LoadRunner, NullSutMeasuresTheHarnessOverhead) {
     EXPECT_NEAR(o.stats.achieved_qps, 2000, 100);
     EXPECT_FALSE(o.stats.ttft_p99_ms.has_value());  // no n_gen: not an LLM
     EXPECT_FALSE(o.stats.slo_pass.has_value());
-    EXPECT_TRUE(o.m.valid);
+    EXPECT_TRUE(o.measurement.valid);
 }
 
 // Fails at its first query, as a device that is lost would.
@@ -290,7 +290,7 @@ TEST(PointResultJson, ServerAndOfflineBlocksRoundTrip) {
     r.spec = {.scenario = Scenario::server, .model = "m.gguf", .n_prompt = 16, .n_gen = 8, .n_parallel = 4,
               .target_qps = 2.5, .lengths = "uniform:8-16,4-8"};
     r.ok = true;
-    r.m.samples_ns = {1000, 2000};
+    r.measurement.samples_ns = {1000, 2000};
     r.server = ServerStats{.target_qps = 2.5, .achieved_qps = 2.4, .n_queries = 64, .n_parallel = 4, .p50_ms = 1,
                            .p90_ms = 2, .p99_ms = 3, .ttft_p99_ms = 0.5, .slo_pass = false, .slo = "p99 <= 2 ms",
                            .peak_qps = 1.25, .probes = {{.qps = 2.5, .achieved_qps = 2.4, .p99_ms = 3, .pass = false}}};

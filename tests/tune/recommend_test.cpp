@@ -59,13 +59,13 @@ accel::bench::PointResult point(const Config& c, const Figures& f) {
     r.n_threads = c.n_threads > 0 ? c.n_threads : 8;
     r.n_gpu_layers = 0;
     for (int i = 0; i < f.reps; ++i) {
-        r.m.samples_ns.push_back(static_cast<int64_t>(128 / f.ts * 1e9));
-        r.m.samples_ts.push_back(f.ts);
-        r.m.tpot_ns.push_back(static_cast<int64_t>(f.tpot_ms * 1e6));
+        r.measurement.samples_ns.push_back(static_cast<int64_t>(128 / f.ts * 1e9));
+        r.measurement.samples_ts.push_back(f.ts);
+        r.measurement.tpot_ns.push_back(static_cast<int64_t>(f.tpot_ms * 1e6));
     }
-    std::vector<double> ns(r.m.samples_ns.begin(), r.m.samples_ns.end());
-    r.m.ns = accel::bench::summarize(ns);
-    r.m.ts = accel::bench::summarize(r.m.samples_ts);
+    std::vector<double> ns(r.measurement.samples_ns.begin(), r.measurement.samples_ns.end());
+    r.measurement.ns = accel::bench::summarize(ns);
+    r.measurement.ts = accel::bench::summarize(r.measurement.samples_ts);
     r.peak_rss_bytes = f.rss;
     r.energy_j = f.energy_j;
     if (f.energy_j.empty()) r.energy_unavailable = "no RAPL powercap domains (test)";

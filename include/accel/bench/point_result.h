@@ -19,7 +19,7 @@ struct PointResult {
     std::string failure_stage;   // "load", "run", "timeout", "crash" when !ok
     std::string failure_reason;
 
-    Measurement m;               // llm: per repetition; latency: per query; embed: per call
+    Measurement measurement;  // llm: per repetition; latency: per query; embed: per call
     std::string device;          // where it ran
     int32_t n_gpu_layers = 0;
     int32_t n_threads = 0;

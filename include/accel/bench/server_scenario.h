@@ -23,14 +23,16 @@ struct LoadTest {
 };
 
 struct OfflineOutcome {
-    Measurement m;  // per repetition: samples_ns the time to serve every query, samples_ts generated tokens/s;
-                    // ttft_ns/tpot_ns per query over all repetitions
+    // Per repetition: samples_ns the time to serve every query, samples_ts generated tokens/s; ttft_ns/tpot_ns per
+    // query over all repetitions.
+    Measurement measurement;
     OfflineStats stats;
 };
 
 struct ServerOutcome {
-    Measurement m;  // per query: samples_ns the latency (queueing included), ttft_ns, tpot_ns; samples_ts holds
-                    // the run's one aggregate of generated tokens/s. Never flagged noisy: the spread is the result.
+    // Per query: samples_ns the latency (queueing included), ttft_ns, tpot_ns; samples_ts holds the run's one aggregate
+    // of generated tokens/s. Never flagged noisy: the spread is the result.
+    Measurement measurement;
     ServerStats stats;
 };
 
