@@ -100,22 +100,23 @@ void print_inventory(const hw::Inventory& inv) {
 void print_roofline(const hw::Roofline& r) {
     fmt::print("\nmeasurements {}, measured {} in {:.1f} s\n",
                r.from_cache ? "from the cache" : "fresh", r.measured_at, r.duration_s);
-    Table bw{.columns = {"bandwidth", "threads", "GB/s", "min", "max", "n"},
-             .numeric = {false, true, true, true, true, true},
+    Table bw{.columns = {"device", "bandwidth", "threads", "GB/s", "min", "max", "n"},
+             .numeric = {false, false, true, true, true, true, true},
              .rows = {}};
     for (const auto& b : r.bandwidth) {
-        bw.rows.push_back({b.kernel, std::to_string(b.threads), fmt::format("{:.1f}", b.gb_per_s.median),
-                           fmt::format("{:.1f}", b.gb_per_s.min), fmt::format("{:.1f}", b.gb_per_s.max),
-                           std::to_string(b.gb_per_s.n)});
+        bw.rows.push_back({b.device, b.kernel, b.threads > 0 ? std::to_string(b.threads) : "-",
+                           fmt::format("{:.1f}", b.gb_per_s.median), fmt::format("{:.1f}", b.gb_per_s.min),
+                           fmt::format("{:.1f}", b.gb_per_s.max), std::to_string(b.gb_per_s.n)});
     }
     fmt::print("{}\n", render_table(bw));
-    Table mm{.columns = {"device", "type", "m x n x k", "GFLOP/s", "min", "max", "n"},
-             .numeric = {false, false, false, true, true, true, true},
+    Table mm{.columns = {"device", "type", "best m x n x k", "layout", "GFLOP/s", "min", "max", "n", "shapes"},
+             .numeric = {false, false, false, false, true, true, true, true, true},
              .rows = {}};
     for (const auto& m : r.matmul) {
-        mm.rows.push_back({m.device, m.type, fmt::format("{}x{}x{}", m.m, m.n, m.k),
+        mm.rows.push_back({m.device, m.type, fmt::format("{}x{}x{}", m.m, m.n, m.k), m.layout,
                            fmt::format("{:.1f}", m.gflops.median), fmt::format("{:.1f}", m.gflops.min),
-                           fmt::format("{:.1f}", m.gflops.max), std::to_string(m.gflops.n)});
+                           fmt::format("{:.1f}", m.gflops.max), std::to_string(m.gflops.n),
+                           std::to_string(m.trials.size())});
     }
     fmt::print("{}", render_table(mm));
     for (const auto& u : r.unavailable) fmt::print("unavailable  {}: {}\n", u.what, u.reason);
@@ -124,8 +125,11 @@ void print_roofline(const hw::Roofline& r) {
 hw::Roofline roofline_for(const hw::Inventory& inv, const DetectFlags& flags) {
     if (flags.quick) {
         // Small sizes give figures far from the machine's peak: never cached, always labelled fresh.
-        hw::MeasureOptions quick{.bandwidth_array_bytes = 4u << 20, .repetitions = 2, .cpu_m = 256, .cpu_n = 32,
-                                 .cpu_k = 256, .gpu_m = 1024, .gpu_n = 256, .gpu_k = 1024, .threads = 0};
+        hw::MeasureOptions quick{.bandwidth_array_bytes = 4u << 20,
+                                 .device_bandwidth_bytes = 64u << 20,
+                                 .repetitions = 2,
+                                 .cpu_shapes = {{256, 32, 256}},
+                                 .gpu_shapes = {{1024, 256, 1024}}};
         return hw::measure_roofline(inv, quick);
     }
     const std::string fp = fingerprint_id(hw::machine_fingerprint(inv));
@@ -146,7 +150,7 @@ hw::Roofline roofline_for(const hw::Inventory& inv, const DetectFlags& flags) {
             ACCEL_LOG_INFO("the cached measurements in {} lack a usable device; measuring again", path.string());
         }
     }
-    ACCEL_LOG_INFO("measuring memory bandwidth and matmul throughput (about 10 s)");
+    ACCEL_LOG_INFO("measuring memory bandwidth and matmul throughput (at most about 30 s)");
     hw::Roofline r = hw::measure_roofline(inv, {});
     try {
         hw::save_roofline(r, path);
@@ -164,7 +168,8 @@ void register_detect(CLI::App& app, int& exit_code) {
     auto flags = std::make_shared<DetectFlags>();
     add_format_option(*cmd, flags->format, {"table", "json"});
     auto* measure = cmd->add_flag("--measure", flags->measure,
-                                  "Measure memory bandwidth and matmul GFLOP/s per device (cached per machine)");
+                                  "Measure memory bandwidth and matmul GFLOP/s per device (cached per machine; a 30 s budget, figures not "
+                                  "started within it are listed as unavailable)");
     cmd->add_flag("--remeasure", flags->remeasure, "With --measure: ignore the cache and measure again")->needs(measure);
     cmd->add_flag("--quick", flags->quick, "With --measure: small sizes, 2 repetitions, not cached (for tests)")
         ->needs(measure);

@@ -19,14 +19,19 @@
 #include "accel/core/error.h"
 #include "accel/core/log.h"
 #include "accel/core/paths.h"
+#include "accel/core/text.h"
 #include "accel/core/version.h"
+#include "roofline_kernels.h"
 
 namespace accel::hw {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using detail::Clock;
+using detail::seconds_since;
 
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+// Bumped when the figures change meaning: caches of an older version are measured again. 2: matmul peaks are the
+// best of several shapes and layouts, checked; devices have their own bandwidth.
+constexpr int roofline_version = 2;
 
 std::string utc_now() {
     const std::time_t t = std::time(nullptr);
@@ -121,7 +126,8 @@ void measure_bandwidth(const Inventory& inv, const MeasureOptions& opt, Roofline
                 const double dt = time_pass(k.kernel, a, b, c, t);
                 rates.push_back(k.arrays * static_cast<double>(n * sizeof(double)) / dt / 1e9);
             }
-            out.bandwidth.push_back({.kernel = k.name,
+            out.bandwidth.push_back({.device = "cpu",
+                                     .kernel = k.name,
                                      .threads = t,
                                      .array_bytes = n * sizeof(double),
                                      .gb_per_s = spread_of(rates)});
@@ -129,54 +135,28 @@ void measure_bandwidth(const Inventory& inv, const MeasureOptions& opt, Roofline
     }
 }
 
-// ---- matrix multiply through ggml ----
+}  // namespace
 
-struct FreeCtx {
-    void operator()(ggml_context* c) const { ggml_free(c); }
-};
-struct FreeBuffer {
-    void operator()(ggml_backend_buffer* b) const { ggml_backend_buffer_free(b); }
-};
-struct FreeBackend {
-    void operator()(ggml_backend* b) const { ggml_backend_free(b); }
-};
+namespace detail {
 
-struct MatmulShape {
-    int64_t m, n, k;
-};
+std::string budget_spent(double budget_s) {
+    return fmt::format("not measured: the {:g} s budget of --measure was spent", budget_s);
+}
 
-// Times C = A*B with A (k x m, `type`) and B (k x n, f32) on `backend`. Returns GFLOP/s samples, or throws
-// Error{backend} with the reason.
-std::vector<double> time_matmul(ggml_backend_t backend, ggml_backend_dev_t dev, ggml_type type, MatmulShape s,
-                                int32_t repetitions) {
+ContextPtr tensor_context(size_t n_tensors) {
     ggml_init_params params{};
-    params.mem_size = ggml_tensor_overhead() * 8 + ggml_graph_overhead();
+    params.mem_size = ggml_tensor_overhead() * (n_tensors + 2) + ggml_graph_overhead();
     params.no_alloc = true;
-    std::unique_ptr<ggml_context, FreeCtx> ctx(ggml_init(params));
+    ContextPtr ctx(ggml_init(params));
     if (!ctx) throw Error(ErrorKind::out_of_memory, "ggml_init failed");
-    ggml_tensor* a = ggml_new_tensor_2d(ctx.get(), type, s.k, s.m);
-    ggml_tensor* b = ggml_new_tensor_2d(ctx.get(), GGML_TYPE_F32, s.k, s.n);
-    ggml_tensor* c = ggml_mul_mat(ctx.get(), a, b);
-    if (!ggml_backend_dev_supports_op(dev, c)) {
-        throw Error(ErrorKind::backend, fmt::format("the backend does not support mul_mat with {} weights", ggml_type_name(type)));
-    }
-    ggml_cgraph* graph = ggml_new_graph(ctx.get());
-    ggml_build_forward_expand(graph, c);
-    std::unique_ptr<ggml_backend_buffer, FreeBuffer> buf(ggml_backend_alloc_ctx_tensors(ctx.get(), backend));
-    if (!buf) throw Error(ErrorKind::out_of_memory, "cannot allocate the matmul tensors on the device");
+    return ctx;
+}
 
-    std::mt19937 rng(42);
-    std::uniform_real_distribution<float> dist(-1.0F, 1.0F);
-    std::vector<float> values(static_cast<size_t>(s.k * std::max(s.m, s.n)));
-    for (auto& v : values) v = dist(rng);
-    std::vector<uint8_t> packed(ggml_row_size(type, s.k) * static_cast<size_t>(s.m));
-    ggml_quantize_chunk(type, values.data(), packed.data(), 0, s.m, s.k, nullptr);
-    ggml_backend_tensor_set(a, packed.data(), 0, packed.size());
-    ggml_backend_tensor_set(b, values.data(), 0, ggml_nbytes(b));
-
-    const double flop = 2.0 * static_cast<double>(s.m) * static_cast<double>(s.n) * static_cast<double>(s.k);
-    std::vector<double> rates;
+std::vector<double> time_graph(ggml_backend_t backend, ggml_cgraph* graph, int32_t repetitions, double max_seconds) {
+    std::vector<double> seconds;
+    double spent = 0;
     for (int32_t r = -1; r < repetitions; ++r) {
+        if (max_seconds > 0 && seconds.size() >= 2 && spent > max_seconds) break;
         ggml_backend_synchronize(backend);
         const auto t0 = Clock::now();
         if (ggml_backend_graph_compute(backend, graph) != GGML_STATUS_SUCCESS) {
@@ -184,56 +164,15 @@ std::vector<double> time_matmul(ggml_backend_t backend, ggml_backend_dev_t dev, 
         }
         ggml_backend_synchronize(backend);
         const double dt = seconds_since(t0);
-        if (r >= 0) rates.push_back(flop / dt / 1e9);  // r == -1 is the untimed warm-up
-    }
-    return rates;
-}
-
-void measure_matmul(const Inventory& inv, const MeasureOptions& opt, Roofline& out) {
-    const struct {
-        ggml_type type;
-        const char* name;
-    } types[] = {{GGML_TYPE_F32, "f32"}, {GGML_TYPE_F16, "f16"}, {GGML_TYPE_Q8_0, "q8_0"}, {GGML_TYPE_Q4_0, "q4_0"}};
-    const int32_t threads = opt.threads > 0 ? opt.threads : std::max(1, inv.cpu.effective_cores());
-    for (const auto& d : inv.devices) {
-        if (!d.usable) continue;
-        ggml_backend_dev_t dev = ggml_backend_dev_by_name(d.name.c_str());
-        if (dev == nullptr) {
-            out.unavailable.push_back({"matmul " + d.id, "ggml does not list the device"});
-            continue;
-        }
-        std::unique_ptr<ggml_backend, FreeBackend> backend(ggml_backend_dev_init(dev, nullptr));
-        if (!backend) {
-            out.unavailable.push_back({"matmul " + d.id, "ggml_backend_dev_init failed"});
-            continue;
-        }
-        const bool is_cpu = d.type == DeviceType::cpu;
-        if (is_cpu) {
-            ggml_backend_reg_t reg = ggml_backend_dev_backend_reg(dev);
-            auto set_threads = reinterpret_cast<ggml_backend_set_n_threads_t>(
-                ggml_backend_reg_get_proc_address(reg, "ggml_backend_set_n_threads"));
-            if (set_threads != nullptr) set_threads(backend.get(), threads);
-        }
-        const MatmulShape shape = is_cpu ? MatmulShape{opt.cpu_m, opt.cpu_n, opt.cpu_k}
-                                         : MatmulShape{opt.gpu_m, opt.gpu_n, opt.gpu_k};
-        for (const auto& t : types) {
-            try {
-                const auto rates = time_matmul(backend.get(), dev, t.type, shape, opt.repetitions);
-                out.matmul.push_back({.device = d.id,
-                                      .type = t.name,
-                                      .m = shape.m,
-                                      .n = shape.n,
-                                      .k = shape.k,
-                                      .threads = is_cpu ? threads : 0,
-                                      .gflops = spread_of(rates)});
-            } catch (const Error& e) {
-                out.unavailable.push_back({fmt::format("matmul {} {}", d.id, t.name), e.what()});
-            }
+        if (r >= 0) {  // r == -1 is the untimed warm-up
+            seconds.push_back(dt);
+            spent += dt;
         }
     }
+    return seconds;
 }
 
-}  // namespace
+}  // namespace detail
 
 Spread spread_of(std::vector<double> samples) {
     Spread s;
@@ -247,15 +186,43 @@ Spread spread_of(std::vector<double> samples) {
     return s;
 }
 
+namespace {
+
+// ggml reports each repacked tensor at its info level ("repack: repack tensor ..."): noise for `accel detect`.
+// Warnings and errors still reach accel's log; the caller's callback is restored afterwards.
+class QuietGgmlLog {
+public:
+    QuietGgmlLog() {
+        ggml_log_get(&prev_, &prev_data_);
+        ggml_log_set(
+            [](ggml_log_level level, const char* text, void*) {
+                if (level == GGML_LOG_LEVEL_WARN || level == GGML_LOG_LEVEL_ERROR) ACCEL_LOG_WARN("ggml: {}", text);
+            },
+            nullptr);
+    }
+    ~QuietGgmlLog() { ggml_log_set(prev_, prev_data_); }
+    QuietGgmlLog(const QuietGgmlLog&) = delete;
+    QuietGgmlLog& operator=(const QuietGgmlLog&) = delete;
+
+private:
+    ggml_log_callback prev_ = nullptr;
+    void* prev_data_ = nullptr;
+};
+
+}  // namespace
+
 Roofline measure_roofline(const Inventory& inventory, const MeasureOptions& options) {
     if (options.repetitions < 1) throw Error(ErrorKind::invalid_input, "repetitions must be at least 1");
+    const QuietGgmlLog quiet;
     const auto t0 = Clock::now();
     Roofline r;
     r.fingerprint = fingerprint_id(machine_fingerprint(inventory));
     r.measured_at = utc_now();
     r.accel_version = std::string(build_info().accel_version);
+    const auto deadline = t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options.budget_s));
     measure_bandwidth(inventory, options, r);
-    measure_matmul(inventory, options, r);
+    detail::measure_device_bandwidth(inventory, options, deadline, r);
+    detail::measure_matmul(inventory, options, deadline, r);
     r.duration_s = seconds_since(t0);
     return r;
 }
@@ -264,35 +231,66 @@ std::filesystem::path roofline_cache_path(const std::string& fingerprint) {
     return paths::cache_dir() / "measure" / (fingerprint + ".json");
 }
 
-namespace {
-
 using nlohmann::json;
 
-json spread_json(const Spread& s) { return {{"median", s.median}, {"min", s.min}, {"max", s.max}, {"n", s.n}}; }
-
-Spread spread_from(const json& j) {
-    return {.median = j.at("median").get<double>(),
-            .min = j.at("min").get<double>(),
-            .max = j.at("max").get<double>(),
-            .n = j.at("n").get<int32_t>()};
+// nlohmann's ADL hooks: one place spells each record's keys, both ways.
+void to_json(json& j, const Spread& s) { j = {{"median", s.median}, {"min", s.min}, {"max", s.max}, {"n", s.n}}; }
+void from_json(const json& j, Spread& s) {
+    s = {.median = j.at("median").get<double>(),
+         .min = j.at("min").get<double>(),
+         .max = j.at("max").get<double>(),
+         .n = j.at("n").get<int32_t>()};
+}
+void to_json(json& j, const BandwidthResult& b) {
+    j = {{"device", b.device}, {"kernel", b.kernel}, {"threads", b.threads}, {"array_bytes", b.array_bytes},
+         {"gb_per_s", b.gb_per_s}};
+}
+void from_json(const json& j, BandwidthResult& b) {
+    b = {.device = j.at("device").get<std::string>(),
+         .kernel = j.at("kernel").get<std::string>(),
+         .threads = j.at("threads").get<int32_t>(),
+         .array_bytes = j.at("array_bytes").get<uint64_t>(),
+         .gb_per_s = j.at("gb_per_s").get<Spread>()};
+}
+void to_json(json& j, const MatmulTrial& t) {
+    j = {{"m", t.shape.m}, {"n", t.shape.n}, {"k", t.shape.k}, {"layout", t.layout}, {"gflops", t.gflops},
+         {"check_nmse", t.check_nmse}};
+}
+void from_json(const json& j, MatmulTrial& t) {
+    t = {.shape = {j.at("m").get<int64_t>(), j.at("n").get<int64_t>(), j.at("k").get<int64_t>()},
+         .layout = j.at("layout").get<std::string>(),
+         .gflops = j.at("gflops").get<Spread>(),
+         .check_nmse = j.at("check_nmse").get<double>()};
+}
+void to_json(json& j, const MatmulResult& m) {
+    j = {{"device", m.device}, {"type", m.type},       {"m", m.m},
+         {"n", m.n},           {"k", m.k},             {"layout", m.layout},
+         {"threads", m.threads}, {"gflops", m.gflops}, {"trials", m.trials}};
+}
+void from_json(const json& j, MatmulResult& m) {
+    m = {.device = j.at("device").get<std::string>(),
+         .type = j.at("type").get<std::string>(),
+         .m = j.at("m").get<int64_t>(),
+         .n = j.at("n").get<int64_t>(),
+         .k = j.at("k").get<int64_t>(),
+         .layout = j.at("layout").get<std::string>(),
+         .threads = j.at("threads").get<int32_t>(),
+         .gflops = j.at("gflops").get<Spread>(),
+         .trials = j.at("trials").get<std::vector<MatmulTrial>>()};
+}
+void to_json(json& j, const Unavailable& u) { j = {{"what", u.what}, {"reason", u.reason}}; }
+void from_json(const json& j, Unavailable& u) {
+    u = {j.at("what").get<std::string>(), j.at("reason").get<std::string>()};
 }
 
-json to_json(const Roofline& r) {
-    json bw = json::array();
-    for (const auto& b : r.bandwidth) {
-        bw.push_back({{"kernel", b.kernel}, {"threads", b.threads}, {"array_bytes", b.array_bytes},
-                      {"gb_per_s", spread_json(b.gb_per_s)}});
-    }
-    json mm = json::array();
-    for (const auto& m : r.matmul) {
-        mm.push_back({{"device", m.device}, {"type", m.type}, {"m", m.m}, {"n", m.n}, {"k", m.k},
-                      {"threads", m.threads}, {"gflops", spread_json(m.gflops)}});
-    }
-    json un = json::array();
-    for (const auto& u : r.unavailable) un.push_back({{"what", u.what}, {"reason", u.reason}});
-    return {{"schema_version", json_schema_version}, {"fingerprint", r.fingerprint}, {"measured_at", r.measured_at},
-            {"accel_version", r.accel_version}, {"duration_s", r.duration_s}, {"bandwidth", bw}, {"matmul", mm},
-            {"unavailable", un}};
+namespace {
+
+json roofline_to_json(const Roofline& r) {
+    return {{"schema_version", json_schema_version}, {"roofline_version", roofline_version},
+            {"fingerprint", r.fingerprint},          {"measured_at", r.measured_at},
+            {"accel_version", r.accel_version},      {"duration_s", r.duration_s},
+            {"bandwidth", r.bandwidth},              {"matmul", r.matmul},
+            {"unavailable", r.unavailable}};
 }
 
 }  // namespace
@@ -303,36 +301,55 @@ std::optional<Roofline> load_roofline(const std::filesystem::path& path, const s
     try {
         const json j = json::parse(in);
         if (j.at("schema_version").get<int>() != json_schema_version) return std::nullopt;
+        // An older accel's figures (one shape, no check, no device bandwidth): measured again.
+        if (j.value("roofline_version", 1) != roofline_version) return std::nullopt;
         Roofline r;
         r.fingerprint = j.at("fingerprint").get<std::string>();
         if (r.fingerprint != fingerprint) return std::nullopt;
         r.measured_at = j.at("measured_at").get<std::string>();
         r.accel_version = j.at("accel_version").get<std::string>();
         r.duration_s = j.at("duration_s").get<double>();
-        for (const auto& b : j.at("bandwidth")) {
-            r.bandwidth.push_back({.kernel = b.at("kernel").get<std::string>(),
-                                   .threads = b.at("threads").get<int32_t>(),
-                                   .array_bytes = b.at("array_bytes").get<uint64_t>(),
-                                   .gb_per_s = spread_from(b.at("gb_per_s"))});
-        }
-        for (const auto& m : j.at("matmul")) {
-            r.matmul.push_back({.device = m.at("device").get<std::string>(),
-                                .type = m.at("type").get<std::string>(),
-                                .m = m.at("m").get<int64_t>(),
-                                .n = m.at("n").get<int64_t>(),
-                                .k = m.at("k").get<int64_t>(),
-                                .threads = m.at("threads").get<int32_t>(),
-                                .gflops = spread_from(m.at("gflops"))});
-        }
-        for (const auto& u : j.at("unavailable")) {
-            r.unavailable.push_back({u.at("what").get<std::string>(), u.at("reason").get<std::string>()});
-        }
+        r.bandwidth = j.at("bandwidth").get<std::vector<BandwidthResult>>();
+        r.matmul = j.at("matmul").get<std::vector<MatmulResult>>();
+        r.unavailable = j.at("unavailable").get<std::vector<Unavailable>>();
         r.from_cache = true;
         return r;
     } catch (const json::exception& e) {
         ACCEL_LOG_WARN("ignoring the unreadable measurement cache {}: {}", path.string(), e.what());
         return std::nullopt;
     }
+}
+
+std::optional<double> read_bandwidth_gbs(const Roofline& roofline, const std::string& device) {
+    std::optional<double> best;
+    for (const auto& b : roofline.bandwidth) {
+        if (b.device == device && b.kernel == "read" && (!best || b.gb_per_s.median > *best)) {
+            best = b.gb_per_s.median;
+        }
+    }
+    return best;
+}
+
+const MatmulResult* matmul_peak(const Roofline& roofline, const std::string& device, const std::string& type) {
+    for (const auto& m : roofline.matmul) {
+        if (m.device == device && lower(m.type) == lower(type)) return &m;
+    }
+    return nullptr;
+}
+
+std::string weight_type_of(const std::string& model_description) {
+    // llama.cpp's file-type names (llama_model_ftype_name) come last, upper case: "Q4_K - Medium", "BF16".
+    std::string desc = " " + lower(model_description) + " ";
+    for (const char* t : {"bf16", "f16", "f32", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "q2_k", "q3_k", "q4_k", "q5_k",
+                          "q6_k", "iq1_s", "iq1_m", "iq2_xxs", "iq2_xs", "iq2_s", "iq2_m", "iq3_xxs", "iq3_s", "iq3_m",
+                          "iq4_nl", "iq4_xs", "tq1_0", "tq2_0", "mxfp4"}) {
+        if (desc.find(fmt::format(" {} ", t)) != std::string::npos) {
+            std::string out = t;
+            if (out.size() > 2 && out.substr(out.size() - 2) == "_k") out.back() = 'K';  // ggml spells q4_K
+            return out;
+        }
+    }
+    return "";
 }
 
 std::filesystem::path roofline_cache_path(const Inventory& inventory) {
@@ -362,7 +379,7 @@ void save_roofline(const Roofline& roofline, const std::filesystem::path& path) 
     const auto tmp = path.string() + ".tmp";
     {
         std::ofstream out(tmp, std::ios::trunc);
-        out << to_json(roofline).dump(2) << '\n';
+        out << roofline_to_json(roofline).dump(2) << '\n';
         if (!out) throw Error(ErrorKind::io, "cannot write " + tmp);
     }
     std::error_code ec;
@@ -371,7 +388,7 @@ void save_roofline(const Roofline& roofline, const std::filesystem::path& path) 
 }
 
 std::string roofline_json(const Roofline& roofline) {
-    json j = to_json(roofline);
+    json j = roofline_to_json(roofline);
     j["source"] = roofline.from_cache ? "cache" : "fresh";
     return j.dump();
 }

@@ -100,8 +100,15 @@ TEST(DetectCli, QuickMeasureIsFreshAndNotCached) {
     EXPECT_EQ(m.at("source"), "fresh");
     EXPECT_FALSE(m.at("measured_at").get<std::string>().empty());
     EXPECT_GE(m.at("bandwidth").size(), 3U);
-    EXPECT_EQ(m.at("matmul").size(), 4U);
-    for (const auto& mm : m.at("matmul")) EXPECT_GT(mm.at("gflops").at("median").get<double>(), 0.0);
+    std::vector<std::string> types;
+    for (const auto& mm : m.at("matmul")) {
+        types.push_back(mm.at("type"));
+        EXPECT_GT(mm.at("gflops").at("median").get<double>(), 0.0);
+        EXPECT_EQ(mm.at("m"), 256) << "--quick's one shape";
+        ASSERT_FALSE(mm.at("trials").empty());
+        for (const auto& t : mm.at("trials")) EXPECT_LT(t.at("check_nmse").get<double>(), 1e-3) << mm.at("type");
+    }
+    EXPECT_EQ(types, (std::vector<std::string>{"f32", "f16", "bf16", "q8_0", "q4_0", "q4_K"}));
     EXPECT_FALSE(std::filesystem::exists(cache / "measure")) << "quick figures must not be cached";
 }
 

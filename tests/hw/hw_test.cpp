@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "accel/core/error.h"
 #include "accel/core/fingerprint.h"
@@ -441,8 +442,9 @@ TEST(Browsers, VersionsAndTimeouts) {
 // ---- roofline ----
 
 MeasureOptions tiny() {
-    return {.bandwidth_array_bytes = 1 * mib, .repetitions = 3, .cpu_m = 64, .cpu_n = 8, .cpu_k = 64,
-            .gpu_m = 64, .gpu_n = 8, .gpu_k = 64, .threads = 0};
+    // k = 256: q4_K's block size. 64 rows: a multiple of every repacked layout's interleave.
+    return {.bandwidth_array_bytes = 1 * mib, .device_bandwidth_bytes = 1 * mib, .repetitions = 3,
+            .cpu_shapes = {{64, 8, 256}, {64, 32, 256}}, .gpu_shapes = {{64, 8, 256}}, .threads = 0};
 }
 
 TEST(Roofline, SpreadIsMedianAndRange) {
@@ -461,22 +463,101 @@ TEST(Roofline, MeasuresEveryKernelAndTypeOnTheCpu) {
     std::set<std::string> kernels;
     for (const auto& b : r.bandwidth) {
         kernels.insert(b.kernel);
+        EXPECT_EQ(b.device, "cpu");
         EXPECT_EQ(b.gb_per_s.n, 3);
         EXPECT_GT(b.gb_per_s.min, 0);
         EXPECT_LE(b.gb_per_s.min, b.gb_per_s.median);
         EXPECT_LE(b.gb_per_s.median, b.gb_per_s.max);
     }
     EXPECT_EQ(kernels, (std::set<std::string>{"read", "copy", "triad"}));
-    EXPECT_EQ(r.bandwidth.size(), inv.cpu.effective_cores() > 1 ? 6U : 3U);
+    EXPECT_EQ(r.bandwidth.size(), inv.cpu.effective_cores() > 1 ? 6U : 3U) << "no device kernels on the CPU";
     std::vector<std::string> types;
     for (const auto& m : r.matmul) {
         EXPECT_EQ(m.device, "cpu");
-        EXPECT_GT(m.gflops.median, 0);
         EXPECT_EQ(m.threads, inv.cpu.effective_cores());
         types.push_back(m.type);
+        // Every shape ran in the plain layout, each result within its bound of the host reference.
+        int plain = 0;
+        double best = 0;
+        for (const auto& t : m.trials) {
+            plain += t.layout == "plain" ? 1 : 0;
+            EXPECT_LE(t.check_nmse, m.type == "f32" ? 1e-5 : 1e-3) << m.type << " " << t.layout;
+            best = std::max(best, t.gflops.median);
+        }
+        EXPECT_EQ(plain, 2) << m.type;
+        EXPECT_EQ(m.gflops.median, best) << m.type << ": the peak is the best trial";
     }
-    EXPECT_EQ(types, v({"f32", "f16", "q8_0", "q4_0"}));
-    EXPECT_TRUE(r.unavailable.empty());
+    EXPECT_EQ(types, v({"f32", "f16", "bf16", "q8_0", "q4_0", "q4_K"}));
+    EXPECT_TRUE(r.unavailable.empty()) << r.unavailable.front().what << ": " << r.unavailable.front().reason;
+}
+
+// llama.cpp runs q4_0 weights repacked on AVX2 CPUs (ggml's CPU_REPACK buffer type); the roof must include that
+// path, or a model's measured prefill lands above it.
+TEST(Roofline, TimesTheRepackedLayoutLlamaCppUses) {
+    const Inventory inv = detect({.allow_list = "cpu"});
+    const auto& f = inv.cpu.features;
+    if (std::find(f.begin(), f.end(), "avx2") == f.end()) GTEST_SKIP() << "no AVX2: ggml repacks nothing here";
+    const Roofline r = measure_roofline(inv, tiny());
+    const MatmulResult* q4 = matmul_peak(r, "cpu", "q4_0");
+    ASSERT_NE(q4, nullptr);
+    int repacked = 0;
+    for (const auto& t : q4->trials) repacked += t.layout == "CPU_REPACK" ? 1 : 0;
+    EXPECT_EQ(repacked, 2) << "one repacked trial per shape";
+    EXPECT_EQ(matmul_peak(r, "cpu", "f32")->trials.size(), 2U) << "f32 has no repacked layout";
+}
+
+TEST(Roofline, DeviceKernelsReadAndCopyTheDevicesMemory) {
+    MeasureOptions o = tiny();
+    o.device_bandwidth_on_cpu = true;
+    const Roofline r = measure_roofline(detect({.allow_list = "cpu"}), o);
+    std::vector<std::string> device_kernels;
+    for (const auto& b : r.bandwidth) {
+        if (b.threads != 0) continue;
+        device_kernels.push_back(b.kernel);
+        EXPECT_EQ(b.array_bytes, 1 * mib);
+        EXPECT_GT(b.gb_per_s.min, 0);
+    }
+    EXPECT_EQ(device_kernels, v({"read", "copy"}));
+}
+
+TEST(Roofline, FiguresPastTheBudgetAreUnavailableWithTheReason) {
+    MeasureOptions o = tiny();
+    o.budget_s = 0;
+    o.device_bandwidth_on_cpu = true;
+    const Roofline r = measure_roofline(detect({.allow_list = "cpu"}), o);
+    EXPECT_TRUE(r.matmul.empty());
+    ASSERT_EQ(r.unavailable.size(), 14U) << "2 device kernels, 6 matmul types at 2 shapes";
+    EXPECT_EQ(r.unavailable[0].what, "bandwidth cpu read");
+    EXPECT_EQ(r.unavailable[2].what, "matmul cpu f32 64x8x256") << "shapes outer: every type's small shape first";
+    EXPECT_EQ(r.unavailable[3].what, "matmul cpu f16 64x8x256");
+    EXPECT_EQ(r.unavailable.back().what, "matmul cpu q4_K 64x32x256");
+    EXPECT_EQ(r.unavailable.back().reason, "not measured: the 0 s budget of --measure was spent");
+}
+
+TEST(Roofline, PeaksAreLookedUpPerDeviceAndType) {
+    Roofline r;
+    r.bandwidth.push_back({.device = "cpu", .kernel = "read", .threads = 1, .gb_per_s = {.median = 10}});
+    r.bandwidth.push_back({.device = "cpu", .kernel = "read", .threads = 8, .gb_per_s = {.median = 40}});
+    r.bandwidth.push_back({.device = "cpu", .kernel = "copy", .threads = 8, .gb_per_s = {.median = 90}});
+    r.bandwidth.push_back({.device = "cuda0", .kernel = "read", .threads = 0, .gb_per_s = {.median = 4100}});
+    EXPECT_EQ(read_bandwidth_gbs(r, "cpu"), 40.0) << "the best read kernel, never copy";
+    EXPECT_EQ(read_bandwidth_gbs(r, "cuda0"), 4100.0) << "a GPU point uses its own memory's bandwidth";
+    EXPECT_FALSE(read_bandwidth_gbs(r, "cuda1").has_value());
+    r.matmul.push_back({.device = "cuda0", .type = "q4_K", .gflops = {.median = 5}});
+    ASSERT_NE(matmul_peak(r, "cuda0", "q4_k"), nullptr);
+    EXPECT_EQ(matmul_peak(r, "cuda0", "q4_k")->gflops.median, 5);
+    EXPECT_EQ(matmul_peak(r, "cpu", "q4_K"), nullptr);
+    EXPECT_EQ(matmul_peak(r, "cuda0", "f32"), nullptr) << "no fallback to another type's peak";
+}
+
+TEST(Roofline, WeightTypeComesFromTheModelDescription) {
+    EXPECT_EQ(weight_type_of("llama 100M Q4_0"), "q4_0");
+    EXPECT_EQ(weight_type_of("llama 8B Q4_K - Medium"), "q4_K");
+    EXPECT_EQ(weight_type_of("qwen2 0.5B BF16"), "bf16") << "not f16";
+    EXPECT_EQ(weight_type_of("llama 7B F16"), "f16");
+    EXPECT_EQ(weight_type_of("llama 7B IQ4_XS - 4.25 bpw"), "iq4_xs");
+    EXPECT_EQ(weight_type_of("llama 7B all F32"), "f32");
+    EXPECT_EQ(weight_type_of("llama ?B"), "");
 }
 
 TEST(Roofline, ExcludedDevicesAreNotMeasured) {
@@ -494,8 +575,14 @@ TEST(Roofline, CacheRoundTripAndRejection) {
     r.duration_s = 1.5;
     r.bandwidth.push_back({.kernel = "read", .threads = 2, .array_bytes = 64 * mib,
                            .gb_per_s = {.median = 19.5, .min = 18, .max = 20, .n = 5}});
-    r.matmul.push_back({.device = "cpu", .type = "q4_0", .m = 2048, .n = 256, .k = 2048, .threads = 2,
-                        .gflops = {.median = 48.5, .min = 44, .max = 67, .n = 5}});
+    r.bandwidth.push_back({.device = "cuda0", .kernel = "copy", .threads = 0, .array_bytes = 1024 * mib,
+                           .gb_per_s = {.median = 3900, .min = 3800, .max = 4000, .n = 5}});
+    r.matmul.push_back({.device = "cpu", .type = "q4_0", .m = 2048, .n = 256, .k = 2048, .layout = "CPU_REPACK",
+                        .threads = 2, .gflops = {.median = 48.5, .min = 44, .max = 67, .n = 5},
+                        .trials = {{.shape = {2048, 256, 2048}, .layout = "plain", .gflops = {.median = 20},
+                                    .check_nmse = 2e-5},
+                                   {.shape = {2048, 256, 2048}, .layout = "CPU_REPACK", .gflops = {.median = 48.5},
+                                    .check_nmse = 3e-5}}});
     r.unavailable.push_back({"matmul cpu bf16", "why"});
     const fs::path path = dir / "measure" / "0123456789abcdef.json";
     save_roofline(r, path);
@@ -503,16 +590,28 @@ TEST(Roofline, CacheRoundTripAndRejection) {
     ASSERT_TRUE(back.has_value());
     EXPECT_TRUE(back->from_cache);
     EXPECT_EQ(back->measured_at, r.measured_at);
-    ASSERT_EQ(back->bandwidth.size(), 1U);
+    ASSERT_EQ(back->bandwidth.size(), 2U);
     EXPECT_EQ(back->bandwidth[0].gb_per_s.median, 19.5);
+    EXPECT_EQ(back->bandwidth[1].device, "cuda0");
+    EXPECT_EQ(back->bandwidth[1].array_bytes, 1024 * mib);
     ASSERT_EQ(back->matmul.size(), 1U);
     EXPECT_EQ(back->matmul[0].gflops.max, 67);
+    EXPECT_EQ(back->matmul[0].layout, "CPU_REPACK");
+    ASSERT_EQ(back->matmul[0].trials.size(), 2U);
+    EXPECT_EQ(back->matmul[0].trials[1].shape.k, 2048);
+    EXPECT_EQ(back->matmul[0].trials[1].check_nmse, 3e-5);
     EXPECT_EQ(back->unavailable.size(), 1U);
     EXPECT_FALSE(load_roofline(path, "ffffffffffffffff").has_value()) << "another machine's figures";
     EXPECT_FALSE(load_roofline(dir / "absent.json", "0123456789abcdef").has_value());
     accel::test::write_file(path, "{\"schema_version\": 1, \"fingerprint\": ");
     EXPECT_FALSE(load_roofline(path, "0123456789abcdef").has_value());
     accel::test::write_file(path, "{\"schema_version\": 999}");
+    EXPECT_FALSE(load_roofline(path, "0123456789abcdef").has_value());
+    // An older accel's cache (one shape per type, no check, no roofline_version): measured again, not trusted.
+    save_roofline(r, path);
+    auto old = nlohmann::json::parse(accel::test::read_file(path));
+    old.erase("roofline_version");
+    accel::test::write_file(path, old.dump());
     EXPECT_FALSE(load_roofline(path, "0123456789abcdef").has_value());
 }
 
