@@ -168,8 +168,13 @@ std::string read_file(const std::filesystem::path& path) {
 }
 
 void write_file(const std::filesystem::path& path, const std::string& content) {
+    // Creates the parent folders. A file that cannot be written throws, so that a test never passes on a fixture
+    // that is not there.
+    if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
     std::ofstream out(path, std::ios::binary);
     out << content;
+    out.close();
+    if (!out) throw std::runtime_error("test support: cannot write " + path.string());
 }
 
 }  // namespace accel::test

@@ -65,6 +65,7 @@ std::filesystem::path synthetic_model(const std::string& arch, const std::string
                                       int seed = 1);
 
 std::string read_file(const std::filesystem::path& path);
+// Creates the parent folders; throws std::runtime_error when the file cannot be written.
 void write_file(const std::filesystem::path& path, const std::string& content);
 
 // The message of the exception that f() throws (E or derived); a test failure and "" when it throws none.
