@@ -192,12 +192,17 @@ def causal_lm_reference(model, tok, out: Path, torch):
 
 
 def save_checkpoint(model, out: Path, dtype, shard_bytes: int | None, torch):
+    """Saves the weights in `dtype` and returns the model as transformers loads it back from `out`, in f32: the
+    reference must be what anyone gets from the checkpoint on disk. Casting the model in memory back to f32 is not
+    that: model.to(f16) also rounds non-persistent buffers such as the rotary embedding's inv_freq, which loading
+    recomputes in f32 (that alone put a position-dependent 7e-4 of the logits' range into the first fixtures)."""
     model.to(dtype)
     kwargs = {"safe_serialization": True}
     if shard_bytes:
         kwargs["max_shard_size"] = shard_bytes
     model.save_pretrained(out, **kwargs)
-    model.to(torch.float32)  # the reference runs in f32 on the weights exactly as stored
+    loaded = type(model).from_pretrained(out, dtype=torch.float32, attn_implementation="eager").eval()
+    return loaded
 
 
 def make_llama(out: Path, torch, transformers):
@@ -211,7 +216,7 @@ def make_llama(out: Path, torch, transformers):
     torch.manual_seed(SEED)
     model = transformers.LlamaForCausalLM(cfg).eval()
     randomize(model, torch)
-    save_checkpoint(model, out, torch.float16, None, torch)
+    model = save_checkpoint(model, out, torch.float16, None, torch)
     return causal_lm_reference(model, tok, out, torch), "f16"
 
 
@@ -226,7 +231,7 @@ def make_qwen2(out: Path, torch, transformers):
     model = transformers.Qwen2ForCausalLM(cfg).eval()
     randomize(model, torch)
     # bf16 weights in two shards with model.safetensors.index.json, as Qwen2 checkpoints ship
-    save_checkpoint(model, out, torch.bfloat16, 200_000, torch)
+    model = save_checkpoint(model, out, torch.bfloat16, 200_000, torch)
     return causal_lm_reference(model, tok, out, torch), "bf16"
 
 
@@ -242,7 +247,7 @@ def make_bert(out: Path, torch, transformers):
     torch.manual_seed(SEED)
     model = transformers.BertModel(cfg).eval()
     randomize(model, torch)
-    save_checkpoint(model, out, torch.float32, None, torch)
+    model = save_checkpoint(model, out, torch.float32, None, torch)
     enc = tok(TEXT, return_tensors="pt")
     with torch.no_grad():
         o = model(**enc)

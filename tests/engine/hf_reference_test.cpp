@@ -84,8 +84,8 @@ TEST_P(HfReference, LogitsAndTeacherForcedGreedyMatchTransformers) {
 
 // Limits: docs/conform.md, "Against transformers".
 INSTANTIATE_TEST_SUITE_P(Fixtures, HfReference,
-                         testing::Values(Case{"llama", {ConvertType::f32, 3e-3}}, Case{"qwen2", {ConvertType::f32, 3e-3}},
-                                         Case{"llama", {ConvertType::f16, 5e-3}}, Case{"qwen2", {ConvertType::f16, 5e-3}},
+                         testing::Values(Case{"llama", {ConvertType::f32, 1e-5}}, Case{"qwen2", {ConvertType::f32, 1e-5}},
+                                         Case{"llama", {ConvertType::f16, 2e-3}}, Case{"qwen2", {ConvertType::f16, 2e-3}},
                                          Case{"llama", {ConvertType::q8_0, 5e-2, 0.9}},
                                          Case{"qwen2", {ConvertType::q8_0, 5e-2, 0.9}}),
                          [](const testing::TestParamInfo<Case>& p) {
