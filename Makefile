@@ -7,7 +7,7 @@ export CCACHE_NOHASHDIR := true
 # A fresh clone's files are all "modified just now", which would turn ccache's direct mode off.
 export CCACHE_SLOPPINESS := include_file_mtime,include_file_ctime
 
-.PHONY: run test bootstrap build test-tsan test-gpu test-slow install clean oracle-fixtures
+.PHONY: run test bootstrap build test-tsan test-gpu test-slow install clean oracle-fixtures fuzz
 
 # Main job: bootstrap, build, detect, benchmark, report.
 run: build
@@ -38,6 +38,19 @@ test-slow: bootstrap
 	cmake --preset ci
 	cmake --build --preset ci -j $(JOBS)
 	ctest --test-dir build/ci -L slow --output-on-failure
+	ACCEL_BIN=$(CURDIR)/build/ci/src/cli/accel $(MAKE) fuzz
+
+# The load-path fuzzer (docs/testing.md): clang, an ASan+UBSan llama.cpp, then one hour or 5 million executions.
+FUZZ_SECONDS ?= 3600
+FUZZ_RUNS ?= 5000000
+fuzz:
+	bash scripts/bootstrap.sh --fuzz
+	CC=clang-14 CXX=clang++-14 cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=Debug -DACCEL_FUZZ=ON \
+		-DACCEL_SANITIZE="address;undefined" -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link" \
+		-DACCEL_BUILD_TESTS=OFF -DACCEL_BUILD_BENCHMARKS=OFF \
+		-DACCEL_LLAMA_PREFIX=$$(bash scripts/bootstrap.sh --print-fuzz-prefix)
+	cmake --build build/fuzz -j $(JOBS) --target load_path_fuzzer write_mutants
+	bash fuzz/run_load_path.sh build/fuzz $(FUZZ_SECONDS) $(FUZZ_RUNS)
 
 test-gpu: bootstrap
 	cmake --preset ci

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs the load-path fuzzer for its budget: one hour or 5 million executions, whichever comes first.
+#   fuzz/run_load_path.sh BUILD_DIR [SECONDS] [RUNS]
+# Seeds: fuzz/corpus/gguf and fuzz/regressions/gguf, 400 mutants of ../shared/models/stories260K.gguf written now,
+# and a small synthetic model of each architecture when an accel binary is at $ACCEL_BIN (make-model). Findings
+# (crash-*, leak-*, timeout-*, oom-*) land in $ACCEL_FUZZ_OUT (default build/fuzz-out); the summary line says how
+# many executions ran. Exit status: libFuzzer's (non-zero when it found something).
+set -euo pipefail
+build=${1:?usage: fuzz/run_load_path.sh BUILD_DIR [SECONDS] [RUNS]}
+seconds=${2:-3600}
+runs=${3:-5000000}
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+data=${ACCEL_TEST_DATA:-$here/../../shared}
+out=${ACCEL_FUZZ_OUT:-$build/../fuzz-out}
+mkdir -p "$out/corpus" "$out/seeds" "$out/findings"
+stories="$data/models/stories260K.gguf"
+if [ -f "$stories" ]; then
+    "$build/fuzz/write_mutants" "$stories" "$out/seeds/mutants" 400 >/dev/null
+    cp "$stories" "$out/seeds/"
+else
+    echo "run_load_path: $stories is absent: no stories260K mutants among the seeds" >&2
+fi
+if [ -x "${ACCEL_BIN:-}" ]; then
+    for arch in llama qwen2 bert gpt2 phi3 qwen3 starcoder2; do
+        [ -f "$out/seeds/synthetic-$arch.gguf" ] || "$ACCEL_BIN" make-model --arch "$arch" --params 1M --type q8_0 \
+            --out "$out/seeds/synthetic-$arch.gguf" >/dev/null 2>&1 || echo "run_load_path: make-model $arch failed" >&2
+    done
+fi
+# -rss_limit_mb: a model that passes validation may still ask llama.cpp for a large context or compute buffer;
+# 2 GiB is far above anything a seed needs. Inputs are capped at 4 MiB (stories260K is 1.1 MB).
+exec "$build/fuzz/load_path_fuzzer" -max_total_time="$seconds" -runs="$runs" -rss_limit_mb=2048 -max_len=4194304 \
+    -timeout=30 -print_final_stats=1 -artifact_prefix="$out/findings/" \
+    "$out/corpus" "$out/seeds" "$here/corpus/gguf" "$here/regressions/gguf"
