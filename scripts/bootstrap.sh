@@ -5,6 +5,8 @@
 #   scripts/bootstrap.sh --print-prefix  print the llama.cpp install prefix for this machine and exit
 #   scripts/bootstrap.sh --print-wllama-dir  print the extracted @wllama/wllama folder (web-bench) and exit
 #   scripts/bootstrap.sh --oracle        only the oracle's Python environment (transformers, torch; see docs/testing.md)
+#   scripts/bootstrap.sh --fuzz          also clang and an ASan+UBSan llama.cpp for the load-path fuzzer (make fuzz)
+#   scripts/bootstrap.sh --print-fuzz-prefix  print that llama.cpp's prefix and exit
 #   scripts/bootstrap.sh --no-apt        skip the Debian packages (for machines without apt, e.g. GPU hosts)
 #
 # Environment:
@@ -49,11 +51,18 @@ llama_variant() {
 }
 
 llama_prefix() { echo "$deps_root/llama.cpp-${LLAMA_COMMIT:0:12}-$(cpu_key)-$(llama_variant)"; }
+# The fuzzer's llama.cpp: clang, ASan+UBSan and libFuzzer's coverage, so a fault inside llama.cpp's loader is found
+# where it happens. CPU only, not native: the fuzzer looks for loader bugs, not speed.
+fuzz_prefix() { echo "$deps_root/llama.cpp-${LLAMA_COMMIT:0:12}-fuzz-asan"; }
 duckdb_prefix() { echo "$deps_root/duckdb-$DUCKDB_VERSION"; }
 wllama_dir() { echo "$deps_root/wllama-$WLLAMA_VERSION"; }
 
 if [ "${1:-}" = "--print-prefix" ]; then
     echo "$(llama_prefix)"
+    exit 0
+fi
+if [ "${1:-}" = "--print-fuzz-prefix" ]; then
+    echo "$(fuzz_prefix)"
     exit 0
 fi
 if [ "${1:-}" = "--print-duckdb-prefix" ]; then
@@ -81,12 +90,21 @@ if [ "${1:-}" = "--oracle" ]; then
     exit 0
 fi
 use_apt=1
-[ "${1:-}" = "--no-apt" ] && use_apt=0
+with_fuzz=0
+for arg in "$@"; do
+    case "$arg" in
+        --no-apt) use_apt=0 ;;
+        --fuzz) with_fuzz=1 ;;
+        *) die "unknown option $arg (see the top of $0)" ;;
+    esac
+done
 
 # ---- Debian packages: install only the missing ones ----
 apt_packages=(build-essential cmake ninja-build git pkg-config libcli11-dev nlohmann-json3-dev libfmt-dev
     libgtest-dev libgmock-dev libbenchmark-dev libhwloc-dev libtomlplusplus-dev libssl-dev python3 ccache ca-certificates)
 if [ "${ACCEL_WITH_BROWSERS:-1}" = 1 ]; then apt_packages+=(chromium firefox-esr); fi
+# clang-14 brings libFuzzer and the sanitizer runtimes (libclang-common-14-dev).
+if [ "$with_fuzz" = 1 ]; then apt_packages+=(clang-14); fi
 # npm may come from elsewhere than Debian (e.g. NodeSource); only ask apt for it when it is absent.
 if [ -z "${ACCEL_DEPS_TARBALLS:-}" ] && ! command -v npm >/dev/null; then apt_packages+=(npm); fi
 if [ "$use_apt" = 1 ] && command -v dpkg-query >/dev/null; then
@@ -245,6 +263,34 @@ if ! llama_current; then
     llama_amx || touch "$lprefix/.no-amx"
     touch "$lprefix/.complete"
     say "llama.cpp ready in $lprefix"
+fi
+
+# ---- the fuzzer's llama.cpp (--fuzz) ----
+fprefix=$(fuzz_prefix)
+if [ "$with_fuzz" = 1 ] && [ ! -f "$fprefix/.complete" ]; then
+    command -v clang-14 >/dev/null || die "--fuzz needs clang-14 (apt-get install clang-14)"
+    build="$fprefix.build"
+    flags="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined,fuzzer-no-link"
+    say "building an ASan+UBSan llama.cpp for the fuzzer into $fprefix (long: sanitizers slow the compiler too)"
+    cmake -S "$src" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang-14 \
+        -DCMAKE_CXX_COMPILER=clang++-14 "-DCMAKE_C_FLAGS=$flags" "-DCMAKE_CXX_FLAGS=$flags" \
+        -DCMAKE_INSTALL_RPATH='$ORIGIN/../lib' -DCMAKE_BUILD_WITH_INSTALL_RPATH=ON -DBUILD_SHARED_LIBS=ON \
+        -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_OPENMP=OFF -DLLAMA_OPENSSL=OFF \
+        -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF -DLLAMA_BUILD_APP=OFF \
+        -DLLAMA_BUILD_COMMON=OFF -DLLAMA_BUILD_TOOLS=OFF >"$build.log" 2>&1 \
+        || die "fuzz llama.cpp configure failed; see $build.log"
+    ninja -C "$build" -j "$jobs" llama >>"$build.log" 2>&1 || die "fuzz llama.cpp build failed; see $build.log"
+    rm -rf "$fprefix"
+    mkdir -p "$fprefix/lib" "$fprefix/include/llama-internal" "$fprefix/share"
+    cp -P "$build"/bin/lib*.so* "$fprefix/lib/" || die "libraries missing; see $build.log"
+    cp "$src"/include/*.h "$src"/ggml/include/*.h "$fprefix/include/"
+    cp "$src/src/llama-arch.h" "$src/src/llama-model-saver.h" "$fprefix/include/llama-internal/"
+    cp -r "$lprefix/share/vocab" "$fprefix/share/"
+    mkdir -p "$fprefix/bin"
+    echo "$LLAMA_COMMIT" >"$fprefix/COMMIT"
+    rm -rf "$build"
+    touch "$fprefix/.complete"
+    say "fuzzer llama.cpp ready in $fprefix"
 fi
 
 say "ok: llama.cpp $lprefix, duckdb $dprefix"
