@@ -193,7 +193,8 @@ TEST(Convert, RefusesUnsupportedArchitectureListingTheSupportedOnes) {
     TempDir tmp;
     const auto dir = copy_fixture(tmp, "llama");
     edit_config(dir, [](auto& j) { j["architectures"] = {"GPTNeoXForCausalLM"}; });
-    expect_refused(dir, "GPTNeoXForCausalLM is not one accel converts (it converts LlamaForCausalLM, Qwen2ForCausalLM)");
+    expect_refused(dir, "GPTNeoXForCausalLM is not one accel converts (it converts LlamaForCausalLM, Qwen2ForCausalLM, "
+                        "BertModel, BertForMaskedLM)");
 }
 
 TEST(Convert, RefusesTensorsThatDisagreeWithTheConfig) {
