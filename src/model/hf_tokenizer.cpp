@@ -406,6 +406,10 @@ HfVocab read_wordpiece(const fs::path& dir, uint32_t n_vocab, const std::string&
         v.tokens[i] = v.tokens[i].starts_with("##") ? v.tokens[i].substr(2) : "\xe2\x96\x81" + v.tokens[i];
     }
     read_normalizer(v, tj.value("normalizer", json()));
+    if (!tj.contains("normalizer")) {  // vocab.txt alone: BertTokenizer's own settings (the Python converter has none)
+        if (tc.contains("do_lower_case") && tc["do_lower_case"].is_boolean()) v.lowercase = tc["do_lower_case"].get<bool>();
+        if (tc.contains("strip_accents") && tc["strip_accents"].is_boolean()) v.strip_accents = tc["strip_accents"].get<bool>();
+    }
     return v;
 }
 
