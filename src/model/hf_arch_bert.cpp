@@ -30,7 +30,8 @@ std::optional<uint32_t> read_pooling(const fs::path& dir) {
         if (!m.value("type", "").ends_with("Pooling")) continue;
         const std::string sub = m.value("path", "");
         if (sub.find("..") != std::string::npos || sub.starts_with("/"))
-            throw Error(ErrorKind::invalid_input, fmt::format("{}: module path '{}' leaves the folder", modules_path.string(), sub));
+            throw Error(ErrorKind::invalid_input,
+                        fmt::format("{}: module path '{}' leaves the folder", modules_path.string(), sub));
         const fs::path cfg_path = dir / sub / "config.json";
         const json cfg = parse_json(read_text_file(cfg_path, 1u << 20), cfg_path.string(), false);
         if (cfg.value("pooling_mode_mean_tokens", false)) return 1;
@@ -40,8 +41,8 @@ std::optional<uint32_t> read_pooling(const fs::path& dir) {
         if (mode == "mean") return 1;
         if (mode == "cls") return 2;
         if (mode == "lasttoken") return 3;
-        throw Error(ErrorKind::invalid_input,
-                    fmt::format("{}: a pooling llama.cpp does not have (it has mean, cls and lasttoken)", cfg_path.string()));
+        throw Error(ErrorKind::invalid_input, fmt::format("{}: a pooling llama.cpp does not have (it has mean, cls and "
+                                                          "lasttoken)", cfg_path.string()));
     }
     return std::nullopt;
 }
@@ -58,8 +59,8 @@ Hparams read_hparams(const HfInput& in) {
     h.n_ctx = get_u32(c, "max_position_embeddings", source);
     h.n_token_types = get_u32(c, "type_vocab_size", source, 1);
     if (h.n_embd % h.n_head != 0)
-        throw Error(ErrorKind::invalid_input, fmt::format("{}: hidden_size {} is not a multiple of num_attention_heads {}",
-                                                          source, h.n_embd, h.n_head));
+        throw Error(ErrorKind::invalid_input, fmt::format("{}: hidden_size {} is not a multiple of "
+                                                          "num_attention_heads {}", source, h.n_embd, h.n_head));
     if (const auto eps = get_f32(c, "layer_norm_eps")) h.norm_eps = *eps;
     const std::string act = c.value("hidden_act", "gelu");
     if (act != "gelu" && act != "gelu_new" && act != "gelu_pytorch_tanh")
@@ -67,8 +68,8 @@ Hparams read_hparams(const HfInput& in) {
                     fmt::format("{}: hidden_act '{}': llama.cpp's BERT uses GELU only", source, act));
     const std::string pos = c.value("position_embedding_type", "absolute");
     if (pos != "absolute")
-        throw Error(ErrorKind::invalid_input,
-                    fmt::format("{}: position_embedding_type '{}': llama.cpp's BERT has absolute positions only", source, pos));
+        throw Error(ErrorKind::invalid_input, fmt::format("{}: position_embedding_type '{}': llama.cpp's BERT has "
+                                                          "absolute positions only", source, pos));
     h.pooling = read_pooling(in.dir);
     return h;
 }
@@ -96,7 +97,8 @@ public:
         p.push_back({"token_embd.weight", src("embeddings.word_embeddings.weight"), {h.n_vocab, h.n_embd}});
         p.push_back({"token_types.weight", src("embeddings.token_type_embeddings.weight"), {h.n_token_types, h.n_embd},
                      0, true});
-        p.push_back({"position_embd.weight", src("embeddings.position_embeddings.weight"), {h.n_ctx, h.n_embd}, 0, true});
+        p.push_back({"position_embd.weight", src("embeddings.position_embeddings.weight"), {h.n_ctx, h.n_embd},
+                     0, true});
         p.push_back({"token_embd_norm.weight", src("embeddings.LayerNorm.weight"), {h.n_embd}});
         p.push_back({"token_embd_norm.bias", src("embeddings.LayerNorm.bias"), {h.n_embd}});
         for (uint32_t i = 0; i < h.n_layer; ++i) {

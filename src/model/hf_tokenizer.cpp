@@ -430,9 +430,10 @@ void add_vocab(const HfVocab& v, GgufWriter& w) {
     if (!v.scores.empty()) w.add_f32s("tokenizer.ggml.scores", v.scores);
     w.add_i32s("tokenizer.ggml.token_type", v.types);
     if (!v.merges.empty()) w.add_strings("tokenizer.ggml.merges", v.merges);
+    // No cls_token_id: gguf-py has no writer for it (convert_hf_to_gguf.py skips it) and llama.cpp no reader.
     static const std::pair<const char*, const char*> keys[] = {
         {"bos", "bos_token_id"}, {"eos", "eos_token_id"}, {"unk", "unknown_token_id"}, {"sep", "seperator_token_id"},
-        {"pad", "padding_token_id"}, {"cls", "cls_token_id"}, {"mask", "mask_token_id"}};
+        {"pad", "padding_token_id"}, {"mask", "mask_token_id"}};
     for (const auto& [kind, key] : keys) {
         const auto it = v.special_ids.find(kind);
         if (it != v.special_ids.end()) w.add_u32(std::string("tokenizer.ggml.") + key, it->second);

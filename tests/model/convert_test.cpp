@@ -314,7 +314,8 @@ TEST(Convert, BertModelF32AsLlamaCppsConverterWritesIt) {
     EXPECT_EQ(tokens->array_preview[1].s, "[unused0]");  // "##[unused0]": a continuation loses its "##"
     EXPECT_EQ(g.find("tokenizer.ggml.token_type")->array_preview[0].i, 3);
     EXPECT_EQ(g.find("tokenizer.ggml.token_type")->array_preview[1].i, 1);
-    for (const auto& [key, id] : {std::pair{"cls", 101u}, std::pair{"seperator", 102u}, std::pair{"padding", 0u},
+    EXPECT_EQ(g.find("tokenizer.ggml.cls_token_id"), nullptr);  // as convert_hf_to_gguf.py: [CLS] is the BOS
+    for (const auto& [key, id] : {std::pair{"seperator", 102u}, std::pair{"padding", 0u},
                                   std::pair{"mask", 103u}, std::pair{"unknown", 100u}, std::pair{"bos", 101u},
                                   std::pair{"eos", 102u}})
         EXPECT_EQ(g.get_uint(std::string("tokenizer.ggml.") + key + "_token_id"), id) << key;
@@ -441,7 +442,7 @@ TEST(Convert, BertVocabTxtAloneGivesTheSameVocabulary) {
     const auto* tb = b.find("tokenizer.ggml.token_type");
     EXPECT_TRUE(accel::test::read_file(a.source).substr(ta->array_data_pos, 4 * ta->array_count) ==
                 accel::test::read_file(b.source).substr(tb->array_data_pos, 4 * tb->array_count));
-    for (const auto& key : {"tokenizer.ggml.cls_token_id", "tokenizer.ggml.seperator_token_id",
+    for (const auto& key : {"tokenizer.ggml.padding_token_id", "tokenizer.ggml.seperator_token_id",
                             "tokenizer.ggml.unknown_token_id", "tokenizer.ggml.bos_token_id"})
         EXPECT_EQ(a.get_uint(key), b.get_uint(key)) << key;
     EXPECT_TRUE(flag(b, "tokenizer.ggml.normalizer.lowercase"));  // tokenizer_config.json's do_lower_case
