@@ -181,6 +181,37 @@ void read_specials(HfVocab& v, const json& tc, const json& added, const json& co
     }
 }
 
+using TokensById = std::map<uint32_t, std::pair<std::string, bool>>;  // id -> (text, is an added token)
+
+// n_vocab placeholders "[PAD<i>]" of type unused, as convert_hf_to_gguf.py pads a vocabulary.
+void pad_vocab(HfVocab& v, uint32_t n_vocab) {
+    v.tokens.resize(n_vocab);
+    v.types.assign(n_vocab, 5);  // unused
+    for (uint32_t i = 0; i < n_vocab; ++i) v.tokens[i] = fmt::format("[PAD{}]", i);
+}
+
+// The tokens at their ids with get_vocab_base's types: 1 normal; an added token 3 (control) when special or
+// special-looking, else 4 (user-defined, U+2581 turned back into a space). Throws for an id at or past n_vocab.
+void place_tokens(HfVocab& v, const TokensById& by_id, const std::map<uint32_t, bool>& added_special,
+                  const std::string& source) {
+    if (!by_id.empty() && by_id.rbegin()->first >= v.tokens.size())
+        throw Error(ErrorKind::invalid_input, fmt::format("{}: token id {} is past config.json's vocab_size {}", source,
+                                                          by_id.rbegin()->first, v.tokens.size()));
+    for (const auto& [id, entry] : by_id) {
+        const auto& [text, is_added] = entry;
+        v.tokens[id] = text;
+        const auto special = added_special.find(id);
+        if (!is_added) {
+            v.types[id] = 1;
+        } else if ((special != added_special.end() && special->second) || looks_special(text)) {
+            v.types[id] = 3;
+        } else {
+            v.tokens[id] = replace_all(text, "\xe2\x96\x81", " ");
+            v.types[id] = 4;
+        }
+    }
+}
+
 }  // namespace
 
 static HfVocab read_vocab(const fs::path& dir, uint32_t n_vocab, const std::string& config_text) {
@@ -195,9 +226,7 @@ static HfVocab read_vocab(const fs::path& dir, uint32_t n_vocab, const std::stri
     if (fs::exists(tj_path)) tj = parse_json(read_text(tj_path), tj_path.string(), false);
     const json added = tj.is_object() && tj.contains("added_tokens") ? tj["added_tokens"] : json::array();
 
-    v.tokens.resize(n_vocab);
-    v.types.assign(n_vocab, 5);  // unused
-    for (uint32_t i = 0; i < n_vocab; ++i) v.tokens[i] = fmt::format("[PAD{}]", i);
+    pad_vocab(v, n_vocab);
 
     if (fs::exists(spm_path)) {
         // _create_vocab_sentencepiece: the pieces, then tokenizer_config's added_tokens_decoder over them
@@ -239,7 +268,7 @@ static HfVocab read_vocab(const fs::path& dir, uint32_t n_vocab, const std::stri
                                     "and gpt-2)", tj_path.string()));
         v.model = "gpt2";
         v.pre = pre;
-        std::map<uint32_t, std::pair<std::string, bool>> by_id;  // id -> (text, is added)
+        TokensById by_id;
         for (const auto& [text, id] : model["vocab"].items()) by_id[id.get<uint32_t>()] = {text, false};
         std::map<uint32_t, bool> added_special;
         for (const auto& a : added) {
@@ -247,21 +276,7 @@ static HfVocab read_vocab(const fs::path& dir, uint32_t n_vocab, const std::stri
             by_id[id] = {a.value("content", ""), true};
             added_special[id] = a.value("special", false);
         }
-        if (!by_id.empty() && by_id.rbegin()->first >= n_vocab)
-            throw Error(ErrorKind::invalid_input, fmt::format("{}: token id {} is past config.json's vocab_size {}",
-                                                              tj_path.string(), by_id.rbegin()->first, n_vocab));
-        for (const auto& [id, entry] : by_id) {
-            const auto& [text, is_added] = entry;
-            v.tokens[id] = text;
-            if (!is_added) {
-                v.types[id] = 1;
-            } else if (added_special[id] || looks_special(text)) {
-                v.types[id] = 3;
-            } else {
-                v.tokens[id] = replace_all(text, "\xe2\x96\x81", " ");
-                v.types[id] = 4;
-            }
-        }
+        place_tokens(v, by_id, added_special, tj_path.string());
         for (const auto& m : model["merges"]) {
             if (m.is_string()) v.merges.push_back(m.get<std::string>());
             else if (m.is_array() && m.size() == 2) v.merges.push_back(m[0].get<std::string>() + " " + m[1].get<std::string>());
@@ -301,9 +316,8 @@ json read_json_if_exists(const fs::path& p) {
 
 // id -> (text, is added) from tokenizer.json's WordPiece model, else vocab.txt (line i is token i); `added` gets
 // the added tokens as tokenizer.json lists them ({"id", "content", "special"}).
-std::map<uint32_t, std::pair<std::string, bool>> wordpiece_tokens(const fs::path& dir, const json& tj, const json& tc,
-                                                                  json& added) {
-    std::map<uint32_t, std::pair<std::string, bool>> by_id;
+TokensById wordpiece_tokens(const fs::path& dir, const json& tj, const json& tc, json& added) {
+    TokensById by_id;
     if (tj.contains("model") && tj["model"].value("type", "") == "WordPiece") {
         for (const auto& [text, id] : tj["model"]["vocab"].items()) by_id[id.get<uint32_t>()] = {text, false};
         added = tj.value("added_tokens", json::array());
@@ -380,26 +394,10 @@ HfVocab read_wordpiece(const fs::path& dir, uint32_t n_vocab, const std::string&
     const json tj = read_json_if_exists(dir / "tokenizer.json");
     json added;
     const auto by_id = wordpiece_tokens(dir, tj, tc, added);
-    if (!by_id.empty() && by_id.rbegin()->first >= n_vocab)
-        throw Error(ErrorKind::invalid_input, fmt::format("{}: token id {} is past config.json's vocab_size {}",
-                                                          dir.string(), by_id.rbegin()->first, n_vocab));
-    v.tokens.resize(n_vocab);
-    v.types.assign(n_vocab, 5);  // unused
-    for (uint32_t i = 0; i < n_vocab; ++i) v.tokens[i] = fmt::format("[PAD{}]", i);
+    pad_vocab(v, n_vocab);
     std::map<uint32_t, bool> added_special;
     for (const auto& a : added) added_special[a["id"].get<uint32_t>()] = a.value("special", false);
-    for (const auto& [id, entry] : by_id) {
-        const auto& [text, is_added] = entry;
-        v.tokens[id] = text;
-        if (!is_added) {
-            v.types[id] = 1;
-        } else if (added_special[id] || looks_special(text)) {
-            v.types[id] = 3;
-        } else {
-            v.tokens[id] = replace_all(text, "\xe2\x96\x81", " ");
-            v.types[id] = 4;
-        }
-    }
+    place_tokens(v, by_id, added_special, dir.string());
     read_specials(v, wordpiece_specials(v, tc, tj), added, config);
     for (uint32_t i = 0; i < n_vocab; ++i) {  // the phantom space: how llama.cpp's WPM tokenizer stores words
         if (v.types[i] == 3) continue;
