@@ -368,6 +368,10 @@ TEST(Convert, BertPoolingFromSentenceTransformersModules) {
     EXPECT_EQ(accel::model::read_gguf(tmp / "bert.gguf").get_uint("bert.pooling_type"), 1u);  // mean
     accel::test::write_file(dir / "1_Pooling" / "config.json", R"({"pooling_mode":"max"})");
     expect_refused(dir, "a pooling llama.cpp does not have");
+    accel::test::write_file(dir / "modules.json", R"([{"path":"../../etc","type":"sentence_transformers.models.Pooling"}])");
+    expect_refused(dir, "leaves the folder");
+    accel::test::write_file(dir / "modules.json", R"({"path":"1_Pooling"})");
+    expect_refused(dir, "malformed JSON value");
 }
 
 // The fixture's tensors renamed as BertForMaskedLM saves them ("bert." prefix, old LayerNorm gamma/beta names),
