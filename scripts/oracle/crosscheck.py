@@ -7,7 +7,7 @@ docs/convert.md lists.
 
 convert_hf_to_gguf.py recognises a BPE pre-tokenizer by hashing the tokenization of a fixed text, which only works
 with the full vocabulary; for the fixtures' cut vocabularies this script answers from tokenizer.json's pre-tokenizer
-regex instead, as accel does.
+regex instead, as accel does (and "default" for BERT's WordPiece, which llama.cpp gives no pre-tokenizer).
 """
 import argparse
 import json
@@ -34,6 +34,8 @@ def get_vocab_base_pre(self, tokenizer):
         return orig(self, tokenizer)
     except NotImplementedError:
         tj = json.loads((Path(self.dir_model) / "tokenizer.json").read_text())
+        if tj.get("pre_tokenizer", {}).get("type") == "BertPreTokenizer":
+            return "default"  # WordPiece: llama.cpp reads no pre-tokenizer; accel writes "default"
         for step in tj.get("pre_tokenizer", {}).get("pretokenizers", []):
             rx = step.get("pattern", {}).get("Regex")
             if rx in PRE:

@@ -1,5 +1,6 @@
-// Hugging Face -> GGUF for the text classes (LLaMA, Qwen2). Names and metadata follow the pinned llama.cpp's
-// convert_hf_to_gguf.py (conversion/llama.py, conversion/qwen.py, conversion/base.py); docs/convert.md lists the
+// Hugging Face -> GGUF: the shared machinery (sources and their checks, dtype conversion, writing through
+// core::PartialFile). Each architecture's names, shapes and metadata are its adapter's (hf_arch.h,
+// hf_arch_<family>.cpp), following the pinned llama.cpp's convert_hf_to_gguf.py; docs/convert.md lists the
 // differences.
 #include "accel/model/hf_convert.h"
 
@@ -20,22 +21,19 @@
 #include "accel/core/partial_file.h"
 #include "accel/model/safetensors_file.h"
 #include "gguf_writer.h"
+#include "hf_arch.h"
 #include "hf_tokenizer.h"
 #include "json_strict.h"
 
 namespace accel::model {
-namespace {
 
 namespace fs = std::filesystem;
 using detail::GgmlType;
 using nlohmann::json;
 
-struct FileClose {
-    void operator()(std::FILE* f) const { std::fclose(f); }
-};
-using FilePtr = std::unique_ptr<std::FILE, FileClose>;
+namespace detail {
 
-std::string read_text(const fs::path& p, uint64_t max_bytes) {
+std::string read_text_file(const fs::path& p, uint64_t max_bytes) {
     std::error_code ec;
     const auto size = fs::file_size(p, ec);
     if (ec) throw Error(ErrorKind::invalid_input, fmt::format("{}: cannot read ({})", p.string(), ec.message()));
@@ -45,6 +43,30 @@ std::string read_text(const fs::path& p, uint64_t max_bytes) {
     ss << in.rdbuf();
     return ss.str();
 }
+
+uint32_t get_u32(const json& c, const char* key, const std::string& source, std::optional<uint32_t> fallback) {
+    if (!c.contains(key) || c[key].is_null()) {
+        if (fallback) return *fallback;
+        throw Error(ErrorKind::invalid_input, fmt::format("{}: no '{}'", source, key));
+    }
+    if (!c[key].is_number_unsigned() || c[key].get<uint64_t>() == 0 || c[key].get<uint64_t>() > (1ull << 31))
+        throw Error(ErrorKind::invalid_input, fmt::format("{}: '{}' is not a positive integer", source, key));
+    return static_cast<uint32_t>(c[key].get<uint64_t>());
+}
+
+std::optional<float> get_f32(const json& c, const char* key) {
+    if (c.contains(key) && c[key].is_number()) return c[key].get<float>();
+    return std::nullopt;
+}
+
+}  // namespace detail
+
+namespace {
+
+struct FileClose {
+    void operator()(std::FILE* f) const { std::fclose(f); }
+};
+using FilePtr = std::unique_ptr<std::FILE, FileClose>;
 
 // ---- the source: every tensor of every shard, checked against the index
 
@@ -59,7 +81,7 @@ std::map<std::string, Source> read_sources(const fs::path& dir, uint32_t& n_shar
     std::map<std::string, std::string> weight_map;
     const fs::path index = dir / "model.safetensors.index.json";
     if (fs::exists(index)) {
-        const json j = detail::parse_json(read_text(index, 64u << 20), index.string(), true);
+        const json j = detail::parse_json(detail::read_text_file(index, 64u << 20), index.string(), true);
         if (!j.contains("weight_map") || !j["weight_map"].is_object())
             throw Error(ErrorKind::invalid_input, index.string() + ": no weight_map object");
         std::set<std::string> names;
@@ -100,100 +122,45 @@ std::map<std::string, Source> read_sources(const fs::path& dir, uint32_t& n_shar
     return out;
 }
 
-// ---- the architectures
+// ---- the architectures (one adapter per family: hf_arch_<family>.cpp)
 
-struct Hparams {
-    std::string hf_arch, arch;
-    uint32_t n_vocab = 0, n_embd = 0, n_ff = 0, n_layer = 0, n_head = 0, n_head_kv = 0, head_dim = 0, n_ctx = 0;
-    float rope_theta = 10000.0f, rms_eps = 1e-6f;
-    bool tied = false, qkv_bias = false, permute_qk = false;
+using detail::HfArchitecture;
+using detail::TensorPlan;
+
+struct ArchEntry {
+    const char* hf_arch;
+    std::unique_ptr<HfArchitecture> (*make)(const detail::HfInput&);
 };
 
-uint32_t get_u32(const json& c, const char* key, const std::string& source, std::optional<uint32_t> fallback = {}) {
-    if (!c.contains(key) || c[key].is_null()) {
-        if (fallback) return *fallback;
-        throw Error(ErrorKind::invalid_input, fmt::format("{}: no '{}'", source, key));
-    }
-    if (!c[key].is_number_unsigned() || c[key].get<uint64_t>() == 0 || c[key].get<uint64_t>() > (1ull << 31))
-        throw Error(ErrorKind::invalid_input, fmt::format("{}: '{}' is not a positive integer", source, key));
-    return static_cast<uint32_t>(c[key].get<uint64_t>());
+const std::vector<ArchEntry>& arch_table() {
+    static const std::vector<ArchEntry> table = {
+        {"LlamaForCausalLM", detail::make_llama_architecture},
+        {"Qwen2ForCausalLM", detail::make_llama_architecture},
+        {"BertModel", detail::make_bert_architecture},
+        {"BertForMaskedLM", detail::make_bert_architecture},
+    };
+    return table;
 }
 
-Hparams read_hparams(const json& c, const std::string& source) {
-    Hparams h;
+std::string read_hf_arch(const json& c, const std::string& source) {
     if (!c.contains("architectures") || !c["architectures"].is_array() || c["architectures"].empty() ||
         !c["architectures"][0].is_string())
         throw Error(ErrorKind::invalid_input, source + ": no architectures list");
-    h.hf_arch = c["architectures"][0].get<std::string>();
-    if (h.hf_arch == "LlamaForCausalLM") {
-        h.arch = "llama";
-        h.permute_qk = true;  // HF stores q/k for rotate_half; llama.cpp's llama uses the interleaved rope
-        h.qkv_bias = c.value("attention_bias", false);
-    } else if (h.hf_arch == "Qwen2ForCausalLM") {
-        h.arch = "qwen2";
-        h.qkv_bias = true;
-    } else {
-        throw Error(ErrorKind::invalid_input, fmt::format("{}: architecture {} is not one accel converts (it converts {})",
-                                                          source, h.hf_arch, fmt::join(convertible_architectures(), ", ")));
-    }
-    h.n_vocab = get_u32(c, "vocab_size", source);
-    h.n_embd = get_u32(c, "hidden_size", source);
-    h.n_ff = get_u32(c, "intermediate_size", source);
-    h.n_layer = get_u32(c, "num_hidden_layers", source);
-    h.n_head = get_u32(c, "num_attention_heads", source);
-    h.n_head_kv = get_u32(c, "num_key_value_heads", source, h.n_head);
-    h.n_ctx = get_u32(c, "max_position_embeddings", source, 2048);
-    if (h.n_embd % h.n_head != 0 && !c.contains("head_dim"))
-        throw Error(ErrorKind::invalid_input, fmt::format("{}: hidden_size {} is not a multiple of num_attention_heads {}",
-                                                          source, h.n_embd, h.n_head));
-    h.head_dim = get_u32(c, "head_dim", source, h.n_embd / h.n_head);
-    if (h.n_head % h.n_head_kv != 0 || (h.permute_qk && h.head_dim % 2 != 0))
-        throw Error(ErrorKind::invalid_input, fmt::format("{}: num_attention_heads {} is not a multiple of "
-                                                          "num_key_value_heads {} (or head_dim is odd)",
-                                                          source, h.n_head, h.n_head_kv));
-    if (c.contains("tie_word_embeddings") && c["tie_word_embeddings"].is_boolean()) h.tied = c["tie_word_embeddings"].get<bool>();
-    // transformers < 5 has rope_theta and rope_scaling at the top; 5 moves them into rope_parameters
-    const json rope = c.contains("rope_parameters") && c["rope_parameters"].is_object() ? c["rope_parameters"] : c;
-    if (rope.contains("rope_theta") && rope["rope_theta"].is_number()) h.rope_theta = rope["rope_theta"].get<float>();
-    const json scaling = c.contains("rope_scaling") ? c["rope_scaling"] : rope;
-    if (scaling.is_object()) {
-        const std::string type = scaling.value("rope_type", scaling.value("type", "default"));
-        if (type != "default")
-            throw Error(ErrorKind::invalid_input, fmt::format("{}: rope scaling '{}' is not converted yet", source, type));
-    }
-    if (c.contains("rms_norm_eps") && c["rms_norm_eps"].is_number()) h.rms_eps = c["rms_norm_eps"].get<float>();
-    return h;
+    return c["architectures"][0].get<std::string>();
 }
 
-struct Plan {
-    std::string name, source;
-    std::vector<uint64_t> hf_shape;  // as safetensors stores it (row-major, outermost first)
-    uint32_t permute_heads = 0;      // > 0: undo HF's rotate_half row order with this many heads
-};
+std::unique_ptr<HfArchitecture> make_architecture(const detail::HfInput& in) {
+    for (const auto& e : arch_table())
+        if (in.hf_arch == e.hf_arch) return e.make(in);
+    throw Error(ErrorKind::invalid_input, fmt::format("{}: architecture {} is not one accel converts (it converts {})",
+                                                      in.config_source, in.hf_arch,
+                                                      fmt::join(convertible_architectures(), ", ")));
+}
 
-std::vector<Plan> plan_tensors(const Hparams& h, const std::map<std::string, Source>& src, const std::string& dir) {
-    const uint64_t q = uint64_t{h.n_head} * h.head_dim, kv = uint64_t{h.n_head_kv} * h.head_dim;
-    std::vector<Plan> p;
-    p.push_back({"token_embd.weight", "model.embed_tokens.weight", {h.n_vocab, h.n_embd}});
-    p.push_back({"output_norm.weight", "model.norm.weight", {h.n_embd}});
-    if (!h.tied || src.contains("lm_head.weight")) p.push_back({"output.weight", "lm_head.weight", {h.n_vocab, h.n_embd}});
-    for (uint32_t i = 0; i < h.n_layer; ++i) {
-        const std::string b = fmt::format("blk.{}.", i), l = fmt::format("model.layers.{}.", i);
-        p.push_back({b + "attn_norm.weight", l + "input_layernorm.weight", {h.n_embd}});
-        p.push_back({b + "attn_q.weight", l + "self_attn.q_proj.weight", {q, h.n_embd}, h.permute_qk ? h.n_head : 0});
-        p.push_back({b + "attn_k.weight", l + "self_attn.k_proj.weight", {kv, h.n_embd}, h.permute_qk ? h.n_head_kv : 0});
-        p.push_back({b + "attn_v.weight", l + "self_attn.v_proj.weight", {kv, h.n_embd}});
-        if (h.qkv_bias) {
-            p.push_back({b + "attn_q.bias", l + "self_attn.q_proj.bias", {q}, h.permute_qk ? h.n_head : 0});
-            p.push_back({b + "attn_k.bias", l + "self_attn.k_proj.bias", {kv}, h.permute_qk ? h.n_head_kv : 0});
-            p.push_back({b + "attn_v.bias", l + "self_attn.v_proj.bias", {kv}});
-        }
-        p.push_back({b + "attn_output.weight", l + "self_attn.o_proj.weight", {h.n_embd, q}});
-        p.push_back({b + "ffn_norm.weight", l + "post_attention_layernorm.weight", {h.n_embd}});
-        p.push_back({b + "ffn_gate.weight", l + "mlp.gate_proj.weight", {h.n_ff, h.n_embd}});
-        p.push_back({b + "ffn_up.weight", l + "mlp.up_proj.weight", {h.n_ff, h.n_embd}});
-        p.push_back({b + "ffn_down.weight", l + "mlp.down_proj.weight", {h.n_embd, h.n_ff}});
-    }
+// Every planned tensor exists with the shape the config implies and a dtype accel reads; every other source
+// tensor is one the architecture drops.
+void check_plan(const std::vector<TensorPlan>& p, const HfArchitecture& a, const std::string& hf_arch,
+                const std::map<std::string, Source>& src, const std::string& dir) {
     std::set<std::string> used;
     for (const auto& t : p) {
         const auto it = src.find(t.source);
@@ -208,15 +175,14 @@ std::vector<Plan> plan_tensors(const Hparams& h, const std::map<std::string, Sou
         used.insert(t.source);
     }
     for (const auto& [name, s] : src) {
-        if (used.contains(name) || name.ends_with("rotary_emb.inv_freq")) continue;
+        if (used.contains(name) || a.dropped(name)) continue;
         throw Error(ErrorKind::invalid_input,
-                    fmt::format("{}: tensor {} does not belong to a {} with this config.json", dir, name, h.hf_arch));
+                    fmt::format("{}: tensor {} does not belong to a {} with this config.json", dir, name, hf_arch));
     }
-    return p;
 }
 
-GgmlType out_type(ConvertType t, const Plan& p) {
-    if (p.hf_shape.size() < 2) return GgmlType::f32;
+GgmlType out_type(ConvertType t, const TensorPlan& p) {
+    if (p.hf_shape.size() < 2 || p.keep_f32) return GgmlType::f32;
     switch (t) {
         case ConvertType::f32: return GgmlType::f32;
         case ConvertType::f16: return GgmlType::f16;
@@ -286,61 +252,25 @@ const char* to_string(ConvertType type) {
 }
 
 const std::vector<std::string>& convertible_architectures() {
-    static const std::vector<std::string> archs = {"LlamaForCausalLM", "Qwen2ForCausalLM"};
+    static const std::vector<std::string> archs = [] {
+        std::vector<std::string> names;
+        for (const auto& e : arch_table()) names.emplace_back(e.hf_arch);
+        return names;
+    }();
     return archs;
 }
 
 namespace {
 
-ConvertResult convert(const fs::path& hf_dir, const fs::path& out, const ConvertOptions& options) {
-    const fs::path config_path = hf_dir / "config.json";
-    if (!fs::is_directory(hf_dir) || !fs::exists(config_path))
-        throw Error(ErrorKind::invalid_input, fmt::format("{}: not a Hugging Face folder (no config.json)", hf_dir.string()));
-    const std::string config_text = read_text(config_path, 16u << 20);
-    const json config = detail::parse_json(config_text, config_path.string(), true);
-    if (!config.is_object()) throw Error(ErrorKind::invalid_input, config_path.string() + ": not a JSON object");
-    const Hparams h = read_hparams(config, config_path.string());
-
-    ConvertResult r;
-    const auto sources = read_sources(hf_dir, r.n_shards);
-    const auto plan = plan_tensors(h, sources, hf_dir.string());
-    const detail::HfVocab vocab = detail::read_hf_vocab(hf_dir, h.n_vocab, config_text);
-
-    detail::GgufWriter w;
-    const std::string a = h.arch;
+std::string model_name(const fs::path& hf_dir) {
     std::string name = fs::absolute(hf_dir).lexically_normal().filename().string();
     if (name.empty()) name = fs::absolute(hf_dir).lexically_normal().parent_path().filename().string();
-    w.add_string("general.architecture", a);
-    w.add_string("general.type", "model");
-    w.add_string("general.name", name);
-    w.add_u32(a + ".block_count", h.n_layer);
-    w.add_u32(a + ".context_length", h.n_ctx);
-    w.add_u32(a + ".embedding_length", h.n_embd);
-    w.add_u32(a + ".feed_forward_length", h.n_ff);
-    w.add_u32(a + ".attention.head_count", h.n_head);
-    w.add_u32(a + ".attention.head_count_kv", h.n_head_kv);
-    w.add_f32(a + ".rope.freq_base", h.rope_theta);
-    w.add_f32(a + ".attention.layer_norm_rms_epsilon", h.rms_eps);
-    if (config.contains("head_dim")) {
-        w.add_u32(a + ".attention.key_length", h.head_dim);
-        w.add_u32(a + ".attention.value_length", h.head_dim);
-    }
-    w.add_u32("general.file_type", file_type(options.type));
-    if (h.arch == "llama") {
-        w.add_u32(a + ".vocab_size", h.n_vocab);
-        w.add_u32(a + ".rope.dimension_count", h.head_dim);
-    }
-    w.add_u32("general.quantization_version", 2);
-    detail::add_vocab(vocab, w);
+    return name;
+}
 
-    for (const auto& p : plan) {
-        std::vector<uint64_t> ne(p.hf_shape.rbegin(), p.hf_shape.rend());
-        const GgmlType t = out_type(options.type, p);
-        w.add_tensor(p.name, ne, t);
-        r.tensors.push_back({p.name, p.source, detail::ggml_type_name(t), ne});
-        r.n_params += sources.at(p.source).tensor.n_elements;
-    }
-
+// Streams every planned tensor, converted, after the header, into a PartialFile committed only when all is written.
+void write_gguf(detail::GgufWriter& w, const std::vector<TensorPlan>& plan,
+                const std::map<std::string, Source>& sources, ConvertType type, const fs::path& out) {
     PartialFile tmp(out);
     {
         FilePtr f(std::fopen(tmp.path().c_str(), "wb"));
@@ -352,18 +282,56 @@ ConvertResult convert(const fs::path& hf_dir, const fs::path& out, const Convert
             const uint64_t row_len = p.hf_shape.size() > 1 ? p.hf_shape.back() : 1;
             if (p.permute_heads > 0) x = permute_rows(x, p.hf_shape[0], row_len, p.permute_heads);
             bytes.clear();
-            detail::convert_row_major(x.data(), x.size(), out_type(options.type, p), bytes);
+            detail::convert_row_major(x.data(), x.size(), out_type(type, p), bytes);
             w.write_tensor(f.get(), out.string(), bytes);
         }
         if (std::fflush(f.get()) != 0 || std::ferror(f.get()))
             throw Error(ErrorKind::io, fmt::format("{}: write failed (disk full?)", out.string()));
     }
     tmp.commit();
-    r.hf_architecture = h.hf_arch;
-    r.arch = h.arch;
+}
+
+ConvertResult convert(const fs::path& hf_dir, const fs::path& out, const ConvertOptions& options) {
+    const fs::path config_path = hf_dir / "config.json";
+    if (!fs::is_directory(hf_dir) || !fs::exists(config_path))
+        throw Error(ErrorKind::invalid_input, fmt::format("{}: not a Hugging Face folder (no config.json)", hf_dir.string()));
+    const std::string config_text = detail::read_text_file(config_path, 16u << 20);
+    const json config = detail::parse_json(config_text, config_path.string(), true);
+    if (!config.is_object()) throw Error(ErrorKind::invalid_input, config_path.string() + ": not a JSON object");
+    const std::string hf_arch = read_hf_arch(config, config_path.string());
+
+    ConvertResult r;
+    const auto sources = read_sources(hf_dir, r.n_shards);
+    std::set<std::string> names;
+    for (const auto& [name, s] : sources) names.insert(name);
+    const detail::HfInput in{hf_dir, config, config_text, config_path.string(), hf_arch, names};
+    const auto a = make_architecture(in);
+    const auto plan = a->plan();
+    check_plan(plan, *a, hf_arch, sources, hf_dir.string());
+    const detail::HfVocab vocab = a->read_vocab();
+
+    detail::GgufWriter w;
+    w.add_string("general.architecture", a->arch());
+    w.add_string("general.type", "model");
+    w.add_string("general.name", model_name(hf_dir));
+    a->add_metadata(w);
+    w.add_u32("general.file_type", file_type(options.type));
+    w.add_u32("general.quantization_version", 2);
+    detail::add_vocab(vocab, w);
+    for (const auto& p : plan) {
+        std::vector<uint64_t> ne(p.hf_shape.rbegin(), p.hf_shape.rend());
+        const GgmlType t = out_type(options.type, p);
+        w.add_tensor(p.name, ne, t);
+        r.tensors.push_back({p.name, p.source, detail::ggml_type_name(t), ne});
+        r.n_params += sources.at(p.source).tensor.n_elements;
+    }
+    write_gguf(w, plan, sources, options.type, out);
+
+    r.hf_architecture = hf_arch;
+    r.arch = a->arch();
     r.tokenizer = vocab.model;
     r.tokenizer_pre = vocab.pre;
-    r.n_vocab = h.n_vocab;
+    r.n_vocab = a->n_vocab();
     r.has_chat_template = !vocab.chat_template.empty();
     std::error_code ec;
     r.out_bytes = fs::file_size(out, ec);

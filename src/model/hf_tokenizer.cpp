@@ -3,6 +3,7 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 
 #include <fmt/core.h>
 
@@ -180,6 +181,37 @@ void read_specials(HfVocab& v, const json& tc, const json& added, const json& co
     }
 }
 
+using TokensById = std::map<uint32_t, std::pair<std::string, bool>>;  // id -> (text, is an added token)
+
+// n_vocab placeholders "[PAD<i>]" of type unused, as convert_hf_to_gguf.py pads a vocabulary.
+void pad_vocab(HfVocab& v, uint32_t n_vocab) {
+    v.tokens.resize(n_vocab);
+    v.types.assign(n_vocab, 5);  // unused
+    for (uint32_t i = 0; i < n_vocab; ++i) v.tokens[i] = fmt::format("[PAD{}]", i);
+}
+
+// The tokens at their ids with get_vocab_base's types: 1 normal; an added token 3 (control) when special or
+// special-looking, else 4 (user-defined, U+2581 turned back into a space). Throws for an id at or past n_vocab.
+void place_tokens(HfVocab& v, const TokensById& by_id, const std::map<uint32_t, bool>& added_special,
+                  const std::string& source) {
+    if (!by_id.empty() && by_id.rbegin()->first >= v.tokens.size())
+        throw Error(ErrorKind::invalid_input, fmt::format("{}: token id {} is past config.json's vocab_size {}", source,
+                                                          by_id.rbegin()->first, v.tokens.size()));
+    for (const auto& [id, entry] : by_id) {
+        const auto& [text, is_added] = entry;
+        v.tokens[id] = text;
+        const auto special = added_special.find(id);
+        if (!is_added) {
+            v.types[id] = 1;
+        } else if ((special != added_special.end() && special->second) || looks_special(text)) {
+            v.types[id] = 3;
+        } else {
+            v.tokens[id] = replace_all(text, "\xe2\x96\x81", " ");
+            v.types[id] = 4;
+        }
+    }
+}
+
 }  // namespace
 
 static HfVocab read_vocab(const fs::path& dir, uint32_t n_vocab, const std::string& config_text) {
@@ -194,9 +226,7 @@ static HfVocab read_vocab(const fs::path& dir, uint32_t n_vocab, const std::stri
     if (fs::exists(tj_path)) tj = parse_json(read_text(tj_path), tj_path.string(), false);
     const json added = tj.is_object() && tj.contains("added_tokens") ? tj["added_tokens"] : json::array();
 
-    v.tokens.resize(n_vocab);
-    v.types.assign(n_vocab, 5);  // unused
-    for (uint32_t i = 0; i < n_vocab; ++i) v.tokens[i] = fmt::format("[PAD{}]", i);
+    pad_vocab(v, n_vocab);
 
     if (fs::exists(spm_path)) {
         // _create_vocab_sentencepiece: the pieces, then tokenizer_config's added_tokens_decoder over them
@@ -238,7 +268,7 @@ static HfVocab read_vocab(const fs::path& dir, uint32_t n_vocab, const std::stri
                                     "and gpt-2)", tj_path.string()));
         v.model = "gpt2";
         v.pre = pre;
-        std::map<uint32_t, std::pair<std::string, bool>> by_id;  // id -> (text, is added)
+        TokensById by_id;
         for (const auto& [text, id] : model["vocab"].items()) by_id[id.get<uint32_t>()] = {text, false};
         std::map<uint32_t, bool> added_special;
         for (const auto& a : added) {
@@ -246,21 +276,7 @@ static HfVocab read_vocab(const fs::path& dir, uint32_t n_vocab, const std::stri
             by_id[id] = {a.value("content", ""), true};
             added_special[id] = a.value("special", false);
         }
-        if (!by_id.empty() && by_id.rbegin()->first >= n_vocab)
-            throw Error(ErrorKind::invalid_input, fmt::format("{}: token id {} is past config.json's vocab_size {}",
-                                                              tj_path.string(), by_id.rbegin()->first, n_vocab));
-        for (const auto& [id, entry] : by_id) {
-            const auto& [text, is_added] = entry;
-            v.tokens[id] = text;
-            if (!is_added) {
-                v.types[id] = 1;
-            } else if (added_special[id] || looks_special(text)) {
-                v.types[id] = 3;
-            } else {
-                v.tokens[id] = replace_all(text, "\xe2\x96\x81", " ");
-                v.types[id] = 4;
-            }
-        }
+        place_tokens(v, by_id, added_special, tj_path.string());
         for (const auto& m : model["merges"]) {
             if (m.is_string()) v.merges.push_back(m.get<std::string>());
             else if (m.is_array() && m.size() == 2) v.merges.push_back(m[0].get<std::string>() + " " + m[1].get<std::string>());
@@ -276,15 +292,133 @@ static HfVocab read_vocab(const fs::path& dir, uint32_t n_vocab, const std::stri
     return v;
 }
 
-HfVocab read_hf_vocab(const fs::path& dir, uint32_t n_vocab, const std::string& config_text) {
+namespace {
+
+// Runs a reader, turning nlohmann's and std::stoul's exceptions (values of the wrong JSON type, an
+// added_tokens_decoder key that is not a number) into Error{invalid_input} naming the folder.
+template <class Read>
+HfVocab guarded(const fs::path& dir, Read&& read) {
     try {
-        return read_vocab(dir, n_vocab, config_text);
+        return read();
     } catch (const nlohmann::json::exception& e) {  // a value of the wrong JSON type
         throw Error(ErrorKind::invalid_input, fmt::format("{}: malformed tokenizer files: {}", dir.string(), e.what()));
     } catch (const std::logic_error& e) {  // std::stoul on an added_tokens_decoder key that is not a number
         throw Error(ErrorKind::invalid_input,
                     fmt::format("{}: malformed tokenizer_config.json: {}", dir.string(), e.what()));
     }
+}
+
+// ---- WordPiece (BERT)
+
+json read_json_if_exists(const fs::path& p) {
+    return fs::exists(p) ? parse_json(read_text(p), p.string(), false) : json::object();
+}
+
+// id -> (text, is added) from tokenizer.json's WordPiece model, else vocab.txt (line i is token i); `added` gets
+// the added tokens as tokenizer.json lists them ({"id", "content", "special"}).
+TokensById wordpiece_tokens(const fs::path& dir, const json& tj, const json& tc, json& added) {
+    TokensById by_id;
+    if (tj.contains("model") && tj["model"].value("type", "") == "WordPiece") {
+        for (const auto& [text, id] : tj["model"]["vocab"].items()) by_id[id.get<uint32_t>()] = {text, false};
+        added = tj.value("added_tokens", json::array());
+    } else if (fs::exists(dir / "vocab.txt")) {
+        std::istringstream in(read_text(dir / "vocab.txt"));
+        uint32_t id = 0;
+        for (std::string line; std::getline(in, line); ++id) {
+            if (!line.empty() && line.back() == '\r') line.pop_back();
+            by_id[id] = {line, false};
+        }
+        added = json::array();
+        if (tc.contains("added_tokens_decoder") && tc["added_tokens_decoder"].is_object())
+            for (const auto& [key, data] : tc["added_tokens_decoder"].items())
+                added.push_back({{"id", std::stoul(key)}, {"content", data.value("content", "")},
+                                 {"special", data.value("special", false)}});
+    } else {
+        throw Error(ErrorKind::invalid_input,
+                    fmt::format("{}: no WordPiece tokenizer (tokenizer.json with a WordPiece model, or vocab.txt)",
+                                dir.string()));
+    }
+    for (const auto& a : added) by_id[a["id"].get<uint32_t>()] = {a.value("content", ""), true};
+    return by_id;
+}
+
+// gguf-py's SpecialVocab on a BERT tokenizer: [CLS] stands in for a missing bos_token and [SEP] for a missing
+// eos_token; the post-processor's single-sequence template decides add_bos/add_eos (a trailing token other than
+// EOS becomes EOS). Returns tokenizer_config.json with those fallbacks filled in.
+json wordpiece_specials(HfVocab& v, json tc, const json& tj) {
+    if (!tc.contains("bos_token") && tc.contains("cls_token")) tc["bos_token"] = tc["cls_token"];
+    if (!tc.contains("eos_token") && tc.contains("sep_token")) tc["eos_token"] = tc["sep_token"];
+    const json pp = tj.value("post_processor", json());
+    if (!pp.is_object()) return tc;
+    const json procs = pp.contains("processors") ? pp["processors"] : json::array({pp});
+    for (const auto& proc : procs) {
+        if (proc.value("type", "") == "RobertaProcessing") {
+            v.add_bos = v.add_eos = true;
+            continue;
+        }
+        if (proc.value("type", "") != "TemplateProcessing" || !proc.contains("single") || proc["single"].size() < 2)
+            continue;
+        auto special = [](const json& step) {
+            return step.contains("SpecialToken") ? step["SpecialToken"].value("id", "") : std::string();
+        };
+        const std::string first = special(proc["single"].front()), last = special(proc["single"].back());
+        if (!first.empty())
+            v.add_bos = first == token_text(tc.value("bos_token", json())) || first == token_text(tc.value("cls_token", json()));
+        if (!last.empty()) {
+            tc["eos_token"] = last;
+            v.add_eos = true;
+        }
+    }
+    return tc;
+}
+
+void read_normalizer(HfVocab& v, const json& n) {
+    if (!n.is_object()) return;
+    const std::string type = n.value("type", "");
+    if (type == "Lowercase") v.lowercase = true;
+    if (type == "StripAccents") v.strip_accents = true;
+    if (type == "BertNormalizer") {
+        if (n.contains("lowercase") && n["lowercase"].is_boolean()) v.lowercase = n["lowercase"].get<bool>();
+        if (n.contains("strip_accents") && n["strip_accents"].is_boolean()) v.strip_accents = n["strip_accents"].get<bool>();
+    }
+    if (type == "Sequence" && n.contains("normalizers"))
+        for (const auto& step : n["normalizers"]) read_normalizer(v, step);
+}
+
+HfVocab read_wordpiece(const fs::path& dir, uint32_t n_vocab, const std::string& config_text) {
+    HfVocab v;
+    v.model = "bert";
+    v.pre = "default";  // llama.cpp's WPM tokenizer has no pre-tokenizer variants
+    const json config = parse_json(config_text, (dir / "config.json").string(), false);
+    const json tc = read_json_if_exists(dir / "tokenizer_config.json");
+    const json tj = read_json_if_exists(dir / "tokenizer.json");
+    json added;
+    const auto by_id = wordpiece_tokens(dir, tj, tc, added);
+    pad_vocab(v, n_vocab);
+    std::map<uint32_t, bool> added_special;
+    for (const auto& a : added) added_special[a["id"].get<uint32_t>()] = a.value("special", false);
+    place_tokens(v, by_id, added_special, dir.string());
+    read_specials(v, wordpiece_specials(v, tc, tj), added, config);
+    for (uint32_t i = 0; i < n_vocab; ++i) {  // the phantom space: how llama.cpp's WPM tokenizer stores words
+        if (v.types[i] == 3) continue;
+        v.tokens[i] = v.tokens[i].starts_with("##") ? v.tokens[i].substr(2) : "\xe2\x96\x81" + v.tokens[i];
+    }
+    read_normalizer(v, tj.value("normalizer", json()));
+    if (!tj.contains("normalizer")) {  // vocab.txt alone: BertTokenizer's own settings (the Python converter has none)
+        if (tc.contains("do_lower_case") && tc["do_lower_case"].is_boolean()) v.lowercase = tc["do_lower_case"].get<bool>();
+        if (tc.contains("strip_accents") && tc["strip_accents"].is_boolean()) v.strip_accents = tc["strip_accents"].get<bool>();
+    }
+    return v;
+}
+
+}  // namespace
+
+HfVocab read_hf_vocab(const fs::path& dir, uint32_t n_vocab, const std::string& config_text) {
+    return guarded(dir, [&] { return read_vocab(dir, n_vocab, config_text); });
+}
+
+HfVocab read_wordpiece_vocab(const fs::path& dir, uint32_t n_vocab, const std::string& config_text) {
+    return guarded(dir, [&] { return read_wordpiece(dir, n_vocab, config_text); });
 }
 
 void add_vocab(const HfVocab& v, GgufWriter& w) {
@@ -294,9 +428,10 @@ void add_vocab(const HfVocab& v, GgufWriter& w) {
     if (!v.scores.empty()) w.add_f32s("tokenizer.ggml.scores", v.scores);
     w.add_i32s("tokenizer.ggml.token_type", v.types);
     if (!v.merges.empty()) w.add_strings("tokenizer.ggml.merges", v.merges);
+    // No cls_token_id: gguf-py has no writer for it (convert_hf_to_gguf.py skips it) and llama.cpp no reader.
     static const std::pair<const char*, const char*> keys[] = {
         {"bos", "bos_token_id"}, {"eos", "eos_token_id"}, {"unk", "unknown_token_id"}, {"sep", "seperator_token_id"},
-        {"pad", "padding_token_id"}, {"cls", "cls_token_id"}, {"mask", "mask_token_id"}};
+        {"pad", "padding_token_id"}, {"mask", "mask_token_id"}};
     for (const auto& [kind, key] : keys) {
         const auto it = v.special_ids.find(kind);
         if (it != v.special_ids.end()) w.add_u32(std::string("tokenizer.ggml.") + key, it->second);
@@ -304,6 +439,8 @@ void add_vocab(const HfVocab& v, GgufWriter& w) {
     if (v.add_bos) w.add_bool("tokenizer.ggml.add_bos_token", *v.add_bos);
     if (v.add_eos) w.add_bool("tokenizer.ggml.add_eos_token", *v.add_eos);
     if (v.add_space_prefix) w.add_bool("tokenizer.ggml.add_space_prefix", *v.add_space_prefix);
+    if (v.lowercase) w.add_bool("tokenizer.ggml.normalizer.lowercase", *v.lowercase);
+    if (v.strip_accents) w.add_bool("tokenizer.ggml.normalizer.strip_accents", *v.strip_accents);
     if (!v.chat_template.empty()) w.add_string("tokenizer.chat_template", v.chat_template);
 }
 

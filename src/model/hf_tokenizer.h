@@ -1,6 +1,7 @@
 #pragma once
 // Internal to model/: a Hugging Face tokenizer folder read into GGUF's tokenizer.* metadata, the way the pinned
-// llama.cpp's convert_hf_to_gguf.py writes it (SentencePiece tokenizer.model, byte-level BPE tokenizer.json).
+// llama.cpp's convert_hf_to_gguf.py writes it (SentencePiece tokenizer.model, byte-level BPE tokenizer.json,
+// WordPiece tokenizer.json or vocab.txt).
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -13,7 +14,7 @@
 namespace accel::model::detail {
 
 struct HfVocab {
-    std::string model;                      // tokenizer.ggml.model: "llama" (SentencePiece), "gpt2" (BPE)
+    std::string model;                      // tokenizer.ggml.model: "llama" (SentencePiece), "gpt2" (BPE), "bert" (WordPiece)
     std::string pre;                        // tokenizer.ggml.pre
     std::vector<std::string> tokens;        // exactly n_vocab, padded with "[PAD<i>]" (unused)
     std::vector<float> scores;              // SentencePiece only
@@ -21,6 +22,7 @@ struct HfVocab {
     std::vector<std::string> merges;        // BPE only, "a b" in rank order
     std::map<std::string, uint32_t> special_ids;  // "bos", "eos", "unk", "sep", "pad", "cls", "mask"
     std::optional<bool> add_bos, add_eos, add_space_prefix;
+    std::optional<bool> lowercase, strip_accents;  // tokenizer.ggml.normalizer.* (WordPiece's BertNormalizer)
     std::string chat_template;              // "" when none
 };
 
@@ -28,6 +30,13 @@ struct HfVocab {
 // the special-token ids it gives). Throws Error{invalid_input} naming the file when there is no tokenizer, it is
 // malformed, has more tokens than n_vocab, or its pre-tokenizer is not one llama.cpp knows.
 HfVocab read_hf_vocab(const std::filesystem::path& dir, uint32_t n_vocab, const std::string& config_text);
+
+// BERT's WordPiece vocabulary (tokenizer.json with a WordPiece model, else vocab.txt) as BertModel in
+// convert_hf_to_gguf.py writes it: llama.cpp's phantom-space form (a word-initial token "x" becomes "\u2581x", a
+// continuation "##x" becomes "x"; control tokens stay), the special ids the way gguf-py's SpecialVocab finds them
+// ([CLS] doubles as BOS, [SEP] as EOS), and the normalizer's lowercase/strip_accents. Throws Error{invalid_input}
+// naming the folder when there is neither file, a token id is at or past n_vocab, or the files are malformed.
+HfVocab read_wordpiece_vocab(const std::filesystem::path& dir, uint32_t n_vocab, const std::string& config_text);
 
 void add_vocab(const HfVocab& vocab, GgufWriter& w);
 

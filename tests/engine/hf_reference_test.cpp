@@ -1,6 +1,7 @@
 // accel against transformers: each committed Hugging Face fixture (tests/fixtures/hf) converted by accel, run by
-// llama.cpp on the CPU, and compared with the logits transformers computed for the same token ids. The limits are
-// the table in docs/conform.md ("Against transformers").
+// llama.cpp on the CPU, and compared with what transformers computed for the same input: the logits of the
+// decoders (llama, qwen2), the tokenization and sentence embeddings of the encoder (bert). The limits are the table
+// in docs/conform.md ("Against transformers").
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -9,6 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "accel/engine/embedder.h"
+#include "accel/engine/session.h"
 #include "accel/engine/token_logits.h"
 #include "accel/model/hf_convert.h"
 #include "hf_fixture.h"
@@ -91,5 +94,218 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, HfReference,
                          [](const testing::TestParamInfo<Case>& p) {
                              return p.param.cls + "_" + accel::model::to_string(p.param.limit.type);
                          });
+
+// ---- BERT: tokenizer ids, pooled embeddings and per-token states against transformers
+
+struct VectorDiff {
+    double max_abs = 0, cosine = 0;
+};
+
+VectorDiff compare(const std::vector<float>& got, const float* ref, size_t n) {
+    double dot = 0, g2 = 0, r2 = 0, max_abs = 0;
+    for (size_t i = 0; i < n; ++i) {
+        dot += double(got[i]) * ref[i];
+        g2 += double(got[i]) * got[i];
+        r2 += double(ref[i]) * ref[i];
+        max_abs = std::max(max_abs, std::fabs(double(got[i]) - ref[i]));
+    }
+    return {max_abs, dot / std::sqrt(g2 * r2)};
+}
+
+struct BertCase {
+    ConvertType type;
+    double max_abs_normalized;  // mean-pooled, L2-normalised embedding: max |accel - reference|
+    double min_cosine;
+    double max_rel_state;       // the [CLS] and last token states (pooling cls / last): max |diff| / (max - min) of
+                                // the reference's last_hidden_state
+};
+
+class HfBertReference : public testing::TestWithParam<BertCase> {};
+
+std::vector<float> embed_one(const accel::engine::LoadedModel& m, const std::string& text, accel::engine::Pooling pooling,
+                             bool normalize) {
+    auto s = accel::engine::Session::open(m, {.n_ctx = 128, .n_threads = 2, .flash_attn = accel::model::FlashAttn::off,
+                                              .embeddings = true, .pooling = pooling});
+    return accel::engine::embed(s, {text}, {.normalize = normalize}).at(0);
+}
+
+TEST_P(HfBertReference, TokenizationAndEmbeddingsMatchTransformers) {
+    using accel::engine::Pooling;
+    const BertCase c = GetParam();
+    const auto dir = accel::test::hf_fixture("bert");
+    const auto ref = nlohmann::json::parse(accel::test::read_file(dir / "reference.json"));
+    const std::string text = ref["text"].get<std::string>();
+    const auto ids = ref["input_ids"].get<std::vector<int32_t>>();
+    const auto st = dir / "reference.safetensors";
+    const auto mean_ref = accel::test::read_st_tensor(st, "mean_pooled_normalized");
+    const auto states = accel::test::read_st_tensor(st, "last_hidden_state");
+    const size_t n_embd = mean_ref.size();
+    ASSERT_EQ(states.size(), ids.size() * n_embd);
+    const auto [lo, hi] = std::minmax_element(states.begin(), states.end());
+    const double range = *hi - *lo;
+
+    accel::test::TempDir tmp;
+    const auto gguf = tmp / "bert.gguf";
+    accel::model::convert_hf(dir, gguf, {.type = c.type});
+    const auto m = accel::engine::LoadedModel::load(gguf);
+    // (a) llama.cpp's WPM tokenizer over the converted vocabulary gives transformers' ids, [CLS] and [SEP] included
+    EXPECT_EQ(accel::engine::tokenize(m, text, true), ids);
+
+    // (b) the sentence embedding: mean over every token, L2-normalised
+    const auto mean = compare(embed_one(m, text, Pooling::mean, true), mean_ref.data(), n_embd);
+    // (c) per-token states: the engine returns pooled vectors only, so the first ([CLS]) and last ([SEP]) rows of
+    // last_hidden_state, through pooling cls and last without normalisation
+    const auto first = compare(embed_one(m, text, Pooling::cls, false), states.data(), n_embd);
+    const auto last = compare(embed_one(m, text, Pooling::last, false), states.data() + (ids.size() - 1) * n_embd, n_embd);
+    std::printf("bert %s: mean-pooled normalized max |diff| %.3g cosine 1 - %.3g (limits %.3g, 1 - %.3g); "
+                "[CLS] state max |diff| %.3g, last state %.3g, over the states' range %.3g = %.3g (limit %.3g)\n",
+                accel::model::to_string(c.type), mean.max_abs, 1 - mean.cosine, c.max_abs_normalized, 1 - c.min_cosine,
+                first.max_abs, last.max_abs, range, std::max(first.max_abs, last.max_abs) / range,
+                c.max_rel_state);
+    EXPECT_LE(mean.max_abs, c.max_abs_normalized);
+    EXPECT_GE(mean.cosine, c.min_cosine);
+    EXPECT_LE(std::max(first.max_abs, last.max_abs) / range, c.max_rel_state);
+}
+
+// Limits: docs/conform.md, "Against transformers".
+INSTANTIATE_TEST_SUITE_P(Fixtures, HfBertReference,
+                         testing::Values(BertCase{ConvertType::f32, 2e-5, 1 - 1e-9, 1e-4},
+                                         BertCase{ConvertType::f16, 1.5e-4, 1 - 5e-8, 3e-4},
+                                         BertCase{ConvertType::bf16, 1.5e-3, 1 - 2e-6, 3e-3},
+                                         BertCase{ConvertType::q8_0, 5e-3, 1 - 2e-5, 1e-2}),
+                         [](const testing::TestParamInfo<BertCase>& p) {
+                             return std::string("bert_") + accel::model::to_string(p.param.type);
+                         });
+
+// ---- BERT: where the remaining difference comes from. An independent float64 forward pass over the fixture's
+// safetensors, once with transformers' erf GELU and once with the GELU of ggml's CPU backend (tanh approximation,
+// looked up in an f16 table: GGML_GELU_FP16 in ggml-cpu/vec.h), each compared with its own counterpart.
+
+double gelu_erf(double x) { return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0))); }
+
+double gelu_tanh(double x) {
+    return 0.5 * x * (1 + std::tanh(0.79788456080286535587989211986876 * x * (1 + 0.044715 * x * x)));
+}
+
+double gelu_ggml_cpu(double xd) {
+    const auto x = static_cast<float>(xd);
+    if (x <= -10.0f) return 0;
+    if (x >= 10.0f) return x;
+    const auto h = static_cast<float>(static_cast<_Float16>(x));
+    const float g = 0.5f * h * (1.0f + std::tanh(0.79788456080286535587989211986876f * h * (1.0f + 0.044715f * h * h)));
+    return static_cast<float>(static_cast<_Float16>(g));
+}
+
+using Rows = std::vector<std::vector<double>>;
+
+void layer_norm(Rows& x, const std::vector<float>& w, const std::vector<float>& b, double eps) {
+    for (auto& r : x) {
+        double mean = 0, var = 0;
+        for (double v : r) mean += v;
+        mean /= double(r.size());
+        for (double v : r) var += (v - mean) * (v - mean);
+        const double inv = 1 / std::sqrt(var / double(r.size()) + eps);
+        for (size_t i = 0; i < r.size(); ++i) r[i] = (r[i] - mean) * inv * w[i] + b[i];
+    }
+}
+
+Rows linear(const Rows& x, const std::vector<float>& w, const std::vector<float>& b) {  // x W^T + b, W [out, in]
+    Rows y(x.size(), std::vector<double>(b.size()));
+    for (size_t t = 0; t < x.size(); ++t)
+        for (size_t o = 0; o < b.size(); ++o) {
+            double acc = b[o];
+            for (size_t i = 0; i < x[t].size(); ++i) acc += double(w[o * x[t].size() + i]) * x[t][i];
+            y[t][o] = acc;
+        }
+    return y;
+}
+
+Rows attention(const Rows& q, const Rows& k, const Rows& v, size_t n_head) {
+    const size_t n = q.size(), d = q[0].size() / n_head;
+    Rows out(n, std::vector<double>(q[0].size()));
+    for (size_t h = 0; h < n_head; ++h)
+        for (size_t i = 0; i < n; ++i) {
+            std::vector<double> p(n);
+            double top = -1e300, sum = 0;
+            for (size_t j = 0; j < n; ++j) {
+                for (size_t e = 0; e < d; ++e) p[j] += q[i][h * d + e] * k[j][h * d + e];
+                p[j] /= std::sqrt(double(d));
+                top = std::max(top, p[j]);
+            }
+            for (double& x : p) sum += (x = std::exp(x - top));
+            for (size_t j = 0; j < n; ++j)
+                for (size_t e = 0; e < d; ++e) out[i][h * d + e] += p[j] / sum * v[j][h * d + e];
+        }
+    return out;
+}
+
+Rows bert_forward(const std::filesystem::path& dir, const std::vector<int32_t>& ids, double (*gelu)(double)) {
+    const auto config = nlohmann::json::parse(accel::test::read_file(dir / "config.json"));
+    const auto st = dir / "model.safetensors";
+    auto w = [&](const std::string& name) { return accel::test::read_st_tensor(st, name); };
+    const size_t n_embd = config["hidden_size"], n_head = config["num_attention_heads"];
+    const double eps = config["layer_norm_eps"];
+    const auto word = w("embeddings.word_embeddings.weight"), pos = w("embeddings.position_embeddings.weight"),
+               type = w("embeddings.token_type_embeddings.weight");
+    Rows x(ids.size(), std::vector<double>(n_embd));
+    for (size_t t = 0; t < ids.size(); ++t)
+        for (size_t e = 0; e < n_embd; ++e)
+            x[t][e] = double(word[size_t(ids[t]) * n_embd + e]) + pos[t * n_embd + e] + type[e];
+    layer_norm(x, w("embeddings.LayerNorm.weight"), w("embeddings.LayerNorm.bias"), eps);
+    for (int l = 0; l < config["num_hidden_layers"].get<int>(); ++l) {
+        const std::string p = "encoder.layer." + std::to_string(l) + ".";
+        auto lin = [&](const Rows& in, const std::string& m) { return linear(in, w(p + m + ".weight"), w(p + m + ".bias")); };
+        const Rows a = lin(attention(lin(x, "attention.self.query"), lin(x, "attention.self.key"),
+                                     lin(x, "attention.self.value"), n_head),
+                           "attention.output.dense");
+        for (size_t t = 0; t < x.size(); ++t)
+            for (size_t e = 0; e < n_embd; ++e) x[t][e] += a[t][e];
+        layer_norm(x, w(p + "attention.output.LayerNorm.weight"), w(p + "attention.output.LayerNorm.bias"), eps);
+        Rows h = lin(x, "intermediate.dense");
+        for (auto& r : h)
+            for (double& v : r) v = gelu(v);
+        const Rows o = lin(h, "output.dense");
+        for (size_t t = 0; t < x.size(); ++t)
+            for (size_t e = 0; e < n_embd; ++e) x[t][e] += o[t][e];
+        layer_norm(x, w(p + "output.LayerNorm.weight"), w(p + "output.LayerNorm.bias"), eps);
+    }
+    return x;
+}
+
+double max_abs_diff(const std::vector<double>& a, const float* b) {
+    double m = 0;
+    for (size_t i = 0; i < a.size(); ++i) m = std::max(m, std::fabs(a[i] - b[i]));
+    return m;
+}
+
+TEST(HfBertReference, TheRemainingDifferenceIsGgmlsGelu) {
+    using accel::engine::Pooling;
+    const auto dir = accel::test::hf_fixture("bert");
+    const auto ref = nlohmann::json::parse(accel::test::read_file(dir / "reference.json"));
+    const auto ids = ref["input_ids"].get<std::vector<int32_t>>();
+    const auto states = accel::test::read_st_tensor(dir / "reference.safetensors", "last_hidden_state");
+    const Rows erf = bert_forward(dir, ids, gelu_erf), ggml = bert_forward(dir, ids, gelu_ggml_cpu),
+               tanh = bert_forward(dir, ids, gelu_tanh);
+    const size_t n_embd = erf[0].size(), n = ids.size();
+
+    accel::test::TempDir tmp;
+    accel::model::convert_hf(dir, tmp / "bert.gguf", {.type = ConvertType::f32});
+    const auto m = accel::engine::LoadedModel::load(tmp / "bert.gguf");
+    const auto cls = embed_one(m, ref["text"].get<std::string>(), Pooling::cls, false);
+    const auto last = embed_one(m, ref["text"].get<std::string>(), Pooling::last, false);
+    double erf_vs_hf = 0, erf_vs_ggml = 0, erf_vs_tanh = 0;
+    for (size_t t = 0; t < n; ++t) {
+        erf_vs_hf = std::max(erf_vs_hf, max_abs_diff(erf[t], states.data() + t * n_embd));
+        erf_vs_ggml = std::max(erf_vs_ggml, max_abs_diff(erf[t], std::vector<float>(ggml[t].begin(), ggml[t].end()).data()));
+        erf_vs_tanh = std::max(erf_vs_tanh, max_abs_diff(erf[t], std::vector<float>(tanh[t].begin(), tanh[t].end()).data()));
+    }
+    const double ggml_vs_accel = std::max(max_abs_diff(ggml[0], cls.data()), max_abs_diff(ggml[n - 1], last.data()));
+    std::printf("bert float64 pass: erf GELU vs transformers %.3g; ggml's CPU GELU vs accel ([CLS], last) %.3g; "
+                "erf vs ggml's GELU %.3g (vs the exact tanh approximation %.3g)\n", erf_vs_hf, ggml_vs_accel, erf_vs_ggml,
+                erf_vs_tanh);
+    EXPECT_LE(erf_vs_hf, 1e-5);     // the float64 pass is transformers' BERT...
+    EXPECT_LE(ggml_vs_accel, 1e-5); // ...and with ggml's GELU it is accel's
+    EXPECT_GT(erf_vs_ggml, 10 * std::max(erf_vs_hf, ggml_vs_accel));  // the GELU is what separates them
+}
 
 }  // namespace

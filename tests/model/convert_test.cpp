@@ -193,7 +193,8 @@ TEST(Convert, RefusesUnsupportedArchitectureListingTheSupportedOnes) {
     TempDir tmp;
     const auto dir = copy_fixture(tmp, "llama");
     edit_config(dir, [](auto& j) { j["architectures"] = {"GPTNeoXForCausalLM"}; });
-    expect_refused(dir, "GPTNeoXForCausalLM is not one accel converts (it converts LlamaForCausalLM, Qwen2ForCausalLM)");
+    expect_refused(dir, "GPTNeoXForCausalLM is not one accel converts (it converts LlamaForCausalLM, Qwen2ForCausalLM, "
+                        "BertModel, BertForMaskedLM)");
 }
 
 TEST(Convert, RefusesTensorsThatDisagreeWithTheConfig) {
@@ -262,6 +263,193 @@ TEST(Convert, RefusesJsonValuesOfTheWrongType) {
 TEST(Convert, ParsesTypes) {
     EXPECT_EQ(accel::model::parse_convert_type("bf16"), ConvertType::bf16);
     EXPECT_THROW(accel::model::parse_convert_type("q4_0"), Error);
+}
+
+// ---- BERT
+
+// A GGUF string array in full (GgufValue keeps a preview of 16 elements only).
+std::vector<std::string> string_array(const accel::model::GgufFile& g, const std::string& key) {
+    const auto* v = g.find(key);
+    if (v == nullptr) throw std::runtime_error(key + " not in " + g.source);
+    const std::string bytes = accel::test::read_file(g.source);
+    std::vector<std::string> out;
+    size_t at = v->array_data_pos;
+    for (uint64_t i = 0; i < v->array_count; ++i) {
+        uint64_t n = 0;
+        std::memcpy(&n, bytes.data() + at, 8);
+        out.push_back(bytes.substr(at + 8, n));
+        at += 8 + n;
+    }
+    return out;
+}
+
+bool flag(const accel::model::GgufFile& g, const std::string& key) {
+    const auto* v = g.find(key);
+    if (v == nullptr || v->type != accel::model::GgufType::boolean) throw std::runtime_error(key + ": no boolean");
+    return v->u != 0;
+}
+
+TEST(Convert, BertModelF32AsLlamaCppsConverterWritesIt) {
+    TempDir tmp;
+    const auto r = convert_hf(hf_fixture("bert"), tmp / "bert.gguf", {.type = ConvertType::f32});
+    EXPECT_EQ(r.arch, "bert");
+    EXPECT_EQ(r.tokenizer, "bert");
+    EXPECT_EQ(r.tensors.size(), 5u + 2u * 16u);  // embeddings (3 + norm), per layer 6 linear and 2 norms with biases
+    const auto g = accel::model::read_gguf(tmp / "bert.gguf");
+    EXPECT_EQ(g.get_string("general.architecture"), "bert");
+    EXPECT_EQ(g.get_uint("bert.block_count"), 2u);
+    EXPECT_EQ(g.get_uint("bert.context_length"), 128u);
+    EXPECT_EQ(g.get_uint("bert.embedding_length"), 64u);
+    EXPECT_EQ(g.get_uint("bert.feed_forward_length"), 128u);
+    EXPECT_EQ(g.get_uint("bert.attention.head_count"), 4u);
+    EXPECT_EQ(g.find("bert.attention.head_count_kv"), nullptr);
+    EXPECT_FLOAT_EQ(static_cast<float>(g.find("bert.attention.layer_norm_epsilon")->f), 1e-12f);
+    EXPECT_FALSE(flag(g, "bert.attention.causal"));
+    EXPECT_EQ(g.find("bert.pooling_type"), nullptr);  // no sentence-transformers modules.json
+    EXPECT_EQ(g.get_uint("tokenizer.ggml.token_type_count"), 2u);
+    EXPECT_EQ(g.get_string("tokenizer.ggml.model"), "bert");
+    const auto* tokens = g.find("tokenizer.ggml.tokens");
+    EXPECT_EQ(tokens->array_count, 3076u);
+    EXPECT_EQ(tokens->array_preview[0].s, "[PAD]");      // control: as it is
+    EXPECT_EQ(tokens->array_preview[1].s, "[unused0]");  // "##[unused0]": a continuation loses its "##"
+    EXPECT_EQ(g.find("tokenizer.ggml.token_type")->array_preview[0].i, 3);
+    EXPECT_EQ(g.find("tokenizer.ggml.token_type")->array_preview[1].i, 1);
+    EXPECT_EQ(g.find("tokenizer.ggml.cls_token_id"), nullptr);  // as convert_hf_to_gguf.py: [CLS] is the BOS
+    for (const auto& [key, id] : {std::pair{"seperator", 102u}, std::pair{"padding", 0u},
+                                  std::pair{"mask", 103u}, std::pair{"unknown", 100u}, std::pair{"bos", 101u},
+                                  std::pair{"eos", 102u}})
+        EXPECT_EQ(g.get_uint(std::string("tokenizer.ggml.") + key + "_token_id"), id) << key;
+    EXPECT_TRUE(flag(g, "tokenizer.ggml.normalizer.lowercase"));  // BertNormalizer lowercase: true
+    EXPECT_EQ(g.find("tokenizer.ggml.normalizer.strip_accents"), nullptr);  // null: llama.cpp follows lowercase
+    EXPECT_TRUE(flag(g, "tokenizer.ggml.add_bos_token"));  // [CLS] A [SEP]: CLS is BOS, SEP is EOS
+    EXPECT_TRUE(flag(g, "tokenizer.ggml.add_eos_token"));
+    const auto words = string_array(g, "tokenizer.ggml.tokens");
+    EXPECT_EQ(words[1996], "\xe2\x96\x81the");  // "the" (vocab.txt line 1997): a word starts with the phantom space
+    EXPECT_EQ(words[2015], "s");                   // "##s": a continuation
+    EXPECT_EQ(words[101], "[CLS]");
+
+    const fs::path st = hf_fixture("bert") / "model.safetensors";
+    for (const auto& [gguf_name, hf_name] :
+         {std::pair{"token_embd.weight", "embeddings.word_embeddings.weight"},
+          std::pair{"token_types.weight", "embeddings.token_type_embeddings.weight"},
+          std::pair{"position_embd.weight", "embeddings.position_embeddings.weight"},
+          std::pair{"token_embd_norm.bias", "embeddings.LayerNorm.bias"},
+          std::pair{"blk.1.attn_q.weight", "encoder.layer.1.attention.self.query.weight"},
+          std::pair{"blk.0.attn_output_norm.weight", "encoder.layer.0.attention.output.LayerNorm.weight"},
+          std::pair{"blk.1.ffn_up.bias", "encoder.layer.1.intermediate.dense.bias"},
+          std::pair{"blk.1.ffn_down.weight", "encoder.layer.1.output.dense.weight"},
+          std::pair{"blk.1.layer_output_norm.bias", "encoder.layer.1.output.LayerNorm.bias"}})
+        EXPECT_EQ(tensor_f32(g, gguf_name), accel::test::read_st_tensor(st, hf_name)) << gguf_name;
+    EXPECT_EQ(tensor(g, "blk.0.ffn_down.weight").shape, (std::vector<uint64_t>{128, 64}));
+    for (const auto& t : g.tensors) EXPECT_EQ(t.name.find("pooler"), std::string::npos) << t.name;  // dropped
+}
+
+TEST(Convert, BertF16KeepsPositionAndTokenTypeEmbeddingsF32) {
+    TempDir tmp;
+    convert_hf(hf_fixture("bert"), tmp / "bert.gguf", {.type = ConvertType::f16});
+    const auto g = accel::model::read_gguf(tmp / "bert.gguf");
+    EXPECT_EQ(tensor(g, "token_embd.weight").ggml_type, 1u);
+    EXPECT_EQ(tensor(g, "blk.0.attn_q.weight").ggml_type, 1u);
+    EXPECT_EQ(tensor(g, "position_embd.weight").ggml_type, 0u);  // as convert_hf_to_gguf.py: always f32
+    EXPECT_EQ(tensor(g, "token_types.weight").ggml_type, 0u);
+    EXPECT_EQ(tensor(g, "blk.0.attn_q.bias").ggml_type, 0u);
+}
+
+TEST(Convert, BertPoolingFromSentenceTransformersModules) {
+    TempDir tmp;
+    const auto dir = copy_fixture(tmp, "bert");
+    accel::test::write_file(dir / "modules.json",
+                            R"([{"idx":0,"name":"0","path":"","type":"sentence_transformers.models.Transformer"},)"
+                            R"({"idx":1,"name":"1","path":"1_Pooling","type":"sentence_transformers.models.Pooling"}])");
+    fs::create_directory(dir / "1_Pooling");
+    accel::test::write_file(dir / "1_Pooling" / "config.json",
+                            R"({"word_embedding_dimension":64,"pooling_mode_cls_token":false,"pooling_mode_mean_tokens":true})");
+    convert_hf(dir, tmp / "bert.gguf");
+    EXPECT_EQ(accel::model::read_gguf(tmp / "bert.gguf").get_uint("bert.pooling_type"), 1u);  // mean
+    accel::test::write_file(dir / "1_Pooling" / "config.json", R"({"pooling_mode":"max"})");
+    expect_refused(dir, "a pooling llama.cpp does not have");
+    accel::test::write_file(dir / "modules.json", R"([{"path":"../../etc","type":"sentence_transformers.models.Pooling"}])");
+    expect_refused(dir, "leaves the folder");
+    accel::test::write_file(dir / "modules.json", R"({"path":"1_Pooling"})");
+    expect_refused(dir, "malformed JSON value");
+}
+
+// The fixture's tensors renamed as BertForMaskedLM saves them ("bert." prefix, old LayerNorm gamma/beta names),
+// with a masked-LM head, written as a new F32 safetensors file.
+void write_masked_lm(const fs::path& dir) {
+    const fs::path st = dir / "model.safetensors";
+    const std::string file = accel::test::read_file(st);
+    uint64_t n_header = 0;
+    std::memcpy(&n_header, file.data(), 8);
+    const auto header = nlohmann::json::parse(file.substr(8, n_header));
+    nlohmann::json out = nlohmann::json::object();
+    std::string data;
+    auto add = [&](std::string name, const nlohmann::json& shape, const std::vector<float>& v) {
+        if (name.ends_with("LayerNorm.weight")) name = name.substr(0, name.size() - 6) + "gamma";
+        if (name.ends_with("LayerNorm.bias")) name = name.substr(0, name.size() - 4) + "beta";
+        out[name] = {{"dtype", "F32"}, {"shape", shape}, {"data_offsets", {data.size(), data.size() + 4 * v.size()}}};
+        data.append(reinterpret_cast<const char*>(v.data()), 4 * v.size());
+    };
+    for (const auto& [name, info] : header.items())
+        if (name != "__metadata__" && !name.starts_with("pooler."))
+            add("bert." + name, info["shape"], accel::test::read_st_tensor(st, name));
+    add("cls.predictions.bias", {3076}, std::vector<float>(3076, 0.5f));
+    const std::string h = out.dump();
+    const uint64_t n = h.size();
+    accel::test::write_file(st, std::string(reinterpret_cast<const char*>(&n), 8) + h + data);
+}
+
+TEST(Convert, BertForMaskedLMDropsTheHeadAndReadsOldLayerNormNames) {
+    TempDir tmp;
+    const auto dir = copy_fixture(tmp, "bert");
+    write_masked_lm(dir);
+    edit_config(dir, [](auto& j) { j["architectures"] = {"BertForMaskedLM"}; });
+    const auto r = convert_hf(dir, tmp / "mlm.gguf", {.type = ConvertType::f32});
+    EXPECT_EQ(r.tensors.size(), 37u);
+    const auto g = accel::model::read_gguf(tmp / "mlm.gguf");
+    const fs::path orig = hf_fixture("bert") / "model.safetensors";
+    EXPECT_EQ(tensor_f32(g, "blk.0.layer_output_norm.weight"),
+              accel::test::read_st_tensor(orig, "encoder.layer.0.output.LayerNorm.weight"));
+    EXPECT_EQ(tensor_f32(g, "token_embd.weight"), accel::test::read_st_tensor(orig, "embeddings.word_embeddings.weight"));
+}
+
+TEST(Convert, BertRefusesWhatLlamaCppsBertCannotRun) {
+    TempDir tmp;
+    const auto dir = copy_fixture(tmp, "bert");
+    edit_config(dir, [](auto& j) { j["hidden_act"] = "relu"; });
+    expect_refused(dir, "hidden_act 'relu'");
+    edit_config(dir, [](auto& j) {
+        j["hidden_act"] = "gelu";
+        j["position_embedding_type"] = "relative_key";
+    });
+    expect_refused(dir, "position_embedding_type 'relative_key'");
+    edit_config(dir, [](auto& j) {
+        j["position_embedding_type"] = "absolute";
+        j["type_vocab_size"] = 3;
+    });
+    expect_refused(dir, "embeddings.token_type_embeddings.weight has shape [2, 64], config.json implies [3, 64]");
+    edit_config(dir, [](auto& j) { j["type_vocab_size"] = 2; });
+    fs::remove(dir / "tokenizer.json");
+    fs::remove(dir / "vocab.txt");
+    expect_refused(dir, "no WordPiece tokenizer");
+}
+
+TEST(Convert, BertVocabTxtAloneGivesTheSameVocabulary) {
+    TempDir tmp;
+    const auto dir = copy_fixture(tmp, "bert");
+    fs::remove(dir / "tokenizer.json");
+    convert_hf(hf_fixture("bert"), tmp / "a.gguf");
+    convert_hf(dir, tmp / "b.gguf");
+    const auto a = accel::model::read_gguf(tmp / "a.gguf"), b = accel::model::read_gguf(tmp / "b.gguf");
+    EXPECT_TRUE(string_array(a, "tokenizer.ggml.tokens") == string_array(b, "tokenizer.ggml.tokens"));
+    const auto* ta = a.find("tokenizer.ggml.token_type");
+    const auto* tb = b.find("tokenizer.ggml.token_type");
+    EXPECT_TRUE(accel::test::read_file(a.source).substr(ta->array_data_pos, 4 * ta->array_count) ==
+                accel::test::read_file(b.source).substr(tb->array_data_pos, 4 * tb->array_count));
+    for (const auto& key : {"tokenizer.ggml.padding_token_id", "tokenizer.ggml.seperator_token_id",
+                            "tokenizer.ggml.unknown_token_id", "tokenizer.ggml.bos_token_id"})
+        EXPECT_EQ(a.get_uint(key), b.get_uint(key)) << key;
+    EXPECT_TRUE(flag(b, "tokenizer.ggml.normalizer.lowercase"));  // tokenizer_config.json's do_lower_case
 }
 
 }  // namespace

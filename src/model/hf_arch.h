@@ -1,0 +1,67 @@
+#pragma once
+// Internal to model/: one adapter per Hugging Face architecture for the converter (hf_convert.cpp). An adapter
+// reads its hyperparameters from config.json, plans the tensors (safetensors name -> GGUF name, the shape the
+// config implies), names the tensors the pinned convert_hf_to_gguf.py drops, writes the architecture's GGUF
+// metadata and reads its tokenizer. The shared machinery (sources, checks, dtype conversion, writing through
+// core::PartialFile) stays in hf_convert.cpp. One file per architecture family: hf_arch_<family>.cpp.
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "gguf_writer.h"
+#include "hf_tokenizer.h"
+
+namespace accel::model::detail {
+
+struct TensorPlan {
+    std::string name, source;        // GGUF name, safetensors name
+    std::vector<uint64_t> hf_shape;  // as safetensors stores it (row-major, outermost first)
+    uint32_t permute_heads = 0;      // > 0: undo HF's rotate_half row order with this many heads
+    bool keep_f32 = false;           // stays f32 whatever --type says (position and token-type embeddings)
+};
+
+// What an adapter sees of the folder.
+struct HfInput {
+    std::filesystem::path dir;
+    const nlohmann::json& config;     // config.json, an object
+    std::string config_text;          // its text (the tokenizer reader wants it)
+    std::string config_source;        // its path, for messages
+    std::string hf_arch;              // architectures[0]
+    const std::set<std::string>& source_names;  // every tensor of every shard (outlives the adapter)
+};
+
+class HfArchitecture {
+public:
+    virtual ~HfArchitecture() = default;
+    virtual const std::string& arch() const = 0;   // llama.cpp's general.architecture
+    virtual uint32_t n_vocab() const = 0;          // rows of the token embedding
+    // Every tensor the GGUF gets, in write order; hf_convert.cpp checks that each exists with this shape.
+    virtual std::vector<TensorPlan> plan() const = 0;
+    // Whether a source tensor outside the plan is one the pinned converter drops (else it is refused as unexpected).
+    virtual bool dropped(const std::string& source) const = 0;
+    // <arch>.* metadata and any other architecture-specific key (general.architecture, general.name,
+    // general.file_type and general.quantization_version are written by hf_convert.cpp).
+    virtual void add_metadata(GgufWriter& w) const = 0;
+    virtual HfVocab read_vocab() const = 0;
+};
+
+// The adapters; each throws Error{invalid_input} naming config.json for a config it cannot convert.
+std::unique_ptr<HfArchitecture> make_llama_architecture(const HfInput& in);  // LlamaForCausalLM, Qwen2ForCausalLM
+std::unique_ptr<HfArchitecture> make_bert_architecture(const HfInput& in);   // BertModel, BertForMaskedLM
+
+// Shared config.json readers (hf_convert.cpp). get_u32: a positive integer at most 2^31, `fallback` when absent
+// or null (else Error{invalid_input}).
+uint32_t get_u32(const nlohmann::json& c, const char* key, const std::string& source,
+                 std::optional<uint32_t> fallback = {});
+// get_f32: the number at `key`, nullopt when absent or not a number.
+std::optional<float> get_f32(const nlohmann::json& c, const char* key);
+// A small text file, refused (Error{invalid_input}) when unreadable or larger than max_bytes.
+std::string read_text_file(const std::filesystem::path& p, uint64_t max_bytes);
+
+}  // namespace accel::model::detail
