@@ -49,7 +49,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         accel::engine::check_gguf_file(input_path());
         const auto model = accel::engine::LoadedModel::load(input_path(), {.use_mmap = false});
         auto session = accel::engine::Session::open(model, {.n_ctx = 64, .n_batch = 32, .n_ubatch = 32, .n_threads = 1});
-        accel::engine::generate(session, "Once upon", {.n_predict = 1}, [](std::string_view) {});
+        accel::engine::generate(session, "Once upon", {.n_predict = 1}, [](std::string_view) { return true; });
     } catch (const accel::Error&) {
         // Refused with a clear error: the outcome accel promises for bad input.
     }
