@@ -75,10 +75,7 @@ int run_recommend(const RecommendOptions& o) {
     const Format format = o.format.resolve();
     CampaignPrinter printer("recommend");
     const tune::RecommendOutcome out = tune::run_recommend(request, printer);
-    if (!out.run_id.empty()) {
-        fmt::print(stderr, "recommend: run {} stored in {}{}\n", out.run_id, out.stored_in,
-                   out.spooling ? " (spooled: load it later with accel db ingest)" : "");
-    }
+    print_stored_run("recommend", out.run_id, out.stored_in, out.spooling);
     if (format == Format::json) {
         print_recommendation_json(out, o.model);
     } else {

@@ -168,10 +168,7 @@ int run_tradeoffs(const TradeoffsCliOptions& o) {
         printer);
     print_tradeoffs(run, ref, skipped, format);
     const bench::CampaignOutcome& out = run.outcome;
-    if (!out.run_id.empty()) {
-        fmt::print(stderr, "tradeoffs: run {} stored in {}{}\n", out.run_id, out.stored_in.string(),
-                   out.spooling ? " (spooled: load it later with accel db ingest)" : "");
-    }
+    print_stored_run("tradeoffs", out.run_id, out.stored_in.string(), out.spooling);
     if (!run.failures.empty()) {
         fmt::print(stderr, "tradeoffs: {} of {} points failed\n", run.failures.size(), out.counts.n_points);
     }

@@ -98,9 +98,7 @@ void print_tradeoffs(const bench::TradeoffsRun& run, const bench::TradeoffsVaria
     }
     const auto& measures = run.measures;
     const Table t = measures_table(measures);
-    fmt::print("{}", format == Format::csv        ? render_csv(t)
-                     : format == Format::markdown ? render_markdown(t)
-                                                  : render_table(t));
+    fmt::print("{}", render_as(t, format));
     if (format == Format::csv) return;
     fmt::print("quality reference: {} ({}); quality is measured with an f16 KV cache\n", ref.name, ref.type);
     if (std::any_of(measures.begin(), measures.end(), [](const auto& m) { return m.random_weights; })) {

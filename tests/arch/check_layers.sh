@@ -29,12 +29,8 @@ declare -A third=(
 # Engine headers that run a model. The CLI reaches models only through pool/ and bench/; file-level engine work
 # (synthetic_model.h, quantize.h, imatrix.h, quality.h, ...) may stay direct.
 cli_forbidden="session.h generator.h embedder.h batch_decoder.h"
-# Today's CLI files that still drive a session around the pool: to be removed by #16's lease work.
-cli_allowed_today=(
-    "src/cli/cmd_embed.cpp:embedder.h"
-    "src/cli/cmd_generate.cpp:generator.h"
-    "src/cli/cmd_generate.cpp:session.h"
-)
+# CLI files that still drive a session around the pool (none left: generate and embed go through pool/lease_tasks.h).
+cli_allowed_today=()
 # Only the pool may cast a lease's resident to the engine's type; everyone else gets the session from the lease.
 resident_casts_today=()
 bad=0
@@ -77,6 +73,11 @@ for hdr in $cli_forbidden; do
         fi
     done < <(grep -rlE "#include [<\"]accel/engine/${hdr//./\\.}[>\"]" "$root/src/cli" || true)
 done
+# Nor does it take a lease's session guard: pool/lease_tasks.h runs the model work through the lease.
+while IFS= read -r file; do
+    echo "${file#"$root"/} takes a lease's session (SessionGuard, .session()): run the work through pool/ or bench/"
+    bad=1
+done < <(grep -lE "SessionGuard|\.session\(\)" "$root"/src/cli/*.cpp "$root"/src/cli/*.h 2>/dev/null || true)
 for entry in "${cli_allowed_today[@]}"; do
     grep -qE "#include [<\"]accel/engine/${entry#*:}[>\"]" "$root/${entry%%:*}" 2>/dev/null || stale "$entry"
 done
