@@ -126,6 +126,9 @@ std::string ms_of(double ns) {
     return format_number(ns / 1e6);
 }
 
+// "<group> <scenario> <shape>": a bar's label.
+std::string row_label(const ResultRow& r) { return group_label(r) + " " + r.scenario + " " + point_shape(r); }
+
 // A section's charts, each with its own caption where its source is not the section's runs (empty: the section's
 // source).
 using Charts = std::vector<std::pair<std::string, std::string>>;
@@ -229,7 +232,7 @@ Charts llm_charts(const ReportData& d) {
     BarChart ttft{.title = "Time to first token (mean)", .value_label = "ms"};
     BarChart tpot{.title = "Per-token latency after the first (mean)", .value_label = "ms"};
     for (const ResultRow* r : llm_latency_rows(d)) {
-        const std::string l = group_label(*r) + " " + r->scenario + " " + point_shape(*r);
+        const std::string l = row_label(*r);
         if (r->ttft_ns) ttft.bars.push_back({.label = l, .value = *r->ttft_ns / 1e6});
         if (r->tpot_ns) tpot.bars.push_back({.label = l, .value = *r->tpot_ns / 1e6});
     }
@@ -242,7 +245,7 @@ Charts memory_charts(const ReportData& d) {
     Charts out;
     BarChart c{.title = "Memory: estimate (weights + KV) and measured peak RSS", .value_label = "MiB"};
     for (const ResultRow* r : memory_rows(d)) {
-        const std::string l = group_label(*r) + " " + r->scenario + " " + point_shape(*r);
+        const std::string l = row_label(*r);
         if (r->memory_estimate_bytes)
             c.bars.push_back({.label = l + " (estimate)", .value = *r->memory_estimate_bytes / 1048576.0});
         c.bars.push_back({.label = l + " (measured)", .value = *r->peak_rss_bytes / 1048576.0});
@@ -255,7 +258,7 @@ Charts roofline_charts(const ReportData& d) {
     Charts out;
     BarChart c{.title = "Roofline efficiency", .value_label = "% of the measured peak"};
     for (const ResultRow* r : roofline_rows(d)) {
-        const std::string l = group_label(*r) + " " + r->scenario + " " + point_shape(*r);
+        const std::string l = row_label(*r);
         if (r->decode_bandwidth_pct)
             c.bars.push_back({.label = l + " decode (bandwidth)", .value = *r->decode_bandwidth_pct});
         if (r->prefill_flops_pct)
