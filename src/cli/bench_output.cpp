@@ -184,10 +184,24 @@ void print_bench_results(const bench::CampaignOutcome& outcome, Format format) {
     }
     if (format == Format::jsonl) return;
     const Table t = results_table(results);
-    fmt::print("{}", format == Format::csv        ? render_csv(t)
-                     : format == Format::markdown ? render_markdown(t)
-                                                  : render_table(t));
+    fmt::print("{}", render_as(t, format));
     if (format != Format::csv) print_lines_under_table(results);
+}
+
+int bench_exit_code(const bench::CampaignOutcome& out) {
+    const auto& c = out.counts;
+    if (c.n_failed > 0) fmt::print(stderr, "bench: {} of {} points failed\n", c.n_failed, c.n_points);
+    if (c.all_failed()) return exit_runtime;
+    if (c.n_slo_missed > 0) {
+        fmt::print(stderr, "bench: {} server point(s) missed the SLO\n", c.n_slo_missed);
+        return exit_check;
+    }
+    if (c.n_verify_failed > 0) {
+        fmt::print(stderr, "bench: --verify failed for {} point(s): the device's output differs from the CPU reference\n",
+                   c.n_verify_failed);
+        return exit_check;
+    }
+    return exit_ok;
 }
 
 }  // namespace accel::cli

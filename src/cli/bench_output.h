@@ -14,6 +14,10 @@ void print_bench_results(const bench::CampaignOutcome& outcome, Format format);
 // --dry-run: the points as a table and a rough ETA (estimate_point_seconds). Returns exit_ok.
 int print_dry_run(const std::vector<bench::PointSpec>& points, const bench::PointOptions& popts);
 
+// The failure, SLO and --verify counts on stderr, and the exit code they map to: 1 when every point failed, 3 for a
+// missed SLO or a --verify mismatch, else 0.
+int bench_exit_code(const bench::CampaignOutcome& outcome);
+
 // accel bench's progress on stderr; with --format jsonl each result on stdout as soon as it is measured.
 class BenchPrinter : public CampaignPrinter {
 public:

@@ -32,4 +32,11 @@ void CampaignPrinter::point_done(const std::string& label, const bench::PointRes
     if (!r.ok) fmt::print(stderr, "{}: {} failed ({}): {}\n", prefix_, label, r.failure_stage, r.failure_reason);
 }
 
+void print_stored_run(const std::string& prefix, const std::string& run_id, const std::string& stored_in,
+                      bool spooling) {
+    if (run_id.empty()) return;
+    fmt::print(stderr, "{}: run {} stored in {}{}\n", prefix, run_id, stored_in,
+               spooling ? " (spooled: load it later with accel db ingest)" : "");
+}
+
 }  // namespace accel::cli

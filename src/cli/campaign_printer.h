@@ -22,4 +22,8 @@ private:
     bool tty_ = false;
 };
 
+// "<prefix>: run R stored in DB" on stderr, with a hint when the run was spooled; nothing when run_id is empty.
+void print_stored_run(const std::string& prefix, const std::string& run_id, const std::string& stored_in,
+                      bool spooling);
+
 }  // namespace accel::cli

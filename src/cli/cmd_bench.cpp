@@ -107,7 +107,6 @@ bench::SweepSpec sweep_from(const BenchOptions& o) {
     return s;
 }
 
-
 bench::PointOptions point_options(const BenchOptions& o) {
     if (o.reps < 1) throw Error(ErrorKind::invalid_input, "-r must be at least 1");
     if (o.n_queries < 1) throw Error(ErrorKind::invalid_input, "--queries must be at least 1");
@@ -135,22 +134,6 @@ bench::PointOptions point_options(const BenchOptions& o) {
             .find_peak = o.find_peak};
 }
 
-int exit_code_of(const bench::CampaignOutcome& out) {
-    const auto& c = out.counts;
-    if (c.n_failed > 0) fmt::print(stderr, "bench: {} of {} points failed\n", c.n_failed, c.n_points);
-    if (c.all_failed()) return exit_runtime;
-    if (c.n_slo_missed > 0) {
-        fmt::print(stderr, "bench: {} server point(s) missed the SLO\n", c.n_slo_missed);
-        return exit_check;
-    }
-    if (c.n_verify_failed > 0) {
-        fmt::print(stderr, "bench: --verify failed for {} point(s): the device's output differs from the CPU reference\n",
-                   c.n_verify_failed);
-        return exit_check;
-    }
-    return exit_ok;
-}
-
 int run_bench(const BenchOptions& o) {
     const bench::PointOptions popts = point_options(o);
     const Format format = o.format.resolve();
@@ -175,15 +158,12 @@ int run_bench(const BenchOptions& o) {
     }
     const bench::CampaignOutcome out = bench::run_points(std::move(points), copts, printer);
     print_bench_results(out, format);
-    if (!out.run_id.empty()) {
-        fmt::print(stderr, "bench: run {} stored in {}{}\n", out.run_id, out.stored_in.string(),
-                   out.spooling ? " (spooled: load it later with accel db ingest)" : "");
-    }
+    print_stored_run("bench", out.run_id, out.stored_in.string(), out.spooling);
     if (is_default) {
         fmt::print(stderr, "bench: results are in {} (try: accel db query \"SELECT * FROM results\")\n",
                    copts.db.string());
     }
-    return exit_code_of(out);
+    return bench_exit_code(out);
 }
 
 }  // namespace

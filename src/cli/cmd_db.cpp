@@ -1,4 +1,5 @@
-// The `db` command group: query, import, export, merge, ingest and compare over the results warehouse (store/).
+// The `db` command group: query, import, export, merge and ingest over the results warehouse (store/); compare is in
+// db_compare.cpp.
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -8,39 +9,16 @@
 #include "accel/core/error.h"
 #include "accel/core/paths.h"
 #include "accel/core/version.h"
-#include "accel/store/compare.h"
 #include "accel/store/database.h"
 #include "accel/store/exporter.h"
 #include "accel/store/importer.h"
 #include "accel/store/result_writer.h"
 #include "commands.h"
+#include "db_commands.h"
 #include "output.h"
 
 namespace accel::cli {
 namespace {
-
-constexpr const char* db_help = "Database file (default: $ACCEL_DB, else ~/.local/share/accel/results.duckdb)";
-
-std::filesystem::path resolve_db(const std::string& flag) {
-    return flag.empty() ? paths::default_db() : std::filesystem::path(flag);
-}
-
-void print_table(const Table& t, const FormatOption& f) {
-    switch (f.resolve()) {
-        case Format::json:
-            print_json(table_to_json(t));
-            break;
-        case Format::csv:
-            fmt::print("{}", render_csv(t));
-            break;
-        case Format::markdown:
-            fmt::print("{}", render_markdown(t));
-            break;
-        default:
-            fmt::print("{}", render_table(t));
-            break;
-    }
-}
 
 std::optional<std::string> num(int64_t v) {
     return std::to_string(v);
@@ -57,7 +35,7 @@ int run_query(const QueryOptions& o) {
     const store::QueryResult r = db.query(o.sql);
     Table t{.columns = r.columns, .numeric = {}, .rows = r.rows};
     for (auto k : r.column_kinds) t.numeric.push_back(k != store::ColumnKind::text);
-    print_table(t, o.format);
+    print_table(t, o.format.resolve());
     return exit_ok;
 }
 
@@ -83,7 +61,7 @@ int run_import(const ImportOptions& o) {
         t.rows.push_back({file, p.format, num(n.runs), num(n.machines), num(n.builds), num(n.models), num(n.results),
                           num(n.samples), num(n.failures), num(n.skipped_results)});
     }
-    print_table(t, o.format);
+    print_table(t, o.format.resolve());
     return exit_ok;
 }
 
@@ -115,7 +93,7 @@ int run_merge(const MergeOptions& o) {
             .numeric = std::vector<bool>(8, true),
             .rows = {{num(n.runs), num(n.machines), num(n.builds), num(n.models), num(n.results), num(n.samples),
                       num(n.failures), num(n.skipped_results)}}};
-    print_table(t, o.format);
+    print_table(t, o.format.resolve());
     return exit_ok;
 }
 
@@ -135,67 +113,8 @@ int run_ingest(const IngestOptions& o) {
             .numeric = std::vector<bool>(7, true),
             .rows = {{num(r.files), num(r.runs), num(r.results), num(r.samples), num(r.failures),
                       num(r.skipped_results), num(r.truncated_lines)}}};
-    print_table(t, o.format);
+    print_table(t, o.format.resolve());
     return exit_ok;
-}
-
-struct CompareCli {
-    std::string db;
-    store::CompareOptions opts;
-    double threshold_pct = 5;
-    FormatOption format;
-};
-
-std::optional<std::string> fixed(const std::optional<double>& v, int digits) {
-    if (!v) return std::nullopt;
-    return fmt::format("{:.{}f}", *v, digits);
-}
-
-int run_compare(CompareCli& o) {
-    o.opts.threshold = o.threshold_pct / 100;
-    store::Database db = store::Database::open(resolve_db(o.db));
-    const store::CompareReport rep = store::compare_runs(db, o.opts);
-    // An empty comparison is never a pass: the gate would let anything through.
-    if (const std::string why = store::nothing_compared_reason(rep, o.opts); !why.empty()) {
-        throw Error(ErrorKind::invalid_input, why);
-    }
-    Table t{.columns = {"model", "scenario", "device", "params", "n_base", "n_cand", "median_base", "median_cand",
-                        "change_pct", "p_value", "verdict"},
-            .numeric = {false, false, false, false, true, true, true, true, true, true, false},
-            .rows = {}};
-    for (const auto& p : rep.points) {
-        std::string verdict(store::to_string(p.verdict));
-        if (!p.note.empty()) verdict += " (" + p.note + ")";
-        t.rows.push_back({p.model, p.scenario, p.device, p.params, num(static_cast<int64_t>(p.n_baseline)),
-                          num(static_cast<int64_t>(p.n_candidate)), fixed(p.median_baseline, 2),
-                          fixed(p.median_candidate, 2), p.change ? fixed(*p.change * 100, 2) : std::nullopt,
-                          fixed(p.p_value, 4), verdict});
-    }
-    const std::string summary = fmt::format("{} regression(s), {} improvement(s) in {} point(s)", rep.n_regressions,
-                                            rep.n_improvements, rep.points.size());
-    switch (o.format.resolve()) {
-        case Format::json: {
-            auto j = table_to_json(t);
-            j["statistic"] = rep.statistic;
-            j["baseline"] = o.opts.baseline;
-            j["candidate"] = o.opts.candidate;
-            j["n_regressions"] = rep.n_regressions;
-            j["n_improvements"] = rep.n_improvements;
-            print_json(j);
-            break;
-        }
-        case Format::markdown:
-            fmt::print("### accel db compare: `{}` → `{}`\n\n{}\n\n**{}**\n\nStatistic: {}.\n", o.opts.baseline,
-                       o.opts.candidate, render_markdown(t), summary, rep.statistic);
-            break;
-        case Format::csv:
-            fmt::print("{}", render_csv(t));
-            break;
-        default:
-            fmt::print("{}\n{}\nstatistic: {}\n", render_table(t), summary, rep.statistic);
-            break;
-    }
-    return rep.n_regressions > 0 ? exit_check : exit_ok;
 }
 
 }  // namespace
@@ -247,19 +166,7 @@ void register_db(CLI::App& app, int& exit_code) {
     add_format_option(*ing, io->format, {"table", "csv", "json", "markdown"});
     ing->callback([io, &exit_code] { exit_code = run_ingest(*io); });
 
-    auto co = std::make_shared<CompareCli>();
-    auto* cmp = db->add_subcommand("compare",
-                                   "Compare two runs (or tags) point by point on raw samples; exit 3 when "
-                                   "a regression is found");
-    cmp->add_option("--baseline", co->opts.baseline, "Run id or tag")->required();
-    cmp->add_option("--candidate", co->opts.candidate, "Run id or tag")->required();
-    cmp->add_option("--metric", co->opts.metric, "ts (tokens/s) or latency")->check(CLI::IsMember({"ts", "latency"}));
-    cmp->add_option("--threshold", co->threshold_pct, "Smallest change to flag, in percent (default 5)")
-        ->check(CLI::Range(0.0, 1000.0));
-    cmp->add_option("--alpha", co->opts.alpha, "Significance level (default 0.05)")->check(CLI::Range(0.0, 1.0));
-    cmp->add_option("--db", co->db, db_help);
-    add_format_option(*cmp, co->format, {"table", "csv", "json", "markdown"});
-    cmp->callback([co, &exit_code] { exit_code = run_compare(*co); });
+    register_db_compare(*db, exit_code);
 }
 
 }  // namespace accel::cli

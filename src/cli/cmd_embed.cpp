@@ -1,5 +1,4 @@
 #include <fstream>
-#include <mutex>
 #include <string>
 
 #include <fmt/core.h>
@@ -7,7 +6,7 @@
 
 #include "accel/core/error.h"
 #include "accel/core/version.h"
-#include "accel/engine/embedder.h"
+#include "accel/pool/lease_tasks.h"
 #include "commands.h"
 #include "output.h"
 #include "pool_runtime.h"
@@ -50,8 +49,7 @@ int run_embed(const EmbedOptions& o) {
     request.n_threads = o.threads;
     pool::Lease lease = runtime.pool().acquire(request);
     runtime.report(lease);
-    const pool::SessionGuard session = lease.session();
-    const auto vectors = engine::embed(*session, texts, {.normalize = o.normalize});
+    const auto vectors = pool::embed(lease, texts, {.normalize = o.normalize});
     const size_t dim = vectors.empty() ? 0 : vectors.front().size();
     if (o.json) {
         print_json({{"schema_version", json_schema_version},

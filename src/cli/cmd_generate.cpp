@@ -1,15 +1,13 @@
 #include <algorithm>
 #include <cstdio>
-#include <mutex>
 #include <string>
 
 #include <fmt/core.h>
 
 #include "accel/core/error.h"
-#include "accel/engine/generator.h"
-#include "accel/engine/loaded_model.h"
-#include "accel/engine/chat.h"
-#include "accel/engine/session.h"
+#include "accel/model/flash_attn.h"
+#include "accel/model/kv_type.h"
+#include "accel/pool/lease_tasks.h"
 #include "commands.h"
 #include "pool_runtime.h"
 
@@ -52,30 +50,28 @@ int run_generate(const GenerateOptions& o) {
     request.n_threads = o.threads;
     pool::Lease lease = runtime.pool().acquire(request);
     runtime.report(lease);
-    const pool::SessionGuard guard = lease.session();
-    engine::Session& session = guard.session();
-    const engine::LoadedModel& model = guard.model();
-    const std::string prompt = o.chat ? engine::apply_chat_template(model, o.prompt) : o.prompt;
-    engine::GenerateParams params{.n_predict = o.n_predict,
-                                  .sampling = {.temp = o.temp,
-                                               .top_k = o.top_k,
-                                               .top_p = o.top_p,
-                                               .min_p = o.min_p,
-                                               .repeat_penalty = o.repeat_penalty,
-                                               .seed = o.seed},
-                                  .stop = o.stop};
-    params.parse_special = o.chat;
-    const engine::GenerateStats st = engine::generate(session, prompt, params, [](std::string_view piece) {
+    const pool::GenerateRequest generation{.prompt = o.prompt,
+                                           .chat = o.chat,
+                                           .params = {.n_predict = o.n_predict,
+                                                      .sampling = {.temp = o.temp,
+                                                                   .top_k = o.top_k,
+                                                                   .top_p = o.top_p,
+                                                                   .min_p = o.min_p,
+                                                                   .repeat_penalty = o.repeat_penalty,
+                                                                   .seed = o.seed},
+                                                      .stop = o.stop}};
+    const pool::GenerateOutcome out = pool::generate(lease, generation, [](std::string_view piece) {
         std::fwrite(piece.data(), 1, piece.size(), stdout);
         std::fflush(stdout);
         return std::ferror(stdout) == 0;
     });
+    const engine::GenerateStats& st = out.stats;
     std::fputc('\n', stdout);
     std::fflush(stdout);
     // The first generated token is sampled from the prompt's logits, so generation speed counts the
     // tokens decoded after it (n_gen - 1) over the time after it.
     fmt::print(stderr, "load: {:.1f} ms | prompt: {} tokens, {:.1f} tokens/s | generated: {} tokens, {:.1f} tokens/s\n",
-               static_cast<double>(model.load_time().count()) / 1e6, st.n_tokens_prompt,
+               static_cast<double>(out.load_time.count()) / 1e6, st.n_tokens_prompt,
                per_second(st.n_tokens_prompt, st.prompt_time), st.n_tokens_gen,
                per_second(std::max(0, st.n_tokens_gen - 1), st.gen_time));
     runtime.print_stats();

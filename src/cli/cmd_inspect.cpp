@@ -66,101 +66,92 @@ nlohmann::json opt_json(const std::optional<uint64_t>& v) {
     return v ? nlohmann::json(*v) : nlohmann::json();
 }
 
-int run_inspect(const InspectOptions& o) {
-    const model::ModelInfo m = model::inspect_model(o.path);
-    const model::Classification c = model::classify(m.evidence);
-    const model::MemoryConfig cfg{.n_ctx = o.ctx,
-                                  .n_parallel = o.parallel,
-                                  .n_batch = o.batch,
-                                  .n_ubatch = o.ubatch,
-                                  .kv_type = model::parse_kv_type(o.kv_type),
-                                  .flash_attn = o.flash_attn ? model::FlashAttn::on : model::FlashAttn::off,
-                                  .device = o.device};
+// What inspect found, for either output.
+struct Inspection {
+    model::ModelInfo m;
+    model::Classification c;
+    model::MemoryConfig cfg;
     std::optional<model::MemoryEstimate> est;
-    if (m.memory_shape) est = model::estimate_memory(*m.memory_shape, cfg);
-    const auto fits = device_fits(est ? std::optional<uint64_t>(est->total_bytes) : std::nullopt, m);
+    std::vector<DeviceFit> fits;
+};
 
-    if (o.format.resolve() == Format::json) {
-        nlohmann::json mix = nlohmann::json::array();
-        for (const auto& [type, n] : m.tensor_type_counts)
-            mix.push_back({{"type", type}, {"tensors", n}, {"bytes", m.tensor_type_bytes.at(type)}});
-        nlohmann::json doc = {
-            {"schema_version", json_schema_version},
-            {"path", m.path},
-            {"format", m.format},
-            {"architecture", m.architecture},
-            {"name", m.name},
-            {"file_type", m.file_type},
-            {"file_bytes", m.file_bytes},
-            {"n_params", m.n_params},
-            {"n_tensors", m.n_tensors},
-            {"weights_bytes", m.weights_bytes},
-            {"quantization_mix", mix},
-            {"context_length", opt_json(m.context_length)},
-            {"n_embd", opt_json(m.n_embd)},
-            {"n_layer", opt_json(m.n_layer)},
-            {"n_head", opt_json(m.n_head)},
-            {"n_head_kv", opt_json(m.n_head_kv)},
-            {"n_vocab", opt_json(m.n_vocab)},
-            {"tokenizer_model", m.tokenizer_model},
-            {"tokenizer_class", m.tokenizer_class},
-            {"has_generation_config", m.has_generation_config},
-            {"files_read", m.files_read},
-            {"classification",
-             {{"family", c.family},
-              {"subfamily", c.subfamily},
-              {"tasks", c.tasks},
-              {"confidence", c.confidence},
-              {"reasons", c.reasons}}},
-        };
-        if (est) {
-            doc["memory_estimate"] = {{"config",
-                                       {{"n_ctx", est->n_ctx},
-                                        {"n_parallel", cfg.n_parallel},
-                                        {"n_batch", cfg.n_batch},
-                                        {"n_ubatch", cfg.n_ubatch},
-                                        {"n_outputs", cfg.n_parallel},
-                                        {"kv_type", std::string(model::to_string(cfg.kv_type))},
-                                        {"flash_attn", cfg.flash_attn == model::FlashAttn::on},
-                                        {"device", cfg.device}}},
-                                      {"n_kv_cells", est->n_kv_cells},
-                                      {"weights_bytes", est->weights_bytes},
-                                      {"kv_cache_bytes", est->kv_cache_bytes},
-                                      {"compute_buffer_bytes", est->compute_buffer_bytes},
-                                      {"total_bytes", est->total_bytes},
-                                      {"is_estimate", true},
-                                      {"notes", est->notes}};
-        } else {
-            doc["memory_estimate"] = nullptr;
-            doc["memory_estimate_unavailable"] = "the model's layer count or embedding size is unknown";
-        }
-        nlohmann::json devs = nlohmann::json::array();
-        for (const auto& d : fits)
-            devs.push_back({{"device", d.device},
-                            {"fits", d.fits ? nlohmann::json(*d.fits) : nlohmann::json()},
-                            {"available_bytes", opt_json(d.available_bytes)},
-                            {"reason", d.reason}});
-        doc["devices"] = devs;
-        if (m.gguf) {
-            nlohmann::json meta = nlohmann::json::object();
-            for (const auto& [k, v] : m.gguf->metadata) meta[k] = v.to_text();
-            nlohmann::json tensors = nlohmann::json::array();
-            for (const auto& t : m.gguf->tensors)
-                tensors.push_back({{"name", t.name},
-                                   {"type", model::ggml_type_info(t.ggml_type)->name},
-                                   {"shape", t.shape},
-                                   {"offset", t.offset},
-                                   {"bytes", t.n_bytes}});
-            doc["gguf"] = {{"version", m.gguf->version},
-                           {"alignment", m.gguf->alignment},
-                           {"data_offset", m.gguf->data_offset},
-                           {"metadata", meta},
-                           {"tensors", tensors}};
-        }
-        print_json(doc);
-        return exit_ok;
+nlohmann::json memory_json(const model::MemoryEstimate& est, const model::MemoryConfig& cfg) {
+    const nlohmann::json config = {{"n_ctx", est.n_ctx},
+                                   {"n_parallel", cfg.n_parallel},
+                                   {"n_batch", cfg.n_batch},
+                                   {"n_ubatch", cfg.n_ubatch},
+                                   {"n_outputs", cfg.n_parallel},
+                                   {"kv_type", std::string(model::to_string(cfg.kv_type))},
+                                   {"flash_attn", cfg.flash_attn == model::FlashAttn::on},
+                                   {"device", cfg.device}};
+    return {{"config", config},
+            {"n_kv_cells", est.n_kv_cells},
+            {"weights_bytes", est.weights_bytes},
+            {"kv_cache_bytes", est.kv_cache_bytes},
+            {"compute_buffer_bytes", est.compute_buffer_bytes},
+            {"total_bytes", est.total_bytes},
+            {"is_estimate", true},
+            {"notes", est.notes}};
+}
+
+nlohmann::json gguf_json(const model::GgufFile& g) {
+    nlohmann::json meta = nlohmann::json::object();
+    for (const auto& [k, v] : g.metadata) meta[k] = v.to_text();
+    nlohmann::json tensors = nlohmann::json::array();
+    for (const auto& t : g.tensors)
+        tensors.push_back({{"name", t.name},
+                           {"type", model::ggml_type_info(t.ggml_type)->name},
+                           {"shape", t.shape},
+                           {"offset", t.offset},
+                           {"bytes", t.n_bytes}});
+    return {{"version", g.version},
+            {"alignment", g.alignment},
+            {"data_offset", g.data_offset},
+            {"metadata", meta},
+            {"tensors", tensors}};
+}
+
+nlohmann::json inspect_json(const Inspection& in) {
+    const auto& m = in.m;
+    const auto& c = in.c;
+    nlohmann::json mix = nlohmann::json::array();
+    for (const auto& [type, n] : m.tensor_type_counts)
+        mix.push_back({{"type", type}, {"tensors", n}, {"bytes", m.tensor_type_bytes.at(type)}});
+    nlohmann::json doc = {
+        {"schema_version", json_schema_version}, {"path", m.path}, {"format", m.format},
+        {"architecture", m.architecture}, {"name", m.name}, {"file_type", m.file_type}, {"file_bytes", m.file_bytes},
+        {"n_params", m.n_params}, {"n_tensors", m.n_tensors}, {"weights_bytes", m.weights_bytes},
+        {"quantization_mix", mix}, {"context_length", opt_json(m.context_length)}, {"n_embd", opt_json(m.n_embd)},
+        {"n_layer", opt_json(m.n_layer)}, {"n_head", opt_json(m.n_head)}, {"n_head_kv", opt_json(m.n_head_kv)},
+        {"n_vocab", opt_json(m.n_vocab)}, {"tokenizer_model", m.tokenizer_model},
+        {"tokenizer_class", m.tokenizer_class}, {"has_generation_config", m.has_generation_config},
+        {"files_read", m.files_read},
+        {"classification",
+         {{"family", c.family}, {"subfamily", c.subfamily}, {"tasks", c.tasks}, {"confidence", c.confidence},
+          {"reasons", c.reasons}}},
+    };
+    if (in.est) {
+        doc["memory_estimate"] = memory_json(*in.est, in.cfg);
+    } else {
+        doc["memory_estimate"] = nullptr;
+        doc["memory_estimate_unavailable"] = "the model's layer count or embedding size is unknown";
     }
+    nlohmann::json devs = nlohmann::json::array();
+    for (const auto& d : in.fits)
+        devs.push_back({{"device", d.device},
+                        {"fits", d.fits ? nlohmann::json(*d.fits) : nlohmann::json()},
+                        {"available_bytes", opt_json(d.available_bytes)},
+                        {"reason", d.reason}});
+    doc["devices"] = devs;
+    if (m.gguf) doc["gguf"] = gguf_json(*m.gguf);
+    return doc;
+}
 
+void print_inspection(const Inspection& in) {
+    const auto& m = in.m;
+    const auto& c = in.c;
+    const auto& cfg = in.cfg;
+    const auto& est = in.est;
     auto opt = [](const std::optional<uint64_t>& v) { return v ? std::to_string(*v) : std::string("unknown"); };
     fmt::print("model:          {}\n", m.path);
     fmt::print("format:         {}{}\n", m.format, m.gguf ? fmt::format(" v{}", m.gguf->version) : "");
@@ -194,7 +185,26 @@ int run_inspect(const InspectOptions& o) {
         fmt::print("\nmemory estimate: unavailable (the model's layer count or embedding size is unknown)\n");
     }
     fmt::print("\ndevices:\n");
-    for (const auto& d : fits) fmt::print("  {}: {}\n", d.device, d.reason);
+    for (const auto& d : in.fits) fmt::print("  {}: {}\n", d.device, d.reason);
+}
+
+int run_inspect(const InspectOptions& o) {
+    Inspection in{.m = model::inspect_model(o.path)};
+    in.c = model::classify(in.m.evidence);
+    in.cfg = {.n_ctx = o.ctx,
+              .n_parallel = o.parallel,
+              .n_batch = o.batch,
+              .n_ubatch = o.ubatch,
+              .kv_type = model::parse_kv_type(o.kv_type),
+              .flash_attn = o.flash_attn ? model::FlashAttn::on : model::FlashAttn::off,
+              .device = o.device};
+    if (in.m.memory_shape) in.est = model::estimate_memory(*in.m.memory_shape, in.cfg);
+    in.fits = device_fits(in.est ? std::optional<uint64_t>(in.est->total_bytes) : std::nullopt, in.m);
+    if (o.format.resolve() == Format::json) {
+        print_json(inspect_json(in));
+    } else {
+        print_inspection(in);
+    }
     return exit_ok;
 }
 

@@ -1,32 +1,28 @@
-// accel tradeoffs: flags, variants, printing and storing. The measuring is in bench/tradeoffs.
-#include <algorithm>
+// accel tradeoffs: flags, variants and the exit code. The run is bench::run_tradeoffs (bench/tradeoffs_campaign.h);
+// the output is in tradeoffs_printer.cpp.
+#include <chrono>
 #include <filesystem>
-#include <fstream>
-#include <optional>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include <fmt/core.h>
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "accel/bench/campaign.h"
 #include "accel/bench/sweep.h"
-#include "accel/bench/point_runner.h"
 #include "accel/bench/tradeoffs.h"
+#include "accel/bench/tradeoffs_campaign.h"
 #include "accel/core/error.h"
-#include "accel/core/log.h"
 #include "accel/core/paths.h"
 #include "accel/core/sha256_cache.h"
-#include "accel/core/units.h"
-#include "accel/core/version.h"
 #include "accel/engine/quality.h"
 #include "accel/engine/quantize.h"
 #include "accel/hw/device.h"
+#include "accel/model/flash_attn.h"
+#include "accel/model/kv_type.h"
 #include "campaign_printer.h"
 #include "commands.h"
 #include "output.h"
+#include "tradeoffs_printer.h"
 
 namespace accel::cli {
 namespace {
@@ -94,54 +90,8 @@ std::vector<bool> parse_on_off(const std::string& flag, const std::string& text)
     return out;
 }
 
-std::string mib(const std::optional<uint64_t>& b) {
-    return b ? fmt::format("{:.2f}", to_mib(*b)) : "";
-}
-
-std::optional<std::string> num(const std::optional<double>& v, int digits) {
-    if (!v) return std::nullopt;
-    return fmt::format("{:.{}f}", *v, digits);
-}
-
-Table measures_table(const std::vector<bench::TradeoffsMeasure>& ms) {
-    Table t{.columns = {"variant",  "type",        "ctk",    "fa",         "ctx",         "mmap",         "ngl",
-                        "file MiB", "weights MiB", "KV MiB", "KV est MiB", "compute MiB", "peak RSS MiB", "GPU MiB",
-                        "load ms",  "TTFT ms",     "pp t/s", "tg t/s",     "PPL",         "KL",           "cos"},
-            .numeric = {false, false, false, false, true, false, true, true, true, true, true,
-                        true,  true,  false, true,  true, true,  true, true, true, true}};
-    for (const auto& m : ms) {
-        t.rows.push_back({m.random_weights ? m.variant + " (random weights)" : m.variant,
-                          m.type,
-                          m.point.type_k,
-                          m.point.flash_attn,
-                          std::to_string(m.point.n_ctx),
-                          m.point.mmap ? "on" : "off",
-                          std::to_string(m.point.n_gpu_layers),
-                          mib(m.file_bytes),
-                          mib(m.weights_bytes),
-                          mib(m.kv_bytes_measured),
-                          mib(m.kv_bytes_estimated),
-                          mib(m.compute_buffer_bytes),
-                          mib(m.peak_rss_bytes),
-                          m.device_memory_bytes ? mib(m.device_memory_bytes) : m.device_memory_note,
-                          num(m.load_ms, 1),
-                          num(m.ttft_ms, 1),
-                          num(m.pp_ts, 1),
-                          num(m.tg_ts, 1),
-                          num(m.perplexity, 3),
-                          num(m.kl_mean, 5),
-                          num(m.cosine, 5)});
-    }
-    return t;
-}
-
-int run_tradeoffs(const TradeoffsCliOptions& o) {
-    if (o.models.empty()) throw Error(ErrorKind::invalid_input, "--model is required");
-    if (o.reps < 1) throw Error(ErrorKind::invalid_input, "-r must be at least 1");
-    if (o.n_prompt < 1 || o.n_gen < 1) throw Error(ErrorKind::invalid_input, "-p and -n must be at least 1");
-    if (o.chunks < 1) throw Error(ErrorKind::invalid_input, "--chunks must be at least 1");
-    if (o.quality_ctx < 8) throw Error(ErrorKind::invalid_input, "--quality-ctx must be at least 8");
-
+// The axes from --ctk, --fa, --ctx and --mmap; --ngl waits for the device.
+bench::TradeoffsAxes axes_from(const TradeoffsCliOptions& o) {
     bench::TradeoffsAxes axes;
     axes.type_k.clear();
     for (model::KvType k : bench::parse_list("--ctk", o.ctk, model::parse_kv_type)) {
@@ -164,28 +114,26 @@ int run_tradeoffs(const TradeoffsCliOptions& o) {
         axes.n_ctx.push_back(static_cast<uint32_t>(c));
     }
     axes.mmap = parse_on_off("--mmap", o.mmap);
+    return axes;
+}
+
+int run_tradeoffs(const TradeoffsCliOptions& o) {
+    if (o.models.empty()) throw Error(ErrorKind::invalid_input, "--model is required");
+    if (o.reps < 1) throw Error(ErrorKind::invalid_input, "-r must be at least 1");
+    if (o.n_prompt < 1 || o.n_gen < 1) throw Error(ErrorKind::invalid_input, "-p and -n must be at least 1");
+    if (o.chunks < 1) throw Error(ErrorKind::invalid_input, "--chunks must be at least 1");
+    if (o.quality_ctx < 8) throw Error(ErrorKind::invalid_input, "--quality-ctx must be at least 8");
+    bench::TradeoffsAxes axes = axes_from(o);
     // Variants: every file is checked before anything is measured.
     std::vector<bench::TradeoffsVariant> variants;
     for (const auto& p : variant_paths(o)) variants.push_back(bench::describe_variant(p));
     const bench::TradeoffsVariant& ref = bench::reference_variant(variants);
-    // No ggml backend is touched in this process before the measuring children are forked (see probe_devices).
-    std::vector<std::string> gpus;
-    for (const auto& d : bench::probe_devices()) {
-        if (d.type == hw::DeviceType::gpu || d.type == hw::DeviceType::igpu) gpus.push_back(d.id);
-    }
-    const std::string asked = hw::parse_device_id(o.device);
-    const std::string device = asked == "auto" ? (gpus.empty() ? "cpu" : gpus.front()) : asked;
-    if (device != "cpu" && std::find(gpus.begin(), gpus.end(), device) == gpus.end()) {
-        throw Error(ErrorKind::invalid_input,
-                    fmt::format("--device {}: no such GPU here ({})", device,
-                                gpus.empty() ? "no GPU" : fmt::format("GPUs: {}", fmt::join(gpus, ", "))));
-    }
+    const std::string device = bench::tradeoffs_device(hw::parse_device_id(o.device));
     const bool have_gpu = device != "cpu";
     axes.n_gpu_layers = bench::parse_int_list("--ngl", o.ngl.empty() ? (have_gpu ? "999" : "0") : o.ngl);
     for (int32_t n : axes.n_gpu_layers) {
         if (n < 0) throw Error(ErrorKind::invalid_input, fmt::format("--ngl {}: layers cannot be negative", n));
     }
-
     bench::TradeoffsOptions topts{.device = device,
                                   .n_prompt = o.n_prompt,
                                   .n_gen = o.n_gen,
@@ -206,104 +154,23 @@ int run_tradeoffs(const TradeoffsCliOptions& o) {
         fmt::print(stderr, "tradeoffs: skipping ctk {} fa {} ctx {} mmap {} ngl {}: {}\n", s.point.type_k,
                    s.point.flash_attn, s.point.n_ctx, s.point.mmap ? "on" : "off", s.point.n_gpu_layers, s.reason);
     }
-
     const Format format = o.format.resolve();
-
-    // Quality once per variant (it does not depend on the point's memory settings), before the points, so every
-    // row is stored complete.
-    std::vector<bench::QualityFigures> quality(variants.size());
-    for (size_t i = 0; i < variants.size(); ++i) {
-        if (!topts.quality) {
-            quality[i].note = "unavailable: --no-quality";
-            continue;
-        }
-        fmt::print(stderr, "tradeoffs: quality of {} against {}\n", variants[i].name, ref.name);
-        quality[i] = bench::measure_quality(ref, variants[i], topts);
-        if (quality[i].note.rfind("unavailable", 0) == 0) {
-            fmt::print(stderr, "tradeoffs: {}: quality {}\n", variants[i].name, quality[i].note);
-        }
-    }
-
-    // Every point is measured in its own process; the run is stored as the points come.
     CampaignPrinter printer("tradeoffs");
-    const std::filesystem::path db = o.db.empty() ? paths::default_db() : std::filesystem::path(o.db);
-    bench::Campaign campaign({.point = {.cold = !o.warm},
-                              .store = !o.no_store,
-                              .db = db,
-                              .command = "accel tradeoffs --model " + o.models,
-                              .tags = o.tags,
-                              .run_extra_json = nlohmann::json{{"tradeoffs_reference", ref.name}}.dump(),
-                              .provenance = false},
-                             printer, variants.size() * points.size());
-    std::vector<bench::TradeoffsMeasure> measures;
-    nlohmann::json failures = nlohmann::json::array();
-    for (size_t i = 0; i < variants.size(); ++i) {
-        for (const auto& p : points) {
-            const std::string label = fmt::format("{} ctk {} fa {} ctx {} mmap {} ngl {}", variants[i].name, p.type_k,
-                                                  p.flash_attn, p.n_ctx, p.mmap ? "on" : "off", p.n_gpu_layers);
-            const bench::PointResult r = campaign.run(label, [&] {
-                bench::PointResult m = bench::measure_point(variants[i], p, topts);
-                bench::attach_quality(m, quality[i]);
-                return m;
-            });
-            if (!r.ok) {
-                failures.push_back({{"variant", variants[i].name},
-                                    {"stage", r.failure_stage},
-                                    {"reason", r.failure_reason},
-                                    {"point", nlohmann::json::parse(*r.tradeoffs_json)}});
-                continue;
-            }
-            measures.push_back(bench::tradeoffs_from_json(*r.tradeoffs_json));
-        }
-    }
-    const auto claims = bench::check_claims(measures);
-    const bench::CampaignOutcome out = campaign.finish();
-
-    if (format == Format::json) {
-        nlohmann::json rows = nlohmann::json::array();
-        for (const auto& m : measures) rows.push_back(nlohmann::json::parse(bench::to_json_text(m)));
-        nlohmann::json skip = nlohmann::json::array();
-        for (const auto& s : skipped) {
-            skip.push_back({{"type_k", s.point.type_k},
-                            {"flash_attn", s.point.flash_attn == "on"},
-                            {"n_ctx", s.point.n_ctx},
-                            {"mmap", s.point.mmap},
-                            {"n_gpu_layers", s.point.n_gpu_layers},
-                            {"reason", s.reason}});
-        }
-        nlohmann::json cl = nlohmann::json::array();
-        for (const auto& c : claims) cl.push_back({{"claim", c.claim}, {"measured", c.measured}});
-        print_json({{"schema_version", json_schema_version},
-                    {"run_id", out.run_id},
-                    {"reference", ref.name},
-                    {"tradeoffs", rows},
-                    {"failures", failures},
-                    {"skipped", skip},
-                    {"claims", cl}});
-    } else {
-        const Table t = measures_table(measures);
-        fmt::print("{}", format == Format::csv        ? render_csv(t)
-                         : format == Format::markdown ? render_markdown(t)
-                                                      : render_table(t));
-        if (format != Format::csv) {
-            fmt::print("quality reference: {} ({}); quality is measured with an f16 KV cache\n", ref.name, ref.type);
-            if (std::any_of(measures.begin(), measures.end(), [](const auto& m) { return m.random_weights; })) {
-                fmt::print("random weights: synthetic models (accel make-model); their PPL, KL and cos show how far "
-                           "a type moves a random model, not the quality of a real one, and rank nothing\n");
-            }
-            for (const auto& sp : skipped) {
-                fmt::print("skipped: ctk {} fa {} ctx {} mmap {} ngl {}: {}\n", sp.point.type_k, sp.point.flash_attn,
-                           sp.point.n_ctx, sp.point.mmap ? "on" : "off", sp.point.n_gpu_layers, sp.reason);
-            }
-            for (const auto& c : claims) fmt::print("claim \"{}\": {}\n", c.claim, c.measured);
-        }
-    }
-    if (!out.run_id.empty()) {
-        fmt::print(stderr, "tradeoffs: run {} stored in {}{}\n", out.run_id, out.stored_in.string(),
-                   out.spooling ? " (spooled: load it later with accel db ingest)" : "");
-    }
-    if (!failures.empty()) {
-        fmt::print(stderr, "tradeoffs: {} of {} points failed\n", failures.size(), out.counts.n_points);
+    const bench::TradeoffsRun run = bench::run_tradeoffs(
+        variants, ref, points, topts,
+        {.point = {.cold = !o.warm},
+         .store = !o.no_store,
+         .db = o.db.empty() ? paths::default_db() : std::filesystem::path(o.db),
+         .command = "accel tradeoffs --model " + o.models,
+         .tags = o.tags,
+         .run_extra_json = nlohmann::json{{"tradeoffs_reference", ref.name}}.dump(),
+         .provenance = false},
+        printer);
+    print_tradeoffs(run, ref, skipped, format);
+    const bench::CampaignOutcome& out = run.outcome;
+    print_stored_run("tradeoffs", out.run_id, out.stored_in.string(), out.spooling);
+    if (!run.failures.empty()) {
+        fmt::print(stderr, "tradeoffs: {} of {} points failed\n", run.failures.size(), out.counts.n_points);
     }
     return out.counts.all_failed() ? exit_runtime : exit_ok;
 }

@@ -111,6 +111,25 @@ nlohmann::json table_to_json(const Table& t) {
     return {{"schema_version", json_schema_version}, {"columns", t.columns}, {"rows", std::move(rows)}};
 }
 
+std::string render_as(const Table& t, Format format) {
+    switch (format) {
+        case Format::csv:
+            return render_csv(t);
+        case Format::markdown:
+            return render_markdown(t);
+        default:
+            return render_table(t);
+    }
+}
+
+void print_table(const Table& t, Format format) {
+    if (format == Format::json) {
+        print_json(table_to_json(t));
+    } else {
+        fmt::print("{}", render_as(t, format));
+    }
+}
+
 void print_json(const nlohmann::json& doc) {
     const std::string text = doc.dump(2);
     std::fwrite(text.data(), 1, text.size(), stdout);

@@ -30,6 +30,10 @@ std::string render_table(const Table& t);
 std::string render_csv(const Table& t);
 std::string render_markdown(const Table& t);
 nlohmann::json table_to_json(const Table& t);  // {"schema_version":1,"columns":[...],"rows":[{...},...]}
+// render_csv or render_markdown for those formats, else render_table.
+std::string render_as(const Table& t, Format format);
+// The table on stdout: table_to_json printed for json, else render_as.
+void print_table(const Table& t, Format format);
 
 // Prints a JSON document (which must already hold schema_version) to stdout, indented.
 void print_json(const nlohmann::json& doc);

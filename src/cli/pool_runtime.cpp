@@ -8,6 +8,7 @@
 #include "accel/core/log.h"
 #include "accel/core/paths.h"
 #include "accel/core/units.h"
+#include "accel/pool/lease_tasks.h"
 
 namespace accel::cli {
 
@@ -59,7 +60,7 @@ pool::Request PoolRuntime::request(const std::string& model, const pool::LoadOpt
 }
 
 void PoolRuntime::report(const pool::Lease& lease) const {
-    const auto placement = lease.session().placement();
+    const pool::Placement placement = pool::placement_of(lease);
     ACCEL_LOG_INFO("placement: {} (n_gpu_layers {})", lease.device(), placement.n_gpu_layers);
     for (const auto& r : lease.reasons()) ACCEL_LOG_INFO("placement: {}", r);
     for (const auto& r : placement.reasons) ACCEL_LOG_INFO("placement: {}", r);

@@ -126,192 +126,254 @@ std::string ms_of(double ns) {
     return format_number(ns / 1e6);
 }
 
-// Each chart, with its own caption where its source is not the section's runs (empty: the section's source).
-std::vector<std::pair<std::string, std::string>> charts_for(const std::string& id, const ReportData& d) {
-    std::vector<std::pair<std::string, std::string>> out;
-    if (id == "machine") {
-        for (const auto& r : d.rooflines) {
-            if (!r.available) continue;
-            for (const char* unit : {"GB/s", "GFLOP/s"}) {
-                BarChart c{.title = fmt::format("Roofline of {}: median, min-max bars ({})", r.machine_id, unit),
-                           .value_label = unit};
-                for (const auto& f : r.figures) {
-                    if (f.unit != unit) continue;
-                    c.bars.push_back({.label = f.what,
-                                      .value = f.median,
-                                      .err_low = f.min,
-                                      .err_high = f.max,
-                                      .tooltip = fmt::format("{}: median {} {} (min {}, max {}, n={})", f.what,
-                                                             format_number(f.median), unit, format_number(f.min),
-                                                             format_number(f.max), f.n)});
-                }
-                if (!c.bars.empty()) {
-                    out.emplace_back(render_bar_chart(c),
-                                     fmt::format("Source: the roofline of machine <code>{}</code>, {}; reproduce with "
-                                                 "<code>accel detect --measure</code> on that machine.",
-                                                 html_escape(r.machine_id), html_escape(r.note)));
-                }
+// "<group> <scenario> <shape>": a bar's label.
+std::string row_label(const ResultRow& r) { return group_label(r) + " " + r.scenario + " " + point_shape(r); }
+
+// A section's charts, each with its own caption where its source is not the section's runs (empty: the section's
+// source).
+using Charts = std::vector<std::pair<std::string, std::string>>;
+
+Charts machine_charts(const ReportData& d) {
+    Charts out;
+    for (const auto& r : d.rooflines) {
+        if (!r.available) continue;
+        for (const char* unit : {"GB/s", "GFLOP/s"}) {
+            BarChart c{.title = fmt::format("Roofline of {}: median, min-max bars ({})", r.machine_id, unit),
+                       .value_label = unit};
+            for (const auto& f : r.figures) {
+                if (f.unit != unit) continue;
+                c.bars.push_back({.label = f.what,
+                                  .value = f.median,
+                                  .err_low = f.min,
+                                  .err_high = f.max,
+                                  .tooltip = fmt::format("{}: median {} {} (min {}, max {}, n={})", f.what,
+                                                         format_number(f.median), unit, format_number(f.min),
+                                                         format_number(f.max), f.n)});
+            }
+            if (!c.bars.empty()) {
+                out.emplace_back(render_bar_chart(c),
+                                 fmt::format("Source: the roofline of machine <code>{}</code>, {}; reproduce with "
+                                             "<code>accel detect --measure</code> on that machine.",
+                                             html_escape(r.machine_id), html_escape(r.note)));
             }
         }
-    } else if (id == "perf") {
-        std::map<std::string, BarChart> groups;
-        std::vector<std::string> order;
-        for (const ResultRow* r : perf_rows(d)) {
-            if (!r->avg_ts) continue;
-            const std::string g = group_label(*r);
-            if (!groups.count(g)) {
-                order.push_back(g);
-                groups[g] = BarChart{.title = fmt::format("{}: {}, mean ± sd", g, throughput_unit(*r)),
-                                     .value_label = throughput_unit(*r)};
-            }
-            const double sd = r->stddev_ts.value_or(0);
-            groups[g].bars.push_back(
-                {.label = r->scenario + " " + point_shape(*r) + (r->valid ? "" : " INVALID"),
-                 .value = *r->avg_ts,
-                 .err_low = *r->avg_ts - sd,
-                 .err_high = *r->avg_ts + sd,
-                 .tooltip = fmt::format("{} {}: {} ± {} {}, p99 {} ms", r->scenario, point_shape(*r),
-                                        format_number(*r->avg_ts), format_number(sd), throughput_unit(*r),
-                                        ms_of(r->p99_ns.value_or(0)))});
-        }
-        for (const auto& g : order) out.emplace_back(render_bar_chart(groups[g]), "");
-    } else if (id == "latency") {
-        size_t n = 0;
-        for (const ResultRow* r : perf_rows(d)) {
-            if (r->samples_ns.empty() || n++ >= max_histograms) continue;
-            Histogram h{.title = fmt::format("{}: {} {}", group_label(*r), r->scenario, point_shape(*r)),
-                        .x_label = "ms per repetition"};
-            for (int64_t v : r->samples_ns) h.values.push_back(static_cast<double>(v) / 1e6);
-            out.emplace_back(render_histogram(h), "");
-        }
-    } else if (id == "server") {
-        XyChart c{
-            .title = "Latency p99 versus achieved throughput", .x_label = "achieved queries/s", .y_label = "p99 ms"};
-        XyChart t{
-            .title = "TTFT p99 versus achieved throughput", .x_label = "achieved queries/s", .y_label = "TTFT p99 ms"};
-        std::map<std::string, size_t> idx;
-        for (const ResultRow* r : server_rows(d)) {
-            const ServerPoint& p = *r->server;
-            const auto x = p.achieved_qps ? p.achieved_qps : p.target_qps;
-            const std::string g = group_label(*r) + " " + point_shape(*r);
-            if (!idx.count(g)) {
-                idx[g] = c.series.size();
-                c.series.push_back({.name = g});
-                t.series.push_back({.name = g});
-            }
-            if (x && p.p99_ms) c.series[idx[g]].points.push_back({.x = *x, .y = *p.p99_ms});
-            if (x && p.ttft_p99_ms) t.series[idx[g]].points.push_back({.x = *x, .y = *p.ttft_p99_ms});
-        }
-        for (const XyChart* ch : {&c, &t}) {
-            const bool any =
-                std::any_of(ch->series.begin(), ch->series.end(), [](const Series& s) { return !s.points.empty(); });
-            if (any) out.emplace_back(render_xy_chart(*ch), "");
-        }
-    } else if (id == "llm") {
-        BarChart ttft{.title = "Time to first token (mean)", .value_label = "ms"};
-        BarChart tpot{.title = "Per-token latency after the first (mean)", .value_label = "ms"};
-        for (const ResultRow* r : llm_latency_rows(d)) {
-            const std::string l = group_label(*r) + " " + r->scenario + " " + point_shape(*r);
-            if (r->ttft_ns) ttft.bars.push_back({.label = l, .value = *r->ttft_ns / 1e6});
-            if (r->tpot_ns) tpot.bars.push_back({.label = l, .value = *r->tpot_ns / 1e6});
-        }
-        if (!ttft.bars.empty()) out.emplace_back(render_bar_chart(ttft), "");
-        if (!tpot.bars.empty()) out.emplace_back(render_bar_chart(tpot), "");
-    } else if (id == "memory") {
-        BarChart c{.title = "Memory: estimate (weights + KV) and measured peak RSS", .value_label = "MiB"};
-        for (const ResultRow* r : memory_rows(d)) {
-            const std::string l = group_label(*r) + " " + r->scenario + " " + point_shape(*r);
-            if (r->memory_estimate_bytes)
-                c.bars.push_back({.label = l + " (estimate)", .value = *r->memory_estimate_bytes / 1048576.0});
-            c.bars.push_back({.label = l + " (measured)", .value = *r->peak_rss_bytes / 1048576.0});
-        }
-        out.emplace_back(render_bar_chart(c), "");
-    } else if (id == "roofline") {
-        BarChart c{.title = "Roofline efficiency", .value_label = "% of the measured peak"};
-        for (const ResultRow* r : roofline_rows(d)) {
-            const std::string l = group_label(*r) + " " + r->scenario + " " + point_shape(*r);
-            if (r->decode_bandwidth_pct)
-                c.bars.push_back({.label = l + " decode (bandwidth)", .value = *r->decode_bandwidth_pct});
-            if (r->prefill_flops_pct)
-                c.bars.push_back({.label = l + " prefill (matmul)", .value = *r->prefill_flops_pct});
-        }
-        out.emplace_back(render_bar_chart(c), "");
-    } else if (id == "compat") {
-        Heatmap h{.title = "Compatibility: share of ok evidence per cell (click a cell for its evidence)"};
-        for (const auto& c : compat_cells(d)) {
-            if (std::find(h.rows.begin(), h.rows.end(), c.row) == h.rows.end()) h.rows.push_back(c.row);
-            if (std::find(h.cols.begin(), h.cols.end(), c.col) == h.cols.end()) h.cols.push_back(c.col);
-            const int64_t n = c.n_ok + c.n_invalid + c.n_failed;
-            std::string text = c.n_ok == n                 ? fmt::format("{} ok", n)
-                               : c.n_ok > 0                ? fmt::format("{}/{} ok", c.n_ok, n)
-                               : c.n_failed >= c.n_invalid ? fmt::format("{} failed", c.n_failed)
-                                                           : fmt::format("{} invalid", c.n_invalid);
-            h.cells.push_back({.row = c.row,
-                               .col = c.col,
-                               .value = n ? static_cast<double>(c.n_ok) / static_cast<double>(n) : 0,
-                               .text = text,
-                               .href = c.evidence.empty() ? "" : "#" + anchor_id("ev-", c.evidence.front()),
-                               .tooltip = fmt::format("{} × {}: {} ok, {} invalid, {} failed", c.row, c.col, c.n_ok,
-                                                      c.n_invalid, c.n_failed)});
-        }
-        out.emplace_back(render_heatmap(h), "");
-    } else if (id == "regressions") {
-        if (d.regressions && d.regressions->compare) {
-            BarChart c{.title = "Change of the median latency, candidate versus baseline", .value_label = "%"};
-            for (const auto& p : d.regressions->compare->points) {
-                if (!p.change) continue;
-                c.bars.push_back({.label = fmt::format("{} {} {}", p.scenario, p.device, p.params),
-                                  .value = *p.change * 100,
-                                  .tooltip = fmt::format("{} {} {}: {} ({})", p.model, p.scenario, p.params,
-                                                         format_change(*p.change), store::to_string(p.verdict))});
-            }
-            if (!c.bars.empty()) out.emplace_back(render_bar_chart(c), "");
-        }
-    } else if (id == "web") {
-        BarChart c{.title = "Browser tokens/s over native tokens/s (1 = native speed)", .value_label = "ratio"};
-        for (const auto& w : web_ratios(d)) {
-            if (!w.ratio) continue;
-            c.bars.push_back({.label = fmt::format("{} {} {} {}", w.web->model_name, w.web->scenario, w.web->browser,
-                                                   w.web->backend),
-                              .value = *w.ratio});
-        }
-        if (!c.bars.empty()) out.emplace_back(render_bar_chart(c), "");
-    } else if (id == "tradeoffs") {
-        const auto rows = tradeoff_rows(d);
-        const auto pareto = pareto_optimal(rows);
-        double ppl_lo = 0, ppl_hi = 0;
-        bool have_ppl = false;
-        for (const ResultRow* r : rows) {
-            if (!r->tradeoffs->perplexity) continue;
-            ppl_lo = have_ppl ? std::min(ppl_lo, *r->tradeoffs->perplexity) : *r->tradeoffs->perplexity;
-            ppl_hi = have_ppl ? std::max(ppl_hi, *r->tradeoffs->perplexity) : *r->tradeoffs->perplexity;
-            have_ppl = true;
-        }
-        XyChart c{.title = "Pareto: memory versus speed; larger dot = lower perplexity, ringed = Pareto-optimal",
-                  .x_label = "peak RSS MiB (weights when unmeasured)",
-                  .y_label = "tg tokens/s",
-                  .lines = false};
-        std::map<std::string, size_t> idx;
-        for (size_t i = 0; i < rows.size(); ++i) {
-            const TradeoffPoint& p = *rows[i]->tradeoffs;
-            const auto mem = p.peak_rss_bytes ? p.peak_rss_bytes : p.weights_bytes;
-            if (!mem || !p.tg_ts) continue;
-            if (!idx.count(rows[i]->model_name)) {
-                idx[rows[i]->model_name] = c.series.size();
-                c.series.push_back({.name = rows[i]->model_name});
-            }
-            ChartPoint pt{.x = *mem / 1048576.0,
-                          .y = *p.tg_ts,
-                          .tooltip = fmt::format("{}: {} MiB, {} tokens/s, perplexity {}", p.variant,
-                                                 format_number(*mem / 1048576.0), format_number(*p.tg_ts),
-                                                 format_optional(p.perplexity, "unmeasured")),
-                          .highlight = pareto[i]};
-            if (p.perplexity && ppl_hi > ppl_lo) pt.size = (ppl_hi - *p.perplexity) / (ppl_hi - ppl_lo);
-            c.series[idx[rows[i]->model_name]].points.push_back(pt);
-        }
-        if (!c.series.empty()) out.emplace_back(render_xy_chart(c), "");
     }
     return out;
+}
+
+Charts perf_charts(const ReportData& d) {
+    Charts out;
+    std::map<std::string, BarChart> groups;
+    std::vector<std::string> order;
+    for (const ResultRow* r : perf_rows(d)) {
+        if (!r->avg_ts) continue;
+        const std::string g = group_label(*r);
+        if (!groups.count(g)) {
+            order.push_back(g);
+            groups[g] = BarChart{.title = fmt::format("{}: {}, mean ± sd", g, throughput_unit(*r)),
+                                 .value_label = throughput_unit(*r)};
+        }
+        const double sd = r->stddev_ts.value_or(0);
+        groups[g].bars.push_back(
+            {.label = r->scenario + " " + point_shape(*r) + (r->valid ? "" : " INVALID"),
+             .value = *r->avg_ts,
+             .err_low = *r->avg_ts - sd,
+             .err_high = *r->avg_ts + sd,
+             .tooltip = fmt::format("{} {}: {} ± {} {}, p99 {} ms", r->scenario, point_shape(*r),
+                                    format_number(*r->avg_ts), format_number(sd), throughput_unit(*r),
+                                    ms_of(r->p99_ns.value_or(0)))});
+    }
+    for (const auto& g : order) out.emplace_back(render_bar_chart(groups[g]), "");
+    return out;
+}
+
+Charts latency_charts(const ReportData& d) {
+    Charts out;
+    size_t n = 0;
+    for (const ResultRow* r : perf_rows(d)) {
+        if (r->samples_ns.empty() || n++ >= max_histograms) continue;
+        Histogram h{.title = fmt::format("{}: {} {}", group_label(*r), r->scenario, point_shape(*r)),
+                    .x_label = "ms per repetition"};
+        for (int64_t v : r->samples_ns) h.values.push_back(static_cast<double>(v) / 1e6);
+        out.emplace_back(render_histogram(h), "");
+    }
+    return out;
+}
+
+Charts server_charts(const ReportData& d) {
+    Charts out;
+    XyChart c{
+        .title = "Latency p99 versus achieved throughput", .x_label = "achieved queries/s", .y_label = "p99 ms"};
+    XyChart t{
+        .title = "TTFT p99 versus achieved throughput", .x_label = "achieved queries/s", .y_label = "TTFT p99 ms"};
+    std::map<std::string, size_t> idx;
+    for (const ResultRow* r : server_rows(d)) {
+        const ServerPoint& p = *r->server;
+        const auto x = p.achieved_qps ? p.achieved_qps : p.target_qps;
+        const std::string g = group_label(*r) + " " + point_shape(*r);
+        if (!idx.count(g)) {
+            idx[g] = c.series.size();
+            c.series.push_back({.name = g});
+            t.series.push_back({.name = g});
+        }
+        if (x && p.p99_ms) c.series[idx[g]].points.push_back({.x = *x, .y = *p.p99_ms});
+        if (x && p.ttft_p99_ms) t.series[idx[g]].points.push_back({.x = *x, .y = *p.ttft_p99_ms});
+    }
+    for (const XyChart* ch : {&c, &t}) {
+        const bool any =
+            std::any_of(ch->series.begin(), ch->series.end(), [](const Series& s) { return !s.points.empty(); });
+        if (any) out.emplace_back(render_xy_chart(*ch), "");
+    }
+    return out;
+}
+
+Charts llm_charts(const ReportData& d) {
+    Charts out;
+    BarChart ttft{.title = "Time to first token (mean)", .value_label = "ms"};
+    BarChart tpot{.title = "Per-token latency after the first (mean)", .value_label = "ms"};
+    for (const ResultRow* r : llm_latency_rows(d)) {
+        const std::string l = row_label(*r);
+        if (r->ttft_ns) ttft.bars.push_back({.label = l, .value = *r->ttft_ns / 1e6});
+        if (r->tpot_ns) tpot.bars.push_back({.label = l, .value = *r->tpot_ns / 1e6});
+    }
+    if (!ttft.bars.empty()) out.emplace_back(render_bar_chart(ttft), "");
+    if (!tpot.bars.empty()) out.emplace_back(render_bar_chart(tpot), "");
+    return out;
+}
+
+Charts memory_charts(const ReportData& d) {
+    Charts out;
+    BarChart c{.title = "Memory: estimate (weights + KV) and measured peak RSS", .value_label = "MiB"};
+    for (const ResultRow* r : memory_rows(d)) {
+        const std::string l = row_label(*r);
+        if (r->memory_estimate_bytes)
+            c.bars.push_back({.label = l + " (estimate)", .value = *r->memory_estimate_bytes / 1048576.0});
+        c.bars.push_back({.label = l + " (measured)", .value = *r->peak_rss_bytes / 1048576.0});
+    }
+    out.emplace_back(render_bar_chart(c), "");
+    return out;
+}
+
+Charts roofline_charts(const ReportData& d) {
+    Charts out;
+    BarChart c{.title = "Roofline efficiency", .value_label = "% of the measured peak"};
+    for (const ResultRow* r : roofline_rows(d)) {
+        const std::string l = row_label(*r);
+        if (r->decode_bandwidth_pct)
+            c.bars.push_back({.label = l + " decode (bandwidth)", .value = *r->decode_bandwidth_pct});
+        if (r->prefill_flops_pct)
+            c.bars.push_back({.label = l + " prefill (matmul)", .value = *r->prefill_flops_pct});
+    }
+    out.emplace_back(render_bar_chart(c), "");
+    return out;
+}
+
+Charts compat_charts(const ReportData& d) {
+    Charts out;
+    Heatmap h{.title = "Compatibility: share of ok evidence per cell (click a cell for its evidence)"};
+    for (const auto& c : compat_cells(d)) {
+        if (std::find(h.rows.begin(), h.rows.end(), c.row) == h.rows.end()) h.rows.push_back(c.row);
+        if (std::find(h.cols.begin(), h.cols.end(), c.col) == h.cols.end()) h.cols.push_back(c.col);
+        const int64_t n = c.n_ok + c.n_invalid + c.n_failed;
+        std::string text = c.n_ok == n                 ? fmt::format("{} ok", n)
+                           : c.n_ok > 0                ? fmt::format("{}/{} ok", c.n_ok, n)
+                           : c.n_failed >= c.n_invalid ? fmt::format("{} failed", c.n_failed)
+                                                       : fmt::format("{} invalid", c.n_invalid);
+        h.cells.push_back({.row = c.row,
+                           .col = c.col,
+                           .value = n ? static_cast<double>(c.n_ok) / static_cast<double>(n) : 0,
+                           .text = text,
+                           .href = c.evidence.empty() ? "" : "#" + anchor_id("ev-", c.evidence.front()),
+                           .tooltip = fmt::format("{} × {}: {} ok, {} invalid, {} failed", c.row, c.col, c.n_ok,
+                                                  c.n_invalid, c.n_failed)});
+    }
+    out.emplace_back(render_heatmap(h), "");
+    return out;
+}
+
+Charts regression_charts(const ReportData& d) {
+    Charts out;
+    if (d.regressions && d.regressions->compare) {
+        BarChart c{.title = "Change of the median latency, candidate versus baseline", .value_label = "%"};
+        for (const auto& p : d.regressions->compare->points) {
+            if (!p.change) continue;
+            c.bars.push_back({.label = fmt::format("{} {} {}", p.scenario, p.device, p.params),
+                              .value = *p.change * 100,
+                              .tooltip = fmt::format("{} {} {}: {} ({})", p.model, p.scenario, p.params,
+                                                     format_change(*p.change), store::to_string(p.verdict))});
+        }
+        if (!c.bars.empty()) out.emplace_back(render_bar_chart(c), "");
+    }
+    return out;
+}
+
+Charts web_charts(const ReportData& d) {
+    Charts out;
+    BarChart c{.title = "Browser tokens/s over native tokens/s (1 = native speed)", .value_label = "ratio"};
+    for (const auto& w : web_ratios(d)) {
+        if (!w.ratio) continue;
+        c.bars.push_back({.label = fmt::format("{} {} {} {}", w.web->model_name, w.web->scenario, w.web->browser,
+                                               w.web->backend),
+                          .value = *w.ratio});
+    }
+    if (!c.bars.empty()) out.emplace_back(render_bar_chart(c), "");
+    return out;
+}
+
+Charts tradeoff_charts(const ReportData& d) {
+    Charts out;
+    const auto rows = tradeoff_rows(d);
+    const auto pareto = pareto_optimal(rows);
+    double ppl_lo = 0, ppl_hi = 0;
+    bool have_ppl = false;
+    for (const ResultRow* r : rows) {
+        if (!r->tradeoffs->perplexity) continue;
+        ppl_lo = have_ppl ? std::min(ppl_lo, *r->tradeoffs->perplexity) : *r->tradeoffs->perplexity;
+        ppl_hi = have_ppl ? std::max(ppl_hi, *r->tradeoffs->perplexity) : *r->tradeoffs->perplexity;
+        have_ppl = true;
+    }
+    XyChart c{.title = "Pareto: memory versus speed; larger dot = lower perplexity, ringed = Pareto-optimal",
+              .x_label = "peak RSS MiB (weights when unmeasured)",
+              .y_label = "tg tokens/s",
+              .lines = false};
+    std::map<std::string, size_t> idx;
+    for (size_t i = 0; i < rows.size(); ++i) {
+        const TradeoffPoint& p = *rows[i]->tradeoffs;
+        const auto mem = p.peak_rss_bytes ? p.peak_rss_bytes : p.weights_bytes;
+        if (!mem || !p.tg_ts) continue;
+        if (!idx.count(rows[i]->model_name)) {
+            idx[rows[i]->model_name] = c.series.size();
+            c.series.push_back({.name = rows[i]->model_name});
+        }
+        ChartPoint pt{.x = *mem / 1048576.0,
+                      .y = *p.tg_ts,
+                      .tooltip = fmt::format("{}: {} MiB, {} tokens/s, perplexity {}", p.variant,
+                                             format_number(*mem / 1048576.0), format_number(*p.tg_ts),
+                                             format_optional(p.perplexity, "unmeasured")),
+                      .highlight = pareto[i]};
+        if (p.perplexity && ppl_hi > ppl_lo) pt.size = (ppl_hi - *p.perplexity) / (ppl_hi - ppl_lo);
+        c.series[idx[rows[i]->model_name]].points.push_back(pt);
+    }
+    if (!c.series.empty()) out.emplace_back(render_xy_chart(c), "");
+    return out;
+}
+
+Charts charts_for(const std::string& id, const ReportData& d) {
+    static const std::map<std::string, Charts (*)(const ReportData&)> by_section = {
+        {"machine", machine_charts},
+        {"perf", perf_charts},
+        {"latency", latency_charts},
+        {"server", server_charts},
+        {"llm", llm_charts},
+        {"memory", memory_charts},
+        {"roofline", roofline_charts},
+        {"compat", compat_charts},
+        {"regressions", regression_charts},
+        {"web", web_charts},
+        {"tradeoffs", tradeoff_charts},
+    };
+    const auto it = by_section.find(id);
+    return it == by_section.end() ? Charts{} : it->second(d);
 }
 
 }  // namespace

@@ -306,15 +306,11 @@ std::optional<double> relative_score(const Metrics& m, const Metrics& reference,
     return score;
 }
 
-Recommendation recommend(const RecommendInput& in) {
-    Recommendation rec;
-    rec.constraints = in.constraints;
-    double sum_w = 0;
-    for (const auto& w : in.weights) sum_w += w.weight;
-    if (in.weights.empty() || sum_w <= 0) throw Error(ErrorKind::internal, "recommend: no objective weights");
-    for (const auto& w : in.weights) rec.weights.push_back({w.objective, w.weight / sum_w});
+namespace {
 
-    // Group by configuration, keeping the order of first appearance for stable output.
+// One candidate per configuration, in the order of their first observation (for stable output), with its metrics
+// and constraint verdicts.
+std::vector<Candidate> candidates(const RecommendInput& in) {
     std::map<std::string, std::vector<const Observation*>> groups;
     std::vector<std::string> order;
     for (const auto& o : in.observations) {
@@ -324,13 +320,6 @@ Recommendation recommend(const RecommendInput& in) {
         if (g.empty()) order.push_back(key);
         g.push_back(&o);
     }
-    rec.n_configurations = static_cast<int32_t>(order.size());
-    if (order.empty()) {
-        rec.notes.push_back("no stored results for this model or its variants; measure some with accel bench, or use "
-                            "--search quick");
-        return rec;
-    }
-
     const std::string default_key = config_key(default_config(in.model_sha256));
     std::vector<Candidate> all;
     for (const auto& key : order) {
@@ -348,29 +337,50 @@ Recommendation recommend(const RecommendInput& in) {
         c.is_default = key == default_key;
         all.push_back(std::move(c));
     }
-    int single = 0, noisy = 0;
-    std::string energy_why;  // taken now: the candidates are moved into the lists below
-    bool any_energy = false;
-    for (const auto& c : all) {
-        if (energy_why.empty()) energy_why = c.metrics.energy_unavailable;
-        any_energy = any_energy || c.metrics.joules_per_token.has_value();
-        if (c.is_default) rec.default_config = c;
-        if (c.metrics.min_samples == 1) ++single;
-        if (c.metrics.noisy) ++noisy;
-    }
+    return all;
+}
 
-    // The best figure per objective among the feasible candidates: the reference each one is divided by.
+// What the notes say about the evidence as a whole.
+struct EvidenceSummary {
+    int single = 0;          // configurations resting on single-sample results
+    int noisy = 0;
+    std::string energy_why;  // why energy is unavailable, from the first candidate that says
+    bool any_energy = false;
+};
+
+EvidenceSummary summarise(const std::vector<Candidate>& all) {
+    EvidenceSummary s;
+    for (const auto& c : all) {
+        if (s.energy_why.empty()) s.energy_why = c.metrics.energy_unavailable;
+        s.any_energy = s.any_energy || c.metrics.joules_per_token.has_value();
+        if (c.metrics.min_samples == 1) ++s.single;
+        if (c.metrics.noisy) ++s.noisy;
+    }
+    return s;
+}
+
+// The best figure per objective among the feasible candidates: the reference each one is divided by.
+std::map<Objective, double> best_figures(const std::vector<ObjectiveWeight>& weights,
+                                         const std::vector<Candidate>& all) {
     std::map<Objective, double> best;
-    for (const auto& w : rec.weights) {
+    for (const auto& w : weights) {
         for (const auto& c : all) {
             const auto x = metric(c.metrics, w.objective);
             if (!c.feasible || !x || *x <= 0) continue;
             auto [it, fresh] = best.emplace(w.objective, *x);
-            if (!fresh) it->second = higher_is_better(w.objective) ? std::max(it->second, *x) : std::min(it->second, *x);
+            if (fresh) continue;
+            it->second = higher_is_better(w.objective) ? std::max(it->second, *x) : std::min(it->second, *x);
         }
     }
+    return best;
+}
+
+// Sorts the candidates into ranked (scored, best first), unranked and infeasible (nearest first).
+void rank(std::vector<Candidate> all, const std::map<Objective, double>& best, Recommendation& rec) {
     for (auto& c : all) {
-        if (rec.default_config && !c.is_default) c.vs_default = compare_with_default(c.metrics, rec.default_config->metrics);
+        if (rec.default_config && !c.is_default) {
+            c.vs_default = compare_with_default(c.metrics, rec.default_config->metrics);
+        }
         if (!c.feasible) {
             rec.infeasible.push_back(std::move(c));
             continue;
@@ -392,24 +402,28 @@ Recommendation recommend(const RecommendInput& in) {
                      [](const Candidate& a, const Candidate& b) { return *a.score > *b.score; });
     std::stable_sort(rec.infeasible.begin(), rec.infeasible.end(),
                      [](const Candidate& a, const Candidate& b) { return a.violation < b.violation; });
+}
 
-    // Notes: thin evidence, missing figures, the baseline.
+// Notes: thin evidence, missing figures, the baseline.
+void add_notes(Recommendation& rec, const RecommendInput& in, const EvidenceSummary& ev,
+               const std::map<Objective, double>& best) {
     if (rec.n_configurations < in.thin_configs) {
-        rec.notes.push_back(fmt::format("thin evidence: only {} configuration(s) measured for this model; --search quick "
-                                        "measures the neighbours",
+        rec.notes.push_back(fmt::format("thin evidence: only {} configuration(s) measured for this model; --search "
+                                        "quick measures the neighbours",
                                         rec.n_configurations));
     }
-    if (single > 0) {
-        rec.notes.push_back(fmt::format("thin evidence: {} configuration(s) rest on single-sample results", single));
+    if (ev.single > 0) {
+        rec.notes.push_back(fmt::format("thin evidence: {} configuration(s) rest on single-sample results", ev.single));
     }
-    if (noisy > 0) {
-        rec.notes.push_back(fmt::format("{} configuration(s) were flagged noisy when measured", noisy));
+    if (ev.noisy > 0) {
+        rec.notes.push_back(fmt::format("{} configuration(s) were flagged noisy when measured", ev.noisy));
     }
     for (const auto& w : rec.weights) {
         if (best.count(w.objective)) continue;
         if (w.objective == Objective::energy) {
-            rec.notes.push_back("energy unavailable: " +
-                                (energy_why.empty() ? std::string("no configuration has an energy figure") : energy_why));
+            rec.notes.push_back("energy unavailable: " + (ev.energy_why.empty()
+                                                              ? std::string("no configuration has an energy figure")
+                                                              : ev.energy_why));
         } else if (!rec.ranked.empty() || !rec.unranked.empty()) {
             rec.notes.push_back(fmt::format("{} unavailable: no feasible configuration has a {} figure",
                                             to_string(w.objective), to_string(w.objective)));
@@ -417,9 +431,9 @@ Recommendation recommend(const RecommendInput& in) {
     }
     const bool energy_weighted = std::any_of(rec.weights.begin(), rec.weights.end(),
                                              [](const ObjectiveWeight& w) { return w.objective == Objective::energy; });
-    if (any_energy) rec.notes.push_back(bench::energy_upper_bound_note);
-    if (!energy_weighted && !energy_why.empty() && !any_energy) {
-        rec.notes.push_back("energy per token unavailable: " + energy_why);
+    if (ev.any_energy) rec.notes.push_back(bench::energy_upper_bound_note);
+    if (!energy_weighted && !ev.energy_why.empty() && !ev.any_energy) {
+        rec.notes.push_back("energy per token unavailable: " + ev.energy_why);
     }
     if (!rec.unranked.empty()) {
         rec.notes.push_back(fmt::format("{} feasible configuration(s) are not ranked: a figure the objective needs was "
@@ -434,6 +448,32 @@ Recommendation recommend(const RecommendInput& in) {
     if (!rec.feasible()) {
         rec.notes.push_back("no configuration meets the constraints");
     }
+}
+
+}  // namespace
+
+Recommendation recommend(const RecommendInput& in) {
+    Recommendation rec;
+    rec.constraints = in.constraints;
+    double sum_w = 0;
+    for (const auto& w : in.weights) sum_w += w.weight;
+    if (in.weights.empty() || sum_w <= 0) throw Error(ErrorKind::internal, "recommend: no objective weights");
+    for (const auto& w : in.weights) rec.weights.push_back({w.objective, w.weight / sum_w});
+
+    std::vector<Candidate> all = candidates(in);
+    rec.n_configurations = static_cast<int32_t>(all.size());
+    if (all.empty()) {
+        rec.notes.push_back("no stored results for this model or its variants; measure some with accel bench, or use "
+                            "--search quick");
+        return rec;
+    }
+    const EvidenceSummary ev = summarise(all);  // taken now: the candidates are moved into the lists below
+    for (const auto& c : all) {
+        if (c.is_default) rec.default_config = c;
+    }
+    const std::map<Objective, double> best = best_figures(rec.weights, all);
+    rank(std::move(all), best, rec);
+    add_notes(rec, in, ev, best);
     return rec;
 }
 

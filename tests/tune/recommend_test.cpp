@@ -1,5 +1,6 @@
 // accel recommend: ranking per objective, constraints, infeasible requests, weights, the evidence read from a fixed
-// database, the quick search on an injected measure function, and the CLI's bad-input contract.
+// database, the quick search on an injected measure function, run_recommend without the search, and the CLI's
+// bad-input contract.
 #include <algorithm>
 #include <map>
 #include <set>
@@ -14,6 +15,7 @@
 #include "accel/store/result_writer.h"
 #include "accel/tune/recommend.h"
 #include "accel/tune/recommend_data.h"
+#include "accel/tune/recommend_run.h"
 #include "accel/tune/recommend_search.h"
 #include "test_support.h"
 
@@ -491,6 +493,32 @@ std::string one_error(const accel::test::ProcessResult& r) {
     EXPECT_EQ(r.exit_code, 2) << r.err;
     EXPECT_TRUE(r.out.empty()) << r.out;
     return r.err;
+}
+
+// tune::run_recommend without the search: the evidence's notes come first, nothing is measured or created, and the
+// ranking is recommend()'s over the stored results.
+TEST(RecommendRun, WithoutTheSearchRanksTheStoredResultsAndMeasuresNothing) {
+    FixedDb f;
+    accel::bench::CampaignObserver quiet;
+    const auto empty = accel::tune::run_recommend({.db = f.db, .model = f.model.string()}, quiet);
+    EXPECT_EQ(empty.recommendation.n_configurations, 0);
+    ASSERT_EQ(empty.recommendation.notes.size(), 2u);
+    EXPECT_EQ(empty.recommendation.notes.at(0), "database " + f.db.string() + " does not exist yet: nothing measured");
+    EXPECT_EQ(empty.recommendation.notes.at(1).rfind("no stored results for this model", 0), 0u);
+    EXPECT_FALSE(empty.search.has_value());
+    EXPECT_TRUE(empty.run_id.empty());
+    EXPECT_FALSE(std::filesystem::exists(f.db)) << "reading the evidence must not create the database";
+
+    f.store_standard();
+    const auto out = accel::tune::run_recommend(
+        {.db = f.db, .model = f.model.string(), .constraints = {.min_tokens_per_s = 120}}, quiet);
+    EXPECT_FALSE(out.search.has_value());
+    EXPECT_TRUE(out.run_id.empty());
+    EXPECT_EQ(out.recommendation.n_configurations, 3);
+    ASSERT_FALSE(out.recommendation.ranked.empty());
+    EXPECT_EQ(out.recommendation.ranked.front().config.model_sha256, f.sha_q8);
+    EXPECT_EQ(out.recommendation.ranked.front().metrics.tokens_per_s, 190.0);
+    EXPECT_EQ(out.evidence.variants.size(), 1u);
 }
 
 TEST(RecommendCli, BadInputIsOneLineAndExitTwo) {
