@@ -250,10 +250,10 @@ int run_tradeoffs(const TradeoffsCliOptions& o) {
                 failures.push_back({{"variant", variants[i].name},
                                     {"stage", r.failure_stage},
                                     {"reason", r.failure_reason},
-                                    {"point", nlohmann::json::parse(*r.tradeoffs_json)}});
+                                    {"point", nlohmann::json::parse(bench::to_json_text(*r.tradeoffs))}});
                 continue;
             }
-            measures.push_back(bench::tradeoffs_from_json(*r.tradeoffs_json));
+            measures.push_back(*r.tradeoffs);
         }
     }
     const auto claims = bench::check_claims(measures);
