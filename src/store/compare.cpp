@@ -7,6 +7,7 @@
 #include <fmt/core.h>
 
 #include "accel/core/error.h"
+#include "accel/store/result_columns.h"
 
 namespace accel::store {
 namespace {
@@ -44,9 +45,7 @@ std::map<std::string, Side> load(Database& db, const std::string& runs, const st
     const std::string value = metric == "ts" ? "s.n_tokens * 1e9 / s.duration_ns" : "s.duration_ns::DOUBLE";
     const auto r = db.query(
         "SELECT coalesce(r.model_sha256, r.model_name) AS model, r.scenario, r.device, "
-        "concat_ws(' ', 'p=' || r.n_prompt, 'n=' || r.n_gen, 'd=' || r.n_depth, 'b=' || r.n_batch, "
-        "'ub=' || r.n_ubatch, 't=' || r.n_threads, 'ngl=' || r.n_gpu_layers, 'ctk=' || nullif(r.type_k, ''), "
-        "'ctv=' || nullif(r.type_v, ''), 'fa=' || r.flash_attn::INTEGER, "
+        "concat_ws(' ', " + result_shape_label_sql("r") + ", "
         // What else makes a point (accel's own results): texts per embed call, parallel sequences, request lengths,
         // the server's target load, the browser. Without them, embed b1 and b8 samples were pooled as one point.
         "'texts=' || CASE WHEN r.scenario = 'embed' THEN r.extra->'spec'->>'embed_batch' END, "
