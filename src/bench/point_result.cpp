@@ -9,18 +9,6 @@ namespace {
 
 using nlohmann::json;
 
-template <class T>
-json opt(const std::optional<T>& v) {
-    return v ? json(*v) : json(nullptr);
-}
-
-// Absent and null both read as nullopt.
-template <class T>
-std::optional<T> get_opt(const json& j, const char* key) {
-    if (!j.contains(key) || j.at(key).is_null()) return std::nullopt;
-    return j.at(key).get<T>();
-}
-
 const json& not_verified() {
     static const json j = {{"verified", false}, {"verify_pass", false}, {"verify_summary", ""}};
     return j;
@@ -84,8 +72,8 @@ void from_json(const json& j, Measurement& m) {
 }
 
 void to_json(json& j, const RooflineEfficiency& r) {
-    j = {{"decode_bandwidth_pct", opt(r.decode_bandwidth_pct)},
-         {"prefill_flops_pct", opt(r.prefill_flops_pct)},
+    j = {{"decode_bandwidth_pct", json_or_null(r.decode_bandwidth_pct)},
+         {"prefill_flops_pct", json_or_null(r.prefill_flops_pct)},
          {"roofline_basis", r.basis}};
 }
 
@@ -112,12 +100,12 @@ void to_json(json& j, const ServerStats& s) {
          {"p50_ms", s.p50_ms},
          {"p90_ms", s.p90_ms},
          {"p99_ms", s.p99_ms},
-         {"ttft_p99_ms", opt(s.ttft_p99_ms)},
-         {"tpot_p99_ms", opt(s.tpot_p99_ms)},
-         {"slo_pass", opt(s.slo_pass)},
+         {"ttft_p99_ms", json_or_null(s.ttft_p99_ms)},
+         {"tpot_p99_ms", json_or_null(s.tpot_p99_ms)},
+         {"slo_pass", json_or_null(s.slo_pass)},
          {"slo", s.slo.empty() ? json(nullptr) : json(s.slo)},
          {"max_issue_lag_ms", s.max_issue_lag_ms},
-         {"peak_qps", opt(s.peak_qps)},
+         {"peak_qps", json_or_null(s.peak_qps)},
          {"probes", s.probes}};
 }
 
@@ -147,8 +135,8 @@ void to_json(json& j, const OfflineStats& s) {
          {"p50_ms", s.p50_ms},
          {"p90_ms", s.p90_ms},
          {"p99_ms", s.p99_ms},
-         {"ttft_p99_ms", opt(s.ttft_p99_ms)},
-         {"tpot_p99_ms", opt(s.tpot_p99_ms)}};
+         {"ttft_p99_ms", json_or_null(s.ttft_p99_ms)},
+         {"tpot_p99_ms", json_or_null(s.tpot_p99_ms)}};
 }
 
 void from_json(const json& j, OfflineStats& s) {
@@ -170,14 +158,14 @@ void to_json(json& j, const TradeoffsMeasure& m) {
     j = {{"variant", m.variant},
          {"type", m.type},
          {"file_bytes", m.file_bytes},
-         {"weights_bytes", opt(m.weights_bytes)},
+         {"weights_bytes", json_or_null(m.weights_bytes)},
          {"weights_bytes_by_device", by_dev},
-         {"peak_rss_bytes", opt(m.peak_rss_bytes)},
-         {"device_memory_bytes", opt(m.device_memory_bytes)},
+         {"peak_rss_bytes", json_or_null(m.peak_rss_bytes)},
+         {"device_memory_bytes", json_or_null(m.device_memory_bytes)},
          {"device_memory_note", m.device_memory_note},
-         {"kv_bytes_measured", opt(m.kv_bytes_measured)},
-         {"kv_bytes_estimated", opt(m.kv_bytes_estimated)},
-         {"compute_buffer_bytes", opt(m.compute_buffer_bytes)},
+         {"kv_bytes_measured", json_or_null(m.kv_bytes_measured)},
+         {"kv_bytes_estimated", json_or_null(m.kv_bytes_estimated)},
+         {"compute_buffer_bytes", json_or_null(m.compute_buffer_bytes)},
          {"type_k", m.point.type_k},
          {"flash_attn", m.point.flash_attn == "on"},
          {"n_ctx", m.point.n_ctx},
@@ -185,13 +173,13 @@ void to_json(json& j, const TradeoffsMeasure& m) {
          {"n_gpu_layers", m.point.n_gpu_layers},
          {"device", m.device},
          {"cold", m.cold},
-         {"load_ms", opt(m.load_ms)},
-         {"ttft_ms", opt(m.ttft_ms)},
-         {"pp_ts", opt(m.pp_ts)},
-         {"tg_ts", opt(m.tg_ts)},
-         {"perplexity", opt(m.perplexity)},
-         {"kl_mean", opt(m.kl_mean)},
-         {"cosine", opt(m.cosine)},
+         {"load_ms", json_or_null(m.load_ms)},
+         {"ttft_ms", json_or_null(m.ttft_ms)},
+         {"pp_ts", json_or_null(m.pp_ts)},
+         {"tg_ts", json_or_null(m.tg_ts)},
+         {"perplexity", json_or_null(m.perplexity)},
+         {"kl_mean", json_or_null(m.kl_mean)},
+         {"cosine", json_or_null(m.cosine)},
          {"quality_note", m.quality_note},
          {"random_weights", m.random_weights}};
 }
@@ -248,19 +236,19 @@ void to_json(json& j, const PointResult& r) {
          {"model_name", r.model_name},
          {"load_ns", r.load_ns},
          {"peak_rss_bytes", r.peak_rss_bytes},
-         {"device_memory_bytes", opt(r.device_memory_bytes)},
+         {"device_memory_bytes", json_or_null(r.device_memory_bytes)},
          {"energy_j", r.energy_j},
          {"energy_unavailable", r.energy_unavailable},
          {"energy_window", r.energy_window},
-         {"cold_cache", opt(r.cold_cache)},
+         {"cold_cache", json_or_null(r.cold_cache)},
          {"cold_cache_note", r.cold_cache_note}};
     // The measurement, the roofline and verify keep their keys at the top level, as results were always stored.
     j.update(json(r.measurement));
     j.update(json(r.roofline.value_or(RooflineEfficiency{})));
     j.update(r.verify ? json(*r.verify) : not_verified());
     if (r.tradeoffs) j["tradeoffs"] = *r.tradeoffs;
-    j["server"] = opt(r.server);
-    j["offline"] = opt(r.offline);
+    j["server"] = json_or_null(r.server);
+    j["offline"] = json_or_null(r.offline);
 }
 
 void from_json(const json& j, PointResult& r) {

@@ -12,6 +12,19 @@
 
 namespace accel::bench {
 
+// An optional value as JSON: the value, or null.
+template <class T>
+nlohmann::json json_or_null(const std::optional<T>& v) {
+    return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+}
+
+// An optional value from JSON: absent and null both read as nullopt.
+template <class T>
+std::optional<T> get_opt(const nlohmann::json& j, const char* key) {
+    if (!j.contains(key) || j.at(key).is_null()) return std::nullopt;
+    return j.at(key).template get<T>();
+}
+
 void to_json(nlohmann::json& j, const PointSpec& s);
 void from_json(const nlohmann::json& j, PointSpec& s);
 

@@ -27,23 +27,13 @@
 #include "accel/hw/device.h"
 #include "accel/model/gguf_file.h"
 #include "accel/model/memory_estimate.h"
+#include "point_result_json.h"
 
 namespace accel::bench {
 namespace {
 
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
-
-template <typename T>
-json opt(const std::optional<T>& v) {
-    return v ? json(*v) : json(nullptr);
-}
-
-template <typename T>
-std::optional<T> get_opt(const json& j, const char* key) {
-    if (!j.contains(key) || j.at(key).is_null()) return std::nullopt;
-    return j.at(key).get<T>();
-}
 
 std::optional<uint64_t> device_free(const std::string& device) {
     for (const auto& d : hw::ggml_devices()) {
@@ -271,8 +261,10 @@ QualityFigures quality_in_child(const TradeoffsVariant& ref, const TradeoffsVari
 }
 
 std::string quality_json(const QualityFigures& q) {
-    return json{
-        {"perplexity", opt(q.perplexity)}, {"kl_mean", opt(q.kl_mean)}, {"cosine", opt(q.cosine)}, {"note", q.note}}
+    return json{{"perplexity", json_or_null(q.perplexity)},
+                {"kl_mean", json_or_null(q.kl_mean)},
+                {"cosine", json_or_null(q.cosine)},
+                {"note", q.note}}
         .dump();
 }
 

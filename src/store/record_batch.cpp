@@ -137,55 +137,50 @@ int64_t write_machines(Database& db, const std::vector<MachineRecord>& machines)
     return n;
 }
 
+// Appends the records whose id is not stored yet, once each, with `row` (which ends the row); returns how many.
+template <class T, class RowFn>
+int64_t append_new(Database& db, const char* table, const std::vector<T>& records, RowFn row) {
+    const auto have = existing_ids(db, table, ids_of(records));
+    Appender a(db, table);
+    std::set<std::string> done;
+    int64_t n = 0;
+    for (const auto& x : records) {
+        if (have.count(x.id) || !done.insert(x.id).second) continue;
+        row(a, x);
+        ++n;
+    }
+    a.close();
+    return n;
+}
+
 int64_t write_builds(Database& db, std::vector<BuildRecord> builds) {
     for (auto& b : builds) {
         if (b.id.empty()) b.id = build_id(b);
     }
-    const auto have = existing_ids(db, "builds", ids_of(builds));
-    Appender a(db, "builds");
-    std::set<std::string> done;
-    int64_t n = 0;
-    for (const auto& b : builds) {
-        if (have.count(b.id) || !done.insert(b.id).second) continue;
+    return append_new(db, "builds", builds, [](Appender& a, const BuildRecord& b) {
         a.text(b.id).text(b.tool).text(b.accel_version).text(b.git_commit).text(b.llama_cpp_commit);
         a.text(b.compiler).text(b.build_type).text(b.cxx_flags).text(b.backends).end_row();
-        ++n;
-    }
-    a.close();
-    return n;
+    });
 }
 
 int64_t write_models(Database& db, const std::vector<ModelRecord>& models) {
-    const auto have = existing_ids(db, "models", ids_of(models));
-    Appender a(db, "models");
-    std::set<std::string> done;
-    int64_t n = 0;
     for (const auto& m : models) {
         if (m.id.empty()) throw Error(ErrorKind::invalid_input, "a model record has no id");
-        if (have.count(m.id) || !done.insert(m.id).second) continue;
+    }
+    return append_new(db, "models", models, [](Appender& a, const ModelRecord& m) {
         a.text(m.id).opt_text(m.sha256).text(m.path).text(m.name).text(m.architecture).text(m.family);
         a.text(m.subfamily).i64(m.n_params).text(m.file_type).i64(m.size_bytes).end_row();
-        ++n;
-    }
-    a.close();
-    return n;
+    });
 }
 
 int64_t write_runs(Database& db, const std::vector<RunRecord>& runs) {
-    const auto have = existing_ids(db, "runs", ids_of(runs));
-    Appender a(db, "runs");
-    int64_t n = 0;
-    for (const auto& r : runs) {
-        if (have.count(r.id)) continue;
+    return append_new(db, "runs", runs, [](Appender& a, const RunRecord& r) {
         a.text(r.id).text(r.command).timestamp_ns(or_now(r.started_at_ns)).timestamp_ns(r.ended_at_ns);
         a.text(to_string(r.status)).text(join_tags(r.tags)).nullable_text(r.git_commit);
         a.nullable_text(r.machine_id).nullable_text(r.build_id).i64(r.pid).nullable_text(r.boot_id);
         a.nullable_text(r.host).text(r.source).text(r.extra_json);
         a.i64(r.pid == this_process().pid ? this_process().start_ticks : std::nullopt).end_row();
-        ++n;
-    }
-    a.close();
-    return n;
+    });
 }
 
 // Results through the column table (result_columns.h), each with its samples.

@@ -5,6 +5,10 @@
 
 #include "accel/bench/point_result.h"
 #include "accel/bench/run_recorder.h"
+#include "accel/store/database.h"
+#include "accel/store/record_batch.h"
+#include "accel/store/result_columns.h"
+#include "test_support.h"
 
 namespace {
 
@@ -216,6 +220,49 @@ TEST(RunRecorder, RecordsTheMeasuredColumns) {
     EXPECT_EQ(rec.ttft_ns, 200);
     EXPECT_FALSE(rec.valid);
     EXPECT_EQ(point_result_from_json(rec.extra_json).model_desc, "llama 1M Q8_0");
+}
+
+// Through the warehouse: the record written by the writer and read back through store's shared reader carries the
+// columns and, in its extra, every extension as it was set.
+TEST(RunRecorder, PointRoundTripsThroughTheWarehouse) {
+    const PointResult r = point_result_from_json(to_json_text(full_point()));  // with its summaries
+    accel::store::ResultRecord rec = to_result_record(r);
+    rec.id = "res-1";
+    rec.run_id = "run-1";
+    accel::test::TempDir dir;
+    accel::store::Database db = accel::store::Database::open(dir / "r.duckdb");
+    {
+        accel::store::Transaction tx(db);
+        accel::store::write_batch(db, {.runs = {{.id = "run-1", .command = "test"}}, .results = {rec}});
+        tx.commit();
+    }
+    const auto stored = accel::store::read_results(db, "r.run_id = 'run-1'");
+    ASSERT_EQ(stored.size(), 1u);
+    const accel::store::ResultRecord& s = stored[0];
+    EXPECT_EQ(s.scenario, "tradeoffs");
+    EXPECT_EQ(s.device, "cuda0");
+    EXPECT_EQ(s.n_prompt, 32);
+    EXPECT_EQ(s.n_depth, 64);
+    EXPECT_EQ(s.n_threads, 3);
+    EXPECT_EQ(s.type_v, "q4_0");
+    EXPECT_EQ(s.flash_attn, true);
+    EXPECT_EQ(s.avg_ts, 32e6);
+    EXPECT_EQ(s.avg_ns, 2000);
+    EXPECT_EQ(s.ttft_ns, 200);
+    EXPECT_FALSE(s.valid);
+    ASSERT_EQ(s.samples.size(), 2u);
+    EXPECT_EQ(s.samples[0].n_tokens, 48);
+    EXPECT_EQ(s.samples[1].n_tokens, 47);
+    EXPECT_EQ(s.samples[1].duration_ns, 3000);
+    const PointResult b = point_result_from_json(s.extra_json);
+    EXPECT_EQ(to_json_text(b), to_json_text(r));
+    ASSERT_TRUE(b.roofline && b.verify && b.server && b.offline && b.tradeoffs);
+    EXPECT_EQ(b.roofline->prefill_flops_pct, 12.5);
+    EXPECT_EQ(b.verify->summary, "top-1 80% < 90%");
+    EXPECT_EQ(b.server->slo, "p99 <= 5 ms");
+    EXPECT_EQ(b.offline->ttft_p99_ms, 1);
+    EXPECT_EQ(b.tradeoffs->kl_mean, 0.5);
+    EXPECT_EQ(b.measurement.samples_tokens, (std::vector<int32_t>{48, 47}));
 }
 
 }  // namespace
