@@ -190,7 +190,8 @@ const std::optional<hw::Roofline>& machine_roofline() {
 void roofline_efficiency(PointResult& r) {
     const auto& roof = machine_roofline();
     if (!roof) {
-        r.roofline = RooflineEfficiency{.basis = "unavailable: no roofline measured on this machine yet (run accel detect --measure)"};
+        r.roofline = RooflineEfficiency{
+            .basis = "unavailable: no roofline measured on this machine yet (run accel detect --measure)"};
         return;
     }
     double bw = 0;

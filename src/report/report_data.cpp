@@ -405,7 +405,8 @@ Regressions load_regressions(store::Database& db, const ReportOptions& o, const 
     if (reg.candidate.empty()) {
         reg.note = "no run with results in scope other than the baseline";
     } else {
-        reg.compare = store::compare_runs(db, {.baseline = o.baseline, .candidate = reg.candidate, .metric = "latency"});
+        reg.compare =
+            store::compare_runs(db, {.baseline = o.baseline, .candidate = reg.candidate, .metric = "latency"});
     }
     return reg;
 }

@@ -122,7 +122,8 @@ int64_t write_machines(Database& db, const std::vector<MachineRecord>& machines)
     std::map<std::string, MachineRecord> have;
     for (auto& m : read_machines(db, "machines", ids_of(machines))) have.emplace(m.id, std::move(m));
     for (const auto& m : machines) {
-        if (const auto it = have.find(m.id); it != have.end()) check_same_machine(it->second, m, "the records being written");
+        const auto it = have.find(m.id);
+        if (it != have.end()) check_same_machine(it->second, m, "the records being written");
     }
     Appender a(db, "machines");
     std::set<std::string> done;

@@ -109,7 +109,8 @@ void apply_migrations(Database& db, int target) {
             if (m.step != nullptr) m.step(db);
             // Columns of the results table that this version added (result_columns.h).
             for (const auto& c : result_columns()) {
-                if (v > 1 && c.since == v) db.exec(fmt::format("ALTER TABLE results ADD COLUMN {} {}", c.name, c.sql_type));
+                if (v == 1 || c.since != v) continue;
+                db.exec(fmt::format("ALTER TABLE results ADD COLUMN {} {}", c.name, c.sql_type));
             }
             db.exec(fmt::format("INSERT INTO schema_version VALUES ({}, now())", v));
         } catch (const Error& e) {

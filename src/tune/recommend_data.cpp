@@ -101,7 +101,8 @@ Evidence load_evidence(const std::filesystem::path& db_path, const std::filesyst
     std::string shas = store::sql_quote(ev.model.sha256);
     for (const auto& v : ev.variants) shas += ", " + store::sql_quote(v.sha256);
     // Every result of the model and its variants, read through the warehouse's column mapping, with samples.
-    const std::vector<store::ResultRecord> results = store::read_results(db, fmt::format("r.model_sha256 IN ({})", shas));
+    const std::vector<store::ResultRecord> results =
+        store::read_results(db, fmt::format("r.model_sha256 IN ({})", shas));
     const auto label = [&](const std::string& sha) {
         if (sha == ev.model.sha256) return ev.model.file_type;
         for (const auto& v : ev.variants) {

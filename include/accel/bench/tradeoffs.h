@@ -85,8 +85,8 @@ std::vector<std::string> quantize_variants(const std::string& input, const std::
 const TradeoffsVariant& reference_variant(const std::vector<TradeoffsVariant>& variants);
 
 // Measures one point in a child process (engine load, context, first token, pp, tg, memory) and returns it as a
-// PointResult carrying the measure in its tradeoffs extension; a failure is a PointResult with ok = false. The caller must
-// have no other threads running (fork).
+// PointResult carrying the measure in its tradeoffs extension; a failure is a PointResult with ok = false. The
+// caller must have no other threads running (fork).
 PointResult measure_point(const TradeoffsVariant& variant, const TradeoffsPoint& point,
                           const TradeoffsOptions& options);
 
