@@ -66,13 +66,6 @@ json to_json(const RunRecord& r) {
     return j;
 }
 
-template <class... F>
-struct Overload : F... {
-    using F::operator()...;
-};
-template <class... F>
-Overload(F...) -> Overload<F...>;
-
 // Every column (result_columns.h) under its key: text always, optional values when set; then the samples.
 json to_json(const ResultRecord& r) {
     json j = json::object();

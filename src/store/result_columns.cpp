@@ -15,13 +15,6 @@
 namespace accel::store {
 namespace {
 
-template <class... F>
-struct Overload : F... {
-    using F::operator()...;
-};
-template <class... F>
-Overload(F...) -> Overload<F...>;
-
 using R = ResultRecord;
 
 ResultColumn shape(ResultColumn c, std::string_view label, int rank) {

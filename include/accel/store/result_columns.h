@@ -30,6 +30,14 @@ using ResultField = std::variant<std::string ResultRecord::*, std::optional<std:
                                  std::optional<bool> ResultRecord::*, bool ResultRecord::*, TimestampNs, JsonText,
                                  SampleCount>;
 
+// A visitor over a ResultField from one lambda per alternative: std::visit(Overload{…}, column.field).
+template <class... F>
+struct Overload : F... {
+    using F::operator()...;
+};
+template <class... F>
+Overload(F...) -> Overload<F...>;
+
 struct ResultColumn {
     std::string_view name;      // the column
     std::string_view sql_type;  // as the schema declares it
