@@ -54,7 +54,7 @@ void Campaign::count(const PointResult& r) {
         return;
     }
     if (!r.measurement.valid) ++outcome_.counts.n_invalid;
-    if (r.verified && !r.verify_pass) ++outcome_.counts.n_verify_failed;
+    if (r.verify_failed()) ++outcome_.counts.n_verify_failed;
     if (r.server && r.server->slo_pass) {
         // With --find-peak the check is that some QPS met the SLO; otherwise that this run did.
         const bool met = r.server->probes.empty() ? *r.server->slo_pass : r.server->peak_qps.has_value();

@@ -5,29 +5,23 @@
 #include <nlohmann/json.hpp>
 
 #include "accel/core/version.h"
-#include "accel/model/flash_attn.h"
-#include "accel/model/kv_type.h"
+#include "point_result_json.h"
 
 namespace accel::bench {
 
 std::string result_json_text(const PointResult& r, const std::string& provenance_json) {
     const BuildInfo& b = build_info();
-    nlohmann::json j = nlohmann::json::parse(to_json_text(r));
+    nlohmann::json j = r;
     j["schema_version"] = json_schema_version;
     j["build_commit"] = b.llama_cpp_commit.substr(0, 7);
     j["accel_version"] = b.accel_version;
     j["model_filename"] = r.spec.model;
     j["model_type"] = r.model_desc;
     j["test"] = r.spec.test_name();
-    j["n_prompt"] = r.spec.n_prompt;
-    j["n_gen"] = r.spec.n_gen;
-    j["n_depth"] = r.spec.n_depth;
-    j["n_batch"] = r.spec.n_batch;
-    j["n_ubatch"] = r.spec.n_ubatch;
-    j["n_threads"] = r.n_threads;
-    j["type_k"] = std::string(model::to_string(r.spec.type_k));
-    j["type_v"] = std::string(model::to_string(r.spec.type_v));
-    j["flash_attn"] = std::string(model::to_string(r.spec.flash_attn));
+    // llama-bench's names at the top level, as the spec's serializer spells them; n_threads is the effective count.
+    for (const char* k : {"n_prompt", "n_gen", "n_depth", "n_batch", "n_ubatch", "type_k", "type_v", "flash_attn"}) {
+        j[k] = j.at("spec").at(k);
+    }
     j["avg_ts"] = r.measurement.ts.mean;
     j["stddev_ts"] = r.measurement.ts.stddev;
     j["avg_ns"] = r.measurement.ns.mean;

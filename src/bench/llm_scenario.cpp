@@ -70,6 +70,7 @@ Measurement run_llm_test(LlmTarget& target, const LlmTest& test, const RunRules&
         const RepTimes r = one_rep(target, test, lib, depth, prompt, gen);
         m.samples_ns.push_back(r.total_ns);
         m.samples_ts.push_back(n_tokens * 1e9 / static_cast<double>(std::max<int64_t>(r.total_ns, 1)));
+        m.samples_tokens.push_back(test.n_prompt + test.n_gen);
         m.wall += std::chrono::nanoseconds(r.total_ns);
         if (test.n_gen > 0) {
             m.ttft_ns.push_back(r.ttft_ns);

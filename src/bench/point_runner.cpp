@@ -69,6 +69,7 @@ Measurement run_latency(LlmTarget& target, const PointSpec& spec, const RunRules
         const int64_t e2e = ns_between(t0, t1);
         m.samples_ns.push_back(e2e);
         m.samples_ts.push_back(spec.n_gen * 1e9 / static_cast<double>(std::max<int64_t>(e2e, 1)));
+        m.samples_tokens.push_back(spec.n_gen);
         m.ttft_ns.push_back(ns_between(t0, t_first));
         if (spec.n_gen > 1) m.tpot_ns.push_back(ns_between(t_first, t1) / (spec.n_gen - 1));
         m.wall += std::chrono::nanoseconds(e2e);
@@ -109,6 +110,7 @@ Measurement run_embed(engine::Session& session, const PointSpec& spec, const Run
         const int64_t ns = ns_between(t0, Clock::now());
         m.samples_ns.push_back(ns);
         m.samples_ts.push_back(static_cast<double>(v.size()) * 1e9 / static_cast<double>(std::max<int64_t>(ns, 1)));
+        m.samples_tokens.push_back(static_cast<int32_t>(v.size()));
         m.wall += std::chrono::nanoseconds(ns);
     }
     finish_measurement(m, rules);
@@ -117,9 +119,7 @@ Measurement run_embed(engine::Session& session, const PointSpec& spec, const Run
 
 // A failed check makes the point INVALID with the check's own summary as the reason: fast but wrong must show.
 void record_verify(PointResult& r, bool pass, const std::string& summary) {
-    r.verified = true;
-    r.verify_pass = pass;
-    r.verify_summary = summary;
+    r.verify = VerifyOutcome{.pass = pass, .summary = summary};
     if (!pass) {
         r.measurement.valid = false;
         r.measurement.reasons.push_back("verify failed against the CPU reference: " + summary);
@@ -190,7 +190,8 @@ const std::optional<hw::Roofline>& machine_roofline() {
 void roofline_efficiency(PointResult& r) {
     const auto& roof = machine_roofline();
     if (!roof) {
-        r.roofline_basis = "unavailable: no roofline measured on this machine yet (run accel detect --measure)";
+        r.roofline = RooflineEfficiency{
+            .basis = "unavailable: no roofline measured on this machine yet (run accel detect --measure)"};
         return;
     }
     double bw = 0;
@@ -211,6 +212,7 @@ void roofline_efficiency(PointResult& r) {
         if (mm.device == r.device && mm.type == type) peak = mm.gflops.median;
     }
     const auto& s = r.spec;
+    RooflineEfficiency eff;
     std::string basis = fmt::format("roofline measured {} ({})", roof->measured_at, roof->fingerprint);
     if (s.scenario == Scenario::llm && s.n_gen > 0 && s.n_prompt == 0 && bw > 0 && r.measurement.ts.mean > 0) {
         // Each decoded token reads every weight once (the embedding row aside, but the whole output matrix) and the
@@ -219,17 +221,18 @@ void roofline_efficiency(PointResult& r) {
         const double cells = 4096.0;  // the estimate below is for a 4096-cell cache
         const double kv = static_cast<double>(r.kv_cache_bytes_estimate) * ctx / cells;
         const double bytes_per_s = (static_cast<double>(r.model_size) + kv) * r.measurement.ts.mean;
-        r.decode_bandwidth_pct = 100.0 * bytes_per_s / (bw * 1e9);
+        eff.decode_bandwidth_pct = 100.0 * bytes_per_s / (bw * 1e9);
         basis += fmt::format("; read bandwidth {:.1f} GB/s; KV bytes per token from the memory estimator", bw);
     }
     if (s.scenario == Scenario::llm && s.n_prompt > 0 && s.n_gen == 0 && peak > 0 && r.measurement.ts.mean > 0) {
         // Every prompt token goes through the repeating blocks' matrices (2 FLOPs per weight); the embedding is a
         // lookup and the output matrix runs for the last token only. Attention's own FLOPs are left out.
         const double flops = 2.0 * static_cast<double>(r.model_n_params_blocks) * r.measurement.ts.mean;
-        r.prefill_flops_pct = 100.0 * flops / (peak * 1e9);
+        eff.prefill_flops_pct = 100.0 * flops / (peak * 1e9);
         basis += fmt::format("; {} {} matmul peak {:.1f} GFLOP/s", r.device, type, peak);
     }
-    r.roofline_basis = basis;
+    eff.basis = basis;
+    r.roofline = eff;
 }
 
 // Resets this process's peak RSS to its current RSS (Linux's clear_refs "5"), so that a point measured in a reused

@@ -1,9 +1,6 @@
 // The one path from a measured point to the warehouse, shared by every command that measures.
 #include "accel/bench/run_recorder.h"
 
-#include <algorithm>
-#include <cmath>
-
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
@@ -14,6 +11,7 @@
 #include "accel/model/classifier.h"
 #include "accel/model/gguf_file.h"
 #include "accel/store/database.h"
+#include "point_result_json.h"
 
 namespace accel::bench {
 
@@ -35,58 +33,76 @@ std::set<std::string> stored_point_keys(const std::filesystem::path& db_path, co
         if (!row[0]) continue;
         const auto j = nlohmann::json::parse(*row[0], nullptr, false);
         if (j.is_discarded() || !j.contains("spec")) continue;
-        keys.insert(spec_key(point_result_from_json(j.dump()).spec));
+        try {
+            keys.insert(spec_key(j.at("spec").get<PointSpec>()));
+        } catch (const nlohmann::json::exception& e) {
+            throw Error(ErrorKind::internal, fmt::format("run {}: malformed stored point: {}", run_id, e.what()));
+        }
     }
     if (keys.empty()) ACCEL_LOG_WARN("run {}: no stored results found", run_id);
     return keys;
 }
 
-store::ResultRecord to_result_record(const PointResult& r) {
-    store::ResultRecord rec;
-    rec.model_id = r.model_sha256;
-    rec.model_sha256 = r.model_sha256;
-    rec.model_name = std::filesystem::path(r.spec.model).filename().string();
-    rec.scenario = r.tradeoffs_json ? "tradeoffs"
-                   : r.spec.scenario == Scenario::llm
-                       ? (r.spec.n_prompt > 0 && r.spec.n_gen > 0 ? "pg" : (r.spec.n_gen > 0 ? "tg" : "pp"))
-                       : to_string(r.spec.scenario);
-    rec.device = r.device;
-    rec.n_prompt = r.spec.n_prompt;
-    rec.n_gen = r.spec.n_gen;
-    rec.n_batch = r.spec.n_batch;
-    rec.n_ubatch = r.spec.n_ubatch;
-    rec.n_threads = r.n_threads;
-    rec.n_gpu_layers = r.n_gpu_layers;
-    rec.n_depth = r.spec.n_depth;
-    rec.type_k = model::to_string(r.spec.type_k);
-    rec.type_v = model::to_string(r.spec.type_v);
-    // auto: llama.cpp decided, and the result does not say how (model/flash_attn.h), so it is stored as unknown.
-    rec.flash_attn = r.spec.flash_attn == model::FlashAttn::auto_
-                         ? std::nullopt
-                         : std::optional(r.spec.flash_attn == model::FlashAttn::on);
-    rec.avg_ts = r.measurement.ts.mean;
-    rec.stddev_ts = r.measurement.ts.stddev;
-    rec.avg_ns = r.measurement.ns.mean;
-    rec.p50_ns = r.measurement.ns.p50;
-    rec.p90_ns = r.measurement.ns.p90;
-    rec.p99_ns = r.measurement.ns.p99;
-    if (!r.measurement.ttft_ns.empty()) {
-        std::vector<double> t(r.measurement.ttft_ns.begin(), r.measurement.ttft_ns.end());
-        rec.ttft_ns = summarize(t).mean;
+namespace {
+
+// The stored scenario: llama-bench's test kinds for llm points, "tradeoffs" for accel tradeoffs' points.
+std::string stored_scenario(const PointResult& r) {
+    if (r.tradeoffs) return "tradeoffs";
+    if (r.spec.scenario != Scenario::llm) return to_string(r.spec.scenario);
+    if (r.spec.n_prompt > 0 && r.spec.n_gen > 0) return "pg";
+    return r.spec.n_gen > 0 ? "tg" : "pp";
+}
+
+// One sample per timed repetition, with the tokens (embed: texts) it processed as the scenario counted them. Where
+// a scenario has no per-repetition count (server: per-query latencies) n_tokens is unknown and left out.
+std::vector<store::SampleRecord> sample_records(const Measurement& m) {
+    const bool counted = m.samples_tokens.size() == m.samples_ns.size();
+    std::vector<store::SampleRecord> out;
+    out.reserve(m.samples_ns.size());
+    for (size_t i = 0; i < m.samples_ns.size(); ++i) {
+        out.push_back({.seq = static_cast<int32_t>(i),
+                       .duration_ns = m.samples_ns[i],
+                       .n_tokens = counted ? std::optional(m.samples_tokens[i]) : std::nullopt});
     }
-    rec.valid = r.measurement.valid;
-    rec.extra_json = to_json_text(r);
-    // Each sample's tokens (items for embed: texts) are what its rate was computed from, rate = n * 1e9 / ns, so
-    // they come back exactly by rounding. `db compare --metric ts` needs them. Where the rates are not one per sample
-    // (server: one rate per run over per-query latencies) the count is unknown and left out.
-    const bool per_sample_rates = r.measurement.samples_ts.size() == r.measurement.samples_ns.size();
-    for (size_t i = 0; i < r.measurement.samples_ns.size(); ++i) {
-        store::SampleRecord s{.seq = static_cast<int32_t>(i), .duration_ns = r.measurement.samples_ns[i]};
-        if (per_sample_rates) {
-            const double ns = static_cast<double>(std::max<int64_t>(r.measurement.samples_ns[i], 1));
-            s.n_tokens = static_cast<int32_t>(std::llround(r.measurement.samples_ts[i] * ns / 1e9));
-        }
-        rec.samples.push_back(s);
+    return out;
+}
+
+}  // namespace
+
+store::ResultRecord to_result_record(const PointResult& r) {
+    const Measurement& m = r.measurement;
+    store::ResultRecord rec{
+        .model_id = r.model_sha256,
+        .model_sha256 = r.model_sha256,
+        .model_name = std::filesystem::path(r.spec.model).filename().string(),
+        .scenario = stored_scenario(r),
+        .device = r.device,
+        .n_prompt = r.spec.n_prompt,
+        .n_gen = r.spec.n_gen,
+        .n_batch = r.spec.n_batch,
+        .n_ubatch = r.spec.n_ubatch,
+        .n_threads = r.n_threads,
+        .n_gpu_layers = r.n_gpu_layers,
+        .n_depth = r.spec.n_depth,
+        .type_k = std::string(model::to_string(r.spec.type_k)),
+        .type_v = std::string(model::to_string(r.spec.type_v)),
+        // auto: llama.cpp decided, and the result does not say how (model/flash_attn.h), so it is stored as unknown.
+        .flash_attn = r.spec.flash_attn == model::FlashAttn::auto_
+                          ? std::nullopt
+                          : std::optional(r.spec.flash_attn == model::FlashAttn::on),
+        .avg_ts = m.ts.mean,
+        .stddev_ts = m.ts.stddev,
+        .avg_ns = m.ns.mean,
+        .p50_ns = m.ns.p50,
+        .p90_ns = m.ns.p90,
+        .p99_ns = m.ns.p99,
+        .valid = m.valid,
+        .extra_json = to_json_text(r),
+        .samples = sample_records(m),
+    };
+    if (!m.ttft_ns.empty()) {
+        const std::vector<double> t(m.ttft_ns.begin(), m.ttft_ns.end());
+        rec.ttft_ns = summarize(t).mean;
     }
     return rec;
 }
@@ -101,7 +117,7 @@ RunRecorder RunRecorder::begin(const std::filesystem::path& db, const std::strin
 void RunRecorder::add(const PointResult& r) {
     if (!r.ok) {
         writer_.add_failures({{.model_id = r.model_sha256.empty() ? "path:" + r.spec.model : r.model_sha256,
-                               .scenario = r.tradeoffs_json ? "tradeoffs" : to_string(r.spec.scenario),
+                               .scenario = r.tradeoffs ? "tradeoffs" : to_string(r.spec.scenario),
                                .device = r.spec.device,
                                .stage = r.failure_stage, .reason = r.failure_reason, .params_json = to_json_text(r)}});
         return;

@@ -153,6 +153,7 @@ OfflineOutcome run_offline(ParallelLlmTarget& target, const LoadTest& test, cons
         const double s = static_cast<double>(std::max<int64_t>(run.span_ns, 1)) / 1e9;
         m.samples_ns.push_back(run.span_ns);
         m.samples_ts.push_back(static_cast<double>(gen) / s);
+        m.samples_tokens.push_back(static_cast<int32_t>(gen));
         m.wall += std::chrono::nanoseconds(run.span_ns);
         m.ttft_ns.insert(m.ttft_ns.end(), q.ttft_ns.begin(), q.ttft_ns.end());
         m.tpot_ns.insert(m.tpot_ns.end(), q.tpot_ns.begin(), q.tpot_ns.end());

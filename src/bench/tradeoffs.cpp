@@ -27,23 +27,13 @@
 #include "accel/hw/device.h"
 #include "accel/model/gguf_file.h"
 #include "accel/model/memory_estimate.h"
+#include "point_result_json.h"
 
 namespace accel::bench {
 namespace {
 
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
-
-template <typename T>
-json opt(const std::optional<T>& v) {
-    return v ? json(*v) : json(nullptr);
-}
-
-template <typename T>
-std::optional<T> get_opt(const json& j, const char* key) {
-    if (!j.contains(key) || j.at(key).is_null()) return std::nullopt;
-    return j.at(key).get<T>();
-}
 
 std::optional<uint64_t> device_free(const std::string& device) {
     for (const auto& d : hw::ggml_devices()) {
@@ -205,7 +195,7 @@ PointResult measure_in_child(const TradeoffsVariant& v, const TradeoffsPoint& p,
         r.load_ns = static_cast<int64_t>(*m.load_ms * 1e6);
         r.device_memory_bytes = m.device_memory_bytes;
         r.energy_unavailable = "not measured by accel tradeoffs";
-        r.roofline_basis = "unavailable: not computed by accel tradeoffs";
+        r.roofline = RooflineEfficiency{.basis = "unavailable: not computed by accel tradeoffs"};
         rusage ru{};
         getrusage(RUSAGE_SELF, &ru);
         m.peak_rss_bytes = static_cast<uint64_t>(ru.ru_maxrss) * 1024;
@@ -218,7 +208,7 @@ PointResult measure_in_child(const TradeoffsVariant& v, const TradeoffsPoint& p,
         r.failure_stage = stage;
         r.failure_reason = std::string("internal error: ") + e.what();
     }
-    r.tradeoffs_json = to_json_text(m);
+    r.tradeoffs = m;
     return r;
 }
 
@@ -271,8 +261,10 @@ QualityFigures quality_in_child(const TradeoffsVariant& ref, const TradeoffsVari
 }
 
 std::string quality_json(const QualityFigures& q) {
-    return json{
-        {"perplexity", opt(q.perplexity)}, {"kl_mean", opt(q.kl_mean)}, {"cosine", opt(q.cosine)}, {"note", q.note}}
+    return json{{"perplexity", json_or_null(q.perplexity)},
+                {"kl_mean", json_or_null(q.kl_mean)},
+                {"cosine", json_or_null(q.cosine)},
+                {"note", q.note}}
         .dump();
 }
 
@@ -351,78 +343,6 @@ std::vector<TradeoffsPoint> plan_points(const TradeoffsAxes& axes, bool full_gri
     return out;
 }
 
-std::string to_json_text(const TradeoffsMeasure& m) {
-    json by_dev = json::object();
-    for (const auto& [dev, bytes] : m.weights_by_device) by_dev[dev] = bytes;
-    return json{{"variant", m.variant},
-                {"type", m.type},
-                {"file_bytes", m.file_bytes},
-                {"weights_bytes", opt(m.weights_bytes)},
-                {"weights_bytes_by_device", by_dev},
-                {"peak_rss_bytes", opt(m.peak_rss_bytes)},
-                {"device_memory_bytes", opt(m.device_memory_bytes)},
-                {"device_memory_note", m.device_memory_note},
-                {"kv_bytes_measured", opt(m.kv_bytes_measured)},
-                {"kv_bytes_estimated", opt(m.kv_bytes_estimated)},
-                {"compute_buffer_bytes", opt(m.compute_buffer_bytes)},
-                {"type_k", m.point.type_k},
-                {"flash_attn", m.point.flash_attn == "on"},
-                {"n_ctx", m.point.n_ctx},
-                {"mmap", m.point.mmap},
-                {"n_gpu_layers", m.point.n_gpu_layers},
-                {"device", m.device},
-                {"cold", m.cold},
-                {"load_ms", opt(m.load_ms)},
-                {"ttft_ms", opt(m.ttft_ms)},
-                {"pp_ts", opt(m.pp_ts)},
-                {"tg_ts", opt(m.tg_ts)},
-                {"perplexity", opt(m.perplexity)},
-                {"kl_mean", opt(m.kl_mean)},
-                {"cosine", opt(m.cosine)},
-                {"quality_note", m.quality_note},
-                {"random_weights", m.random_weights}}
-        .dump();
-}
-
-TradeoffsMeasure tradeoffs_from_json(const std::string& text) {
-    try {
-        const json j = json::parse(text);
-        TradeoffsMeasure m;
-        m.variant = j.at("variant");
-        m.type = j.at("type");
-        m.file_bytes = j.at("file_bytes");
-        m.weights_bytes = get_opt<uint64_t>(j, "weights_bytes");
-        for (const auto& [dev, bytes] : j.at("weights_bytes_by_device").items()) {
-            m.weights_by_device.emplace_back(dev, bytes.get<uint64_t>());
-        }
-        m.peak_rss_bytes = get_opt<uint64_t>(j, "peak_rss_bytes");
-        m.device_memory_bytes = get_opt<uint64_t>(j, "device_memory_bytes");
-        m.device_memory_note = j.at("device_memory_note");
-        m.kv_bytes_measured = get_opt<uint64_t>(j, "kv_bytes_measured");
-        m.kv_bytes_estimated = get_opt<uint64_t>(j, "kv_bytes_estimated");
-        m.compute_buffer_bytes = get_opt<uint64_t>(j, "compute_buffer_bytes");
-        m.point.type_k = j.at("type_k");
-        m.point.flash_attn = j.at("flash_attn").get<bool>() ? "on" : "off";
-        m.point.n_ctx = j.at("n_ctx");
-        m.point.mmap = j.at("mmap");
-        m.point.n_gpu_layers = j.at("n_gpu_layers");
-        m.device = j.at("device");
-        m.cold = j.at("cold");
-        m.load_ms = get_opt<double>(j, "load_ms");
-        m.ttft_ms = get_opt<double>(j, "ttft_ms");
-        m.pp_ts = get_opt<double>(j, "pp_ts");
-        m.tg_ts = get_opt<double>(j, "tg_ts");
-        m.perplexity = get_opt<double>(j, "perplexity");
-        m.kl_mean = get_opt<double>(j, "kl_mean");
-        m.cosine = get_opt<double>(j, "cosine");
-        m.quality_note = j.at("quality_note");
-        m.random_weights = j.value("random_weights", false);  // absent from rows stored before it was recorded
-        return m;
-    } catch (const json::exception& e) {
-        throw Error(ErrorKind::internal, std::string("malformed tradeoffs measure: ") + e.what());
-    }
-}
-
 TradeoffsVariant describe_variant(const std::string& path) {
     std::error_code ec;
     if (!std::filesystem::is_regular_file(path, ec)) {
@@ -482,11 +402,11 @@ PointResult measure_point(const TradeoffsVariant& variant, const TradeoffsPoint&
     r.spec = spec_of(variant, point, options);
     r.failure_stage = o.failure_stage;
     r.failure_reason = o.failure_reason;
-    r.tradeoffs_json = to_json_text(TradeoffsMeasure{.variant = variant.name,
-                                                     .type = variant.type,
-                                                     .file_bytes = variant.file_bytes,
-                                                     .point = point,
-                                                     .device = r.spec.device});
+    r.tradeoffs = TradeoffsMeasure{.variant = variant.name,
+                                   .type = variant.type,
+                                   .file_bytes = variant.file_bytes,
+                                   .point = point,
+                                   .device = r.spec.device};
     return r;
 }
 
@@ -508,8 +428,8 @@ QualityFigures measure_quality(const TradeoffsVariant& reference, const Tradeoff
 }
 
 void attach_quality(PointResult& r, const QualityFigures& q) {
-    if (!r.tradeoffs_json) return;
-    TradeoffsMeasure m = tradeoffs_from_json(*r.tradeoffs_json);
+    if (!r.tradeoffs) return;
+    TradeoffsMeasure& m = *r.tradeoffs;
     if (m.point.type_k == "f16") {
         m.perplexity = q.perplexity;
         m.kl_mean = q.kl_mean;
@@ -519,7 +439,6 @@ void attach_quality(PointResult& r, const QualityFigures& q) {
         m.quality_note =
             fmt::format("not measured with a {} KV cache (quality is measured with f16 KV)", m.point.type_k);
     }
-    r.tradeoffs_json = to_json_text(m);
 }
 
 std::vector<ClaimCheck> check_claims(const std::vector<TradeoffsMeasure>& measures) {

@@ -71,10 +71,11 @@ TradeoffsRun run_tradeoffs(const std::vector<TradeoffsVariant>& variants, const 
                 run.failures.push_back({.variant = variants[i].name,
                                         .stage = r.failure_stage,
                                         .reason = r.failure_reason,
-                                        .point_json = *r.tradeoffs_json});
+                                        // a crashed worker sent no figures
+                                        .point_json = r.tradeoffs ? to_json_text(*r.tradeoffs) : "null"});
                 continue;
             }
-            run.measures.push_back(tradeoffs_from_json(*r.tradeoffs_json));
+            if (r.tradeoffs) run.measures.push_back(*r.tradeoffs);
         }
     }
     run.claims = check_claims(run.measures);

@@ -102,21 +102,22 @@ void print_lines_under_table(const std::vector<bench::PointResult>& results) {
     for (const auto& r : results) {
         if (!r.ok) continue;
         const std::string name = model_file(r);
-        if (r.verified) fmt::print("verify: {} {} on {}: {}\n", name, r.spec.test_name(), r.device, r.verify_summary);
+        if (r.verify) fmt::print("verify: {} {} on {}: {}\n", name, r.spec.test_name(), r.device, r.verify->summary);
         print_load_lines(r, name);
         for (const auto& why : r.measurement.reasons) fmt::print("note: {} {}: {}\n", name, r.spec.test_name(), why);
-        if (r.decode_bandwidth_pct) {
+        const bench::RooflineEfficiency roof = r.roofline.value_or(bench::RooflineEfficiency{});
+        if (roof.decode_bandwidth_pct) {
             fmt::print("roofline: {} {}: {:.1f}% of measured memory bandwidth ({})\n", name, r.spec.test_name(),
-                       *r.decode_bandwidth_pct, r.roofline_basis);
+                       *roof.decode_bandwidth_pct, roof.basis);
         }
-        if (r.prefill_flops_pct) {
+        if (roof.prefill_flops_pct) {
             fmt::print("roofline: {} {}: {:.1f}% of measured matmul peak ({})\n", name, r.spec.test_name(),
-                       *r.prefill_flops_pct, r.roofline_basis);
+                       *roof.prefill_flops_pct, roof.basis);
         }
     }
     const auto& any = results.empty() ? bench::PointResult{} : results.front();
-    if (!any.roofline_basis.empty() && any.roofline_basis.rfind("unavailable", 0) == 0) {
-        fmt::print("roofline: {}\n", any.roofline_basis);
+    if (any.roofline && any.roofline->basis.rfind("unavailable", 0) == 0) {
+        fmt::print("roofline: {}\n", any.roofline->basis);
     }
     // Each point's own energy status and --cold outcome: one point's counter may fail where another's did not.
     for (const auto& r : results) {

@@ -9,6 +9,7 @@
 
 #include "accel/core/error.h"
 #include "accel/hw/roofline.h"
+#include "accel/store/result_columns.h"
 
 namespace accel::report {
 namespace {
@@ -20,15 +21,6 @@ std::string text(const Row& r, size_t i) {
     return r.at(i).value_or("");
 }
 
-std::optional<double> dbl(const Row& r, size_t i) {
-    if (!r.at(i)) return std::nullopt;
-    try {
-        return std::stod(*r[i]);
-    } catch (const std::exception&) {
-        return std::nullopt;
-    }
-}
-
 std::optional<int64_t> i64(const Row& r, size_t i) {
     if (!r.at(i)) return std::nullopt;
     try {
@@ -36,11 +28,6 @@ std::optional<int64_t> i64(const Row& r, size_t i) {
     } catch (const std::exception&) {
         return std::nullopt;
     }
-}
-
-std::optional<bool> boolean(const Row& r, size_t i) {
-    if (!r.at(i)) return std::nullopt;
-    return *r[i] == "true" || *r[i] == "1";
 }
 
 std::optional<double> jnum(const json& j, const char* key) {
@@ -244,8 +231,22 @@ std::string point_shape(const ResultRow& r) {
     return s;
 }
 
-ReportData load_report_data(store::Database& db, const ReportOptions& o) {
-    ReportData d;
+namespace {
+
+// The runs matching `where` (an SQL condition over runs), oldest first.
+std::vector<RunInfo> read_runs(store::Database& db, const std::string& where) {
+    std::vector<RunInfo> out;
+    for (const auto& r : db.query("SELECT id, coalesce(command, ''), strftime(started_at, '%Y-%m-%d %H:%M:%S'), "
+                                  "status, coalesce(tags, ''), coalesce(machine_id, '') FROM runs WHERE " +
+                                  where + " ORDER BY started_at, id")
+                             .rows) {
+        out.push_back({text(r, 0), text(r, 1), text(r, 2), text(r, 3), text(r, 4), text(r, 5)});
+    }
+    return out;
+}
+
+// The condition over runs that --run and --since select, with its description in d.scope.
+std::string runs_in_scope(store::Database& db, const ReportOptions& o, ReportData& d) {
     std::string where = "TRUE";
     if (!o.run.empty()) {
         const auto n = db.query("SELECT count(*) FROM runs WHERE " + run_match(o.run));
@@ -263,15 +264,10 @@ ReportData load_report_data(store::Database& db, const ReportOptions& o) {
         d.scope += (d.scope.empty() ? "runs started since " : ", started since ") + o.since;
     }
     if (d.scope.empty()) d.scope = "every run in the database";
-    const std::string scope = "(SELECT id FROM runs WHERE " + where + ")";
+    return where;
+}
 
-    for (const auto& r : db.query("SELECT id, coalesce(command, ''), strftime(started_at, '%Y-%m-%d %H:%M:%S'), "
-                                  "status, coalesce(tags, ''), coalesce(machine_id, '') FROM runs WHERE " +
-                                  where + " ORDER BY started_at, id")
-                             .rows) {
-        d.runs.push_back({text(r, 0), text(r, 1), text(r, 2), text(r, 3), text(r, 4), text(r, 5)});
-    }
-
+void load_machines(store::Database& db, const std::string& scope, ReportData& d) {
     for (const auto& r : db.query("SELECT id, coalesce(cpu_model, ''), coalesce(hostname, ''), "
                                   "coalesce(device_names, ''), n_logical_cores, memory_total_bytes, inventory "
                                   "FROM machines WHERE id IN (SELECT machine_id FROM runs WHERE id IN " +
@@ -288,78 +284,81 @@ ReportData load_report_data(store::Database& db, const ReportOptions& o) {
         d.machines.push_back(std::move(m));
         d.rooflines.push_back(roofline_for(d.machines.back().id));
     }
+}
 
-    // One point is one model, device, scenario and shape (and browser, trade-off variant or server load): the
-    // newest result of each is shown, as in the latest_results view.
+// One report row from a stored result (read through store's column table) and what the query added after it:
+// the creation time as text and the model's architecture, family and file type.
+ResultRow result_row(const store::ResultRecord& rec, const Row& row, size_t at) {
+    ResultRow x{.id = rec.id,
+                .run_id = rec.run_id,
+                .model = rec.model_sha256.value_or(rec.model_name),
+                .model_name = rec.model_name,
+                .model_sha256 = rec.model_sha256.value_or(""),
+                .scenario = rec.scenario,
+                .device = rec.device,
+                .type_k = rec.type_k,
+                .type_v = rec.type_v,
+                .created_at = text(row, at),
+                .architecture = text(row, at + 1),
+                .family = text(row, at + 2),
+                .file_type = text(row, at + 3)};
+    x.n_prompt = rec.n_prompt;
+    x.n_gen = rec.n_gen;
+    x.n_batch = rec.n_batch;
+    x.n_ubatch = rec.n_ubatch;
+    x.n_threads = rec.n_threads;
+    x.n_gpu_layers = rec.n_gpu_layers;
+    x.n_depth = rec.n_depth;
+    x.flash_attn = rec.flash_attn;
+    x.avg_ts = rec.avg_ts;
+    x.stddev_ts = rec.stddev_ts;
+    x.avg_ns = rec.avg_ns;
+    x.p50_ns = rec.p50_ns;
+    x.p90_ns = rec.p90_ns;
+    x.p99_ns = rec.p99_ns;
+    x.ttft_ns = rec.ttft_ns;
+    x.valid = rec.valid;
+    for (const auto& s : rec.samples) x.samples_ns.push_back(s.duration_ns);
+    read_extra(x, rec.extra_json);
+    if (x.model_name.empty()) x.model_name = x.model;
+    return x;
+}
+
+// One point is one model, device, scenario and shape (and browser, trade-off variant or server load): the newest
+// result of each is shown, as in the latest_results view.
+void load_results(store::Database& db, const std::string& scope, ReportData& d) {
     const std::string results_sql =
-        "SELECT r.id, r.run_id, coalesce(r.model_sha256, r.model_name, ''), coalesce(r.model_name, ''), "
-        "coalesce(r.model_sha256, ''), coalesce(r.scenario, ''), coalesce(r.device, ''), coalesce(r.type_k, ''), "
-        "coalesce(r.type_v, ''), strftime(r.created_at, '%Y-%m-%d %H:%M:%S'), coalesce(m.architecture, ''), "
-        "coalesce(m.family, ''), coalesce(m.file_type, ''), r.n_prompt, r.n_gen, r.n_batch, r.n_ubatch, "
-        "r.n_threads, r.n_gpu_layers, r.n_depth, r.flash_attn, r.avg_ts, r.stddev_ts, r.avg_ns, r.p50_ns, "
-        "r.p90_ns, r.p99_ns, r.ttft_ns, r.valid, r.extra "
-        "FROM results r LEFT JOIN models m ON m.id = r.model_id WHERE r.run_id IN " +
-        scope +
-        " QUALIFY row_number() OVER (PARTITION BY coalesce(r.model_sha256, r.model_name), r.device, r.scenario, "
-        "r.n_prompt, r.n_gen, r.n_depth, r.n_batch, r.n_ubatch, r.n_threads, r.n_gpu_layers, r.type_k, r.type_v, "
-        "r.flash_attn, r.extra->>'platform', r.extra->>'browser', r.extra->>'type', "
+        "SELECT " + store::result_select_list("r") +
+        ", strftime(r.created_at, '%Y-%m-%d %H:%M:%S'), coalesce(m.architecture, ''), coalesce(m.family, ''), "
+        "coalesce(m.file_type, '') FROM results r LEFT JOIN models m ON m.id = r.model_id WHERE r.run_id IN " +
+        scope + " QUALIFY row_number() OVER (PARTITION BY coalesce(r.model_sha256, r.model_name), r.device, " +
+        "r.scenario, " + store::result_shape_columns("r") +
+        ", r.extra->>'platform', r.extra->>'browser', r.extra->>'type', "
         "r.extra->'tradeoffs'->>'variant', r.extra->'server'->>'target_qps', r.extra->'spec'->>'embed_batch', "
         "r.extra->'spec'->>'n_parallel', r.extra->'spec'->>'lengths' "
         "ORDER BY r.created_at DESC, r.id DESC) = 1 "
-        "ORDER BY 3, 7, 6, r.n_prompt NULLS FIRST, r.n_gen NULLS FIRST, r.n_depth NULLS FIRST, "
+        "ORDER BY coalesce(r.model_sha256, r.model_name, ''), coalesce(r.device, ''), coalesce(r.scenario, ''), "
+        "r.n_prompt NULLS FIRST, r.n_gen NULLS FIRST, r.n_depth NULLS FIRST, "
         "r.n_threads NULLS FIRST, r.n_batch NULLS FIRST, r.type_k, r.flash_attn NULLS FIRST, r.extra->>'browser' "
         "NULLS FIRST, r.extra->>'backend' NULLS FIRST, (r.extra->'server'->>'target_qps')::DOUBLE NULLS FIRST, "
         "r.extra->'tradeoffs'->>'variant' NULLS FIRST, (r.extra->'spec'->>'embed_batch')::INTEGER NULLS FIRST, "
         "(r.extra->'spec'->>'n_parallel')::INTEGER NULLS FIRST, r.id";
-    std::map<std::string, size_t> by_id;
-    for (const auto& r : db.query(results_sql).rows) {
-        ResultRow x{.id = text(r, 0),
-                    .run_id = text(r, 1),
-                    .model = text(r, 2),
-                    .model_name = text(r, 3),
-                    .model_sha256 = text(r, 4),
-                    .scenario = text(r, 5),
-                    .device = text(r, 6),
-                    .type_k = text(r, 7),
-                    .type_v = text(r, 8),
-                    .created_at = text(r, 9),
-                    .architecture = text(r, 10),
-                    .family = text(r, 11),
-                    .file_type = text(r, 12)};
-        x.n_prompt = i64(r, 13);
-        x.n_gen = i64(r, 14);
-        x.n_batch = i64(r, 15);
-        x.n_ubatch = i64(r, 16);
-        x.n_threads = i64(r, 17);
-        x.n_gpu_layers = i64(r, 18);
-        x.n_depth = i64(r, 19);
-        x.flash_attn = boolean(r, 20);
-        x.avg_ts = dbl(r, 21);
-        x.stddev_ts = dbl(r, 22);
-        x.avg_ns = dbl(r, 23);
-        x.p50_ns = dbl(r, 24);
-        x.p90_ns = dbl(r, 25);
-        x.p99_ns = dbl(r, 26);
-        x.ttft_ns = dbl(r, 27);
-        x.valid = boolean(r, 28).value_or(true);
-        read_extra(x, text(r, 29));
-        if (x.model_name.empty()) x.model_name = x.model;
-        by_id[x.id] = d.results.size();
-        d.results.push_back(std::move(x));
+    const auto rows = db.query(results_sql).rows;
+    std::vector<store::ResultRecord> records;
+    for (const auto& r : rows) records.push_back(store::result_from_row(r));
+    store::read_samples(db, records);
+    const size_t after = store::result_columns().size();
+    for (size_t i = 0; i < rows.size(); ++i) {
+        d.results.push_back(result_row(records[i], rows[i], after));
         d.data_until = std::max(d.data_until, d.results.back().created_at);
     }
     const auto total = db.query("SELECT count(*) FROM results WHERE run_id IN " + scope);
     if (!total.rows.empty()) {
         d.n_superseded = std::stoll(total.rows[0][0].value_or("0")) - static_cast<int64_t>(d.results.size());
     }
-    for (const auto& r : db.query("SELECT s.result_id, s.duration_ns FROM samples s WHERE s.result_id IN "
-                                  "(SELECT id FROM results WHERE run_id IN " +
-                                  scope + ") ORDER BY s.result_id, s.seq")
-                             .rows) {
-        auto it = by_id.find(text(r, 0));
-        if (it != by_id.end()) d.results[it->second].samples_ns.push_back(i64(r, 1).value_or(0));
-    }
+}
 
+void load_failures(store::Database& db, const std::string& scope, ReportData& d) {
     for (const auto& r : db.query("SELECT f.id, f.run_id, coalesce(nullif(m.name, ''), f.model_id, ''), "
                                   "coalesce(f.scenario, ''), coalesce(f.device, ''), coalesce(f.stage, ''), "
                                   "coalesce(f.reason, ''), strftime(f.created_at, '%Y-%m-%d %H:%M:%S') "
@@ -369,8 +368,10 @@ ReportData load_report_data(store::Database& db, const ReportOptions& o) {
         d.failures.push_back({text(r, 0), text(r, 1), text(r, 2), text(r, 3), text(r, 4), text(r, 5), text(r, 6)});
         d.data_until = std::max(d.data_until, text(r, 7));
     }
+}
 
-    // The compatibility view covers the whole warehouse: keep the evidence in scope.
+// The compatibility view covers the whole warehouse: keep the evidence in scope.
+void load_compatibility(store::Database& db, const std::string& scope, ReportData& d) {
     for (const auto& r :
          db.query("SELECT architecture, family, device, type, status, count(*), "
                   "string_agg(e, ',' ORDER BY e) FROM (SELECT c.*, unnest(c.evidence) AS e FROM "
@@ -385,35 +386,43 @@ ReportData load_report_data(store::Database& db, const ReportOptions& o) {
                                    .n = i64(r, 5).value_or(0),
                                    .evidence = split_ids(text(r, 6))});
     }
+}
 
-    if (!o.baseline.empty()) {
-        Regressions reg{.baseline = o.baseline};
-        if (!o.run.empty()) {
-            reg.candidate = o.run;
-        } else {
-            const auto latest =
-                db.query("SELECT id FROM runs WHERE id IN " + scope + " AND NOT " + run_match(o.baseline) +
-                         " AND id IN (SELECT run_id FROM results) ORDER BY started_at DESC, id "
-                         "DESC LIMIT 1");
-            if (!latest.rows.empty()) reg.candidate = text(latest.rows[0], 0);
-        }
-        const auto b = db.query("SELECT count(*) FROM runs WHERE " + run_match(o.baseline));
-        if (b.rows.empty() || b.rows[0][0] == "0")
-            throw Error(ErrorKind::invalid_input, fmt::format("--baseline '{}' matches no run id or tag", o.baseline));
-        for (const auto& r : db.query("SELECT id, coalesce(command, ''), strftime(started_at, '%Y-%m-%d %H:%M:%S'), "
-                                      "status, coalesce(tags, ''), coalesce(machine_id, '') FROM runs WHERE " +
-                                      run_match(o.baseline) + " ORDER BY started_at, id")
-                                 .rows) {
-            reg.baseline_runs.push_back({text(r, 0), text(r, 1), text(r, 2), text(r, 3), text(r, 4), text(r, 5)});
-        }
-        if (reg.candidate.empty()) {
-            reg.note = "no run with results in scope other than the baseline";
-        } else {
-            reg.compare =
-                store::compare_runs(db, {.baseline = o.baseline, .candidate = reg.candidate, .metric = "latency"});
-        }
-        d.regressions = std::move(reg);
+Regressions load_regressions(store::Database& db, const ReportOptions& o, const std::string& scope) {
+    Regressions reg{.baseline = o.baseline};
+    if (!o.run.empty()) {
+        reg.candidate = o.run;
+    } else {
+        const auto latest = db.query("SELECT id FROM runs WHERE id IN " + scope + " AND NOT " + run_match(o.baseline) +
+                                     " AND id IN (SELECT run_id FROM results) ORDER BY started_at DESC, id "
+                                     "DESC LIMIT 1");
+        if (!latest.rows.empty()) reg.candidate = text(latest.rows[0], 0);
     }
+    const auto b = db.query("SELECT count(*) FROM runs WHERE " + run_match(o.baseline));
+    if (b.rows.empty() || b.rows[0][0] == "0")
+        throw Error(ErrorKind::invalid_input, fmt::format("--baseline '{}' matches no run id or tag", o.baseline));
+    reg.baseline_runs = read_runs(db, run_match(o.baseline));
+    if (reg.candidate.empty()) {
+        reg.note = "no run with results in scope other than the baseline";
+    } else {
+        reg.compare =
+            store::compare_runs(db, {.baseline = o.baseline, .candidate = reg.candidate, .metric = "latency"});
+    }
+    return reg;
+}
+
+}  // namespace
+
+ReportData load_report_data(store::Database& db, const ReportOptions& o) {
+    ReportData d;
+    const std::string where = runs_in_scope(db, o, d);
+    const std::string scope = "(SELECT id FROM runs WHERE " + where + ")";
+    d.runs = read_runs(db, where);
+    load_machines(db, scope, d);
+    load_results(db, scope, d);
+    load_failures(db, scope, d);
+    load_compatibility(db, scope, d);
+    if (!o.baseline.empty()) d.regressions = load_regressions(db, o, scope);
     return d;
 }
 

@@ -7,6 +7,7 @@
 #include <fmt/core.h>
 
 #include "accel/core/error.h"
+#include "accel/store/result_columns.h"
 
 namespace accel::store {
 namespace {
@@ -44,9 +45,7 @@ std::map<std::string, Side> load(Database& db, const std::string& runs, const st
     const std::string value = metric == "ts" ? "s.n_tokens * 1e9 / s.duration_ns" : "s.duration_ns::DOUBLE";
     const auto r = db.query(
         "SELECT coalesce(r.model_sha256, r.model_name) AS model, r.scenario, r.device, "
-        "concat_ws(' ', 'p=' || r.n_prompt, 'n=' || r.n_gen, 'd=' || r.n_depth, 'b=' || r.n_batch, "
-        "'ub=' || r.n_ubatch, 't=' || r.n_threads, 'ngl=' || r.n_gpu_layers, 'ctk=' || nullif(r.type_k, ''), "
-        "'ctv=' || nullif(r.type_v, ''), 'fa=' || r.flash_attn::INTEGER, "
+        "concat_ws(' ', " + result_shape_label_sql("r") + ", "
         // What else makes a point (accel's own results): texts per embed call, parallel sequences, request lengths,
         // the server's target load, the browser. Without them, embed b1 and b8 samples were pooled as one point.
         "'texts=' || CASE WHEN r.scenario = 'embed' THEN r.extra->'spec'->>'embed_batch' END, "
@@ -67,6 +66,37 @@ std::map<std::string, Side> load(Database& db, const std::string& runs, const st
         s.values.push_back(std::stod(row[4].value_or("0")));
     }
     return out;
+}
+
+ComparePoint point_named(const Side& s) {
+    ComparePoint p;
+    p.model = s.model;
+    p.scenario = s.scenario;
+    p.device = s.device;
+    p.params = s.params;
+    return p;
+}
+
+// The candidate's side of a matched point, and the verdict, or the note saying why there is none.
+void judge(ComparePoint& p, const Side& b, const Side& c, const CompareOptions& o) {
+    p.n_candidate = c.values.size();
+    p.median_candidate = median(c.values);
+    if (*p.median_baseline == 0) {
+        p.note = "baseline median is 0";
+        return;
+    }
+    p.change = (*p.median_candidate - *p.median_baseline) / *p.median_baseline;
+    if (b.values.size() < 3 || c.values.size() < 3) {
+        p.note = "fewer than 3 samples on a side";
+        return;
+    }
+    p.p_value = mann_whitney_p(b.values, c.values);
+    const double worse = o.metric == "ts" ? -*p.change : *p.change;  // tokens/s: higher is better
+    if (*p.p_value < o.alpha && std::abs(*p.change) >= o.threshold) {
+        p.verdict = worse > 0 ? Verdict::regression : Verdict::improvement;
+    } else {
+        p.verdict = Verdict::same;
+    }
 }
 
 }  // namespace
@@ -129,52 +159,23 @@ CompareReport compare_runs(Database& db, const CompareOptions& o) {
         "p < {} and the change of medians is at least {:.1f}%",
         higher_better ? "tokens/s (higher is better)" : "latency ns (lower is better)", o.alpha, o.threshold * 100);
     for (const auto& [key, b] : base) {
-        ComparePoint p;
-        p.model = b.model;
-        p.scenario = b.scenario;
-        p.device = b.device;
-        p.params = b.params;
+        ComparePoint p = point_named(b);
         p.n_baseline = b.values.size();
         p.median_baseline = median(b.values);
-        auto it = cand.find(key);
+        const auto it = cand.find(key);
         if (it == cand.end()) {
             p.note = "no matching candidate point";
-            rep.points.push_back(p);
-            continue;
-        }
-        const Side& c = it->second;
-        p.n_candidate = c.values.size();
-        p.median_candidate = median(c.values);
-        if (*p.median_baseline == 0) {
-            p.note = "baseline median is 0";
-            rep.points.push_back(p);
-            continue;
-        }
-        p.change = (*p.median_candidate - *p.median_baseline) / *p.median_baseline;
-        if (b.values.size() < 3 || c.values.size() < 3) {
-            p.note = "fewer than 3 samples on a side";
-            rep.points.push_back(p);
-            continue;
-        }
-        p.p_value = mann_whitney_p(b.values, c.values);
-        const double worse = higher_better ? -*p.change : *p.change;
-        if (*p.p_value < o.alpha && std::abs(*p.change) >= o.threshold) {
-            p.verdict = worse > 0 ? Verdict::regression : Verdict::improvement;
         } else {
-            p.verdict = Verdict::same;
+            judge(p, b, it->second, o);
         }
-        ++rep.n_tested;
+        if (p.verdict != Verdict::untested) ++rep.n_tested;
         if (p.verdict == Verdict::regression) ++rep.n_regressions;
         if (p.verdict == Verdict::improvement) ++rep.n_improvements;
         rep.points.push_back(p);
     }
     for (const auto& [key, c] : cand) {
         if (base.count(key)) continue;
-        ComparePoint p;
-        p.model = c.model;
-        p.scenario = c.scenario;
-        p.device = c.device;
-        p.params = c.params;
+        ComparePoint p = point_named(c);
         p.n_candidate = c.values.size();
         p.median_candidate = median(c.values);
         p.note = "no matching baseline point";

@@ -12,6 +12,7 @@
 #include "accel/core/error.h"
 #include "accel/core/sha256.h"
 #include "accel/core/text.h"
+#include "accel/store/result_columns.h"
 #include "accel/store/uuid.h"
 #include "process_identity.h"
 #include "record_json.h"
@@ -109,6 +110,13 @@ bool bool_field(const Row& r, const std::string& k) {
     return v == "1" || v == "true";
 }
 
+// A llama-bench field kept in a results column of the same name (result_columns.h), or in the machine or build.
+bool stored_elsewhere(const std::string& field) {
+    if (field == "cpu_info" || field == "gpu_info" || field == "build_commit") return true;
+    return std::any_of(result_columns().begin(), result_columns().end(),
+                       [&](const ResultColumn& c) { return c.llama_bench && c.name == field; });
+}
+
 void add_llama_bench_row(ImportContext& ctx, const Row& row, const std::vector<int64_t>& samples_ns,
                          const std::string& where, size_t index) {
     MachineRecord m;
@@ -167,10 +175,7 @@ void add_llama_bench_row(ImportContext& ctx, const Row& row, const std::vector<i
     }
     json extra = json::object();
     for (const auto& [k, v] : row) {
-        static const char* typed[] = {"n_prompt",     "n_gen",    "n_depth",  "n_batch",     "n_ubatch", "n_threads",
-                                      "n_gpu_layers", "type_k",   "type_v",   "flash_attn",  "avg_ts",   "stddev_ts",
-                                      "avg_ns",       "cpu_info", "gpu_info", "build_commit"};
-        if (std::find(std::begin(typed), std::end(typed), k) == std::end(typed)) extra[k] = v;
+        if (!stored_elsewhere(k)) extra[k] = v;
     }
     r.extra_json = extra.dump();
     const auto t = str_field(row, "test_time");

@@ -12,6 +12,7 @@
 #include "appender.h"
 #include "machine_identity.h"
 #include "process_identity.h"
+#include "result_table.h"
 
 namespace accel::store {
 namespace {
@@ -93,140 +94,159 @@ WriteCounts& WriteCounts::operator+=(const WriteCounts& o) {
     return *this;
 }
 
-WriteCounts write_batch(Database& db, const RecordBatch& batch) {
-    WriteCounts n;
-    // References first: every result, failure and run end names a run that exists or comes with the batch.
+namespace {
+
+// Every result, failure and run end names a run that exists or comes with the batch.
+void check_run_references(Database& db, const RecordBatch& batch) {
     std::set<std::string> runs_here;
     for (const auto& r : batch.runs) {
         if (r.id.empty()) throw Error(ErrorKind::invalid_input, "a run record has no id");
         runs_here.insert(r.id);
     }
     std::set<std::string> wanted;
-    for (const auto& r : batch.results) {
-        if (!runs_here.count(r.run_id)) wanted.insert(r.run_id);
+    const auto want = [&](const std::string& run_id) {
+        if (!runs_here.count(run_id)) wanted.insert(run_id);
+    };
+    for (const auto& r : batch.results) want(r.run_id);
+    for (const auto& f : batch.failures) want(f.run_id);
+    for (const auto& e : batch.ends) want(e.run_id);
+    if (wanted.empty()) return;
+    const auto have = existing_ids(db, "runs", {wanted.begin(), wanted.end()});
+    for (const auto& id : wanted) {
+        if (!have.count(id)) throw Error(ErrorKind::invalid_input, "unknown run id '" + id + "'");
     }
-    for (const auto& f : batch.failures) {
-        if (!runs_here.count(f.run_id)) wanted.insert(f.run_id);
-    }
-    // Records from an older accel (a spool file, an export) name their machine by its old id.
-    if (!batch.machines.empty()) remap_machine_ids(db, ids_of(batch.machines));
-    for (const auto& e : batch.ends) {
-        if (!runs_here.count(e.run_id)) wanted.insert(e.run_id);
-    }
-    if (!wanted.empty()) {
-        const auto have = existing_ids(db, "runs", {wanted.begin(), wanted.end()});
-        for (const auto& id : wanted) {
-            if (!have.count(id)) throw Error(ErrorKind::invalid_input, "unknown run id '" + id + "'");
-        }
-    }
+}
 
-    if (!batch.machines.empty()) {
-        // A machine already stored must be the same machine: one id with two descriptions is refused.
-        std::map<std::string, MachineRecord> have;
-        for (auto& m : read_machines(db, "machines", ids_of(batch.machines))) have.emplace(m.id, std::move(m));
-        for (const auto& m : batch.machines) {
-            if (const auto it = have.find(m.id); it != have.end()) check_same_machine(it->second, m, "the records being written");
-        }
-        Appender a(db, "machines");
-        std::set<std::string> done;
-        for (const auto& m : batch.machines) {
-            if (have.count(m.id) || !done.insert(m.id).second) continue;
-            a.text(m.id).text(m.cpu_model).i32(m.n_logical_cores).u64(m.memory_total_bytes).text(m.device_names);
-            a.text(m.hostname).text(m.inventory_json).timestamp_ns(now_ns()).end_row();
-            ++n.machines;
-        }
-        a.close();
+int64_t write_machines(Database& db, const std::vector<MachineRecord>& machines) {
+    // A machine already stored must be the same machine: one id with two descriptions is refused.
+    std::map<std::string, MachineRecord> have;
+    for (auto& m : read_machines(db, "machines", ids_of(machines))) have.emplace(m.id, std::move(m));
+    for (const auto& m : machines) {
+        const auto it = have.find(m.id);
+        if (it != have.end()) check_same_machine(it->second, m, "the records being written");
     }
-    if (!batch.builds.empty()) {
-        std::vector<BuildRecord> builds = batch.builds;
-        for (auto& b : builds) {
-            if (b.id.empty()) b.id = build_id(b);
-        }
-        const auto have = existing_ids(db, "builds", ids_of(builds));
-        Appender a(db, "builds");
-        std::set<std::string> done;
-        for (const auto& b : builds) {
-            if (have.count(b.id) || !done.insert(b.id).second) continue;
-            a.text(b.id).text(b.tool).text(b.accel_version).text(b.git_commit).text(b.llama_cpp_commit);
-            a.text(b.compiler).text(b.build_type).text(b.cxx_flags).text(b.backends).end_row();
-            ++n.builds;
-        }
-        a.close();
+    Appender a(db, "machines");
+    std::set<std::string> done;
+    int64_t n = 0;
+    for (const auto& m : machines) {
+        if (have.count(m.id) || !done.insert(m.id).second) continue;
+        a.text(m.id).text(m.cpu_model).i32(m.n_logical_cores).u64(m.memory_total_bytes).text(m.device_names);
+        a.text(m.hostname).text(m.inventory_json).timestamp_ns(now_ns()).end_row();
+        ++n;
     }
-    if (!batch.models.empty()) {
-        const auto have = existing_ids(db, "models", ids_of(batch.models));
-        Appender a(db, "models");
-        std::set<std::string> done;
-        for (const auto& m : batch.models) {
-            if (m.id.empty()) throw Error(ErrorKind::invalid_input, "a model record has no id");
-            if (have.count(m.id) || !done.insert(m.id).second) continue;
-            a.text(m.id).opt_text(m.sha256).text(m.path).text(m.name).text(m.architecture).text(m.family);
-            a.text(m.subfamily).i64(m.n_params).text(m.file_type).i64(m.size_bytes).end_row();
-            ++n.models;
-        }
-        a.close();
+    a.close();
+    return n;
+}
+
+// Appends the records whose id is not stored yet, once each, with `row` (which ends the row); returns how many.
+template <class T, class RowFn>
+int64_t append_new(Database& db, const char* table, const std::vector<T>& records, RowFn row) {
+    const auto have = existing_ids(db, table, ids_of(records));
+    Appender a(db, table);
+    std::set<std::string> done;
+    int64_t n = 0;
+    for (const auto& x : records) {
+        if (have.count(x.id) || !done.insert(x.id).second) continue;
+        row(a, x);
+        ++n;
     }
-    if (!batch.runs.empty()) {
-        const auto have = existing_ids(db, "runs", ids_of(batch.runs));
-        Appender a(db, "runs");
-        for (const auto& r : batch.runs) {
-            if (have.count(r.id)) continue;
-            a.text(r.id).text(r.command).timestamp_ns(or_now(r.started_at_ns)).timestamp_ns(r.ended_at_ns);
-            a.text(to_string(r.status)).text(join_tags(r.tags)).nullable_text(r.git_commit);
-            a.nullable_text(r.machine_id).nullable_text(r.build_id).i64(r.pid).nullable_text(r.boot_id);
-            a.nullable_text(r.host).text(r.source).text(r.extra_json);
-            a.i64(r.pid == this_process().pid ? this_process().start_ticks : std::nullopt).end_row();
-            ++n.runs;
-        }
-        a.close();
+    a.close();
+    return n;
+}
+
+int64_t write_builds(Database& db, std::vector<BuildRecord> builds) {
+    for (auto& b : builds) {
+        if (b.id.empty()) b.id = build_id(b);
     }
-    if (!batch.results.empty()) {
-        std::set<std::string> have;
-        if (!batch.fresh_ids) have = existing_ids(db, "results", ids_of(batch.results));
-        Appender a(db, "results");
-        Appender s(db, "samples");
-        for (const auto& r : batch.results) {
-            if (r.id.empty()) throw Error(ErrorKind::invalid_input, "a result record has no id");
-            if (have.count(r.id)) {
-                ++n.skipped_results;
-                continue;
-            }
-            a.text(r.id).text(r.run_id).nullable_text(r.machine_id).nullable_text(r.build_id);
-            a.nullable_text(r.model_id).opt_text(r.model_sha256).nullable_text(r.model_name).text(r.scenario);
-            a.text(r.device).i32(r.n_prompt).i32(r.n_gen).i32(r.n_batch).i32(r.n_ubatch).i32(r.n_threads);
-            a.i32(r.n_gpu_layers).i32(r.n_depth).nullable_text(r.type_k).nullable_text(r.type_v).boolean(r.flash_attn);
-            a.f64(r.avg_ts).f64(r.stddev_ts).f64(r.avg_ns).f64(r.p50_ns).f64(r.p90_ns).f64(r.p99_ns).f64(r.ttft_ns);
-            a.i32(static_cast<int32_t>(r.samples.size())).boolean(r.valid).timestamp_ns(or_now(r.created_at_ns));
-            a.text(r.extra_json).end_row();
-            ++n.results;
-            for (const auto& x : r.samples) {
-                s.text(r.id).i32(x.seq).i64(x.duration_ns).i32(x.n_tokens).end_row();
-                ++n.samples;
-            }
-        }
-        a.close();
-        s.close();
+    return append_new(db, "builds", builds, [](Appender& a, const BuildRecord& b) {
+        a.text(b.id).text(b.tool).text(b.accel_version).text(b.git_commit).text(b.llama_cpp_commit);
+        a.text(b.compiler).text(b.build_type).text(b.cxx_flags).text(b.backends).end_row();
+    });
+}
+
+int64_t write_models(Database& db, const std::vector<ModelRecord>& models) {
+    for (const auto& m : models) {
+        if (m.id.empty()) throw Error(ErrorKind::invalid_input, "a model record has no id");
     }
-    if (!batch.failures.empty()) {
-        std::set<std::string> have;
-        if (!batch.fresh_ids) have = existing_ids(db, "failures", ids_of(batch.failures));
-        Appender a(db, "failures");
-        for (const auto& f : batch.failures) {
-            if (f.id.empty()) throw Error(ErrorKind::invalid_input, "a failure record has no id");
-            if (have.count(f.id)) continue;
-            a.text(f.id).text(f.run_id).nullable_text(f.machine_id).nullable_text(f.model_id).text(f.scenario);
-            a.text(f.device).text(f.stage).text(f.reason).text(f.params_json).timestamp_ns(or_now(f.created_at_ns));
-            a.end_row();
-            ++n.failures;
+    return append_new(db, "models", models, [](Appender& a, const ModelRecord& m) {
+        a.text(m.id).opt_text(m.sha256).text(m.path).text(m.name).text(m.architecture).text(m.family);
+        a.text(m.subfamily).i64(m.n_params).text(m.file_type).i64(m.size_bytes).end_row();
+    });
+}
+
+int64_t write_runs(Database& db, const std::vector<RunRecord>& runs) {
+    return append_new(db, "runs", runs, [](Appender& a, const RunRecord& r) {
+        a.text(r.id).text(r.command).timestamp_ns(or_now(r.started_at_ns)).timestamp_ns(r.ended_at_ns);
+        a.text(to_string(r.status)).text(join_tags(r.tags)).nullable_text(r.git_commit);
+        a.nullable_text(r.machine_id).nullable_text(r.build_id).i64(r.pid).nullable_text(r.boot_id);
+        a.nullable_text(r.host).text(r.source).text(r.extra_json);
+        a.i64(r.pid == this_process().pid ? this_process().start_ticks : std::nullopt).end_row();
+    });
+}
+
+// Results through the column table (result_columns.h), each with its samples.
+void write_results(Database& db, const RecordBatch& batch, WriteCounts& n) {
+    std::set<std::string> have;
+    if (!batch.fresh_ids) have = existing_ids(db, "results", ids_of(batch.results));
+    Appender a(db, "results");
+    Appender s(db, "samples");
+    for (const auto& r : batch.results) {
+        if (r.id.empty()) throw Error(ErrorKind::invalid_input, "a result record has no id");
+        if (have.count(r.id)) {
+            ++n.skipped_results;
+            continue;
         }
-        a.close();
+        append_result(a, r);
+        ++n.results;
+        for (const auto& x : r.samples) {
+            s.text(r.id).i32(x.seq).i64(x.duration_ns).i32(x.n_tokens).end_row();
+            ++n.samples;
+        }
     }
-    // Records from an older accel (a spool file, an export) name their machine by its old id.
-    if (!batch.machines.empty()) remap_machine_ids(db, ids_of(batch.machines));
-    for (const auto& e : batch.ends) {
+    a.close();
+    s.close();
+}
+
+int64_t write_failures(Database& db, const RecordBatch& batch) {
+    std::set<std::string> have;
+    if (!batch.fresh_ids) have = existing_ids(db, "failures", ids_of(batch.failures));
+    Appender a(db, "failures");
+    int64_t n = 0;
+    for (const auto& f : batch.failures) {
+        if (f.id.empty()) throw Error(ErrorKind::invalid_input, "a failure record has no id");
+        if (have.count(f.id)) continue;
+        a.text(f.id).text(f.run_id).nullable_text(f.machine_id).nullable_text(f.model_id).text(f.scenario);
+        a.text(f.device).text(f.stage).text(f.reason).text(f.params_json).timestamp_ns(or_now(f.created_at_ns));
+        a.end_row();
+        ++n;
+    }
+    a.close();
+    return n;
+}
+
+void write_run_ends(Database& db, const std::vector<RunEnd>& ends) {
+    for (const auto& e : ends) {
         db.exec(fmt::format("UPDATE runs SET status = {}, ended_at = make_timestamp({}) WHERE id = {}",
                             sql_quote(to_string(e.status)), or_now(e.ended_at_ns) / 1000, sql_quote(e.run_id)));
     }
+}
+
+}  // namespace
+
+WriteCounts write_batch(Database& db, const RecordBatch& batch) {
+    WriteCounts n;
+    // Records from an older accel (a spool file, an export) name their machine by its old id: before the
+    // references are checked and again once the batch's machines are stored.
+    if (!batch.machines.empty()) remap_machine_ids(db, ids_of(batch.machines));
+    check_run_references(db, batch);
+    if (!batch.machines.empty()) n.machines = write_machines(db, batch.machines);
+    if (!batch.builds.empty()) n.builds = write_builds(db, batch.builds);
+    if (!batch.models.empty()) n.models = write_models(db, batch.models);
+    if (!batch.runs.empty()) n.runs = write_runs(db, batch.runs);
+    if (!batch.results.empty()) write_results(db, batch, n);
+    if (!batch.failures.empty()) n.failures = write_failures(db, batch);
+    if (!batch.machines.empty()) remap_machine_ids(db, ids_of(batch.machines));
+    write_run_ends(db, batch.ends);
     return n;
 }
 

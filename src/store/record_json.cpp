@@ -4,6 +4,7 @@
 
 #include "accel/core/error.h"
 #include "accel/core/version.h"
+#include "accel/store/result_columns.h"
 
 namespace accel::store {
 namespace {
@@ -65,36 +66,21 @@ json to_json(const RunRecord& r) {
     return j;
 }
 
+// Every column (result_columns.h) under its key: text always, optional values when set; then the samples.
 json to_json(const ResultRecord& r) {
-    json j = {{"id", r.id},
-              {"run_id", r.run_id},
-              {"machine_id", r.machine_id},
-              {"build_id", r.build_id},
-              {"model_id", r.model_id},
-              {"model_name", r.model_name},
-              {"scenario", r.scenario},
-              {"device", r.device},
-              {"type_k", r.type_k},
-              {"type_v", r.type_v},
-              {"valid", r.valid},
-              {"created_at_ns", r.created_at_ns},
-              {"extra", json::parse(r.extra_json, nullptr, false)}};
-    put(j, "model_sha256", r.model_sha256);
-    put(j, "n_prompt", r.n_prompt);
-    put(j, "n_gen", r.n_gen);
-    put(j, "n_batch", r.n_batch);
-    put(j, "n_ubatch", r.n_ubatch);
-    put(j, "n_threads", r.n_threads);
-    put(j, "n_gpu_layers", r.n_gpu_layers);
-    put(j, "n_depth", r.n_depth);
-    put(j, "flash_attn", r.flash_attn);
-    put(j, "avg_ts", r.avg_ts);
-    put(j, "stddev_ts", r.stddev_ts);
-    put(j, "avg_ns", r.avg_ns);
-    put(j, "p50_ns", r.p50_ns);
-    put(j, "p90_ns", r.p90_ns);
-    put(j, "p99_ns", r.p99_ns);
-    put(j, "ttft_ns", r.ttft_ns);
+    json j = json::object();
+    for (const auto& c : result_columns()) {
+        const std::string key(c.key());
+        std::visit(Overload{
+                       [&](std::string ResultRecord::*f) { j[key] = r.*f; },
+                       [&](bool ResultRecord::*f) { j[key] = r.*f; },
+                       [&](TimestampNs t) { j[key] = r.*t.field; },
+                       [&](JsonText t) { j[key] = json::parse(r.*t.field, nullptr, false); },
+                       [](SampleCount) {},
+                       [&](auto f) { put(j, key.c_str(), r.*f); },
+                   },
+                   c.field);
+    }
     json s = json::array();
     for (const auto& x : r.samples) {
         json e = {{"seq", x.seq}, {"duration_ns", x.duration_ns}};
@@ -246,35 +232,22 @@ RunRecord run_from(const Reader& r) {
 
 ResultRecord result_from(const Reader& r) {
     ResultRecord x;
-    x.id = r.str("id", true);
-    x.run_id = r.str("run_id", true);
-    x.machine_id = r.str("machine_id");
-    x.build_id = r.str("build_id");
-    x.model_id = r.str("model_id");
-    x.model_sha256 = r.opt_str("model_sha256");
-    x.model_name = r.str("model_name");
-    x.scenario = r.str("scenario", true);
-    x.device = r.str("device");
-    x.n_prompt = r.num<int32_t>("n_prompt");
-    x.n_gen = r.num<int32_t>("n_gen");
-    x.n_batch = r.num<int32_t>("n_batch");
-    x.n_ubatch = r.num<int32_t>("n_ubatch");
-    x.n_threads = r.num<int32_t>("n_threads");
-    x.n_gpu_layers = r.num<int32_t>("n_gpu_layers");
-    x.n_depth = r.num<int32_t>("n_depth");
-    x.type_k = r.str("type_k");
-    x.type_v = r.str("type_v");
-    x.flash_attn = r.opt_bool("flash_attn");
-    x.avg_ts = r.num<double>("avg_ts");
-    x.stddev_ts = r.num<double>("stddev_ts");
-    x.avg_ns = r.num<double>("avg_ns");
-    x.p50_ns = r.num<double>("p50_ns");
-    x.p90_ns = r.num<double>("p90_ns");
-    x.p99_ns = r.num<double>("p99_ns");
-    x.ttft_ns = r.num<double>("ttft_ns");
-    x.valid = r.opt_bool("valid").value_or(true);
-    x.created_at_ns = r.num_or<int64_t>("created_at_ns", 0);
-    x.extra_json = r.json_text("extra");
+    for (const auto& c : result_columns()) {
+        const std::string key(c.key());
+        const char* k = key.c_str();
+        std::visit(Overload{
+                       [&](std::string ResultRecord::*f) { x.*f = r.str(k, c.json_required); },
+                       [&](std::optional<std::string> ResultRecord::*f) { x.*f = r.opt_str(k); },
+                       [&](std::optional<int32_t> ResultRecord::*f) { x.*f = r.num<int32_t>(k); },
+                       [&](std::optional<double> ResultRecord::*f) { x.*f = r.num<double>(k); },
+                       [&](std::optional<bool> ResultRecord::*f) { x.*f = r.opt_bool(k); },
+                       [&](bool ResultRecord::*f) { x.*f = r.opt_bool(k).value_or(x.*f); },
+                       [&](TimestampNs t) { x.*t.field = r.num_or<int64_t>(k, 0); },
+                       [&](JsonText t) { x.*t.field = r.json_text(k); },
+                       [](SampleCount) {},
+                   },
+                   c.field);
+    }
     if (r.raw().contains("samples")) {
         const auto& s = r.raw()["samples"];
         if (!s.is_array()) r.fail("samples", "expected an array");

@@ -6,6 +6,7 @@
 #include <fmt/core.h>
 
 #include "accel/core/error.h"
+#include "accel/store/result_columns.h"
 #include "machine_identity.h"
 #include "schema_internal.h"
 
@@ -14,6 +15,7 @@ namespace {
 
 // No FOREIGN KEY constraints: DuckDB cannot ALTER a table that others reference. References are checked by the
 // writer (it writes the run, machine, build and model rows before results) and by tests.
+// The results table's columns come from the column table (result_columns.h), every one of them there since v1.
 constexpr const char* v1_sql = R"sql(
 CREATE TABLE machines (
     id VARCHAR PRIMARY KEY, cpu_model VARCHAR, n_logical_cores INTEGER, memory_total_bytes UBIGINT,
@@ -28,13 +30,6 @@ CREATE TABLE runs (
     id VARCHAR PRIMARY KEY, command VARCHAR, started_at TIMESTAMP, ended_at TIMESTAMP, status VARCHAR NOT NULL,
     tags VARCHAR, git_commit VARCHAR, machine_id VARCHAR, build_id VARCHAR, pid BIGINT, boot_id VARCHAR,
     host VARCHAR, source VARCHAR, extra JSON);
-CREATE TABLE results (
-    id VARCHAR NOT NULL, run_id VARCHAR NOT NULL, machine_id VARCHAR, build_id VARCHAR, model_id VARCHAR,
-    model_sha256 VARCHAR, model_name VARCHAR, scenario VARCHAR, device VARCHAR,
-    n_prompt INTEGER, n_gen INTEGER, n_batch INTEGER, n_ubatch INTEGER, n_threads INTEGER, n_gpu_layers INTEGER,
-    n_depth INTEGER, type_k VARCHAR, type_v VARCHAR, flash_attn BOOLEAN,
-    avg_ts DOUBLE, stddev_ts DOUBLE, avg_ns DOUBLE, p50_ns DOUBLE, p90_ns DOUBLE, p99_ns DOUBLE, ttft_ns DOUBLE,
-    n_samples INTEGER, valid BOOLEAN NOT NULL, created_at TIMESTAMP, extra JSON);
 CREATE TABLE samples (result_id VARCHAR NOT NULL, seq INTEGER NOT NULL, duration_ns BIGINT NOT NULL, n_tokens INTEGER);
 CREATE TABLE failures (
     id VARCHAR PRIMARY KEY, run_id VARCHAR NOT NULL, machine_id VARCHAR, model_id VARCHAR, scenario VARCHAR,
@@ -77,13 +72,15 @@ CREATE VIEW compatibility AS
 // machine row with an inventory accel wrote moves to its new id, with the runs, results and failures naming it.
 void v3_remap_machine_ids(Database& db) { remap_machine_ids(db); }
 
+void v1_create_results(Database& db) { db.exec("CREATE TABLE results (" + result_columns_ddl() + ")"); }
+
 struct Migration {
     const char* sql = "";
     void (*step)(Database&) = nullptr;  // what SQL alone cannot do, run after `sql`
 };
 
 const std::vector<Migration>& migrations() {
-    static const std::vector<Migration> m = {{v1_sql}, {v2_sql}, {"", v3_remap_machine_ids}};
+    static const std::vector<Migration> m = {{v1_sql, v1_create_results}, {v2_sql}, {"", v3_remap_machine_ids}};
     return m;
 }
 
@@ -110,6 +107,11 @@ void apply_migrations(Database& db, int target) {
             const Migration& m = migrations()[static_cast<size_t>(v - 1)];
             if (*m.sql != '\0') db.exec(m.sql);
             if (m.step != nullptr) m.step(db);
+            // Columns of the results table that this version added (result_columns.h).
+            for (const auto& c : result_columns()) {
+                if (v == 1 || c.since != v) continue;
+                db.exec(fmt::format("ALTER TABLE results ADD COLUMN {} {}", c.name, c.sql_type));
+            }
             db.exec(fmt::format("INSERT INTO schema_version VALUES ({}, now())", v));
         } catch (const Error& e) {
             throw Error(e.kind(),

@@ -10,6 +10,7 @@
 #include "accel/core/sha256_cache.h"
 #include "accel/model/gguf_file.h"
 #include "accel/store/database.h"
+#include "accel/store/result_columns.h"
 
 namespace accel::tune {
 namespace {
@@ -17,16 +18,6 @@ namespace {
 using Row = std::vector<std::optional<std::string>>;
 
 std::string text(const Row& row, size_t i) { return row.at(i).value_or(""); }
-
-std::optional<int32_t> int_at(const Row& row, size_t i) {
-    if (!row.at(i)) return std::nullopt;
-    return static_cast<int32_t>(std::stol(*row[i]));
-}
-
-std::optional<double> double_at(const Row& row, size_t i) {
-    if (!row.at(i)) return std::nullopt;
-    return std::stod(*row[i]);
-}
 
 ModelVariant variant_from(const Row& row) {
     ModelVariant v{.sha256 = text(row, 0), .path = text(row, 1), .name = text(row, 2), .architecture = text(row, 3),
@@ -36,30 +27,29 @@ ModelVariant variant_from(const Row& row) {
 }
 
 // An imported result (no PointResult in extra): the typed columns only. No peak RSS or energy there.
-Observation observation_from_columns(const Row& row, const std::string& variant, const std::string& path) {
+Observation observation_from_columns(const store::ResultRecord& r, const std::string& variant,
+                                     const std::string& path) {
     Observation o;
-    o.result_id = text(row, 0);
-    o.run_id = text(row, 1);
-    o.scenario = text(row, 3);
-    o.config.device = text(row, 4);
-    o.config.model_sha256 = text(row, 2);
+    o.result_id = r.id;
+    o.run_id = r.run_id;
+    o.scenario = r.scenario;
+    o.config.device = r.device;
+    o.config.model_sha256 = r.model_sha256.value_or("");
     o.config.variant = variant;
     o.config.model_path = path;
-    o.n_prompt = int_at(row, 5).value_or(0);
-    o.n_gen = int_at(row, 6).value_or(0);
-    o.config.n_batch = int_at(row, 7).value_or(o.config.n_batch);
-    o.config.n_ubatch = int_at(row, 8).value_or(o.config.n_ubatch);
-    o.config.n_threads = int_at(row, 9).value_or(o.config.n_threads);
-    o.config.n_gpu_layers = int_at(row, 10).value_or(o.config.n_gpu_layers);
-    if (!text(row, 11).empty()) o.config.type_k = text(row, 11);
-    if (!text(row, 12).empty()) o.config.type_v = text(row, 12);
-    if (row.at(13)) o.config.flash_attn = *row[13] == "true" ? "on" : "off";
-    if (o.scenario == "tg" || o.scenario == "pg") o.tokens_per_s = double_at(row, 14);
+    o.n_prompt = r.n_prompt.value_or(0);
+    o.n_gen = r.n_gen.value_or(0);
+    o.config.n_batch = r.n_batch.value_or(o.config.n_batch);
+    o.config.n_ubatch = r.n_ubatch.value_or(o.config.n_ubatch);
+    o.config.n_threads = r.n_threads.value_or(o.config.n_threads);
+    o.config.n_gpu_layers = r.n_gpu_layers.value_or(o.config.n_gpu_layers);
+    if (!r.type_k.empty()) o.config.type_k = r.type_k;
+    if (!r.type_v.empty()) o.config.type_v = r.type_v;
+    if (r.flash_attn) o.config.flash_attn = *r.flash_attn ? "on" : "off";
+    if (o.scenario == "tg" || o.scenario == "pg") o.tokens_per_s = r.avg_ts;
     // The p99 of whole repetitions over the tokens each one generated: the mean per-token time of the p99 rep.
-    if (const auto p99 = double_at(row, 15); p99 && o.scenario == "tg" && o.n_gen > 0) {
-        o.p99_token_ms = *p99 / o.n_gen / 1e6;
-    }
-    o.n_samples = int_at(row, 16).value_or(0);
+    if (r.p99_ns && o.scenario == "tg" && o.n_gen > 0) o.p99_token_ms = *r.p99_ns / o.n_gen / 1e6;
+    o.n_samples = static_cast<int32_t>(r.samples.size());
     o.energy_unavailable = "imported result: no energy counter stored";
     return o;
 }
@@ -110,11 +100,9 @@ Evidence load_evidence(const std::filesystem::path& db_path, const std::filesyst
 
     std::string shas = store::sql_quote(ev.model.sha256);
     for (const auto& v : ev.variants) shas += ", " + store::sql_quote(v.sha256);
-    const auto rows = db.query(fmt::format(
-        "SELECT r.id, r.run_id, r.model_sha256, r.scenario, r.device, r.n_prompt, r.n_gen, r.n_batch, r.n_ubatch, "
-        "r.n_threads, r.n_gpu_layers, r.type_k, r.type_v, r.flash_attn, r.avg_ts, r.p99_ns, r.n_samples, r.extra, "
-        "r.valid FROM results r WHERE r.model_sha256 IN ({}) ORDER BY r.created_at, r.id",
-        shas));
+    // Every result of the model and its variants, read through the warehouse's column mapping, with samples.
+    const std::vector<store::ResultRecord> results =
+        store::read_results(db, fmt::format("r.model_sha256 IN ({})", shas));
     const auto label = [&](const std::string& sha) {
         if (sha == ev.model.sha256) return ev.model.file_type;
         for (const auto& v : ev.variants) {
@@ -129,28 +117,27 @@ Evidence load_evidence(const std::filesystem::path& db_path, const std::filesyst
         }
         return std::string();
     };
-    for (const auto& row : rows.rows) {
-        if (text(row, 18) != "true") {
+    for (const auto& rec : results) {
+        if (!rec.valid) {
             ++ev.n_invalid;
             continue;
         }
-        const std::string sha = text(row, 2);
-        const auto extra = nlohmann::json::parse(text(row, 17), nullptr, false);
+        const std::string sha = rec.model_sha256.value_or("");
+        const auto extra = nlohmann::json::parse(rec.extra_json, nullptr, false);
         if (extra.is_object() && extra.contains("spec")) {
             try {
-                const bench::PointResult r = bench::point_result_from_json(extra.dump());
-                Observation o = observation_from_point(r, text(row, 0), text(row, 1), label(sha));
+                const bench::PointResult r = bench::point_result_from_json(rec.extra_json);
+                Observation o = observation_from_point(r, rec.id, rec.run_id, label(sha));
                 o.config.model_sha256 = sha;
                 o.config.model_path = path_of(sha);
-                o.scenario = text(row, 3);  // as stored: "tradeoffs" points have an llm spec but are not tg/pp
+                o.scenario = rec.scenario;  // as stored: "tradeoffs" points have an llm spec but are not tg/pp
                 ev.observations.push_back(std::move(o));
                 continue;
             } catch (const Error& e) {
-                ACCEL_LOG_WARN("result {}: unreadable measurement details ({}); using its columns", text(row, 0),
-                               e.what());
+                ACCEL_LOG_WARN("result {}: unreadable measurement details ({}); using its columns", rec.id, e.what());
             }
         }
-        ev.observations.push_back(observation_from_columns(row, label(sha), path_of(sha)));
+        ev.observations.push_back(observation_from_columns(rec, label(sha), path_of(sha)));
     }
     if (ev.n_invalid > 0) {
         ev.notes.push_back(fmt::format("{} result(s) left out: they failed their check when measured", ev.n_invalid));

@@ -54,8 +54,7 @@ TEST(Campaign, CountsEachKindOfOutcome) {
     c.run("c", [] { return ok_point(false); });
     c.run("d", [] {
         PointResult r = ok_point();
-        r.verified = true;
-        r.verify_pass = false;
+        r.verify = accel::bench::VerifyOutcome{.pass = false, .summary = "rejected"};
         return r;
     });
     EXPECT_FALSE(c.stopped());  // no --fail-fast

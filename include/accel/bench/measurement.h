@@ -22,6 +22,9 @@ struct RunRules {
 struct Measurement {
     std::vector<int64_t> samples_ns;   // one per timed repetition
     std::vector<double> samples_ts;    // tokens (or items) per second, one per repetition
+    // Tokens (embed: texts) each timed repetition processed, counted, one per samples_ns entry; empty where a
+    // scenario has no per-repetition count (the server's per-query latencies). The store's sample n_tokens.
+    std::vector<int32_t> samples_tokens;
     Summary ns;                        // over samples_ns
     Summary ts;                        // over samples_ts
     std::vector<int64_t> ttft_ns;      // time to first token per repetition, where it applies

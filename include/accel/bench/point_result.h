@@ -8,13 +8,23 @@
 
 #include "accel/bench/load_stats.h"
 #include "accel/bench/measurement.h"
+#include "accel/bench/roofline_efficiency.h"
 #include "accel/bench/sweep.h"
+#include "accel/bench/tradeoffs_measure.h"
 
 namespace accel::bench {
+
+// --verify: the same inputs on the CPU reference.
+struct VerifyOutcome {
+    bool pass = false;
+    std::string summary;  // the figures and the thresholds they were held to
+};
 
 // Everything measured at one point, plus where it ran. Field names follow llama-bench's where they mean the same.
 struct PointResult {
     PointSpec spec;
+
+    // Common to every scenario: the outcome, the raw samples, where it ran, the model and the resources used.
     bool ok = false;
     std::string failure_stage;   // "load", "run", "timeout", "crash" when !ok
     std::string failure_reason;
@@ -48,24 +58,18 @@ struct PointResult {
     // timed token from it is an upper bound (the warm-up is inside the window). "" for results stored before.
     std::string energy_window;
 
-    // Roofline efficiency, when accel detect --measure figures exist for this machine.
-    std::optional<double> decode_bandwidth_pct;  // achieved bytes/s over the measured memory bandwidth
-    std::optional<double> prefill_flops_pct;     // achieved FLOP/s over the measured matmul peak
-    std::string roofline_basis;                  // which measurement, or why unavailable
+    // Per-scenario extensions: each a typed struct, present only where its scenario measured it. In the JSON (the
+    // measuring child's output and the stored "extra") each has one serializer (point_result_json.h); a new
+    // scenario (vision, audio) adds a struct here, an optional member, and its to_json/from_json pair.
+    std::optional<RooflineEfficiency> roofline;  // llm-like scenarios: efficiency against accel detect --measure
+    std::optional<VerifyOutcome> verify;         // --verify (llm and latency scenarios)
+    std::optional<ServerStats> server;           // server scenario: stored under "server" (null elsewhere)
+    std::optional<OfflineStats> offline;         // offline scenario: stored under "offline" (null elsewhere)
+    // accel tradeoffs: stored under "tradeoffs" (absent elsewhere); the stored scenario is then "tradeoffs".
+    std::optional<TradeoffsMeasure> tradeoffs;
 
-    // --verify: the same inputs on the CPU reference (llm and latency scenarios).
-    bool verified = false;
-    bool verify_pass = false;
-    std::string verify_summary;  // the figures and the thresholds they were held to
-
-    // accel tradeoffs: its measurement as one JSON object (bench/tradeoffs.h), stored under "tradeoffs" in the
-    // result's extra; the stored scenario is then "tradeoffs". Absent for other points.
-    std::optional<std::string> tradeoffs_json;
-
-    // Load scenarios: the server figures (stored under "server" in the result's extra, null for other scenarios)
-    // and the offline figures (under "offline").
-    std::optional<ServerStats> server;
-    std::optional<OfflineStats> offline;
+    // Whether --verify ran and failed.
+    bool verify_failed() const { return verify && !verify->pass; }
 };
 
 // The label every printed energy-per-token figure carries (bench, recommend): what the energy window includes.
