@@ -142,6 +142,7 @@ CampaignOutcome run_points(std::vector<PointSpec> points, const CampaignOptions&
         ahead.push_back(workers->measure(ahead.size()));
         if (options.fail_fast && !ahead.back().ok) break;
     }
+    if (probe) probe->stop_sampling();  // every point measured, or the probe is done anyway
     Campaign campaign(options, observer, points.size(), probe ? std::optional(probe->get()) : std::nullopt);
     for (size_t i = 0; i < points.size(); ++i) {
         campaign.run(point_label(points[i]), [&] { return i < ahead.size() ? ahead[i] : workers->measure(i); });

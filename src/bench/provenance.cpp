@@ -3,6 +3,7 @@
 
 #include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -159,7 +160,7 @@ ProvenanceProbe::ProvenanceProbe(const ProvenanceOptions& options, std::string d
                                             .llama_system_info = engine::llama_system_info()},
                                 .invocation = current_invocation()};
             if (::write(child.fd, "ready\n", 6) != 6) ::_exit(1);
-            in.hygiene = read_hygiene("/", {.exclude_tree = parent, .during = during});
+            in.hygiene = read_hygiene("/", {.stop_fd = child.fd, .exclude_tree = parent, .during = during});
             text = to_json(make_provenance(in, options)).dump() + "\n";
         } catch (...) {
             ::_exit(1);
@@ -199,6 +200,10 @@ bool ProvenanceProbe::read_some(int timeout_ms) {
     }
     out_.append(buf, static_cast<size_t>(n));
     return true;
+}
+
+void ProvenanceProbe::stop_sampling() {
+    if (fd_ >= 0) (void)!::send(fd_, "s", 1, MSG_NOSIGNAL);  // the child may have finished: no SIGPIPE
 }
 
 void ProvenanceProbe::wait_ready() {

@@ -1,6 +1,7 @@
 #include "accel/bench/run_hygiene.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -105,10 +106,19 @@ Hygiene read_hygiene(const std::filesystem::path& root, const HygieneWindow& win
                                                           : self_jiffies(); };
     const auto [busy0, total0] = cpu_jiffies(root);
     const uint64_t self0 = own();
-    std::this_thread::sleep_for(window.duration);
+    const auto t0 = std::chrono::steady_clock::now();
+    if (window.stop_fd < 0 || window.min_duration >= window.duration) {
+        std::this_thread::sleep_for(window.duration);
+    } else {
+        // At least min_duration; then until the caller says stop (a byte or its end on stop_fd) or duration.
+        std::this_thread::sleep_for(window.min_duration);
+        pollfd p{window.stop_fd, POLLIN, 0};
+        (void)::poll(&p, 1, static_cast<int>((window.duration - window.min_duration).count()));
+    }
     const auto [busy1, total1] = cpu_jiffies(root);
     const uint64_t self1 = own();
-    h.other_cpu_window = fmt::format("{} ms at the start of the run{}; {} left out", window.duration.count(),
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+    h.other_cpu_window = fmt::format("{} ms at the start of the run{}; {} left out", ms.count(),
                                      window.during.empty() ? "" : ", while " + window.during,
                                      window.exclude_tree > 0 ? "accel's own processes (the run's process tree)"
                                                              : "this probe's own CPU time");

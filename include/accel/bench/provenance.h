@@ -71,6 +71,8 @@ public:
 
     // Blocks until the child's inventory is read (or it failed: get() then says why).
     void wait_ready();
+    // Ends the CPU-share window early (but not before its minimum): the caller has nothing left to run meanwhile.
+    void stop_sampling();
     // Whether get() would return without waiting.
     bool done();
     // Blocks until the child has finished. Throws Error{backend} when it failed. Once only.

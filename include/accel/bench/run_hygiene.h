@@ -24,13 +24,17 @@ struct Hygiene {
 // How other_cpu_percent is sampled.
 struct HygieneWindow {
     std::chrono::milliseconds duration{200};
+    // With stop_fd: the window may end after min_duration, as soon as stop_fd is readable (the caller has nothing
+    // left to run). other_cpu_window records the window's real length.
+    std::chrono::milliseconds min_duration{100};
+    int stop_fd = -1;
     // 0: only this process's own CPU time is left out. A pid: that process and all its descendants' (accel's own
     // processes: the campaign, its measuring workers, this probe), so that the sample may run while accel measures.
     pid_t exclude_tree = 0;
     std::string during;  // what ran during the window, for other_cpu_window ("" : nothing of accel's)
 };
 
-// Reads the above; takes window.duration (it samples /proc/stat twice). root: "/" or a test fixture.
+// Reads the above; takes window.duration, or less with stop_fd (it samples /proc/stat twice). root: "/" or a test fixture.
 Hygiene read_hygiene(const std::filesystem::path& root = "/", const HygieneWindow& window = {});
 
 // CPU time (user + system, in clock ticks) of pid and every descendant alive now, plus what its reaped children
