@@ -3,15 +3,12 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cctype>
 #include <cstring>
-#include <fstream>
-#include <mutex>
 
 #include <fmt/core.h>
 
@@ -27,17 +24,12 @@
 #include "accel/engine/batch_decoder.h"
 #include "accel/core/error.h"
 #include "accel/core/log.h"
-#include "accel/core/sha256_cache.h"
 #include "accel/engine/embedder.h"
-#include "accel/engine/loaded_model.h"
 #include "accel/hw/device.h"
 #include "accel/hw/gpu_energy.h"
 #include "accel/hw/inventory.h"
 #include "accel/hw/roofline.h"
 #include "accel/core/fingerprint.h"
-#include "accel/model/gguf_file.h"
-#include "accel/model/memory_estimate.h"
-#include "accel/pool/engine_loader.h"
 #include "accel/pool/resource_pool.h"
 
 namespace accel::bench {

@@ -16,7 +16,6 @@
 #include "accel/bench/sample_library.h"
 #include "accel/core/error.h"
 #include "accel/core/log.h"
-#include "accel/core/sha256_cache.h"
 #include "accel/core/units.h"
 #include "accel/engine/loaded_model.h"
 #include "accel/engine/quality.h"
