@@ -36,6 +36,12 @@ def wall(cmd):
         sys.exit(f"harness_cost.sh: {' '.join(cmd)} failed ({r.returncode}):\n{r.stderr[-2000:]}")
     return dt
 bad = 0
+def loadavg():
+    try:
+        return open("/proc/loadavg").read().split()[0]
+    except OSError:
+        return "unknown"
+print(f"load average (1 min) at the start: {loadavg()}\n")
 print("| case | accel s (median) | llama-bench s (median) | ratio (median of pairs) | pair ratios min-max |")
 print("|---|---:|---:|---:|---|")
 for name, flags in cases.items():
@@ -55,5 +61,6 @@ for name, flags in cases.items():
     print(f"| {name} | {statistics.median(a):.3f} | {statistics.median(b):.3f} | {r:.2f} | "
           f"{min(ratios):.2f}-{max(ratios):.2f} |")
 print(f"\n{pairs} pairs per case, A B / B A alternating, whole processes (wall clock); target: sweep ratio <= {max_ratio}")
+print(f"load average (1 min) at the end: {loadavg()}")
 sys.exit(3 if bad else 0)
 PY

@@ -7,6 +7,7 @@
 #include <fmt/core.h>
 
 #include "accel/bench/campaign_worker.h"
+#include "accel/bench/provenance.h"
 #include "accel/core/log.h"
 
 namespace accel::bench {
@@ -92,27 +93,63 @@ void drop_resumed(std::vector<PointSpec>& points, const CampaignOptions& options
     observer.note(fmt::format("--resume {}: {} points left to run", options.resume, points.size()));
 }
 
+namespace {
+
+// The measuring processes of run_points: one per run of consecutive points of the same model, reused across them,
+// and a fresh one for the points left after a crash or a timeout.
+class Workers {
+public:
+    Workers(const std::vector<PointSpec>& points, const PointOptions& options) : points_(points), options_(options) {
+        if (!points.empty()) start();
+    }
+    PointResult measure(size_t i) {
+        if (!worker_->alive() || (i > 0 && points_[i].model != points_[i - 1].model)) start();
+        return worker_->measure(i);
+    }
+    int started() const { return n_started_; }
+
+private:
+    void start() {
+        worker_.reset();
+        worker_.emplace(points_, options_);
+        ++n_started_;
+    }
+    const std::vector<PointSpec>& points_;
+    const PointOptions& options_;
+    std::optional<PointWorker> worker_;
+    int n_started_ = 0;
+};
+
+}  // namespace
+
 CampaignOutcome run_points(std::vector<PointSpec> points, const CampaignOptions& options,
                            CampaignObserver& observer) {
     drop_resumed(points, options, observer);
-    // One worker per model, reused across its points; a fresh one after a crash or a timeout. The first starts
-    // before the provenance is read, so its start-up (the ggml backends, the roofline) overlaps the provenance
-    // child's inventory instead of adding to it.
-    std::optional<PointWorker> worker;
-    int n_workers = 0;
-    const auto start_worker = [&] {
-        worker.reset();
-        worker.emplace(points, options.point);
-        ++n_workers;
-    };
-    if (!points.empty()) start_worker();
-    Campaign campaign(options, observer, points.size());
+    // The first worker starts before the provenance child, so that its start-up (the ggml backends, the roofline)
+    // overlaps the child's inventory. Once the child has read the inventory, points are measured while it samples
+    // the other processes' CPU share (accel's own processes left out): the campaign opens when the provenance is
+    // in, and the points measured meanwhile are then stored and reported in order, as if measured after.
+    std::optional<Workers> workers;
+    workers.emplace(points, options.point);
+    std::optional<ProvenanceProbe> probe;
+    if (options.provenance || options.store) {
+        probe.emplace(ProvenanceOptions{.cpu_mask = options.point.cpu_mask, .cold = options.point.cold},
+                      "accel measured its first points");
+        probe->wait_ready();
+    }
+    std::vector<PointResult> ahead;
+    while (probe && ahead.size() < points.size() && !probe->done()) {
+        ahead.push_back(workers->measure(ahead.size()));
+        if (options.fail_fast && !ahead.back().ok) break;
+    }
+    if (probe) probe->stop_sampling();  // every point measured, or the probe is done anyway
+    Campaign campaign(options, observer, points.size(), probe ? std::optional(probe->get()) : std::nullopt);
     for (size_t i = 0; i < points.size(); ++i) {
-        if (!worker->alive() || (i > 0 && points[i].model != points[i - 1].model)) start_worker();
-        campaign.run(point_label(points[i]), [&] { return worker->measure(i); });
+        campaign.run(point_label(points[i]), [&] { return i < ahead.size() ? ahead[i] : workers->measure(i); });
         if (campaign.stopped()) break;
     }
-    worker.reset();
+    const int n_workers = workers->started();
+    workers.reset();
     CampaignOutcome out = campaign.finish();
     out.n_workers = n_workers;
     return out;

@@ -63,25 +63,10 @@ bool send_all(int fd, const std::string& text) {
 
 PointWorker::PointWorker(const std::vector<PointSpec>& points, const PointOptions& options)
     : points_(points), options_(options) {
-    int fds[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
-        throw Error(ErrorKind::io, "socketpair failed: " + std::string(std::strerror(errno)));
-    }
-    std::fflush(stdout);
-    std::fflush(stderr);
-    const pid_t pid = ::fork();
-    if (pid < 0) {
-        ::close(fds[0]);
-        ::close(fds[1]);
-        throw Error(ErrorKind::io, "fork failed: " + std::string(std::strerror(errno)));
-    }
-    if (pid == 0) {
-        ::close(fds[0]);
-        worker_main(fds[1], points, options);
-    }
-    ::close(fds[1]);
-    pid_ = pid;
-    fd_ = fds[0];
+    const ConnectedChild child = fork_connected();
+    if (child.pid == 0) worker_main(child.fd, points, options);
+    pid_ = child.pid;
+    fd_ = child.fd;
 }
 
 PointWorker::~PointWorker() {

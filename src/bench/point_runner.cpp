@@ -3,20 +3,19 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cctype>
 #include <cstring>
-#include <fstream>
-#include <mutex>
 
 #include <fmt/core.h>
 
 #include "accel/bench/engine_parallel_target.h"
 #include "accel/bench/engine_targets.h"
 #include "accel/bench/llm_scenario.h"
+#include "accel/bench/measure.h"
 #include "accel/bench/run_hygiene.h"
 #include "accel/bench/request_lengths.h"
 #include "accel/bench/sample_library.h"
@@ -25,17 +24,12 @@
 #include "accel/engine/batch_decoder.h"
 #include "accel/core/error.h"
 #include "accel/core/log.h"
-#include "accel/core/sha256_cache.h"
 #include "accel/engine/embedder.h"
-#include "accel/engine/loaded_model.h"
 #include "accel/hw/device.h"
 #include "accel/hw/gpu_energy.h"
 #include "accel/hw/inventory.h"
 #include "accel/hw/roofline.h"
 #include "accel/core/fingerprint.h"
-#include "accel/model/gguf_file.h"
-#include "accel/model/memory_estimate.h"
-#include "accel/pool/engine_loader.h"
 #include "accel/pool/resource_pool.h"
 
 namespace accel::bench {
@@ -101,20 +95,8 @@ std::vector<std::string> embed_texts(const engine::LoadedModel& model, const Poi
 
 Measurement run_embed(engine::Session& session, const PointSpec& spec, const RunRules& rules, uint64_t seed) {
     const auto texts = embed_texts(session.model(), spec, seed);
-    Measurement m;
-    for (int32_t i = 0; i < rules.n_warmup; ++i) engine::embed(session, texts, {});
-    while (static_cast<int32_t>(m.samples_ns.size()) < rules.n_max_reps &&
-           (static_cast<int32_t>(m.samples_ns.size()) < rules.n_min_reps || m.wall < rules.min_duration)) {
-        const auto t0 = Clock::now();
-        const auto v = engine::embed(session, texts, {});
-        const int64_t ns = ns_between(t0, Clock::now());
-        m.samples_ns.push_back(ns);
-        m.samples_ts.push_back(static_cast<double>(v.size()) * 1e9 / static_cast<double>(std::max<int64_t>(ns, 1)));
-        m.samples_tokens.push_back(static_cast<int32_t>(v.size()));
-        m.wall += std::chrono::nanoseconds(ns);
-    }
-    finish_measurement(m, rules);
-    return m;
+    EngineEmbedTarget target(session);
+    return run_batches<std::string>(target, texts, rules);
 }
 
 // A failed check makes the point INVALID with the check's own summary as the reason: fast but wrong must show.
@@ -168,13 +150,6 @@ LogitTrace trace(engine::Session& session, uint64_t seed, bool perturb) {
     return t;
 }
 
-std::optional<uint64_t> device_free(const std::string& device) {
-    for (const auto& d : hw::ggml_devices()) {
-        if (d.id == device) return d.memory_free_bytes;
-    }
-    return std::nullopt;
-}
-
 // This machine's roofline from `accel detect --measure`'s cache, read once per process: a worker that measures
 // many points pays for the inventory once.
 const std::optional<hw::Roofline>& machine_roofline() {
@@ -186,73 +161,241 @@ const std::optional<hw::Roofline>& machine_roofline() {
     return roof;
 }
 
-// Bandwidth and matmul peaks from `accel detect --measure`, when this machine has them cached.
-void roofline_efficiency(PointResult& r) {
+// The point against this machine's roof (bench/roofline_efficiency.h), when `accel detect --measure` cached one.
+// kv_cells: the point's own context, which the KV estimate in r was made for.
+void record_roofline(PointResult& r, uint32_t kv_cells) {
     const auto& roof = machine_roofline();
-    if (!roof) {
-        r.roofline = RooflineEfficiency{
-            .basis = "unavailable: no roofline measured on this machine yet (run accel detect --measure)"};
-        return;
-    }
-    double bw = 0;
-    for (const auto& b : roof->bandwidth) {
-        if (b.kernel == "read" && b.gb_per_s.median > bw) bw = b.gb_per_s.median;
-    }
-    std::string type = "f32";
-    const std::string desc = r.model_desc;
-    for (const char* t : {"Q4_0", "Q8_0", "F16", "F32"}) {
-        if (desc.find(t) != std::string::npos) {
-            type = t;
-            for (auto& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-            break;
+    const auto& s = r.spec;
+    const bool llm = s.scenario == Scenario::llm;
+    r.roofline = roofline_efficiency(roof ? &*roof : nullptr,
+                                     {.device = r.device,
+                                      .model_description = r.model_desc,
+                                      .n_prompt = llm ? s.n_prompt : 0,
+                                      .n_gen = llm ? s.n_gen : 0,
+                                      .n_depth = s.n_depth,
+                                      .tokens_per_s = r.measurement.ts.mean,
+                                      .weight_bytes = r.model_size,
+                                      .n_params_blocks = r.model_n_params_blocks,
+                                      .kv_bytes = r.kv_cache_bytes_estimate,
+                                      .kv_cells = kv_cells});
+}
+
+// How big the point's context is, and how many sequences share it.
+struct PointContext {
+    bool embed = false;
+    bool load = false;        // a load scenario (server, offline)
+    RequestLengths lengths;   // load scenarios
+    int32_t n_slots = 1;
+    uint32_t n_ctx = 0;
+};
+
+PointContext size_context(const PointSpec& spec, const PointOptions& options) {
+    PointContext c;
+    c.embed = spec.scenario == Scenario::embed;
+    c.load = spec.scenario == Scenario::server || spec.scenario == Scenario::offline;
+    c.lengths = !c.load ? RequestLengths{}
+                : spec.lengths.empty() ? fixed_lengths(spec.n_prompt, spec.n_gen)
+                                       : parse_request_lengths(spec.lengths);
+    // Load scenarios: each slot has its own part of the context (llama.cpp splits n_ctx over n_seq_max, in
+    // steps of 256 cells), big enough for the longest prompt plus the longest output.
+    c.n_slots = c.load ? std::max(1, spec.n_parallel) : 1;
+    const int32_t per_slot = (std::max(256, c.lengths.prompt_max + c.lengths.gen_max + 16) + 255) / 256 * 256;
+    // llm: llama-bench's context, depth + prompt + generated tokens (llama.cpp pads it to 256 cells), so that
+    // the KV cache and the attention span match the peer's; a 528-cell context for pp512 became 768 cells.
+    // latency: a few cells of room for the BOS and the greedy loop's last token.
+    // --verify traces its own prompt and continuation in the same context, so it needs room for those too.
+    const int32_t n_verify = options.verify ? verify_prompt_tokens + verify_greedy_tokens : 1;
+    const int32_t n_single = spec.scenario == Scenario::llm
+                                 ? std::max(n_verify, spec.n_depth + spec.n_prompt + spec.n_gen)
+                                 : std::max(256, spec.n_depth + spec.n_prompt + spec.n_gen + 16);
+    c.n_ctx = c.embed  ? static_cast<uint32_t>(std::max(512, spec.n_prompt + 16) * spec.embed_batch)
+              : c.load ? static_cast<uint32_t>(per_slot * c.n_slots)
+                       : static_cast<uint32_t>(n_single);
+    return c;
+}
+
+// The memory estimator's configuration for the point as it is loaded (size_context, load_options).
+model::MemoryConfig memory_config(const PointSpec& spec, const PointContext& c) {
+    const uint32_t n_seq = c.embed ? static_cast<uint32_t>(std::max(1, spec.embed_batch))
+                                   : static_cast<uint32_t>(std::max(1, c.n_slots));
+    return {.n_ctx = std::max<uint32_t>(1, c.n_ctx / n_seq),
+            .n_parallel = n_seq,
+            .n_batch = static_cast<uint32_t>(spec.n_batch),
+            .n_ubatch = static_cast<uint32_t>(spec.n_ubatch),
+            .kv_type = spec.type_k,
+            .flash_attn = spec.flash_attn};
+}
+
+pool::LoadOptions load_options(const PointSpec& spec, const PointContext& c) {
+    return {.n_ctx = c.n_ctx,
+            .n_seq = static_cast<uint32_t>(c.embed ? spec.embed_batch : c.n_slots),
+            .n_batch = static_cast<uint32_t>(c.embed ? std::max<int32_t>(spec.n_batch, 512) : spec.n_batch),
+            .n_ubatch = static_cast<uint32_t>(c.embed ? std::max<int32_t>(spec.n_ubatch, 512) : spec.n_ubatch),
+            .type_k = spec.type_k,
+            .type_v = spec.type_v,
+            .flash_attn = spec.flash_attn,
+            .n_gpu_layers = spec.n_gpu_layers,
+            .embeddings = c.embed,
+            .pooling = c.embed ? engine::Pooling::mean : engine::Pooling::model_default};
+}
+
+// The energy window: the scenario's warm-up and timed repetitions; the load before and --verify after are outside
+// it. A GPU point also reads the GPU's own counter (NVML), over the same window as RAPL.
+class EnergyWindow {
+public:
+    EnergyWindow(const std::vector<hw::Device>& devices, const std::string& device) : device_(device) {
+        for (const auto& d : devices) {
+            if (d.id == device && (d.type == hw::DeviceType::gpu || d.type == hw::DeviceType::igpu)) {
+                gpu_.emplace(d.pci_bus_id);
+            }
         }
     }
-    double peak = 0;
-    for (const auto& mm : roof->matmul) {
-        if (mm.device == r.device && mm.type == type) peak = mm.gflops.median;
+    void begin() {
+        e0_ = read_energy();
+        if (gpu_) gpu_mj0_ = gpu_->read_mj();
+        t0_ = Clock::now();
     }
-    const auto& s = r.spec;
-    RooflineEfficiency eff;
-    std::string basis = fmt::format("roofline measured {} ({})", roof->measured_at, roof->fingerprint);
-    if (s.scenario == Scenario::llm && s.n_gen > 0 && s.n_prompt == 0 && bw > 0 && r.measurement.ts.mean > 0) {
-        // Each decoded token reads every weight once (the embedding row aside, but the whole output matrix) and the
-        // KV cache of the context so far.
-        const double ctx = s.n_depth + s.n_gen / 2.0;
-        const double cells = 4096.0;  // the estimate below is for a 4096-cell cache
-        const double kv = static_cast<double>(r.kv_cache_bytes_estimate) * ctx / cells;
-        const double bytes_per_s = (static_cast<double>(r.model_size) + kv) * r.measurement.ts.mean;
-        eff.decode_bandwidth_pct = 100.0 * bytes_per_s / (bw * 1e9);
-        basis += fmt::format("; read bandwidth {:.1f} GB/s; KV bytes per token from the memory estimator", bw);
+    void end(PointResult& r, const RunRules& rules) {
+        const EnergyReading e1 = read_energy();
+        const auto gpu_mj1 = gpu_ ? gpu_->read_mj() : std::nullopt;
+        r.energy_window = fmt::format(
+            "{:.3f} s: the scenario's {} warm-up and {} timed repetitions (model load and --verify excluded)",
+            static_cast<double>(ns_between(t0_, Clock::now())) / 1e9, rules.n_warmup,
+            r.measurement.samples_ns.size());
+        if (auto j = energy_between(e0_, e1)) {
+            r.energy_j = *j;
+        } else {
+            r.energy_unavailable = e0_.available ? e1.reason : e0_.reason;
+        }
+        if (!gpu_) return;
+        if (gpu_mj0_ && gpu_mj1) {
+            r.energy_j.emplace_back("gpu:" + device_, static_cast<double>(*gpu_mj1 - *gpu_mj0_) / 1000.0);
+        } else {
+            r.energy_unavailable += (r.energy_unavailable.empty() ? "" : "; ") + device_ + ": " +
+                                    (gpu_->available() ? "the energy counter read failed" : gpu_->reason());
+        }
     }
-    if (s.scenario == Scenario::llm && s.n_prompt > 0 && s.n_gen == 0 && peak > 0 && r.measurement.ts.mean > 0) {
-        // Every prompt token goes through the repeating blocks' matrices (2 FLOPs per weight); the embedding is a
-        // lookup and the output matrix runs for the last token only. Attention's own FLOPs are left out.
-        const double flops = 2.0 * static_cast<double>(r.model_n_params_blocks) * r.measurement.ts.mean;
-        eff.prefill_flops_pct = 100.0 * flops / (peak * 1e9);
-        basis += fmt::format("; {} {} matmul peak {:.1f} GFLOP/s", r.device, type, peak);
+
+private:
+    std::string device_;
+    std::optional<hw::GpuEnergyCounter> gpu_;
+    EnergyReading e0_;
+    std::optional<uint64_t> gpu_mj0_;
+    Clock::time_point t0_;
+};
+
+// Runs the point's scenario on the leased session: the timed part of the point.
+void run_scenario(PointResult& r, engine::Session& session, const PointSpec& spec, const PointOptions& options,
+                  const PointContext& c, bool embedding_model) {
+    if (c.embed) {
+        r.measurement = run_embed(session, spec, options.rules, options.seed);
+        return;
     }
-    eff.basis = basis;
-    r.roofline = eff;
+    if (c.load) {
+        if (embedding_model) {
+            throw Error(ErrorKind::invalid_input,
+                        fmt::format("{} is an embedding model: the {} scenario serves generative LLMs (use "
+                                    "--scenario embed)", spec.model, to_string(spec.scenario)));
+        }
+        EngineParallelTarget target(session);
+        const LoadTest test{.lengths = c.lengths, .n_queries = options.n_queries, .target_qps = spec.target_qps,
+                            .seed = options.seed, .slo = options.slo, .find_peak = options.find_peak};
+        if (spec.scenario == Scenario::server) {
+            ServerOutcome o = run_server(target, test, options.rules);
+            r.measurement = std::move(o.measurement);
+            r.server = std::move(o.stats);
+        } else {
+            OfflineOutcome o = run_offline(target, test, options.rules);
+            r.measurement = std::move(o.measurement);
+            r.offline = std::move(o.stats);
+        }
+        return;
+    }
+    EngineLlmTarget target(session);
+    if (spec.scenario == Scenario::latency) {
+        r.measurement = run_latency(target, spec, options.rules, options.seed);
+    } else {
+        r.measurement = run_llm_test(
+            target, {.n_prompt = spec.n_prompt, .n_gen = spec.n_gen, .n_depth = spec.n_depth, .seed = options.seed},
+            options.rules);
+    }
 }
 
-// Resets this process's peak RSS to its current RSS (Linux's clear_refs "5"), so that a point measured in a reused
-// worker reports its own high-water mark, not an earlier point's.
-void reset_peak_rss() {
-    const int fd = ::open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC);
-    if (fd < 0) return;
-    if (::write(fd, "5", 1) != 1) ACCEL_LOG_DEBUG("could not reset the peak RSS: {}", std::strerror(errno));
-    ::close(fd);
+// A test-only switch (ACCEL_VERIFY_PERTURB=1) plants a wrong device so the check's failure path is exercised.
+bool verify_perturbed() {
+    const char* env = std::getenv("ACCEL_VERIFY_PERTURB");
+    return env != nullptr && std::string(env) == "1";
 }
 
-// The peak RSS since the last reset_peak_rss (VmHWM); getrusage's lifetime peak where /proc does not say.
-uint64_t peak_rss_bytes() {
-    std::ifstream in("/proc/self/status");
-    for (std::string line; std::getline(in, line);) {
-        if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
+// --verify for embed: the same texts through a CPU reference from a pool of its own (always a separate context).
+void verify_embed(PointResult& r, MeasuredModel& m, const PointSpec& spec, const PointOptions& options,
+                  const PointContext& c) {
+    pool::ResourcePool ref_pool(m.pool().config(), m.loader(), m.monitor());
+    const auto texts = embed_texts(m.session().model(), spec, options.seed ^ 0x5eedULL);
+    auto dev = engine::embed(m.session(), texts, {});
+    if (verify_perturbed()) {
+        for (auto& v : dev) {
+            for (auto& x : v) x = -x;
+        }
     }
-    rusage ru{};
-    getrusage(RUSAGE_SELF, &ru);
-    return static_cast<uint64_t>(ru.ru_maxrss) * 1024;
+    pool::LoadOptions ref_options{.n_ctx = c.n_ctx, .n_seq = static_cast<uint32_t>(spec.embed_batch)};
+    ref_options.n_batch = static_cast<uint32_t>(std::max<int32_t>(spec.n_batch, 512));
+    ref_options.n_ubatch = static_cast<uint32_t>(std::max<int32_t>(spec.n_ubatch, 512));
+    ref_options.n_gpu_layers = 0;
+    ref_options.embeddings = true;
+    ref_options.pooling = engine::Pooling::mean;
+    pool::Lease ref_lease = ref_pool.acquire(
+        {.model = spec.model, .devices = {"cpu"}, .options = ref_options, .fallback = pool::Fallback::forbid});
+    const auto ref = engine::embed(*ref_lease.session(), texts, {});
+    const EmbedVerifyResult v = compare_embeddings(ref, dev);
+    record_verify(r, v.pass, v.summary);
+}
+
+// --verify for the LLM scenarios: logits and a greedy continuation against the same model in f32-accumulating CPU
+// execution, in its own context.
+void verify_llm(PointResult& r, MeasuredModel& m, const PointSpec& spec, const PointOptions& options,
+                const PointContext& c) {
+    const LogitTrace dev = trace(m.session(), options.seed, verify_perturbed());
+    pool::Lease ref_lease = m.pool().acquire({.model = spec.model,
+                                              .devices = {"cpu"},
+                                              .options = {.n_ctx = c.n_ctx, .n_gpu_layers = 0},
+                                              .fallback = pool::Fallback::forbid});
+    const LogitTrace ref = trace(*ref_lease.session(), options.seed, false);
+    const VerifyResult v = compare_llm(ref.rows, dev.rows, ref.greedy, dev.greedy);
+    record_verify(r, v.pass, v.summary);
+}
+
+// Everything from the facts to the roofline; throws for a failure of the point (the caller records it).
+void measure_point(PointResult& r, const PointSpec& spec, const PointOptions& options) {
+    if (!options.cpu_mask.empty()) apply_cpu_mask(options.cpu_mask);
+    const PointContext c = size_context(spec, options);
+    // The facts read the file: before --cold evicts it, never after. The KV estimate is for the point's own
+    // context, sequences, batches, KV type and flash attention, so that the report's estimate-versus-measured
+    // compares the same configuration.
+    const ModelFacts facts = read_model_facts(spec.model, memory_config(spec, c));
+    record_facts(r, facts);
+    MeasuredModel m;
+    EnergyWindow energy(m.devices(), spec.device);
+    try {
+        m.load({.model = spec.model,
+                .device = spec.device,
+                .options = load_options(spec, c),
+                .n_threads = spec.n_threads,
+                .cold = options.cold,
+                .before_load = options.before_load});
+    } catch (const Error&) {
+        r.failure_stage = "load";
+        throw;
+    }
+    m.record(r);
+    energy.begin();
+    run_scenario(r, m.session(), spec, options, c, facts.embedding);
+    energy.end(r, options.rules);
+    if (options.verify && c.embed) verify_embed(r, m, spec, options, c);
+    if (options.verify && !c.embed) verify_llm(r, m, spec, options, c);
+    r.peak_rss_bytes = peak_rss_bytes();
+    record_roofline(r, c.n_ctx);
+    r.ok = true;
 }
 
 }  // namespace
@@ -267,206 +410,7 @@ PointResult run_point(const PointSpec& spec, const PointOptions& options) {
     r.spec = spec;
     reset_peak_rss();
     try {
-        if (!options.cpu_mask.empty()) apply_cpu_mask(options.cpu_mask);
-        r.model_sha256 = sha256_file_cached(spec.model);  // reads the file: before --cold evicts it, never after
-        const model::GgufFile file = model::read_gguf(spec.model);
-        r.model_name = file.get_string("general.name").value_or("");
-        for (const auto& t : file.tensors) {
-            if (t.name.rfind("blk.", 0) == 0) r.model_n_params_blocks += t.n_elements;
-        }
-
-        std::vector<hw::Device> devices = hw::ggml_devices();
-        pool::EngineLoader loader(devices);
-        pool::SystemMonitor monitor(devices);
-        pool::PoolConfig config;
-        config.low_memory = pool::LowMemoryMode::off;
-        pool::ResourcePool pool(config, loader, monitor);
-
-        const bool embed = spec.scenario == Scenario::embed;
-        const bool load = spec.scenario == Scenario::server || spec.scenario == Scenario::offline;
-        const RequestLengths lengths = !load ? RequestLengths{}
-                                       : spec.lengths.empty() ? fixed_lengths(spec.n_prompt, spec.n_gen)
-                                                              : parse_request_lengths(spec.lengths);
-        // Load scenarios: each slot has its own part of the context (llama.cpp splits n_ctx over n_seq_max, in
-        // steps of 256 cells), big enough for the longest prompt plus the longest output.
-        const int32_t n_slots = load ? std::max(1, spec.n_parallel) : 1;
-        const int32_t per_slot = (std::max(256, lengths.prompt_max + lengths.gen_max + 16) + 255) / 256 * 256;
-        // llm: llama-bench's context, depth + prompt + generated tokens (llama.cpp pads it to 256 cells), so that
-        // the KV cache and the attention span match the peer's; a 528-cell context for pp512 became 768 cells.
-        // latency: a few cells of room for the BOS and the greedy loop's last token.
-        // --verify traces its own prompt and continuation in the same context, so it needs room for those too.
-        const int32_t n_verify = options.verify ? verify_prompt_tokens + verify_greedy_tokens : 1;
-        const int32_t n_single = spec.scenario == Scenario::llm
-                                     ? std::max(n_verify, spec.n_depth + spec.n_prompt + spec.n_gen)
-                                     : std::max(256, spec.n_depth + spec.n_prompt + spec.n_gen + 16);
-        const uint32_t n_ctx = embed  ? static_cast<uint32_t>(std::max(512, spec.n_prompt + 16) * spec.embed_batch)
-                               : load ? static_cast<uint32_t>(per_slot * n_slots)
-                                      : static_cast<uint32_t>(n_single);
-        const auto free_before = device_free(spec.device);
-        if (options.cold) {
-            // The last thing before the load: nothing between here and the pool's load reads the file.
-            r.cold_cache_note = evict_from_page_cache(spec.model);
-            r.cold_cache = r.cold_cache_note.empty();
-        }
-        if (options.before_load) options.before_load();
-        // A GPU point also reads the GPU's own counter (NVML), over the same window as RAPL.
-        std::optional<hw::GpuEnergyCounter> gpu_energy;
-        for (const auto& d : devices) {
-            if (d.id == spec.device && (d.type == hw::DeviceType::gpu || d.type == hw::DeviceType::igpu)) {
-                gpu_energy.emplace(d.pci_bus_id);
-            }
-        }
-        const auto t_load = Clock::now();
-        pool::Lease lease;
-        try {
-            lease = pool.acquire({.model = spec.model,
-                                  .devices = {spec.device},
-                                  .options = {.n_ctx = n_ctx,
-                                              .n_seq = static_cast<uint32_t>(embed ? spec.embed_batch : n_slots),
-                                              .n_batch = static_cast<uint32_t>(embed ? std::max<int32_t>(spec.n_batch, 512) : spec.n_batch),
-                                              .n_ubatch = static_cast<uint32_t>(embed ? std::max<int32_t>(spec.n_ubatch, 512) : spec.n_ubatch),
-                                              .type_k = spec.type_k,
-                                              .type_v = spec.type_v,
-                                              .flash_attn = spec.flash_attn,
-                                              .n_gpu_layers = spec.n_gpu_layers,
-                                              .embeddings = embed,
-                                              .pooling = embed ? engine::Pooling::mean
-                                                               : engine::Pooling::model_default},
-                                  .fallback = pool::Fallback::forbid,
-                                  .n_threads = spec.n_threads});
-        } catch (const Error& e) {
-            r.failure_stage = "load";
-            r.failure_reason = e.what();
-            return r;
-        }
-        r.load_ns = ns_between(t_load, Clock::now());
-        const pool::SessionGuard guard = lease.session();
-        engine::Session& session = guard.session();
-        r.device = lease.device();
-        r.n_gpu_layers = guard.placement().n_gpu_layers;
-        r.n_threads = session.n_threads();
-        r.placement = guard.placement().reasons;
-        r.model_desc = guard.model().description();
-        r.model_arch = guard.model().architecture();
-        r.model_size = guard.model().size_bytes();
-        r.model_n_params = guard.model().n_params();
-        // Device memory: what the backend allocated on the device (weights, KV cache, compute buffers: ggml
-        // reserves them all up front, so this is also the peak); the drop of the device's free memory when the
-        // backend does not say.
-        if (spec.device != "cpu") {
-            uint64_t allocated = 0;
-            for (const auto& b : session.memory_breakdown().buffers) {
-                if (b.device == spec.device) allocated += b.model_bytes + b.context_bytes + b.compute_bytes;
-            }
-            if (allocated > 0) r.device_memory_bytes = allocated;
-        }
-        if (free_before && !r.device_memory_bytes) {
-            if (const auto after = device_free(spec.device); after && *free_before > *after && spec.device != "cpu") {
-                r.device_memory_bytes = *free_before - *after;
-            }
-        }
-        try {
-            model::MemoryConfig mc;
-            mc.n_ctx = 4096;
-            r.kv_cache_bytes_estimate = model::estimate_memory(model::memory_shape_from_gguf(file), mc).kv_cache_bytes;
-        } catch (const Error&) {
-            r.kv_cache_bytes_estimate = 0;  // a model without the usual shape keys: no KV term in the roofline
-        }
-
-        // The energy window: the scenario's warm-up and timed repetitions; the load before and --verify after are
-        // outside it.
-        const EnergyReading e0 = read_energy();
-        const auto gpu_mj0 = gpu_energy ? gpu_energy->read_mj() : std::nullopt;
-        const auto t_energy = Clock::now();
-        if (spec.scenario == Scenario::embed) {
-            r.measurement = run_embed(session, spec, options.rules, options.seed);
-        } else if (load) {
-            if (model::is_embedding_model(file)) {
-                throw Error(ErrorKind::invalid_input,
-                            fmt::format("{} is an embedding model: the {} scenario serves generative LLMs (use "
-                                        "--scenario embed)", spec.model, to_string(spec.scenario)));
-            }
-            EngineParallelTarget target(session);
-            const LoadTest test{.lengths = lengths, .n_queries = options.n_queries, .target_qps = spec.target_qps,
-                                .seed = options.seed, .slo = options.slo, .find_peak = options.find_peak};
-            if (spec.scenario == Scenario::server) {
-                ServerOutcome o = run_server(target, test, options.rules);
-                r.measurement = std::move(o.measurement);
-                r.server = std::move(o.stats);
-            } else {
-                OfflineOutcome o = run_offline(target, test, options.rules);
-                r.measurement = std::move(o.measurement);
-                r.offline = std::move(o.stats);
-            }
-        } else {
-            EngineLlmTarget target(session);
-            if (spec.scenario == Scenario::latency) {
-                r.measurement = run_latency(target, spec, options.rules, options.seed);
-            } else {
-                r.measurement = run_llm_test(target, {.n_prompt = spec.n_prompt, .n_gen = spec.n_gen, .n_depth = spec.n_depth,
-                                            .seed = options.seed},
-                                   options.rules);
-            }
-        }
-        const EnergyReading e1 = read_energy();
-        const auto gpu_mj1 = gpu_energy ? gpu_energy->read_mj() : std::nullopt;
-        r.energy_window = fmt::format(
-            "{:.3f} s: the scenario's {} warm-up and {} timed repetitions (model load and --verify excluded)",
-            static_cast<double>(ns_between(t_energy, Clock::now())) / 1e9, options.rules.n_warmup,
-            r.measurement.samples_ns.size());
-        if (auto j = energy_between(e0, e1)) {
-            r.energy_j = *j;
-        } else {
-            r.energy_unavailable = e0.available ? e1.reason : e0.reason;
-        }
-        if (gpu_energy) {
-            if (gpu_mj0 && gpu_mj1) {
-                r.energy_j.emplace_back("gpu:" + spec.device, static_cast<double>(*gpu_mj1 - *gpu_mj0) / 1000.0);
-            } else {
-                r.energy_unavailable += (r.energy_unavailable.empty() ? "" : "; ") + spec.device + ": " +
-                                        (gpu_energy->available() ? "the energy counter read failed"
-                                                                 : gpu_energy->reason());
-            }
-        }
-        const char* perturb_env = std::getenv("ACCEL_VERIFY_PERTURB");
-        const bool perturb = perturb_env != nullptr && std::string(perturb_env) == "1";
-        if (options.verify && spec.scenario == Scenario::embed) {
-            // The reference comes from a pool of its own, so it is always a separate CPU context.
-            pool::ResourcePool ref_pool(config, loader, monitor);
-            const auto texts = embed_texts(session.model(), spec, options.seed ^ 0x5eedULL);
-            auto dev = engine::embed(session, texts, {});
-            // A test-only switch plants a wrong device (negated vectors) so the check's failure path is exercised.
-            if (perturb) {
-                for (auto& v : dev) {
-                    for (auto& x : v) x = -x;
-                }
-            }
-            pool::LoadOptions ref_options{.n_ctx = n_ctx, .n_seq = static_cast<uint32_t>(spec.embed_batch)};
-            ref_options.n_batch = static_cast<uint32_t>(std::max<int32_t>(spec.n_batch, 512));
-            ref_options.n_ubatch = static_cast<uint32_t>(std::max<int32_t>(spec.n_ubatch, 512));
-            ref_options.n_gpu_layers = 0;
-            ref_options.embeddings = true;
-            ref_options.pooling = engine::Pooling::mean;
-            pool::Lease ref_lease = ref_pool.acquire(
-                {.model = spec.model, .devices = {"cpu"}, .options = ref_options, .fallback = pool::Fallback::forbid});
-            const auto ref = engine::embed(*ref_lease.session(), texts, {});
-            const EmbedVerifyResult v = compare_embeddings(ref, dev);
-            record_verify(r, v.pass, v.summary);
-        }
-        if (options.verify && spec.scenario != Scenario::embed) {
-            const LogitTrace dev = trace(session, options.seed, perturb);
-            // The reference: the same model in f32-accumulating CPU execution, in its own context.
-            pool::Lease ref_lease = pool.acquire({.model = spec.model,
-                                                  .devices = {"cpu"},
-                                                  .options = {.n_ctx = n_ctx, .n_gpu_layers = 0},
-                                                  .fallback = pool::Fallback::forbid});
-            const LogitTrace ref = trace(*ref_lease.session(), options.seed, false);
-            const VerifyResult v = compare_llm(ref.rows, dev.rows, ref.greedy, dev.greedy);
-            record_verify(r, v.pass, v.summary);
-        }
-        r.peak_rss_bytes = peak_rss_bytes();
-        roofline_efficiency(r);
-        r.ok = true;
+        measure_point(r, spec, options);
     } catch (const Error& e) {
         r.failure_stage = r.failure_stage.empty() ? "run" : r.failure_stage;
         r.failure_reason = e.what();
@@ -527,6 +471,23 @@ IsolatedOutcome run_isolated(const std::function<std::string()>& body, std::chro
     o.ok = true;
     o.text = std::move(out);
     return o;
+}
+
+ConnectedChild fork_connected() {
+    int fds[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
+        throw Error(ErrorKind::io, "socketpair failed: " + std::string(std::strerror(errno)));
+    }
+    std::fflush(stdout);
+    std::fflush(stderr);
+    const pid_t pid = ::fork();
+    if (pid < 0) {
+        ::close(fds[0]);
+        ::close(fds[1]);
+        throw Error(ErrorKind::io, "fork failed: " + std::string(std::strerror(errno)));
+    }
+    ::close(pid == 0 ? fds[0] : fds[1]);
+    return {.pid = pid, .fd = pid == 0 ? fds[1] : fds[0]};
 }
 
 IsolatedOutcome timeout_outcome(std::chrono::seconds timeout) {

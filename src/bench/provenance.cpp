@@ -1,6 +1,15 @@
 // The one provenance builder: every command that stores a run describes its machine and build through it.
 #include "accel/bench/provenance.h"
 
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include <nlohmann/json.hpp>
 
 #include "accel/bench/point_runner.h"
@@ -105,6 +114,7 @@ RunProvenance make_provenance(const ProvenanceInputs& in, const ProvenanceOption
                        {"energy_performance_preference", hyg.energy_perf_bias},
                        {"loadavg_1m", hyg.loadavg_1m},
                        {"other_cpu_percent_at_start", hyg.other_cpu_percent},
+                       {"other_cpu_window", hyg.other_cpu_window},
                        {"affinity", hyg.affinity},
                        {"cpu_mask", options.cpu_mask},
                        {"cold_cache", options.cold},
@@ -137,6 +147,94 @@ RunProvenance read_run_provenance(const std::string& cpu_mask, bool cold) {
         std::chrono::seconds(120));
     if (!o.ok) throw Error(ErrorKind::backend, "reading the machine's inventory failed: " + o.failure_reason);
     return provenance_from_json(json::parse(o.text));
+}
+
+ProvenanceProbe::ProvenanceProbe(const ProvenanceOptions& options, std::string during) {
+    const pid_t parent = ::getpid();
+    const ConnectedChild child = fork_connected();
+    if (child.pid == 0) {
+        std::string text;
+        try {
+            ProvenanceInputs in{.inventory = hw::detect({.browsers = false}),
+                                .runtime = {.ggml = hw::ggml_runtime(),
+                                            .llama_system_info = engine::llama_system_info()},
+                                .invocation = current_invocation()};
+            if (::write(child.fd, "ready\n", 6) != 6) ::_exit(1);
+            in.hygiene = read_hygiene("/", {.stop_fd = child.fd, .exclude_tree = parent, .during = during});
+            text = to_json(make_provenance(in, options)).dump() + "\n";
+        } catch (...) {
+            ::_exit(1);
+        }
+        for (size_t off = 0; off < text.size();) {
+            const ssize_t n = ::write(child.fd, text.data() + off, text.size() - off);
+            if (n <= 0) break;
+            off += static_cast<size_t>(n);
+        }
+        ::_exit(0);
+    }
+    pid_ = child.pid;
+    fd_ = child.fd;
+}
+
+ProvenanceProbe::~ProvenanceProbe() {
+    if (fd_ >= 0) ::close(fd_);
+    if (pid_ > 0) {
+        ::kill(pid_, SIGKILL);
+        int status = 0;
+        ::waitpid(pid_, &status, 0);
+    }
+}
+
+bool ProvenanceProbe::read_some(int timeout_ms) {
+    if (eof_) return false;
+    pollfd p{fd_, POLLIN, 0};
+    const int ready = ::poll(&p, 1, timeout_ms);
+    if (ready < 0 && errno == EINTR) return true;
+    if (ready <= 0) return true;
+    char buf[65536];
+    const ssize_t n = ::read(fd_, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) return true;
+    if (n <= 0) {
+        eof_ = true;
+        return false;
+    }
+    out_.append(buf, static_cast<size_t>(n));
+    return true;
+}
+
+void ProvenanceProbe::stop_sampling() {
+    if (fd_ >= 0) (void)!::send(fd_, "s", 1, MSG_NOSIGNAL);  // the child may have finished: no SIGPIPE
+}
+
+void ProvenanceProbe::wait_ready() {
+    while (out_.find('\n') == std::string::npos && read_some(1000)) {
+    }
+}
+
+bool ProvenanceProbe::done() {
+    while (!eof_) {
+        pollfd p{fd_, POLLIN, 0};
+        if (::poll(&p, 1, 0) <= 0) return false;
+        read_some(0);
+    }
+    return true;
+}
+
+RunProvenance ProvenanceProbe::get() {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    while (read_some(1000)) {
+        if (std::chrono::steady_clock::now() > deadline) ::kill(pid_, SIGKILL);
+    }
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+    const size_t nl = out_.find('\n');
+    const std::string text = nl == std::string::npos ? std::string() : out_.substr(nl + 1);
+    if (out_.rfind("ready\n", 0) != 0 || text.empty()) {
+        throw Error(ErrorKind::backend, "reading the machine's inventory failed: " +
+                                            crash_outcome(status).failure_reason);
+    }
+    return provenance_from_json(json::parse(text));
 }
 
 store::ResultWriter begin_run(const store::WriterOptions& writer, store::RunRecord run, const RunProvenance& prov) {

@@ -1,6 +1,7 @@
 #include "accel/bench/run_hygiene.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -54,6 +55,21 @@ uint64_t self_jiffies() {
     return static_cast<uint64_t>(s * static_cast<double>(sysconf(_SC_CLK_TCK)));
 }
 
+// utime + stime + cutime + cstime of one process (fields 14-17 of /proc/<pid>/stat, after the command's ')').
+uint64_t stat_jiffies(const std::filesystem::path& proc) {
+    const auto line = read_line(proc / "stat");
+    if (!line) return 0;
+    const size_t close = line->rfind(')');
+    if (close == std::string::npos) return 0;
+    std::istringstream ss(line->substr(close + 1));
+    std::string field;
+    uint64_t sum = 0;
+    for (int i = 3; i <= 17 && ss >> field; ++i) {
+        if (i >= 14) sum += std::strtoull(field.c_str(), nullptr, 10);
+    }
+    return sum;
+}
+
 std::vector<std::filesystem::path> rapl_domains(const std::filesystem::path& root) {
     std::vector<std::filesystem::path> out;
     std::error_code ec;
@@ -68,20 +84,46 @@ std::vector<std::filesystem::path> rapl_domains(const std::filesystem::path& roo
 
 }  // namespace
 
-Hygiene read_hygiene(const std::filesystem::path& root) {
+uint64_t process_tree_jiffies(pid_t pid, const std::filesystem::path& root) {
+    const auto proc = root / "proc" / std::to_string(pid);
+    uint64_t sum = stat_jiffies(proc);
+    std::error_code ec;
+    for (const auto& task : std::filesystem::directory_iterator(proc / "task", ec)) {
+        std::ifstream in(task.path() / "children");
+        for (pid_t child = 0; in >> child;) sum += process_tree_jiffies(child, root);
+    }
+    return sum;
+}
+
+Hygiene read_hygiene(const std::filesystem::path& root, const HygieneWindow& window) {
     Hygiene h;
     const auto cpufreq = root / "sys/devices/system/cpu/cpu0/cpufreq";
     h.governor = read_line(cpufreq / "scaling_governor").value_or("unavailable: no cpufreq in this kernel or VM");
     h.energy_perf_bias =
         read_line(cpufreq / "energy_performance_preference").value_or("unavailable: not exposed by the driver");
     if (auto l = read_line(root / "proc/loadavg")) h.loadavg_1m = std::strtod(l->c_str(), nullptr);
+    const auto own = [&] { return window.exclude_tree > 0 ? process_tree_jiffies(window.exclude_tree, root)
+                                                          : self_jiffies(); };
     const auto [busy0, total0] = cpu_jiffies(root);
-    const uint64_t self0 = self_jiffies();
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    const uint64_t self0 = own();
+    const auto t0 = std::chrono::steady_clock::now();
+    if (window.stop_fd < 0 || window.min_duration >= window.duration) {
+        std::this_thread::sleep_for(window.duration);
+    } else {
+        // At least min_duration; then until the caller says stop (a byte or its end on stop_fd) or duration.
+        std::this_thread::sleep_for(window.min_duration);
+        pollfd p{window.stop_fd, POLLIN, 0};
+        (void)::poll(&p, 1, static_cast<int>((window.duration - window.min_duration).count()));
+    }
     const auto [busy1, total1] = cpu_jiffies(root);
-    const uint64_t self1 = self_jiffies();
+    const uint64_t self1 = own();
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+    h.other_cpu_window = fmt::format("{} ms at the start of the run{}; {} left out", ms.count(),
+                                     window.during.empty() ? "" : ", while " + window.during,
+                                     window.exclude_tree > 0 ? "accel's own processes (the run's process tree)"
+                                                             : "this probe's own CPU time");
     if (total1 > total0) {
-        const double busy = static_cast<double>(busy1 - busy0) - static_cast<double>(self1 - self0);
+        const double busy = static_cast<double>(busy1 - busy0) - (static_cast<double>(self1) - static_cast<double>(self0));
         h.other_cpu_percent = std::max(0.0, 100.0 * busy / static_cast<double>(total1 - total0));
     }
     cpu_set_t set;

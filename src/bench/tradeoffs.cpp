@@ -1,7 +1,5 @@
 #include "accel/bench/tradeoffs.h"
 
-#include <sys/resource.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <map>
@@ -12,12 +10,12 @@
 
 #include "accel/bench/engine_targets.h"
 #include "accel/bench/llm_scenario.h"
+#include "accel/bench/measure.h"
 #include "accel/bench/point_runner.h"
 #include "accel/bench/run_hygiene.h"
 #include "accel/bench/sample_library.h"
 #include "accel/core/error.h"
 #include "accel/core/log.h"
-#include "accel/core/sha256_cache.h"
 #include "accel/core/units.h"
 #include "accel/engine/loaded_model.h"
 #include "accel/engine/quality.h"
@@ -35,12 +33,6 @@ namespace {
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-std::optional<uint64_t> device_free(const std::string& device) {
-    for (const auto& d : hw::ggml_devices()) {
-        if (d.id == device) return d.memory_free_bytes;
-    }
-    return std::nullopt;
-}
 
 std::vector<std::string> sentences_of(const std::string& text, int32_t n) {
     std::vector<std::string> out;
@@ -71,13 +63,6 @@ PointSpec spec_of(const TradeoffsVariant& v, const TradeoffsPoint& p, const Trad
             .n_gpu_layers = p.n_gpu_layers};
 }
 
-bool have_gpu_device(const std::string& device) {
-    for (const auto& d : hw::ggml_devices()) {
-        if (d.id == device && (d.type == hw::DeviceType::gpu || d.type == hw::DeviceType::igpu)) return true;
-    }
-    return false;
-}
-
 bool machine_has_gpu() {
     const auto devs = hw::ggml_devices();
     return std::any_of(devs.begin(), devs.end(), [](const hw::Device& d) {
@@ -85,96 +70,69 @@ bool machine_has_gpu() {
     });
 }
 
-// The body of the measuring child: everything from the cold load to the speed tests, in one process.
+// The tradeoffs figures of a loaded model: the memory breakdown, and the device's memory (or why there is none).
+void record_memory(TradeoffsMeasure& m, const MeasuredModel& model) {
+    const engine::MemoryBreakdown mb = model.session().memory_breakdown();
+    m.weights_bytes = mb.model_bytes();
+    m.kv_bytes_measured = mb.context_bytes();
+    m.compute_buffer_bytes = mb.compute_bytes();
+    std::map<std::string, uint64_t> by_device;
+    for (const auto& b : mb.buffers) {
+        if (b.model_bytes > 0) by_device[b.device] += b.model_bytes;
+    }
+    m.weights_by_device.assign(by_device.begin(), by_device.end());
+    if (model.on_gpu()) {
+        m.device_memory_bytes = model.free_drop_bytes();
+        if (!m.device_memory_bytes) m.device_memory_note = "unavailable: the device reports no change in free memory";
+    } else {
+        m.device_memory_note = machine_has_gpu() ? "unavailable: no layers offloaded (--ngl 0)" : "unavailable: no GPU";
+    }
+}
+
+// The body of the measuring child: everything from the cold load to the speed tests, in one process. The model is
+// loaded through a resource pool's lease, as every bench point is.
 PointResult measure_in_child(const TradeoffsVariant& v, const TradeoffsPoint& p, const TradeoffsOptions& o) {
     PointResult r;
     r.spec = spec_of(v, p, o);
     TradeoffsMeasure m{
         .variant = v.name, .type = v.type, .file_bytes = v.file_bytes, .point = p, .device = r.spec.device};
     std::string stage = "load";
+    reset_peak_rss();
     try {
-        r.model_sha256 = sha256_file_cached(v.path);
-        const model::GgufFile file = model::read_gguf(v.path);
-        r.model_name = file.get_string("general.name").value_or("");
-        m.random_weights = engine::has_random_weights(r.model_name);
-        for (const auto& t : file.tensors) {
-            if (t.name.rfind("blk.", 0) == 0) r.model_n_params_blocks += t.n_elements;
-        }
-        try {
-            const auto e = model::estimate_memory(model::memory_shape_from_gguf(file),
-                                                  {.n_ctx = p.n_ctx,
-                                                   .n_batch = static_cast<uint32_t>(r.spec.n_batch),
-                                                   .n_ubatch = static_cast<uint32_t>(r.spec.n_ubatch),
-                                                   .kv_type = r.spec.type_k,
-                                                   .flash_attn = r.spec.flash_attn});
-            m.kv_bytes_estimated = e.kv_cache_bytes;
-            r.kv_cache_bytes_estimate = e.kv_cache_bytes;
-        } catch (const Error&) {
-            // A model without the usual shape keys: no estimate to compare with, the measured figure stands alone.
-        }
-        if (o.cold) {
-            try {
-                const std::string why = evict_from_page_cache(v.path);
-                m.cold = why.empty();
-                if (!m.cold) ACCEL_LOG_WARN("not a cold load: {}", why);
-            } catch (const Error& e) {
-                m.cold = false;
-                ACCEL_LOG_WARN("not a cold load: {}", e.what());
-            }
-        }
-        const bool on_gpu = p.n_gpu_layers > 0 && have_gpu_device(o.device);
-        uint64_t free_before = 0;
-        bool free_known = false;
-        if (on_gpu) {
-            if (const auto f = device_free(o.device)) {
-                free_before = *f;
-                free_known = true;
-            }
-        }
-
-        const auto t0 = Clock::now();
-        engine::LoadedModel model = engine::LoadedModel::load(
-            v.path,
-            {.device = on_gpu ? o.device : "", .n_gpu_layers = on_gpu ? p.n_gpu_layers : 0, .use_mmap = p.mmap});
-        const auto t_loaded = Clock::now();
-        engine::Session session = engine::Session::open(
-            model, {.n_ctx = p.n_ctx,
-                    .n_batch = static_cast<uint32_t>(r.spec.n_batch),
-                    .n_ubatch = static_cast<uint32_t>(r.spec.n_ubatch),
+        const ModelFacts facts = read_model_facts(v.path, {.n_ctx = p.n_ctx,
+                                                           .n_batch = static_cast<uint32_t>(r.spec.n_batch),
+                                                           .n_ubatch = static_cast<uint32_t>(r.spec.n_ubatch),
+                                                           .kv_type = r.spec.type_k,
+                                                           .flash_attn = r.spec.flash_attn});
+        record_facts(r, facts);
+        m.random_weights = facts.random_weights;
+        m.kv_bytes_estimated = facts.kv_cache_bytes;
+        MeasuredModel model;
+        model.load({.model = v.path,
+                    .device = r.spec.device,
+                    .options = {.n_ctx = p.n_ctx,
+                                .n_batch = static_cast<uint32_t>(r.spec.n_batch),
+                                .n_ubatch = static_cast<uint32_t>(r.spec.n_ubatch),
+                                .type_k = r.spec.type_k,
+                                .type_v = r.spec.type_v,
+                                .flash_attn = r.spec.flash_attn,
+                                .n_gpu_layers = r.spec.device == "cpu" ? 0 : p.n_gpu_layers,
+                                .use_mmap = p.mmap},
                     .n_threads = o.n_threads,
-                    .type_k = r.spec.type_k,
-                    .type_v = r.spec.type_v,
-                    .flash_attn = r.spec.flash_attn});
+                    .cold = o.cold});
+        if (model.cold()) {
+            m.cold = *model.cold();
+            if (!m.cold) ACCEL_LOG_WARN("not a cold load: {}", model.cold_note());
+        }
         stage = "run";
-        EngineLlmTarget target(session);
+        EngineLlmTarget target(model.session());
         TokenSampleLibrary lib(target.n_vocab(), target.add_bos(), target.bos(), o.seed);
-        const auto prompt = lib.tokens(o.n_prompt);
-        target.prefill(prompt, 0);
+        target.prefill(lib.tokens(o.n_prompt), 0);
         (void)target.greedy();
-        const auto t_first = Clock::now();
-        m.load_ms = ms_between(t0, t_loaded);
-        m.ttft_ms = ms_between(t0, t_first);
-
-        const engine::MemoryBreakdown mb = session.memory_breakdown();
-        m.weights_bytes = mb.model_bytes();
-        m.kv_bytes_measured = mb.context_bytes();
-        m.compute_buffer_bytes = mb.compute_bytes();
-        std::map<std::string, uint64_t> by_device;
-        for (const auto& b : mb.buffers) {
-            if (b.model_bytes > 0) by_device[b.device] += b.model_bytes;
-        }
-        m.weights_by_device.assign(by_device.begin(), by_device.end());
-        if (on_gpu) {
-            const auto free_after = device_free(o.device);
-            if (free_known && free_after && free_before > *free_after) {
-                m.device_memory_bytes = free_before - *free_after;
-            } else {
-                m.device_memory_note = "unavailable: the device reports no change in free memory";
-            }
-        } else {
-            m.device_memory_note =
-                machine_has_gpu() ? "unavailable: no layers offloaded (--ngl 0)" : "unavailable: no GPU";
-        }
+        m.ttft_ms = ms_between(model.load_started(), Clock::now());
+        // LoadedModel::load alone (file to usable weights), as documented; the pool's acquire adds the context.
+        m.load_ms = std::chrono::duration<double, std::milli>(model.guard().model().load_time()).count();
+        record_memory(m, model);
 
         const RunRules rules{.n_warmup = 1, .n_min_reps = o.reps, .n_max_reps = o.reps};
         Measurement pp = run_llm_test(target, {.n_prompt = o.n_prompt, .n_gen = 0, .seed = o.seed}, rules);
@@ -185,20 +143,12 @@ PointResult measure_in_child(const TradeoffsVariant& v, const TradeoffsPoint& p,
         r.measurement = std::move(tg);
         r.measurement.ttft_ns = {static_cast<int64_t>(*m.ttft_ms * 1e6)};
 
-        r.device = r.spec.device;
-        r.n_gpu_layers = on_gpu ? p.n_gpu_layers : 0;
-        r.n_threads = session.n_threads();
-        r.model_desc = model.description();
-        r.model_arch = model.architecture();
-        r.model_size = model.size_bytes();
-        r.model_n_params = model.n_params();
+        model.record(r);
         r.load_ns = static_cast<int64_t>(*m.load_ms * 1e6);
         r.device_memory_bytes = m.device_memory_bytes;
         r.energy_unavailable = "not measured by accel tradeoffs";
         r.roofline = RooflineEfficiency{.basis = "unavailable: not computed by accel tradeoffs"};
-        rusage ru{};
-        getrusage(RUSAGE_SELF, &ru);
-        m.peak_rss_bytes = static_cast<uint64_t>(ru.ru_maxrss) * 1024;
+        m.peak_rss_bytes = peak_rss_bytes();
         r.peak_rss_bytes = *m.peak_rss_bytes;
         r.ok = true;
     } catch (const Error& e) {

@@ -144,7 +144,8 @@ std::unique_ptr<Resident> EngineLoader::load(const LoadSpec& spec, DeviceBytes& 
     r->model = engine::LoadedModel::load(spec.model, {.device = r->placement.device,
                                                       .split_devices = r->placement.split_devices,
                                                       .split_fractions = r->placement.split_fractions,
-                                                      .n_gpu_layers = r->placement.n_gpu_layers});
+                                                      .n_gpu_layers = r->placement.n_gpu_layers,
+                                                      .use_mmap = spec.options.use_mmap});
     r->session = engine::Session::open(r->model, {.n_ctx = spec.options.n_ctx,
                                                   .n_batch = spec.options.n_batch,
                                                   .n_ubatch = spec.options.n_ubatch,

@@ -49,7 +49,7 @@ bool options_serve(const LoadOptions& have, const LoadOptions& want) {
     return have.n_ctx >= want.n_ctx && have.n_seq >= want.n_seq && have.n_batch == want.n_batch &&
            have.n_ubatch == want.n_ubatch && have.type_k == want.type_k &&
            have.type_v == want.type_v && have.flash_attn == want.flash_attn && have.embeddings == want.embeddings &&
-           have.pooling == want.pooling &&
+           have.pooling == want.pooling && have.use_mmap == want.use_mmap &&
            (want.n_gpu_layers < 0 || have.n_gpu_layers == want.n_gpu_layers);
 }
 

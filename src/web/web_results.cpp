@@ -3,18 +3,15 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <cmath>
-#include <numeric>
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
 #include "accel/bench/provenance.h"
+#include "accel/bench/statistics.h"
+#include "accel/bench/text_generation.h"
 #include "accel/core/error.h"
 #include "accel/core/sha256.h"
-#include "accel/engine/generator.h"
-#include "accel/engine/loaded_model.h"
-#include "accel/engine/session.h"
 #include "accel/store/result_writer.h"
 
 namespace accel::web {
@@ -22,17 +19,9 @@ namespace {
 
 using nlohmann::json;
 
-double mean(const std::vector<double>& v) {
-    return v.empty() ? 0.0 : std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
-}
-
-double stddev(const std::vector<double>& v) {
-    if (v.size() < 2) return 0.0;
-    const double m = mean(v);
-    double s = 0;
-    for (double x : v) s += (x - m) * (x - m);
-    return std::sqrt(s / static_cast<double>(v.size() - 1));
-}
+// Mean and sample standard deviation (n - 1) from bench's statistics, the ones every bench result uses.
+double mean(const std::vector<double>& v) { return bench::summarize(v).mean; }
+double stddev(const std::vector<double>& v) { return bench::summarize(v).stddev; }
 
 double per_second(double n, double ms) { return ms > 0 ? n * 1000.0 / ms : 0.0; }
 
@@ -106,33 +95,25 @@ PageResult parse_page_result(const std::string& text) {
 }
 
 LlmFigures run_native(const WebBenchOptions& o) {
-    LlmFigures f{.backend = "native"};
-    engine::LoadedModel model = engine::LoadedModel::load(o.model);
-    f.load_ms = static_cast<double>(model.load_time().count()) / 1e6;
-    engine::SessionParams sp{.n_ctx = 512};
-    if (o.n_threads > 0) sp.n_threads = o.n_threads;
-    engine::Session session = engine::Session::open(model, sp);
-    f.n_threads = session.n_threads();
-    f.multithread = f.n_threads > 1;
-    engine::GenerateParams greedy{.n_predict = o.greedy_n};
-    engine::generate(session, o.greedy_prompt, greedy, [&](std::string_view piece) {
-        f.greedy_text += piece;
-        return true;
-    });
-    const std::string prompt = prompt_of_words(o.n_prompt);
-    const engine::GenerateParams timed{.n_predict = o.n_gen};
-    auto sink = [](std::string_view) { return true; };
-    for (int32_t i = 0; i < o.n_warmup; ++i) engine::generate(session, prompt, timed, sink);
-    for (int32_t i = 0; i < o.reps; ++i) {
-        const engine::GenerateStats st = engine::generate(session, prompt, timed, sink);
-        f.n_prompt = st.n_tokens_prompt;
-        f.n_gen = st.n_tokens_gen;
-        f.pp_ts.push_back(per_second(st.n_tokens_prompt, static_cast<double>(st.prompt_time.count()) / 1e6));
-        // The first generated token comes from the prompt's logits (see cmd_generate): count the rest.
-        f.tg_ts.push_back(per_second(std::max(0, st.n_tokens_gen - 1), static_cast<double>(st.gen_time.count()) / 1e6));
-    }
-    f.ok = true;
-    return f;
+    const bench::TextGenerationFigures g = bench::measure_text_generation({.model = o.model,
+                                                                          .n_threads = o.n_threads,
+                                                                          .greedy_prompt = o.greedy_prompt,
+                                                                          .greedy_n = o.greedy_n,
+                                                                          .prompt = prompt_of_words(o.n_prompt),
+                                                                          .n_gen = o.n_gen,
+                                                                          .n_warmup = o.n_warmup,
+                                                                          .reps = o.reps});
+    return {.backend = "native",
+            .ok = true,
+            .load_ms = g.load_ms,
+            .n_threads = g.n_threads,
+            .multithread = g.n_threads > 1,
+            .greedy_text = g.greedy_text,
+            .n_prompt = g.n_prompt,
+            .n_gen = g.n_gen,
+            .pp_ts = g.pp_ts,
+            .tg_ts = g.tg_ts,
+            .placement = g.placement};
 }
 
 std::string store_results(const std::filesystem::path& db, const WebBenchOptions& o,
@@ -155,6 +136,7 @@ std::string store_results(const std::filesystem::path& db, const WebBenchOptions
             extra["platform"] = platform;
             extra["backend"] = f.backend;
             if (!f.backend_note.empty()) extra["backend_note"] = f.backend_note;
+            if (!f.placement.empty()) extra["placement"] = f.placement;
             extra["load_ms"] = f.load_ms;
             extra["multithread"] = f.multithread;
             extra["tokens_per_s_samples"] = ts;

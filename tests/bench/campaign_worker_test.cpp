@@ -81,4 +81,43 @@ TEST(CampaignWorker, EachModelGetsItsOwnWorker) {
     EXPECT_EQ(out.n_workers, 3);
 }
 
+// The provenance is read while the first points are measured: its CPU-share window says so, and the observer still
+// sees the run start before any point, then every point in order, started before done. A crash while the probe
+// samples is still that point's failure, and the points after it run in a fresh worker.
+struct Recorder : accel::bench::CampaignObserver {
+    void started(const accel::bench::RunProvenance* p, const std::string& /*run_id*/) override {
+        events.push_back(p != nullptr ? "started" : "started without provenance");
+    }
+    void point_started(const std::string& label, const accel::bench::CampaignProgress& pr) override {
+        events.push_back("start " + std::to_string(pr.index) + " " + label.substr(label.find(' ') + 1));
+    }
+    void point_done(const std::string&, const accel::bench::PointResult& r,
+                    const accel::bench::CampaignProgress& pr) override {
+        events.push_back("done " + std::to_string(pr.index - 1) + (r.ok ? "" : " failed"));
+    }
+    std::vector<std::string> events;
+};
+
+TEST(CampaignWorker, TheProvenanceIsSampledWhileTheFirstPointsAreMeasured) {
+    ACCEL_REQUIRE_TEST_FILE(stories, "models/stories260K.gguf");
+    const ScopedEnv crash("ACCEL_TEST_WORKER_ABORT", "pp32");
+    auto opts = options();
+    opts.provenance = true;
+    Recorder rec;
+    const auto out = accel::bench::run_points(prompts(stories.string(), {16, 32, 64}), opts, rec);
+    ASSERT_TRUE(out.provenance);
+    EXPECT_NE(out.provenance->json_text.find("while accel measured its first points; accel's own processes"),
+              std::string::npos)
+        << out.provenance->json_text;
+    const std::vector<std::string> want = {"started",          "start 0 pp16 on cpu", "done 0",
+                                           "start 1 pp32 on cpu", "done 1 failed",    "start 2 pp64 on cpu",
+                                           "done 2"};
+    EXPECT_EQ(rec.events, want);
+    ASSERT_EQ(out.results.size(), 3u);
+    EXPECT_TRUE(out.results[0].ok) << out.results[0].failure_reason;
+    EXPECT_EQ(out.results[1].failure_stage, "crash");
+    EXPECT_TRUE(out.results[2].ok) << out.results[2].failure_reason;
+    EXPECT_EQ(out.n_workers, 2);
+}
+
 }  // namespace

@@ -1,5 +1,11 @@
 // bench/provenance: the one builder, and the three commands that store runs through it.
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -8,6 +14,7 @@
 
 #include "accel/bench/conformance.h"
 #include "accel/bench/provenance.h"
+#include "accel/bench/run_hygiene.h"
 #include "accel/bench/run_recorder.h"
 #include "accel/core/fingerprint.h"
 #include "accel/store/database.h"
@@ -147,6 +154,83 @@ TEST(Provenance, BenchConformAndWebStoreTheSameFields) {
         EXPECT_EQ(s.run, bench.run) << other;
         EXPECT_EQ(s.provenance_keys, bench.provenance_keys) << other;
     }
+}
+
+// The CPU time of a process tree from a /proc fixture: each process's utime, stime, cutime and cstime (fields
+// 14-17, after a command name with a space and a parenthesis in it), and its children's, found through every task.
+TEST(Hygiene, ProcessTreeJiffiesSumsTheTreeFromProc) {
+    accel::test::TempDir dir;
+    const auto proc = [&](int pid, const std::string& fields, const std::vector<std::pair<int, std::string>>& kids) {
+        const fs::path p = dir / "proc" / std::to_string(pid);
+        fs::create_directories(p / "task" / std::to_string(pid));
+        std::ofstream(p / "stat") << pid << " (a (b) c) " << fields << "\n";
+        std::string children;
+        for (const auto& [tid, list] : kids) {
+            fs::create_directories(p / "task" / std::to_string(tid));
+            std::ofstream(p / "task" / std::to_string(tid) / "children") << list;
+        }
+    };
+    //            state ppid pgrp sess tty tpgid flags minflt cminflt majflt cmajflt utime stime cutime cstime ...
+    proc(100, "S 1 100 100 0 -1 0 0 0 0 0 10 5 2 1 20 0 1 0", {{100, "101 "}, {102, "103"}});
+    proc(101, "R 100 100 100 0 -1 0 0 0 0 0 7 0 0 0 20 0 1 0", {});
+    proc(103, "S 100 100 100 0 -1 0 0 0 0 0 1 1 0 0 20 0 1 0", {{103, "104"}});
+    proc(104, "S 103 100 100 0 -1 0 0 0 0 0 100 0 0 0 20 0 1 0", {});
+    EXPECT_EQ(accel::bench::process_tree_jiffies(100, dir.path()), 10u + 5 + 2 + 1 + 7 + 2 + 100);
+    EXPECT_EQ(accel::bench::process_tree_jiffies(104, dir.path()), 100u);
+    EXPECT_EQ(accel::bench::process_tree_jiffies(999, dir.path()), 0u);  // gone
+}
+
+// A child that burns CPU counts as this process tree's time, alive and after it was reaped: what the provenance
+// probe leaves out of "other processes" while accel measures.
+TEST(Hygiene, AChildsCpuTimeCountsAsTheTreesAliveAndReaped) {
+    const long tick = ::sysconf(_SC_CLK_TCK);
+    const uint64_t before = accel::bench::process_tree_jiffies(::getpid());
+    int fds[2];
+    ASSERT_EQ(::pipe(fds), 0);
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        timespec ts{};
+        do {
+            ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+        } while (ts.tv_sec * 1000 + ts.tv_nsec / 1000000 < 300);  // 300 ms of CPU
+        (void)!::write(fds[1], "x", 1);
+        ::pause();
+        ::_exit(0);
+    }
+    char c = 0;
+    ASSERT_EQ(::read(fds[0], &c, 1), 1);
+    const uint64_t alive = accel::bench::process_tree_jiffies(::getpid());
+    ::kill(child, SIGKILL);
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    const uint64_t reaped = accel::bench::process_tree_jiffies(::getpid());
+    ::close(fds[0]);
+    ::close(fds[1]);
+    EXPECT_GE(alive - before, static_cast<uint64_t>(tick * 25 / 100)) << "the live child's 300 ms";
+    EXPECT_GE(reaped - before, static_cast<uint64_t>(tick * 25 / 100)) << "the reaped child's 300 ms";
+}
+
+// The probe run_points starts: its provenance says what ran during the CPU-share window and that accel's own
+// processes were left out, and it carries the same machine and build fields as the one-shot reader.
+TEST(Provenance, TheProbeSamplesWhileTheCallerMeasuresAndSaysSo) {
+    accel::bench::ProvenanceProbe probe({.cpu_mask = "0x1", .cold = true}, "the test measured");
+    probe.wait_ready();
+    probe.stop_sampling();  // nothing to measure here: the window ends at its minimum, 100 ms, not 200
+    const accel::bench::RunProvenance p = probe.get();
+    const json j = json::parse(p.json_text);
+    const std::string window = j.at("other_cpu_window");
+    const int ms = std::stoi(window);
+    EXPECT_GE(ms, 100) << window;
+    EXPECT_LT(ms, 200) << window;
+    EXPECT_NE(window.find(" ms at the start of the run"), std::string::npos) << window;
+    EXPECT_NE(window.find("while the test measured"), std::string::npos) << window;
+    EXPECT_NE(window.find("accel's own processes"), std::string::npos) << window;
+    EXPECT_EQ(j.at("cpu_mask"), "0x1");
+    EXPECT_EQ(j.at("cold_cache"), true);
+    EXPECT_FALSE(p.machine.device_names.empty());
+    EXPECT_FALSE(p.build.backends.empty());
+    EXPECT_GE(p.other_cpu_percent, 0.0);
 }
 
 }  // namespace

@@ -107,6 +107,33 @@ TEST(TradeoffsJson, RoundTripsThroughPointResult) {
                      .tradeoffs.has_value());
 }
 
+// A tradeoffs point loads through a resource pool's lease, as every bench point does: its result carries the
+// placement decision and the lease's threads, and mmap off reaches the loader (the weights are then read, not mapped,
+// so the model's own buffers are the weights, measured).
+TEST(TradeoffsPoint, LoadsThroughThePoolWithItsPlacementAndThreads) {
+    ACCEL_REQUIRE_TEST_FILE(stories, "models/stories260K.gguf");
+    const accel::bench::TradeoffsVariant v = accel::bench::describe_variant(stories.string());
+    const accel::bench::TradeoffsOptions o{.n_prompt = 16, .n_gen = 4, .reps = 1, .n_threads = 1, .cold = false};
+    for (const bool mmap : {true, false}) {
+        const accel::bench::TradeoffsPoint p{
+            .type_k = "f16", .flash_attn = "off", .n_ctx = 256, .mmap = mmap, .n_gpu_layers = 0};
+        const accel::bench::PointResult r = accel::bench::measure_point(v, p, o);
+        ASSERT_TRUE(r.ok) << r.failure_stage << ": " << r.failure_reason;
+        EXPECT_FALSE(r.placement.empty());
+        EXPECT_EQ(r.device, "cpu");
+        EXPECT_EQ(r.n_threads, 1);
+        EXPECT_EQ(r.model_sha256.size(), 64u);
+        EXPECT_GT(r.model_n_params_blocks, 0u);
+        ASSERT_TRUE(r.tradeoffs);
+        const json m = json::parse(accel::bench::to_json_text(*r.tradeoffs));
+        EXPECT_EQ(m["mmap"].get<bool>(), mmap);
+        EXPECT_GT(m["load_ms"].get<double>(), 0.0);
+        EXPECT_GE(m["ttft_ms"].get<double>(), m["load_ms"].get<double>());
+        EXPECT_GT(m["weights_bytes"].get<uint64_t>(), 0u);
+        EXPECT_GT(m["peak_rss_bytes"].get<uint64_t>(), m["weights_bytes"].get<uint64_t>());
+    }
+}
+
 TEST(TradeoffsCli, TwoVariantsStoreOneRowPerPointWithEveryKey) {
     const auto f16 = accel::test::synthetic_model("llama", "5M", "f16");
     const auto q4 = accel::test::synthetic_model("llama", "5M", "q4_0");

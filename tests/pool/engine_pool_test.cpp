@@ -44,6 +44,22 @@ TEST_F(EnginePool, GreedyOutputUnchangedThroughThePool) {
     EXPECT_GT(pool.stats().entries.at(0).bytes.at("cpu"), 0u);
 }
 
+// Whether the weights are mapped is part of the key: a load without mmap is a separate resident model whose
+// weights live in buffers llama.cpp allocated (it reads the file), and the same request again is a hit on it.
+TEST_F(EnginePool, MmapOffIsItsOwnResidentModel) {
+    ACCEL_REQUIRE_TEST_FILE(stories, "models/stories260K.gguf");
+    const auto acquire = [&](bool mmap) {
+        auto lease = pool.acquire({.model = stories, .devices = {"cpu"}, .options = {.n_ctx = 256, .use_mmap = mmap}});
+        return lease.hit();
+    };
+    EXPECT_FALSE(acquire(true));
+    EXPECT_FALSE(acquire(false));  // not served by the mapped one
+    EXPECT_TRUE(acquire(false));
+    EXPECT_TRUE(acquire(true));
+    ASSERT_EQ(pool.stats().entries.size(), 2u);
+    EXPECT_NE(pool.stats().entries[0].options.use_mmap, pool.stats().entries[1].options.use_mmap);
+}
+
 // Threads belong to the lease, not to the cached session: each acquire of the same resident model gets its own
 // count, and a lease that asks for none gets the default (one per logical core), not the previous caller's.
 TEST_F(EnginePool, EachLeaseGetsItsOwnThreadCount) {

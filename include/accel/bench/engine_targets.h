@@ -1,8 +1,10 @@
 #pragma once
 
 #include <memory>
+#include <string>
 
 #include "accel/bench/llm_target.h"
+#include "accel/bench/target.h"
 #include "accel/engine/batch_decoder.h"
 #include "accel/engine/session.h"
 
@@ -26,6 +28,23 @@ private:
     engine::BatchDecoder decoder_;
     bool add_bos_;
     int32_t bos_;
+};
+
+// The embed scenario's target: texts in, one pooled vector per text out (the session must be an embedding
+// context). The caller keeps the session alive and holds its lease's guard while the target runs.
+class EngineEmbedTarget : public Target<std::string> {
+public:
+    explicit EngineEmbedTarget(engine::Session& session) : session_(session) {}
+    std::string_view name() const override { return "llama.cpp"; }
+    std::string_view kind() const override { return "embed"; }
+    WorkDone run(std::span<const std::string> texts) override;
+    // The vectors of the last run, for --verify.
+    const std::vector<std::vector<float>>& last() const { return last_; }
+
+private:
+    engine::Session& session_;
+    std::vector<std::string> batch_;
+    std::vector<std::vector<float>> last_;
 };
 
 }  // namespace accel::bench

@@ -51,6 +51,14 @@ struct IsolatedOutcome {
 // body is the child's own. The caller must have no other threads running (fork).
 IsolatedOutcome run_isolated(const std::function<std::string()>& body, std::chrono::seconds timeout);
 
+// A forked child connected to its parent by a Unix stream socket (SOCK_CLOEXEC). fd is this process's end (the
+// other closed); pid is 0 in the child. stdout and stderr are flushed before the fork. Throws Error{io}.
+struct ConnectedChild {
+    int pid = -1;
+    int fd = -1;
+};
+ConnectedChild fork_connected();
+
 // The failed outcomes of a child: killed after timeout, or ended (wait_status from waitpid) without a result.
 IsolatedOutcome timeout_outcome(std::chrono::seconds timeout);
 IsolatedOutcome crash_outcome(int wait_status);

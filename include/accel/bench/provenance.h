@@ -56,6 +56,36 @@ RunProvenance current_provenance(const ProvenanceOptions& options = {});
 // Throws Error{backend} when the child fails.
 RunProvenance read_run_provenance(const std::string& cpu_mask = "", bool cold = false);
 
+// The provenance read in a forked child while the caller goes on measuring (what run_points does): the child
+// detects the machine and reports ready once that CPU work is done; it then samples the other processes' CPU share
+// over Hygiene's window with the caller's whole process tree left out, so the caller may measure meanwhile without
+// counting as "other". Not copyable; the destructor kills a child whose result was not collected.
+class ProvenanceProbe {
+public:
+    // Forks the child (the caller must have no other threads running). during: what the caller does during the
+    // window, recorded in other_cpu_window. Throws Error{io} when the fork fails.
+    ProvenanceProbe(const ProvenanceOptions& options, std::string during);
+    ProvenanceProbe(const ProvenanceProbe&) = delete;
+    ProvenanceProbe& operator=(const ProvenanceProbe&) = delete;
+    ~ProvenanceProbe();
+
+    // Blocks until the child's inventory is read (or it failed: get() then says why).
+    void wait_ready();
+    // Ends the CPU-share window early (but not before its minimum): the caller has nothing left to run meanwhile.
+    void stop_sampling();
+    // Whether get() would return without waiting.
+    bool done();
+    // Blocks until the child has finished. Throws Error{backend} when it failed. Once only.
+    RunProvenance get();
+
+private:
+    bool read_some(int timeout_ms);  // false at the end of the child's output
+    int pid_ = -1;
+    int fd_ = -1;
+    std::string out_;
+    bool eof_ = false;
+};
+
 // Opens a run in the warehouse with this provenance: its machine and build rows, run.git_commit,
 // run.extra_json["provenance"] (merged into what `run` already has), and run.command = prov.command, which reruns
 // it (a different run.command the caller gave is kept as extra "command_summary"). Throws as

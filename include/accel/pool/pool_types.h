@@ -37,6 +37,8 @@ struct LoadOptions {
     int32_t n_gpu_layers = -1;  // -1: decided by placement
     bool embeddings = false;    // an embedding context (pooled outputs) rather than a generation one
     engine::Pooling pooling = engine::Pooling::model_default;  // with embeddings
+    // Map the weights from the file (llama.cpp's default) or read them into memory (llama-bench's --mmap 0).
+    bool use_mmap = true;
     bool operator==(const LoadOptions&) const = default;
 };
 

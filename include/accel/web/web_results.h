@@ -23,6 +23,7 @@ struct LlmFigures {
     std::string greedy_text{};
     int32_t n_prompt = 0, n_gen = 0;  // tokens the engine reported decoding (same tokenizer on both sides)
     std::vector<double> pp_ts{}, tg_ts{};  // one per timed repetition, tokens/s
+    std::vector<std::string> placement{};  // native: the pool's placement decision, one line per reason
     double pp_mean() const;
     double tg_mean() const;
 };
@@ -39,8 +40,9 @@ struct PageResult {
 };
 PageResult parse_page_result(const std::string& json);
 
-// The same llm test natively through llama.cpp on the CPU: same prompt text, token counts, warm-up and reps,
-// plus the greedy continuation of options.greedy_prompt. Throws Error from the engine.
+// The same llm test natively through llama.cpp on the CPU, measured by bench (bench::measure_text_generation: the
+// model loaded through a resource pool's lease): same prompt text, token counts, warm-up and reps, plus the greedy
+// continuation of options.greedy_prompt. Throws Error from the pool or the engine.
 LlmFigures run_native(const WebBenchOptions& options);
 
 // The prompt the page uses for pp (bench.js promptOfWords): the two must stay the same.
