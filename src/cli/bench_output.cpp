@@ -106,13 +106,15 @@ void print_lines_under_table(const std::vector<bench::PointResult>& results) {
         print_load_lines(r, name);
         for (const auto& why : r.measurement.reasons) fmt::print("note: {} {}: {}\n", name, r.spec.test_name(), why);
         const bench::RooflineEfficiency roof = r.roofline.value_or(bench::RooflineEfficiency{});
+        // Above 100% the figure says the roof is wrong, not how efficient the point was: never a plain percentage.
+        const std::string flag = roof.defect.empty() ? "" : "ROOFLINE DEFECT: ";
         if (roof.decode_bandwidth_pct) {
-            fmt::print("roofline: {} {}: {:.1f}% of measured memory bandwidth ({})\n", name, r.spec.test_name(),
-                       *roof.decode_bandwidth_pct, roof.basis);
+            fmt::print("roofline: {} {}: {}{:.1f}% of measured memory bandwidth ({}{}{})\n", name, r.spec.test_name(),
+                       flag, *roof.decode_bandwidth_pct, roof.basis, flag.empty() ? "" : "; ", roof.defect);
         }
         if (roof.prefill_flops_pct) {
-            fmt::print("roofline: {} {}: {:.1f}% of measured matmul peak ({})\n", name, r.spec.test_name(),
-                       *roof.prefill_flops_pct, roof.basis);
+            fmt::print("roofline: {} {}: {}{:.1f}% of measured matmul peak ({}{}{})\n", name, r.spec.test_name(), flag,
+                       *roof.prefill_flops_pct, roof.basis, flag.empty() ? "" : "; ", roof.defect);
         }
     }
     const auto& any = results.empty() ? bench::PointResult{} : results.front();

@@ -259,6 +259,8 @@ Charts roofline_charts(const ReportData& d) {
     BarChart c{.title = "Roofline efficiency", .value_label = "% of the measured peak"};
     for (const ResultRow* r : roofline_rows(d)) {
         const std::string l = row_label(*r);
+        // A figure above its roof is a roofline defect (the table says so), not an efficiency to draw.
+        if (!r->roofline_defect.empty()) continue;
         if (r->decode_bandwidth_pct)
             c.bars.push_back({.label = l + " decode (bandwidth)", .value = *r->decode_bandwidth_pct});
         if (r->prefill_flops_pct)

@@ -112,6 +112,7 @@ void read_extra(ResultRow& r, const std::string& extra_text) {
     r.decode_bandwidth_pct = jnum(x, "decode_bandwidth_pct");
     r.prefill_flops_pct = jnum(x, "prefill_flops_pct");
     r.roofline_basis = jstr(x, "roofline_basis");
+    r.roofline_defect = jstr(x, "roofline_defect");
     if (x.contains("server") && x["server"].is_object()) {
         const json& s = x["server"];
         r.server = ServerPoint{.target_qps = jnum(s, "target_qps"),

@@ -183,8 +183,9 @@ Section memory_section(const ReportData& d) {
         return s;
     }
     s.notes.push_back(
-        "Estimate: the model's weight bytes plus the memory estimator's KV-cache bytes (compute "
-        "buffers not included), labelled as an estimate. Measured: the peak resident set size of the "
+        "Estimate: the model's weight bytes plus the memory estimator's KV-cache bytes for the point's own "
+        "context, sequences and KV type (results stored before 2026-12-02: a 4096-cell f16 cache; compute buffers "
+        "not included), labelled as an estimate. Measured: the peak resident set size of the "
         "measuring process, which also holds the program and the runtime.");
     TextTable t{.columns = {"model · device", "scenario", "shape", "estimate (weights + KV)", "measured peak RSS",
                             "measured / estimate"}};
@@ -212,8 +213,12 @@ Section roofline_section(const ReportData& d) {
     TextTable t{.columns = {"model · device", "scenario", "shape", "decode: % of memory bandwidth",
                             "prefill: % of matmul peak", "basis"}};
     for (const ResultRow* r : rows) {
-        t.rows.push_back({group_label(*r), r->scenario, shape_or_dash(*r), pct(r->decode_bandwidth_pct),
-                          pct(r->prefill_flops_pct), r->roofline_basis});
+        // Above 100% the figure measures the roof's error, not the point: flagged, never a plain percentage.
+        const std::string flag = r->roofline_defect.empty() ? "" : "DEFECT ";
+        t.rows.push_back({group_label(*r), r->scenario, shape_or_dash(*r),
+                          r->decode_bandwidth_pct ? flag + pct(r->decode_bandwidth_pct) : "-",
+                          r->prefill_flops_pct ? flag + pct(r->prefill_flops_pct) : "-",
+                          r->roofline_defect.empty() ? r->roofline_basis : r->roofline_basis + "; " + r->roofline_defect});
     }
     s.tables.push_back(std::move(t));
     s.source = source_of_rows(d, rows);

@@ -101,8 +101,9 @@ void write_fixture_db(const std::filesystem::path& db) {
         auto pp = point("res-pp", "pp", t0 + 11 * minute, 12'000'000, 10, 64, 0);
         pp.extra_json =
             json{{"peak_rss_bytes", 50 << 20},         {"model_size", 1000000},
-                 {"kv_cache_bytes_estimate", 2 << 20}, {"prefill_flops_pct", 12.5},
-                 {"decode_bandwidth_pct", nullptr},    {"roofline_basis", "matmul cpu q4_0 2 threads: 80 GFLOP/s"}}
+                 {"kv_cache_bytes_estimate", 2 << 20}, {"prefill_flops_pct", 112.5},
+                 {"decode_bandwidth_pct", nullptr},    {"roofline_basis", "matmul cpu q4_0 2 threads: 80 GFLOP/s"},
+                 {"roofline_defect", "above 100% of the measured roof"}}
                 .dump();
         auto tg = point("res-tg", "tg", t0 + 12 * minute, 40'000'000, 5, 0, 16);
         tg.ttft_ns = 3'000'000;

@@ -85,7 +85,8 @@ TEST_F(ReportTest, LoadsEveryPointOnceWithItsSamples) {
         if (r.id == "res-pp") {
             EXPECT_EQ(r.samples_ns.size(), 10u);
             EXPECT_EQ(r.samples_ns.front(), 12'000'000);
-            EXPECT_EQ(*r.prefill_flops_pct, 12.5);
+            EXPECT_EQ(*r.prefill_flops_pct, 112.5);
+            EXPECT_EQ(r.roofline_defect, "above 100% of the measured roof") << "flagged, never a plain percentage";
             EXPECT_EQ(*r.memory_estimate_bytes, 1000000.0 + (2 << 20));
         }
         if (r.id == "res-tg") {

@@ -76,6 +76,7 @@ struct ResultRow {
     std::optional<double> peak_rss_bytes, memory_estimate_bytes;  // estimate: weights + KV cache (estimator)
     std::optional<double> decode_bandwidth_pct, prefill_flops_pct;
     std::string roofline_basis;
+    std::string roofline_defect;  // non-empty: above 100% of the roof, so the roof is wrong (never an efficiency)
     std::optional<ServerPoint> server;
     std::optional<TradeoffPoint> tradeoffs;
 };
