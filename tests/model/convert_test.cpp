@@ -453,3 +453,34 @@ TEST(Convert, BertVocabTxtAloneGivesTheSameVocabulary) {
 }
 
 }  // namespace
+
+// The hand-made bad seeds of fuzz/hf_config_fuzzer: each, as a folder's config.json, is refused with a one-line
+// invalid_input error that names the file; the good seeds (the fixtures' configs) get as far as the weights, whose
+// one tensor (the fuzzer's folder holds the same) fits no architecture.
+TEST(ConvertConfigCorpus, BadSeedsAreRefusedNamingTheFile) {
+    const char* src = std::getenv("ACCEL_SOURCE_DIR");
+    ASSERT_NE(src, nullptr);
+    int n_bad = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(std::filesystem::path(src) / "fuzz/corpus/hf_config")) {
+        accel::test::TempDir dir;
+        std::filesystem::copy_file(entry.path(), dir / "config.json");
+        const std::string header = R"({"x":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})";
+        const uint64_t n = header.size();
+        accel::test::write_file(dir / "model.safetensors",
+                                std::string(reinterpret_cast<const char*>(&n), 8) + header + std::string(4, '\0'));
+        const std::string name = entry.path().filename().string();
+        const bool bad = name.rfind("bad_", 0) == 0;
+        n_bad += bad ? 1 : 0;
+        try {
+            accel::model::convert_hf(dir.path(), dir / "out.gguf");
+            ADD_FAILURE() << name << " converted without weights";
+        } catch (const accel::Error& e) {
+            const std::string what = e.what();
+            EXPECT_EQ(e.kind(), accel::ErrorKind::invalid_input) << name << ": " << what;
+            EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+            EXPECT_NE(what.find(bad ? "config.json" : "tensor"), std::string::npos) << name << ": " << what;
+        }
+        EXPECT_FALSE(std::filesystem::exists(dir / "out.gguf"));
+    }
+    EXPECT_GE(n_bad, 3);
+}
