@@ -466,6 +466,24 @@ std::vector<std::string> knowledge_table_archs() {
     return {s.begin(), s.end()};
 }
 
+std::vector<std::string> coverage_architectures() {
+    std::set<std::string> buildable;
+    for (const auto& a : select_architectures({})) buildable.insert(a.arch);
+    std::vector<std::string> out;
+    for (const auto& a : knowledge_table_archs()) {
+        if (buildable.count(a) != 0) out.push_back(a);
+    }
+    return out;
+}
+
+ConformTally tally(const std::vector<ConformResult>& results) {
+    ConformTally t;
+    for (const auto& r : results) {
+        (r.status == ConformStatus::pass ? t.n_pass : r.status == ConformStatus::fail ? t.n_fail : t.n_unsupported)++;
+    }
+    return t;
+}
+
 Coverage compute_coverage(const std::vector<ConformResult>& results) {
     // Per llama.cpp architecture: passed anywhere, else the best status seen.
     std::map<std::string, std::string> arch_status;

@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <map>
 #include <memory>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -147,13 +146,7 @@ int run_conform(const ConformCliOptions& o, const std::string& command_line) {
     bench::ConformOptions opts;
     opts.archs = o.archs;
     if (o.coverage && (o.archs.empty() || o.archs == std::vector<std::string>{"all"})) {
-        // Only the architectures the knowledge table names matter for coverage.
-        std::set<std::string> known;
-        for (const auto& a : bench::select_architectures({})) known.insert(a.arch);
-        opts.archs.clear();
-        for (const auto& a : bench::knowledge_table_archs()) {
-            if (known.count(a) != 0) opts.archs.push_back(a);
-        }
+        opts.archs = bench::coverage_architectures();
     }
     opts.devices = o.devices;
     opts.types.clear();
@@ -177,10 +170,7 @@ int run_conform(const ConformCliOptions& o, const std::string& command_line) {
     if (!o.no_store) {
         run_id = bench::store_conformance(results, {.db = o.db}, command_line, o.seed);
     }
-    int n_pass = 0, n_fail = 0, n_unsupported = 0;
-    for (const auto& r : results) {
-        (r.status == bench::ConformStatus::pass ? n_pass : r.status == bench::ConformStatus::fail ? n_fail : n_unsupported)++;
-    }
+    const auto [n_pass, n_fail, n_unsupported] = bench::tally(results);
     if (o.coverage) {
         print_coverage(bench::compute_coverage(results), o.json);
     } else if (o.json) {

@@ -73,22 +73,7 @@ int run(const WebBenchCli& c) {
     } restore{old_int, old_term};
 
     const web::LlmFigures native = web::run_native(o);
-    std::vector<web::BrowserOutcome> outcomes;
-    std::vector<web::PageResult> pages;
-    for (const auto& b : browsers) {
-        if (g_interrupted.load()) break;
-        outcomes.push_back(web::run_browser(o, b));
-        web::PageResult page;
-        if (outcomes.back().ok) {
-            try {
-                page = web::parse_page_result(outcomes.back().result_json);
-            } catch (const Error& e) {
-                outcomes.back().ok = false;
-                outcomes.back().error = e.what();
-            }
-        }
-        pages.push_back(std::move(page));
-    }
+    const auto [outcomes, pages] = web::run_browsers(o, browsers);
     std::string run_id;
     if (!c.no_store) run_id = web::store_results(c.db.empty() ? paths::default_db() : std::filesystem::path(c.db), o, outcomes, pages, native);
 

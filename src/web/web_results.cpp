@@ -94,6 +94,26 @@ PageResult parse_page_result(const std::string& text) {
     return r;
 }
 
+BrowserRuns run_browsers(const WebBenchOptions& options, const std::vector<std::string>& browsers) {
+    BrowserRuns runs;
+    for (const auto& b : browsers) {
+        if (options.cancel != nullptr && options.cancel->load()) break;
+        BrowserOutcome outcome = run_browser(options, b);
+        PageResult page;
+        if (outcome.ok) {
+            try {
+                page = parse_page_result(outcome.result_json);
+            } catch (const Error& e) {
+                outcome.ok = false;
+                outcome.error = e.what();
+            }
+        }
+        runs.outcomes.push_back(std::move(outcome));
+        runs.pages.push_back(std::move(page));
+    }
+    return runs;
+}
+
 LlmFigures run_native(const WebBenchOptions& o) {
     const bench::TextGenerationFigures g = bench::measure_text_generation({.model = o.model,
                                                                           .n_threads = o.n_threads,

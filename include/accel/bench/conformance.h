@@ -93,5 +93,12 @@ struct Coverage {
 const std::vector<std::string>& coverage_key_types();  // bert, clap, clip, ... xclip
 std::vector<std::string> knowledge_table_archs();       // llama.cpp architectures the knowledge table names
 Coverage compute_coverage(const std::vector<ConformResult>& results);
+// What `accel conform --coverage` runs: the knowledge table's architectures that the suite can build.
+std::vector<std::string> coverage_architectures();
+
+struct ConformTally {
+    int n_pass = 0, n_fail = 0, n_unsupported = 0;
+};
+ConformTally tally(const std::vector<ConformResult>& results);
 
 }  // namespace accel::bench

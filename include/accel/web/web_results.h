@@ -40,6 +40,16 @@ struct PageResult {
 };
 PageResult parse_page_result(const std::string& json);
 
+// Every browser's outcome and parsed page, in the order asked.
+struct BrowserRuns {
+    std::vector<BrowserOutcome> outcomes;
+    std::vector<PageResult> pages;  // empty PageResult where the outcome failed
+};
+
+// Runs each browser in turn (run_browser) and parses the document it posted (parse_page_result): a document that
+// does not parse makes that outcome failed, with the reason. Starts no further browser once options.cancel is set.
+BrowserRuns run_browsers(const WebBenchOptions& options, const std::vector<std::string>& browsers);
+
 // The same llm test natively through llama.cpp on the CPU, measured by bench (bench::measure_text_generation: the
 // model loaded through a resource pool's lease): same prompt text, token counts, warm-up and reps, plus the greedy
 // continuation of options.greedy_prompt. Throws Error from the pool or the engine.
