@@ -44,6 +44,33 @@ std::vector<std::string> split(const std::string& s) {
 
 std::string fmt_ts(double v) { return v > 0 ? fmt::format("{:.1f}", v) : std::string("unavailable"); }
 
+nlohmann::json native_json(const web::LlmFigures& f) {
+    return {{"pp_ts", f.pp_mean()}, {"tg_ts", f.tg_mean()}, {"n_threads", f.n_threads}, {"n_prompt", f.n_prompt},
+            {"n_gen", f.n_gen}, {"load_ms", f.load_ms}, {"greedy_text", f.greedy_text}};
+}
+
+// One browser llm figure beside native's at the same thread count: two table rows (pp, tg) and two JSON entries.
+void compare(const std::string& browser, const std::string& version, const web::LlmFigures& f,
+             const web::NativeBaselines& native, Table& t, nlohmann::json& comparisons) {
+    const web::LlmFigures* n = native.at(f.n_threads);
+    const std::string threads = fmt::format("{}{}", f.n_threads, f.multithread ? " (pthreads)" : "");
+    const std::string backend = f.backend_note.empty() ? f.backend : f.backend + " (software)";
+    for (const bool pp : {true, false}) {
+        const double w = pp ? f.pp_mean() : f.tg_mean();
+        const double nat = n == nullptr ? 0.0 : (pp ? n->pp_mean() : n->tg_mean());
+        const std::string test = fmt::format("{}{}", pp ? "pp" : "tg", pp ? f.n_prompt : f.n_gen);
+        const bool has_ratio = w > 0 && nat > 0;
+        t.rows.push_back({browser, version, backend, threads, test, fmt_ts(w), fmt_ts(nat),
+                          has_ratio ? fmt::format("{:.3f}", w / nat) : "unavailable"});
+        comparisons.push_back({{"browser", browser}, {"backend", f.backend}, {"n_threads", f.n_threads},
+                               {"test", test}, {"browser_ts", w}, {"native_ts", nat},
+                               {"ratio", has_ratio ? nlohmann::json(w / nat) : nlohmann::json()}});
+    }
+    if (n != nullptr && f.greedy_text != n->greedy_text)
+        ACCEL_LOG_WARN("{} {}: greedy text differs from native:\n  browser: {}\n  native:  {}", browser, f.backend,
+                       f.greedy_text, n->greedy_text);
+}
+
 int run(const WebBenchCli& c) {
     web::WebBenchOptions o{.model = c.model, .n_gpu_layers = c.ngl, .n_prompt = c.n_prompt, .n_gen = c.n_gen,
                            .reps = c.reps, .n_threads = c.threads, .webgpu = !c.no_webgpu, .webnn = !c.no_webnn,
@@ -72,8 +99,9 @@ int run(const WebBenchCli& c) {
         }
     } restore{old_int, old_term};
 
-    const web::LlmFigures native = web::run_native(o);
+    web::NativeBaselines native{.at_default = web::run_native(o)};
     const auto [outcomes, pages] = web::run_browsers(o, browsers);
+    web::add_equal_thread_baselines(o, pages, native);
     std::string run_id;
     if (!c.no_store) run_id = web::store_results(c.db.empty() ? paths::default_db() : std::filesystem::path(c.db), o, outcomes, pages, native);
 
@@ -81,11 +109,10 @@ int run(const WebBenchCli& c) {
     bool check_failed = false;
     Table t{.columns = {"browser", "version", "backend", "threads", "test", "browser t/s", "native t/s", "ratio"},
             .numeric = {false, false, false, true, false, true, true, true}};
-    nlohmann::json doc{{"schema_version", json_schema_version}, {"model", c.model}, {"run_id", run_id}};
-    doc["native"] = {{"pp_ts", native.pp_mean()}, {"tg_ts", native.tg_mean()}, {"n_threads", native.n_threads},
-                     {"n_prompt", native.n_prompt}, {"n_gen", native.n_gen}, {"load_ms", native.load_ms},
-                     {"greedy_text", native.greedy_text}};
-    doc["browsers"] = nlohmann::json::array();
+    nlohmann::json doc{{"schema_version", json_schema_version}, {"model", c.model}, {"run_id", run_id},
+                       {"native", native_json(native.at_default)}, {"native_equal_threads", nlohmann::json::array()},
+                       {"comparisons", nlohmann::json::array()}, {"browsers", nlohmann::json::array()}};
+    for (const auto& f : native.at_threads) doc["native_equal_threads"].push_back(native_json(f));
     for (size_t i = 0; i < outcomes.size(); ++i) {
         const auto& b = outcomes[i];
         nlohmann::json bj{{"browser", b.browser}, {"version", b.version}, {"ok", b.ok}, {"wall_s", b.wall_s}};
@@ -108,16 +135,7 @@ int run(const WebBenchCli& c) {
                                   std::nullopt, std::nullopt});
                 continue;
             }
-            const std::string threads = fmt::format("{}{}", f.n_threads, f.multithread ? " (pthreads)" : "");
-            auto ratio = [](double w, double n) { return n > 0 && w > 0 ? fmt::format("{:.3f}", w / n) : "unavailable"; };
-            const std::string backend = f.backend_note.empty() ? f.backend : f.backend + " (software)";
-            t.rows.push_back({b.browser, b.version, backend, threads, fmt::format("pp{}", f.n_prompt),
-                              fmt_ts(f.pp_mean()), fmt_ts(native.pp_mean()), ratio(f.pp_mean(), native.pp_mean())});
-            t.rows.push_back({b.browser, b.version, backend, threads, fmt::format("tg{}", f.n_gen),
-                              fmt_ts(f.tg_mean()), fmt_ts(native.tg_mean()), ratio(f.tg_mean(), native.tg_mean())});
-            if (f.greedy_text != native.greedy_text)
-                ACCEL_LOG_WARN("{} {}: greedy text differs from native:\n  browser: {}\n  native:  {}", b.browser,
-                               f.backend, f.greedy_text, native.greedy_text);
+            compare(b.browser, b.version, f, native, t, doc["comparisons"]);
         }
         doc["browsers"].push_back(bj);
     }
@@ -125,12 +143,13 @@ int run(const WebBenchCli& c) {
         print_json(doc);
     } else {
         fmt::print("{}", render_table(t));
+        const web::LlmFigures& d = native.at_default;
+        fmt::print("native t/s at the browser's thread count; native's own default ({} threads): pp {} t/s, tg {} t/s\n",
+                   d.n_threads, fmt_ts(d.pp_mean()), fmt_ts(d.tg_mean()));
         for (size_t i = 0; i < outcomes.size(); ++i) {
             if (!outcomes[i].ok) continue;
-            const auto gpu = nlohmann::json::parse(pages[i].webgpu_json, nullptr, false);
-            const auto nn = nlohmann::json::parse(pages[i].webnn_json, nullptr, false);
-            fmt::print("{} WebGPU: {}\n", outcomes[i].browser, gpu.dump());
-            fmt::print("{} WebNN: {}\n", outcomes[i].browser, nn.dump());
+            fmt::print("{} WebGPU: {}\n", outcomes[i].browser, pages[i].webgpu_json);
+            fmt::print("{} WebNN: {}\n", outcomes[i].browser, pages[i].webnn_json);
         }
         if (!run_id.empty()) fmt::print("stored as run {}\n", run_id);
     }

@@ -100,9 +100,10 @@ std::vector<WebRatio> web_ratios(const ReportData& d) {
             if (n.platform == "web" || n.model_sha256 != w.model_sha256 || n.scenario != w.scenario || !n.avg_ts ||
                 !n.valid || n.scenario == "tradeoffs")
                 continue;
-            // Prefer the native figure web-bench measured in the same run, then the same test shape.
-            const int score = (n.run_id == w.run_id ? 4 : 0) + (n.platform == "native" ? 2 : 0) +
-                              (n.n_prompt == w.n_prompt && n.n_gen == w.n_gen ? 1 : 0);
+            // Prefer native at the browser's thread count (a ratio across thread counts mostly measures those),
+            // then the figure web-bench measured in the same run, then the same test shape.
+            const int score = (n.n_threads == w.n_threads ? 8 : 0) + (n.run_id == w.run_id ? 4 : 0) +
+                              (n.platform == "native" ? 2 : 0) + (n.n_prompt == w.n_prompt && n.n_gen == w.n_gen ? 1 : 0);
             if (score > best) {
                 best = score;
                 wr.native = &n;

@@ -312,6 +312,8 @@ Section regression_section(const ReportData& d) {
     return s;
 }
 
+std::string threads_cell(const std::optional<int64_t>& n) { return n ? std::to_string(*n) : "?"; }
+
 Section web_section(const ReportData& d) {
     Section s{.id = "web", .title = "Native versus browser"};
     const auto ratios = web_ratios(d);
@@ -320,16 +322,20 @@ Section web_section(const ReportData& d) {
         return s;
     }
     s.notes.push_back(
-        "Ratio: the browser's tokens/s over the native tokens/s of the same model file (sha256) and "
-        "test; the native figure measured in the same run is preferred.");
-    TextTable t{.columns = {"model", "test", "browser", "backend", "browser tokens/s", "native tokens/s",
-                            "browser / native", "native result"}};
+        "Ratio: the browser's tokens/s over the native tokens/s of the same model file (sha256) and test, "
+        "native measured at the browser's thread count preferred, then the figure of the same run. Generation "
+        "tokens/s count the tokens after the first on both sides (the first comes from the prompt's logits).");
+    TextTable t{.columns = {"model", "test", "browser", "backend", "threads (browser / native)", "browser tokens/s",
+                            "native tokens/s", "browser / native", "native result"}};
     std::vector<const ResultRow*> used;
     for (const auto& w : ratios) {
         used.push_back(w.web);
         if (w.native) used.push_back(w.native);
         t.rows.push_back({w.web->model_name, w.web->scenario,
-                          fmt::format("{} {}", w.web->browser, w.web->browser_version), w.web->backend, ts_cell(*w.web),
+                          fmt::format("{} {}", w.web->browser, w.web->browser_version), w.web->backend,
+                          fmt::format("{} / {}", threads_cell(w.web->n_threads),
+                                      w.native ? threads_cell(w.native->n_threads) : "-"),
+                          ts_cell(*w.web),
                           w.native ? ts_cell(*w.native) : "unavailable: no native result",
                           w.ratio ? fmt::format("{:.2f}x", *w.ratio) : "-", w.native ? w.native->id : "-"});
     }

@@ -2,7 +2,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <set>
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
@@ -83,7 +85,8 @@ PageResult parse_page_result(const std::string& text) {
             f.n_prompt = static_cast<int32_t>(pn);
             f.n_gen = static_cast<int32_t>(gn);
             f.pp_ts.push_back(per_second(pn, pms));
-            f.tg_ts.push_back(per_second(gn, gms));
+            // predicted_ms runs from the first sampled token to the last: gn - 1 decode steps (LlmFigures' rule).
+            f.tg_ts.push_back(per_second(std::max(0.0, gn - 1), gms));
         }
         r.llm.push_back(std::move(f));
     }
@@ -136,9 +139,38 @@ LlmFigures run_native(const WebBenchOptions& o) {
             .placement = g.placement};
 }
 
+const LlmFigures* NativeBaselines::at(int32_t n_threads) const {
+    if (at_default.n_threads == n_threads) return &at_default;
+    for (const LlmFigures& f : at_threads) {
+        if (f.n_threads == n_threads) return &f;
+    }
+    return nullptr;
+}
+
+std::vector<int32_t> browser_thread_counts(const std::vector<PageResult>& pages) {
+    std::set<int32_t> counts;
+    for (const PageResult& p : pages) {
+        for (const LlmFigures& f : p.llm) {
+            if (f.ok && f.n_threads > 0) counts.insert(f.n_threads);
+        }
+    }
+    return {counts.begin(), counts.end()};
+}
+
+void add_equal_thread_baselines(const WebBenchOptions& options, const std::vector<PageResult>& pages,
+                                NativeBaselines& baselines) {
+    for (const int32_t n : browser_thread_counts(pages)) {
+        if (options.cancel != nullptr && options.cancel->load()) return;
+        if (baselines.at(n) != nullptr) continue;
+        WebBenchOptions at_n = options;
+        at_n.n_threads = n;
+        baselines.at_threads.push_back(run_native(at_n));
+    }
+}
+
 std::string store_results(const std::filesystem::path& db, const WebBenchOptions& o,
                           const std::vector<BrowserOutcome>& outcomes, const std::vector<PageResult>& pages,
-                          const LlmFigures& native) {
+                          const NativeBaselines& native) {
     store::ResultWriter writer =
         bench::begin_run({.db = db}, {.command = "web-bench", .tags = {"web"}}, bench::current_provenance());
     const std::string sha = sha256_file(o.model);
@@ -172,7 +204,8 @@ std::string store_results(const std::filesystem::path& db, const WebBenchOptions
             results.push_back(std::move(r));
         }
     };
-    add(native, "native", json::object());
+    add(native.at_default, "native", json{{"baseline", "default"}});
+    for (const LlmFigures& f : native.at_threads) add(f, "native", json{{"baseline", "equal_threads"}});
     std::vector<store::FailureRecord> failures;
     for (size_t i = 0; i < outcomes.size(); ++i) {
         const BrowserOutcome& b = outcomes[i];

@@ -137,7 +137,8 @@ TEST(Provenance, BenchConformAndWebStoreTheSameFields) {
     accel::bench::store_conformance({}, {.db = dir / "conform.duckdb"}, "accel conform", 1);
     const fs::path model = dir / "model.gguf";
     accel::test::write_file(model, "not a model: only its sha256 is stored");
-    const accel::web::LlmFigures native{.backend = "native", .ok = true, .pp_ts = {10, 11}, .tg_ts = {5, 6}};
+    const accel::web::NativeBaselines native{
+        .at_default = {.backend = "native", .ok = true, .pp_ts = {10, 11}, .tg_ts = {5, 6}}};
     accel::web::store_results(dir / "web.duckdb", {.model = model}, {}, {}, native);
 
     const Stored bench = read_stored(dir / "bench.duckdb");

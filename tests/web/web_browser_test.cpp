@@ -87,6 +87,19 @@ TEST(WebBrowser, ChromiumRunsStories260KLikeNativeAndStoresIt) {
         EXPECT_EQ(s["predicted_n"].get<int>(), 8);
         EXPECT_GT(s["predicted_ms"].get<double>(), 0.0);
     }
+    // Each ratio is against native at the browser's thread count (wllama's default is half the cores).
+    const int browser_threads = llm["n_threads"].get<int>();
+    json at_same = doc["native"];
+    for (const json& n : doc["native_equal_threads"]) {
+        if (n["n_threads"] == browser_threads) at_same = n;
+    }
+    EXPECT_EQ(at_same["n_threads"].get<int>(), browser_threads) << doc["native_equal_threads"].dump();
+    ASSERT_EQ(doc["comparisons"].size(), 2u);
+    for (const json& c : doc["comparisons"]) {
+        EXPECT_EQ(c["n_threads"].get<int>(), browser_threads);
+        const bool pp = c["test"].get<std::string>().rfind("pp", 0) == 0;
+        EXPECT_DOUBLE_EQ(c["native_ts"].get<double>(), at_same[pp ? "pp_ts" : "tg_ts"].get<double>());
+    }
     EXPECT_TRUE(page["env"]["cross_origin_isolated"].get<bool>()) << "COOP/COEP did not isolate the page";
     EXPECT_NE(page["env"]["user_agent"].get<std::string>().find("Chrome/"), std::string::npos);
     // The WebGPU matmul: checked when SwiftShader gives an adapter, and the reason recorded when it does not.

@@ -27,4 +27,25 @@ TEST(WebNative, MeasuresThroughBenchWithThePoolsPlacement) {
     for (double ts : f.tg_ts) EXPECT_GT(ts, 0.0);
 }
 
+// A browser that ran at a thread count native did not gets a native run at that count; one native already
+// measured is not measured again.
+TEST(WebNative, MeasuresAtEachBrowserThreadCount) {
+    ACCEL_REQUIRE_TEST_FILE(stories, "models/stories260K.gguf");
+    const accel::web::WebBenchOptions o{.model = stories, .n_prompt = 8, .n_gen = 4, .reps = 1, .n_warmup = 0,
+                                        .n_threads = 2, .greedy_n = 0};
+    accel::web::NativeBaselines native{.at_default = accel::web::run_native(o)};
+    ASSERT_EQ(native.at_default.n_threads, 2);
+    accel::web::PageResult page;
+    page.llm.push_back({.backend = "wasm", .ok = true, .n_threads = 1});
+    page.llm.push_back({.backend = "webgpu", .ok = true, .n_threads = 2});
+    accel::web::add_equal_thread_baselines(o, {page}, native);
+    ASSERT_EQ(native.at_threads.size(), 1u);
+    EXPECT_EQ(native.at_threads[0].n_threads, 1);
+    EXPECT_FALSE(native.at_threads[0].multithread);
+    ASSERT_EQ(native.at_threads[0].tg_ts.size(), 1u);
+    EXPECT_GT(native.at_threads[0].tg_ts[0], 0.0);
+    accel::web::add_equal_thread_baselines(o, {page}, native);
+    EXPECT_EQ(native.at_threads.size(), 1u);
+}
+
 }  // namespace
