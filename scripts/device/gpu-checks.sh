@@ -73,6 +73,9 @@ checks() {
     local A=$b/bin/accel M=$b/stories260K.gguf
     step version "$A" version
     step detect "$A" detect --json
+    # #17: the device's own roofline (device-to-device copy and read-reduce bandwidth, matmul peaks per type with each
+    # result checked against the CPU's), cached per machine and device so that bench's roofline % below uses it.
+    STEP_TIMEOUT=90 TAIL=30 step detect-measure "$A" detect --measure
     step hw_gpu_test "$b/bin/hw_gpu_test"
     same_text
     TAIL=12 step conform "$A" conform --arch llama,qwen2,gpt2,bert --device cuda0 --type f32,f16,q8_0,q4_0 --timeout 60
