@@ -58,7 +58,10 @@ def t5_tokenizer(out: Path, text: str):
     from transformers import T5TokenizerFast
 
     (out / "spiece.model").write_bytes(train_spiece(text))
-    tok = T5TokenizerFast(vocab_file=str(out / "spiece.model"), extra_ids=N_EXTRA_IDS, from_slow=True)
+    # add_prefix_space=True: without it transformers 4.57 converts with Metaspace prepend_scheme "never", unlike
+    # SentencePiece (add_dummy_prefix) and the T5 tokenizers on the hub ("always")
+    tok = T5TokenizerFast(vocab_file=str(out / "spiece.model"), extra_ids=N_EXTRA_IDS, add_prefix_space=True,
+                          from_slow=True)
     tok.save_pretrained(out)
     return tok
 
