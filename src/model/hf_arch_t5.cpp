@@ -39,7 +39,11 @@ Hparams read_hparams(const HfInput& in, bool encoder_only) {
     if (!encoder_only) {
         if (!c.contains("decoder_start_token_id") || !c["decoder_start_token_id"].is_number_unsigned())
             throw Error(ErrorKind::invalid_input, fmt::format("{}: no decoder_start_token_id", source));
-        h.dec_start = c["decoder_start_token_id"].get<uint32_t>();
+        const auto start = c["decoder_start_token_id"].get<uint64_t>();
+        if (start >= h.n_vocab)
+            throw Error(ErrorKind::invalid_input, fmt::format("{}: decoder_start_token_id {} is past vocab_size {}",
+                                                              source, start, h.n_vocab));
+        h.dec_start = static_cast<uint32_t>(start);
     }
     // llama.cpp's relative position buckets hard-code transformers' default maximum distance (llama-graph.cpp)
     if (get_u32(c, "relative_attention_max_distance", source, 128) != 128)

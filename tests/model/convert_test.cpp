@@ -553,6 +553,8 @@ TEST(Convert, T5RefusesWhatLlamaCppsT5CannotRunAndBadCheckpoints) {
         j.erase("decoder_start_token_id");
     });
     expect_refused(dir, "no decoder_start_token_id");
+    edit_config(dir, [](auto& j) { j["decoder_start_token_id"] = 100000; });
+    expect_refused(dir, "decoder_start_token_id 100000 is past vocab_size");
     edit_config(dir, [](auto& j) { j["decoder_start_token_id"] = 0; });
     fs::remove(dir / "spiece.model");
     expect_refused(dir, "no SentencePiece model");
