@@ -264,7 +264,9 @@ def make_bert(out: Path, torch, transformers):
     }, "f32"
 
 
-CLASSES = {"llama": make_llama, "qwen2": make_qwen2, "bert": make_bert}
+from fixture_t5 import make_t5, make_t5_encoder  # noqa: E402  (scripts/oracle/fixture_t5.py)
+
+CLASSES = {"llama": make_llama, "qwen2": make_qwen2, "bert": make_bert, "t5": make_t5, "t5_encoder": make_t5_encoder}
 
 
 def main():

@@ -292,7 +292,10 @@ const char* to_string(WeightType type) {
 SyntheticModel make_synthetic_model(const SyntheticSpec& spec) {
     init_backend();
     if (const std::string why = synthetic_unsupported_reason(spec.arch); !why.empty()) {
-        throw Error(ErrorKind::invalid_input, "make-model cannot build " + spec.arch + ": " + why);
+        const bool t5 = spec.arch == "t5" || spec.arch == "t5encoder";
+        throw Error(ErrorKind::invalid_input,
+                    "make-model cannot build " + spec.arch + ": " + why +
+                        (t5 ? "; convert a Hugging Face T5 checkpoint instead: accel convert HF_DIR --out MODEL.gguf" : ""));
     }
     const Recipe* recipe = find_recipe(spec.arch);
     if (recipe == nullptr) {

@@ -13,7 +13,7 @@ namespace accel::model::detail {
 namespace {
 
 constexpr uint64_t alignment = 32;  // GGUF's default (general.alignment absent)
-enum class Kv : uint32_t { u32 = 4, i32 = 5, f32 = 6, boolean = 7, string = 8, array = 9 };
+enum class Kv : uint32_t { u8 = 0, u32 = 4, i32 = 5, f32 = 6, boolean = 7, string = 8, array = 9 };
 
 template <typename T>
 void put(std::vector<uint8_t>& out, T v) {
@@ -179,6 +179,11 @@ void GgufWriter::add_f32s(const std::string& key, const std::vector<float>& valu
 void GgufWriter::add_i32s(const std::string& key, const std::vector<int32_t>& values) {
     begin_array(kv_, n_kv_, key, Kv::i32, values.size());
     for (const int32_t v : values) put(kv_, v);
+}
+
+void GgufWriter::add_u8s(const std::string& key, const std::vector<uint8_t>& values) {
+    begin_array(kv_, n_kv_, key, Kv::u8, values.size());
+    kv_.insert(kv_.end(), values.begin(), values.end());
 }
 
 void GgufWriter::add_tensor(const std::string& name, const std::vector<uint64_t>& ne, GgmlType type) {

@@ -37,6 +37,7 @@ public:
     void add_strings(const std::string& key, const std::vector<std::string>& values);
     void add_f32s(const std::string& key, const std::vector<float>& values);
     void add_i32s(const std::string& key, const std::vector<int32_t>& values);
+    void add_u8s(const std::string& key, const std::vector<uint8_t>& values);  // raw bytes (a precompiled charsmap)
     // ne in ggml order (ne[0] is the row length, the last of the safetensors shape).
     void add_tensor(const std::string& name, const std::vector<uint64_t>& ne, GgmlType type);
 

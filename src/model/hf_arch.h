@@ -24,6 +24,7 @@ struct TensorPlan {
     std::vector<uint64_t> hf_shape;  // as safetensors stores it (row-major, outermost first)
     uint32_t permute_heads = 0;      // > 0: undo HF's rotate_half row order with this many heads
     bool keep_f32 = false;           // stays f32 whatever --type says (position and token-type embeddings)
+    float scale = 1.0f;              // multiplies every value (a tied T5's lm_head: d_model^-0.5)
 };
 
 // What an adapter sees of the folder.
@@ -54,6 +55,7 @@ public:
 // The adapters; each throws Error{invalid_input} naming config.json for a config it cannot convert.
 std::unique_ptr<HfArchitecture> make_llama_architecture(const HfInput& in);  // LlamaForCausalLM, Qwen2ForCausalLM
 std::unique_ptr<HfArchitecture> make_bert_architecture(const HfInput& in);   // BertModel, BertForMaskedLM
+std::unique_ptr<HfArchitecture> make_t5_architecture(const HfInput& in);     // T5ForConditionalGeneration, T5EncoderModel
 
 // Shared config.json readers (hf_convert.cpp). get_u32: a positive integer at most 2^31, `fallback` when absent
 // or null (else Error{invalid_input}).

@@ -138,6 +138,8 @@ const std::vector<ArchEntry>& arch_table() {
         {"Qwen2ForCausalLM", detail::make_llama_architecture},
         {"BertModel", detail::make_bert_architecture},
         {"BertForMaskedLM", detail::make_bert_architecture},
+        {"T5ForConditionalGeneration", detail::make_t5_architecture},
+        {"T5EncoderModel", detail::make_t5_architecture},
     };
     return table;
 }
@@ -281,6 +283,8 @@ void write_gguf(detail::GgufWriter& w, const std::vector<TensorPlan>& plan,
             std::vector<float> x = load_f32(sources.at(p.source));
             const uint64_t row_len = p.hf_shape.size() > 1 ? p.hf_shape.back() : 1;
             if (p.permute_heads > 0) x = permute_rows(x, p.hf_shape[0], row_len, p.permute_heads);
+            if (p.scale != 1.0f)
+                for (float& v : x) v *= p.scale;
             bytes.clear();
             detail::convert_row_major(x.data(), x.size(), out_type(type, p), bytes);
             w.write_tensor(f.get(), out.string(), bytes);

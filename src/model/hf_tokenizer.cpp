@@ -24,7 +24,10 @@ std::string read_text(const fs::path& p) {
     return ss.str();
 }
 
-// ---- tokenizer.model: the few fields of sentencepiece's ModelProto that GGUF needs (repeated pieces, field 1)
+// ---- tokenizer.model / spiece.model: the few fields of sentencepiece's ModelProto that GGUF needs, read from the
+// protobuf wire format by hand. Debian's libsentencepiece-dev would parse it too, but only through its processor
+// (which hides the precompiled charsmap unless one also builds against libprotobuf and the generated
+// sentencepiece_model.pb.h): two dependencies for five fields of a format that is a dozen lines to walk.
 
 struct Reader {
     const uint8_t* p;
@@ -62,44 +65,86 @@ struct Piece {
     int32_t type = 1;  // NORMAL
 };
 
-std::vector<Piece> read_sentencepiece(const fs::path& path) {
+// ModelProto: pieces (1) {piece 1, score 2, type 3}; trainer_spec (2) {model_type 3: 1 unigram, 2 BPE};
+// normalizer_spec (3) {precompiled_charsmap 2, add_dummy_prefix 3, remove_extra_whitespaces 4}, proto2 defaults.
+struct SentencePieceModel {
+    std::vector<Piece> pieces;
+    int32_t model_type = 1;
+    bool add_dummy_prefix = true, remove_extra_whitespaces = true;
+    std::vector<uint8_t> precompiled_charsmap;
+};
+
+Piece read_piece(Reader m) {
+    Piece piece;
+    while (m.p < m.end) {
+        const uint64_t k = m.varint();
+        if (k == ((1u << 3) | 2)) {
+            const uint64_t len = m.varint();
+            m.need(len);
+            piece.text.assign(reinterpret_cast<const char*>(m.p), len);
+            m.p += len;
+        } else if (k == ((2u << 3) | 5)) {
+            m.need(4);
+            std::memcpy(&piece.score, m.p, 4);
+            m.p += 4;
+        } else if (k == ((3u << 3) | 0)) {
+            piece.type = static_cast<int32_t>(m.varint());
+        } else {
+            m.skip(static_cast<uint32_t>(k & 7));
+        }
+    }
+    if (piece.type < 1 || piece.type > 6) m.fail();
+    return piece;
+}
+
+void read_trainer_spec(Reader m, SentencePieceModel& out) {
+    while (m.p < m.end) {
+        const uint64_t k = m.varint();
+        if (k == ((3u << 3) | 0)) out.model_type = static_cast<int32_t>(m.varint());
+        else m.skip(static_cast<uint32_t>(k & 7));
+    }
+}
+
+void read_normalizer_spec(Reader m, SentencePieceModel& out) {
+    while (m.p < m.end) {
+        const uint64_t k = m.varint();
+        if (k == ((2u << 3) | 2)) {
+            const uint64_t len = m.varint();
+            m.need(len);
+            out.precompiled_charsmap.assign(m.p, m.p + len);
+            m.p += len;
+        } else if (k == ((3u << 3) | 0)) {
+            out.add_dummy_prefix = m.varint() != 0;
+        } else if (k == ((4u << 3) | 0)) {
+            out.remove_extra_whitespaces = m.varint() != 0;
+        } else {
+            m.skip(static_cast<uint32_t>(k & 7));
+        }
+    }
+}
+
+SentencePieceModel read_sentencepiece(const fs::path& path) {
     const std::string data = read_text(path);
     const std::string source = path.string();
     Reader r{reinterpret_cast<const uint8_t*>(data.data()), reinterpret_cast<const uint8_t*>(data.data()) + data.size(),
              source};
-    std::vector<Piece> out;
+    SentencePieceModel out;
     while (r.p < r.end) {
         const uint64_t key = r.varint();
-        if ((key >> 3) != 1 || (key & 7) != 2) {
+        const uint64_t field = key >> 3;
+        if ((key & 7) != 2 || field < 1 || field > 3) {
             r.skip(static_cast<uint32_t>(key & 7));
             continue;
         }
         const uint64_t n = r.varint();
         r.need(n);
-        Reader m{r.p, r.p + n, source};
+        const Reader m{r.p, r.p + n, source};
         r.p += n;
-        Piece piece;
-        while (m.p < m.end) {
-            const uint64_t k = m.varint();
-            if (k == ((1u << 3) | 2)) {
-                const uint64_t len = m.varint();
-                m.need(len);
-                piece.text.assign(reinterpret_cast<const char*>(m.p), len);
-                m.p += len;
-            } else if (k == ((2u << 3) | 5)) {
-                m.need(4);
-                std::memcpy(&piece.score, m.p, 4);
-                m.p += 4;
-            } else if (k == ((3u << 3) | 0)) {
-                piece.type = static_cast<int32_t>(m.varint());
-            } else {
-                m.skip(static_cast<uint32_t>(k & 7));
-            }
-        }
-        if (piece.type < 1 || piece.type > 6) r.fail();
-        out.push_back(std::move(piece));
+        if (field == 1) out.pieces.push_back(read_piece(m));
+        else if (field == 2) read_trainer_spec(m, out);
+        else read_normalizer_spec(m, out);
     }
-    if (out.empty()) r.fail();
+    if (out.pieces.empty()) r.fail();
     return out;
 }
 
@@ -230,7 +275,7 @@ static HfVocab read_vocab(const fs::path& dir, uint32_t n_vocab, const std::stri
 
     if (fs::exists(spm_path)) {
         // _create_vocab_sentencepiece: the pieces, then tokenizer_config's added_tokens_decoder over them
-        const auto pieces = read_sentencepiece(spm_path);
+        const auto pieces = read_sentencepiece(spm_path).pieces;
         if (pieces.size() > n_vocab)
             throw Error(ErrorKind::invalid_input, fmt::format("{}: {} pieces, but config.json's vocab_size is {}",
                                                               spm_path.string(), pieces.size(), n_vocab));
@@ -411,6 +456,52 @@ HfVocab read_wordpiece(const fs::path& dir, uint32_t n_vocab, const std::string&
     return v;
 }
 
+// ---- T5 (SentencePiece unigram)
+
+HfVocab read_t5(const fs::path& dir, uint32_t n_vocab, const std::string& config_text) {
+    fs::path spm_path = dir / "tokenizer.model";
+    if (!fs::exists(spm_path)) spm_path = dir / "spiece.model";
+    if (!fs::exists(spm_path))
+        throw Error(ErrorKind::invalid_input,
+                    fmt::format("{}: no SentencePiece model (spiece.model or tokenizer.model)", dir.string()));
+    const SentencePieceModel spm = read_sentencepiece(spm_path);
+    if (spm.model_type != 1)
+        throw Error(ErrorKind::invalid_input, fmt::format("{}: a SentencePiece model of type {}; accel converts T5's "
+                                                          "unigram models (type 1) only", spm_path.string(),
+                                                          spm.model_type));
+    if (spm.pieces.size() > n_vocab)
+        throw Error(ErrorKind::invalid_input, fmt::format("{}: {} pieces, but config.json's vocab_size is {}",
+                                                          spm_path.string(), spm.pieces.size(), n_vocab));
+    HfVocab v;
+    v.model = "t5";
+    v.pre = "default";
+    pad_vocab(v, n_vocab);
+    v.scores.assign(n_vocab, -10000.0f);
+    for (size_t i = 0; i < spm.pieces.size(); ++i) {
+        const Piece& p = spm.pieces[i];
+        v.tokens[i] = p.text;
+        v.scores[i] = p.score;
+        v.types[i] = p.type == 4 ? 1 : p.type;  // SentencePieceProcessor has no IsUserDefined: the converter says normal
+    }
+    const json added_tokens = read_json_if_exists(dir / "added_tokens.json");
+    for (const auto& [text, id] : added_tokens.items()) {
+        const auto i = id.get<uint64_t>();
+        if (i >= n_vocab) continue;  // the converter ignores these too
+        v.tokens[i] = text;
+        v.scores[i] = -1000.0f;
+        v.types[i] = 4;
+    }
+    v.add_space_prefix = spm.add_dummy_prefix;
+    v.remove_extra_whitespaces = spm.remove_extra_whitespaces;
+    v.precompiled_charsmap = spm.precompiled_charsmap;
+    const json config = parse_json(config_text, (dir / "config.json").string(), false);
+    const json tj = read_json_if_exists(dir / "tokenizer.json");
+    const json added = tj.contains("added_tokens") ? tj["added_tokens"] : json::array();
+    // T5's post-processor template "$A </s>": add_eos, no BOS (the same template reading as BERT's)
+    read_specials(v, wordpiece_specials(v, read_json_if_exists(dir / "tokenizer_config.json"), tj), added, config);
+    return v;
+}
+
 }  // namespace
 
 HfVocab read_hf_vocab(const fs::path& dir, uint32_t n_vocab, const std::string& config_text) {
@@ -419,6 +510,10 @@ HfVocab read_hf_vocab(const fs::path& dir, uint32_t n_vocab, const std::string& 
 
 HfVocab read_wordpiece_vocab(const fs::path& dir, uint32_t n_vocab, const std::string& config_text) {
     return guarded(dir, [&] { return read_wordpiece(dir, n_vocab, config_text); });
+}
+
+HfVocab read_t5_vocab(const fs::path& dir, uint32_t n_vocab, const std::string& config_text) {
+    return guarded(dir, [&] { return read_t5(dir, n_vocab, config_text); });
 }
 
 void add_vocab(const HfVocab& v, GgufWriter& w) {
@@ -441,6 +536,8 @@ void add_vocab(const HfVocab& v, GgufWriter& w) {
     if (v.add_space_prefix) w.add_bool("tokenizer.ggml.add_space_prefix", *v.add_space_prefix);
     if (v.lowercase) w.add_bool("tokenizer.ggml.normalizer.lowercase", *v.lowercase);
     if (v.strip_accents) w.add_bool("tokenizer.ggml.normalizer.strip_accents", *v.strip_accents);
+    if (v.remove_extra_whitespaces) w.add_bool("tokenizer.ggml.remove_extra_whitespaces", *v.remove_extra_whitespaces);
+    if (!v.precompiled_charsmap.empty()) w.add_u8s("tokenizer.ggml.precompiled_charsmap", v.precompiled_charsmap);
     if (!v.chat_template.empty()) w.add_string("tokenizer.chat_template", v.chat_template);
 }
 

@@ -23,6 +23,8 @@ struct HfVocab {
     std::map<std::string, uint32_t> special_ids;  // "bos", "eos", "unk", "sep", "pad", "cls", "mask"
     std::optional<bool> add_bos, add_eos, add_space_prefix;
     std::optional<bool> lowercase, strip_accents;  // tokenizer.ggml.normalizer.* (WordPiece's BertNormalizer)
+    std::optional<bool> remove_extra_whitespaces;  // SentencePiece's normalizer spec (T5)
+    std::vector<uint8_t> precompiled_charsmap;     // SentencePiece's normalizer spec (T5); empty: none
     std::string chat_template;              // "" when none
 };
 
@@ -37,6 +39,16 @@ HfVocab read_hf_vocab(const std::filesystem::path& dir, uint32_t n_vocab, const 
 // ([CLS] doubles as BOS, [SEP] as EOS), and the normalizer's lowercase/strip_accents. Throws Error{invalid_input}
 // naming the folder when there is neither file, a token id is at or past n_vocab, or the files are malformed.
 HfVocab read_wordpiece_vocab(const std::filesystem::path& dir, uint32_t n_vocab, const std::string& config_text);
+
+// T5's SentencePiece unigram model (tokenizer.model, else spiece.model) as T5Model.set_vocab in the pinned
+// convert_hf_to_gguf.py writes it: tokenizer.ggml.model "t5", the pieces with their scores and types (user-defined
+// pieces become normal, as SentencePieceProcessor reports them), added_tokens.json over them (user-defined, score
+// -1000), every other id "[PAD<i>]" (unused, score -10000), the normalizer's add_dummy_prefix,
+// remove_extra_whitespaces and precompiled_charsmap, and the special ids and add_eos the way gguf-py's
+// SpecialVocab finds them. Throws Error{invalid_input} naming the file when there is no SentencePiece model, it is
+// not a unigram model (a BPE T5 such as Pile-T5 is not converted), it has more pieces than n_vocab, or a file is
+// malformed.
+HfVocab read_t5_vocab(const std::filesystem::path& dir, uint32_t n_vocab, const std::string& config_text);
 
 void add_vocab(const HfVocab& vocab, GgufWriter& w);
 

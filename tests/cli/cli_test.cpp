@@ -139,6 +139,7 @@ TEST(Cli, MakeModelRefusesUnsavableArchitecture) {
     EXPECT_EQ(r.exit_code, 2);
     EXPECT_EQ(r.signal, 0);
     EXPECT_NE(r.err.find("cannot save t5"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("accel convert HF_DIR"), std::string::npos) << r.err;  // what to do instead
     EXPECT_FALSE(std::filesystem::exists(dir / "t5.gguf"));
 }
 

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <map>
 
+#include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
 #include "accel/core/error.h"
@@ -194,7 +195,7 @@ TEST(Convert, RefusesUnsupportedArchitectureListingTheSupportedOnes) {
     const auto dir = copy_fixture(tmp, "llama");
     edit_config(dir, [](auto& j) { j["architectures"] = {"GPTNeoXForCausalLM"}; });
     expect_refused(dir, "GPTNeoXForCausalLM is not one accel converts (it converts LlamaForCausalLM, Qwen2ForCausalLM, "
-                        "BertModel, BertForMaskedLM)");
+                        "BertModel, BertForMaskedLM, T5ForConditionalGeneration, T5EncoderModel)");
 }
 
 TEST(Convert, RefusesTensorsThatDisagreeWithTheConfig) {
@@ -457,6 +458,108 @@ TEST(Convert, BertVocabTxtAloneGivesTheSameVocabulary) {
 // The hand-made bad seeds of fuzz/hf_config_fuzzer: each, as a folder's config.json, is refused with a one-line
 // invalid_input error that names the file; the good seeds (the fixtures' configs) get as far as the weights, whose
 // one tensor (the fuzzer's folder holds the same) fits no architecture.
+// ---- T5
+
+TEST(Convert, T5AsLlamaCppsConverterWritesIt) {
+    TempDir tmp;
+    const auto dir = hf_fixture("t5");
+    const auto r = convert_hf(dir, tmp / "t5.gguf", {.type = ConvertType::f32});
+    EXPECT_EQ(r.arch, "t5");
+    EXPECT_EQ(r.tokenizer, "t5");
+    // token_embd, output, 2 final norms; an encoder block 9 (+ rel_b in block 0), a decoder block 14 (+ rel_b in block 0)
+    EXPECT_EQ(r.tensors.size(), 4u + 2u * 9u + 1u + 2u * 14u + 1u);
+    const auto g = accel::model::read_gguf(tmp / "t5.gguf");
+    const auto config = nlohmann::json::parse(accel::test::read_file(dir / "config.json"));
+    EXPECT_EQ(g.get_uint("t5.block_count"), 2u);
+    EXPECT_EQ(g.get_uint("t5.decoder_block_count"), 2u);
+    EXPECT_EQ(g.get_uint("t5.context_length"), 512u);  // no n_positions: the converter's default
+    EXPECT_EQ(g.get_uint("t5.attention.key_length"), 16u);
+    EXPECT_EQ(g.get_uint("t5.attention.relative_buckets_count"), 32u);
+    EXPECT_EQ(g.get_uint("t5.decoder_start_token_id"), config["decoder_start_token_id"].get<uint64_t>());
+    EXPECT_FLOAT_EQ(static_cast<float>(g.find("t5.attention.layer_norm_rms_epsilon")->f), 1e-6f);
+    const auto tokens = string_array(g, "tokenizer.ggml.tokens");
+    ASSERT_EQ(tokens.size(), config["vocab_size"].get<size_t>());
+    EXPECT_EQ(tokens[0], "<pad>");
+    EXPECT_EQ(tokens[1], "</s>");
+    EXPECT_EQ(tokens.back(), fmt::format("[PAD{}]", tokens.size() - 1));  // past the pieces, no added_tokens.json
+    EXPECT_EQ(g.get_uint("tokenizer.ggml.eos_token_id"), 1u);
+    EXPECT_EQ(g.get_uint("tokenizer.ggml.unknown_token_id"), 2u);
+    EXPECT_EQ(g.get_uint("tokenizer.ggml.padding_token_id"), 0u);
+    EXPECT_EQ(g.find("tokenizer.ggml.bos_token_id"), nullptr);
+    EXPECT_TRUE(flag(g, "tokenizer.ggml.add_eos_token"));  // "$A </s>"
+    EXPECT_TRUE(flag(g, "tokenizer.ggml.add_space_prefix"));
+    EXPECT_TRUE(flag(g, "tokenizer.ggml.remove_extra_whitespaces"));
+    // the charsmap is the one tokenizer.json's Precompiled normalizer carries (base64), byte count for byte count
+    const auto tj = nlohmann::json::parse(accel::test::read_file(dir / "tokenizer.json"));
+    const std::string b64 = tj["normalizer"]["normalizers"][0]["precompiled_charsmap"];
+    const size_t pad = b64.ends_with("==") ? 2 : b64.ends_with("=") ? 1 : 0;
+    EXPECT_EQ(g.find("tokenizer.ggml.precompiled_charsmap")->array_count, b64.size() / 4 * 3 - pad);
+    EXPECT_EQ(g.find("tokenizer.ggml.precompiled_charsmap")->array_type, accel::model::GgufType::u8);
+
+    const fs::path st = dir / "model.safetensors";
+    for (const auto& [gguf_name, hf_name] :
+         {std::pair{"token_embd.weight", "shared.weight"}, std::pair{"output.weight", "lm_head.weight"},
+          std::pair{"enc.blk.0.attn_rel_b.weight", "encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight"},
+          std::pair{"enc.blk.1.ffn_gate.weight", "encoder.block.1.layer.1.DenseReluDense.wi_0.weight"},
+          std::pair{"enc.blk.1.ffn_up.weight", "encoder.block.1.layer.1.DenseReluDense.wi_1.weight"},
+          std::pair{"dec.blk.1.cross_attn_k.weight", "decoder.block.1.layer.1.EncDecAttention.k.weight"},
+          std::pair{"dec.blk.0.ffn_norm.weight", "decoder.block.0.layer.2.layer_norm.weight"},
+          std::pair{"dec.output_norm.weight", "decoder.final_layer_norm.weight"}})
+        EXPECT_EQ(tensor_f32(g, gguf_name), accel::test::read_st_tensor(st, hf_name)) << gguf_name;
+    EXPECT_EQ(tensor(g, "dec.blk.0.attn_rel_b.weight").shape, (std::vector<uint64_t>{4, 32}));  // {n_head, n_buckets}
+}
+
+TEST(Convert, T5EncoderModel) {
+    TempDir tmp;
+    const auto r = convert_hf(hf_fixture("t5_encoder"), tmp / "e.gguf", {.type = ConvertType::f16});
+    EXPECT_EQ(r.arch, "t5encoder");
+    EXPECT_EQ(r.tensors.size(), 2u + 2u * 9u + 1u);
+    const auto g = accel::model::read_gguf(tmp / "e.gguf");
+    EXPECT_EQ(g.find("t5encoder.decoder_start_token_id"), nullptr);
+    EXPECT_EQ(tensor(g, "enc.blk.0.attn_q.weight").ggml_type, 1u);
+    EXPECT_EQ(tensor(g, "enc.output_norm.weight").ggml_type, 0u);
+}
+
+// transformers scales a tied T5's decoder output by d_model^-0.5 before the shared embedding; llama.cpp's graph does
+// not, so accel writes that scale into output.weight (the pinned converter writes no output.weight).
+TEST(Convert, T5TiedFoldsTheOutputScaleIntoOutputWeight) {
+    TempDir tmp;
+    const auto dir = copy_fixture(tmp, "t5");
+    edit_config(dir, [](auto& j) { j["tie_word_embeddings"] = true; });  // lm_head.weight: dropped
+    convert_hf(dir, tmp / "t.gguf", {.type = ConvertType::f32});
+    const auto g = accel::model::read_gguf(tmp / "t.gguf");
+    auto expected = accel::test::read_st_tensor(dir / "model.safetensors", "shared.weight");
+    for (float& v : expected) v *= 0.125f;  // d_model 64
+    EXPECT_EQ(tensor_f32(g, "output.weight"), expected);
+}
+
+TEST(Convert, T5RefusesWhatLlamaCppsT5CannotRunAndBadCheckpoints) {
+    TempDir tmp;
+    const auto dir = copy_fixture(tmp, "t5");
+    edit_config(dir, [](auto& j) { j["num_decoder_layers"] = 3; });
+    expect_refused(dir, "tensor decoder.block.2.layer.0.SelfAttention.q.weight is missing");
+    edit_config(dir, [](auto& j) {
+        j["num_decoder_layers"] = 2;
+        j["feed_forward_proj"] = "gated-silu";
+    });
+    expect_refused(dir, "feed_forward_proj 'gated-silu'");
+    edit_config(dir, [](auto& j) {
+        j["feed_forward_proj"] = "gated-gelu";
+        j["relative_attention_max_distance"] = 64;
+    });
+    expect_refused(dir, "relative_attention_max_distance");
+    edit_config(dir, [](auto& j) {
+        j["relative_attention_max_distance"] = 128;
+        j.erase("decoder_start_token_id");
+    });
+    expect_refused(dir, "no decoder_start_token_id");
+    edit_config(dir, [](auto& j) { j["decoder_start_token_id"] = 100000; });
+    expect_refused(dir, "decoder_start_token_id 100000 is past vocab_size");
+    edit_config(dir, [](auto& j) { j["decoder_start_token_id"] = 0; });
+    fs::remove(dir / "spiece.model");
+    expect_refused(dir, "no SentencePiece model");
+}
+
 TEST(ConvertConfigCorpus, BadSeedsAreRefusedNamingTheFile) {
     const char* src = std::getenv("ACCEL_SOURCE_DIR");
     ASSERT_NE(src, nullptr);
