@@ -265,6 +265,7 @@ def make_bert(out: Path, torch, transformers):
 
 
 CLASSES = {"llama": make_llama, "qwen2": make_qwen2, "bert": make_bert}
+CLASSES["vit"] = lambda out, torch, transformers: __import__("fixture_vit").make_vit(out, torch, transformers)
 
 
 def main():
