@@ -54,6 +54,7 @@ public:
 // The adapters; each throws Error{invalid_input} naming config.json for a config it cannot convert.
 std::unique_ptr<HfArchitecture> make_llama_architecture(const HfInput& in);  // LlamaForCausalLM, Qwen2ForCausalLM
 std::unique_ptr<HfArchitecture> make_bert_architecture(const HfInput& in);   // BertModel, BertForMaskedLM
+std::unique_ptr<HfArchitecture> make_vit_architecture(const HfInput& in);    // ViTForImageClassification
 
 // Shared config.json readers (hf_convert.cpp). get_u32: a positive integer at most 2^31, `fallback` when absent
 // or null (else Error{invalid_input}).

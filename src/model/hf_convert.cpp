@@ -138,6 +138,7 @@ const std::vector<ArchEntry>& arch_table() {
         {"Qwen2ForCausalLM", detail::make_llama_architecture},
         {"BertModel", detail::make_bert_architecture},
         {"BertForMaskedLM", detail::make_bert_architecture},
+        {"ViTForImageClassification", detail::make_vit_architecture},
     };
     return table;
 }
@@ -317,7 +318,7 @@ ConvertResult convert(const fs::path& hf_dir, const fs::path& out, const Convert
     a->add_metadata(w);
     w.add_u32("general.file_type", file_type(options.type));
     w.add_u32("general.quantization_version", 2);
-    detail::add_vocab(vocab, w);
+    if (!vocab.model.empty()) detail::add_vocab(vocab, w);  // image models have no tokenizer
     for (const auto& p : plan) {
         std::vector<uint64_t> ne(p.hf_shape.rbegin(), p.hf_shape.rend());
         const GgmlType t = out_type(options.type, p);

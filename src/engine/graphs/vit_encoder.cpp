@@ -1,0 +1,109 @@
+#include "vit_encoder.h"
+
+#include <cmath>
+
+#include <fmt/core.h>
+
+#include "accel/core/error.h"
+
+namespace accel::engine::graphs {
+namespace {
+
+ggml_tensor* layer_norm(ggml_context* ctx, ggml_tensor* x, ggml_tensor* w, ggml_tensor* b, float eps) {
+    return ggml_add(ctx, ggml_mul(ctx, ggml_norm(ctx, x, eps), w), b);
+}
+
+ggml_tensor* linear(ggml_context* ctx, ggml_tensor* x, ggml_tensor* w, ggml_tensor* b) {
+    return ggml_add(ctx, ggml_mul_mat(ctx, w, x), b);
+}
+
+// x: [n_embd, n_tokens, batch] -> [head_dim, n_tokens, n_head, batch]
+ggml_tensor* heads(ggml_context* ctx, ggml_tensor* x, const VitHparams& hp) {
+    const int64_t d = hp.n_embd / hp.n_head;
+    ggml_tensor* r = ggml_reshape_4d(ctx, x, d, hp.n_head, x->ne[1], x->ne[2]);
+    return ggml_cont(ctx, ggml_permute(ctx, r, 0, 2, 1, 3));
+}
+
+ggml_tensor* attention(ggml_context* ctx, ggml_tensor* x, const VitBlock& b, const VitHparams& hp) {
+    const int64_t n_tokens = x->ne[1], batch = x->ne[2], d = hp.n_embd / hp.n_head;
+    ggml_tensor* q = heads(ctx, linear(ctx, x, b.q_w, b.q_b), hp);
+    ggml_tensor* k = heads(ctx, linear(ctx, x, b.k_w, b.k_b), hp);
+    ggml_tensor* v = ggml_reshape_4d(ctx, linear(ctx, x, b.v_w, b.v_b), d, hp.n_head, n_tokens, batch);
+    v = ggml_cont(ctx, ggml_permute(ctx, v, 1, 2, 0, 3));                 // [n_tokens, d, n_head, batch]
+    ggml_tensor* kq = ggml_mul_mat(ctx, k, q);                             // [n_tokens (k), n_tokens (q), n_head, batch]
+    kq = ggml_soft_max_ext(ctx, kq, nullptr, 1.0f / std::sqrt(static_cast<float>(d)), 0.0f);
+    ggml_tensor* kqv = ggml_mul_mat(ctx, v, kq);                           // [d, n_tokens, n_head, batch]
+    kqv = ggml_cont(ctx, ggml_permute(ctx, kqv, 0, 2, 1, 3));             // [d, n_head, n_tokens, batch]
+    kqv = ggml_reshape_3d(ctx, kqv, hp.n_embd, n_tokens, batch);
+    return linear(ctx, kqv, b.out_w, b.out_b);
+}
+
+ggml_tensor* block(ggml_context* ctx, ggml_tensor* x, const VitBlock& b, const VitHparams& hp) {
+    x = ggml_add(ctx, x, attention(ctx, layer_norm(ctx, x, b.attn_norm_w, b.attn_norm_b, hp.norm_eps), b, hp));
+    ggml_tensor* h = layer_norm(ctx, x, b.ffn_norm_w, b.ffn_norm_b, hp.norm_eps);
+    h = linear(ctx, ggml_gelu_erf(ctx, linear(ctx, h, b.up_w, b.up_b)), b.down_w, b.down_b);
+    return ggml_add(ctx, x, h);
+}
+
+}  // namespace
+
+VitHparams read_vit_hparams(const GgufWeights& w, const std::string& p) {
+    VitHparams hp;
+    hp.image_size = w.get_u32(p + ".image_size");
+    hp.patch_size = w.get_u32(p + ".patch_size");
+    hp.n_channels = w.get_u32(p + ".num_channels");
+    hp.n_embd = w.get_u32(p + ".embedding_length");
+    hp.n_ff = w.get_u32(p + ".feed_forward_length");
+    hp.n_layer = w.get_u32(p + ".block_count");
+    hp.n_head = w.get_u32(p + ".attention.head_count");
+    hp.norm_eps = w.get_f32(p + ".attention.layer_norm_epsilon");
+    if (hp.patch_size == 0 || hp.image_size % hp.patch_size != 0 || hp.n_head == 0 || hp.n_embd % hp.n_head != 0 ||
+        hp.n_channels != 3 || hp.n_layer == 0 || hp.n_layer > 1024 || hp.image_size > 8192)
+        throw Error(ErrorKind::invalid_input, fmt::format("{}: inconsistent {}.* hyperparameters (image {}, patch {}, "
+                                                          "{} channels, {} heads of {} dims, {} blocks)",
+                                                          w.file().string(), p, hp.image_size, hp.patch_size,
+                                                          hp.n_channels, hp.n_head, hp.n_embd, hp.n_layer));
+    return hp;
+}
+
+VitEncoderWeights read_vit_encoder(const GgufWeights& w, const VitHparams& hp) {
+    const int64_t e = hp.n_embd, ff = hp.n_ff, p = hp.patch_size;
+    VitEncoderWeights v{};
+    v.patch_w = w.tensor("patch_embd.weight", {p, p, hp.n_channels, e});
+    v.patch_b = w.tensor("patch_embd.bias", {e});
+    v.cls_token = w.tensor("cls_token", {e});
+    v.position = w.tensor("position_embd.weight", {e, hp.n_tokens()});
+    for (uint32_t i = 0; i < hp.n_layer; ++i) {
+        const std::string b = fmt::format("blk.{}.", i);
+        auto t = [&](const char* name, std::vector<int64_t> ne) { return w.tensor(b + name, std::move(ne)); };
+        v.blocks.push_back({t("attn_norm.weight", {e}), t("attn_norm.bias", {e}), t("attn_q.weight", {e, e}),
+                            t("attn_q.bias", {e}), t("attn_k.weight", {e, e}), t("attn_k.bias", {e}),
+                            t("attn_v.weight", {e, e}), t("attn_v.bias", {e}), t("attn_out.weight", {e, e}),
+                            t("attn_out.bias", {e}), t("ffn_norm.weight", {e}), t("ffn_norm.bias", {e}),
+                            t("ffn_up.weight", {e, ff}), t("ffn_up.bias", {ff}), t("ffn_down.weight", {ff, e}),
+                            t("ffn_down.bias", {e})});
+    }
+    v.post_norm_w = w.tensor("post_norm.weight", {e});
+    v.post_norm_b = w.tensor("post_norm.bias", {e});
+    return v;
+}
+
+ggml_tensor* build_vit_encoder(ggml_context* ctx, const VitHparams& hp, const VitEncoderWeights& w,
+                               ggml_tensor* pixels) {
+    const int p = static_cast<int>(hp.patch_size);
+    const int64_t batch = pixels->ne[3], e = hp.n_embd;
+    // [C*p*p, W/p, H/p, batch]: one row per patch, in row-major patch order (HF's flatten(2) of the conv output)
+    ggml_tensor* cols = ggml_im2col(ctx, w.patch_w, pixels, p, p, 0, 0, 1, 1, true, GGML_TYPE_F32);
+    const int64_t k = cols->ne[0], n_patches = cols->ne[1] * cols->ne[2];
+    ggml_tensor* kernel = ggml_reshape_2d(ctx, w.patch_w, k, e);
+    ggml_tensor* x = ggml_mul_mat(ctx, kernel, ggml_reshape_2d(ctx, cols, k, n_patches * batch));
+    x = ggml_reshape_3d(ctx, ggml_add(ctx, x, w.patch_b), e, n_patches, batch);
+    ggml_tensor* cls = ggml_repeat(ctx, ggml_reshape_3d(ctx, w.cls_token, e, 1, 1),
+                                   ggml_new_tensor_3d(ctx, GGML_TYPE_F32, e, 1, batch));
+    x = ggml_concat(ctx, cls, x, 1);
+    x = ggml_add(ctx, x, w.position);
+    for (const auto& b : w.blocks) x = block(ctx, x, b, hp);
+    return layer_norm(ctx, x, w.post_norm_w, w.post_norm_b, hp.norm_eps);
+}
+
+}  // namespace accel::engine::graphs

@@ -1,0 +1,46 @@
+#pragma once
+// Private to engine/graphs: the ViT encoder as a ggml graph, from transformers' modeling_vit.py (ViTEmbeddings,
+// ViTLayer, the final layernorm): patch embedding (a stride-p convolution, as im2col and one matmul), the CLS token,
+// absolute position embeddings, pre-LN blocks (attention, then an MLP with the exact erf GELU), the final
+// layernorm. Shared by vit.cpp and, later, CLIP's image tower.
+
+#include <ggml.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ggml_runtime.h"
+
+namespace accel::engine::graphs {
+
+struct VitHparams {
+    uint32_t image_size = 0, patch_size = 0, n_channels = 3, n_embd = 0, n_ff = 0, n_layer = 0, n_head = 0;
+    float norm_eps = 1e-12f;
+    uint32_t n_patches() const { return (image_size / patch_size) * (image_size / patch_size); }
+    uint32_t n_tokens() const { return n_patches() + 1; }
+};
+
+struct VitBlock {
+    ggml_tensor *attn_norm_w, *attn_norm_b, *q_w, *q_b, *k_w, *k_b, *v_w, *v_b, *out_w, *out_b;
+    ggml_tensor *ffn_norm_w, *ffn_norm_b, *up_w, *up_b, *down_w, *down_b;
+};
+
+struct VitEncoderWeights {
+    ggml_tensor *patch_w, *patch_b, *cls_token, *position;
+    std::vector<VitBlock> blocks;
+    ggml_tensor *post_norm_w, *post_norm_b;
+};
+
+// Reads `<prefix>.*` hyperparameters (vit.image_size, ...; docs/convert.md) and checks them. Throws
+// Error{invalid_input} naming the file.
+VitHparams read_vit_hparams(const GgufWeights& w, const std::string& prefix);
+// The encoder's tensors, each checked against `hp`'s shapes.
+VitEncoderWeights read_vit_encoder(const GgufWeights& w, const VitHparams& hp);
+
+// pixels: [width, height, channels, batch] f32 (each image channels-first, as the processor's pixel_values).
+// Returns the final hidden states, [n_embd, n_tokens, batch] (token 0 is CLS), after the final layernorm.
+ggml_tensor* build_vit_encoder(ggml_context* ctx, const VitHparams& hp, const VitEncoderWeights& w,
+                               ggml_tensor* pixels);
+
+}  // namespace accel::engine::graphs
