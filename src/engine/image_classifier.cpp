@@ -6,6 +6,8 @@
 #include <cmath>
 #include <numeric>
 
+#include <fmt/core.h>
+
 #include "accel/core/error.h"
 #include "accel/media/image.h"
 
@@ -36,11 +38,13 @@ std::vector<LabelScore> top_labels(const float* logits, const std::vector<std::s
 std::vector<ImageClassification> classify_images(const std::filesystem::path& model,
                                                  const std::vector<std::filesystem::path>& images, int32_t top_n,
                                                  const VisionParams& params) {
-    if (images.empty()) throw Error(ErrorKind::invalid_input, "no image given (--image FILE)");
     if (top_n < 1) throw Error(ErrorKind::invalid_input, "--top must be at least 1");
+    ImageClassifier classifier = ImageClassifier::load(model, params);  // a text model is refused here
+    if (images.empty())
+        throw Error(ErrorKind::invalid_input, fmt::format("{}: an image classifier needs an image (--image FILE)",
+                                                          model.string()));
     std::vector<media::Image> decoded;
-    for (const auto& f : images) decoded.push_back(media::decode_image(f));  // bad images fail before the load
-    ImageClassifier classifier = ImageClassifier::load(model, params);
+    for (const auto& f : images) decoded.push_back(media::decode_image(f));
     std::vector<media::PixelValues> pixels;
     for (const auto& im : decoded) pixels.push_back(media::preprocess(im, classifier.processor()));
     const VitOutput out = classifier.run(pixels);

@@ -64,9 +64,10 @@ struct ImageClassification {
     std::vector<LabelScore> top;  // best first, at most top_n
 };
 
-// Decodes each image (media::decode_image), preprocesses it with the model's processor, runs the model once over
-// all of them and returns the top_n labels of each, in input order. Throws as ImageClassifier::load, and
-// Error{invalid_input} naming an image that cannot be read, or when images is empty or top_n < 1.
+// Loads the model, decodes each image (media::decode_image), preprocesses it with the model's processor, runs the
+// model once over all of them and returns the top_n labels of each, in input order. Throws as
+// ImageClassifier::load (a text model included), and Error{invalid_input} naming an image that cannot be read,
+// naming the model when images is empty, or when top_n < 1.
 std::vector<ImageClassification> classify_images(const std::filesystem::path& model,
                                                  const std::vector<std::filesystem::path>& images, int32_t top_n,
                                                  const VisionParams& params = {});

@@ -86,9 +86,12 @@ std::optional<std::string> GgufWeights::find_string(const std::string& k) const 
     return std::string(gguf_get_val_str(gguf_.get(), key(k, GGUF_TYPE_STRING)));
 }
 
-ggml_tensor* GgufWeights::tensor(const std::string& name, std::vector<int64_t> ne) const {
+ggml_tensor* GgufWeights::tensor(const std::string& name, std::vector<int64_t> ne, bool f32_only) const {
     ggml_tensor* t = ggml_get_tensor(meta_.get(), name.c_str());
     if (t == nullptr) throw Error(ErrorKind::invalid_input, fmt::format("{}: no tensor {}", file_.string(), name));
+    if ((f32_only || ne.size() == 1) && t->type != GGML_TYPE_F32)
+        throw Error(ErrorKind::invalid_input, fmt::format("{}: tensor {} is {}, accel reads it as f32", file_.string(),
+                                                          name, ggml_type_name(t->type)));
     ne.resize(GGML_MAX_DIMS, 1);
     for (int d = 0; d < GGML_MAX_DIMS; ++d)
         if (t->ne[d] != ne[static_cast<size_t>(d)])

@@ -71,8 +71,8 @@ VitEncoderWeights read_vit_encoder(const GgufWeights& w, const VitHparams& hp) {
     VitEncoderWeights v{};
     v.patch_w = w.tensor("patch_embd.weight", {p, p, hp.n_channels, e});
     v.patch_b = w.tensor("patch_embd.bias", {e});
-    v.cls_token = w.tensor("cls_token", {e});
-    v.position = w.tensor("position_embd.weight", {e, hp.n_tokens()});
+    v.cls_token = w.tensor("cls_token", {e}, true);
+    v.position = w.tensor("position_embd.weight", {e, hp.n_tokens()}, true);
     for (uint32_t i = 0; i < hp.n_layer; ++i) {
         const std::string b = fmt::format("blk.{}.", i);
         auto t = [&](const char* name, std::vector<int64_t> ne) { return w.tensor(b + name, std::move(ne)); };
