@@ -3,7 +3,8 @@ torchvision "fast" one), three images drawn here (nothing downloaded) and transf
 
 Images: shapes.png (45x38 RGB, downscaled by the processor), shapes.jpg (the same pixels as a JPEG, quality 90) and
 small.png (20x17, upscaled). reference.safetensors holds each image's pixel_values (3x32x32, f32, what the processor
-gives) and logits, and the PNG's last hidden state (17 tokens: CLS + 16 patches, after the final layernorm).
+gives) and logits, and the PNG's last hidden state (17 tokens: CLS + 16 patches, after the final layernorm), and
+what CLIPImageProcessor (bicubic, shortest edge 24, center crop 20; clip_preprocessor_config.json) gives for each.
 Registered in make_fixtures.py's CLASSES.
 """
 from __future__ import annotations
@@ -60,6 +61,13 @@ def make_vit(out: Path, torch, transformers):
     mf.randomize(model, torch)
     model = mf.save_checkpoint(model, out, torch.float32, None, torch)
 
+    # CLIP's processor (bicubic, shortest edge, center crop), on the same images: media/ serves both
+    clip = transformers.CLIPImageProcessor(
+        do_resize=True, size={"shortest_edge": 24}, resample=3, do_center_crop=True,
+        crop_size={"height": 20, "width": 20}, do_rescale=True, rescale_factor=1 / 255, do_normalize=True,
+        do_convert_rgb=True)
+    (out / "clip_preprocessor_config.json").write_text(clip.to_json_string(), encoding="utf-8")
+
     tensors = {}
     top1 = {}
     with torch.no_grad():
@@ -68,6 +76,8 @@ def make_vit(out: Path, torch, transformers):
             o = model(pixel_values=pv, output_hidden_states=True)
             stem = name.replace(".", "_")
             tensors[f"{stem}.pixel_values"] = pv[0].float().contiguous()
+            clip_pv = clip(images=Image.open(out / name), return_tensors="pt").pixel_values
+            tensors[f"{stem}.clip_pixel_values"] = clip_pv[0].float().contiguous()
             tensors[f"{stem}.logits"] = o.logits[0].float().contiguous()
             if name == "shapes.png":
                 hidden = model.vit.layernorm(o.hidden_states[-1])[0]
@@ -80,5 +90,6 @@ def make_vit(out: Path, torch, transformers):
         "processor": "ViTImageProcessor (PIL resize, BILINEAR)",
         "top1": top1,
         "tensors": {"<image>.pixel_values": "3x32x32, what the processor gives", "<image>.logits": "one per label",
-                    "shapes_png.last_hidden_state": "CLS + 16 patches after the final layernorm"},
+                    "shapes_png.last_hidden_state": "CLS + 16 patches after the final layernorm",
+                    "<image>.clip_pixel_values": "3x20x20, CLIPImageProcessor of clip_preprocessor_config.json"},
     }, "f32"

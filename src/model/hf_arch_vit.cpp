@@ -98,21 +98,12 @@ public:
                      true});
         for (uint32_t i = 0; i < h.n_layer; ++i) {
             const std::string b = fmt::format("blk.{}.", i), l = fmt::format("vit.encoder.layer.{}.", i);
-            const std::pair<const char*, const char*> linear[] = {
-                {"attn_q", "attention.attention.query"}, {"attn_k", "attention.attention.key"},
-                {"attn_v", "attention.attention.value"}, {"attn_out", "attention.output.dense"},
-                {"ffn_up", "intermediate.dense"},        {"ffn_down", "output.dense"}};
-            for (const auto& [to, from] : linear) {
-                const std::string t = to;
-                const uint64_t rows = t == "ffn_up" ? h.n_ff : h.n_embd, cols = t == "ffn_down" ? h.n_ff : h.n_embd;
-                p.push_back({b + t + ".weight", l + from + ".weight", {rows, cols}});
-                p.push_back({b + t + ".bias", l + from + ".bias", {rows}});
-            }
-            for (const auto& [to, from] : {std::pair{"attn_norm", "layernorm_before"},
-                                           std::pair{"ffn_norm", "layernorm_after"}}) {
-                p.push_back({b + to + ".weight", l + from + ".weight", {h.n_embd}});
-                p.push_back({b + to + ".bias", l + from + ".bias", {h.n_embd}});
-            }
+            static const EncoderBlockNames names{
+                {{{"attn_q", "attention.attention.query"}, {"attn_k", "attention.attention.key"},
+                  {"attn_v", "attention.attention.value"}, {"attn_out", "attention.output.dense"},
+                  {"ffn_up", "intermediate.dense"}, {"ffn_down", "output.dense"}}},
+                {{{"attn_norm", "layernorm_before"}, {"ffn_norm", "layernorm_after"}}}};
+            plan_encoder_block(p, b, l, names, h.n_embd, h.n_ff, [](const std::string& s) { return s; });
         }
         p.push_back({"post_norm.weight", "vit.layernorm.weight", {h.n_embd}});
         p.push_back({"post_norm.bias", "vit.layernorm.bias", {h.n_embd}});

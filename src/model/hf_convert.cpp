@@ -59,6 +59,21 @@ std::optional<float> get_f32(const json& c, const char* key) {
     return std::nullopt;
 }
 
+void plan_encoder_block(std::vector<TensorPlan>& p, const std::string& blk, const std::string& layer,
+                        const EncoderBlockNames& names, uint64_t n_embd, uint64_t n_ff,
+                        const std::function<std::string(const std::string&)>& src) {
+    for (size_t i = 0; i < names.linear.size(); ++i) {
+        const auto& [to, from] = names.linear[i];
+        const uint64_t rows = i == 4 ? n_ff : n_embd, cols = i == 5 ? n_ff : n_embd;
+        p.push_back({blk + to + ".weight", src(layer + from + ".weight"), {rows, cols}});
+        p.push_back({blk + to + ".bias", src(layer + from + ".bias"), {rows}});
+    }
+    for (const auto& [to, from] : names.norms) {
+        p.push_back({blk + to + ".weight", src(layer + from + ".weight"), {n_embd}});
+        p.push_back({blk + to + ".bias", src(layer + from + ".bias"), {n_embd}});
+    }
+}
+
 }  // namespace detail
 
 namespace {

@@ -59,6 +59,23 @@ TEST_P(FixtureImage, PixelValuesMatchTransformers) {
     EXPECT_LE(max_abs_diff(pv.data, expected), c.limit) << c.file;
 }
 
+// CLIPImageProcessor on the same images (bicubic, shortest edge 24, center crop 20x20): what CLIP will reuse.
+TEST_P(FixtureImage, ClipPixelValuesMatchTransformers) {
+    const Case c = GetParam();
+    const auto dir = accel::test::hf_fixture("vit");
+    const auto config =
+        parse_image_processor_config(slurp(dir / "clip_preprocessor_config.json"), "clip_preprocessor_config");
+    ASSERT_EQ(config.resample, Resample::bicubic);
+    const PixelValues pv = preprocess(decode_image(dir / c.file), config);
+    ASSERT_EQ(pv.height, 20u);
+    ASSERT_EQ(pv.width, 20u);
+    std::string key = c.file;
+    std::replace(key.begin(), key.end(), '.', '_');
+    const auto expected = accel::test::read_st_tensor(dir / "reference.safetensors", key + ".clip_pixel_values");
+    ASSERT_EQ(pv.data.size(), expected.size());
+    EXPECT_LE(max_abs_diff(pv.data, expected), c.limit) << c.file;
+}
+
 INSTANTIATE_TEST_SUITE_P(Vit, FixtureImage,
                          testing::Values(Case{"shapes.png", 45, 38, 1e-6}, Case{"small.png", 20, 17, 1e-6},
                                          Case{"shapes.jpg", 45, 38, 0.018}),
