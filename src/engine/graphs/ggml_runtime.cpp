@@ -26,13 +26,16 @@ struct FileClose {
 
 }  // namespace
 
-GgufWeights::GgufWeights(const std::filesystem::path& file, ggml_backend_dev_t dev) : file_(file) {
+GgufWeights::GgufWeights(const std::filesystem::path& file, ggml_backend_dev_t dev,
+                         const std::function<void(const GgufWeights&)>& check_metadata)
+    : file_(file) {
     ggml_context* meta = nullptr;
     gguf_init_params params{.no_alloc = true, .ctx = &meta};
     gguf_.reset(gguf_init_from_file(file.c_str(), params));
     meta_.reset(meta);
     if (!gguf_ || !meta_)
         throw Error(ErrorKind::invalid_input, fmt::format("{}: not a readable GGUF file", file.string()));
+    check_metadata(*this);
     buffer_.reset(ggml_backend_alloc_ctx_tensors_from_buft(meta_.get(), ggml_backend_dev_buffer_type(dev)));
     if (!buffer_)
         throw Error(ErrorKind::out_of_memory, fmt::format("{}: cannot allocate the weights on {}", file.string(),

@@ -19,9 +19,11 @@ namespace accel::engine::graphs {
 
 class GgufWeights {
 public:
-    // Reads the GGUF's metadata and every tensor into a buffer of `dev`. Throws Error{invalid_input} naming the file
-    // when it is not a readable GGUF, Error{out_of_memory} when the buffer cannot be allocated.
-    GgufWeights(const std::filesystem::path& file, ggml_backend_dev_t dev);
+    // Reads the GGUF's metadata, calls `check_metadata` (which throws to refuse the file before any tensor is
+    // read), then reads every tensor into a buffer of `dev`. Throws Error{invalid_input} naming the file when it is
+    // not a readable GGUF, Error{out_of_memory} when the buffer cannot be allocated.
+    GgufWeights(const std::filesystem::path& file, ggml_backend_dev_t dev,
+                const std::function<void(const GgufWeights&)>& check_metadata);
 
     const std::filesystem::path& file() const { return file_; }
     std::string architecture() const;  // general.architecture, "" when absent

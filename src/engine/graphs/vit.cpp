@@ -14,19 +14,6 @@ namespace accel::engine {
 using graphs::GgufWeights;
 using graphs::GraphRunner;
 
-struct ImageClassifier::Impl {
-    GraphRunner runner;
-    GgufWeights weights;
-    graphs::VitHparams hp;
-    graphs::VitEncoderWeights encoder;
-    ggml_tensor *cls_w = nullptr, *cls_b = nullptr;
-    std::vector<std::string> labels;
-    media::ImageProcessorConfig processor;
-
-    Impl(const std::filesystem::path& file, const VisionParams& params)
-        : runner(params.device, params.n_threads), weights(file, runner.device()) {}
-};
-
 namespace {
 
 void check_vit(const GgufWeights& w) {
@@ -37,6 +24,23 @@ void check_vit(const GgufWeights& w) {
                 fmt::format("{}: a '{}' model is not an image classifier (accel runs 'vit' here; text models run "
                             "through `accel generate` and `accel embed`)", w.file().string(), arch));
 }
+
+}  // namespace
+
+struct ImageClassifier::Impl {
+    GraphRunner runner;
+    GgufWeights weights;
+    graphs::VitHparams hp;
+    graphs::VitEncoderWeights encoder;
+    ggml_tensor *cls_w = nullptr, *cls_b = nullptr;
+    std::vector<std::string> labels;
+    media::ImageProcessorConfig processor;
+
+    Impl(const std::filesystem::path& file, const VisionParams& params)
+        : runner(params.device, params.n_threads), weights(file, runner.device(), check_vit) {}
+};
+
+namespace {
 
 media::ImageProcessorConfig read_processor(const GgufWeights& w, uint32_t image_size) {
     media::ImageProcessorConfig c;
@@ -62,7 +66,6 @@ ImageClassifier::~ImageClassifier() = default;
 ImageClassifier ImageClassifier::load(const std::filesystem::path& gguf, const VisionParams& params) {
     auto impl = std::make_unique<Impl>(gguf, params);
     const GgufWeights& w = impl->weights;
-    check_vit(w);
     impl->hp = graphs::read_vit_hparams(w, "vit");
     impl->encoder = graphs::read_vit_encoder(w, impl->hp);
     impl->labels = w.get_strings("vit.labels");
