@@ -77,7 +77,7 @@ bool read_png(std::FILE* f, PngState& state, Image& out, const std::filesystem::
     png_set_expand_gray_1_2_4_to_8(png);
     png_set_gray_to_rgb(png);
     png_set_strip_alpha(png);
-    png_set_interlace_handling(png);
+    const int passes = png_set_interlace_handling(png);
     png_read_update_info(png, info);
     if (png_get_rowbytes(png, info) != size_t{width} * 3) {
         std::snprintf(state.message, sizeof state.message, "a PNG layout accel does not read");
@@ -87,7 +87,7 @@ bool read_png(std::FILE* f, PngState& state, Image& out, const std::filesystem::
     out.width = width;
     out.height = height;
     out.rgb.assign(size_t{width} * height * 3, 0);
-    for (int pass = png_set_interlace_handling(png); pass > 0; --pass)
+    for (int pass = passes; pass > 0; --pass)
         for (png_uint_32 y = 0; y < height; ++y) png_read_row(png, out.rgb.data() + size_t{y} * width * 3, nullptr);
     png_read_end(png, nullptr);
     png_destroy_read_struct(&png, &info, nullptr);

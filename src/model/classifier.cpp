@@ -448,6 +448,7 @@ void gguf_analysis(const ModelEvidence& e, std::vector<Vote>& votes) {
          {"bert", "nomic-bert", "nomic-bert-moe", "jina-bert-v2", "jina-bert-v3", "modern-bert", "neo-bert"})
         if (a == emb) return vote("embedding", "sentence_transformer", fmt::format("general.architecture '{}'", a));
     if (a.empty()) return;
+    if (a == "vit") return vote("vision", "image_classifier", "general.architecture 'vit' (accel's own ViT graph)");
     for (const auto& k : known_model_types())
         if (k.llama_cpp_arch == a)
             return vote(k.family, k.subfamily,

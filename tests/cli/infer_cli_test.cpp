@@ -83,4 +83,11 @@ TEST_F(InferCli, BadInputsExitTwoWithOneLine) {
                        "`accel generate` and `accel embed`");
 }
 
+// accel's own architecture is known to the classifier: not taken for a llama.cpp decoder.
+TEST_F(InferCli, InspectClassifiesTheVitGgufAsAnImageClassifier) {
+    const auto r = run_accel({"inspect", model().string()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("classification: vision/image_classifier"), std::string::npos) << r.out;
+}
+
 }  // namespace

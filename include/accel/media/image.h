@@ -14,7 +14,7 @@ struct Image {
 
 // Reads a PNG (libpng) or JPEG (libjpeg-turbo) file, told apart by its first bytes, into RGB. Gray and palette
 // images are expanded to RGB, an alpha channel is dropped (as PIL's convert("RGB")), 16-bit samples keep their
-// high byte (as PIL). Throws Error{invalid_input} in one line naming the file when it is unreadable, truncated,
+// high byte (as PIL does for 16-bit color; for 16-bit gray PIL clips to 255 instead). Throws Error{invalid_input} in one line naming the file when it is unreadable, truncated,
 // corrupt, neither PNG nor JPEG, CMYK, or larger than 2^28 pixels. Thread-safe.
 Image decode_image(const std::filesystem::path& file);
 
