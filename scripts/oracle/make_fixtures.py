@@ -266,6 +266,7 @@ def make_bert(out: Path, torch, transformers):
 
 CLASSES = {"llama": make_llama, "qwen2": make_qwen2, "bert": make_bert}
 CLASSES["vit"] = lambda out, torch, transformers: __import__("fixture_vit").make_vit(out, torch, transformers)
+CLASSES["clip"] = lambda out, torch, transformers: __import__("fixture_clip").make_clip(out, torch, transformers)
 
 
 def main():

@@ -57,6 +57,7 @@ public:
 std::unique_ptr<HfArchitecture> make_llama_architecture(const HfInput& in);  // LlamaForCausalLM, Qwen2ForCausalLM
 std::unique_ptr<HfArchitecture> make_bert_architecture(const HfInput& in);   // BertModel, BertForMaskedLM
 std::unique_ptr<HfArchitecture> make_vit_architecture(const HfInput& in);    // ViTForImageClassification
+std::unique_ptr<HfArchitecture> make_clip_architecture(const HfInput& in);   // CLIPModel
 
 // One encoder block in the BERT/ViT layout (hf_convert.cpp): six linear layers, in the order q, k, v, attention
 // output, FFN up, FFN down (weight [rows, cols] and bias [rows]; FFN up has n_ff rows, FFN down n_ff columns), then

@@ -154,6 +154,7 @@ const std::vector<ArchEntry>& arch_table() {
         {"BertModel", detail::make_bert_architecture},
         {"BertForMaskedLM", detail::make_bert_architecture},
         {"ViTForImageClassification", detail::make_vit_architecture},
+        {"CLIPModel", detail::make_clip_architecture},
     };
     return table;
 }
@@ -336,6 +337,7 @@ ConvertResult convert(const fs::path& hf_dir, const fs::path& out, const Convert
     if (!vocab.model.empty()) detail::add_vocab(vocab, w);  // image models have no tokenizer
     for (const auto& p : plan) {
         std::vector<uint64_t> ne(p.hf_shape.rbegin(), p.hf_shape.rend());
+        if (ne.empty()) ne.push_back(1);  // a scalar (CLIP's logit_scale) is a 1-element tensor
         const GgmlType t = out_type(options.type, p);
         w.add_tensor(p.name, ne, t);
         r.tensors.push_back({p.name, p.source, detail::ggml_type_name(t), ne});

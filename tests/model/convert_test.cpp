@@ -194,7 +194,7 @@ TEST(Convert, RefusesUnsupportedArchitectureListingTheSupportedOnes) {
     const auto dir = copy_fixture(tmp, "llama");
     edit_config(dir, [](auto& j) { j["architectures"] = {"GPTNeoXForCausalLM"}; });
     expect_refused(dir, "GPTNeoXForCausalLM is not one accel converts (it converts LlamaForCausalLM, Qwen2ForCausalLM, "
-                        "BertModel, BertForMaskedLM, ViTForImageClassification)");
+                        "BertModel, BertForMaskedLM, ViTForImageClassification, CLIPModel)");
 }
 
 TEST(Convert, RefusesViTConfigsItCannotRun) {

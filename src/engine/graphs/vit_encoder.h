@@ -14,9 +14,14 @@
 
 namespace accel::engine::graphs {
 
+enum class Activation : uint8_t { gelu_erf, quick_gelu };  // HF "gelu" (exact erf), "quick_gelu" x*sigmoid(1.702x)
+
 struct VitHparams {
     uint32_t image_size = 0, patch_size = 0, n_channels = 3, n_embd = 0, n_ff = 0, n_layer = 0, n_head = 0;
     float norm_eps = 1e-12f;
+    Activation act = Activation::gelu_erf;
+    bool pre_norm = false;    // a layernorm after the embeddings (CLIP's pre_layrnorm)
+    bool patch_bias = true;   // CLIP's patch convolution has none
     uint32_t n_patches() const { return (image_size / patch_size) * (image_size / patch_size); }
     uint32_t n_tokens() const { return n_patches() + 1; }
 };
@@ -27,7 +32,8 @@ struct VitBlock {
 };
 
 struct VitEncoderWeights {
-    ggml_tensor *patch_w, *patch_b, *cls_token, *position;
+    ggml_tensor *patch_w, *patch_b, *cls_token, *position;  // patch_b null without patch_bias
+    ggml_tensor *pre_norm_w = nullptr, *pre_norm_b = nullptr;
     std::vector<VitBlock> blocks;
     ggml_tensor *post_norm_w, *post_norm_b;
 };
@@ -35,8 +41,16 @@ struct VitEncoderWeights {
 // Reads `<prefix>.*` hyperparameters (vit.image_size, ...; docs/convert.md) and checks them. Throws
 // Error{invalid_input} naming the file.
 VitHparams read_vit_hparams(const GgufWeights& w, const std::string& prefix);
-// The encoder's tensors, each checked against `hp`'s shapes.
-VitEncoderWeights read_vit_encoder(const GgufWeights& w, const VitHparams& hp);
+// The encoder's tensors (names after `tensor_prefix`: "" for vit, "v." for CLIP's image tower), each checked against
+// `hp`'s shapes.
+VitEncoderWeights read_vit_encoder(const GgufWeights& w, const VitHparams& hp, const std::string& tensor_prefix = "");
+// n_layer blocks named `<tensor_prefix>blk.N.*` (also CLIP's text tower).
+std::vector<VitBlock> read_encoder_blocks(const GgufWeights& w, const VitHparams& hp, const std::string& tensor_prefix);
+
+// Pre-LN transformer blocks over x: [n_embd, n_tokens, batch]; `causal`: each token sees only those before it.
+ggml_tensor* build_encoder_blocks(ggml_context* ctx, ggml_tensor* x, const std::vector<VitBlock>& blocks,
+                                  const VitHparams& hp, bool causal);
+ggml_tensor* build_layer_norm(ggml_context* ctx, ggml_tensor* x, ggml_tensor* w, ggml_tensor* b, float eps);
 
 // pixels: [width, height, channels, batch] f32 (each image channels-first, as the processor's pixel_values).
 // Returns the final hidden states, [n_embd, n_tokens, batch] (token 0 is CLS), after the final layernorm.
