@@ -81,6 +81,13 @@ TEST_F(InferCli, BadInputsExitTwoWithOneLine) {
     ASSERT_EQ(run_accel({"convert", accel::test::hf_fixture("bert").string(), "--out", bert.string()}).exit_code, 0);
     expect_usage_error(run_accel({"infer", "--model", bert.string(), "--image", image("shapes.png").string()}),
                        "`accel generate` and `accel embed`");
+    const auto clip = *tmp_ / "clip.gguf";
+    ASSERT_EQ(run_accel({"convert", accel::test::hf_fixture("clip").string(), "--out", clip.string()}).exit_code, 0);
+    expect_usage_error(run_accel({"infer", "--model", clip.string(), "--image", image("shapes.png").string()}),
+                       "a CLIP model: accel runs CLIP as a library");
+    const auto inspected = run_accel({"inspect", clip.string()});
+    EXPECT_NE(inspected.out.find("classification: multimodal/image_text_encoder"), std::string::npos)
+        << inspected.out;
 }
 
 // accel's own architecture is known to the classifier: not taken for a llama.cpp decoder.

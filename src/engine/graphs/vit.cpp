@@ -20,6 +20,10 @@ void check_vit(const GgufWeights& w) {
     const std::string arch = w.architecture();
     if (arch == "vit") return;
     if (arch.empty()) throw Error(ErrorKind::invalid_input, fmt::format("{}: no general.architecture", w.file().string()));
+    if (arch == "clip_model")
+        throw Error(ErrorKind::invalid_input, fmt::format("{}: a CLIP model: accel runs CLIP as a library "
+                                                          "(engine::ClipModel), not yet as an image classifier",
+                                                          w.file().string()));
     throw Error(ErrorKind::invalid_input,
                 fmt::format("{}: a '{}' model is not an image classifier (accel runs 'vit' here; text models run "
                             "through `accel generate` and `accel embed`)", w.file().string(), arch));
