@@ -122,27 +122,16 @@ uint32_t ClipModel::image_size() const { return impl_->vision.image_size; }
 uint32_t ClipModel::eos_token_id() const { return impl_->eos; }
 
 std::vector<float> ClipModel::Impl::embed_images(std::span<const media::PixelValues> images) {
-    const uint32_t s = vision.image_size;
-    for (const auto& im : images)
-        if (im.channels != 3 || im.height != s || im.width != s || im.data.size() != size_t{3} * s * s)
-            throw Error(ErrorKind::invalid_input, fmt::format("pixel values of {}x{}x{}: the model takes 3x{}x{}",
-                                                              im.channels, im.height, im.width, s, s));
-    ggml_tensor *pixels = nullptr, *out = nullptr;
+    graphs::PixelInput input(images, vision.image_size);
+    ggml_tensor* out = nullptr;
     auto build = [&](ggml_context* ctx, ggml_cgraph* graph) {
-        pixels = ggml_new_tensor_4d(ctx, GGML_TYPE_F32, s, s, 3, static_cast<int64_t>(images.size()));
-        ggml_set_input(pixels);
-        ggml_tensor* hidden = graphs::build_vit_encoder(ctx, vision, vision_w, pixels);
-        ggml_tensor* cls = ggml_cont(ctx, ggml_view_2d(ctx, hidden, vision.n_embd, hidden->ne[2], hidden->nb[2], 0));
-        out = ggml_mul_mat(ctx, v_proj, cls);
+        ggml_tensor* hidden = graphs::build_vit_encoder(ctx, vision, vision_w, input.create(ctx));
+        out = ggml_mul_mat(ctx, v_proj, graphs::cls_states(ctx, hidden));
         ggml_set_output(out);
         ggml_build_forward_expand(graph, out);
     };
-    auto set_inputs = [&] {
-        const size_t one = size_t{3} * s * s * sizeof(float);
-        for (size_t i = 0; i < images.size(); ++i) ggml_backend_tensor_set(pixels, images[i].data.data(), i * one, one);
-    };
     std::vector<float> embeds(size_t{dim} * images.size());
-    runner.run(build, set_inputs, [&] { ggml_backend_tensor_get(out, embeds.data(), 0, ggml_nbytes(out)); });
+    runner.run(build, [&] { input.set(); }, [&] { ggml_backend_tensor_get(out, embeds.data(), 0, ggml_nbytes(out)); });
     return embeds;
 }
 

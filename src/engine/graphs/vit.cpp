@@ -87,30 +87,17 @@ uint32_t ImageClassifier::image_size() const { return impl_->hp.image_size; }
 
 VitOutput ImageClassifier::run(std::span<const media::PixelValues> images) {
     const graphs::VitHparams& hp = impl_->hp;
-    const uint32_t s = hp.image_size;
-    if (images.empty()) throw Error(ErrorKind::invalid_input, "no images to run");
-    for (const auto& im : images)
-        if (im.channels != 3 || im.height != s || im.width != s || im.data.size() != size_t{3} * s * s)
-            throw Error(ErrorKind::invalid_input, fmt::format("pixel values of {}x{}x{}: the model takes 3x{}x{}",
-                                                              im.channels, im.height, im.width, s, s));
+    graphs::PixelInput input(images, hp.image_size);
     VitOutput out{static_cast<uint32_t>(images.size()), static_cast<uint32_t>(impl_->labels.size()), hp.n_tokens(),
                   hp.n_embd, {}, {}};
-    ggml_tensor *pixels = nullptr, *hidden = nullptr, *logits = nullptr;
+    ggml_tensor *hidden = nullptr, *logits = nullptr;
     auto build = [&](ggml_context* ctx, ggml_cgraph* graph) {
-        pixels = ggml_new_tensor_4d(ctx, GGML_TYPE_F32, s, s, 3, static_cast<int64_t>(images.size()));
-        ggml_set_input(pixels);
-        hidden = graphs::build_vit_encoder(ctx, hp, impl_->encoder, pixels);
+        hidden = graphs::build_vit_encoder(ctx, hp, impl_->encoder, input.create(ctx));
         ggml_set_output(hidden);
-        // the CLS state of each image: column 0 of each [n_embd, n_tokens] slice
-        ggml_tensor* cls = ggml_cont(ctx, ggml_view_2d(ctx, hidden, hp.n_embd, hidden->ne[2], hidden->nb[2], 0));
-        logits = ggml_add(ctx, ggml_mul_mat(ctx, impl_->cls_w, cls), impl_->cls_b);
+        logits = ggml_add(ctx, ggml_mul_mat(ctx, impl_->cls_w, graphs::cls_states(ctx, hidden)), impl_->cls_b);
         ggml_set_output(logits);
         ggml_build_forward_expand(graph, hidden);
         ggml_build_forward_expand(graph, logits);
-    };
-    auto set_inputs = [&] {
-        const size_t one = size_t{3} * s * s * sizeof(float);
-        for (size_t i = 0; i < images.size(); ++i) ggml_backend_tensor_set(pixels, images[i].data.data(), i * one, one);
     };
     auto read = [&] {
         out.logits.resize(ggml_nelements(logits));
@@ -118,7 +105,7 @@ VitOutput ImageClassifier::run(std::span<const media::PixelValues> images) {
         out.last_hidden_state.resize(ggml_nelements(hidden));
         ggml_backend_tensor_get(hidden, out.last_hidden_state.data(), 0, ggml_nbytes(hidden));
     };
-    impl_->runner.run(build, set_inputs, read);
+    impl_->runner.run(build, [&] { input.set(); }, read);
     return out;
 }
 

@@ -117,6 +117,30 @@ VitEncoderWeights read_vit_encoder(const GgufWeights& w, const VitHparams& hp, c
     return v;
 }
 
+PixelInput::PixelInput(std::span<const media::PixelValues> images, uint32_t image_size)
+    : images_(images), size_(image_size) {
+    if (images.empty()) throw Error(ErrorKind::invalid_input, "no images to run");
+    for (const auto& im : images)
+        if (im.channels != 3 || im.height != size_ || im.width != size_ || im.data.size() != size_t{3} * size_ * size_)
+            throw Error(ErrorKind::invalid_input, fmt::format("pixel values of {}x{}x{}: the model takes 3x{}x{}",
+                                                              im.channels, im.height, im.width, size_, size_));
+}
+
+ggml_tensor* PixelInput::create(ggml_context* ctx) {
+    tensor_ = ggml_new_tensor_4d(ctx, GGML_TYPE_F32, size_, size_, 3, static_cast<int64_t>(images_.size()));
+    ggml_set_input(tensor_);
+    return tensor_;
+}
+
+void PixelInput::set() const {
+    const size_t one = size_t{3} * size_ * size_ * sizeof(float);
+    for (size_t i = 0; i < images_.size(); ++i) ggml_backend_tensor_set(tensor_, images_[i].data.data(), i * one, one);
+}
+
+ggml_tensor* cls_states(ggml_context* ctx, ggml_tensor* hidden) {
+    return ggml_cont(ctx, ggml_view_2d(ctx, hidden, hidden->ne[0], hidden->ne[2], hidden->nb[2], 0));
+}
+
 ggml_tensor* build_vit_encoder(ggml_context* ctx, const VitHparams& hp, const VitEncoderWeights& w,
                                ggml_tensor* pixels) {
     const int p = static_cast<int>(hp.patch_size);

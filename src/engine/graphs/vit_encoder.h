@@ -7,9 +7,11 @@
 #include <ggml.h>
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
+#include "accel/media/image_processor.h"
 #include "ggml_runtime.h"
 
 namespace accel::engine::graphs {
@@ -51,6 +53,22 @@ std::vector<VitBlock> read_encoder_blocks(const GgufWeights& w, const VitHparams
 ggml_tensor* build_encoder_blocks(ggml_context* ctx, ggml_tensor* x, const std::vector<VitBlock>& blocks,
                                   const VitHparams& hp, bool causal);
 ggml_tensor* build_layer_norm(ggml_context* ctx, ggml_tensor* x, ggml_tensor* w, ggml_tensor* b, float eps);
+
+// The input of build_vit_encoder for these images: checks each is 3 x image_size x image_size (Error{invalid_input}
+// otherwise, or for none), creates the input tensor, and copies the pixels into it once the graph is allocated.
+class PixelInput {
+public:
+    PixelInput(std::span<const media::PixelValues> images, uint32_t image_size);
+    ggml_tensor* create(ggml_context* ctx);  // [image_size, image_size, 3, n_images], marked as an input
+    void set() const;                        // after allocation
+private:
+    std::span<const media::PixelValues> images_;
+    uint32_t size_;
+    ggml_tensor* tensor_ = nullptr;
+};
+
+// The CLS token's state of each image, [n_embd, batch], from build_vit_encoder's output.
+ggml_tensor* cls_states(ggml_context* ctx, ggml_tensor* hidden);
 
 // pixels: [width, height, channels, batch] f32 (each image channels-first, as the processor's pixel_values).
 // Returns the final hidden states, [n_embd, n_tokens, batch] (token 0 is CLS), after the final layernorm.
