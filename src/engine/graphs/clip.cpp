@@ -35,19 +35,6 @@ graphs::Activation read_activation(const GgufWeights& w) {
                                                       "gelu)", w.file().string(), act));
 }
 
-VitHparams read_text_hparams(const GgufWeights& w) {
-    VitHparams hp;
-    hp.n_embd = w.get_u32("clip_model.text.embedding_length");
-    hp.n_ff = w.get_u32("clip_model.text.feed_forward_length");
-    hp.n_layer = w.get_u32("clip_model.text.block_count");
-    hp.n_head = w.get_u32("clip_model.text.attention.head_count");
-    hp.norm_eps = w.get_f32("clip_model.text.attention.layer_norm_epsilon");
-    if (hp.n_head == 0 || hp.n_embd % hp.n_head != 0 || hp.n_layer == 0 || hp.n_layer > 1024)
-        throw Error(ErrorKind::invalid_input, fmt::format("{}: inconsistent clip_model.text.* hyperparameters",
-                                                          w.file().string()));
-    return hp;
-}
-
 void l2_normalize(std::vector<float>& v, size_t dim) {
     for (size_t at = 0; at + dim <= v.size(); at += dim) {
         double s = 0;
@@ -104,7 +91,7 @@ ClipModel ClipModel::load(const std::filesystem::path& gguf, const VisionParams&
     m->vision.act = read_activation(w);
     m->vision.pre_norm = true;
     m->vision.patch_bias = false;
-    m->text = read_text_hparams(w);
+    m->text = graphs::read_block_hparams(w, "clip_model.text");
     m->text.act = m->vision.act;
     m->n_vocab = w.get_u32("clip_model.text.vocab_size");
     m->n_ctx = w.get_u32("clip_model.text.context_length");

@@ -65,22 +65,29 @@ ggml_tensor* build_encoder_blocks(ggml_context* ctx, ggml_tensor* x, const std::
     return x;
 }
 
-VitHparams read_vit_hparams(const GgufWeights& w, const std::string& p) {
+VitHparams read_block_hparams(const GgufWeights& w, const std::string& p) {
     VitHparams hp;
-    hp.image_size = w.get_u32(p + ".image_size");
-    hp.patch_size = w.get_u32(p + ".patch_size");
-    hp.n_channels = w.get_u32(p + ".num_channels");
     hp.n_embd = w.get_u32(p + ".embedding_length");
     hp.n_ff = w.get_u32(p + ".feed_forward_length");
     hp.n_layer = w.get_u32(p + ".block_count");
     hp.n_head = w.get_u32(p + ".attention.head_count");
     hp.norm_eps = w.get_f32(p + ".attention.layer_norm_epsilon");
-    if (hp.patch_size == 0 || hp.image_size % hp.patch_size != 0 || hp.n_head == 0 || hp.n_embd % hp.n_head != 0 ||
-        hp.n_channels != 3 || hp.n_layer == 0 || hp.n_layer > 1024 || hp.image_size > 8192)
+    if (hp.n_head == 0 || hp.n_embd % hp.n_head != 0 || hp.n_layer == 0 || hp.n_layer > 1024)
+        throw Error(ErrorKind::invalid_input, fmt::format("{}: inconsistent {}.* hyperparameters ({} heads of {} "
+                                                          "dims, {} blocks)", w.file().string(), p, hp.n_head,
+                                                          hp.n_embd, hp.n_layer));
+    return hp;
+}
+
+VitHparams read_vit_hparams(const GgufWeights& w, const std::string& p) {
+    VitHparams hp = read_block_hparams(w, p);
+    hp.image_size = w.get_u32(p + ".image_size");
+    hp.patch_size = w.get_u32(p + ".patch_size");
+    hp.n_channels = w.get_u32(p + ".num_channels");
+    if (hp.patch_size == 0 || hp.image_size % hp.patch_size != 0 || hp.n_channels != 3 || hp.image_size > 8192)
         throw Error(ErrorKind::invalid_input, fmt::format("{}: inconsistent {}.* hyperparameters (image {}, patch {}, "
-                                                          "{} channels, {} heads of {} dims, {} blocks)",
-                                                          w.file().string(), p, hp.image_size, hp.patch_size,
-                                                          hp.n_channels, hp.n_head, hp.n_embd, hp.n_layer));
+                                                          "{} channels)", w.file().string(), p, hp.image_size,
+                                                          hp.patch_size, hp.n_channels));
     return hp;
 }
 

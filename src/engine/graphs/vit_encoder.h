@@ -41,8 +41,10 @@ struct VitEncoderWeights {
 };
 
 // Reads `<prefix>.*` hyperparameters (vit.image_size, ...; docs/convert.md) and checks them. Throws
-// Error{invalid_input} naming the file.
+// Error{invalid_input} naming the file. read_block_hparams reads only the blocks' (embedding_length,
+// feed_forward_length, block_count, attention.head_count, attention.layer_norm_epsilon).
 VitHparams read_vit_hparams(const GgufWeights& w, const std::string& prefix);
+VitHparams read_block_hparams(const GgufWeights& w, const std::string& prefix);
 // The encoder's tensors (names after `tensor_prefix`: "" for vit, "v." for CLIP's image tower), each checked against
 // `hp`'s shapes.
 VitEncoderWeights read_vit_encoder(const GgufWeights& w, const VitHparams& hp, const std::string& tensor_prefix = "");
