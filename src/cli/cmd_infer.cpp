@@ -66,7 +66,7 @@ void register_infer(CLI::App& app, int& exit_code) {
                  "run through generate and embed)");
     cmd->add_option("--model,-m", opts->model, "GGUF model (architecture vit)")->required();
     cmd->add_option("--image", opts->images, "PNG or JPEG image (repeatable)");
-    cmd->add_option("--top", opts->top, "Labels to print per image, best first")->check(CLI::PositiveNumber);
+    cmd->add_option("--top", opts->top, "Labels to print per image, best first")->check(CLI::Range(1, 1000000));
     cmd->add_flag("--json", opts->json, R"(Print {"results": [{"image", "top": [{"id", "label", "probability", ...}]}]})");
     cmd->add_option("--device", opts->device, "ggml device (cpu, cuda0, vulkan0; default cpu)");
     cmd->add_option("--threads,-t", opts->threads, "CPU threads (0: all)");
