@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "../engine/gguf_mutants.h"
 #include "hf_fixture.h"
 #include "test_support.h"
 
@@ -88,6 +89,24 @@ TEST_F(InferCli, BadInputsExitTwoWithOneLine) {
     const auto inspected = run_accel({"inspect", clip.string()});
     EXPECT_NE(inspected.out.find("classification: multimodal/image_text_encoder"), std::string::npos)
         << inspected.out;
+}
+
+// Damaged copies of the vit GGUF (truncations, flipped bytes, hostile counts, dimensions, offsets and types):
+// accel infer exits 0, 1 or 2 with a one-line message, never by a signal (a GGML_ASSERT) or silently.
+TEST_F(InferCli, DamagedGgufsFailCleanly) {
+    const auto all = accel::test::make_mutants(accel::test::read_file(model()), 200, 0x5117);
+    ASSERT_GE(all.size(), 100u);
+    const auto path = *tmp_ / "mutant.gguf";
+    for (size_t i = 0; i < all.size(); i += 5) {
+        accel::test::write_file(path, all[i].bytes);
+        const auto r = run_accel({"infer", "--model", path.string(), "--image", image("small.png").string(), "-t", "1"},
+                                 {}, 60);
+        EXPECT_EQ(r.signal, 0) << all[i].name << ": " << r.err;
+        if (r.exit_code != 0) {
+            EXPECT_TRUE(r.exit_code == 1 || r.exit_code == 2) << all[i].name << ": exit " << r.exit_code << r.err;
+            EXPECT_NE(r.err.find("accel: error: "), std::string::npos) << all[i].name << ": " << r.err;
+        }
+    }
 }
 
 // accel's own architecture is known to the classifier: not taken for a llama.cpp decoder.
