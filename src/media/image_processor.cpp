@@ -79,8 +79,13 @@ void read_crop(const json& j, ImageProcessorConfig& c, const std::string& source
 ImageProcessorConfig read_config(const json& j, const std::string& source) {
     if (!j.is_object()) bad(source, "not a JSON object");
     ImageProcessorConfig c;
-    if (j.contains("image_processor_type") && j["image_processor_type"].is_string())
+    if (j.contains("image_processor_type") && j["image_processor_type"].is_string()) {
         c.type = j["image_processor_type"].get<std::string>();
+    } else if (j.contains("feature_extractor_type") && j["feature_extractor_type"].is_string()) {
+        // older checkpoints (openai/clip-vit-base-patch32, google/vit-base-patch16-224): the same settings
+        c.type = j["feature_extractor_type"].get<std::string>();
+        if (c.type.ends_with("FeatureExtractor")) c.type = c.type.substr(0, c.type.size() - 16) + "ImageProcessor";
+    }
     if (c.type.ends_with("Fast")) c.type.resize(c.type.size() - 4);  // the same settings, run by torchvision
     if (c.type != "ViTImageProcessor" && c.type != "CLIPImageProcessor")
         bad(source, fmt::format("image processor '{}' is not one accel runs (ViTImageProcessor, CLIPImageProcessor)",

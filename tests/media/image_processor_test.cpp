@@ -99,6 +99,17 @@ TEST(ImageProcessorConfig, ReadsViTSettingsAndRefusesOthers) {
                                                    "c.json");
     EXPECT_EQ(clip.shortest_edge.value_or(0), 224u);
     EXPECT_TRUE(clip.do_center_crop);
+    // openai/clip-vit-base-patch32's file: a feature extractor type, integer size and crop size
+    const auto old_clip = parse_image_processor_config(
+        R"({"feature_extractor_type": "CLIPFeatureExtractor", "size": 224, "crop_size": 224, "resample": 3})", "o.json");
+    EXPECT_EQ(old_clip.type, "CLIPImageProcessor");
+    EXPECT_EQ(old_clip.shortest_edge.value_or(0), 224u);
+    EXPECT_EQ(old_clip.crop_width, 224u);
+    EXPECT_TRUE(old_clip.do_center_crop);
+    const auto old_vit = parse_image_processor_config(R"({"feature_extractor_type": "ViTFeatureExtractor", "size": 224})",
+                                                      "v.json");
+    EXPECT_EQ(old_vit.height, 224u);
+    EXPECT_FALSE(old_vit.shortest_edge.has_value());
     EXPECT_THROW(parse_image_processor_config(R"({"image_processor_type": "SiglipImageProcessor"})", "s.json"),
                  accel::Error);
     EXPECT_THROW(parse_image_processor_config(R"({"resample": 9})", "r.json"), accel::Error);
