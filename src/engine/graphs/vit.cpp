@@ -1,7 +1,5 @@
 // ViTForImageClassification as a ggml graph: the shared ViT encoder (vit_encoder.h), then the classifier on the
 // CLS token's final state (transformers' ViTForImageClassification: classifier(sequence_output[:, 0, :])).
-#include <cstring>
-
 #include <fmt/core.h>
 
 #include "accel/core/error.h"
