@@ -49,8 +49,9 @@ int run_convert(const ConvertCliOptions& o) {
     }
     fmt::print("{} ({}) -> {}: {} tensors, {} parameters, {} bytes, {} in {:.2f} s\n", o.input, r.hf_architecture,
                o.out, r.tensors.size(), r.n_params, r.out_bytes, o.type, seconds);
-    fmt::print("tokenizer: {} (pre {}), {} tokens{}\n", r.tokenizer, r.tokenizer_pre, r.n_vocab,
-               r.has_chat_template ? ", chat template" : "");
+    if (!r.tokenizer.empty())  // image models (vit) have none
+        fmt::print("tokenizer: {} (pre {}), {} tokens{}\n", r.tokenizer, r.tokenizer_pre, r.n_vocab,
+                   r.has_chat_template ? ", chat template" : "");
     return exit_ok;
 }
 

@@ -16,6 +16,7 @@ void register_version(CLI::App& app, int& exit_code);
 void register_generate(CLI::App& app, int& exit_code);
 void register_make_model(CLI::App& app, int& exit_code);
 void register_embed(CLI::App& app, int& exit_code);
+void register_infer(CLI::App& app, int& exit_code);     // cmd_infer.cpp (engine/image_classifier)
 void register_bench(CLI::App& app, int& exit_code);
 void register_db(CLI::App& app, int& exit_code);        // cmd_db.cpp (store/)
 void register_detect(CLI::App& app, int& exit_code);    // cmd_detect.cpp (hw/)

@@ -92,6 +92,7 @@ int main(int argc, char** argv) {
         accel::cli::register_generate(app, exit_code);
         accel::cli::register_make_model(app, exit_code);
         accel::cli::register_embed(app, exit_code);
+        accel::cli::register_infer(app, exit_code);
         accel::cli::register_bench(app, exit_code);
         accel::cli::register_db(app, exit_code);
         accel::cli::register_detect(app, exit_code);

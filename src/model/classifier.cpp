@@ -448,6 +448,9 @@ void gguf_analysis(const ModelEvidence& e, std::vector<Vote>& votes) {
          {"bert", "nomic-bert", "nomic-bert-moe", "jina-bert-v2", "jina-bert-v3", "modern-bert", "neo-bert"})
         if (a == emb) return vote("embedding", "sentence_transformer", fmt::format("general.architecture '{}'", a));
     if (a.empty()) return;
+    if (a == "vit") return vote("vision", "image_classifier", "general.architecture 'vit' (accel's own ViT graph)");
+    if (a == "clip_model")
+        return vote("multimodal", "image_text_encoder", "general.architecture 'clip_model' (accel's own CLIP graphs)");
     for (const auto& k : known_model_types())
         if (k.llama_cpp_arch == a)
             return vote(k.family, k.subfamily,

@@ -4,8 +4,10 @@
 // config implies), names the tensors the pinned convert_hf_to_gguf.py drops, writes the architecture's GGUF
 // metadata and reads its tokenizer. The shared machinery (sources, checks, dtype conversion, writing through
 // core::PartialFile) stays in hf_convert.cpp. One file per architecture family: hf_arch_<family>.cpp.
+#include <array>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <set>
@@ -56,6 +58,20 @@ public:
 std::unique_ptr<HfArchitecture> make_llama_architecture(const HfInput& in);  // LlamaForCausalLM, Qwen2ForCausalLM
 std::unique_ptr<HfArchitecture> make_bert_architecture(const HfInput& in);   // BertModel, BertForMaskedLM
 std::unique_ptr<HfArchitecture> make_t5_architecture(const HfInput& in);     // T5ForConditionalGeneration, T5EncoderModel
+std::unique_ptr<HfArchitecture> make_vit_architecture(const HfInput& in);    // ViTForImageClassification
+std::unique_ptr<HfArchitecture> make_clip_architecture(const HfInput& in);   // CLIPModel
+
+// One encoder block in the BERT/ViT layout (hf_convert.cpp): six linear layers, in the order q, k, v, attention
+// output, FFN up, FFN down (weight [rows, cols] and bias [rows]; FFN up has n_ff rows, FFN down n_ff columns), then
+// two layer norms (weight and bias [n_embd]). Each pair is (GGUF name after `blk`, safetensors name after `layer`);
+// `src` maps a safetensors name to the one the checkpoint uses.
+struct EncoderBlockNames {
+    std::array<std::pair<const char*, const char*>, 6> linear;
+    std::array<std::pair<const char*, const char*>, 2> norms;
+};
+void plan_encoder_block(std::vector<TensorPlan>& p, const std::string& blk, const std::string& layer,
+                        const EncoderBlockNames& names, uint64_t n_embd, uint64_t n_ff,
+                        const std::function<std::string(const std::string&)>& src);
 
 // Shared config.json readers (hf_convert.cpp). get_u32: a positive integer at most 2^31, `fallback` when absent
 // or null (else Error{invalid_input}).

@@ -103,21 +103,12 @@ public:
         p.push_back({"token_embd_norm.bias", src("embeddings.LayerNorm.bias"), {h.n_embd}});
         for (uint32_t i = 0; i < h.n_layer; ++i) {
             const std::string b = fmt::format("blk.{}.", i), l = fmt::format("encoder.layer.{}.", i);
-            const std::pair<const char*, const char*> linear[] = {
-                {"attn_q", "attention.self.query"},     {"attn_k", "attention.self.key"},
-                {"attn_v", "attention.self.value"},     {"attn_output", "attention.output.dense"},
-                {"ffn_up", "intermediate.dense"},       {"ffn_down", "output.dense"}};
-            for (const auto& [to, from] : linear) {
-                const std::string t = to;
-                const uint64_t rows = t == "ffn_up" ? h.n_ff : h.n_embd, cols = t == "ffn_down" ? h.n_ff : h.n_embd;
-                p.push_back({b + t + ".weight", src(l + from + ".weight"), {rows, cols}});
-                p.push_back({b + t + ".bias", src(l + from + ".bias"), {rows}});
-            }
-            for (const auto& [to, from] : {std::pair{"attn_output_norm", "attention.output.LayerNorm"},
-                                           std::pair{"layer_output_norm", "output.LayerNorm"}}) {
-                p.push_back({b + to + ".weight", src(l + from + ".weight"), {h.n_embd}});
-                p.push_back({b + to + ".bias", src(l + from + ".bias"), {h.n_embd}});
-            }
+            static const EncoderBlockNames names{
+                {{{"attn_q", "attention.self.query"}, {"attn_k", "attention.self.key"},
+                  {"attn_v", "attention.self.value"}, {"attn_output", "attention.output.dense"},
+                  {"ffn_up", "intermediate.dense"}, {"ffn_down", "output.dense"}}},
+                {{{"attn_output_norm", "attention.output.LayerNorm"}, {"layer_output_norm", "output.LayerNorm"}}}};
+            plan_encoder_block(p, b, l, names, h.n_embd, h.n_ff, [this](const std::string& s) { return src(s); });
         }
         return p;
     }

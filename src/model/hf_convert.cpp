@@ -59,6 +59,21 @@ std::optional<float> get_f32(const json& c, const char* key) {
     return std::nullopt;
 }
 
+void plan_encoder_block(std::vector<TensorPlan>& p, const std::string& blk, const std::string& layer,
+                        const EncoderBlockNames& names, uint64_t n_embd, uint64_t n_ff,
+                        const std::function<std::string(const std::string&)>& src) {
+    for (size_t i = 0; i < names.linear.size(); ++i) {
+        const auto& [to, from] = names.linear[i];
+        const uint64_t rows = i == 4 ? n_ff : n_embd, cols = i == 5 ? n_ff : n_embd;
+        p.push_back({blk + to + ".weight", src(layer + from + ".weight"), {rows, cols}});
+        p.push_back({blk + to + ".bias", src(layer + from + ".bias"), {rows}});
+    }
+    for (const auto& [to, from] : names.norms) {
+        p.push_back({blk + to + ".weight", src(layer + from + ".weight"), {n_embd}});
+        p.push_back({blk + to + ".bias", src(layer + from + ".bias"), {n_embd}});
+    }
+}
+
 }  // namespace detail
 
 namespace {
@@ -140,6 +155,8 @@ const std::vector<ArchEntry>& arch_table() {
         {"BertForMaskedLM", detail::make_bert_architecture},
         {"T5ForConditionalGeneration", detail::make_t5_architecture},
         {"T5EncoderModel", detail::make_t5_architecture},
+        {"ViTForImageClassification", detail::make_vit_architecture},
+        {"CLIPModel", detail::make_clip_architecture},
     };
     return table;
 }
@@ -321,9 +338,10 @@ ConvertResult convert(const fs::path& hf_dir, const fs::path& out, const Convert
     a->add_metadata(w);
     w.add_u32("general.file_type", file_type(options.type));
     w.add_u32("general.quantization_version", 2);
-    detail::add_vocab(vocab, w);
+    if (!vocab.model.empty()) detail::add_vocab(vocab, w);  // image models have no tokenizer
     for (const auto& p : plan) {
         std::vector<uint64_t> ne(p.hf_shape.rbegin(), p.hf_shape.rend());
+        if (ne.empty()) ne.push_back(1);  // a scalar (CLIP's logit_scale) is a 1-element tensor
         const GgmlType t = out_type(options.type, p);
         w.add_tensor(p.name, ne, t);
         r.tensors.push_back({p.name, p.source, detail::ggml_type_name(t), ne});

@@ -195,7 +195,20 @@ TEST(Convert, RefusesUnsupportedArchitectureListingTheSupportedOnes) {
     const auto dir = copy_fixture(tmp, "llama");
     edit_config(dir, [](auto& j) { j["architectures"] = {"GPTNeoXForCausalLM"}; });
     expect_refused(dir, "GPTNeoXForCausalLM is not one accel converts (it converts LlamaForCausalLM, Qwen2ForCausalLM, "
-                        "BertModel, BertForMaskedLM, T5ForConditionalGeneration, T5EncoderModel)");
+                        "BertModel, BertForMaskedLM, T5ForConditionalGeneration, T5EncoderModel, "
+                        "ViTForImageClassification, CLIPModel)");
+}
+
+TEST(Convert, RefusesViTConfigsItCannotRun) {
+    TempDir tmp;
+    const auto dir = copy_fixture(tmp, "vit");
+    edit_config(dir, [](auto& j) { j["hidden_act"] = "gelu_new"; });
+    expect_refused(dir, "hidden_act 'gelu_new': accel's ViT has the exact (erf) GELU only");
+    edit_config(dir, [](auto& j) {
+        j["hidden_act"] = "gelu";
+        j["id2label"] = {{"0", "a"}, {"2", "c"}};
+    });
+    expect_refused(dir, "id2label is not one string for each id 0 to 1");
 }
 
 TEST(Convert, RefusesTensorsThatDisagreeWithTheConfig) {

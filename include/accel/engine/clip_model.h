@@ -1,0 +1,49 @@
+#pragma once
+// CLIP with accel's own ggml graphs (engine/graphs/clip.cpp): a GGUF of architecture "clip_model" (written by
+// `accel convert` from a CLIPModel checkpoint; keys in docs/convert.md), both towers on any ggml backend through
+// ggml_backend_sched. Text goes in as token ids: accel has no CLIP tokenizer yet.
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "accel/engine/image_classifier.h"
+#include "accel/media/image_processor.h"
+
+namespace accel::engine {
+
+struct ClipOutput {
+    uint32_t n_images = 0, n_texts = 0, dim = 0;
+    std::vector<float> image_embeds;      // [image][dim], L2-normalized
+    std::vector<float> text_embeds;       // [text][dim], L2-normalized
+    std::vector<float> logits_per_image;  // [image][text]: exp(logit_scale) * cosine
+};
+
+class ClipModel {
+public:
+    // Loads the GGUF onto params.device. Throws Error{invalid_input} naming the file when it is not a readable
+    // GGUF or not a "clip_model", Error{out_of_memory}/Error{backend} when the device cannot hold or run it.
+    static ClipModel load(const std::filesystem::path& gguf, const VisionParams& params = {});
+    ClipModel(ClipModel&&) noexcept;
+    ClipModel& operator=(ClipModel&&) noexcept;
+    ~ClipModel();
+
+    const media::ImageProcessorConfig& processor() const;  // clip_model.preprocessor_config, else CLIP's defaults
+    uint32_t image_size() const;
+    uint32_t eos_token_id() const;
+
+    // Embeds the images (preprocessed to image_size() squared) and the texts (token ids, each with the EOS id where
+    // the text ends; its state there is the text's embedding, as transformers pools it) and scores every pair.
+    // Throws Error{invalid_input} for an empty input, a wrong image size, a text longer than the model's context,
+    // without an EOS, or with an id outside the vocabulary. Not thread-safe.
+    ClipOutput run(std::span<const media::PixelValues> images, const std::vector<std::vector<int32_t>>& texts);
+
+private:
+    struct Impl;
+    explicit ClipModel(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace accel::engine
