@@ -8,6 +8,7 @@
 #include "accel/report/report.h"
 #include "accel/report/report_analysis.h"
 #include "accel/report/report_sections.h"
+#include "accel/report/report_summary.h"
 #include "accel/report/svg_chart.h"
 
 namespace accel::report {
@@ -25,8 +26,15 @@ h1 { font-size: 24px; margin: 8px 0 4px; }
 h2 { font-size: 19px; margin: 28px 0 8px; padding-top: 8px; border-top: 2px solid var(--line); }
 h3 { font-size: 15px; margin: 16px 0 6px; }
 p.meta, p.note, .src { color: var(--muted); }
-nav { font-size: 13px; margin: 8px 0 16px; }
-nav a { margin-right: 12px; white-space: nowrap; }
+nav { font-size: 13px; margin: 8px 0 16px; display: flex; flex-wrap: wrap; gap: 4px 14px; }
+nav a { white-space: nowrap; }
+.summary { border: 2px solid var(--accent); border-radius: 6px; padding: 4px 14px 8px; margin: 10px 0 18px; }
+.summary h2 { border-top: 0; margin-top: 6px; }
+.sb ul { margin: 4px 0 10px; padding-left: 20px; }
+.sb li { margin: 2px 0; overflow-wrap: anywhere; }
+.sb.alert { border-left: 5px solid #b42318; background: #fef3f2; padding: 2px 10px; }
+.sb.alert h3 { color: #b42318; }
+.sb p { margin: 4px 0 10px; color: var(--muted); }
 a { color: var(--accent); }
 .nodata { background: #f6f8fa; border-left: 4px solid var(--line); padding: 6px 10px; }
 .tw { overflow-x: auto; margin: 6px 0 12px; }
@@ -37,6 +45,8 @@ th { background: #f6f8fa; }
 td { font-variant-numeric: tabular-nums; word-break: break-word; max-width: 460px; }
 tr:target { background: #fff8c5; }
 figure { margin: 10px 0 18px; break-inside: avoid; }
+details { margin: 6px 0 12px; }
+details > summary { cursor: pointer; font-weight: 600; }
 figcaption { font-size: 12px; color: var(--muted); }
 figcaption code, .src code { word-break: break-all; }
 svg.chart { max-width: 100%; height: auto; font-size: 11px; background: #fff; }
@@ -51,6 +61,8 @@ svg .nd { fill: var(--muted); }
 @media print {
   body { max-width: none; padding: 0; font-size: 11px; }
   nav { display: none; }
+  .summary { border-width: 1px; }
+  .sb.alert { background: none; }
   h2 { break-after: avoid; }
   a { color: inherit; text-decoration: none; }
   .tw { overflow: visible; }
@@ -87,14 +99,15 @@ std::string linked_ids(const std::string& cell) {
 }
 
 std::string table_html(const TextTable& t) {
-    std::string out = "<div class=\"tw\"><table>";
-    if (!t.caption.empty()) out += "<caption>" + html_escape(t.caption) + "</caption>";
+    std::string out = t.collapsed ? "<details><summary>" + html_escape(t.caption) + "</summary>" : "";
+    out += "<div class=\"tw\"><table>";
+    if (!t.caption.empty() && !t.collapsed) out += "<caption>" + html_escape(t.caption) + "</caption>";
     out += "<thead><tr>";
     for (const auto& c : t.columns) out += "<th>" + html_escape(c) + "</th>";
     out += "</tr></thead><tbody>\n";
     for (const auto& row : t.rows) {
         out += t.anchor_col >= 0 && static_cast<size_t>(t.anchor_col) < row.size()
-                   ? fmt::format("<tr id=\"{}\">", anchor_id("ev-", row[static_cast<size_t>(t.anchor_col)]))
+                   ? fmt::format("<tr id=\"{}\">", anchor_id(t.anchor_prefix, row[static_cast<size_t>(t.anchor_col)]))
                    : std::string("<tr>");
         for (size_t i = 0; i < row.size(); ++i) {
             out += "<td>";
@@ -103,7 +116,7 @@ std::string table_html(const TextTable& t) {
         }
         out += "</tr>\n";
     }
-    return out + "</tbody></table></div>\n";
+    return out + "</tbody></table></div>" + (t.collapsed ? "</details>" : "") + "\n";
 }
 
 std::string source_html(const Source& s) {
@@ -116,6 +129,24 @@ std::string source_html(const Source& s) {
     }
     if (first) out += "no run";
     return out + ".";
+}
+
+std::string summary_html(const Summary& sum) {
+    std::string out = "<section id=\"summary\" class=\"summary\">\n<h2>Summary</h2>\n";
+    for (const auto& b : sum.blocks) {
+        const bool alert = b.alert && !b.lines.empty();
+        out += fmt::format("<div class=\"sb{}\" id=\"{}\">\n<h3>{}</h3>\n", alert ? " alert" : "", html_escape(b.id),
+                           html_escape(b.title));
+        if (b.lines.empty()) out += "<p>" + html_escape(b.empty) + ".</p>\n";
+        if (!b.lines.empty()) out += "<ul>\n";
+        for (const auto& l : b.lines) {
+            out += fmt::format("<li>{} <a href=\"#{}\">{}</a></li>\n", html_escape(l.text), html_escape(l.anchor),
+                               html_escape(l.evidence.empty() ? "evidence" : l.evidence));
+        }
+        if (!b.lines.empty()) out += "</ul>\n";
+        out += "</div>\n";
+    }
+    return out + "</section>\n";
 }
 
 std::string figure(const std::string& svg, const std::string& caption_html) {
@@ -394,10 +425,11 @@ std::string render_html(const ReportData& d) {
         "measured on the machine named; estimates say so.</p>\n",
         html_escape(d.scope), d.data_until.empty() ? "-" : html_escape(d.data_until), d.results.size(), d.n_superseded,
         d.failures.size());
-    out += "<nav>";
+    out += "<nav><a href=\"#summary\">Summary</a>";
     for (const Section& s : sections)
         out += fmt::format("<a href=\"#{}\">{}</a>", html_escape(s.id), html_escape(s.title));
     out += "</nav>\n";
+    out += summary_html(build_summary(d, sections));
     for (const Section& s : sections) {
         out += fmt::format("<section id=\"{}\">\n<h2>{}</h2>\n", html_escape(s.id), html_escape(s.title));
         if (!s.no_data.empty()) {

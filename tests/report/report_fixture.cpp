@@ -79,7 +79,84 @@ ResultRecord point(const std::string& id, const std::string& scenario, int64_t a
     return r;
 }
 
+// A result of the summary fixture: tg/pp point with a requested configuration in extra.spec.
+struct SummaryPoint {
+    const char* id;
+    const char* scenario;
+    int32_t n_prompt, n_gen;
+    int64_t base_ns;
+    int32_t threads, batch, ubatch;
+    const char* flash_attn;
+    double rss;
+    bool noisy = false;
+    bool valid = true;
+};
+
+ResultRecord summary_point(const SummaryPoint& p, int64_t at) {
+    ResultRecord r = point(p.id, p.scenario, at, p.base_ns, 10, p.n_prompt, p.n_gen);
+    r.model_id = std::string(64, 'b');
+    r.model_sha256 = r.model_id;
+    r.model_name = "summary-model";
+    r.n_threads = p.threads == 0 ? 2 : p.threads;  // the effective count: 0 asks for one per logical core
+    r.n_batch = p.batch;
+    r.n_ubatch = p.ubatch;
+    r.flash_attn = std::string(p.flash_attn) == "on";
+    r.valid = p.valid;
+    r.extra_json = json{{"spec",
+                         {{"n_threads", p.threads},
+                          {"n_batch", p.batch},
+                          {"n_ubatch", p.ubatch},
+                          {"type_k", "f16"},
+                          {"type_v", "f16"},
+                          {"flash_attn", p.flash_attn},
+                          {"n_gpu_layers", -1}}},
+                        {"peak_rss_bytes", p.rss},
+                        {"noisy", p.noisy}}
+                       .dump();
+    return r;
+}
+
 }  // namespace
+
+void write_summary_fixture_db(const std::filesystem::path& db) {
+    const ModelRecord model{.id = std::string(64, 'b'),
+                            .sha256 = std::string(64, 'b'),
+                            .path = "/models/summary.gguf",
+                            .name = "summary-model",
+                            .architecture = "llama",
+                            .family = "llama",
+                            .n_params = 260000,
+                            .file_type = "Q4_0",
+                            .size_bytes = 1000000};
+    {
+        auto w = begin(db, "sum-base", "accel bench -m summary.gguf -n 16", t0, {"nightly-s"});
+        w.add_model(model);
+        w.add_results({summary_point({"s-base-tg", "tg", 0, 16, 20'000'000, 0, 2048, 512, "auto", 60e6}, t0 + minute)});
+        w.finish();
+    }
+    auto w = begin(db, "sum-new", "accel bench -m summary.gguf -n 16,32 -p 64 -t 0,1 -b 2048,512", t0 + 10 * minute);
+    w.add_model(model);
+    const SummaryPoint points[] = {
+        {"s-tg-default", "tg", 0, 16, 25'000'000, 0, 2048, 512, "auto", 60e6},
+        {"s-tg-t1", "tg", 0, 16, 20'000'000, 1, 2048, 512, "auto", 55e6},
+        {"s-tg-b512", "tg", 0, 16, 25'000'000, 0, 512, 128, "auto", 40e6, true},
+        {"s-tg32-default", "tg", 0, 32, 30'000'000, 0, 2048, 512, "auto", 60e6},
+        {"s-tg32-fa", "tg", 0, 32, 29'700'000, 0, 2048, 512, "on", 60e6},
+        {"s-pp-invalid", "pp", 64, 0, 10'000'000, 0, 2048, 512, "auto", 60e6, false, false},
+    };
+    std::vector<ResultRecord> rs;
+    int i = 0;
+    for (const auto& p : points) rs.push_back(summary_point(p, t0 + (11 + i++) * minute));
+    w.add_results(rs);
+    w.add_failures({{.id = "s-fail-load",
+                     .model_id = std::string(64, 'b'),
+                     .scenario = "llm",
+                     .device = "cuda0",
+                     .stage = "load",
+                     .reason = "out of memory: needs 2 GiB",
+                     .created_at_ns = t0 + 20 * minute}});
+    w.finish();
+}
 
 void write_fixture_db(const std::filesystem::path& db) {
     {

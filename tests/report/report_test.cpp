@@ -11,6 +11,9 @@
 #include "accel/report/markdown_report.h"
 #include "accel/report/report_analysis.h"
 #include "accel/report/report_data.h"
+#include "accel/report/report_sections.h"
+#include "accel/report/report_summary.h"
+#include "accel/report/sample_ratio.h"
 #include "accel/store/database.h"
 #include "report_fixture.h"
 #include "test_support.h"
@@ -19,6 +22,7 @@ namespace {
 
 using namespace accel::report;
 using accel::report::test::write_fixture_db;
+using accel::report::test::write_summary_fixture_db;
 namespace fs = std::filesystem;
 
 fs::path source_dir() {
@@ -227,6 +231,105 @@ TEST(Report, RandomWeightPerplexityIsLeftOutOfTheParetoRanking) {
         EXPECT_TRUE(pareto[0]);
         EXPECT_EQ(pareto[1], random) << (random ? "random weights" : "trained");
     }
+}
+
+// Times in exact proportion: the ratio is the factor, and the interval is symmetric around it on the log scale
+// (every pairwise log ratio is log(c) plus a difference that occurs with both signs).
+TEST(SampleRatio, ProportionalSamplesGiveTheFactorWithASymmetricInterval) {
+    std::vector<int64_t> fast, slow;
+    for (int i = 0; i < 10; ++i) {
+        fast.push_back(20'000'000 + 400'000 * (i % 5));
+        slow.push_back(25'000'000 + 500'000 * (i % 5));
+    }
+    const auto r = time_ratio(slow, fast);
+    ASSERT_TRUE(r.has_value());
+    EXPECT_NEAR(r->ratio, 1.25, 1e-12);
+    ASSERT_TRUE(r->ci_low && r->ci_high);
+    EXPECT_NEAR(*r->ci_low * *r->ci_high, 1.25 * 1.25, 1e-9);
+    EXPECT_GT(*r->ci_low, 1.0);
+    EXPECT_LT(r->p_value, 0.001);
+    EXPECT_TRUE(r->measurable);
+    EXPECT_EQ(describe_ratio(*r, "the default's speed").rfind("1.25x the default's speed (95% CI ", 0), 0u);
+}
+
+TEST(SampleRatio, OverlappingOrFewSamplesAreNoMeasurableDifference) {
+    std::vector<int64_t> a, b;
+    for (int i = 0; i < 10; ++i) {
+        a.push_back(30'000'000 + 600'000 * (i % 5));
+        b.push_back(29'700'000 + 594'000 * (i % 5));  // 1% faster, inside a spread of 8%
+    }
+    const auto r = time_ratio(a, b);
+    ASSERT_TRUE(r.has_value());
+    EXPECT_NEAR(r->ratio, 30.0 / 29.7, 1e-9);
+    EXPECT_FALSE(r->measurable);
+    EXPECT_LT(*r->ci_low, 1.0);
+    EXPECT_GT(*r->ci_high, 1.0);
+    EXPECT_EQ(describe_ratio(*r, "x").rfind("no measurable difference from x (1.01x, 95% CI ", 0), 0u);
+    // Three against three cannot reach 95% however far apart: no interval, no claim.
+    const auto few = time_ratio({30, 31, 32}, {10, 11, 12});
+    ASSERT_TRUE(few.has_value());
+    EXPECT_FALSE(few->ci_low.has_value());
+    EXPECT_FALSE(few->measurable);
+    EXPECT_NE(describe_ratio(*few, "x").find("too few samples for a 95% interval: 3 and 3"), std::string::npos);
+    EXPECT_FALSE(time_ratio({}, {1}).has_value());
+}
+
+// The summary of a fixed warehouse: the known best (t=1, 1.25x the default), a planted regression (the default tg
+// point went from 20 to 25 ms per repetition against nightly-s), an INVALID result and a failed load.
+TEST(ReportSummary, MarkdownGoldenWithBestRegressionAndFailures) {
+    accel::test::TempDir dir;
+    write_summary_fixture_db(dir / "s.duckdb");
+    const auto r = accel::test::run_accel({"report", "--db", (dir / "s.duckdb").string(), "--format", "markdown",
+                                           "--run", "sum-new", "--baseline", "nightly-s"});
+    EXPECT_EQ(r.exit_code, 3) << r.err;
+    const std::string& md = r.out;
+    const size_t summary = md.find("## Summary"), first_section = md.find("## Runs");
+    ASSERT_NE(summary, std::string::npos);
+    ASSERT_LT(summary, first_section) << "the answer comes first";
+    const std::string top = md.substr(summary, first_section - summary);
+    EXPECT_NE(top.find("### ⚠ Failed checks and INVALID results"), std::string::npos) << top;
+    EXPECT_NE(top.find("failed at load: out of memory: needs 2 GiB → [failure s-fail-load](#compatibility-matrix)"),
+              std::string::npos)
+        << top;
+    EXPECT_NE(top.find("cpu pp p=64 b=2048 t=2: INVALID, the result failed its check → [result s-pp-invalid]"),
+              std::string::npos)
+        << top;
+    EXPECT_NE(top.find("tg n=16: throughput best t=1 b=2048 ub=512 kv=f16/f16 fa=auto ngl=-1: 770 tokens/s; 1.25x "
+                       "the default's speed (95% CI "),
+              std::string::npos)
+        << top;  // 16 tokens over 20, 20.4, ... 21.6 ms: a mean of 770 tokens/s
+    EXPECT_NE(top.find("tg n=32: throughput best t=0 b=2048 ub=512 kv=f16/f16 fa=on ngl=-1: 1037 tokens/s; no "
+                       "measurable difference from the default's speed"),
+              std::string::npos)
+        << top;
+    EXPECT_NE(top.find("memory best t=0 b=512 ub=128 kv=f16/f16 fa=auto ngl=-1: peak RSS 38.15 MiB; 0.67x"),
+              std::string::npos)
+        << top;
+    EXPECT_NE(top.find("### ⚠ Regressions against the baseline"), std::string::npos) << top;
+    EXPECT_NE(top.find("median latency +25.0% against nightly-s"), std::string::npos) << top;
+    EXPECT_NE(top.find("### Noisy points\n\n- summary-model · cpu tg"), std::string::npos) << top;
+    expect_golden("summary.md", md);
+}
+
+// In HTML every summary line links to an element that exists below it.
+TEST(ReportSummary, HtmlLinesLinkToExistingAnchors) {
+    accel::test::TempDir dir;
+    write_summary_fixture_db(dir / "s.duckdb");
+    auto db = accel::store::Database::open(dir / "s.duckdb");
+    const ReportData d = load_report_data(db, {.run = "sum-new", .baseline = "nightly-s"});
+    const Summary sum = build_summary(d, build_sections(d));
+    const std::string html = render_html(d);
+    size_t n_lines = 0;
+    for (const auto& b : sum.blocks) {
+        for (const auto& l : b.lines) {
+            ++n_lines;
+            EXPECT_NE(html.find("id=\"" + l.anchor + "\""), std::string::npos) << l.text;
+        }
+    }
+    EXPECT_GE(n_lines, 9u);
+    const auto& best = sum.blocks.at(1).lines.front();
+    EXPECT_EQ(best.anchor, "pt-s-tg-t1");
+    EXPECT_LT(html.find("<section id=\"summary\""), html.find("<section id=\"runs\""));
 }
 
 TEST(Report, EmptyDatabaseSaysNoDataWithTheCommand) {

@@ -23,9 +23,20 @@ struct RunInfo {
     std::string id, command, started_at, status, tags, machine_id;
 };
 
+// One device of a machine's inventory (inventory_json's "devices"), for the machine card.
+struct DeviceInfo {
+    std::string id, description, type, backend;
+    std::optional<double> memory_total_bytes{}, memory_free_bytes{};
+    bool usable = true;
+    std::string reason{};  // why not usable
+};
+
 struct MachineInfo {
     std::string id, cpu_model, hostname, device_names;
     std::optional<int64_t> n_logical_cores{}, memory_total_bytes{};
+    std::optional<int64_t> n_physical_cores{};
+    std::string os;                      // kernel and distribution, when the inventory has them
+    std::vector<DeviceInfo> devices{};   // one per device in the inventory
     std::vector<std::pair<std::string, std::string>> inventory{};  // flattened inventory_json, in its order
 };
 
@@ -36,9 +47,17 @@ struct RooflineFigure {
     int32_t n = 0;
 };
 
+// One device's measured roofs: the memory-bandwidth slope and a compute ceiling per weight type.
+struct DeviceRoof {
+    std::string device;
+    std::optional<double> bandwidth_gbs{};                        // hw::read_bandwidth_gbs
+    std::vector<std::pair<std::string, double>> gflops_by_type{};  // matmul peak (median GFLOP/s) per type
+};
+
 struct RooflineInfo {
     std::string machine_id;
     bool available = false;
+    std::vector<DeviceRoof> roofs{};  // per device measured, in the cache's order
     std::string note;  // when and with which accel it was measured, or why unavailable
     std::vector<RooflineFigure> figures{};
     std::vector<std::pair<std::string, std::string>> unavailable{};  // what, why
@@ -77,6 +96,16 @@ struct ResultRow {
     std::optional<double> decode_bandwidth_pct, prefill_flops_pct;
     std::string roofline_basis;
     std::string roofline_defect;  // non-empty: above 100% of the roof, so the roof is wrong (never an efficiency)
+    // For the roofline plot: extra.model_size (weight bytes), extra.model_n_params_blocks and the weight type
+    // named in extra.model_desc (hw::weight_type_of; "" when unknown).
+    std::optional<double> weight_bytes, n_params_blocks;
+    std::string weight_type;
+    // The requested configuration (extra.spec): "t=0 b=2048 ub=512 kv=f16/f16 fa=auto ngl=-1"; "" when the result
+    // carries no spec (imported). is_default: it equals accel bench's defaults (bench::PointSpec{}).
+    std::string config;
+    bool is_default = false;
+    bool noisy = false;  // extra.noisy: the coefficient of variation of its samples is above the bench's limit
+    std::string machine_id;  // the run's machine
     std::optional<ServerPoint> server;
     std::optional<TradeoffPoint> tradeoffs;
 };

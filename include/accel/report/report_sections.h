@@ -14,7 +14,9 @@ struct TextTable {
     std::string caption{};
     std::vector<std::string> columns{};
     std::vector<std::vector<std::string>> rows{};
-    int anchor_col = -1;  // this column holds an id: HTML gives the row id="ev-<id>"
+    int anchor_col = -1;  // this column holds an id: HTML gives the row id="<anchor_prefix><id>" (anchor_id)
+    std::string anchor_prefix = "ev-";
+    bool collapsed = false;  // detail for the curious: HTML folds it into <details>, its caption the summary
     int link_col = -1;    // this column holds comma-separated ids: HTML links each to #ev-<id>
 };
 
