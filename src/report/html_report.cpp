@@ -9,6 +9,7 @@
 #include "accel/report/report_analysis.h"
 #include "accel/report/report_sections.h"
 #include "accel/report/report_summary.h"
+#include "accel/report/roofline_plot.h"
 #include "accel/report/svg_chart.h"
 
 namespace accel::report {
@@ -58,6 +59,7 @@ svg .err { stroke: #000; stroke-width: 1.2; fill: none; }
 svg .line { fill: none; stroke-width: 2; }
 svg .mark { stroke: #d55e00; stroke-dasharray: 4 3; }
 svg .nd { fill: var(--muted); }
+svg .pt.flag { stroke-width: 2; }
 @media print {
   body { max-width: none; padding: 0; font-size: 11px; }
   nav { display: none; }
@@ -223,10 +225,10 @@ Charts latency_charts(const ReportData& d) {
     size_t n = 0;
     for (const ResultRow* r : perf_rows(d)) {
         if (r->samples_ns.empty() || n++ >= max_histograms) continue;
-        Histogram h{.title = fmt::format("{}: {} {}", group_label(*r), r->scenario, point_shape(*r)),
-                    .x_label = "ms per repetition"};
+        Distribution h{.title = fmt::format("{}: {} {}", group_label(*r), r->scenario, point_shape(*r)),
+                       .x_label = "ms per repetition"};
         for (int64_t v : r->samples_ns) h.values.push_back(static_cast<double>(v) / 1e6);
-        out.emplace_back(render_histogram(h), "");
+        out.emplace_back(render_distribution(h), "");
     }
     return out;
 }
@@ -287,17 +289,30 @@ Charts memory_charts(const ReportData& d) {
 
 Charts roofline_charts(const ReportData& d) {
     Charts out;
-    BarChart c{.title = "Roofline efficiency", .value_label = "% of the measured peak"};
-    for (const ResultRow* r : roofline_rows(d)) {
-        const std::string l = row_label(*r);
-        // A figure above its roof is a roofline defect (the table says so), not an efficiency to draw.
-        if (!r->roofline_defect.empty()) continue;
-        if (r->decode_bandwidth_pct)
-            c.bars.push_back({.label = l + " decode (bandwidth)", .value = *r->decode_bandwidth_pct});
-        if (r->prefill_flops_pct)
-            c.bars.push_back({.label = l + " prefill (matmul)", .value = *r->prefill_flops_pct});
+    for (const auto& plot : roofline_plots(d)) {
+        RooflineChart c{.title = fmt::format("Roofline of {} on machine {}", plot.device, plot.machine_id)};
+        if (plot.roof) {
+            c.bandwidth_gbs = plot.roof->bandwidth_gbs;
+            for (const auto& [type, g] : plot.roof->gflops_by_type) c.ceilings.push_back({.label = type, .gflops = g});
+        } else {
+            c.title += " (no roof measured: accel detect --measure)";
+        }
+        for (const auto& p : plot.points) {
+            const ResultRow& r = *p.row;
+            c.points.push_back(
+                {.intensity = p.at.flop_per_byte,
+                 .gflops = p.at.gflops,
+                 .label = r.scenario + " " + point_shape(r),
+                 .tooltip = fmt::format("{} {} {}: {} FLOP/byte, {} GFLOP/s{}{}", group_label(r), r.scenario,
+                                        point_shape(r), format_number(p.at.flop_per_byte), format_number(p.at.gflops),
+                                        p.roof_gflops ? fmt::format(", {:.1f}% of its {} roof",
+                                                                    100 * p.at.gflops / *p.roof_gflops, p.bound)
+                                                      : "",
+                                        p.above_roof ? "; ABOVE ITS ROOF: the roof was not measured right" : ""),
+                 .flagged = p.above_roof});
+        }
+        out.emplace_back(render_roofline_chart(c), "");
     }
-    out.emplace_back(render_bar_chart(c), "");
     return out;
 }
 

@@ -7,6 +7,7 @@
 #include <fmt/core.h>
 
 #include "accel/report/report.h"
+#include "accel/report/roofline_plot.h"
 
 namespace accel::report {
 
@@ -266,14 +267,46 @@ Section memory_section(const ReportData& d) {
     return s;
 }
 
+// Each placed point with its roof: the roofline chart's text alternative.
+TextTable roofline_points_table(const std::vector<RooflinePlot>& plots) {
+    TextTable t{.caption = "Points on the measured roofline",
+                .columns = {"model · device", "scenario", "shape", "FLOP per byte", "achieved GFLOP/s",
+                            "roof GFLOP/s", "of the roof", "bound by", "flag", "result"}};
+    for (const auto& plot : plots) {
+        for (const auto& p : plot.points) {
+            const ResultRow& r = *p.row;
+            t.rows.push_back({group_label(r), r.scenario, shape_or_dash(r), format_number(p.at.flop_per_byte),
+                              format_number(p.at.gflops), opt_num(p.roof_gflops),
+                              p.roof_gflops ? pct(100 * p.at.gflops / *p.roof_gflops) : "-",
+                              p.bound.empty() ? "no roof measured" : p.bound,
+                              p.above_roof ? "ABOVE ROOF: the roof was not measured right" : "", r.id});
+        }
+    }
+    return t;
+}
+
 Section roofline_section(const ReportData& d) {
-    Section s{.id = "roofline", .title = "Roofline efficiency"};
+    Section s{.id = "roofline", .title = "Roofline: measured points under the measured roofs"};
     const auto rows = roofline_rows(d);
-    if (rows.empty()) {
+    const auto plots = roofline_plots(d);
+    if (rows.empty() && plots.empty()) {
         s.no_data = "no roofline efficiency: run `accel detect --measure`, then `accel bench`";
         return s;
     }
-    TextTable t{.columns = {"model · device", "scenario", "shape", "decode: % of memory bandwidth",
+    std::vector<const ResultRow*> used = rows;
+    if (!plots.empty()) {
+        s.notes.push_back(
+            "Intensity: 2 FLOPs per weight of the repeating blocks per token over the weight bytes read per token "
+            "(once per token in decode, once per micro-batch in prefill; KV-cache traffic left out). Achieved: those "
+            "FLOPs times the mean tokens/s. Roof: the device's measured read bandwidth times the intensity, capped "
+            "by the matmul peak measured for the model's weight type. A point above its roof means the roof was not "
+            "measured right; it is flagged, never hidden.");
+        s.tables.push_back(roofline_points_table(plots));
+        for (const auto& plot : plots)
+            for (const auto& p : plot.points) used.push_back(p.row);
+    }
+    TextTable t{.caption = "Efficiency stored with each point",
+                .columns = {"model · device", "scenario", "shape", "decode: % of memory bandwidth",
                             "prefill: % of matmul peak", "basis"}};
     for (const ResultRow* r : rows) {
         // Above 100% the figure measures the roof's error, not the point: flagged, never a plain percentage.
@@ -283,8 +316,8 @@ Section roofline_section(const ReportData& d) {
                           r->prefill_flops_pct ? flag + pct(r->prefill_flops_pct) : "-",
                           r->roofline_defect.empty() ? r->roofline_basis : r->roofline_basis + "; " + r->roofline_defect});
     }
-    s.tables.push_back(std::move(t));
-    s.source = source_of_rows(d, rows);
+    if (!rows.empty()) s.tables.push_back(std::move(t));
+    s.source = source_of_rows(d, used);
     return s;
 }
 

@@ -179,6 +179,7 @@ void write_fixture_db(const std::filesystem::path& db) {
         pp.extra_json =
             json{{"peak_rss_bytes", 50 << 20},         {"model_size", 1000000},
                  {"kv_cache_bytes_estimate", 2 << 20}, {"prefill_flops_pct", 112.5},
+                 {"model_n_params_blocks", 250000},    {"model_desc", "llama 260K Q4_0"},
                  {"decode_bandwidth_pct", nullptr},    {"roofline_basis", "matmul cpu q4_0 2 threads: 80 GFLOP/s"},
                  {"roofline_defect", "above 100% of the measured roof"}}
                 .dump();
@@ -187,6 +188,7 @@ void write_fixture_db(const std::filesystem::path& db) {
         tg.extra_json =
             json{{"peak_rss_bytes", 48 << 20},         {"model_size", 1000000},
                  {"kv_cache_bytes_estimate", 2 << 20}, {"tpot_ns", {2'000'000, 2'500'000}},
+                 {"model_n_params_blocks", 250000},    {"model_desc", "llama 260K Q4_0"},
                  {"decode_bandwidth_pct", 40.0},       {"roofline_basis", "read bandwidth 2 threads: 40 GB/s"}}
                 .dump();
         w.add_results({pp, tg});

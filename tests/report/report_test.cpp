@@ -4,6 +4,7 @@
 #include <set>
 #include <string>
 
+#include <fmt/core.h>
 #include <gtest/gtest.h>
 
 #include "accel/hw/roofline.h"
@@ -13,6 +14,7 @@
 #include "accel/report/report_data.h"
 #include "accel/report/report_sections.h"
 #include "accel/report/report_summary.h"
+#include "accel/report/roofline_plot.h"
 #include "accel/report/sample_ratio.h"
 #include "accel/store/database.h"
 #include "report_fixture.h"
@@ -202,6 +204,64 @@ TEST_F(ReportTest, ShowsTheCachedRooflineOfTheMachine) {
     EXPECT_NE(html.find("Roofline of report-test-machine: median, min-max bars (GB/s)"), std::string::npos);
     EXPECT_NE(html.find("reproduce with <code>accel detect --measure</code>"), std::string::npos);
     EXPECT_NE(html.find("unavailable: no CUDA device"), std::string::npos);
+}
+
+// The roofline plot places each point where the stored figures put it, computed here from the fixture's stored
+// weight bytes (1e6), repeating-block parameters (250000), token counts and raw times, and flags the point above
+// its roof: res-pp carries the bench's defect flag, and a point over a roof set too low is flagged by placement.
+TEST_F(ReportTest, RooflinePlotPlacesPointsFromStoredBytesFlopsAndTimes) {
+    accel::hw::Roofline r{.fingerprint = "report-test-machine", .measured_at = "2026-11-18T11:00:00Z"};
+    r.bandwidth.push_back({.kernel = "read", .threads = 2, .gb_per_s = {.median = 40, .min = 39, .max = 41, .n = 5}});
+    r.matmul.push_back({.device = "cpu", .type = "q4_0", .m = 2048, .n = 256, .k = 2048, .threads = 2,
+                        .gflops = {.median = 184, .min = 180, .max = 187, .n = 5}});
+    const fs::path cache = accel::hw::roofline_cache_path("report-test-machine");
+    fs::create_directories(cache.parent_path());
+    accel::hw::save_roofline(r, cache);
+    const ReportData d = load();
+    const std::string html = render_html(d);
+    fs::remove(cache);
+    const auto mean_ts = [](int n, int64_t base, int tokens) {
+        double sum = 0;
+        for (int i = 0; i < n; ++i) sum += tokens * 1e9 / static_cast<double>(base + base * (i % 5) / 50);
+        return sum / n;
+    };
+    const double flop_per_token = 2.0 * 250000;
+    const double tg_gflops = flop_per_token * mean_ts(5, 40'000'000, 16) / 1e9;
+    const double pp_gflops = flop_per_token * mean_ts(10, 12'000'000, 64) / 1e9;
+    const auto plots = roofline_plots(d);
+    ASSERT_EQ(plots.size(), 1u);
+    ASSERT_TRUE(plots[0].roof.has_value());
+    EXPECT_EQ(*plots[0].roof->bandwidth_gbs, 40.0);
+    std::map<std::string, RooflinePlotPoint> by_id;
+    for (const auto& p : plots[0].points) by_id[p.row->id] = p;
+    ASSERT_TRUE(by_id.count("res-tg") && by_id.count("res-pp"));
+    EXPECT_NEAR(by_id["res-tg"].at.flop_per_byte, flop_per_token / 1e6, 1e-12);  // decode: all weights per token
+    EXPECT_NEAR(by_id["res-tg"].at.gflops, tg_gflops, 1e-9);
+    EXPECT_EQ(by_id["res-tg"].bound, "memory");
+    EXPECT_NEAR(*by_id["res-tg"].roof_gflops, 40 * 0.5, 1e-12);
+    EXPECT_FALSE(by_id["res-tg"].above_roof);
+    EXPECT_NEAR(by_id["res-pp"].at.flop_per_byte, flop_per_token / (1e6 / 64), 1e-9);  // prefill: per 64-token batch
+    EXPECT_NEAR(by_id["res-pp"].at.gflops, pp_gflops, 1e-9);
+    EXPECT_EQ(by_id["res-pp"].bound, "compute");
+    EXPECT_TRUE(by_id["res-pp"].above_roof) << "the stored defect flag is shown, never dropped";
+    // The chart carries the same figures.
+    EXPECT_NE(html.find(fmt::format("data-x=\"{:.6g}\" data-y=\"{:.6g}\"", 0.5, tg_gflops)), std::string::npos);
+    EXPECT_NE(html.find(fmt::format("data-x=\"{:.6g}\" data-y=\"{:.6g}\"", 32.0, pp_gflops)), std::string::npos);
+    EXPECT_NE(html.find("memory 40.0 GB/s"), std::string::npos);
+    EXPECT_NE(html.find("q4_0 184 GFLOP/s"), std::string::npos);
+
+    // A roof measured too low: the point lands above it and is flagged by its placement alone.
+    ReportData low;
+    low.rooflines.push_back({.machine_id = "m", .available = true, .roofs = {{.device = "cpu", .bandwidth_gbs = 0.1}}});
+    ResultRow row = *by_id["res-tg"].row;
+    row.machine_id = "m";
+    row.roofline_defect.clear();
+    low.results.push_back(row);
+    const auto lp = roofline_plots(low);
+    ASSERT_EQ(lp.size(), 1u);
+    ASSERT_EQ(lp[0].points.size(), 1u);
+    EXPECT_NEAR(*lp[0].points[0].roof_gflops, 0.05, 1e-12);
+    EXPECT_TRUE(lp[0].points[0].above_roof);
 }
 
 // The latency section's percentiles use the method of every other figure (type 7), not nearest rank: over
