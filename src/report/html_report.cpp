@@ -75,7 +75,8 @@ svg .pt.flag { stroke-width: 2; }
 )css";
 
 // Marks the body with the outcome, for people and for the headless-browser test: every chart must carry as many
-// data marks as it says it has, and at least one.
+// data marks as it says it has, and at least one; every in-page link of the summary must have its target; and the
+// page's width against the window's (data-layout="<scrollWidth> <clientWidth>": no horizontal scrolling).
 constexpr const char* self_check = R"js(
 (function () {
   var charts = document.querySelectorAll('svg.chart'), bad = [];
@@ -83,7 +84,16 @@ constexpr const char* self_check = R"js(
     var n = charts[i].querySelectorAll('.pt').length;
     if (n === 0 || String(n) !== charts[i].getAttribute('data-points')) bad.push(charts[i].getAttribute('aria-label'));
   }
+  var links = document.querySelectorAll('#summary a[href^="#"]'), missing = [];
+  for (var j = 0; j < links.length; j++) {
+    var id = decodeURIComponent(links[j].getAttribute('href').slice(1));
+    if (!document.getElementById(id)) missing.push(id);
+  }
+  if (missing.length) bad.push('summary links without a target: ' + missing.join(', '));
   document.body.setAttribute('data-selfcheck', bad.length ? 'fail: ' + bad.join('; ') : 'ok ' + charts.length);
+  document.body.setAttribute('data-summary-links', String(links.length));
+  var root = document.documentElement;
+  document.body.setAttribute('data-layout', root.scrollWidth + ' ' + root.clientWidth);
 })();
 )js";
 
@@ -146,6 +156,7 @@ std::string summary_html(const Summary& sum) {
                                html_escape(l.evidence.empty() ? "evidence" : l.evidence));
         }
         if (!b.lines.empty()) out += "</ul>\n";
+        if (!b.lines.empty() && !b.note.empty()) out += "<p>" + html_escape(b.note) + "</p>\n";
         out += "</div>\n";
     }
     return out + "</section>\n";

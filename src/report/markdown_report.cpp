@@ -56,7 +56,7 @@ std::string summary(const Summary& sum, const std::vector<Section>& sections) {
             out += fmt::format("- {} → [{}](#{})\n", md_escape(l.text),
                                md_escape(l.evidence.empty() ? titles[l.section] : l.evidence), target);
         }
-        if (!b.lines.empty()) out += "\n";
+        if (!b.lines.empty()) out += "\n" + (b.note.empty() ? "" : md_escape(b.note) + "\n\n");
     }
     return out;
 }

@@ -173,11 +173,8 @@ SummaryBlock best_block(const ReportData& d, const Linker& link) {
         groups[key].push_back(r);
     }
     for (const auto& k : order) best_lines(groups[k], link, b);
-    if (!b.lines.empty())
-        b.lines.push_back({.text = "energy: no per-result figure in the report; accel recommend --objective energy "
-                                   "ranks configurations by the stored energy counters",
-                           .section = "perf",
-                           .anchor = "perf"});
+    b.note = "Energy: the report has no per-result figure; accel recommend --objective energy ranks configurations "
+             "by the stored energy counters.";
     return b;
 }
 

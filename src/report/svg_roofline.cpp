@@ -73,8 +73,8 @@ std::string roofs(const RooflineChart& c, const Frame& f, const Scale& sx, const
         s += fmt::format(
             "<line class=\"roof\" x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#333\" stroke-width=\"2\"/>"
             "<text class=\"lbl\" x=\"{}\" y=\"{}\">memory {} GB/s</text>\n",
-            num(sx(x_start)), num(sy(bw * x_start)), num(sx(x_end)), num(sy(bw * x_end)), num(sx(x_start) + 4),
-            num(sy(bw * x_start) - 6), format_number(bw));
+            num(sx(x_start)), num(sy(bw * x_start)), num(sx(x_end)), num(sy(bw * x_end)), num(sx(x_start) + 6),
+            num(sy(bw * x_start) - 14), format_number(bw));
     }
     for (size_t i = 0; i < c.ceilings.size(); ++i) {
         const auto& k = c.ceilings[i];
@@ -100,7 +100,7 @@ std::string render_roofline_chart(const RooflineChart& c) {
     shown.points = pts;
     const Frame f = frame_of(shown);
     const Scale sx{f.x0, f.x1, left, left + plot_w, true}, sy{f.y0, f.y1, top + plot_h, top, true};
-    std::string s = open_svg(left + plot_w + 20, top + plot_h + 48, c.title, pts.size());
+    std::string s = open_svg(left + plot_w + 170, top + plot_h + 48, c.title, pts.size());  // room for flag labels
     size_t n_flagged = 0;
     for (const auto& p : pts) n_flagged += p.flagged;
     s += fmt::format("<desc>{} measured point(s), {} above their roof; memory roof {}; compute ceilings: {}</desc>\n",

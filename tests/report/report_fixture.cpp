@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "accel/hw/roofline.h"
 #include "accel/store/result_writer.h"
 
 namespace accel::report::test {
@@ -117,6 +118,17 @@ ResultRecord summary_point(const SummaryPoint& p, int64_t at) {
 }
 
 }  // namespace
+
+std::filesystem::path write_fixture_roofline() {
+    accel::hw::Roofline r{.fingerprint = "report-test-machine", .measured_at = "2026-11-18T11:00:00Z"};
+    r.bandwidth.push_back({.kernel = "read", .threads = 2, .gb_per_s = {.median = 40, .min = 39, .max = 41, .n = 5}});
+    r.matmul.push_back({.device = "cpu", .type = "q4_0", .m = 2048, .n = 256, .k = 2048, .threads = 2,
+                        .gflops = {.median = 184, .min = 180, .max = 187, .n = 5}});
+    const auto cache = accel::hw::roofline_cache_path("report-test-machine");
+    std::filesystem::create_directories(cache.parent_path());
+    accel::hw::save_roofline(r, cache);
+    return cache;
+}
 
 void write_summary_fixture_db(const std::filesystem::path& db) {
     const ModelRecord model{.id = std::string(64, 'b'),

@@ -16,6 +16,10 @@ void write_fixture_db(const std::filesystem::path& db);
 // Each repetition's time is base, base+2%, ..., base+8%, repeated (10 samples).
 void write_summary_fixture_db(const std::filesystem::path& db);
 
+// Writes `accel detect --measure`'s cache for the fixture's machine (this process's ACCEL_CACHE_DIR): cpu read
+// bandwidth 40 GB/s and a q4_0 matmul peak of 184 GFLOP/s. Returns the file, for the caller to remove.
+std::filesystem::path write_fixture_roofline();
+
 // The model name of the fixture, full of characters that must be escaped in HTML and Markdown.
 inline constexpr const char* hostile_model_name = "tiny <b>|model</b> & 'x'";
 

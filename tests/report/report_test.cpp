@@ -210,13 +210,7 @@ TEST_F(ReportTest, ShowsTheCachedRooflineOfTheMachine) {
 // weight bytes (1e6), repeating-block parameters (250000), token counts and raw times, and flags the point above
 // its roof: res-pp carries the bench's defect flag, and a point over a roof set too low is flagged by placement.
 TEST_F(ReportTest, RooflinePlotPlacesPointsFromStoredBytesFlopsAndTimes) {
-    accel::hw::Roofline r{.fingerprint = "report-test-machine", .measured_at = "2026-11-18T11:00:00Z"};
-    r.bandwidth.push_back({.kernel = "read", .threads = 2, .gb_per_s = {.median = 40, .min = 39, .max = 41, .n = 5}});
-    r.matmul.push_back({.device = "cpu", .type = "q4_0", .m = 2048, .n = 256, .k = 2048, .threads = 2,
-                        .gflops = {.median = 184, .min = 180, .max = 187, .n = 5}});
-    const fs::path cache = accel::hw::roofline_cache_path("report-test-machine");
-    fs::create_directories(cache.parent_path());
-    accel::hw::save_roofline(r, cache);
+    const fs::path cache = accel::report::test::write_fixture_roofline();
     const ReportData d = load();
     const std::string html = render_html(d);
     fs::remove(cache);

@@ -24,6 +24,7 @@ struct SummaryBlock {
     bool alert = false;      // failures, regressions: drawn prominently when it has lines
     std::string empty{};     // what to say when it has no line
     std::vector<SummaryLine> lines{};
+    std::string note{};      // said after the lines, when there are lines
 };
 
 struct Summary {
