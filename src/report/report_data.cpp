@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <numeric>
+#include <set>
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
@@ -468,6 +469,24 @@ void load_compatibility(store::Database& db, const std::string& scope, ReportDat
     }
 }
 
+// Conformance cases: results (measured) and failures (not) of scenario conform, newest first per case.
+void load_conformance(store::Database& db, const std::string& scope, ReportData& d) {
+    const auto rows = db.query(
+        "SELECT id, run_id, doc FROM (SELECT id, run_id, extra AS doc, created_at FROM results WHERE scenario = "
+        "'conform' AND run_id IN " + scope + " UNION ALL SELECT id, run_id, params AS doc, created_at FROM failures "
+        "WHERE scenario = 'conform' AND run_id IN " + scope + ") ORDER BY created_at DESC, id DESC");
+    std::set<std::string> seen;
+    for (const auto& r : rows.rows) {
+        const json j = json::parse(text(r, 2).empty() ? "{}" : text(r, 2), nullptr, false);
+        if (j.is_discarded() || !j.is_object()) continue;
+        ConformRecord c{.id = text(r, 0), .run_id = text(r, 1), .arch = jstr(j, "arch"),
+                        .llama_arch = jstr(j, "llama_arch"), .device = jstr(j, "device"), .type = jstr(j, "type"),
+                        .status = jstr(j, "status"), .reason = jstr(j, "reason")};
+        if (!seen.insert(c.arch + "|" + c.device + "|" + c.type).second) continue;
+        d.conformance.push_back(std::move(c));
+    }
+}
+
 Regressions load_regressions(store::Database& db, const ReportOptions& o, const std::string& scope) {
     Regressions reg{.baseline = o.baseline};
     if (!o.run.empty()) {
@@ -502,6 +521,7 @@ ReportData load_report_data(store::Database& db, const ReportOptions& o) {
     load_results(db, scope, d);
     load_failures(db, scope, d);
     load_compatibility(db, scope, d);
+    load_conformance(db, scope, d);
     if (!o.baseline.empty()) d.regressions = load_regressions(db, o, scope);
     return d;
 }

@@ -476,7 +476,7 @@ Section tradeoff_section(const ReportData& d) {
 std::vector<Section> build_sections(const ReportData& d) {
     return {runs_section(d),   machine_section(d),    perf_section(d),   latency_section(d),
             server_section(d), llm_section(d),        memory_section(d), roofline_section(d),
-            compat_section(d), regression_section(d), web_section(d),    tradeoff_section(d)};
+            compat_section(d), key_classes_section(d), regression_section(d), web_section(d), tradeoff_section(d)};
 }
 
 }  // namespace accel::report

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
 #include "accel/hw/roofline.h"
@@ -167,6 +168,43 @@ void write_summary_fixture_db(const std::filesystem::path& db) {
                      .stage = "load",
                      .reason = "out of memory: needs 2 GiB",
                      .created_at_ns = t0 + 20 * minute}});
+    w.finish();
+}
+
+void write_conform_fixture_db(const std::filesystem::path& db) {
+    auto w = begin(db, "conf-1", "accel conform --coverage", t0 + 30 * minute, {"conform"});
+    struct Case {
+        const char *arch, *type, *status, *reason;
+    };
+    const Case cases[] = {{"llama", "f32", "pass", ""},
+                          {"llama", "q4_0", "pass", ""},
+                          {"qwen2", "f32", "fail", "nmse 4 above 1e-6"},
+                          {"bert", "f32", "unsupported", "no encoder output"}};
+    std::vector<ResultRecord> rs;
+    std::vector<FailureRecord> fs;
+    int i = 0;
+    for (const Case& c : cases) {
+        const std::string model_id = fmt::format("conform:{}:{}:s1", c.arch, c.type);
+        w.add_model({.id = model_id, .path = "", .name = fmt::format("accel conform {} {} seed 1", c.arch, c.type),
+                     .architecture = c.arch, .family = "conform", .file_type = c.type});
+        const std::string doc = json{{"arch", c.arch}, {"llama_arch", c.arch}, {"device", "cpu"}, {"type", c.type},
+                                     {"status", c.status}, {"reason", c.reason}}
+                                    .dump();
+        const std::string id = fmt::format("conf-{}-{}", c.arch, c.type);
+        if (std::string(c.status) == "unsupported") {
+            fs.push_back({.id = id, .model_id = model_id, .scenario = "conform", .device = "cpu",
+                          .stage = "unsupported", .reason = c.reason, .params_json = doc,
+                          .created_at_ns = t0 + (31 + i++) * minute});
+            continue;
+        }
+        ResultRecord r{.id = id, .model_id = model_id, .model_name = model_id, .scenario = "conform", .device = "cpu"};
+        r.valid = std::string(c.status) == "pass";
+        r.created_at_ns = t0 + (31 + i++) * minute;
+        r.extra_json = doc;
+        rs.push_back(r);
+    }
+    w.add_results(rs);
+    w.add_failures(fs);
     w.finish();
 }
 

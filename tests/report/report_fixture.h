@@ -16,6 +16,10 @@ void write_fixture_db(const std::filesystem::path& db);
 // Each repetition's time is base, base+2%, ..., base+8%, repeated (10 samples).
 void write_summary_fixture_db(const std::filesystem::path& db);
 
+// An `accel conform` run "conf-1" on cpu: llama passes in f32 and q4_0, qwen2 fails in f32 (nmse), bert is
+// unsupported in f32 (a failure row); the other key classes have no case.
+void write_conform_fixture_db(const std::filesystem::path& db);
+
 // Writes `accel detect --measure`'s cache for the fixture's machine (this process's ACCEL_CACHE_DIR): cpu read
 // bandwidth 40 GB/s and a q4_0 matmul peak of 184 GFLOP/s. Returns the file, for the caller to remove.
 std::filesystem::path write_fixture_roofline();

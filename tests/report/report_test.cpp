@@ -386,6 +386,36 @@ TEST(ReportSummary, HtmlLinesLinkToExistingAnchors) {
     EXPECT_LT(html.find("<section id=\"summary\""), html.find("<section id=\"runs\""));
 }
 
+// class x device x type from the stored conformance cases, with the reason of what did not pass and links to the
+// evidence rows.
+TEST(ReportClasses, KeyClassesTableFromStoredConformanceCases) {
+    accel::test::TempDir dir;
+    accel::report::test::write_conform_fixture_db(dir / "c.duckdb");
+    auto db = accel::store::Database::open(dir / "c.duckdb");
+    const ReportData d = load_report_data(db, {});
+    ASSERT_EQ(d.conformance.size(), 4u);
+    const Section s = key_classes_section(d);
+    ASSERT_TRUE(s.no_data.empty()) << s.no_data;
+    const TextTable& t = s.tables.at(0);
+    EXPECT_EQ(t.columns, (std::vector<std::string>{"class", "llama.cpp architecture", "cpu · f32", "cpu · q4_0",
+                                                   "evidence"}));
+    ASSERT_EQ(t.rows.size(), 13u);
+    std::map<std::string, std::vector<std::string>> row;
+    for (const auto& r : t.rows) row[r[0]] = r;
+    EXPECT_EQ(row["llama"], (std::vector<std::string>{"llama", "llama", "pass", "pass", "conf-llama-f32,conf-llama-q4_0"}));
+    EXPECT_EQ(row["qwen2"][2], "fail (nmse 4 above 1e-6)");
+    EXPECT_EQ(row["qwen2"][3], "not yet run");
+    EXPECT_EQ(row["bert"][2], "unavailable: unsupported (no encoder output)");
+    EXPECT_EQ(row["whisper"][2], "unavailable: no llama.cpp architecture");
+    EXPECT_EQ(row["t5"][2], "not yet run");
+    // The links reach the evidence rows of the compatibility section.
+    const std::string html = render_html(d);
+    EXPECT_NE(html.find("<a href=\"#ev-conf-qwen2-f32\">"), std::string::npos);
+    EXPECT_NE(html.find("id=\"ev-conf-qwen2-f32\""), std::string::npos);
+    EXPECT_NE(html.find("id=\"ev-conf-bert-f32\""), std::string::npos);
+    EXPECT_EQ(key_classes_section(ReportData{}).no_data, "no conformance cases: run `accel conform --coverage`");
+}
+
 TEST(Report, EmptyDatabaseSaysNoDataWithTheCommand) {
     accel::test::TempDir dir;
     { auto db = accel::store::Database::open(dir / "e.duckdb"); }
@@ -393,7 +423,7 @@ TEST(Report, EmptyDatabaseSaysNoDataWithTheCommand) {
     ASSERT_EQ(r.exit_code, 0) << r.err;
     size_t n = 0;
     for (size_t p = r.out.find("No data: "); p != std::string::npos; p = r.out.find("No data: ", p + 1)) ++n;
-    EXPECT_EQ(n, 12u) << r.out;
+    EXPECT_EQ(n, 13u) << r.out;
     EXPECT_NE(r.out.find("No data: no benchmark results: run `accel bench`."), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("run `accel tradeoffs --model M`"), std::string::npos);
     EXPECT_NE(r.out.find("run `accel web-bench --model M --browser chromium,firefox`"), std::string::npos);

@@ -121,6 +121,14 @@ struct CompatRow {
     std::vector<std::string> evidence{};  // result or failure ids
 };
 
+// One conformance case as `accel conform` stored it (a result's extra or a failure's params).
+struct ConformRecord {
+    std::string id, run_id;  // the result or failure id
+    std::string arch, llama_arch, device, type;
+    std::string status;      // pass, fail, unsupported
+    std::string reason;
+};
+
 struct Regressions {
     std::string baseline, candidate;       // what was compared (run ids or tags)
     std::string note;                      // why there is no comparison, when there is none
@@ -138,6 +146,7 @@ struct ReportData {
     int64_t n_superseded = 0;          // older results of the same points, left out
     std::vector<FailureRow> failures{};
     std::vector<CompatRow> compatibility{};
+    std::vector<ConformRecord> conformance{};  // the newest case per arch, device and type in scope
     std::optional<Regressions> regressions{};
 
     const RunInfo* run(const std::string& id) const;

@@ -31,6 +31,9 @@ struct Section {
 
 std::vector<Section> build_sections(const ReportData& data);
 
+// Sections with a file of their own.
+Section key_classes_section(const ReportData& data);  // classes_section.cpp
+
 // One line per run: "run <id>: <command>"; "no run" when empty.
 std::vector<std::string> source_lines(const Source& s);
 
