@@ -97,14 +97,14 @@ constexpr const char* self_check = R"js(
 })();
 )js";
 
-std::string linked_ids(const std::string& cell) {
+std::string linked_ids(const std::string& cell, const std::string& prefix) {
     std::string out;
     size_t start = 0;
     while (start < cell.size()) {
         size_t comma = cell.find(',', start);
         if (comma == std::string::npos) comma = cell.size();
         const std::string id = cell.substr(start, comma - start);
-        out += fmt::format("{}<a href=\"#{}\">{}</a>", out.empty() ? "" : ", ", anchor_id("ev-", id), html_escape(id));
+        out += fmt::format("{}<a href=\"#{}\">{}</a>", out.empty() ? "" : ", ", anchor_id(prefix, id), html_escape(id));
         start = comma + 1;
     }
     return out;
@@ -123,7 +123,7 @@ std::string table_html(const TextTable& t) {
                    : std::string("<tr>");
         for (size_t i = 0; i < row.size(); ++i) {
             out += "<td>";
-            out += static_cast<int>(i) == t.link_col ? linked_ids(row[i]) : html_escape(row[i]);
+            out += static_cast<int>(i) == t.link_col ? linked_ids(row[i], t.link_prefix) : html_escape(row[i]);
             out += "</td>";
         }
         out += "</tr>\n";

@@ -1,6 +1,7 @@
 #include "accel/report/report_data.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <numeric>
 #include <set>
@@ -260,6 +261,11 @@ const RunInfo* ReportData::run(const std::string& id) const {
     return nullptr;
 }
 
+std::optional<double> cost_per_million(const ResultRow& r, std::optional<double> price_per_hour) {
+    if (!price_per_hour || !r.avg_ts || *r.avg_ts <= 0) return std::nullopt;
+    return *price_per_hour / (*r.avg_ts * 3600) * 1e6;
+}
+
 const char* throughput_unit(const ResultRow& r) { return r.scenario == "embed" ? "texts/s" : "tokens/s"; }
 
 std::string point_shape(const ResultRow& r) {
@@ -514,6 +520,10 @@ Regressions load_regressions(store::Database& db, const ReportOptions& o, const 
 
 ReportData load_report_data(store::Database& db, const ReportOptions& o) {
     ReportData d;
+    if (o.price_per_hour && (!std::isfinite(*o.price_per_hour) || *o.price_per_hour <= 0))
+        throw Error(ErrorKind::invalid_input,
+                    fmt::format("--price-per-hour must be a positive number, not {:g}", *o.price_per_hour));
+    d.price_per_hour = o.price_per_hour;
     const std::string where = runs_in_scope(db, o, d);
     const std::string scope = "(SELECT id FROM runs WHERE " + where + ")";
     d.runs = read_runs(db, where);

@@ -172,6 +172,14 @@ Section perf_section(const ReportData& d) {
         t.rows.push_back({r->model_name, r->device, r->scenario, shape_or_dash(*r), ts_cell(*r), ms(r->p50_ns),
                           ms(r->p90_ns), ms(r->p99_ns), std::to_string(r->samples_ns.size()),
                           r->valid ? "yes" : "INVALID", r->id});
+        if (d.price_per_hour) t.rows.back().insert(t.rows.back().begin() + 5, opt_num(cost_per_million(*r, d.price_per_hour)));
+    }
+    if (d.price_per_hour) {
+        t.columns.insert(t.columns.begin() + 5, "cost per 1M tokens");
+        t.anchor_col = 11;
+        s.notes.push_back(fmt::format("Cost: the given price of {} per machine-hour over the measured throughput "
+                                      "(per million tokens; texts for embed points).",
+                                      format_number(*d.price_per_hour)));
     }
     s.tables.push_back(std::move(t));
     s.source = source_of_rows(d, rows);
@@ -476,7 +484,8 @@ Section tradeoff_section(const ReportData& d) {
 std::vector<Section> build_sections(const ReportData& d) {
     return {runs_section(d),   machine_section(d),    perf_section(d),   latency_section(d),
             server_section(d), llm_section(d),        memory_section(d), roofline_section(d),
-            compat_section(d), key_classes_section(d), regression_section(d), web_section(d), tradeoff_section(d)};
+            compat_section(d), key_classes_section(d), machines_section(d), regression_section(d), web_section(d),
+            tradeoff_section(d)};
 }
 
 }  // namespace accel::report

@@ -55,12 +55,20 @@ std::string config_of(const ResultRow& r) {
     return r.config.empty() ? point_shape(r) + " (requested settings not stored)" : r.config;
 }
 
+// The most lines an alert block shows; the rest are counted in one line that links to the section with all.
+constexpr size_t max_alert_lines = 12;
+
 SummaryBlock failed_block(const ReportData& d, const Linker& link) {
     SummaryBlock b{.id = "summary-failed",
                    .title = "Failed checks and INVALID results",
                    .alert = true,
                    .empty = "none: every point in scope ran, passed its check and stayed under its roof"};
+    size_t n_unsupported = 0;
     for (const auto& f : d.failures) {
+        if (f.stage == "unsupported") {  // not a failure: the device or llama.cpp does not offer it
+            ++n_unsupported;
+            continue;
+        }
         b.lines.push_back(link.line(fmt::format("{} · {} {}: failed at {}: {}", f.model, f.device, f.scenario, f.stage,
                                                 f.reason),
                                     "failure", f.id, "compat", {"ev-"}));
@@ -76,6 +84,16 @@ SummaryBlock failed_block(const ReportData& d, const Linker& link) {
         b.lines.push_back(link.line(fmt::format("{} {} {}: above its measured roof, so the roof is wrong: {}",
                                                 group_label(r), r.scenario, point_shape(r), r.roofline_defect),
                                     "result", r.id, "roofline", {"pt-"}));
+    }
+    if (b.lines.size() > max_alert_lines) {
+        const size_t more = b.lines.size() - max_alert_lines;
+        b.lines.resize(max_alert_lines);
+        b.lines.push_back(link.line(fmt::format("and {} more failed or INVALID point(s)", more), "", "", "compat", {}));
+    }
+    if (n_unsupported > 0) {
+        b.note = fmt::format("{} case(s) are unsupported where they were tried (not failures; the reasons are in the "
+                             "compatibility evidence).",
+                             n_unsupported);
     }
     return b;
 }
@@ -116,22 +134,33 @@ std::string versus_default(const Objective& o, const ResultRow& best, const Resu
     return describe_ratio(*r, what);
 }
 
+// " (0.0123 per million tokens at 2.5 per machine-hour)", or "" without a price.
+std::string cost_text(const ResultRow& r, std::optional<double> price) {
+    const auto c = cost_per_million(r, price);
+    if (!c) return "";
+    return fmt::format(" ({} per million {} at {} per machine-hour)", format_number(*c),
+                       std::string_view(throughput_unit(r)).substr(0, std::string_view(throughput_unit(r)).find('/')),
+                       format_number(*price));
+}
+
 // One configuration only: its figures in one line, nothing to compare with.
-SummaryLine single_line(const ResultRow& r, const Linker& link) {
+SummaryLine single_line(const ResultRow& r, std::optional<double> price, const Linker& link) {
     std::string figures;
     for (const Objective& o : objectives) {
         const auto v = o.value(r);
         if (v && *v > 0) figures += (figures.empty() ? "" : ", ") + o.text(r, *v);
     }
+    figures += cost_text(r, price);
     return link.line(fmt::format("{}, {}: one configuration measured, {}: {}; accel recommend --search quick tries "
                                  "others",
                                  group_label(r), test_label(r), config_of(r), figures),
                      "result", r.id, "perf", {"pt-"});
 }
 
-void best_lines(const std::vector<const ResultRow*>& g, const Linker& link, SummaryBlock& b) {
+void best_lines(const std::vector<const ResultRow*>& g, std::optional<double> price, const Linker& link,
+                SummaryBlock& b) {
     if (g.size() == 1) {
-        b.lines.push_back(single_line(*g.front(), link));
+        b.lines.push_back(single_line(*g.front(), price, link));
         return;
     }
     const ResultRow* def = nullptr;
@@ -146,8 +175,9 @@ void best_lines(const std::vector<const ResultRow*>& g, const Linker& link, Summ
             if (!best || (o.higher_better ? *v > vb : *v < vb)) best = r, vb = *v;
         }
         if (!best) continue;
-        std::string text = fmt::format("{}, {}: {} best {}: {}", group_label(*best), test_label(*best), o.name,
-                                       config_of(*best), o.text(*best, vb));
+        std::string text = fmt::format("{}, {}: {} best {}: {}{}", group_label(*best), test_label(*best), o.name,
+                                       config_of(*best), o.text(*best, vb),
+                                       o.higher_better ? cost_text(*best, price) : "");
         const auto vd = def ? o.value(*def) : std::nullopt;
         if (best == def) {
             text += fmt::format("; the default is the best of {} configurations measured", g.size());
@@ -172,7 +202,7 @@ SummaryBlock best_block(const ReportData& d, const Linker& link) {
         if (!groups.count(key)) order.push_back(key);
         groups[key].push_back(r);
     }
-    for (const auto& k : order) best_lines(groups[k], link, b);
+    for (const auto& k : order) best_lines(groups[k], d.price_per_hour, link, b);
     b.note = "Energy: the report has no per-result figure; accel recommend --objective energy ranks configurations "
              "by the stored energy counters.";
     return b;

@@ -365,6 +365,56 @@ TEST(ReportSummary, MarkdownGoldenWithBestRegressionAndFailures) {
     expect_golden("summary.md", md);
 }
 
+// With a price per machine-hour the summary and the throughput table show the cost per million tokens, computed
+// from the measured throughput; without one, no cost anywhere; a price that is not positive is exit 2.
+TEST(ReportSummary, CostPerMillionTokensOnlyWithAGivenPrice) {
+    accel::test::TempDir dir;
+    write_summary_fixture_db(dir / "s.duckdb");
+    const std::string db = (dir / "s.duckdb").string();
+    const auto r = accel::test::run_accel(
+        {"report", "--db", db, "--format", "markdown", "--run", "sum-new", "--price-per-hour", "3.6"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    double mean_ts = 0;  // t=1: 16 tokens over 20 ms x (1, 1.02, ..., 1.08), twice
+    for (int i = 0; i < 10; ++i) mean_ts += 16e9 / (20e6 * (1 + 0.02 * (i % 5))) / 10;
+    const double cost = 3.6 / (mean_ts * 3600) * 1e6;
+    EXPECT_NE(r.out.find(fmt::format("770 tokens/s ({:.2f} per million tokens at 3.60 per machine-hour)", cost)),
+              std::string::npos)
+        << r.out.substr(0, 3000);
+    EXPECT_NE(r.out.find("| cost per 1M tokens |"), std::string::npos);
+    const auto plain = accel::test::run_accel({"report", "--db", db, "--format", "markdown"});
+    EXPECT_EQ(plain.out.find("per million"), std::string::npos);
+    EXPECT_EQ(plain.out.find("cost per 1M"), std::string::npos);
+    const auto bad = accel::test::run_accel({"report", "--db", db, "--price-per-hour", "-1"});
+    EXPECT_EQ(bad.exit_code, 2);
+    EXPECT_NE(bad.err.find("--price-per-hour must be a positive number"), std::string::npos) << bad.err;
+}
+
+// The matrix across machines and devices: the best valid throughput per model, test, machine and device.
+TEST(ReportMachines, MatrixOfTheHeadlineFigureAcrossMachinesAndDevices) {
+    ReportData d;
+    d.machines.push_back({.id = "aaaaaaaaaaaaaaaa", .cpu_model = "CPU A"});
+    const auto row = [](std::string id, std::string machine, std::string device, double ts, bool valid = true) {
+        ResultRow r{.id = std::move(id), .model = "m", .model_name = "m", .scenario = "tg",
+                    .device = std::move(device)};
+        r.n_gen = 128;
+        r.avg_ts = ts;
+        r.valid = valid;
+        r.machine_id = std::move(machine);
+        return r;
+    };
+    d.results = {row("a1", "aaaaaaaaaaaaaaaa", "cpu", 50), row("a2", "aaaaaaaaaaaaaaaa", "cpu", 60),
+                 row("a3", "aaaaaaaaaaaaaaaa", "cpu", 90, false), row("b1", "bbbb", "cuda0", 400)};
+    const Section s = machines_section(d);
+    ASSERT_TRUE(s.no_data.empty()) << s.no_data;
+    const TextTable& t = s.tables.at(0);
+    EXPECT_EQ(t.columns, (std::vector<std::string>{"model", "test", "aaaaaaaaaaaa (CPU A) · cpu", "bbbb · cuda0",
+                                                   "evidence"}));
+    ASSERT_EQ(t.rows.size(), 1u);
+    EXPECT_EQ(t.rows[0], (std::vector<std::string>{"m", "tg p=0 n=128", "60.0 tokens/s", "400 tokens/s", "a2,b1"}));
+    d.results.pop_back();
+    EXPECT_NE(machines_section(d).no_data.find("one machine and device"), std::string::npos);
+}
+
 // In HTML every summary line links to an element that exists below it.
 TEST(ReportSummary, HtmlLinesLinkToExistingAnchors) {
     accel::test::TempDir dir;
@@ -423,7 +473,7 @@ TEST(Report, EmptyDatabaseSaysNoDataWithTheCommand) {
     ASSERT_EQ(r.exit_code, 0) << r.err;
     size_t n = 0;
     for (size_t p = r.out.find("No data: "); p != std::string::npos; p = r.out.find("No data: ", p + 1)) ++n;
-    EXPECT_EQ(n, 13u) << r.out;
+    EXPECT_EQ(n, 14u) << r.out;
     EXPECT_NE(r.out.find("No data: no benchmark results: run `accel bench`."), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("run `accel tradeoffs --model M`"), std::string::npos);
     EXPECT_NE(r.out.find("run `accel web-bench --model M --browser chromium,firefox`"), std::string::npos);

@@ -17,6 +17,9 @@ struct ReportOptions {
     std::string run{};       // a run id or tag; empty: every run (or those since `since`)
     std::string since{};     // a date or timestamp (runs started at or after it); empty: no limit
     std::string baseline{};  // a run id or tag to compare against; empty: no regression section
+    // The user's price of one machine-hour (any currency): adds the cost per million tokens computed from measured
+    // throughput. Unset: no cost anywhere (accel has no price list).
+    std::optional<double> price_per_hour{};
 };
 
 struct RunInfo {
@@ -148,6 +151,7 @@ struct ReportData {
     std::vector<CompatRow> compatibility{};
     std::vector<ConformRecord> conformance{};  // the newest case per arch, device and type in scope
     std::optional<Regressions> regressions{};
+    std::optional<double> price_per_hour{};  // ReportOptions::price_per_hour
 
     const RunInfo* run(const std::string& id) const;
 };
@@ -156,6 +160,10 @@ struct ReportData {
 // --since that is not a date; Error{io} from the database. Rooflines come from `accel detect --measure`'s cache
 // (hw/roofline.h) for each machine in scope.
 ReportData load_report_data(store::Database& db, const ReportOptions& options);
+
+// The cost of a million of the point's tokens (texts for embed) at `price_per_hour`: price / (avg_ts * 3600) * 1e6;
+// nullopt without a price or a throughput.
+std::optional<double> cost_per_million(const ResultRow& r, std::optional<double> price_per_hour);
 
 // "p=512 n=128 t=8": the shape of a point, for labels.
 // What a point's avg_ts counts: texts for embed points, tokens for everything else.
