@@ -7,6 +7,7 @@
 
 #include <fmt/core.h>
 
+#include "accel/bench/statistics.h"
 #include "accel/report/report.h"
 #include "accel/report/report_analysis.h"
 #include "accel/report/sample_ratio.h"
@@ -239,9 +240,12 @@ SummaryBlock noisy_block(const ReportData& d, const Linker& link) {
     SummaryBlock b{.id = "summary-noisy", .title = "Noisy points", .empty = "none flagged noisy"};
     for (const ResultRow* r : perf_rows(d)) {
         if (!r->noisy) continue;
-        std::string cv;
-        if (r->avg_ts && r->stddev_ts && *r->avg_ts > 0)
-            cv = fmt::format(": coefficient of variation {:.1f}%", 100 * *r->stddev_ts / *r->avg_ts);
+        std::string cv;  // of the raw times, as the bench flagged it (bench::summarize)
+        if (r->samples_ns.size() > 1) {
+            const std::vector<double> ns(r->samples_ns.begin(), r->samples_ns.end());
+            cv = fmt::format(": coefficient of variation {:.1f}% of the time per repetition",
+                             100 * bench::summarize(ns).cv);
+        }
         b.lines.push_back(link.line(fmt::format("{} {} {}{}; compare it only with care", group_label(*r),
                                                 r->scenario, point_shape(*r), cv),
                                     "result", r->id, "latency", {"pt-"}));

@@ -5,6 +5,7 @@
 
 #include <fmt/core.h>
 
+#include "accel/report/report.h"
 #include "accel/store/compare.h"
 
 namespace accel::report {
@@ -48,12 +49,13 @@ std::optional<SampleRatio> time_ratio(const std::vector<int64_t>& base_ns, const
 
 std::string describe_ratio(const SampleRatio& r, const std::string& what) {
     const std::string interval =
-        r.ci_low ? fmt::format("95% CI {:.2f}-{:.2f}x", *r.ci_low, *r.ci_high)
+        r.ci_low ? fmt::format("95% CI {}-{}x", format_number(*r.ci_low), format_number(*r.ci_high))
                  : fmt::format("too few samples for a 95% interval: {} and {}", r.n_base, r.n_x);
     const std::string test = fmt::format("Mann-Whitney p = {:.2g}", r.p_value);
     if (!r.measurable)
-        return fmt::format("no measurable difference from {} ({:.2f}x, {}, {})", what, r.ratio, interval, test);
-    return fmt::format("{:.2f}x {} ({}, {})", r.ratio, what, interval, test);
+        return fmt::format("no measurable difference from {} ({}x, {}, {})", what, format_number(r.ratio), interval,
+                           test);
+    return fmt::format("{}x {} ({}, {})", format_number(r.ratio), what, interval, test);
 }
 
 }  // namespace accel::report

@@ -23,7 +23,7 @@ struct SampleRatio {
 // nullopt when either side has no sample or a sample is not positive.
 std::optional<SampleRatio> time_ratio(const std::vector<int64_t>& base_ns, const std::vector<int64_t>& x_ns);
 
-// "1.25x (95% CI 1.18-1.31x, Mann-Whitney p = 0.0002)", or "1.02x, no measurable difference (…)". `what` names
+// "1.25x the default's speed (95% CI 1.18-1.31x, Mann-Whitney p = 0.0002)" (3 significant digits), or "1.02x, no measurable difference (…)". `what` names
 // the figure compared ("the default's tokens/s").
 std::string describe_ratio(const SampleRatio& r, const std::string& what);
 
