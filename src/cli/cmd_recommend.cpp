@@ -30,6 +30,7 @@ struct RecommendOptions {
     int32_t reps = 3;
     int32_t n_gen = 128;
     int32_t max_points = 16;
+    int32_t confirm_rounds = 2;
     int32_t timeout_s = 600;
     FormatOption format;
 };
@@ -58,6 +59,7 @@ tune::RecommendRequest request_from(const RecommendOptions& o) {
     if (o.reps < 1) throw Error(ErrorKind::invalid_input, "-r must be at least 1");
     if (o.n_gen < 1) throw Error(ErrorKind::invalid_input, "-n must be at least 1");
     if (o.max_points < 1) throw Error(ErrorKind::invalid_input, "--max-points must be at least 1");
+    if (o.confirm_rounds < 0) throw Error(ErrorKind::invalid_input, "--confirm-rounds must be 0 or more");
     return {.db = o.db.empty() ? paths::default_db() : std::filesystem::path(o.db),
             .model = o.model,
             .weights = weights,
@@ -67,6 +69,7 @@ tune::RecommendRequest request_from(const RecommendOptions& o) {
             .reps = o.reps,
             .n_gen = o.n_gen,
             .max_points = o.max_points,
+            .confirm_rounds = o.confirm_rounds,
             .timeout = std::chrono::seconds(o.timeout_s)};
 }
 
@@ -105,6 +108,10 @@ void register_recommend(CLI::App& app, int& exit_code) {
     cmd->add_option("-r,--repetitions", o->reps, "--search quick: timed repetitions per point")->default_val(3);
     cmd->add_option("-n,--n-gen", o->n_gen, "--search quick: tokens generated per tg point")->default_val(128);
     cmd->add_option("--max-points", o->max_points, "--search quick: measurements at most")->default_val(16);
+    cmd->add_option("--confirm-rounds", o->confirm_rounds,
+                    "--search quick: re-measure the best against the default, interleaved A B / B A, this many rounds "
+                    "before claiming a gain (0: no check)")
+        ->default_val(2);
     cmd->add_option("--timeout", o->timeout_s, "--search quick: seconds per point before it is killed")->default_val(600);
     add_format_option(*cmd, o->format, {"table", "json"});
     cmd->callback([o, &exit_code] { exit_code = run_recommend(*o); });

@@ -98,6 +98,8 @@ void register_report(CLI::App& app, int& exit_code) {
     cmd->add_option("--baseline", o->opts.baseline,
                     "Compare with this run (id or tag) on raw samples (Mann-Whitney U); the candidate is --run, "
                     "else the newest run in scope");
+    cmd->add_option("--price-per-hour", o->opts.price_per_hour,
+                    "Your price of one machine-hour (any currency): adds the cost per million tokens");
     cmd->add_option("--out", o->out, "Output file (default for html: ./accel-report.html; markdown: stdout)");
     cmd->add_option("--format", o->format, "html or markdown")->check(CLI::IsMember({"html", "markdown"}));
     cmd->callback([o, &exit_code] { exit_code = run_report(*o); });

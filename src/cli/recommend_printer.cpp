@@ -132,9 +132,16 @@ nlohmann::json search_json(const tune::RecommendOutcome& out) {
                          {"memory_bytes", opt_json(s.memory_bytes)}, {"feasible", s.feasible},
                          {"failure", s.failure}, {"chosen", s.chosen}});
     }
+    nlohmann::json check = nullptr;
+    if (const auto& g = out.gain_check) {
+        check = {{"config", config_json(g->candidate)},   {"n_rounds", g->n_rounds},
+                 {"n_measurements", g->measured.size()},  {"speedup", opt_json(g->speedup)},
+                 {"p_value", opt_json(g->p_value)},       {"measurable", g->measurable},
+                 {"failure", g->failure},                 {"text", tune::describe(*g)}};
+    }
     return {{"run_id", out.run_id},        {"stored_in", out.stored_in},
             {"n_measured", search.n_measured}, {"n_reused", search.n_reused},
-            {"stop_reason", search.stop_reason}, {"steps", steps}};
+            {"stop_reason", search.stop_reason}, {"steps", steps}, {"gain_check", check}};
 }
 
 void print_search(const tune::RecommendOutcome& out) {

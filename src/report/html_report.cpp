@@ -8,6 +8,8 @@
 #include "accel/report/report.h"
 #include "accel/report/report_analysis.h"
 #include "accel/report/report_sections.h"
+#include "accel/report/report_summary.h"
+#include "accel/report/roofline_plot.h"
 #include "accel/report/svg_chart.h"
 
 namespace accel::report {
@@ -25,8 +27,15 @@ h1 { font-size: 24px; margin: 8px 0 4px; }
 h2 { font-size: 19px; margin: 28px 0 8px; padding-top: 8px; border-top: 2px solid var(--line); }
 h3 { font-size: 15px; margin: 16px 0 6px; }
 p.meta, p.note, .src { color: var(--muted); }
-nav { font-size: 13px; margin: 8px 0 16px; }
-nav a { margin-right: 12px; white-space: nowrap; }
+nav { font-size: 13px; margin: 8px 0 16px; display: flex; flex-wrap: wrap; gap: 4px 14px; }
+nav a { white-space: nowrap; }
+.summary { border: 2px solid var(--accent); border-radius: 6px; padding: 4px 14px 8px; margin: 10px 0 18px; }
+.summary h2 { border-top: 0; margin-top: 6px; }
+.sb ul { margin: 4px 0 10px; padding-left: 20px; }
+.sb li { margin: 2px 0; overflow-wrap: anywhere; }
+.sb.alert { border-left: 5px solid #b42318; background: #fef3f2; padding: 2px 10px; }
+.sb.alert h3 { color: #b42318; }
+.sb p { margin: 4px 0 10px; color: var(--muted); }
 a { color: var(--accent); }
 .nodata { background: #f6f8fa; border-left: 4px solid var(--line); padding: 6px 10px; }
 .tw { overflow-x: auto; margin: 6px 0 12px; }
@@ -37,6 +46,8 @@ th { background: #f6f8fa; }
 td { font-variant-numeric: tabular-nums; word-break: break-word; max-width: 460px; }
 tr:target { background: #fff8c5; }
 figure { margin: 10px 0 18px; break-inside: avoid; }
+details { margin: 6px 0 12px; }
+details > summary { cursor: pointer; font-weight: 600; }
 figcaption { font-size: 12px; color: var(--muted); }
 figcaption code, .src code { word-break: break-all; }
 svg.chart { max-width: 100%; height: auto; font-size: 11px; background: #fff; }
@@ -48,9 +59,12 @@ svg .err { stroke: #000; stroke-width: 1.2; fill: none; }
 svg .line { fill: none; stroke-width: 2; }
 svg .mark { stroke: #d55e00; stroke-dasharray: 4 3; }
 svg .nd { fill: var(--muted); }
+svg .pt.flag { stroke-width: 2; }
 @media print {
   body { max-width: none; padding: 0; font-size: 11px; }
   nav { display: none; }
+  .summary { border-width: 1px; }
+  .sb.alert { background: none; }
   h2 { break-after: avoid; }
   a { color: inherit; text-decoration: none; }
   .tw { overflow: visible; }
@@ -61,7 +75,8 @@ svg .nd { fill: var(--muted); }
 )css";
 
 // Marks the body with the outcome, for people and for the headless-browser test: every chart must carry as many
-// data marks as it says it has, and at least one.
+// data marks as it says it has, and at least one; every in-page link of the summary must have its target; and the
+// page's width against the window's (data-layout="<scrollWidth> <clientWidth>": no horizontal scrolling).
 constexpr const char* self_check = R"js(
 (function () {
   var charts = document.querySelectorAll('svg.chart'), bad = [];
@@ -69,41 +84,51 @@ constexpr const char* self_check = R"js(
     var n = charts[i].querySelectorAll('.pt').length;
     if (n === 0 || String(n) !== charts[i].getAttribute('data-points')) bad.push(charts[i].getAttribute('aria-label'));
   }
+  var links = document.querySelectorAll('#summary a[href^="#"]'), missing = [];
+  for (var j = 0; j < links.length; j++) {
+    var id = decodeURIComponent(links[j].getAttribute('href').slice(1));
+    if (!document.getElementById(id)) missing.push(id);
+  }
+  if (missing.length) bad.push('summary links without a target: ' + missing.join(', '));
   document.body.setAttribute('data-selfcheck', bad.length ? 'fail: ' + bad.join('; ') : 'ok ' + charts.length);
+  document.body.setAttribute('data-summary-links', String(links.length));
+  var root = document.documentElement;
+  document.body.setAttribute('data-layout', root.scrollWidth + ' ' + root.clientWidth);
 })();
 )js";
 
-std::string linked_ids(const std::string& cell) {
+std::string linked_ids(const std::string& cell, const std::string& prefix) {
     std::string out;
     size_t start = 0;
     while (start < cell.size()) {
         size_t comma = cell.find(',', start);
         if (comma == std::string::npos) comma = cell.size();
         const std::string id = cell.substr(start, comma - start);
-        out += fmt::format("{}<a href=\"#{}\">{}</a>", out.empty() ? "" : ", ", anchor_id("ev-", id), html_escape(id));
+        out += fmt::format("{}<a href=\"#{}\">{}</a>", out.empty() ? "" : ", ", anchor_id(prefix, id), html_escape(id));
         start = comma + 1;
     }
     return out;
 }
 
 std::string table_html(const TextTable& t) {
-    std::string out = "<div class=\"tw\"><table>";
-    if (!t.caption.empty()) out += "<caption>" + html_escape(t.caption) + "</caption>";
+    std::string out = t.collapsed ? "<details><summary>" + html_escape(t.caption) + "</summary>" : "";
+    out += "<div class=\"tw\"><table>";
+    if (!t.caption.empty() && !t.collapsed) out += "<caption>" + html_escape(t.caption) + "</caption>";
     out += "<thead><tr>";
     for (const auto& c : t.columns) out += "<th>" + html_escape(c) + "</th>";
     out += "</tr></thead><tbody>\n";
     for (const auto& row : t.rows) {
         out += t.anchor_col >= 0 && static_cast<size_t>(t.anchor_col) < row.size()
-                   ? fmt::format("<tr id=\"{}\">", anchor_id("ev-", row[static_cast<size_t>(t.anchor_col)]))
+                   ? fmt::format("<tr id=\"{}\">", anchor_id(t.anchor_prefix, row[static_cast<size_t>(t.anchor_col)]))
                    : std::string("<tr>");
         for (size_t i = 0; i < row.size(); ++i) {
             out += "<td>";
-            out += static_cast<int>(i) == t.link_col ? linked_ids(row[i]) : html_escape(row[i]);
+            out += static_cast<int>(i) == t.link_col ? linked_ids(row[i], t.link_prefix) : html_escape(row[i]);
             out += "</td>";
         }
         out += "</tr>\n";
     }
-    return out + "</tbody></table></div>\n";
+    return out + "</tbody></table></div>" + (t.collapsed ? "</details>" : "") + "\n";
 }
 
 std::string source_html(const Source& s) {
@@ -116,6 +141,25 @@ std::string source_html(const Source& s) {
     }
     if (first) out += "no run";
     return out + ".";
+}
+
+std::string summary_html(const Summary& sum) {
+    std::string out = "<section id=\"summary\" class=\"summary\">\n<h2>Summary</h2>\n";
+    for (const auto& b : sum.blocks) {
+        const bool alert = b.alert && !b.lines.empty();
+        out += fmt::format("<div class=\"sb{}\" id=\"{}\">\n<h3>{}</h3>\n", alert ? " alert" : "", html_escape(b.id),
+                           html_escape(b.title));
+        if (b.lines.empty()) out += "<p>" + html_escape(b.empty) + ".</p>\n";
+        if (!b.lines.empty()) out += "<ul>\n";
+        for (const auto& l : b.lines) {
+            out += fmt::format("<li>{} <a href=\"#{}\">{}</a></li>\n", html_escape(l.text), html_escape(l.anchor),
+                               html_escape(l.evidence.empty() ? "evidence" : l.evidence));
+        }
+        if (!b.lines.empty()) out += "</ul>\n";
+        if (!b.lines.empty() && !b.note.empty()) out += "<p>" + html_escape(b.note) + "</p>\n";
+        out += "</div>\n";
+    }
+    return out + "</section>\n";
 }
 
 std::string figure(const std::string& svg, const std::string& caption_html) {
@@ -192,10 +236,10 @@ Charts latency_charts(const ReportData& d) {
     size_t n = 0;
     for (const ResultRow* r : perf_rows(d)) {
         if (r->samples_ns.empty() || n++ >= max_histograms) continue;
-        Histogram h{.title = fmt::format("{}: {} {}", group_label(*r), r->scenario, point_shape(*r)),
-                    .x_label = "ms per repetition"};
+        Distribution h{.title = fmt::format("{}: {} {}", group_label(*r), r->scenario, point_shape(*r)),
+                       .x_label = "ms per repetition"};
         for (int64_t v : r->samples_ns) h.values.push_back(static_cast<double>(v) / 1e6);
-        out.emplace_back(render_histogram(h), "");
+        out.emplace_back(render_distribution(h), "");
     }
     return out;
 }
@@ -256,17 +300,30 @@ Charts memory_charts(const ReportData& d) {
 
 Charts roofline_charts(const ReportData& d) {
     Charts out;
-    BarChart c{.title = "Roofline efficiency", .value_label = "% of the measured peak"};
-    for (const ResultRow* r : roofline_rows(d)) {
-        const std::string l = row_label(*r);
-        // A figure above its roof is a roofline defect (the table says so), not an efficiency to draw.
-        if (!r->roofline_defect.empty()) continue;
-        if (r->decode_bandwidth_pct)
-            c.bars.push_back({.label = l + " decode (bandwidth)", .value = *r->decode_bandwidth_pct});
-        if (r->prefill_flops_pct)
-            c.bars.push_back({.label = l + " prefill (matmul)", .value = *r->prefill_flops_pct});
+    for (const auto& plot : roofline_plots(d)) {
+        RooflineChart c{.title = fmt::format("Roofline of {} on machine {}", plot.device, plot.machine_id)};
+        if (plot.roof) {
+            c.bandwidth_gbs = plot.roof->bandwidth_gbs;
+            for (const auto& [type, g] : plot.roof->gflops_by_type) c.ceilings.push_back({.label = type, .gflops = g});
+        } else {
+            c.title += " (no roof measured: accel detect --measure)";
+        }
+        for (const auto& p : plot.points) {
+            const ResultRow& r = *p.row;
+            c.points.push_back(
+                {.intensity = p.at.flop_per_byte,
+                 .gflops = p.at.gflops,
+                 .label = r.scenario + " " + point_shape(r),
+                 .tooltip = fmt::format("{} {} {}: {} FLOP/byte, {} GFLOP/s{}{}", group_label(r), r.scenario,
+                                        point_shape(r), format_number(p.at.flop_per_byte), format_number(p.at.gflops),
+                                        p.roof_gflops ? fmt::format(", {:.1f}% of its {} roof",
+                                                                    100 * p.at.gflops / *p.roof_gflops, p.bound)
+                                                      : "",
+                                        p.above_roof ? "; ABOVE ITS ROOF: the roof was not measured right" : ""),
+                 .flagged = p.above_roof});
+        }
+        out.emplace_back(render_roofline_chart(c), "");
     }
-    out.emplace_back(render_bar_chart(c), "");
     return out;
 }
 
@@ -394,10 +451,11 @@ std::string render_html(const ReportData& d) {
         "measured on the machine named; estimates say so.</p>\n",
         html_escape(d.scope), d.data_until.empty() ? "-" : html_escape(d.data_until), d.results.size(), d.n_superseded,
         d.failures.size());
-    out += "<nav>";
+    out += "<nav><a href=\"#summary\">Summary</a>";
     for (const Section& s : sections)
         out += fmt::format("<a href=\"#{}\">{}</a>", html_escape(s.id), html_escape(s.title));
     out += "</nav>\n";
+    out += summary_html(build_summary(d, sections));
     for (const Section& s : sections) {
         out += fmt::format("<section id=\"{}\">\n<h2>{}</h2>\n", html_escape(s.id), html_escape(s.title));
         if (!s.no_data.empty()) {

@@ -1,12 +1,15 @@
 #include "accel/report/report_data.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <numeric>
+#include <set>
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
+#include "accel/bench/sweep.h"
 #include "accel/core/error.h"
 #include "accel/hw/roofline.h"
 #include "accel/store/result_columns.h"
@@ -88,6 +91,24 @@ void flatten(const json& j, const std::string& prefix, std::vector<std::pair<std
     }
 }
 
+// The requested configuration from extra.spec; a key the spec lacks has accel bench's default (bench::PointSpec).
+void read_config(ResultRow& r, const json& spec) {
+    const bench::PointSpec def{};
+    const auto num = [&](const char* k, int32_t d) { return jint(spec, k).value_or(d); };
+    const auto str = [&](const char* k, std::string d) {
+        const std::string v = jstr(spec, k);
+        return v.empty() ? d : v;
+    };
+    const int64_t t = num("n_threads", def.n_threads), b = num("n_batch", def.n_batch),
+                  ub = num("n_ubatch", def.n_ubatch), ngl = num("n_gpu_layers", def.n_gpu_layers);
+    const std::string def_k(model::to_string(def.type_k)), def_v(model::to_string(def.type_v)),
+        def_fa(model::to_string(def.flash_attn));
+    const std::string tk = str("type_k", def_k), tv = str("type_v", def_v), fa = str("flash_attn", def_fa);
+    r.config = fmt::format("t={} b={} ub={} kv={}/{} fa={} ngl={}", t, b, ub, tk, tv, fa, ngl);
+    r.is_default = t == def.n_threads && b == def.n_batch && ub == def.n_ubatch && ngl == def.n_gpu_layers &&
+                   tk == def_k && tv == def_v && fa == def_fa;
+}
+
 void read_extra(ResultRow& r, const std::string& extra_text) {
     const json x = json::parse(extra_text.empty() ? "{}" : extra_text, nullptr, false);
     if (x.is_discarded() || !x.is_object()) return;
@@ -100,7 +121,12 @@ void read_extra(ResultRow& r, const std::string& extra_text) {
         if (r.scenario == "embed") r.embed_batch = jint(spec, "embed_batch");
         if (auto par = jint(spec, "n_parallel"); par && *par > 1) r.n_parallel = par;
         r.lengths = jstr(spec, "lengths");
+        read_config(r, spec);
     }
+    r.noisy = jbool(x, "noisy").value_or(false);
+    if (auto w = jnum(x, "model_size"); w && *w > 0) r.weight_bytes = w;
+    if (auto n = jnum(x, "model_n_params_blocks"); n && *n > 0) r.n_params_blocks = n;
+    r.weight_type = hw::weight_type_of(jstr(x, "model_desc"));
     if (x.contains("tpot_ns") && x["tpot_ns"].is_array() && !x["tpot_ns"].empty()) {
         double sum = 0;
         for (const auto& v : x["tpot_ns"]) sum += v.is_number() ? v.get<double>() : 0;
@@ -155,6 +181,30 @@ std::string run_match(const std::string& what) {
     return "(id = " + q + " OR list_contains(string_split(coalesce(tags, ''), ','), " + q + "))";
 }
 
+// Each measured device's bandwidth slope and its best matmul median per weight type.
+std::vector<DeviceRoof> device_roofs(const hw::Roofline& r) {
+    std::vector<std::string> devices;
+    const auto add = [&](const std::string& d) {
+        if (std::find(devices.begin(), devices.end(), d) == devices.end()) devices.push_back(d);
+    };
+    for (const auto& b : r.bandwidth) add(b.device);
+    for (const auto& m : r.matmul) add(m.device);
+    std::vector<DeviceRoof> out;
+    for (const auto& dev : devices) {
+        DeviceRoof roof{.device = dev, .bandwidth_gbs = hw::read_bandwidth_gbs(r, dev)};
+        for (const auto& m : r.matmul) {
+            if (m.device != dev || m.gflops.median <= 0) continue;
+            const hw::MatmulResult* peak = hw::matmul_peak(r, dev, m.type);
+            const double g = peak ? peak->gflops.median : m.gflops.median;
+            const bool seen = std::any_of(roof.gflops_by_type.begin(), roof.gflops_by_type.end(),
+                                          [&](const auto& p) { return p.first == m.type; });
+            if (!seen) roof.gflops_by_type.emplace_back(m.type, g);
+        }
+        out.push_back(std::move(roof));
+    }
+    return out;
+}
+
 RooflineInfo roofline_for(const std::string& machine_id) {
     RooflineInfo info{.machine_id = machine_id};
     const auto path = hw::roofline_cache_path(machine_id);
@@ -187,6 +237,7 @@ RooflineInfo roofline_for(const std::string& machine_id) {
                                 .n = m.gflops.n});
     }
     for (const auto& u : r->unavailable) info.unavailable.emplace_back(u.what, u.reason);
+    info.roofs = device_roofs(*r);
     return info;
 }
 
@@ -208,6 +259,11 @@ const RunInfo* ReportData::run(const std::string& id) const {
     for (const auto& r : runs)
         if (r.id == id) return &r;
     return nullptr;
+}
+
+std::optional<double> cost_per_million(const ResultRow& r, std::optional<double> price_per_hour) {
+    if (!price_per_hour || !r.avg_ts || *r.avg_ts <= 0) return std::nullopt;
+    return *price_per_hour / (*r.avg_ts * 3600) * 1e6;
 }
 
 const char* throughput_unit(const ResultRow& r) { return r.scenario == "embed" ? "texts/s" : "tokens/s"; }
@@ -268,6 +324,32 @@ std::string runs_in_scope(store::Database& db, const ReportOptions& o, ReportDat
     return where;
 }
 
+// The machine card's facts from the inventory document (hw::inventory_json).
+void read_card(const json& inv, MachineInfo& m) {
+    if (inv.contains("cpu") && inv["cpu"].is_object()) {
+        m.n_physical_cores = jint(inv["cpu"], "physical_cores");
+        if (!m.n_physical_cores) m.n_physical_cores = jint(inv["cpu"], "cores");
+    }
+    if (inv.contains("os") && inv["os"].is_object()) {
+        const std::string distro = jstr(inv["os"], "distro"), kernel = jstr(inv["os"], "kernel");
+        m.os = distro.empty() ? kernel : (kernel.empty() ? distro : distro + ", Linux " + kernel);
+    }
+    if (!inv.contains("devices") || !inv["devices"].is_array()) return;
+    for (const auto& d : inv["devices"]) {
+        if (!d.is_object()) continue;
+        DeviceInfo x{.id = jstr(d, "id"),
+                     .description = jstr(d, "description"),
+                     .type = jstr(d, "type"),
+                     .backend = jstr(d, "backend"),
+                     .memory_total_bytes = jnum(d, "memory_total_bytes"),
+                     .memory_free_bytes = jnum(d, "memory_free_bytes"),
+                     .usable = jbool(d, "usable").value_or(true),
+                     .reason = jstr(d, "reason")};
+        if (x.id.empty()) x.id = jstr(d, "name");
+        m.devices.push_back(std::move(x));
+    }
+}
+
 void load_machines(store::Database& db, const std::string& scope, ReportData& d) {
     for (const auto& r : db.query("SELECT id, coalesce(cpu_model, ''), coalesce(hostname, ''), "
                                   "coalesce(device_names, ''), n_logical_cores, memory_total_bytes, inventory "
@@ -281,7 +363,10 @@ void load_machines(store::Database& db, const std::string& scope, ReportData& d)
                       .n_logical_cores = i64(r, 4),
                       .memory_total_bytes = i64(r, 5)};
         const json inv = json::parse(text(r, 6).empty() ? "{}" : text(r, 6), nullptr, false);
-        if (!inv.is_discarded()) flatten(inv, "", m.inventory);
+        if (!inv.is_discarded()) {
+            flatten(inv, "", m.inventory);
+            read_card(inv, m);
+        }
         d.machines.push_back(std::move(m));
         d.rooflines.push_back(roofline_for(d.machines.back().id));
     }
@@ -351,6 +436,7 @@ void load_results(store::Database& db, const std::string& scope, ReportData& d) 
     const size_t after = store::result_columns().size();
     for (size_t i = 0; i < rows.size(); ++i) {
         d.results.push_back(result_row(records[i], rows[i], after));
+        if (const RunInfo* run = d.run(d.results.back().run_id)) d.results.back().machine_id = run->machine_id;
         d.data_until = std::max(d.data_until, d.results.back().created_at);
     }
     const auto total = db.query("SELECT count(*) FROM results WHERE run_id IN " + scope);
@@ -389,6 +475,24 @@ void load_compatibility(store::Database& db, const std::string& scope, ReportDat
     }
 }
 
+// Conformance cases: results (measured) and failures (not) of scenario conform, newest first per case.
+void load_conformance(store::Database& db, const std::string& scope, ReportData& d) {
+    const auto rows = db.query(
+        "SELECT id, run_id, doc FROM (SELECT id, run_id, extra AS doc, created_at FROM results WHERE scenario = "
+        "'conform' AND run_id IN " + scope + " UNION ALL SELECT id, run_id, params AS doc, created_at FROM failures "
+        "WHERE scenario = 'conform' AND run_id IN " + scope + ") ORDER BY created_at DESC, id DESC");
+    std::set<std::string> seen;
+    for (const auto& r : rows.rows) {
+        const json j = json::parse(text(r, 2).empty() ? "{}" : text(r, 2), nullptr, false);
+        if (j.is_discarded() || !j.is_object()) continue;
+        ConformRecord c{.id = text(r, 0), .run_id = text(r, 1), .arch = jstr(j, "arch"),
+                        .llama_arch = jstr(j, "llama_arch"), .device = jstr(j, "device"), .type = jstr(j, "type"),
+                        .status = jstr(j, "status"), .reason = jstr(j, "reason")};
+        if (!seen.insert(c.arch + "|" + c.device + "|" + c.type).second) continue;
+        d.conformance.push_back(std::move(c));
+    }
+}
+
 Regressions load_regressions(store::Database& db, const ReportOptions& o, const std::string& scope) {
     Regressions reg{.baseline = o.baseline};
     if (!o.run.empty()) {
@@ -416,6 +520,10 @@ Regressions load_regressions(store::Database& db, const ReportOptions& o, const 
 
 ReportData load_report_data(store::Database& db, const ReportOptions& o) {
     ReportData d;
+    if (o.price_per_hour && (!std::isfinite(*o.price_per_hour) || *o.price_per_hour <= 0))
+        throw Error(ErrorKind::invalid_input,
+                    fmt::format("--price-per-hour must be a positive number, not {:g}", *o.price_per_hour));
+    d.price_per_hour = o.price_per_hour;
     const std::string where = runs_in_scope(db, o, d);
     const std::string scope = "(SELECT id FROM runs WHERE " + where + ")";
     d.runs = read_runs(db, where);
@@ -423,6 +531,7 @@ ReportData load_report_data(store::Database& db, const ReportOptions& o) {
     load_results(db, scope, d);
     load_failures(db, scope, d);
     load_compatibility(db, scope, d);
+    load_conformance(db, scope, d);
     if (!o.baseline.empty()) d.regressions = load_regressions(db, o, scope);
     return d;
 }

@@ -1,10 +1,13 @@
 #include "accel/report/report_sections.h"
 
+#include <algorithm>
 #include <map>
+#include <regex>
 
 #include <fmt/core.h>
 
 #include "accel/report/report.h"
+#include "accel/report/roofline_plot.h"
 
 namespace accel::report {
 
@@ -56,6 +59,65 @@ Section runs_section(const ReportData& d) {
     return s;
 }
 
+// An inventory value for people: "*_bytes" figures (alone or as key=value parts) in binary units.
+std::string humanize(const std::string& key, const std::string& value) {
+    static const std::regex part("([A-Za-z_]*_bytes)=([0-9]+)");
+    const auto ends_bytes = [](const std::string& k) { return k.size() > 6 && k.ends_with("_bytes"); };
+    if (ends_bytes(key) && !value.empty() && std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; }))
+        return format_bytes(std::stod(value));
+    std::string out;
+    auto it = std::sregex_iterator(value.begin(), value.end(), part);
+    size_t last = 0;
+    for (; it != std::sregex_iterator(); ++it) {
+        out += value.substr(last, static_cast<size_t>(it->position()) - last);
+        out += (*it)[1].str() + "=" + format_bytes(std::stod((*it)[2].str()));
+        last = static_cast<size_t>(it->position() + it->length());
+    }
+    return out + value.substr(last);
+}
+
+TextTable machine_card(const MachineInfo& m) {
+    TextTable t{.caption = fmt::format("Machine {}", m.id), .columns = {"component", "value"}};
+    std::string cores = m.n_logical_cores ? fmt::format("{} logical", *m.n_logical_cores) : "-";
+    if (m.n_physical_cores) cores += fmt::format(" ({} physical)", *m.n_physical_cores);
+    t.rows.push_back({"CPU", m.cpu_model.empty() ? "-" : m.cpu_model});
+    t.rows.push_back({"cores", cores});
+    t.rows.push_back({"memory", m.memory_total_bytes ? format_bytes(static_cast<double>(*m.memory_total_bytes)) : "-"});
+    if (!m.os.empty()) t.rows.push_back({"operating system", m.os});
+    if (!m.hostname.empty()) t.rows.push_back({"host", m.hostname});
+    return t;
+}
+
+// One row per device: its memory and, from the measured roofline, its bandwidth and matmul peaks.
+TextTable device_table(const MachineInfo& m, const RooflineInfo& roof) {
+    TextTable t{.caption = fmt::format("Devices of machine {}", m.id),
+                .columns = {"device", "description", "type", "memory", "measured read bandwidth",
+                            "measured matmul peaks"}};
+    std::vector<std::string> ids;
+    for (const auto& dev : m.devices) ids.push_back(dev.id);
+    for (const auto& r : roof.roofs)
+        if (std::find(ids.begin(), ids.end(), r.device) == ids.end()) ids.push_back(r.device);
+    for (const auto& id : ids) {
+        const auto dev = std::find_if(m.devices.begin(), m.devices.end(), [&](const auto& x) { return x.id == id; });
+        const auto r = std::find_if(roof.roofs.begin(), roof.roofs.end(), [&](const auto& x) { return x.device == id; });
+        std::string mem = "-", bw = roof.available ? "not measured" : "no roofline", peaks = bw;
+        if (dev != m.devices.end() && dev->memory_total_bytes && *dev->memory_total_bytes > 0) {
+            mem = format_bytes(*dev->memory_total_bytes);
+            if (dev->memory_free_bytes) mem += fmt::format(" ({} free)", format_bytes(*dev->memory_free_bytes));
+        }
+        if (r != roof.roofs.end()) {
+            if (r->bandwidth_gbs) bw = format_number(*r->bandwidth_gbs) + " GB/s";
+            if (!r->gflops_by_type.empty()) peaks.clear();
+            for (const auto& [type, g] : r->gflops_by_type)
+                peaks += fmt::format("{}{} {} GFLOP/s", peaks.empty() ? "" : ", ", type, format_number(g));
+        }
+        std::string desc = dev != m.devices.end() ? dev->description : "";
+        if (dev != m.devices.end() && !dev->usable) desc += " (unusable: " + dev->reason + ")";
+        t.rows.push_back({id, desc.empty() ? "-" : desc, dev != m.devices.end() ? dev->type : "-", mem, bw, peaks});
+    }
+    return t;
+}
+
 Section machine_section(const ReportData& d) {
     Section s{.id = "machine", .title = "Machine and measured roofline"};
     if (d.machines.empty()) {
@@ -64,20 +126,20 @@ Section machine_section(const ReportData& d) {
     }
     for (size_t i = 0; i < d.machines.size(); ++i) {
         const MachineInfo& m = d.machines[i];
-        TextTable inv{.caption = fmt::format("Machine {}: {}", m.id, m.cpu_model), .columns = {"inventory", "value"}};
-        inv.rows.push_back({"logical cores", m.n_logical_cores ? std::to_string(*m.n_logical_cores) : "-"});
-        inv.rows.push_back(
-            {"memory", m.memory_total_bytes ? format_bytes(static_cast<double>(*m.memory_total_bytes)) : "-"});
-        inv.rows.push_back({"devices", m.device_names.empty() ? "-" : m.device_names});
-        for (const auto& [k, v] : m.inventory) inv.rows.push_back({k, v});
-        s.tables.push_back(std::move(inv));
         const RooflineInfo& r = d.rooflines.at(i);
+        s.tables.push_back(machine_card(m));
+        s.tables.push_back(device_table(m, r));
+        TextTable inv{.caption = fmt::format("Full inventory of machine {}", m.id), .columns = {"inventory", "value"},
+                      .collapsed = true};
+        for (const auto& [k, v] : m.inventory) inv.rows.push_back({k, humanize(k, v)});
+        s.tables.push_back(std::move(inv));
         if (!r.available) {
             s.notes.push_back(fmt::format("Roofline of machine {}: {}", m.id, r.note));
             continue;
         }
         TextTable rt{.caption = fmt::format("Roofline of machine {} ({})", m.id, r.note),
-                     .columns = {"figure", "median", "min", "max", "unit", "repetitions"}};
+                     .columns = {"figure", "median", "min", "max", "unit", "repetitions"},
+                     .collapsed = true};
         for (const auto& f : r.figures) {
             rt.rows.push_back({f.what, format_number(f.median), format_number(f.min), format_number(f.max), f.unit,
                                std::to_string(f.n)});
@@ -103,11 +165,21 @@ Section perf_section(const ReportData& d) {
         "p50/p90/p99: per-repetition wall "
         "time. Points marked INVALID failed their check and are kept for the record.");
     TextTable t{.columns = {"model", "device", "scenario", "shape", "throughput", "p50 ms", "p90 ms", "p99 ms", "samples",
-                            "valid", "result"}};
+                            "valid", "result"},
+                .anchor_col = 10,
+                .anchor_prefix = "pt-"};
     for (const ResultRow* r : rows) {
         t.rows.push_back({r->model_name, r->device, r->scenario, shape_or_dash(*r), ts_cell(*r), ms(r->p50_ns),
                           ms(r->p90_ns), ms(r->p99_ns), std::to_string(r->samples_ns.size()),
                           r->valid ? "yes" : "INVALID", r->id});
+        if (d.price_per_hour) t.rows.back().insert(t.rows.back().begin() + 5, opt_num(cost_per_million(*r, d.price_per_hour)));
+    }
+    if (d.price_per_hour) {
+        t.columns.insert(t.columns.begin() + 5, "cost per 1M tokens");
+        t.anchor_col = 11;
+        s.notes.push_back(fmt::format("Cost: the given price of {} per machine-hour over the measured throughput "
+                                      "(per million tokens; texts for embed points).",
+                                      format_number(*d.price_per_hour)));
     }
     s.tables.push_back(std::move(t));
     s.source = source_of_rows(d, rows);
@@ -203,14 +275,46 @@ Section memory_section(const ReportData& d) {
     return s;
 }
 
+// Each placed point with its roof: the roofline chart's text alternative.
+TextTable roofline_points_table(const std::vector<RooflinePlot>& plots) {
+    TextTable t{.caption = "Points on the measured roofline",
+                .columns = {"model · device", "scenario", "shape", "FLOP per byte", "achieved GFLOP/s",
+                            "roof GFLOP/s", "of the roof", "bound by", "flag", "result"}};
+    for (const auto& plot : plots) {
+        for (const auto& p : plot.points) {
+            const ResultRow& r = *p.row;
+            t.rows.push_back({group_label(r), r.scenario, shape_or_dash(r), format_number(p.at.flop_per_byte),
+                              format_number(p.at.gflops), opt_num(p.roof_gflops),
+                              p.roof_gflops ? pct(100 * p.at.gflops / *p.roof_gflops) : "-",
+                              p.bound.empty() ? "no roof measured" : p.bound,
+                              p.above_roof ? "ABOVE ROOF: the roof was not measured right" : "", r.id});
+        }
+    }
+    return t;
+}
+
 Section roofline_section(const ReportData& d) {
-    Section s{.id = "roofline", .title = "Roofline efficiency"};
+    Section s{.id = "roofline", .title = "Roofline: measured points under the measured roofs"};
     const auto rows = roofline_rows(d);
-    if (rows.empty()) {
+    const auto plots = roofline_plots(d);
+    if (rows.empty() && plots.empty()) {
         s.no_data = "no roofline efficiency: run `accel detect --measure`, then `accel bench`";
         return s;
     }
-    TextTable t{.columns = {"model · device", "scenario", "shape", "decode: % of memory bandwidth",
+    std::vector<const ResultRow*> used = rows;
+    if (!plots.empty()) {
+        s.notes.push_back(
+            "Intensity: 2 FLOPs per weight of the repeating blocks per token over the weight bytes read per token "
+            "(once per token in decode, once per micro-batch in prefill; KV-cache traffic left out). Achieved: those "
+            "FLOPs times the mean tokens/s. Roof: the device's measured read bandwidth times the intensity, capped "
+            "by the matmul peak measured for the model's weight type. A point above its roof means the roof was not "
+            "measured right; it is flagged, never hidden.");
+        s.tables.push_back(roofline_points_table(plots));
+        for (const auto& plot : plots)
+            for (const auto& p : plot.points) used.push_back(p.row);
+    }
+    TextTable t{.caption = "Efficiency stored with each point",
+                .columns = {"model · device", "scenario", "shape", "decode: % of memory bandwidth",
                             "prefill: % of matmul peak", "basis"}};
     for (const ResultRow* r : rows) {
         // Above 100% the figure measures the roof's error, not the point: flagged, never a plain percentage.
@@ -220,8 +324,8 @@ Section roofline_section(const ReportData& d) {
                           r->prefill_flops_pct ? flag + pct(r->prefill_flops_pct) : "-",
                           r->roofline_defect.empty() ? r->roofline_basis : r->roofline_basis + "; " + r->roofline_defect});
     }
-    s.tables.push_back(std::move(t));
-    s.source = source_of_rows(d, rows);
+    if (!rows.empty()) s.tables.push_back(std::move(t));
+    s.source = source_of_rows(d, used);
     return s;
 }
 
@@ -386,7 +490,8 @@ Section tradeoff_section(const ReportData& d) {
 std::vector<Section> build_sections(const ReportData& d) {
     return {runs_section(d),   machine_section(d),    perf_section(d),   latency_section(d),
             server_section(d), llm_section(d),        memory_section(d), roofline_section(d),
-            compat_section(d), regression_section(d), web_section(d),    tradeoff_section(d)};
+            compat_section(d), key_classes_section(d), machines_section(d), regression_section(d), web_section(d),
+            tradeoff_section(d)};
 }
 
 }  // namespace accel::report

@@ -163,6 +163,7 @@ Observation observation_from_point(const bench::PointResult& r, const std::strin
         o.scenario = bench::to_string(r.spec.scenario);
     }
     o.n_samples = static_cast<int32_t>(r.measurement.samples_ns.size());
+    o.samples_ns.assign(r.measurement.samples_ns.begin(), r.measurement.samples_ns.end());
     o.noisy = r.measurement.noisy;
     if (!r.measurement.samples_ts.empty() && o.scenario != "latency") o.tokens_per_s = r.measurement.ts.mean;
     // Per-token latency: the decode time per token of each repetition; a tg test without it (n_gen 1) is one token.

@@ -76,6 +76,13 @@ void quick_search_into(const RecommendRequest& r, bench::CampaignObserver& obser
                               {.weights = r.weights, .constraints = r.constraints, .n_gen = r.n_gen,
                                .max_points = r.max_points},
                               measure);
+    Config def = default_config(ev.model.sha256);
+    def.model_path = r.model;
+    def.variant = ev.model.file_type;
+    if (r.confirm_rounds > 0 && config_key(out.search->best) != config_key(def)) {
+        out.gain_check = check_gain(def, out.search->best, r.n_gen, r.confirm_rounds, measure);
+        for (const auto& o : out.gain_check->measured) out.search->measured.push_back(o);
+    }
     if (!campaign) return;
     const bench::CampaignOutcome done = campaign->finish();
     out.run_id = done.run_id;
@@ -91,12 +98,27 @@ void quick_search_into(const RecommendRequest& r, bench::CampaignObserver& obser
     }
 }
 
+// The interleaved re-measurement qualifies what the ranking says of the search's best against the default: with no
+// measurable difference, no gain is claimed for it.
+void qualify(Recommendation& rec, const GainCheck& g) {
+    const std::string key = config_key(g.candidate);
+    for (auto* list : {&rec.ranked, &rec.unranked, &rec.infeasible}) {
+        for (Candidate& c : *list) {
+            if (config_key(c.config) != key) continue;
+            if (!g.measurable) c.vs_default.clear();
+            c.vs_default.insert(c.vs_default.begin(), describe(g));
+        }
+    }
+    rec.notes.insert(rec.notes.begin(), describe(g));
+}
+
 }  // namespace
 
 RecommendOutcome run_recommend(const RecommendRequest& request, bench::CampaignObserver& observer) {
     RecommendOutcome out{.evidence = load_evidence(request.db, request.model)};
     if (request.search) quick_search_into(request, observer, out);
     out.recommendation = recommend(input(request, out.evidence));
+    if (out.gain_check) qualify(out.recommendation, *out.gain_check);
     auto& notes = out.recommendation.notes;
     notes.insert(notes.begin(), out.evidence.notes.begin(), out.evidence.notes.end());
     return out;

@@ -4,8 +4,10 @@
 #include <string>
 #include <vector>
 
+#include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
+#include "accel/hw/roofline.h"
 #include "accel/store/result_writer.h"
 
 namespace accel::report::test {
@@ -79,7 +81,132 @@ ResultRecord point(const std::string& id, const std::string& scenario, int64_t a
     return r;
 }
 
+// A result of the summary fixture: tg/pp point with a requested configuration in extra.spec.
+struct SummaryPoint {
+    const char* id;
+    const char* scenario;
+    int32_t n_prompt, n_gen;
+    int64_t base_ns;
+    int32_t threads, batch, ubatch;
+    const char* flash_attn;
+    double rss;
+    bool noisy = false;
+    bool valid = true;
+};
+
+ResultRecord summary_point(const SummaryPoint& p, int64_t at) {
+    ResultRecord r = point(p.id, p.scenario, at, p.base_ns, 10, p.n_prompt, p.n_gen);
+    r.model_id = std::string(64, 'b');
+    r.model_sha256 = r.model_id;
+    r.model_name = "summary-model";
+    r.n_threads = p.threads == 0 ? 2 : p.threads;  // the effective count: 0 asks for one per logical core
+    r.n_batch = p.batch;
+    r.n_ubatch = p.ubatch;
+    r.flash_attn = std::string(p.flash_attn) == "on";
+    r.valid = p.valid;
+    r.extra_json = json{{"spec",
+                         {{"n_threads", p.threads},
+                          {"n_batch", p.batch},
+                          {"n_ubatch", p.ubatch},
+                          {"type_k", "f16"},
+                          {"type_v", "f16"},
+                          {"flash_attn", p.flash_attn},
+                          {"n_gpu_layers", -1}}},
+                        {"peak_rss_bytes", p.rss},
+                        {"noisy", p.noisy}}
+                       .dump();
+    return r;
+}
+
 }  // namespace
+
+std::filesystem::path write_fixture_roofline() {
+    accel::hw::Roofline r{.fingerprint = "report-test-machine", .measured_at = "2026-11-18T11:00:00Z"};
+    r.bandwidth.push_back({.kernel = "read", .threads = 2, .gb_per_s = {.median = 40, .min = 39, .max = 41, .n = 5}});
+    r.matmul.push_back({.device = "cpu", .type = "q4_0", .m = 2048, .n = 256, .k = 2048, .threads = 2,
+                        .gflops = {.median = 184, .min = 180, .max = 187, .n = 5}});
+    const auto cache = accel::hw::roofline_cache_path("report-test-machine");
+    std::filesystem::create_directories(cache.parent_path());
+    accel::hw::save_roofline(r, cache);
+    return cache;
+}
+
+void write_summary_fixture_db(const std::filesystem::path& db) {
+    const ModelRecord model{.id = std::string(64, 'b'),
+                            .sha256 = std::string(64, 'b'),
+                            .path = "/models/summary.gguf",
+                            .name = "summary-model",
+                            .architecture = "llama",
+                            .family = "llama",
+                            .n_params = 260000,
+                            .file_type = "Q4_0",
+                            .size_bytes = 1000000};
+    {
+        auto w = begin(db, "sum-base", "accel bench -m summary.gguf -n 16", t0, {"nightly-s"});
+        w.add_model(model);
+        w.add_results({summary_point({"s-base-tg", "tg", 0, 16, 20'000'000, 0, 2048, 512, "auto", 60e6}, t0 + minute)});
+        w.finish();
+    }
+    auto w = begin(db, "sum-new", "accel bench -m summary.gguf -n 16,32 -p 64 -t 0,1 -b 2048,512", t0 + 10 * minute);
+    w.add_model(model);
+    const SummaryPoint points[] = {
+        {"s-tg-default", "tg", 0, 16, 25'000'000, 0, 2048, 512, "auto", 60e6},
+        {"s-tg-t1", "tg", 0, 16, 20'000'000, 1, 2048, 512, "auto", 55e6},
+        {"s-tg-b512", "tg", 0, 16, 25'000'000, 0, 512, 128, "auto", 40e6, true},
+        {"s-tg32-default", "tg", 0, 32, 30'000'000, 0, 2048, 512, "auto", 60e6},
+        {"s-tg32-fa", "tg", 0, 32, 29'700'000, 0, 2048, 512, "on", 60e6},
+        {"s-pp-invalid", "pp", 64, 0, 10'000'000, 0, 2048, 512, "auto", 60e6, false, false},
+    };
+    std::vector<ResultRecord> rs;
+    int i = 0;
+    for (const auto& p : points) rs.push_back(summary_point(p, t0 + (11 + i++) * minute));
+    w.add_results(rs);
+    w.add_failures({{.id = "s-fail-load",
+                     .model_id = std::string(64, 'b'),
+                     .scenario = "llm",
+                     .device = "cuda0",
+                     .stage = "load",
+                     .reason = "out of memory: needs 2 GiB",
+                     .created_at_ns = t0 + 20 * minute}});
+    w.finish();
+}
+
+void write_conform_fixture_db(const std::filesystem::path& db) {
+    auto w = begin(db, "conf-1", "accel conform --coverage", t0 + 30 * minute, {"conform"});
+    struct Case {
+        const char *arch, *type, *status, *reason;
+    };
+    const Case cases[] = {{"llama", "f32", "pass", ""},
+                          {"llama", "q4_0", "pass", ""},
+                          {"qwen2", "f32", "fail", "nmse 4 above 1e-6"},
+                          {"bert", "f32", "unsupported", "no encoder output"}};
+    std::vector<ResultRecord> rs;
+    std::vector<FailureRecord> fs;
+    int i = 0;
+    for (const Case& c : cases) {
+        const std::string model_id = fmt::format("conform:{}:{}:s1", c.arch, c.type);
+        w.add_model({.id = model_id, .path = "", .name = fmt::format("accel conform {} {} seed 1", c.arch, c.type),
+                     .architecture = c.arch, .family = "conform", .file_type = c.type});
+        const std::string doc = json{{"arch", c.arch}, {"llama_arch", c.arch}, {"device", "cpu"}, {"type", c.type},
+                                     {"status", c.status}, {"reason", c.reason}}
+                                    .dump();
+        const std::string id = fmt::format("conf-{}-{}", c.arch, c.type);
+        if (std::string(c.status) == "unsupported") {
+            fs.push_back({.id = id, .model_id = model_id, .scenario = "conform", .device = "cpu",
+                          .stage = "unsupported", .reason = c.reason, .params_json = doc,
+                          .created_at_ns = t0 + (31 + i++) * minute});
+            continue;
+        }
+        ResultRecord r{.id = id, .model_id = model_id, .model_name = model_id, .scenario = "conform", .device = "cpu"};
+        r.valid = std::string(c.status) == "pass";
+        r.created_at_ns = t0 + (31 + i++) * minute;
+        r.extra_json = doc;
+        rs.push_back(r);
+    }
+    w.add_results(rs);
+    w.add_failures(fs);
+    w.finish();
+}
 
 void write_fixture_db(const std::filesystem::path& db) {
     {
@@ -102,6 +229,7 @@ void write_fixture_db(const std::filesystem::path& db) {
         pp.extra_json =
             json{{"peak_rss_bytes", 50 << 20},         {"model_size", 1000000},
                  {"kv_cache_bytes_estimate", 2 << 20}, {"prefill_flops_pct", 112.5},
+                 {"model_n_params_blocks", 250000},    {"model_desc", "llama 260K Q4_0"},
                  {"decode_bandwidth_pct", nullptr},    {"roofline_basis", "matmul cpu q4_0 2 threads: 80 GFLOP/s"},
                  {"roofline_defect", "above 100% of the measured roof"}}
                 .dump();
@@ -110,6 +238,7 @@ void write_fixture_db(const std::filesystem::path& db) {
         tg.extra_json =
             json{{"peak_rss_bytes", 48 << 20},         {"model_size", 1000000},
                  {"kv_cache_bytes_estimate", 2 << 20}, {"tpot_ns", {2'000'000, 2'500'000}},
+                 {"model_n_params_blocks", 250000},    {"model_desc", "llama 260K Q4_0"},
                  {"decode_bandwidth_pct", 40.0},       {"roofline_basis", "read bandwidth 2 threads: 40 GB/s"}}
                 .dump();
         w.add_results({pp, tg});

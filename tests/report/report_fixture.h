@@ -9,6 +9,21 @@ namespace accel::report::test {
 // a native and a browser result, a server sweep, a trade-off study, and failures whose text needs escaping.
 void write_fixture_db(const std::filesystem::path& db);
 
+// A warehouse for the summary: a baseline run tagged "nightly-s" (tg n=16, default configuration, 20 ms per
+// repetition) and run "sum-new" with three configurations of tg n=16 (the default at 25 ms: a planted regression;
+// t=1 at 20 ms: the known best, 1.25x; b=512 ub=128 at 25 ms, flagged noisy, with the least memory), two of tg n=32
+// (the default at 30 ms and fa=on at 29.7 ms: inside the noise), an INVALID pp point and a failed load on cuda0.
+// Each repetition's time is base, base+2%, ..., base+8%, repeated (10 samples).
+void write_summary_fixture_db(const std::filesystem::path& db);
+
+// An `accel conform` run "conf-1" on cpu: llama passes in f32 and q4_0, qwen2 fails in f32 (nmse), bert is
+// unsupported in f32 (a failure row); the other key classes have no case.
+void write_conform_fixture_db(const std::filesystem::path& db);
+
+// Writes `accel detect --measure`'s cache for the fixture's machine (this process's ACCEL_CACHE_DIR): cpu read
+// bandwidth 40 GB/s and a q4_0 matmul peak of 184 GFLOP/s. Returns the file, for the caller to remove.
+std::filesystem::path write_fixture_roofline();
+
 // The model name of the fixture, full of characters that must be escaped in HTML and Markdown.
 inline constexpr const char* hostile_model_name = "tiny <b>|model</b> & 'x'";
 

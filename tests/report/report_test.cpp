@@ -4,6 +4,7 @@
 #include <set>
 #include <string>
 
+#include <fmt/core.h>
 #include <gtest/gtest.h>
 
 #include "accel/hw/roofline.h"
@@ -11,6 +12,10 @@
 #include "accel/report/markdown_report.h"
 #include "accel/report/report_analysis.h"
 #include "accel/report/report_data.h"
+#include "accel/report/report_sections.h"
+#include "accel/report/report_summary.h"
+#include "accel/report/roofline_plot.h"
+#include "accel/report/sample_ratio.h"
 #include "accel/store/database.h"
 #include "report_fixture.h"
 #include "test_support.h"
@@ -19,6 +24,7 @@ namespace {
 
 using namespace accel::report;
 using accel::report::test::write_fixture_db;
+using accel::report::test::write_summary_fixture_db;
 namespace fs = std::filesystem;
 
 fs::path source_dir() {
@@ -200,6 +206,58 @@ TEST_F(ReportTest, ShowsTheCachedRooflineOfTheMachine) {
     EXPECT_NE(html.find("unavailable: no CUDA device"), std::string::npos);
 }
 
+// The roofline plot places each point where the stored figures put it, computed here from the fixture's stored
+// weight bytes (1e6), repeating-block parameters (250000), token counts and raw times, and flags the point above
+// its roof: res-pp carries the bench's defect flag, and a point over a roof set too low is flagged by placement.
+TEST_F(ReportTest, RooflinePlotPlacesPointsFromStoredBytesFlopsAndTimes) {
+    const fs::path cache = accel::report::test::write_fixture_roofline();
+    const ReportData d = load();
+    const std::string html = render_html(d);
+    fs::remove(cache);
+    const auto mean_ts = [](int n, int64_t base, int tokens) {
+        double sum = 0;
+        for (int i = 0; i < n; ++i) sum += tokens * 1e9 / static_cast<double>(base + base * (i % 5) / 50);
+        return sum / n;
+    };
+    const double flop_per_token = 2.0 * 250000;
+    const double tg_gflops = flop_per_token * mean_ts(5, 40'000'000, 16) / 1e9;
+    const double pp_gflops = flop_per_token * mean_ts(10, 12'000'000, 64) / 1e9;
+    const auto plots = roofline_plots(d);
+    ASSERT_EQ(plots.size(), 1u);
+    ASSERT_TRUE(plots[0].roof.has_value());
+    EXPECT_EQ(*plots[0].roof->bandwidth_gbs, 40.0);
+    std::map<std::string, RooflinePlotPoint> by_id;
+    for (const auto& p : plots[0].points) by_id[p.row->id] = p;
+    ASSERT_TRUE(by_id.count("res-tg") && by_id.count("res-pp"));
+    EXPECT_NEAR(by_id["res-tg"].at.flop_per_byte, flop_per_token / 1e6, 1e-12);  // decode: all weights per token
+    EXPECT_NEAR(by_id["res-tg"].at.gflops, tg_gflops, 1e-9);
+    EXPECT_EQ(by_id["res-tg"].bound, "memory");
+    EXPECT_NEAR(*by_id["res-tg"].roof_gflops, 40 * 0.5, 1e-12);
+    EXPECT_FALSE(by_id["res-tg"].above_roof);
+    EXPECT_NEAR(by_id["res-pp"].at.flop_per_byte, flop_per_token / (1e6 / 64), 1e-9);  // prefill: per 64-token batch
+    EXPECT_NEAR(by_id["res-pp"].at.gflops, pp_gflops, 1e-9);
+    EXPECT_EQ(by_id["res-pp"].bound, "compute");
+    EXPECT_TRUE(by_id["res-pp"].above_roof) << "the stored defect flag is shown, never dropped";
+    // The chart carries the same figures.
+    EXPECT_NE(html.find(fmt::format("data-x=\"{:.6g}\" data-y=\"{:.6g}\"", 0.5, tg_gflops)), std::string::npos);
+    EXPECT_NE(html.find(fmt::format("data-x=\"{:.6g}\" data-y=\"{:.6g}\"", 32.0, pp_gflops)), std::string::npos);
+    EXPECT_NE(html.find("memory 40.0 GB/s"), std::string::npos);
+    EXPECT_NE(html.find("q4_0 184 GFLOP/s"), std::string::npos);
+
+    // A roof measured too low: the point lands above it and is flagged by its placement alone.
+    ReportData low;
+    low.rooflines.push_back({.machine_id = "m", .available = true, .roofs = {{.device = "cpu", .bandwidth_gbs = 0.1}}});
+    ResultRow row = *by_id["res-tg"].row;
+    row.machine_id = "m";
+    row.roofline_defect.clear();
+    low.results.push_back(row);
+    const auto lp = roofline_plots(low);
+    ASSERT_EQ(lp.size(), 1u);
+    ASSERT_EQ(lp[0].points.size(), 1u);
+    EXPECT_NEAR(*lp[0].points[0].roof_gflops, 0.05, 1e-12);
+    EXPECT_TRUE(lp[0].points[0].above_roof);
+}
+
 // The latency section's percentiles use the method of every other figure (type 7), not nearest rank: over
 // 1..10 ms, p50 = 5.5 ms and p90 = 9.1 ms (nearest rank would give 5 and 9).
 TEST(Report, LatencyPercentilesAreType7) {
@@ -229,6 +287,185 @@ TEST(Report, RandomWeightPerplexityIsLeftOutOfTheParetoRanking) {
     }
 }
 
+// Times in exact proportion: the ratio is the factor, and the interval is symmetric around it on the log scale
+// (every pairwise log ratio is log(c) plus a difference that occurs with both signs).
+TEST(SampleRatio, ProportionalSamplesGiveTheFactorWithASymmetricInterval) {
+    std::vector<int64_t> fast, slow;
+    for (int i = 0; i < 10; ++i) {
+        fast.push_back(20'000'000 + 400'000 * (i % 5));
+        slow.push_back(25'000'000 + 500'000 * (i % 5));
+    }
+    const auto r = time_ratio(slow, fast);
+    ASSERT_TRUE(r.has_value());
+    EXPECT_NEAR(r->ratio, 1.25, 1e-12);
+    ASSERT_TRUE(r->ci_low && r->ci_high);
+    EXPECT_NEAR(*r->ci_low * *r->ci_high, 1.25 * 1.25, 1e-9);
+    EXPECT_GT(*r->ci_low, 1.0);
+    EXPECT_LT(r->p_value, 0.001);
+    EXPECT_TRUE(r->measurable);
+    EXPECT_EQ(describe_ratio(*r, "the default's speed").rfind("1.25x the default's speed (95% CI ", 0), 0u);
+}
+
+TEST(SampleRatio, OverlappingOrFewSamplesAreNoMeasurableDifference) {
+    std::vector<int64_t> a, b;
+    for (int i = 0; i < 10; ++i) {
+        a.push_back(30'000'000 + 600'000 * (i % 5));
+        b.push_back(29'700'000 + 594'000 * (i % 5));  // 1% faster, inside a spread of 8%
+    }
+    const auto r = time_ratio(a, b);
+    ASSERT_TRUE(r.has_value());
+    EXPECT_NEAR(r->ratio, 30.0 / 29.7, 1e-9);
+    EXPECT_FALSE(r->measurable);
+    EXPECT_LT(*r->ci_low, 1.0);
+    EXPECT_GT(*r->ci_high, 1.0);
+    EXPECT_EQ(describe_ratio(*r, "x").rfind("no measurable difference from x (1.01x, 95% CI ", 0), 0u);
+    // Three against three cannot reach 95% however far apart: no interval, no claim.
+    const auto few = time_ratio({30, 31, 32}, {10, 11, 12});
+    ASSERT_TRUE(few.has_value());
+    EXPECT_FALSE(few->ci_low.has_value());
+    EXPECT_FALSE(few->measurable);
+    EXPECT_NE(describe_ratio(*few, "x").find("too few samples for a 95% interval: 3 and 3"), std::string::npos);
+    EXPECT_FALSE(time_ratio({}, {1}).has_value());
+}
+
+// The summary of a fixed warehouse: the known best (t=1, 1.25x the default), a planted regression (the default tg
+// point went from 20 to 25 ms per repetition against nightly-s), an INVALID result and a failed load.
+TEST(ReportSummary, MarkdownGoldenWithBestRegressionAndFailures) {
+    accel::test::TempDir dir;
+    write_summary_fixture_db(dir / "s.duckdb");
+    const auto r = accel::test::run_accel({"report", "--db", (dir / "s.duckdb").string(), "--format", "markdown",
+                                           "--run", "sum-new", "--baseline", "nightly-s"});
+    EXPECT_EQ(r.exit_code, 3) << r.err;
+    const std::string& md = r.out;
+    const size_t summary = md.find("## Summary"), first_section = md.find("## Runs");
+    ASSERT_NE(summary, std::string::npos);
+    ASSERT_LT(summary, first_section) << "the answer comes first";
+    const std::string top = md.substr(summary, first_section - summary);
+    EXPECT_NE(top.find("### ⚠ Failed checks and INVALID results"), std::string::npos) << top;
+    EXPECT_NE(top.find("failed at load: out of memory: needs 2 GiB → [failure s-fail-load](#compatibility-matrix)"),
+              std::string::npos)
+        << top;
+    EXPECT_NE(top.find("cpu pp p=64 b=2048 t=2: INVALID, the result failed its check → [result s-pp-invalid]"),
+              std::string::npos)
+        << top;
+    EXPECT_NE(top.find("tg n=16: throughput best t=1 b=2048 ub=512 kv=f16/f16 fa=auto ngl=-1: 770 tokens/s; 1.25x "
+                       "the default's speed (95% CI "),
+              std::string::npos)
+        << top;  // 16 tokens over 20, 20.4, ... 21.6 ms: a mean of 770 tokens/s
+    EXPECT_NE(top.find("tg n=32: throughput best t=0 b=2048 ub=512 kv=f16/f16 fa=on ngl=-1: 1037 tokens/s; no "
+                       "measurable difference from the default's speed"),
+              std::string::npos)
+        << top;
+    EXPECT_NE(top.find("memory best t=0 b=512 ub=128 kv=f16/f16 fa=auto ngl=-1: peak RSS 38.15 MiB; 0.67x"),
+              std::string::npos)
+        << top;
+    EXPECT_NE(top.find("### ⚠ Regressions against the baseline"), std::string::npos) << top;
+    EXPECT_NE(top.find("median latency +25.0% against nightly-s"), std::string::npos) << top;
+    EXPECT_NE(top.find("### Noisy points\n\n- summary-model · cpu tg"), std::string::npos) << top;
+    expect_golden("summary.md", md);
+}
+
+// With a price per machine-hour the summary and the throughput table show the cost per million tokens, computed
+// from the measured throughput; without one, no cost anywhere; a price that is not positive is exit 2.
+TEST(ReportSummary, CostPerMillionTokensOnlyWithAGivenPrice) {
+    accel::test::TempDir dir;
+    write_summary_fixture_db(dir / "s.duckdb");
+    const std::string db = (dir / "s.duckdb").string();
+    const auto r = accel::test::run_accel(
+        {"report", "--db", db, "--format", "markdown", "--run", "sum-new", "--price-per-hour", "3.6"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    double mean_ts = 0;  // t=1: 16 tokens over 20 ms x (1, 1.02, ..., 1.08), twice
+    for (int i = 0; i < 10; ++i) mean_ts += 16e9 / (20e6 * (1 + 0.02 * (i % 5))) / 10;
+    const double cost = 3.6 / (mean_ts * 3600) * 1e6;
+    EXPECT_NE(r.out.find(fmt::format("770 tokens/s ({:.2f} per million tokens at 3.60 per machine-hour)", cost)),
+              std::string::npos)
+        << r.out.substr(0, 3000);
+    EXPECT_NE(r.out.find("| cost per 1M tokens |"), std::string::npos);
+    const auto plain = accel::test::run_accel({"report", "--db", db, "--format", "markdown"});
+    EXPECT_EQ(plain.out.find("per million"), std::string::npos);
+    EXPECT_EQ(plain.out.find("cost per 1M"), std::string::npos);
+    const auto bad = accel::test::run_accel({"report", "--db", db, "--price-per-hour", "-1"});
+    EXPECT_EQ(bad.exit_code, 2);
+    EXPECT_NE(bad.err.find("--price-per-hour must be a positive number"), std::string::npos) << bad.err;
+}
+
+// The matrix across machines and devices: the best valid throughput per model, test, machine and device.
+TEST(ReportMachines, MatrixOfTheHeadlineFigureAcrossMachinesAndDevices) {
+    ReportData d;
+    d.machines.push_back({.id = "aaaaaaaaaaaaaaaa", .cpu_model = "CPU A"});
+    const auto row = [](std::string id, std::string machine, std::string device, double ts, bool valid = true) {
+        ResultRow r{.id = std::move(id), .model = "m", .model_name = "m", .scenario = "tg",
+                    .device = std::move(device)};
+        r.n_gen = 128;
+        r.avg_ts = ts;
+        r.valid = valid;
+        r.machine_id = std::move(machine);
+        return r;
+    };
+    d.results = {row("a1", "aaaaaaaaaaaaaaaa", "cpu", 50), row("a2", "aaaaaaaaaaaaaaaa", "cpu", 60),
+                 row("a3", "aaaaaaaaaaaaaaaa", "cpu", 90, false), row("b1", "bbbb", "cuda0", 400)};
+    const Section s = machines_section(d);
+    ASSERT_TRUE(s.no_data.empty()) << s.no_data;
+    const TextTable& t = s.tables.at(0);
+    EXPECT_EQ(t.columns, (std::vector<std::string>{"model", "test", "aaaaaaaaaaaa (CPU A) · cpu", "bbbb · cuda0",
+                                                   "evidence"}));
+    ASSERT_EQ(t.rows.size(), 1u);
+    EXPECT_EQ(t.rows[0], (std::vector<std::string>{"m", "tg p=0 n=128", "60.0 tokens/s", "400 tokens/s", "a2,b1"}));
+    d.results.pop_back();
+    EXPECT_NE(machines_section(d).no_data.find("one machine and device"), std::string::npos);
+}
+
+// In HTML every summary line links to an element that exists below it.
+TEST(ReportSummary, HtmlLinesLinkToExistingAnchors) {
+    accel::test::TempDir dir;
+    write_summary_fixture_db(dir / "s.duckdb");
+    auto db = accel::store::Database::open(dir / "s.duckdb");
+    const ReportData d = load_report_data(db, {.run = "sum-new", .baseline = "nightly-s"});
+    const Summary sum = build_summary(d, build_sections(d));
+    const std::string html = render_html(d);
+    size_t n_lines = 0;
+    for (const auto& b : sum.blocks) {
+        for (const auto& l : b.lines) {
+            ++n_lines;
+            EXPECT_NE(html.find("id=\"" + l.anchor + "\""), std::string::npos) << l.text;
+        }
+    }
+    EXPECT_GE(n_lines, 9u);
+    const auto& best = sum.blocks.at(1).lines.front();
+    EXPECT_EQ(best.anchor, "pt-s-tg-t1");
+    EXPECT_LT(html.find("<section id=\"summary\""), html.find("<section id=\"runs\""));
+}
+
+// class x device x type from the stored conformance cases, with the reason of what did not pass and links to the
+// evidence rows.
+TEST(ReportClasses, KeyClassesTableFromStoredConformanceCases) {
+    accel::test::TempDir dir;
+    accel::report::test::write_conform_fixture_db(dir / "c.duckdb");
+    auto db = accel::store::Database::open(dir / "c.duckdb");
+    const ReportData d = load_report_data(db, {});
+    ASSERT_EQ(d.conformance.size(), 4u);
+    const Section s = key_classes_section(d);
+    ASSERT_TRUE(s.no_data.empty()) << s.no_data;
+    const TextTable& t = s.tables.at(0);
+    EXPECT_EQ(t.columns, (std::vector<std::string>{"class", "llama.cpp architecture", "cpu · f32", "cpu · q4_0",
+                                                   "evidence"}));
+    ASSERT_EQ(t.rows.size(), 13u);
+    std::map<std::string, std::vector<std::string>> row;
+    for (const auto& r : t.rows) row[r[0]] = r;
+    EXPECT_EQ(row["llama"], (std::vector<std::string>{"llama", "llama", "pass", "pass", "conf-llama-f32,conf-llama-q4_0"}));
+    EXPECT_EQ(row["qwen2"][2], "fail (nmse 4 above 1e-6)");
+    EXPECT_EQ(row["qwen2"][3], "not yet run");
+    EXPECT_EQ(row["bert"][2], "unavailable: unsupported (no encoder output)");
+    EXPECT_EQ(row["whisper"][2], "unavailable: no llama.cpp architecture");
+    EXPECT_EQ(row["t5"][2], "not yet run");
+    // The links reach the evidence rows of the compatibility section.
+    const std::string html = render_html(d);
+    EXPECT_NE(html.find("<a href=\"#ev-conf-qwen2-f32\">"), std::string::npos);
+    EXPECT_NE(html.find("id=\"ev-conf-qwen2-f32\""), std::string::npos);
+    EXPECT_NE(html.find("id=\"ev-conf-bert-f32\""), std::string::npos);
+    EXPECT_EQ(key_classes_section(ReportData{}).no_data, "no conformance cases: run `accel conform --coverage`");
+}
+
 TEST(Report, EmptyDatabaseSaysNoDataWithTheCommand) {
     accel::test::TempDir dir;
     { auto db = accel::store::Database::open(dir / "e.duckdb"); }
@@ -236,7 +473,7 @@ TEST(Report, EmptyDatabaseSaysNoDataWithTheCommand) {
     ASSERT_EQ(r.exit_code, 0) << r.err;
     size_t n = 0;
     for (size_t p = r.out.find("No data: "); p != std::string::npos; p = r.out.find("No data: ", p + 1)) ++n;
-    EXPECT_EQ(n, 12u) << r.out;
+    EXPECT_EQ(n, 14u) << r.out;
     EXPECT_NE(r.out.find("No data: no benchmark results: run `accel bench`."), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("run `accel tradeoffs --model M`"), std::string::npos);
     EXPECT_NE(r.out.find("run `accel web-bench --model M --browser chromium,firefox`"), std::string::npos);

@@ -137,4 +137,50 @@ TEST(ReportText, EscapesAndFormats) {
     EXPECT_EQ(format_change(-0.1234), "-12.3%");
 }
 
+// Few samples: every sample a dot, the median marked; many: the empirical CDF with p50/p90/p99 and a text
+// alternative whose figures are type 7 percentiles (checked here by hand).
+TEST(SvgChart, DistributionIsAStripPlotForFewSamplesAndAnEcdfForMany) {
+    const std::string strip = render_distribution({.title = "few", .x_label = "ms", .values = {5, 1, 3, 2, 4}});
+    EXPECT_EQ(data_points(strip), "5");
+    EXPECT_EQ(count(strip, "class=\"pt\""), 5u);
+    EXPECT_EQ(count(strip, "class=\"mark\""), 1u);
+    EXPECT_NE(strip.find(">median</text>"), std::string::npos);
+    EXPECT_NE(strip.find("<desc>5 samples in ms: min 1.00, median 3.00, p90 4.60, p99 4.96, max 5.00</desc>"),
+              std::string::npos)
+        << strip;
+
+    Distribution many{.title = "many", .x_label = "ms"};
+    for (int i = 1; i <= 40; ++i) many.values.push_back(i);
+    const std::string ecdf = render_distribution(many);
+    EXPECT_EQ(data_points(ecdf), "40");
+    EXPECT_EQ(count(ecdf, "class=\"pt\""), 40u);
+    for (const char* m : {">p50</text>", ">p90</text>", ">p99</text>"}) EXPECT_NE(ecdf.find(m), std::string::npos) << m;
+    // 1..40: p50 = 20.5, p90 = 1 + 0.9 * 39 = 36.1, p99 = 1 + 0.99 * 39 = 39.61.
+    EXPECT_NE(ecdf.find("median 20.5, p90 36.1, p99 39.6,"), std::string::npos) << ecdf;
+    EXPECT_NE(ecdf.find("40 of 40 at or below"), std::string::npos);
+    EXPECT_EQ(data_points(render_distribution({.title = "none"})), "0");
+}
+
+TEST(SvgChart, RooflineDrawsTheRoofsAndEveryPointFlaggingThoseAboveTheirRoof) {
+    RooflineChart c{.title = "roof",
+                    .bandwidth_gbs = 40,
+                    .ceilings = {{.label = "q4_0", .gflops = 184}, {.label = "f16", .gflops = 90}},
+                    .points = {{.intensity = 0.5, .gflops = 2, .label = "tg"},
+                               {.intensity = 32, .gflops = 300, .label = "pp", .flagged = true}}};
+    const std::string svg = render_roofline_chart(c);
+    EXPECT_EQ(data_points(svg), "2");
+    EXPECT_EQ(count(svg, "class=\"roof\""), 3u);  // the slope and two ceilings
+    EXPECT_NE(svg.find("memory 40.0 GB/s"), std::string::npos);
+    EXPECT_NE(svg.find("q4_0 184 GFLOP/s"), std::string::npos);
+    EXPECT_EQ(count(svg, "class=\"pt flag\""), 1u);
+    EXPECT_NE(svg.find("above roof: pp"), std::string::npos);
+    EXPECT_NE(svg.find("data-x=\"0.5\" data-y=\"2\""), std::string::npos);
+    EXPECT_NE(svg.find("<desc>2 measured point(s), 1 above their roof"), std::string::npos);
+    // Log-log over whole decades: x from 0.1 (below half the lowest intensity) to 100 (above twice the highest).
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(svg, m, std::regex("<circle class=\"pt\" cx=\"([0-9.]+)\"")));
+    const double cx = std::stod(m[1].str());
+    EXPECT_NEAR(cx, 70 + 480 * (std::log10(0.5) + 1) / 3, 0.1);
+}
+
 }  // namespace

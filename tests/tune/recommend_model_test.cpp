@@ -28,11 +28,19 @@ TEST(RecommendModel, QuickSearchMeasuresStoresAndReuses) {
     const std::string run = search.at("run_id");
     ASSERT_FALSE(run.empty());
     EXPECT_NE(first.err.find("recommend: run " + run + " stored in " + db.string()), std::string::npos) << first.err;
-    // Every measurement is stored under the run: results plus failures.
+    // Every measurement is stored under the run: results plus failures, the interleaved re-measurement's too (two
+    // rounds of A B / B A when the best is not the default).
     const auto quoted = accel::store::sql_quote(run);
+    const auto& check = search.at("gain_check");
+    const int64_t n_check = check.is_null() ? 0 : check.at("n_measurements").get<int64_t>();
+    if (!check.is_null()) {
+        EXPECT_EQ(check.at("n_rounds"), 2) << check.dump();
+        EXPECT_EQ(n_check, 4);
+        EXPECT_NE(j.at("notes").dump().find("re-measured interleaved with the default"), std::string::npos);
+    }
     EXPECT_EQ(count(db, "SELECT count(*) FROM results WHERE run_id = " + quoted) +
                   count(db, "SELECT count(*) FROM failures WHERE run_id = " + quoted),
-              2);
+              2 + n_check);
     EXPECT_EQ(count(db, "SELECT count(*) FROM runs WHERE id = " + quoted + " AND status = 'complete'"), 1);
     // The default configuration was the start, so the recommendation compares with it.
     ASSERT_FALSE(j.at("default").is_null());

@@ -13,6 +13,7 @@
 #include "accel/core/error.h"
 #include "accel/core/sha256_cache.h"
 #include "accel/store/result_writer.h"
+#include "accel/tune/gain_check.h"
 #include "accel/tune/recommend.h"
 #include "accel/tune/recommend_data.h"
 #include "accel/tune/recommend_run.h"
@@ -485,6 +486,65 @@ TEST(RecommendSearch, NeighboursCoverTheSpace) {
     bool ngl0 = false;
     for (const auto& c : accel::tune::neighbours(gpu, space)) ngl0 = ngl0 || (c.device == "cuda0" && c.n_gpu_layers == 0);
     EXPECT_TRUE(ngl0);
+}
+
+// ---- the interleaved re-measurement before a gain is claimed ----
+
+// A fake bench with a drifting machine: each measurement is 3 repetitions of base * (1 + drift), the drift growing
+// 4% per measurement, so an A A B B order would favour whichever ran first; A B / B A spreads it over both.
+struct DriftingBench {
+    std::vector<std::string> order;  // "A" (reference: t=0) or "B"
+    double candidate_base_ms = 20;
+    accel::tune::MeasureFn fn() {
+        return [this](const accel::bench::PointSpec&, const Config& c) -> accel::tune::Measured {
+            const bool ref = c.n_threads == 0;
+            order.push_back(ref ? "A" : "B");
+            const double drift = 1 + 0.04 * static_cast<double>(order.size() - 1);
+            const double base = (ref ? 25.0 : candidate_base_ms) * 1e6 * drift;
+            Observation o = obs("", c, {.ts = 1e9 / base, .tpot_ms = base / 1e6});
+            o.samples_ns.clear();
+            for (int i = 0; i < 3; ++i) o.samples_ns.push_back(static_cast<int64_t>(base * (1 + 0.01 * i)));
+            return {.observation = o};
+        };
+    }
+};
+
+TEST(RecommendGainCheck, InterleavesABBAAndClaimsOnlyAMeasurableGain) {
+    DriftingBench bench;
+    const auto g = accel::tune::check_gain(cfg(0), cfg(4), 128, 2, bench.fn());
+    EXPECT_EQ(bench.order, (std::vector<std::string>{"A", "B", "B", "A"}));
+    EXPECT_EQ(g.n_rounds, 2);
+    EXPECT_EQ(g.reference_ns.size(), 6u);
+    EXPECT_EQ(g.candidate_ns.size(), 6u);
+    EXPECT_EQ(g.measured.size(), 4u);
+    // Drift factors: A at 1.00 and 1.12, B at 1.04 and 1.08; medians of the pooled samples computed by hand.
+    std::vector<double> a, b;
+    for (double d : {1.0, 1.12})
+        for (int i = 0; i < 3; ++i) a.push_back(static_cast<double>(static_cast<int64_t>(25e6 * d * (1 + 0.01 * i))));
+    for (double d : {1.04, 1.08})
+        for (int i = 0; i < 3; ++i) b.push_back(static_cast<double>(static_cast<int64_t>(20e6 * d * (1 + 0.01 * i))));
+    std::sort(a.begin(), a.end());
+    std::sort(b.begin(), b.end());
+    ASSERT_TRUE(g.speedup.has_value());
+    EXPECT_NEAR(*g.speedup, ((a[2] + a[3]) / 2) / ((b[2] + b[3]) / 2), 1e-9);
+    EXPECT_TRUE(g.measurable) << accel::tune::describe(g);
+    EXPECT_NE(accel::tune::describe(g).find("x the default's tokens/s"), std::string::npos);
+
+    // 2% faster on a machine that drifts 4% per measurement: inside the noise, no gain claimed.
+    DriftingBench close{.candidate_base_ms = 24.5};
+    const auto n = accel::tune::check_gain(cfg(0), cfg(4), 128, 2, close.fn());
+    EXPECT_FALSE(n.measurable) << accel::tune::describe(n);
+    EXPECT_NE(accel::tune::describe(n).find("no measurable difference from the default"), std::string::npos);
+}
+
+TEST(RecommendGainCheck, AFailedMeasurementClaimsNothing) {
+    const auto g = accel::tune::check_gain(cfg(0), cfg(4), 128, 2, [](const auto&, const Config& c) {
+        return c.n_threads == 4 ? accel::tune::Measured{.failure = "run: planted"}
+                                : accel::tune::Measured{.observation = Observation{.samples_ns = {1, 2, 3}}};
+    });
+    EXPECT_FALSE(g.measurable);
+    EXPECT_EQ(g.n_rounds, 0);
+    EXPECT_NE(accel::tune::describe(g).find("no claim, a measurement failed"), std::string::npos);
 }
 
 // ---- the command line ----

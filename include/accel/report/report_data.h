@@ -17,15 +17,29 @@ struct ReportOptions {
     std::string run{};       // a run id or tag; empty: every run (or those since `since`)
     std::string since{};     // a date or timestamp (runs started at or after it); empty: no limit
     std::string baseline{};  // a run id or tag to compare against; empty: no regression section
+    // The user's price of one machine-hour (any currency): adds the cost per million tokens computed from measured
+    // throughput. Unset: no cost anywhere (accel has no price list).
+    std::optional<double> price_per_hour{};
 };
 
 struct RunInfo {
     std::string id, command, started_at, status, tags, machine_id;
 };
 
+// One device of a machine's inventory (inventory_json's "devices"), for the machine card.
+struct DeviceInfo {
+    std::string id, description, type, backend;
+    std::optional<double> memory_total_bytes{}, memory_free_bytes{};
+    bool usable = true;
+    std::string reason{};  // why not usable
+};
+
 struct MachineInfo {
     std::string id, cpu_model, hostname, device_names;
     std::optional<int64_t> n_logical_cores{}, memory_total_bytes{};
+    std::optional<int64_t> n_physical_cores{};
+    std::string os;                      // kernel and distribution, when the inventory has them
+    std::vector<DeviceInfo> devices{};   // one per device in the inventory
     std::vector<std::pair<std::string, std::string>> inventory{};  // flattened inventory_json, in its order
 };
 
@@ -36,9 +50,17 @@ struct RooflineFigure {
     int32_t n = 0;
 };
 
+// One device's measured roofs: the memory-bandwidth slope and a compute ceiling per weight type.
+struct DeviceRoof {
+    std::string device;
+    std::optional<double> bandwidth_gbs{};                        // hw::read_bandwidth_gbs
+    std::vector<std::pair<std::string, double>> gflops_by_type{};  // matmul peak (median GFLOP/s) per type
+};
+
 struct RooflineInfo {
     std::string machine_id;
     bool available = false;
+    std::vector<DeviceRoof> roofs{};  // per device measured, in the cache's order
     std::string note;  // when and with which accel it was measured, or why unavailable
     std::vector<RooflineFigure> figures{};
     std::vector<std::pair<std::string, std::string>> unavailable{};  // what, why
@@ -77,6 +99,16 @@ struct ResultRow {
     std::optional<double> decode_bandwidth_pct, prefill_flops_pct;
     std::string roofline_basis;
     std::string roofline_defect;  // non-empty: above 100% of the roof, so the roof is wrong (never an efficiency)
+    // For the roofline plot: extra.model_size (weight bytes), extra.model_n_params_blocks and the weight type
+    // named in extra.model_desc (hw::weight_type_of; "" when unknown).
+    std::optional<double> weight_bytes, n_params_blocks;
+    std::string weight_type;
+    // The requested configuration (extra.spec): "t=0 b=2048 ub=512 kv=f16/f16 fa=auto ngl=-1"; "" when the result
+    // carries no spec (imported). is_default: it equals accel bench's defaults (bench::PointSpec{}).
+    std::string config;
+    bool is_default = false;
+    bool noisy = false;  // extra.noisy: the coefficient of variation of its samples is above the bench's limit
+    std::string machine_id;  // the run's machine
     std::optional<ServerPoint> server;
     std::optional<TradeoffPoint> tradeoffs;
 };
@@ -90,6 +122,14 @@ struct CompatRow {
     std::string architecture, family, device, type, status;
     int64_t n = 0;
     std::vector<std::string> evidence{};  // result or failure ids
+};
+
+// One conformance case as `accel conform` stored it (a result's extra or a failure's params).
+struct ConformRecord {
+    std::string id, run_id;  // the result or failure id
+    std::string arch, llama_arch, device, type;
+    std::string status;      // pass, fail, unsupported
+    std::string reason;
 };
 
 struct Regressions {
@@ -109,7 +149,9 @@ struct ReportData {
     int64_t n_superseded = 0;          // older results of the same points, left out
     std::vector<FailureRow> failures{};
     std::vector<CompatRow> compatibility{};
+    std::vector<ConformRecord> conformance{};  // the newest case per arch, device and type in scope
     std::optional<Regressions> regressions{};
+    std::optional<double> price_per_hour{};  // ReportOptions::price_per_hour
 
     const RunInfo* run(const std::string& id) const;
 };
@@ -118,6 +160,10 @@ struct ReportData {
 // --since that is not a date; Error{io} from the database. Rooflines come from `accel detect --measure`'s cache
 // (hw/roofline.h) for each machine in scope.
 ReportData load_report_data(store::Database& db, const ReportOptions& options);
+
+// The cost of a million of the point's tokens (texts for embed) at `price_per_hour`: price / (avg_ts * 3600) * 1e6;
+// nullopt without a price or a throughput.
+std::optional<double> cost_per_million(const ResultRow& r, std::optional<double> price_per_hour);
 
 // "p=512 n=128 t=8": the shape of a point, for labels.
 // What a point's avg_ts counts: texts for embed points, tokens for everything else.

@@ -14,8 +14,11 @@ struct TextTable {
     std::string caption{};
     std::vector<std::string> columns{};
     std::vector<std::vector<std::string>> rows{};
-    int anchor_col = -1;  // this column holds an id: HTML gives the row id="ev-<id>"
-    int link_col = -1;    // this column holds comma-separated ids: HTML links each to #ev-<id>
+    int anchor_col = -1;  // this column holds an id: HTML gives the row id="<anchor_prefix><id>" (anchor_id)
+    std::string anchor_prefix = "ev-";
+    int link_col = -1;  // this column holds comma-separated ids: HTML links each to #<link_prefix><id>
+    std::string link_prefix = "ev-";
+    bool collapsed = false;  // detail for the curious: HTML folds it into <details>, its caption the summary
 };
 
 struct Section {
@@ -28,6 +31,10 @@ struct Section {
 };
 
 std::vector<Section> build_sections(const ReportData& data);
+
+// Sections with a file of their own.
+Section key_classes_section(const ReportData& data);  // classes_section.cpp
+Section machines_section(const ReportData& data);     // machines_section.cpp
 
 // One line per run: "run <id>: <command>"; "no run" when empty.
 std::vector<std::string> source_lines(const Source& s);

@@ -65,10 +65,43 @@ struct Heatmap {
     std::vector<HeatCell> cells{};
 };
 
+// Every sample of one point. Fewer than strip_plot_max samples: a strip (dot) plot of each sample with the median
+// marked; more: the empirical CDF with p50, p90 and p99 marked (type 7, as every table). Each sample is one data
+// mark. The <desc> states n, median, p90 and p99 as text.
+struct Distribution {
+    std::string title;
+    std::string x_label;           // the unit of the values
+    std::vector<double> values{};  // raw samples
+};
+inline constexpr size_t strip_plot_max = 20;
+
+// A roofline: log-log, x arithmetic intensity (FLOP per byte), y achieved GFLOP/s. The memory roof is the line
+// y = bandwidth * x (GB/s), each compute ceiling a horizontal line (GFLOP/s) from where it meets the slope; each
+// point is a data mark, flagged ones (above their roof) drawn red and labelled.
+struct RoofCeiling {
+    std::string label;  // "q4_0"
+    double gflops = 0;
+};
+struct RoofPoint {
+    double intensity = 0;  // FLOP per byte
+    double gflops = 0;     // achieved
+    std::string label;     // short, drawn next to flagged points
+    std::string tooltip{};
+    bool flagged = false;
+};
+struct RooflineChart {
+    std::string title;
+    std::optional<double> bandwidth_gbs{};
+    std::vector<RoofCeiling> ceilings{};
+    std::vector<RoofPoint> points{};
+};
+
 std::string render_bar_chart(const BarChart& chart);
 std::string render_xy_chart(const XyChart& chart);
 std::string render_histogram(const Histogram& chart);
 std::string render_heatmap(const Heatmap& chart);
+std::string render_distribution(const Distribution& chart);  // svg_distribution.cpp
+std::string render_roofline_chart(const RooflineChart& chart);  // svg_roofline.cpp
 
 // Axis ticks: "nice" round values covering [lo, hi] (at most about n + 2 of them).
 std::vector<double> nice_ticks(double lo, double hi, int n = 5);

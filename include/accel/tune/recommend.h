@@ -73,6 +73,7 @@ struct Observation {
     std::string energy_unavailable;              // why joules_per_token is unset
     int32_t n_samples = 0;
     bool noisy = false;
+    std::vector<int64_t> samples_ns{};  // the raw time of each timed repetition (empty for imported results)
 };
 
 // The observation of a measured point. Energy: the RAPL package domains summed (sub-domains such as core or dram

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "accel/bench/campaign.h"
+#include "accel/tune/gain_check.h"
 #include "accel/tune/recommend.h"
 #include "accel/tune/recommend_data.h"
 #include "accel/tune/recommend_search.h"
@@ -27,6 +28,9 @@ struct RecommendRequest {
     int32_t reps = 3;     // search: timed repetitions per point
     int32_t n_gen = 128;  // search: tokens per tg point
     int32_t max_points = 16;
+    // search: before claiming a gain, the best and the default are measured again this many times each, interleaved
+    // (A B / B A; gain_check.h), beyond max_points; 0 skips the check.
+    int32_t confirm_rounds = 2;
     std::chrono::seconds timeout{600};  // search: per point
 };
 
@@ -34,6 +38,7 @@ struct RecommendOutcome {
     Evidence evidence;  // with the search's fresh results
     Recommendation recommendation;
     std::optional<SearchLog> search;  // when searched
+    std::optional<GainCheck> gain_check;  // when the search's best is not the default
     std::string run_id;               // the search's run; "" when it measured nothing
     std::string stored_in;            // the database, or the spool file when spooling
     bool spooling = false;
