@@ -1,6 +1,10 @@
 // accel serve over HTTP: the real server on the real pool, driven with net::HttpClient. Greedy text equals
 // `accel generate`'s, streaming concatenates to the same text, usage counts, embeddings equal `accel embed`'s,
 // and the abuse set gets OpenAI-style errors with the right status.
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -17,6 +21,7 @@
 #include "accel/pool/resource_pool.h"
 #include "accel/pool/session_guard.h"
 #include "accel/serve/server.h"
+#include "raw_http.h"
 #include "test_support.h"
 
 namespace {
@@ -325,6 +330,63 @@ TEST_F(Serve, StopEndsAStreamPromptly) {
     EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(3));
     reader.join();
     EXPECT_GE(pieces.load(), 3);
+}
+
+// A port that was free a moment ago (the kernel's pick for a socket bound to port 0).
+uint16_t free_port() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    ::close(fd);
+    return ntohs(a.sin_port);
+}
+
+TEST(ServeCli, SigtermDuringAStreamStopsTheServerCleanly) {
+    ACCEL_REQUIRE_TEST_FILE(stories, "models/stories260K.gguf");
+    const char* bin = std::getenv("ACCEL_BIN");
+    ASSERT_NE(bin, nullptr);
+    const uint16_t port = free_port();
+    const std::vector<std::string> args = {bin, "serve", "--port", std::to_string(port), "--models", stories.string()};
+    std::vector<char*> argv;
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    pid_t pid = 0;
+    ASSERT_EQ(::posix_spawn(&pid, bin, nullptr, nullptr, argv.data(), environ), 0);
+    net::HttpClient c("127.0.0.1", port, {.connect_timeout = std::chrono::milliseconds(200)});
+    for (int i = 0; i < 300 && c.get("/health").status != 200; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    ASSERT_EQ(c.get("/health").status, 200);
+    std::atomic<int> pieces{0};
+    std::thread reader([&] {
+        net::HttpClient s("127.0.0.1", port);
+        s.post_streaming("/v1/completions",
+                         R"({"model":"stories260K","prompt":"Once","max_tokens":1900,"temperature":0,"stream":true})",
+                         [&](std::string_view) {
+                             ++pieces;
+                             std::this_thread::sleep_for(std::chrono::milliseconds(5));
+                             return true;
+                         });
+    });
+    for (int i = 0; i < 500 && pieces.load() < 3; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    ::kill(pid, SIGTERM);
+    int status = 0;
+    pid_t done = 0;
+    for (int i = 0; i < 200 && done == 0; ++i) {
+        done = ::waitpid(pid, &status, WNOHANG);
+        if (done == 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    if (done == 0) {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, &status, 0);
+        ADD_FAILURE() << "accel serve did not stop within 10 s of SIGTERM";
+    }
+    reader.join();
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
+    EXPECT_GE(pieces.load(), 3);
+    EXPECT_LT(test::connect_to(port), 0) << "still listening";
 }
 
 }  // namespace
