@@ -104,6 +104,14 @@ if(NOT EXISTS "${ACCEL_WLLAMA_DIR}/esm/wasm/wllama.wasm")
     message(STATUS "wllama not found at ${ACCEL_WLLAMA_DIR}: web-bench will say so at run time (run scripts/bootstrap.sh)")
 endif()
 
+# ---- the openai npm client, for accel serve's tests (tests/serve) ----
+set(ACCEL_OPENAI_DIR "" CACHE PATH "Extracted openai npm package (default: from scripts/bootstrap.sh)")
+if(NOT ACCEL_OPENAI_DIR)
+    execute_process(COMMAND bash "${_bootstrap}" --print-openai-dir OUTPUT_VARIABLE _o OUTPUT_STRIP_TRAILING_WHITESPACE
+                    COMMAND_ERROR_IS_FATAL ANY)
+    set(ACCEL_OPENAI_DIR "${_o}")
+endif()
+
 find_program(GIT_EXECUTABLE git)
 set(ACCEL_GIT_COMMIT "unknown")
 if(GIT_EXECUTABLE)
