@@ -332,6 +332,65 @@ TEST_F(Serve, StopEndsAStreamPromptly) {
     EXPECT_GE(pieces.load(), 3);
 }
 
+TEST_F(Serve, ConcurrentStreamsEachGetTheSingleStreamText) {
+    ACCEL_REQUIRE_TEST_FILE(stories, "models/stories260K.gguf");
+    serve::ServeOptions o;
+    o.max_queue = 8;  // all 8 admitted; one more would get 503
+    start({stories}, o);
+    const std::vector<std::string> prompts = {"Once upon a time", "The cat", "Lily and Tom", "One day"};
+    std::vector<std::string> single;
+    for (const auto& p : prompts) {
+        const net::HttpResult r =
+            post("/v1/completions", {{"model", "stories260K"}, {"prompt", p}, {"max_tokens", 16}, {"temperature", 0}});
+        ASSERT_EQ(r.status, 200) << r.body;
+        single.push_back(json::parse(r.body)["choices"][0]["text"]);
+    }
+    // Two streams per prompt at once: requests to one model take turns, and no stream sees another's tokens.
+    std::vector<std::string> got(prompts.size() * 2);
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < got.size(); ++i) {
+        threads.emplace_back([&, i] {
+            auto c = client();
+            std::string raw;
+            const json req{{"model", "stories260K"}, {"prompt", prompts[i % prompts.size()]}, {"max_tokens", 16},
+                           {"temperature", 0}, {"stream", true}};
+            for (const auto& e : stream_events(c, "/v1/completions", req, raw)) {
+                if (e == "[DONE]") break;
+                got[i] += json::parse(e)["choices"][0]["text"].get<std::string>();
+            }
+        });
+    }
+    for (auto& t : threads) t.join();
+    for (size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i], single[i % prompts.size()]) << "stream " << i;
+}
+
+TEST_F(Serve, ADisconnectedStreamFreesTheModelAndABadFileIsA500) {
+    ACCEL_REQUIRE_TEST_FILE(stories, "models/stories260K.gguf");
+    test::TempDir dir;
+    const std::string bytes = test::read_file(stories);
+    test::write_file(dir / "broken.gguf", bytes.substr(0, bytes.size() / 2));
+    start({stories, dir / "broken.gguf"});
+    {
+        auto c = client();
+        int pieces = 0;
+        c.post_streaming("/v1/completions",
+                         R"({"model":"stories260K","prompt":"Once","max_tokens":1900,"temperature":0,"stream":true})",
+                         [&](std::string_view) { return ++pieces < 3; });  // the client hangs up after 3 pieces
+    }
+    // The abandoned generation stops at its next token, so the model is free again at once (not after 1900 tokens).
+    const auto t0 = std::chrono::steady_clock::now();
+    const net::HttpResult next =
+        post("/v1/completions", {{"model", "stories260K"}, {"prompt", "x"}, {"max_tokens", 2}, {"temperature", 0}});
+    EXPECT_EQ(next.status, 200) << next.body;
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+    std::string type;
+    const net::HttpResult broken = post("/v1/completions", {{"model", "broken"}, {"prompt", "x"}});
+    EXPECT_EQ(status_and_type(broken, type), 500) << broken.body;
+    EXPECT_EQ(type, "server_error");
+    EXPECT_NE(broken.body.find("model_load_failed"), std::string::npos);
+    EXPECT_EQ(post("/v1/completions", {{"model", "stories260K"}, {"prompt", "x"}, {"max_tokens", 2}}).status, 200);
+}
+
 // A port that was free a moment ago (the kernel's pick for a socket bound to port 0).
 uint16_t free_port() {
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
