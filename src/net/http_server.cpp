@@ -151,16 +151,13 @@ bool is_loopback_host(std::string_view host) {
 // cpp-httplib's parser and response writer, fed one request that accel has already read.
 class HttplibEngine final : public httplib::Server {
 public:
-    explicit HttplibEngine(std::function<void(const httplib::Request&, httplib::Response&)> handler) {
-        for (const char* m : {"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}) {
-            const std::string method = m;
-            if (method == "GET") Get(".*", handler);
-            if (method == "POST") Post(".*", handler);
-            if (method == "PUT") Put(".*", handler);
-            if (method == "PATCH") Patch(".*", handler);
-            if (method == "DELETE") Delete(".*", handler);
-            if (method == "OPTIONS") Options(".*", handler);
-        }
+    explicit HttplibEngine(const Handler& handler) {
+        Get(".*", handler);
+        Post(".*", handler);
+        Put(".*", handler);
+        Patch(".*", handler);
+        Delete(".*", handler);
+        Options(".*", handler);
     }
     // Content providers stop once the "listener" is gone: it is set to accel's listening socket while serving.
     void set_listening(int fd) { svr_sock_ = fd; }
@@ -410,7 +407,7 @@ void HttpServer::Impl::serve(int fd, Clock::time_point accepted) {
 
 void HttpServer::Impl::answer(const httplib::Request& in, httplib::Response& out) const {
     HttpRequest req{.method = in.method, .target = in.target, .path = in.path, .body = in.body,
-                    .remote_addr = in.remote_addr};
+                    .remote_addr = in.remote_addr, .client_gone = in.is_connection_closed};
     for (const auto& [k, v] : in.params) req.params.emplace(k, v);
     for (const auto& [k, v] : in.headers) req.headers.emplace_back(lower(k), v);
     HttpResponse r;

@@ -82,7 +82,7 @@ struct Server::Impl {
     const ServedModel& model_of(const std::string& id) const;
     HttpResponse complete(const HttpRequest& req, bool chat);
     void prepare(Job& job);
-    HttpResponse complete_now(Job& job);
+    HttpResponse complete_now(Job& job, const HttpRequest& req);
     HttpResponse complete_streaming(std::shared_ptr<Job> job);
     void stream(Job& job, net::StreamSink& sink);
     HttpResponse embeddings(const HttpRequest& req);
@@ -201,7 +201,7 @@ HttpResponse Server::Impl::complete(const HttpRequest& req, bool chat) {
                    .model = model.id};
     prepare(*job);
     if (job->request.stream) return complete_streaming(std::move(job));
-    return complete_now(*job);
+    return complete_now(*job, req);
 }
 
 // The prompt in the model's template (chat), its length against the context, and the sampling parameters.
@@ -226,15 +226,16 @@ void Server::Impl::prepare(Job& job) {
                   .parse_special = r.chat};
 }
 
-HttpResponse Server::Impl::complete_now(Job& job) {
+HttpResponse Server::Impl::complete_now(Job& job, const HttpRequest& req) {
     std::string text;
     const engine::GenerateStats st = engine::generate(job.guard->session(), job.prompt, job.params, [&](std::string_view p) {
         text += p;
-        return !stopping.load();
+        // A client that hung up gets nothing: stop at once and free the model for the next request.
+        return !stopping.load() && !(req.client_gone && req.client_gone());
     });
     n_tokens_prompt += static_cast<uint64_t>(st.n_tokens_prompt);
     n_tokens_gen += static_cast<uint64_t>(st.n_tokens_gen);
-    if (st.cancelled) throw ApiError(503, "the server is shutting down");
+    if (st.cancelled) throw ApiError(503, "the server is shutting down or the client left");
     return json_response(200, completion_json(job.header, job.request.chat, text, finish_reason(st),
                                               {.prompt_tokens = st.n_tokens_prompt, .completion_tokens = st.n_tokens_gen}));
 }

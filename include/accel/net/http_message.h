@@ -22,6 +22,8 @@ struct HttpRequest {
     HeaderList headers;                        // names lowercased, in the order received
     std::string body;
     std::string remote_addr;
+    // True once the client has closed its side (asks the socket; cheap enough to call per generated token).
+    std::function<bool()> client_gone;
 
     // The first header of that name (lowercase), or nullptr.
     const std::string* header(std::string_view lower_name) const;
