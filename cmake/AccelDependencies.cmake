@@ -93,24 +93,25 @@ if(NOT EXISTS "${ACCEL_HTTPLIB_DIR}/httplib.cpp")
     message(FATAL_ERROR "cpp-httplib not found at ${ACCEL_HTTPLIB_DIR}. Run scripts/bootstrap.sh first.")
 endif()
 
+# A folder that bootstrap.sh unpacks an npm package into (asked with `bootstrap.sh <flag>`), unless the cache
+# variable already names one.
+function(accel_bootstrap_dir var flag doc)
+    set(${var} "" CACHE PATH "${doc} (default: from scripts/bootstrap.sh)")
+    if(NOT ${var})
+        execute_process(COMMAND bash "${_bootstrap}" ${flag} OUTPUT_VARIABLE _dir OUTPUT_STRIP_TRAILING_WHITESPACE
+                        COMMAND_ERROR_IS_FATAL ANY)
+        set(${var} "${_dir}" PARENT_SCOPE)
+    endif()
+endfunction()
+
 # ---- wllama for web-bench ----
-set(ACCEL_WLLAMA_DIR "" CACHE PATH "Extracted @wllama/wllama package (default: from scripts/bootstrap.sh)")
-if(NOT ACCEL_WLLAMA_DIR)
-    execute_process(COMMAND bash "${_bootstrap}" --print-wllama-dir OUTPUT_VARIABLE _w OUTPUT_STRIP_TRAILING_WHITESPACE
-                    COMMAND_ERROR_IS_FATAL ANY)
-    set(ACCEL_WLLAMA_DIR "${_w}")
-endif()
+accel_bootstrap_dir(ACCEL_WLLAMA_DIR --print-wllama-dir "Extracted @wllama/wllama package")
 if(NOT EXISTS "${ACCEL_WLLAMA_DIR}/esm/wasm/wllama.wasm")
     message(STATUS "wllama not found at ${ACCEL_WLLAMA_DIR}: web-bench will say so at run time (run scripts/bootstrap.sh)")
 endif()
 
 # ---- the openai npm client, for accel serve's tests (tests/serve) ----
-set(ACCEL_OPENAI_DIR "" CACHE PATH "Extracted openai npm package (default: from scripts/bootstrap.sh)")
-if(NOT ACCEL_OPENAI_DIR)
-    execute_process(COMMAND bash "${_bootstrap}" --print-openai-dir OUTPUT_VARIABLE _o OUTPUT_STRIP_TRAILING_WHITESPACE
-                    COMMAND_ERROR_IS_FATAL ANY)
-    set(ACCEL_OPENAI_DIR "${_o}")
-endif()
+accel_bootstrap_dir(ACCEL_OPENAI_DIR --print-openai-dir "Extracted openai npm package")
 
 find_program(GIT_EXECUTABLE git)
 set(ACCEL_GIT_COMMIT "unknown")
