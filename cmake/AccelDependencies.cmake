@@ -78,16 +78,40 @@ get_filename_component(ACCEL_DUCKDB_LIBDIR "${ACCEL_LIBDUCKDB}" DIRECTORY)
 # The build tree runs against the cached libraries; the install tree carries copies (see src/cli).
 set(CMAKE_BUILD_RPATH "${ACCEL_LLAMA_LIBDIR};${ACCEL_DUCKDB_LIBDIR}")
 
-# ---- cpp-httplib is not used: web/ has its own small server (see docs/web.md). wllama for web-bench ----
-set(ACCEL_WLLAMA_DIR "" CACHE PATH "Extracted @wllama/wllama package (default: from scripts/bootstrap.sh)")
-if(NOT ACCEL_WLLAMA_DIR)
-    execute_process(COMMAND bash "${_bootstrap}" --print-wllama-dir OUTPUT_VARIABLE _w OUTPUT_STRIP_TRAILING_WHITESPACE
-                    COMMAND_ERROR_IS_FATAL ANY)
-    set(ACCEL_WLLAMA_DIR "${_w}")
+# ---- cpp-httplib: the one HTTP library (net/, docs/net.md), from the pinned llama.cpp source's vendor/ ----
+set(ACCEL_HTTPLIB_DIR "" CACHE PATH "Folder with cpp-httplib's httplib.h and httplib.cpp (default: the pinned llama.cpp source)")
+if(NOT ACCEL_HTTPLIB_DIR)
+    if(ACCEL_SYSTEM_LLAMA)
+        message(FATAL_ERROR "ACCEL_SYSTEM_LLAMA=ON needs -DACCEL_HTTPLIB_DIR=<llama.cpp>/vendor/cpp-httplib")
+    endif()
+    # bootstrap.sh unpacks the source beside the install prefix: <deps>/llama.cpp-<commit:12>-src.
+    get_filename_component(_deps "${ACCEL_LLAMA_PREFIX}" DIRECTORY)
+    string(SUBSTRING "${ACCEL_LLAMA_COMMIT}" 0 12 _c12)
+    set(ACCEL_HTTPLIB_DIR "${_deps}/llama.cpp-${_c12}-src/vendor/cpp-httplib")
 endif()
+if(NOT EXISTS "${ACCEL_HTTPLIB_DIR}/httplib.cpp")
+    message(FATAL_ERROR "cpp-httplib not found at ${ACCEL_HTTPLIB_DIR}. Run scripts/bootstrap.sh first.")
+endif()
+
+# A folder that bootstrap.sh unpacks an npm package into (asked with `bootstrap.sh <flag>`), unless the cache
+# variable already names one.
+function(accel_bootstrap_dir var flag doc)
+    set(${var} "" CACHE PATH "${doc} (default: from scripts/bootstrap.sh)")
+    if(NOT ${var})
+        execute_process(COMMAND bash "${_bootstrap}" ${flag} OUTPUT_VARIABLE _dir OUTPUT_STRIP_TRAILING_WHITESPACE
+                        COMMAND_ERROR_IS_FATAL ANY)
+        set(${var} "${_dir}" PARENT_SCOPE)
+    endif()
+endfunction()
+
+# ---- wllama for web-bench ----
+accel_bootstrap_dir(ACCEL_WLLAMA_DIR --print-wllama-dir "Extracted @wllama/wllama package")
 if(NOT EXISTS "${ACCEL_WLLAMA_DIR}/esm/wasm/wllama.wasm")
     message(STATUS "wllama not found at ${ACCEL_WLLAMA_DIR}: web-bench will say so at run time (run scripts/bootstrap.sh)")
 endif()
+
+# ---- the openai npm client, for accel serve's tests (tests/serve) ----
+accel_bootstrap_dir(ACCEL_OPENAI_DIR --print-openai-dir "Extracted openai npm package")
 
 find_program(GIT_EXECUTABLE git)
 set(ACCEL_GIT_COMMIT "unknown")

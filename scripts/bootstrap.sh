@@ -4,6 +4,7 @@
 #   scripts/bootstrap.sh                 install missing Debian packages, fetch and build llama.cpp and DuckDB
 #   scripts/bootstrap.sh --print-prefix  print the llama.cpp install prefix for this machine and exit
 #   scripts/bootstrap.sh --print-wllama-dir  print the extracted @wllama/wllama folder (web-bench) and exit
+#   scripts/bootstrap.sh --print-openai-dir  print the extracted openai npm package (accel serve's tests) and exit
 #   scripts/bootstrap.sh --oracle        only the oracle's Python environment (transformers, torch; see docs/testing.md)
 #   scripts/bootstrap.sh --fuzz          also clang and an ASan+UBSan llama.cpp for the load-path fuzzer (make fuzz)
 #   scripts/bootstrap.sh --print-fuzz-prefix  print that llama.cpp's prefix and exit
@@ -56,6 +57,7 @@ llama_prefix() { echo "$deps_root/llama.cpp-${LLAMA_COMMIT:0:12}-$(cpu_key)-$(ll
 fuzz_prefix() { echo "$deps_root/llama.cpp-${LLAMA_COMMIT:0:12}-fuzz-asan"; }
 duckdb_prefix() { echo "$deps_root/duckdb-$DUCKDB_VERSION"; }
 wllama_dir() { echo "$deps_root/wllama-$WLLAMA_VERSION"; }
+openai_dir() { echo "$deps_root/openai-$OPENAI_NPM_VERSION"; }
 
 if [ "${1:-}" = "--print-prefix" ]; then
     echo "$(llama_prefix)"
@@ -71,6 +73,10 @@ if [ "${1:-}" = "--print-duckdb-prefix" ]; then
 fi
 if [ "${1:-}" = "--print-wllama-dir" ]; then
     echo "$(wllama_dir)"
+    exit 0
+fi
+if [ "${1:-}" = "--print-openai-dir" ]; then
+    echo "$(openai_dir)"
     exit 0
 fi
 # ---- the oracle's Python environment: only for scripts/oracle (test references), never for the build or CI ----
@@ -187,6 +193,24 @@ elif [ ! -f "$wdir/.complete" ]; then
     rm -rf "$tmp"
     trap - EXIT
     say "wllama $WLLAMA_VERSION ready in $wdir"
+fi
+
+# ---- openai (npm): the official client, which drives accel serve in its tests ----
+odir=$(openai_dir)
+if [ ! -f "$odir/.complete" ] && [ -n "${ACCEL_DEPS_TARBALLS:-}" ] && [ ! -f "$tarballs/$OPENAI_NPM_TGZ" ]; then
+    say "warning: $OPENAI_NPM_TGZ is not in ACCEL_DEPS_TARBALLS; the openai client test will be skipped"
+elif [ ! -f "$odir/.complete" ]; then
+    fetch "$OPENAI_NPM_SPEC" "$OPENAI_NPM_TGZ"
+    check_sha "$tarballs/$OPENAI_NPM_TGZ" "$OPENAI_NPM_TGZ_SHA256"
+    tmp=$(mktemp -d)
+    trap 'rm -rf "$tmp"' EXIT
+    tar xzf "$tarballs/$OPENAI_NPM_TGZ" -C "$tmp"
+    rm -rf "$odir"
+    mv "$tmp/package" "$odir"
+    touch "$odir/.complete"
+    rm -rf "$tmp"
+    trap - EXIT
+    say "openai $OPENAI_NPM_VERSION ready in $odir"
 fi
 
 # ---- llama.cpp: source from the git bundle, verified by commit ----

@@ -36,4 +36,10 @@ if [ ! -f "$out/$WLLAMA_TGZ" ]; then  # web-bench's browser runtime, 3.5 MB
     [ "$got" = "$WLLAMA_TGZ_SHA256" ] || { echo "fetch-deps: error: $WLLAMA_TGZ sha256 mismatch ($got)" >&2; exit 1; }
     mv "$WLLAMA_TGZ" "$out/"
 fi
+if [ ! -f "$out/$OPENAI_NPM_TGZ" ]; then  # the openai client for accel serve's tests
+    npm pack --silent "$OPENAI_NPM_SPEC" >/dev/null
+    got=$(sha256sum "$OPENAI_NPM_TGZ" | cut -d' ' -f1)
+    [ "$got" = "$OPENAI_NPM_TGZ_SHA256" ] || { echo "fetch-deps: error: $OPENAI_NPM_TGZ sha256 mismatch ($got)" >&2; exit 1; }
+    mv "$OPENAI_NPM_TGZ" "$out/"
+fi
 du -sh "$out" >&2

@@ -30,6 +30,7 @@ void register_quantize(CLI::App& app, int& exit_code);   // cmd_quantize.cpp: qu
 void register_perplexity(CLI::App& app, int& exit_code); // cmd_perplexity.cpp (engine/quality)
 void register_tradeoffs(CLI::App& app, int& exit_code);  // cmd_tradeoffs.cpp (bench/tradeoffs)
 void register_convert(CLI::App& app, int& exit_code);    // cmd_convert.cpp (model/hf_convert)
+void register_serve(CLI::App& app, int& exit_code);       // cmd_serve.cpp (serve/)
 void register_validate_load(CLI::App& app, int& exit_code);  // cmd_validate_load.cpp: hidden helper entry (pool)
 
 }  // namespace accel::cli

@@ -1,7 +1,4 @@
 // The browser runner's HTTP server: what it serves, and what it refuses (token, Host, Origin, sizes, slow clients).
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -16,6 +13,7 @@
 
 #include "accel/core/error.h"
 #include "accel/web/http_server.h"
+#include "raw_http.h"
 #include "test_support.h"
 
 namespace fs = std::filesystem;
@@ -24,53 +22,11 @@ using accel::web::ServerOptions;
 
 namespace {
 
-int count_fds() {
-    int n = 0;
-    for ([[maybe_unused]] const auto& e : fs::directory_iterator("/proc/self/fd")) ++n;
-    return n;
-}
-
-int connect_to(uint16_t port) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-        ::close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-std::string read_all(int fd, int timeout_ms = 5000) {
-    std::string out;
-    char buf[4096];
-    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-    while (std::chrono::steady_clock::now() < until) {
-        pollfd p{fd, POLLIN, 0};
-        if (::poll(&p, 1, 100) <= 0) continue;
-        const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-        if (n <= 0) break;
-        out.append(buf, static_cast<size_t>(n));
-    }
-    return out;
-}
-
-// Sends raw bytes and returns the whole answer.
-std::string exchange(uint16_t port, const std::string& raw) {
-    const int fd = connect_to(port);
-    if (fd < 0) return "connect failed";
-    ::send(fd, raw.data(), raw.size(), MSG_NOSIGNAL);
-    std::string out = read_all(fd);
-    ::close(fd);
-    return out;
-}
-
-int status_of(const std::string& answer) {
-    if (answer.rfind("HTTP/1.1 ", 0) != 0) return -1;
-    return std::stoi(answer.substr(9, 3));
-}
+using accel::test::connect_to;
+using accel::test::count_fds;
+using accel::test::exchange;
+using accel::test::read_all;
+using accel::test::status_of;
 
 const std::string kToken = "0123456789abcdef0123456789abcdef";
 

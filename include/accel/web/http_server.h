@@ -8,15 +8,12 @@
 #include <optional>
 #include <string>
 
+#include "accel/net/http_server.h"
+
 namespace accel::web {
 
-struct ServerLimits {
-    size_t max_header_bytes = 16 * 1024;      // request line plus headers; more: 431
-    size_t max_body_bytes = 1024 * 1024;      // Content-Length above this: 413 (before any byte is read)
-    std::chrono::milliseconds read_timeout{10000};   // whole request (headers and body) must arrive within: 408
-    std::chrono::milliseconds write_timeout{30000};  // a client that stops reading is dropped after this
-    int max_connections = 16;                 // connections beyond this get 503 and are closed at once
-};
+// Body/header caps, read deadline (408), write timeout and connection cap (503): net's limits.
+using ServerLimits = net::HttpLimits;
 
 struct ServerOptions {
     std::string token;                       // 32 hex digits; POST /api/* must carry it (?token= or X-Accel-Token)
@@ -31,12 +28,12 @@ struct PostedMessage {
     std::string body;
 };
 
-// A small fixed-purpose HTTP/1.1 server for the browser runner. It binds 127.0.0.1 only, on a free port the kernel
-// picks, and answers one request per connection (Connection: close). Every answer carries COOP/COEP/CORP headers
+// The browser runner's HTTP server, over net::HttpServer (cpp-httplib). It binds 127.0.0.1 only, on a free port the
+// kernel picks, and answers one request per connection (Connection: close). Every answer carries COOP/COEP/CORP headers
 // for cross-origin isolation and never an Access-Control-Allow-Origin. Requests are refused:
 //   403 when Host is not 127.0.0.1:<port> or localhost:<port>, or an Origin is present and is not that origin;
 //   401 when a POST lacks the run's token (compared in constant time); 413/431 past the size caps;
-//   408 when the request is not complete within read_timeout; 503 past max_connections.
+//   408 when the request is not complete within read_timeout; 503 past max_connections (net::HttpServer's limits).
 // Thread-safe; stop() (also run by the destructor) closes the listener and joins every connection thread.
 class HttpServer {
 public:
@@ -58,9 +55,10 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
-// 128 random bits from the OS, as 32 lowercase hex digits. Throws Error{io} when no randomness is available.
+// 128 random bits from the OS, as 32 lowercase hex digits (net::random_token). Throws Error{io} when no
+// randomness is available.
 std::string make_token();
-// Compares in time that depends only on the lengths.
+// Compares in time that depends only on the lengths (net::constant_time_equal).
 bool constant_time_equal(std::string_view a, std::string_view b);
 
 }  // namespace accel::web
