@@ -1,12 +1,14 @@
 // accel against transformers: each committed Hugging Face fixture (tests/fixtures/hf) converted by accel, run by
 // llama.cpp on the CPU, and compared with what transformers computed for the same input: the logits of the
 // decoders (llama, qwen2), the tokenization and sentence embeddings of the encoder (bert). The limits are the table
-// in docs/conform.md ("Against transformers").
+// are model::hf_limits(), the one table that docs/conform.md ("Against transformers") prints and `accel conform`
+// uses.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <stdexcept>
 
 #include <nlohmann/json.hpp>
 
@@ -14,12 +16,22 @@
 #include "accel/engine/session.h"
 #include "accel/engine/token_logits.h"
 #include "accel/model/hf_convert.h"
+#include "accel/model/hf_limits.h"
 #include "hf_fixture.h"
 #include "test_support.h"
 
 namespace {
 
 using accel::model::ConvertType;
+using accel::model::HfMetric;
+constexpr double top1_epsilon = accel::model::hf_top1_epsilon;
+
+// The limit of the one table; a class and type the table has no row for is a mistake in this test.
+double limit(const std::string& cls, ConvertType type, HfMetric metric) {
+    const auto l = accel::model::hf_limit(cls, type, metric);
+    if (!l) throw std::runtime_error("model::hf_limits() has no " + cls + " " + accel::model::to_string(type) + " row");
+    return *l;
+}
 
 struct Limit {
     ConvertType type;
@@ -27,14 +39,14 @@ struct Limit {
     double min_top1 = 1.0;  // share of positions with a reference margin > top1_epsilon whose top-1 must agree
 };
 
-// Top-1 must agree wherever the reference's own margin between its two best logits exceeds this (logit units):
-// random weights give near-ties that float rounding may legitimately flip.
-constexpr double top1_epsilon = 0.01;
-
 struct Case {
     std::string cls;
     Limit limit;
 };
+
+Case decoder_case(const std::string& cls, ConvertType type) {
+    return {cls, {type, limit(cls, type, HfMetric::logits_rel), limit(cls, type, HfMetric::top1)}};
+}
 
 class HfReference : public testing::TestWithParam<Case> {};
 
@@ -85,12 +97,11 @@ TEST_P(HfReference, LogitsAndTeacherForcedGreedyMatchTransformers) {
     EXPECT_GE(double(n_agree), c.limit.min_top1 * double(n_checked)) << c.cls;
 }
 
-// Limits: docs/conform.md, "Against transformers".
+// Limits: model::hf_limits() (docs/conform.md, "Against transformers").
 INSTANTIATE_TEST_SUITE_P(Fixtures, HfReference,
-                         testing::Values(Case{"llama", {ConvertType::f32, 1e-5}}, Case{"qwen2", {ConvertType::f32, 1e-5}},
-                                         Case{"llama", {ConvertType::f16, 2e-3}}, Case{"qwen2", {ConvertType::f16, 2e-3}},
-                                         Case{"llama", {ConvertType::q8_0, 5e-2, 0.9}},
-                                         Case{"qwen2", {ConvertType::q8_0, 5e-2, 0.9}}),
+                         testing::Values(decoder_case("llama", ConvertType::f32), decoder_case("qwen2", ConvertType::f32),
+                                         decoder_case("llama", ConvertType::f16), decoder_case("qwen2", ConvertType::f16),
+                                         decoder_case("llama", ConvertType::q8_0), decoder_case("qwen2", ConvertType::q8_0)),
                          [](const testing::TestParamInfo<Case>& p) {
                              return p.param.cls + "_" + accel::model::to_string(p.param.limit.type);
                          });
@@ -167,12 +178,15 @@ TEST_P(HfBertReference, TokenizationAndEmbeddingsMatchTransformers) {
     EXPECT_LE(std::max(first.max_abs, last.max_abs) / range, c.max_rel_state);
 }
 
-// Limits: docs/conform.md, "Against transformers".
+BertCase bert_case(ConvertType type) {
+    return {type, limit("bert", type, HfMetric::embedding_max_abs), limit("bert", type, HfMetric::embedding_cosine),
+            limit("bert", type, HfMetric::state_rel)};
+}
+
+// Limits: model::hf_limits() (docs/conform.md, "Against transformers").
 INSTANTIATE_TEST_SUITE_P(Fixtures, HfBertReference,
-                         testing::Values(BertCase{ConvertType::f32, 2e-5, 1 - 1e-9, 1e-4},
-                                         BertCase{ConvertType::f16, 1.5e-4, 1 - 5e-8, 3e-4},
-                                         BertCase{ConvertType::bf16, 1.5e-3, 1 - 2e-6, 3e-3},
-                                         BertCase{ConvertType::q8_0, 5e-3, 1 - 2e-5, 1e-2}),
+                         testing::Values(bert_case(ConvertType::f32), bert_case(ConvertType::f16),
+                                         bert_case(ConvertType::bf16), bert_case(ConvertType::q8_0)),
                          [](const testing::TestParamInfo<BertCase>& p) {
                              return std::string("bert_") + accel::model::to_string(p.param.type);
                          });
