@@ -179,6 +179,25 @@ void run_encoder(const HfClass& c, const fs::path& dir, const fs::path& gguf, co
     add_metric(r, c, t, HfMetric::state_rel, state / range_of(states));
 }
 
+// BertForSequenceClassification: llama.cpp's pooling rank (pooler, tanh, classifier) against transformers' logits.
+void run_classifier(const HfClass& c, const fs::path& dir, const fs::path& gguf, const std::string& device,
+                    ConvertType t, int32_t n_threads, ConformResult& r) {
+    const auto ref = json::parse(read_text(dir / "reference.json"));
+    const auto expected = read_f32_tensor(dir / "reference.safetensors", "logits");
+    model::convert_hf(dir, gguf, {.type = t});
+    const auto m = engine::LoadedModel::load(gguf, {.device = device == "cpu" ? "" : device,
+                                                    .n_gpu_layers = device == "cpu" ? 0 : 999});
+    auto got = embed_one(m, ref.at("text").get<std::string>(), engine::Pooling::rank, false, n_threads);
+    if (perturbed(c)) {
+        for (auto& v : got) v = -v;
+    }
+    if (got.size() != expected.size()) {
+        throw Error(ErrorKind::invalid_input, fmt::format("{}: accel gave {} classification logits, transformers {}",
+                                                          dir.string(), got.size(), expected.size()));
+    }
+    add_metric(r, c, t, HfMetric::class_logits_rel, max_abs_diff(got.data(), expected.data(), got.size()) / range_of(expected));
+}
+
 std::optional<ConvertType> convert_type(engine::WeightType w) {
     switch (w) {
         case engine::WeightType::f32: return ConvertType::f32;
@@ -246,6 +265,10 @@ ConformResult run_hf_case(const HfClass& c, const std::string& device, engine::W
                 run_decoder(c, dir, gguf, device, *ct, opts.n_threads, cr);
             } else {
                 run_encoder(c, dir, gguf, device, *ct, opts.n_threads, cr);
+                if (!c.head_fixture.empty() && fs::is_directory(opts.hf_fixtures / c.head_fixture, ec)) {
+                    run_classifier(c, opts.hf_fixtures / c.head_fixture, work / fmt::format("model-head-{}.gguf", r.type),
+                                   device, *ct, opts.n_threads, cr);
+                }
             }
             cr.stage = "done";
             std::vector<std::string> why;
@@ -276,7 +299,7 @@ ConformResult run_hf_case(const HfClass& c, const std::string& device, engine::W
 
 const std::vector<HfClass>& hf_classes() {
     static const std::vector<HfClass> classes = {
-        {"bert", "bert", HfRun::encoder_embeddings, ""},
+        {"bert", "bert", HfRun::encoder_embeddings, "", "bert_cls"},
         {"clap", "", HfRun::none, "audio-text (CLAP): no converter or engine in accel yet"},
         {"clip", "", HfRun::none, "vision-text (CLIP): no converter or engine in accel yet"},
         {"detr", "", HfRun::none, "object detection (DETR): no converter or engine in accel yet"},

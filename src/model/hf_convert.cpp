@@ -138,6 +138,7 @@ const std::vector<ArchEntry>& arch_table() {
         {"Qwen2ForCausalLM", detail::make_llama_architecture},
         {"BertModel", detail::make_bert_architecture},
         {"BertForMaskedLM", detail::make_bert_architecture},
+        {"BertForSequenceClassification", detail::make_bert_architecture},
     };
     return table;
 }

@@ -29,14 +29,19 @@ const std::vector<HfLimit>& hf_limits() {
         {"qwen2", T::f16, M::logits_rel, 2e-3},  {"qwen2", T::f16, M::top1, 1.0},
         {"qwen2", T::q8_0, M::logits_rel, 5e-2}, {"qwen2", T::q8_0, M::top1, 0.9},
         // encoder: the mean-pooled normalised embedding, and the [CLS] and last token states
-        {"bert", T::f32, M::embedding_max_abs, 2e-5},    {"bert", T::f32, M::embedding_cosine, 1 - 1e-9},
-        {"bert", T::f32, M::state_rel, 1e-4},
-        {"bert", T::f16, M::embedding_max_abs, 1.5e-4},  {"bert", T::f16, M::embedding_cosine, 1 - 5e-8},
-        {"bert", T::f16, M::state_rel, 3e-4},
-        {"bert", T::bf16, M::embedding_max_abs, 1.5e-3}, {"bert", T::bf16, M::embedding_cosine, 1 - 2e-6},
+        // (the fixture's LayerNorm gains are 1 + N(0, 0.1) since Dec 2026: states of range 6.6, not 0.63, so ggml's
+        // f16-table GELU shows more; limits about 2x the measured figures, docs/conform.md)
+        {"bert", T::f32, M::embedding_max_abs, 1e-4},   {"bert", T::f32, M::embedding_cosine, 1 - 3e-8},
+        {"bert", T::f32, M::state_rel, 3e-4},
+        {"bert", T::f16, M::embedding_max_abs, 3e-4},   {"bert", T::f16, M::embedding_cosine, 1 - 1.5e-7},
+        {"bert", T::f16, M::state_rel, 4e-4},
+        {"bert", T::bf16, M::embedding_max_abs, 2e-3},  {"bert", T::bf16, M::embedding_cosine, 1 - 2e-5},
         {"bert", T::bf16, M::state_rel, 3e-3},
-        {"bert", T::q8_0, M::embedding_max_abs, 5e-3},   {"bert", T::q8_0, M::embedding_cosine, 1 - 2e-5},
-        {"bert", T::q8_0, M::state_rel, 1e-2},
+        {"bert", T::q8_0, M::embedding_max_abs, 7e-3},  {"bert", T::q8_0, M::embedding_cosine, 1 - 1.5e-4},
+        {"bert", T::q8_0, M::state_rel, 1.2e-2},
+        // BertForSequenceClassification (fixture bert_cls): classifier(tanh(dense(CLS state))), llama.cpp's rank
+        {"bert", T::f32, M::class_logits_rel, 1e-3},  {"bert", T::f16, M::class_logits_rel, 3e-3},
+        {"bert", T::bf16, M::class_logits_rel, 3e-2}, {"bert", T::q8_0, M::class_logits_rel, 6e-2},
     };
     return table;
 }

@@ -191,6 +191,46 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, HfBertReference,
                              return std::string("bert_") + accel::model::to_string(p.param.type);
                          });
 
+// ---- BertForSequenceClassification: the classification head (pooler, tanh, classifier) through llama.cpp's
+// pooling "rank", against transformers' logits.
+
+class HfBertClassifier : public testing::TestWithParam<ConvertType> {};
+
+TEST_P(HfBertClassifier, LogitsMatchTransformers) {
+    const ConvertType type = GetParam();
+    const auto dir = accel::test::hf_fixture("bert_cls");
+    const auto ref = nlohmann::json::parse(accel::test::read_file(dir / "reference.json"));
+    const auto expected = accel::test::read_st_tensor(dir / "reference.safetensors", "logits");
+    ASSERT_EQ(expected.size(), 3u);  // negative, neutral, positive
+
+    accel::test::TempDir tmp;
+    accel::model::convert_hf(dir, tmp / "cls.gguf", {.type = type});
+    const auto m = accel::engine::LoadedModel::load(tmp / "cls.gguf");
+    EXPECT_EQ(accel::engine::tokenize(m, ref["text"].get<std::string>(), true), ref["input_ids"].get<std::vector<int32_t>>());
+    // the model's own pooling is rank: the converter wrote it
+    auto s = accel::engine::Session::open(m, {.n_ctx = 128, .n_threads = 2, .flash_attn = accel::model::FlashAttn::off,
+                                              .embeddings = true});
+    EXPECT_EQ(s.pooling(), accel::engine::Pooling::rank);
+    const auto got = accel::engine::embed(s, {ref["text"].get<std::string>()}, {}).at(0);
+    ASSERT_EQ(got.size(), expected.size());
+    const auto [lo, hi] = std::minmax_element(expected.begin(), expected.end());
+    double max_diff = 0;
+    for (size_t i = 0; i < got.size(); ++i) max_diff = std::max(max_diff, std::fabs(double(got[i]) - expected[i]));
+    const double rel = max_diff / (*hi - *lo);
+    std::printf("bert_cls %s: logits accel [%.6f %.6f %.6f] transformers [%.6f %.6f %.6f], max |diff| %.3g / range "
+                "%.3g = %.3g (limit %.3g)\n", accel::model::to_string(type), got[0], got[1], got[2], expected[0],
+                expected[1], expected[2], max_diff, double(*hi - *lo), rel, limit("bert", type, HfMetric::class_logits_rel));
+    EXPECT_LE(rel, limit("bert", type, HfMetric::class_logits_rel));
+    // the same label wins
+    EXPECT_EQ(std::max_element(got.begin(), got.end()) - got.begin(), hi - expected.begin());
+}
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, HfBertClassifier,
+                         testing::Values(ConvertType::f32, ConvertType::f16, ConvertType::bf16, ConvertType::q8_0),
+                         [](const testing::TestParamInfo<ConvertType>& p) {
+                             return std::string("bert_cls_") + accel::model::to_string(p.param);
+                         });
+
 // ---- BERT: where the remaining difference comes from. An independent float64 forward pass over the fixture's
 // safetensors, once with transformers' erf GELU and once with the GELU of ggml's CPU backend (tanh approximation,
 // looked up in an f16 table: GGML_GELU_FP16 in ggml-cpu/vec.h), each compared with its own counterpart.

@@ -16,7 +16,8 @@ namespace accel::bench {
 enum class HfRun : uint8_t {
     none,                // no case yet: HfClass::not_yet says why
     decoder_logits,      // logits over the reference's ids (prompt + its greedy ids: teacher forcing) and top-1
-    encoder_embeddings,  // tokenization, the mean-pooled normalised embedding, the [CLS] and last token states
+    encoder_embeddings,  // tokenization, the mean-pooled normalised embedding, the [CLS] and last token states,
+                         // and the classification logits of head_fixture
 };
 
 struct HfClass {
@@ -24,6 +25,9 @@ struct HfClass {
     std::string fixture;     // folder under the fixtures root; "" when there is none yet
     HfRun run = HfRun::none;
     std::string not_yet;     // why there is no case yet ("" when there is one)
+    // A second fixture with a classification head (bert_cls: BertForSequenceClassification) whose logits the case
+    // compares too, through llama.cpp's pooling "rank"; "" when none.
+    std::string head_fixture;
 };
 
 // The 13 key classes (bert, clap, clip, detr, llama, llava, llava_next, qwen2, t5, vit, wav2vec2, whisper, xclip),
