@@ -32,6 +32,7 @@
 #include "accel/core/units.h"
 #include "accel/hw/device.h"
 #include "accel/model/classifier.h"
+#include "accel/model/hf_convert.h"
 
 namespace accel::bench {
 namespace {
@@ -318,7 +319,7 @@ std::string store_conformance(const std::vector<ConformResult>& results, const s
         // "conform: transformers <version>".
         const std::string reference = r.reference.empty() ? std::string(conform_self_reference) : r.reference;
         m.family = "conform: " + reference;
-        if (find_hf_class(r.arch) != nullptr && r.reference != conform_self_reference) {  // a case against transformers
+        if (against_transformers(r)) {
             if (sha.empty()) m.id = fmt::format("conform-hf:{}:{}", r.arch, r.type);
             m.name = fmt::format("Hugging Face class {} {} against {}", r.arch, r.type, r.reference);
         }
@@ -400,9 +401,26 @@ ConformTally tally(const std::vector<ConformResult>& results) {
 }
 
 Coverage compute_coverage(const std::vector<ConformResult>& results) {
+    // Per Hugging Face class, against transformers: fail if a case failed, pass if one passed, else not yet.
+    std::map<std::string, std::pair<std::string, std::string>> hf_status;  // model_type -> status, reason
+    for (const auto& r : results) {
+        if (!against_transformers(r)) continue;
+        auto& [status, reason] = hf_status[r.arch];
+        if (r.status == ConformStatus::fail) {
+            if (status != "fail") reason = r.type + ": " + r.reason;
+            status = "fail";
+        } else if (r.status == ConformStatus::pass && status != "fail") {
+            status = "pass";
+        } else if (r.status != ConformStatus::pass && status.empty()) {
+            status = "not yet";
+            reason = r.reason;
+        }
+    }
+    const auto convertible = model::convertible_model_types();
     // Per llama.cpp architecture: passed anywhere, else the best status seen.
     std::map<std::string, std::string> arch_status;
     for (const auto& r : results) {
+        if (against_transformers(r)) continue;
         auto& s = arch_status[r.llama_arch];
         if (r.status == ConformStatus::pass) {
             s = "runnable";
@@ -429,9 +447,24 @@ Coverage compute_coverage(const std::vector<ConformResult>& results) {
                 ++c.n_runnable;
             }
         }
+        const bool converts = std::binary_search(convertible.begin(), convertible.end(), t.model_type);
+        g.n_convertible += converts ? 1 : 0;
+        c.n_convertible += converts ? 1 : 0;
+        const auto hf = hf_status.find(t.model_type);
+        const bool hf_pass = hf != hf_status.end() && hf->second.first == "pass";
+        g.n_transformers_pass += hf_pass ? 1 : 0;
+        c.n_transformers_pass += hf_pass ? 1 : 0;
         const auto& keys = coverage_key_types();
         if (std::find(keys.begin(), keys.end(), t.model_type) != keys.end()) {
-            c.key_types.push_back({t.model_type, t.family, t.subfamily, t.llama_cpp_arch, status});
+            CoverageType k{t.model_type, t.family, t.subfamily, t.llama_cpp_arch, status};
+            k.convertible = converts;
+            k.transformers = hf == hf_status.end() ? "not run" : hf->second.first;
+            k.transformers_reason = hf == hf_status.end() ? "not in this run (--arch)" : hf->second.second;
+            if (const auto* cls = find_hf_class(t.model_type); hf == hf_status.end() && cls != nullptr && !cls->not_yet.empty()) {
+                k.transformers = "not yet";  // a class with no case says why, run or not
+                k.transformers_reason = cls->not_yet;
+            }
+            c.key_types.push_back(std::move(k));
         }
     }
     for (auto& [k, g] : groups) c.groups.push_back(g);

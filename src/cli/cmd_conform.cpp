@@ -66,6 +66,9 @@ int run_conform(const ConformCliOptions& o, const std::string& command_line) {
     opts.archs = o.archs;
     if (o.coverage && (o.archs.empty() || o.archs == std::vector<std::string>{"all"})) {
         opts.archs = bench::coverage_architectures();
+        for (const auto& k : bench::coverage_key_types()) {  // and every key class against transformers
+            if (std::find(opts.archs.begin(), opts.archs.end(), k) == opts.archs.end()) opts.archs.push_back(k);
+        }
     }
     opts.devices = o.devices;
     opts.types.clear();

@@ -91,39 +91,46 @@ void print_coverage(const bench::Coverage& c, bool json) {
         nlohmann::json groups = nlohmann::json::array();
         for (const auto& g : c.groups) {
             groups.push_back({{"family", g.family}, {"subfamily", g.subfamily}, {"types", g.n_types},
-                              {"mapped", g.n_mapped}, {"runnable", g.n_runnable}});
+                              {"convertible", g.n_convertible}, {"mapped", g.n_mapped}, {"runnable", g.n_runnable},
+                              {"transformers_pass", g.n_transformers_pass}});
         }
         nlohmann::json keys = nlohmann::json::array();
         for (const auto& k : c.key_types) {
             keys.push_back({{"model_type", k.model_type}, {"family", k.family}, {"subfamily", k.subfamily},
-                            {"llama_arch", k.llama_arch}, {"status", k.status}});
+                            {"llama_arch", k.llama_arch}, {"status", k.status}, {"convertible", k.convertible},
+                            {"transformers", k.transformers}, {"transformers_reason", k.transformers_reason}});
         }
         print_json({{"schema_version", json_schema_version},
                     {"types", c.n_types},
+                    {"convertible", c.n_convertible},
                     {"mapped", c.n_mapped},
                     {"runnable", c.n_runnable},
+                    {"transformers_pass", c.n_transformers_pass},
                     {"groups", groups},
                     {"key_types", keys}});
         return;
     }
-    fmt::print("Model types runnable by this build: {} of {} in the knowledge table ({} have a llama.cpp "
-               "architecture); a type counts only when a conformance case for its architecture passed here.\n\n",
-               c.n_runnable, c.n_types, c.n_mapped);
-    Table g;
-    g.columns = {"family", "subfamily", "types", "mapped", "runnable"};
-    g.numeric = {false, false, true, true, true};
-    for (const auto& x : c.groups) {
-        g.rows.push_back({x.family, x.subfamily, std::to_string(x.n_types), std::to_string(x.n_mapped),
-                          std::to_string(x.n_runnable)});
-    }
-    fmt::print("{}\n", render_table(g));
+    fmt::print("Of the {} Hugging Face model types in the knowledge table, accel converts {}, runs {} ({} have a "
+               "llama.cpp architecture; a type runs only when a conformance case for its architecture passed here) "
+               "and passes against transformers {}.\n\n",
+               c.n_types, c.n_convertible, c.n_runnable, c.n_mapped, c.n_transformers_pass);
     Table k;
-    k.columns = {"model_type", "family", "subfamily", "llama.cpp arch", "status"};
-    k.numeric.assign(5, false);
+    k.columns = {"key class", "transformers", "convert", "llama.cpp arch", "run", "why not a pass"};
+    k.numeric.assign(k.columns.size(), false);
     for (const auto& x : c.key_types) {
-        k.rows.push_back({x.model_type, x.family, x.subfamily, x.llama_arch.empty() ? "-" : x.llama_arch, x.status});
+        k.rows.push_back({x.model_type, x.transformers, x.convertible ? "yes" : "no",
+                          x.llama_arch.empty() ? "-" : x.llama_arch, x.status,
+                          x.transformers == "pass" ? "" : x.transformers_reason});
     }
-    fmt::print("{}", render_table(k));
+    fmt::print("{}\n", render_table(k));
+    Table g;
+    g.columns = {"family", "subfamily", "types", "convert", "mapped", "run", "pass vs transformers"};
+    g.numeric = {false, false, true, true, true, true, true};
+    for (const auto& x : c.groups) {
+        g.rows.push_back({x.family, x.subfamily, std::to_string(x.n_types), std::to_string(x.n_convertible),
+                          std::to_string(x.n_mapped), std::to_string(x.n_runnable), std::to_string(x.n_transformers_pass)});
+    }
+    fmt::print("{}", render_table(g));
 }
 
 }  // namespace accel::cli

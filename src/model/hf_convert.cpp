@@ -261,6 +261,21 @@ const std::vector<std::string>& convertible_architectures() {
     return archs;
 }
 
+std::vector<std::string> convertible_model_types() {
+    // The model_type each Hugging Face architecture's config.json carries (T5's two are listed ahead of their
+    // converter: they count once convertible_architectures() names them).
+    static const std::map<std::string, std::string> model_type_of = {
+        {"LlamaForCausalLM", "llama"},     {"Qwen2ForCausalLM", "qwen2"},
+        {"BertModel", "bert"},             {"BertForMaskedLM", "bert"},
+        {"BertForSequenceClassification", "bert"}, {"T5ForConditionalGeneration", "t5"},
+        {"T5EncoderModel", "t5"}};
+    std::set<std::string> out;
+    for (const auto& a : convertible_architectures()) {
+        if (const auto it = model_type_of.find(a); it != model_type_of.end()) out.insert(it->second);
+    }
+    return {out.begin(), out.end()};
+}
+
 namespace {
 
 std::string model_name(const fs::path& hf_dir) {

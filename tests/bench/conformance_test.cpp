@@ -195,8 +195,45 @@ TEST(ConformCoverage, CountsOnlyArchitecturesThatPassed) {
     ConformResult t5;
     t5.arch = t5.llama_arch = "t5";
     t5.status = ConformStatus::unsupported;
-    const Coverage c = compute_coverage({llama, bert, t5});
+    // against transformers: llama passes in f32 and f16, bert fails in q8_0, vit has no case yet
+    auto hf = [](const char* cls, const char* type, ConformStatus st) {
+        ConformResult r;
+        r.arch = cls;
+        r.type = type;
+        r.reference = st == ConformStatus::not_yet ? "none" : "transformers 4.57.6";
+        r.status = st;
+        r.reason = st == ConformStatus::pass ? "" : "why";
+        return r;
+    };
+    const Coverage c = compute_coverage({llama, bert, t5, hf("llama", "f32", ConformStatus::pass),
+                                         hf("llama", "f16", ConformStatus::pass), hf("bert", "f32", ConformStatus::pass),
+                                         hf("bert", "q8_0", ConformStatus::fail), hf("vit", "-", ConformStatus::not_yet)});
     ASSERT_EQ(c.key_types.size(), 13u);
+    std::map<std::string, CoverageType> key;
+    for (const auto& k : c.key_types) key[k.model_type] = k;
+    EXPECT_EQ(key["llama"].transformers, "pass");
+    EXPECT_EQ(key["bert"].transformers, "fail");
+    EXPECT_EQ(key["bert"].transformers_reason, "q8_0: why");
+    EXPECT_EQ(key["vit"].transformers, "not yet");
+    EXPECT_EQ(key["clip"].transformers, "not yet");  // no case, not in the results: the registry's reason
+    EXPECT_EQ(key["clip"].transformers_reason, find_hf_class("clip")->not_yet);
+    EXPECT_EQ(key["qwen2"].transformers, "not run");  // has a case, not in this run
+    EXPECT_TRUE(key["qwen2"].convertible);
+    EXPECT_FALSE(key["vit"].convertible);
+    EXPECT_EQ(c.n_transformers_pass, 1);  // llama
+    // convertible: every knowledge-table type whose model_type accel convert takes (independently: the three)
+    int n_convertible = 0;
+    for (const auto& t : model::known_model_types()) {
+        n_convertible += t.model_type == "llama" || t.model_type == "qwen2" || t.model_type == "bert" ? 1 : 0;
+    }
+    EXPECT_EQ(c.n_convertible, n_convertible);
+    int n_group_convertible = 0, n_group_pass = 0;
+    for (const auto& g : c.groups) {
+        n_group_convertible += g.n_convertible;
+        n_group_pass += g.n_transformers_pass;
+    }
+    EXPECT_EQ(n_group_convertible, n_convertible);
+    EXPECT_EQ(n_group_pass, 1);
     std::map<std::string, std::string> status;
     for (const auto& k : c.key_types) status[k.model_type] = k.status;
     EXPECT_EQ(status["llama"], "runnable");
@@ -240,6 +277,13 @@ TEST(ConformCli, CoverageListsTheKeyTypes) {
     EXPECT_EQ(status["t5"], "unsupported");
     EXPECT_EQ(status["qwen2"], "not run");
     EXPECT_EQ(status["clap"], "no llama.cpp architecture");
+    std::map<std::string, std::string> hf;
+    for (const auto& k : j.at("key_types")) hf[k.at("model_type")] = k.at("transformers");
+    EXPECT_EQ(hf["llama"], "pass");      // its case against transformers ran (llama names the class too)
+    EXPECT_EQ(hf["t5"], "not yet");
+    EXPECT_EQ(hf["qwen2"], "not run");
+    EXPECT_EQ(j.at("transformers_pass"), 1);
+    EXPECT_EQ(j.at("convertible").get<int>() >= 3, true);
     EXPECT_GE(j.at("runnable").get<int>(), 1);
     EXPECT_LT(j.at("runnable").get<int>(), j.at("types").get<int>());
 }

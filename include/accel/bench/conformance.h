@@ -62,6 +62,10 @@ struct ConformResult {
 
 // The reference of the cases against llama.cpp itself.
 inline constexpr std::string_view conform_self_reference = "accel cpu f32";
+// Whether r is a case against transformers (a Hugging Face class), not one against llama.cpp itself.
+inline bool against_transformers(const ConformResult& r) {
+    return !r.reference.empty() && r.reference != conform_self_reference;
+}
 
 struct ConformOptions {
     // Variant ids or llama.cpp names (both variants), and Hugging Face model_types of the key classes
@@ -101,20 +105,27 @@ std::vector<ConformResult> run_conformance(const ConformOptions& opts);
 std::string store_conformance(const std::vector<ConformResult>& results, const store::WriterOptions& writer,
                               const std::string& command_line, uint64_t seed);
 
-// How many Hugging Face model types of the knowledge table this build runs: a type counts only when a case for its
-// llama.cpp architecture passed in `results`.
+// How many Hugging Face model types of the knowledge table this build converts, runs, and passes against
+// transformers: a type runs only when a case for its llama.cpp architecture passed in `results`, and passes against
+// transformers only when its cases against transformers in `results` all passed (at least one).
 struct CoverageGroup {
     std::string family, subfamily;
     int n_types = 0, n_mapped = 0, n_runnable = 0;
+    int n_convertible = 0;       // accel convert takes the type's checkpoints (model::convertible_model_types())
+    int n_transformers_pass = 0;
 };
 struct CoverageType {
     std::string model_type, family, subfamily, llama_arch;  // llama_arch "" when none runs it
     std::string status;  // "runnable", "failed", "unsupported", "not run", "no llama.cpp architecture"
+    bool convertible = false;
+    std::string transformers;         // against transformers: "pass", "fail", "not yet", or "not run" (a class
+                                      // with a case that `results` does not hold)
+    std::string transformers_reason;  // why not a pass: the first failing or not-yet case's reason
 };
 struct Coverage {
-    int n_types = 0, n_mapped = 0, n_runnable = 0;
+    int n_types = 0, n_mapped = 0, n_runnable = 0, n_convertible = 0, n_transformers_pass = 0;
     std::vector<CoverageGroup> groups;  // sorted by family, subfamily
-    std::vector<CoverageType> key_types;
+    std::vector<CoverageType> key_types;  // the 13 key classes, sorted: the headline
 };
 const std::vector<std::string>& coverage_key_types();  // bert, clap, clip, ... xclip
 std::vector<std::string> knowledge_table_archs();       // llama.cpp architectures the knowledge table names
