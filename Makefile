@@ -7,13 +7,14 @@ export CCACHE_NOHASHDIR := true
 # A fresh clone's files are all "modified just now", which would turn ccache's direct mode off.
 export CCACHE_SLOPPINESS := include_file_mtime,include_file_ctime
 
-.PHONY: run test bootstrap build test-tsan test-gpu test-slow install clean oracle-fixtures fuzz
+.PHONY: run test bootstrap build test-tsan test-gpu test-slow install clean oracle-fixtures oracle-test fuzz
 
 # Main job: bootstrap, build, detect, benchmark, report.
 run: build
 	bash scripts/main-job.sh build/$(PRESET)/src/cli/accel
 
-# The test suite: every label except gpu and slow, in the -Werror build and under ASan+UBSan.
+# The test suite: every label except gpu, slow and oracle (CMakePresets.json), in the -Werror build and under
+# ASan+UBSan.
 test: bootstrap
 	cmake --preset ci
 	cmake --build --preset ci -j $(JOBS)
@@ -62,6 +63,13 @@ test-gpu: bootstrap
 oracle-fixtures: bootstrap
 	bash scripts/bootstrap.sh --oracle
 	scripts/oracle/run.sh make_fixtures.py --out tests/fixtures/hf
+
+# The `oracle` tests: the fixtures regenerated live and compared within tolerance, the converter cross-check.
+oracle-test: bootstrap
+	bash scripts/bootstrap.sh --oracle
+	cmake --preset ci
+	cmake --build --preset ci -j $(JOBS) --target accel
+	ctest --test-dir build/ci -L oracle --output-on-failure
 
 install: build
 	cmake --install build/$(PRESET) --prefix $(or $(PREFIX),$(HOME)/.local)

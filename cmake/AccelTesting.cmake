@@ -1,10 +1,10 @@
-# accel_test(NAME LAYER <layer> KIND <unit|model|gpu|slow> SOURCES ... LIBS ... [TIMEOUT s])
+# accel_test(NAME LAYER <layer> KIND <unit|model|oracle|gpu|slow> SOURCES ... LIBS ... [TIMEOUT s])
 # One GoogleTest binary per component, one CTest entry per binary, labelled with its layer and kind.
 set(ACCEL_TEST_DATA_DEFAULT "${PROJECT_SOURCE_DIR}/../shared")
 function(accel_test name)
     cmake_parse_arguments(T "" "LAYER;KIND;TIMEOUT" "SOURCES;LIBS" ${ARGN})
-    if(NOT T_KIND MATCHES "^(unit|model|gpu|slow)$")
-        message(FATAL_ERROR "accel_test(${name}): KIND must be unit, model, gpu or slow")
+    if(NOT T_KIND MATCHES "^(unit|model|oracle|gpu|slow)$")
+        message(FATAL_ERROR "accel_test(${name}): KIND must be unit, model, oracle, gpu or slow")
     endif()
     add_executable(${name} ${T_SOURCES})
     target_link_libraries(${name} PRIVATE ${T_LIBS} accel_test_support GTest::gtest_main accel_warnings)

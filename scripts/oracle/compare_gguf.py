@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Compares two GGUF files: metadata (keys, values) and tensors (names, types, shapes, bytes).
 
-    scripts/oracle/run.sh compare_gguf.py A.gguf B.gguf [--ignore KEY ...]
-Prints every difference; exits 1 when there is one (an ignored key is listed but does not count).
+    scripts/oracle/run.sh compare_gguf.py A.gguf B.gguf [--ignore KEY ...] [--ignore-tensor NAME ...]
+Prints every difference; exits 1 when there is one (an ignored key or tensor is listed but does not count).
 """
 import argparse
 import sys
@@ -26,6 +26,7 @@ def main():
     ap.add_argument("a")
     ap.add_argument("b")
     ap.add_argument("--ignore", action="append", default=[])
+    ap.add_argument("--ignore-tensor", action="append", default=[])
     args = ap.parse_args()
     ra, rb = gguf.GGUFReader(args.a), gguf.GGUFReader(args.b)
     fa, fb = fields(ra), fields(rb)
@@ -41,8 +42,9 @@ def main():
     for name in sorted(set(ta) | set(tb)):
         a, b = ta.get(name), tb.get(name)
         if a is None or b is None:
-            print(f"tensor only in {'b' if a is None else 'a'}: {name}")
-            n += 1
+            ignored = name in args.ignore_tensor
+            print(f"tensor only in {'b' if a is None else 'a'}{' (ignored)' if ignored else ''}: {name}")
+            n += not ignored
             continue
         if a.tensor_type != b.tensor_type or list(a.shape) != list(b.shape):
             print(f"tensor differs: {name}: {a.tensor_type.name}{list(a.shape)} vs {b.tensor_type.name}{list(b.shape)}")

@@ -152,13 +152,14 @@ def wordpiece_tokenizer(out: Path, n_first: int):
 
 def randomize(model, torch):
     """Weights with unit-scale activations (HF's default init, std 0.02, gives near-tied logits everywhere):
-    matrices N(0, 1/fan_in), norms 1 + N(0, 0.1), biases N(0, 0.1)."""
+    matrices N(0, 1/fan_in), norms 1 + N(0, 0.1), biases N(0, 0.1). Norms are matched case-insensitively: BERT
+    names them "LayerNorm" (until Dec 2026 the match was case-sensitive and BERT's gains were N(0, 0.1))."""
     g = torch.Generator().manual_seed(SEED)
     with torch.no_grad():
         for name, p in sorted(model.named_parameters()):
             if p.dim() >= 2:
                 p.copy_(torch.randn(p.shape, generator=g) / math.sqrt(p.shape[-1]))
-            elif "norm" in name and name.endswith("weight"):
+            elif "norm" in name.lower() and name.endswith("weight"):
                 p.copy_(1 + 0.1 * torch.randn(p.shape, generator=g))
             else:
                 p.copy_(0.1 * torch.randn(p.shape, generator=g))
@@ -235,33 +236,46 @@ def make_qwen2(out: Path, torch, transformers):
     return causal_lm_reference(model, tok, out, torch), "bf16"
 
 
-def make_bert(out: Path, torch, transformers):
+def make_bert(out: Path, torch, transformers, classifier: bool = False):
     """BertModel: last hidden states, the pooler's output, and the mean-pooled L2-normalized sentence embedding
-    (what sentence-transformers' all-MiniLM-style models give)."""
+    (what sentence-transformers' all-MiniLM-style models give). With `classifier`, BertForSequenceClassification
+    with three named labels, and its logits: classifier(tanh(dense(CLS state)))."""
     from safetensors.torch import save_file
 
     tok, n_vocab = wordpiece_tokenizer(out, 3000)
+    labels = {"id2label": {0: "negative", 1: "neutral", 2: "positive"},
+              "label2id": {"negative": 0, "neutral": 1, "positive": 2}} if classifier else {}
     cfg = transformers.BertConfig(
         vocab_size=n_vocab, hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
-        max_position_embeddings=128, type_vocab_size=2, layer_norm_eps=1e-12, attn_implementation="eager")
+        max_position_embeddings=128, type_vocab_size=2, layer_norm_eps=1e-12, attn_implementation="eager", **labels)
     torch.manual_seed(SEED)
-    model = transformers.BertModel(cfg).eval()
+    model = (transformers.BertForSequenceClassification if classifier else transformers.BertModel)(cfg).eval()
     randomize(model, torch)
     model = save_checkpoint(model, out, torch.float32, None, torch)
     enc = tok(TEXT, return_tensors="pt")
     with torch.no_grad():
-        o = model(**enc)
+        o = model.bert(**enc) if classifier else model(**enc)
+        logits = model(**enc).logits[0].float().contiguous() if classifier else None
     hidden = o.last_hidden_state[0].float().contiguous()
     mean = hidden.mean(dim=0)
-    save_file({"last_hidden_state": hidden, "pooler_output": o.pooler_output[0].float().contiguous(),
-               "mean_pooled_normalized": (mean / mean.norm()).contiguous()}, str(out / "reference.safetensors"))
+    tensors = {"last_hidden_state": hidden, "pooler_output": o.pooler_output[0].float().contiguous(),
+               "mean_pooled_normalized": (mean / mean.norm()).contiguous()}
+    described = {"last_hidden_state": "one row per input id", "pooler_output": "tanh(dense(CLS state))",
+                 "mean_pooled_normalized": "mean over tokens, L2-normalized"}
+    if classifier:
+        tensors["logits"] = logits
+        described["logits"] = "classifier(pooler_output), one per label"
+    save_file(tensors, str(out / "reference.safetensors"))
     return {
-        "kind": "encoder",
+        "kind": "sequence_classification" if classifier else "encoder",
         "text": TEXT,
         "input_ids": enc.input_ids[0].tolist(),
-        "tensors": {"last_hidden_state": "one row per input id", "pooler_output": "tanh(dense(CLS state))",
-                    "mean_pooled_normalized": "mean over tokens, L2-normalized"},
+        "tensors": described,
     }, "f32"
+
+
+def make_bert_cls(out: Path, torch, transformers):
+    return make_bert(out, torch, transformers, classifier=True)
 
 
 from fixture_t5 import make_t5, make_t5_encoder  # noqa: E402  (scripts/oracle/fixture_t5.py)
@@ -269,6 +283,7 @@ from fixture_t5 import make_t5, make_t5_encoder  # noqa: E402  (scripts/oracle/f
 CLASSES = {"llama": make_llama, "qwen2": make_qwen2, "bert": make_bert, "t5": make_t5, "t5_encoder": make_t5_encoder}
 CLASSES["vit"] = lambda out, torch, transformers: __import__("fixture_vit").make_vit(out, torch, transformers)
 CLASSES["clip"] = lambda out, torch, transformers: __import__("fixture_clip").make_clip(out, torch, transformers)
+CLASSES["bert_cls"] = make_bert_cls
 
 
 def main():

@@ -1,6 +1,8 @@
 #include "accel/bench/conformance.h"
 #include "accel/bench/point_runner.h"
 #include "accel/bench/provenance.h"
+#include "accel/bench/hf_conformance.h"
+#include "conform_child.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -30,6 +32,7 @@
 #include "accel/core/units.h"
 #include "accel/hw/device.h"
 #include "accel/model/classifier.h"
+#include "accel/model/hf_convert.h"
 
 namespace accel::bench {
 namespace {
@@ -58,71 +61,9 @@ double top1_agreement(const std::vector<float>& ref, const std::vector<float>& o
     return n_rows == 0 ? 0.0 : static_cast<double>(same) / n_rows;
 }
 
-json to_json(const ConformResult& r) {
-    json j{{"arch", r.arch},     {"llama_arch", r.llama_arch}, {"device", r.device},     {"type", r.type},
-           {"status", to_string(r.status)}, {"stage", r.stage}, {"reason", r.reason}, {"loaded", r.loaded},
-           {"output", r.output_kind}, {"signal", r.signal}};
-    const auto opt = [&j](const char* key, const auto& v) {
-        if (v) j[key] = *v;
-    };
-    opt("load_ms", r.load_ms);
-    opt("nmse", r.nmse);
-    opt("top1", r.top1);
-    opt("round_trip_identical", r.round_trip_identical);
-    opt("round_trip_max_abs", r.round_trip_max_abs);
-    return j;
-}
-
-ConformResult from_json(const json& j) {
-    ConformResult r;
-    r.arch = j.at("arch");
-    r.llama_arch = j.at("llama_arch");
-    r.device = j.at("device");
-    r.type = j.at("type");
-    const std::string s = j.at("status");
-    r.status = s == "pass" ? ConformStatus::pass : s == "unsupported" ? ConformStatus::unsupported : ConformStatus::fail;
-    r.stage = j.at("stage");
-    r.reason = j.at("reason");
-    r.loaded = j.at("loaded");
-    r.output_kind = j.at("output");
-    r.signal = j.at("signal");
-    if (j.contains("load_ms")) r.load_ms = j["load_ms"].get<double>();
-    if (j.contains("nmse")) r.nmse = j["nmse"].get<double>();
-    if (j.contains("top1")) r.top1 = j["top1"].get<double>();
-    if (j.contains("round_trip_identical")) r.round_trip_identical = j["round_trip_identical"].get<bool>();
-    if (j.contains("round_trip_max_abs")) r.round_trip_max_abs = j["round_trip_max_abs"].get<double>();
-    return r;
-}
-
 struct CasePaths {
     std::filesystem::path dir, f32, typed, round_trip, result, stage, log;
 };
-
-void write_text(const std::filesystem::path& p, const std::string& text) {
-    std::ofstream f(p, std::ios::trunc);
-    f << text;
-}
-
-std::string read_text(const std::filesystem::path& p) {
-    std::ifstream f(p);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-}
-
-// The abort message llama.cpp left on stderr ("llama.cpp aborted: ..."), else the last line.
-std::string crash_message(const std::filesystem::path& log) {
-    std::istringstream in(read_text(log));
-    std::string line, last, aborted;
-    while (std::getline(in, line)) {
-        if (line.empty()) continue;
-        last = line;
-        if (line.find("aborted") != std::string::npos || line.find("GGML_ASSERT") != std::string::npos) aborted = line;
-    }
-    std::string msg = aborted.empty() ? last : aborted;
-    if (msg.size() > 300) msg = msg.substr(0, 300) + "...";
-    return msg;
-}
 
 // The case itself, in the child process. Errors become the result; crashes are seen by the parent.
 ConformResult run_case_body(const ConformanceArch& a, const std::string& device, WeightType type,
@@ -133,9 +74,10 @@ ConformResult run_case_body(const ConformanceArch& a, const std::string& device,
     r.device = device;
     r.type = engine::to_string(type);
     r.output_kind = a.embeddings ? "embeddings" : "logits";
+    r.reference = conform_self_reference;
     const auto stage = [&](const char* s) {
         r.stage = s;
-        write_text(p.stage, s);
+        detail::write_stage({.stage = p.stage}, s);
     };
     std::error_code ec;
     try {
@@ -238,6 +180,7 @@ ConformResult run_case(const ConformanceArch& a, const std::string& device, Weig
     r.device = device;
     r.type = type_name;
     r.output_kind = a.embeddings ? "embeddings" : "logits";
+    r.reference = conform_self_reference;
     const auto t0 = std::chrono::steady_clock::now();
     if (!a.unsupported.empty()) {
         r.status = ConformStatus::unsupported;
@@ -245,71 +188,15 @@ ConformResult run_case(const ConformanceArch& a, const std::string& device, Weig
         r.reason = a.unsupported;
         return r;
     }
-    std::fflush(nullptr);
-    const pid_t pid = ::fork();
-    if (pid < 0) throw Error(ErrorKind::io, std::string("fork failed: ") + std::strerror(errno));
-    if (pid == 0) {
-        const int fd = ::open(p.log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fd >= 0) {
-            ::dup2(fd, 2);
-            ::close(fd);
-        }
-        int code = 0;
-        try {
-            const ConformResult cr = run_case_body(a, device, type, opts, p);
-            PartialFile result(p.result);
-            write_text(result.path(), to_json(cr).dump());
-            result.commit();
-        } catch (...) {
-            code = 3;
-        }
-        std::fflush(nullptr);
-        ::_exit(code);
-    }
-    int status = 0;
-    bool timed_out = false;
-    const auto deadline = t0 + std::chrono::seconds(opts.timeout_s);
-    while (true) {
-        const pid_t w = ::waitpid(pid, &status, WNOHANG);
-        if (w == pid) break;
-        if (w < 0 && errno != EINTR) break;
-        if (std::chrono::steady_clock::now() > deadline) {
-            ::kill(pid, SIGKILL);
-            ::waitpid(pid, &status, 0);
-            timed_out = true;
-            break;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
+    const detail::ChildFiles files{.result = p.result, .stage = p.stage, .log = p.log};
+    auto outcome = detail::run_in_child(r, files, opts.timeout_s, [&] { return run_case_body(a, device, type, opts, p); });
+    const pid_t pid = outcome.pid;
+    r = std::move(outcome.result);
+    // An abort while llama.cpp builds, saves or first loads the f32 model on the CPU means that llama.cpp
+    // cannot handle this architecture at this commit; later, it is this device or type that fails.
+    if (outcome.died && (r.stage == "build" || r.stage == "reference")) r.status = ConformStatus::unsupported;
     std::error_code ec;
-    const std::string stage_reached = read_text(p.stage);
-    if (!timed_out && WIFEXITED(status) && WEXITSTATUS(status) == 0 && std::filesystem::exists(p.result, ec)) {
-        try {
-            r = from_json(json::parse(read_text(p.result)));
-        } catch (const std::exception& e) {
-            r.status = ConformStatus::fail;
-            r.stage = stage_reached;
-            r.reason = std::string("unreadable case result: ") + e.what();
-        }
-    } else {
-        r.stage = stage_reached.empty() ? "start" : stage_reached;
-        const std::string msg = crash_message(p.log);
-        if (timed_out) {
-            r.reason = fmt::format("timed out after {} s during {} (killed)", opts.timeout_s, r.stage);
-            r.signal = SIGKILL;
-        } else if (WIFSIGNALED(status)) {
-            r.signal = WTERMSIG(status);
-            r.reason = fmt::format("the case process died of signal {} ({}) during {}{}", r.signal,
-                                   strsignal(r.signal), r.stage, msg.empty() ? "" : ": " + msg);
-        } else {
-            r.reason = fmt::format("the case process exited with code {} during {}{}",
-                                   WIFEXITED(status) ? WEXITSTATUS(status) : -1, r.stage, msg.empty() ? "" : ": " + msg);
-        }
-        // An abort while llama.cpp builds, saves or first loads the f32 model on the CPU means that llama.cpp
-        // cannot handle this architecture at this commit; later, it is this device or type that fails.
-        r.status = (r.stage == "build" || r.stage == "reference") ? ConformStatus::unsupported : ConformStatus::fail;
-    }
-    for (const auto& f : {p.result, p.stage, p.log, p.round_trip}) std::filesystem::remove(f, ec);
+    std::filesystem::remove(p.round_trip, ec);
     // A child killed on its timeout leaves its temporaries behind.
     for (const auto& f : {p.result, p.round_trip, p.f32, p.typed}) remove_partial_files(f, pid);
     if (std::filesystem::exists(p.typed, ec) && (r.stage != "build")) {
@@ -327,8 +214,16 @@ std::string_view to_string(ConformStatus s) {
         case ConformStatus::pass: return "pass";
         case ConformStatus::fail: return "fail";
         case ConformStatus::unsupported: return "unsupported";
+        case ConformStatus::not_yet: return "not yet";
     }
     return "fail";
+}
+
+ConformStatus parse_conform_status(std::string_view text) {
+    for (const auto s : {ConformStatus::pass, ConformStatus::unsupported, ConformStatus::not_yet}) {
+        if (text == to_string(s)) return s;
+    }
+    return ConformStatus::fail;
 }
 
 ConformThreshold conform_threshold(WeightType type) {
@@ -353,9 +248,10 @@ std::vector<ConformanceArch> select_architectures(const std::vector<std::string>
                 if (std::none_of(out.begin(), out.end(), [&](const auto& o) { return o.id() == a.id(); })) out.push_back(a);
             }
         }
-        if (!found) {
+        if (!found && find_hf_class(n) == nullptr) {
             throw Error(ErrorKind::invalid_input,
-                        "unknown architecture '" + n + "' for --arch (see `accel conform --list` for llama.cpp's names)");
+                        "unknown architecture '" + n + "' for --arch (see `accel conform --list` for llama.cpp's names "
+                        "and the Hugging Face model types)");
         }
     }
     return out;
@@ -392,6 +288,9 @@ std::vector<ConformResult> run_conformance(const ConformOptions& opts) {
             }
         }
     }
+    if (opts.against_transformers) {
+        for (auto& r : detail::run_hf_cases(opts.archs, devices, opts, model_dir)) out.push_back(std::move(r));
+    }
     return out;
 }
 
@@ -416,16 +315,26 @@ std::string store_conformance(const std::vector<ConformResult>& results, const s
         m.path = r.model_path.string();
         m.name = fmt::format("accel conform {} {} seed {} (random weights)", r.arch, r.type, seed);
         m.architecture = r.arch;
-        m.family = "conform";
+        // The compatibility view's family column names the reference: "conform: accel cpu f32" or
+        // "conform: transformers <version>".
+        const std::string reference = r.reference.empty() ? std::string(conform_self_reference) : r.reference;
+        m.family = "conform: " + reference;
+        if (against_transformers(r)) {
+            if (sha.empty()) m.id = fmt::format("conform-hf:{}:{}", r.arch, r.type);
+            m.name = fmt::format("Hugging Face class {} {} against {}", r.arch, r.type, r.reference);
+        }
         m.file_type = r.type;
         if (r.model_bytes > 0) m.size_bytes = r.model_bytes;
         if (models_done.insert(m.id).second) w.add_model(m);
-        json evidence = to_json(r);
-        evidence["threshold"] = {{"max_nmse", conform_threshold(engine::parse_weight_type(r.type)).max_nmse},
-                                 {"min_top1", conform_threshold(engine::parse_weight_type(r.type)).min_top1}};
+        json evidence = detail::to_json(r);
+        evidence["reference"] = reference;
+        if (r.metrics.empty() && r.type != "-") {
+            evidence["threshold"] = {{"max_nmse", conform_threshold(engine::parse_weight_type(r.type)).max_nmse},
+                                     {"min_top1", conform_threshold(engine::parse_weight_type(r.type)).min_top1}};
+        }
         evidence["wall_ms"] = r.wall_ms;
         evidence["seed"] = seed;
-        if (r.nmse) {
+        if (r.nmse || !r.metrics.empty()) {
             store::ResultRecord rr;
             rr.model_id = m.id;
             rr.model_sha256 = m.sha256;
@@ -440,7 +349,9 @@ std::string store_conformance(const std::vector<ConformResult>& results, const s
             f.model_id = m.id;
             f.scenario = "conform";
             f.device = r.device;
-            f.stage = r.status == ConformStatus::unsupported ? "unsupported" : r.stage;
+            f.stage = r.status == ConformStatus::unsupported ? "unsupported"
+                      : r.status == ConformStatus::not_yet   ? "not yet"
+                                                             : r.stage;
             f.reason = r.reason;
             f.params_json = evidence.dump();
             failures.push_back(std::move(f));
@@ -479,15 +390,37 @@ std::vector<std::string> coverage_architectures() {
 ConformTally tally(const std::vector<ConformResult>& results) {
     ConformTally t;
     for (const auto& r : results) {
-        (r.status == ConformStatus::pass ? t.n_pass : r.status == ConformStatus::fail ? t.n_fail : t.n_unsupported)++;
+        switch (r.status) {
+            case ConformStatus::pass: ++t.n_pass; break;
+            case ConformStatus::fail: ++t.n_fail; break;
+            case ConformStatus::unsupported: ++t.n_unsupported; break;
+            case ConformStatus::not_yet: ++t.n_not_yet; break;
+        }
     }
     return t;
 }
 
 Coverage compute_coverage(const std::vector<ConformResult>& results) {
+    // Per Hugging Face class, against transformers: fail if a case failed, pass if one passed, else not yet.
+    std::map<std::string, std::pair<std::string, std::string>> hf_status;  // model_type -> status, reason
+    for (const auto& r : results) {
+        if (!against_transformers(r)) continue;
+        auto& [status, reason] = hf_status[r.arch];
+        if (r.status == ConformStatus::fail) {
+            if (status != "fail") reason = r.type + ": " + r.reason;
+            status = "fail";
+        } else if (r.status == ConformStatus::pass && status != "fail") {
+            status = "pass";
+        } else if (r.status != ConformStatus::pass && status.empty()) {
+            status = "not yet";
+            reason = r.reason;
+        }
+    }
+    const auto convertible = model::convertible_model_types();
     // Per llama.cpp architecture: passed anywhere, else the best status seen.
     std::map<std::string, std::string> arch_status;
     for (const auto& r : results) {
+        if (against_transformers(r)) continue;
         auto& s = arch_status[r.llama_arch];
         if (r.status == ConformStatus::pass) {
             s = "runnable";
@@ -514,9 +447,24 @@ Coverage compute_coverage(const std::vector<ConformResult>& results) {
                 ++c.n_runnable;
             }
         }
+        const bool converts = std::binary_search(convertible.begin(), convertible.end(), t.model_type);
+        g.n_convertible += converts ? 1 : 0;
+        c.n_convertible += converts ? 1 : 0;
+        const auto hf = hf_status.find(t.model_type);
+        const bool hf_pass = hf != hf_status.end() && hf->second.first == "pass";
+        g.n_transformers_pass += hf_pass ? 1 : 0;
+        c.n_transformers_pass += hf_pass ? 1 : 0;
         const auto& keys = coverage_key_types();
         if (std::find(keys.begin(), keys.end(), t.model_type) != keys.end()) {
-            c.key_types.push_back({t.model_type, t.family, t.subfamily, t.llama_cpp_arch, status});
+            CoverageType k{t.model_type, t.family, t.subfamily, t.llama_cpp_arch, status};
+            k.convertible = converts;
+            k.transformers = hf == hf_status.end() ? "not run" : hf->second.first;
+            k.transformers_reason = hf == hf_status.end() ? "not in this run (--arch)" : hf->second.second;
+            if (const auto* cls = find_hf_class(t.model_type); hf == hf_status.end() && cls != nullptr && !cls->not_yet.empty()) {
+                k.transformers = "not yet";  // a class with no case says why, run or not
+                k.transformers_reason = cls->not_yet;
+            }
+            c.key_types.push_back(std::move(k));
         }
     }
     for (auto& [k, g] : groups) c.groups.push_back(g);

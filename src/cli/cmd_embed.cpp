@@ -77,7 +77,7 @@ void register_embed(CLI::App& app, int& exit_code) {
     cmd->add_option("--text", opts->texts, "Text to embed (repeatable)");
     cmd->add_option("--file", opts->file, "File with one text per line");
     cmd->add_flag("--normalize", opts->normalize, "L2-normalise each vector");
-    cmd->add_option("--pooling", opts->pooling, "Pooling: model (from metadata), mean, cls or last");
+    cmd->add_option("--pooling", opts->pooling, "Pooling: model (from metadata), mean, cls, last or rank (a classifier's head: one score per label)");
     cmd->add_option("--threads,-t", opts->threads, "CPU threads (0: all)");
     cmd->add_flag("--json", opts->json, R"(Print {"model", "dim", "embeddings": [[...], ...]})");
     add_pool_flags(*cmd, opts->pool);

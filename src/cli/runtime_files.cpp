@@ -1,5 +1,7 @@
 #include "runtime_files.h"
 
+#include "accel/core/error.h"
+
 #include <cstdlib>
 #include <system_error>
 
@@ -14,6 +16,22 @@ std::filesystem::path vocab_dir() {
         if (std::filesystem::is_directory(installed, ec)) return installed;
     }
     return ACCEL_BUILD_VOCAB_DIR;
+}
+
+std::filesystem::path hf_fixtures_dir(const std::filesystem::path& flag) {
+    std::error_code ec;
+    if (!flag.empty()) {
+        if (!std::filesystem::is_directory(flag, ec)) {
+            throw Error(ErrorKind::invalid_input, "--hf-fixtures " + flag.string() +
+                                                      ": no such folder (it holds <class>/reference.json, as "
+                                                      "tests/fixtures/hf of accel's source tree does)");
+        }
+        return flag;
+    }
+    if (const char* v = std::getenv("ACCEL_HF_FIXTURES"); v != nullptr && v[0] != '\0') return v;
+    const std::filesystem::path source = ACCEL_SOURCE_HF_FIXTURES;
+    if (std::filesystem::is_directory(source, ec)) return source;
+    return {};
 }
 
 }  // namespace accel::cli

@@ -37,7 +37,9 @@ void decode_batch(Session& session, const std::vector<std::vector<int32_t>>& seq
         throw Error(ErrorKind::backend, "llama_decode failed while embedding with " + session.model().path().string() +
                                             (why.empty() ? "" : ": " + why));
     }
-    const int32_t dim = llama_model_n_embd_out(session.model().get());
+    // rank: the classification head's output, one score per label
+    const auto dim = static_cast<int32_t>(session.pooling() == Pooling::rank ? llama_model_n_cls_out(session.model().get())
+                                                                             : llama_model_n_embd_out(session.model().get()));
     for (size_t i = first; i < first + count; ++i) {
         const float* e = llama_get_embeddings_seq(ctx, static_cast<llama_seq_id>(i - first));
         if (e == nullptr) {

@@ -45,11 +45,13 @@ enum llama_pooling_type to_llama(Pooling p) {
         case Pooling::mean: return LLAMA_POOLING_TYPE_MEAN;
         case Pooling::cls: return LLAMA_POOLING_TYPE_CLS;
         case Pooling::last: return LLAMA_POOLING_TYPE_LAST;
+        case Pooling::rank: return LLAMA_POOLING_TYPE_RANK;
     }
     return LLAMA_POOLING_TYPE_UNSPECIFIED;
 }
 
-constexpr Pooling kAllPoolings[] = {Pooling::model_default, Pooling::none, Pooling::mean, Pooling::cls, Pooling::last};
+constexpr Pooling kAllPoolings[] = {Pooling::model_default, Pooling::none, Pooling::mean,
+                                    Pooling::cls,           Pooling::last, Pooling::rank};
 
 }  // namespace
 
@@ -60,6 +62,7 @@ std::string_view to_string(Pooling pooling) {
         case Pooling::mean: return "mean";
         case Pooling::cls: return "cls";
         case Pooling::last: return "last";
+        case Pooling::rank: return "rank";
     }
     return "?";
 }
@@ -70,7 +73,7 @@ Pooling parse_pooling(std::string_view text) {
         if (t == to_string(p)) return p;
     }
     throw Error(ErrorKind::invalid_input,
-                fmt::format("unknown pooling '{}' (use model, none, mean, cls or last)", text));
+                fmt::format("unknown pooling '{}' (use model, none, mean, cls, last or rank)", text));
 }
 
 void Session::Free::operator()(llama_context* ctx) const { llama_free(ctx); }
@@ -129,6 +132,7 @@ Pooling Session::pooling() const {
         case LLAMA_POOLING_TYPE_MEAN: return Pooling::mean;
         case LLAMA_POOLING_TYPE_CLS: return Pooling::cls;
         case LLAMA_POOLING_TYPE_LAST: return Pooling::last;
+        case LLAMA_POOLING_TYPE_RANK: return Pooling::rank;
         default: return Pooling::none;
     }
 }

@@ -1,7 +1,14 @@
-// BertModel and BertForMaskedLM -> GGUF "bert", as the pinned llama.cpp's convert_hf_to_gguf.py converts them
-// (conversion/bert.py class BertModel, conversion/base.py TextModel, gguf-py's tensor_mapping.py): the encoder
-// only. The pooler and the masked-LM head (cls.*) are dropped, as that converter drops them: llama.cpp's BERT gives
-// token states and its own pooling (mean, cls, last).
+// BertModel, BertForMaskedLM and BertForSequenceClassification -> GGUF "bert", as the pinned llama.cpp's
+// convert_hf_to_gguf.py converts them (conversion/bert.py class BertModel, conversion/base.py TextModel, gguf-py's
+// tensor_mapping.py): the encoder. The pooler and the masked-LM head (cls.*) are dropped, as that converter drops
+// them: llama.cpp's BERT gives token states and its own pooling (mean, cls, last). BertForSequenceClassification
+// keeps its head (docs/convert.md, intended differences): the pooler as `cls` and the classifier as `cls.output`,
+// with the labels and pooling "rank", which is llama.cpp's graph for classifier(tanh(dense(CLS state))) -- the
+// pinned converter drops the pooler, so its file computes classifier(CLS state), not transformers' logits.
+#include <stdexcept>
+#include <string>
+#include <vector>
+
 #include <fmt/core.h>
 
 #include "accel/core/error.h"
@@ -17,8 +24,33 @@ using nlohmann::json;
 struct Hparams {
     uint32_t n_vocab = 0, n_embd = 0, n_ff = 0, n_layer = 0, n_head = 0, n_ctx = 0, n_token_types = 0;
     float norm_eps = 1e-12f;  // BertConfig's default layer_norm_eps
-    std::optional<uint32_t> pooling;  // llama.cpp's pooling type: 1 mean, 2 cls, 3 last (sentence-transformers)
+    std::optional<uint32_t> pooling;  // llama.cpp's pooling type: 1 mean, 2 cls, 3 last (sentence-transformers), 4 rank
+    std::vector<std::string> labels;  // BertForSequenceClassification: id2label in id order
 };
+
+// config.json's id2label ({"0": "negative", ...}) in id order; every id from 0 to n - 1 exactly once.
+std::vector<std::string> read_labels(const json& c, const std::string& source) {
+    if (!c.contains("id2label") || !c["id2label"].is_object() || c["id2label"].empty())
+        throw Error(ErrorKind::invalid_input, source + ": BertForSequenceClassification needs id2label");
+    const json& m = c["id2label"];
+    std::vector<std::string> labels(m.size());
+    std::vector<bool> seen(m.size(), false);
+    for (const auto& [key, value] : m.items()) {
+        size_t id = 0;
+        try {
+            size_t used = 0;
+            id = std::stoul(key, &used);
+            if (used != key.size()) throw std::invalid_argument(key);
+        } catch (const std::exception&) {
+            throw Error(ErrorKind::invalid_input, fmt::format("{}: id2label key '{}' is not a label id", source, key));
+        }
+        if (id >= labels.size() || seen[id] || !value.is_string())
+            throw Error(ErrorKind::invalid_input, fmt::format("{}: id2label is not the labels 0..{}", source, labels.size() - 1));
+        seen[id] = true;
+        labels[id] = value.get<std::string>();
+    }
+    return labels;
+}
 
 // sentence-transformers' modules.json names a Pooling module whose config.json gives the mode
 // (TextModel._try_set_pooling_type). No modules.json: no pooling key, as the converter.
@@ -71,6 +103,10 @@ Hparams read_hparams(const HfInput& in) {
         throw Error(ErrorKind::invalid_input, fmt::format("{}: position_embedding_type '{}': llama.cpp's BERT has "
                                                           "absolute positions only", source, pos));
     h.pooling = read_pooling(in.dir);
+    if (in.hf_arch == "BertForSequenceClassification") {
+        h.labels = read_labels(c, source);
+        h.pooling = 4;  // rank: the classification head in llama.cpp's graph
+    }
     return h;
 }
 
@@ -87,7 +123,8 @@ public:
     HfVocab read_vocab() const override { return read_wordpiece_vocab(dir_, h_.n_vocab, config_text_); }
 
     bool dropped(const std::string& source) const override {
-        return source.ends_with("embeddings.position_ids") || source.starts_with(prefix_ + "pooler.") ||
+        return source.ends_with("embeddings.position_ids") ||
+               (h_.labels.empty() && source.starts_with(prefix_ + "pooler.")) ||
                source.starts_with("cls.predictions.") || source.starts_with("cls.seq_relationship.");
     }
 
@@ -110,6 +147,13 @@ public:
                 {{{"attn_output_norm", "attention.output.LayerNorm"}, {"layer_output_norm", "output.LayerNorm"}}}};
             plan_encoder_block(p, b, l, names, h.n_embd, h.n_ff, [this](const std::string& s) { return src(s); });
         }
+        if (!h.labels.empty()) {  // the classification head: pooler, then classifier
+            const auto n_labels = static_cast<uint64_t>(h.labels.size());
+            p.push_back({"cls.weight", src("pooler.dense.weight"), {h.n_embd, h.n_embd}});
+            p.push_back({"cls.bias", src("pooler.dense.bias"), {h.n_embd}});
+            p.push_back({"cls.output.weight", "classifier.weight", {n_labels, h.n_embd}});
+            p.push_back({"cls.output.bias", "classifier.bias", {n_labels}});
+        }
         return p;
     }
 
@@ -123,6 +167,7 @@ public:
         w.add_f32("bert.attention.layer_norm_epsilon", h.norm_eps);
         w.add_bool("bert.attention.causal", false);
         if (h.pooling) w.add_u32("bert.pooling_type", *h.pooling);
+        if (!h.labels.empty()) w.add_strings("bert.classifier.output_labels", h.labels);
         w.add_u32("tokenizer.ggml.token_type_count", h.n_token_types);
     }
 

@@ -153,6 +153,7 @@ const std::vector<ArchEntry>& arch_table() {
         {"Qwen2ForCausalLM", detail::make_llama_architecture},
         {"BertModel", detail::make_bert_architecture},
         {"BertForMaskedLM", detail::make_bert_architecture},
+        {"BertForSequenceClassification", detail::make_bert_architecture},
         {"T5ForConditionalGeneration", detail::make_t5_architecture},
         {"T5EncoderModel", detail::make_t5_architecture},
         {"ViTForImageClassification", detail::make_vit_architecture},
@@ -221,34 +222,40 @@ uint32_t file_type(ConvertType t) {  // llama_ftype
     return 0;
 }
 
-std::vector<float> load_f32(const Source& s) {
+std::vector<uint8_t> load_raw(const Source& s) {
     const auto& t = s.tensor;
     std::vector<uint8_t> raw(t.end - t.begin);
     FilePtr f(std::fopen(s.file.c_str(), "rb"));
     if (!f || std::fseek(f.get(), static_cast<long>(s.data_start + t.begin), SEEK_SET) != 0 ||
         std::fread(raw.data(), 1, raw.size(), f.get()) != raw.size())
         throw Error(ErrorKind::io, fmt::format("{}: cannot read tensor {}", s.file.string(), t.name));
+    return raw;
+}
+
+std::vector<float> to_f32(const std::vector<uint8_t>& raw, const model::SafetensorsTensor& t) {
     std::vector<float> out(t.n_elements);
+    if (t.dtype == "F32") {
+        std::memcpy(out.data(), raw.data(), out.size() * 4);
+        return out;
+    }
+    const bool f16 = t.dtype == "F16";  // else BF16: the dtypes check_plan lets through
     for (uint64_t i = 0; i < t.n_elements; ++i) {
-        if (t.dtype == "F32") {
-            std::memcpy(&out[i], raw.data() + 4 * i, 4);
-        } else {
-            uint16_t h;
-            std::memcpy(&h, raw.data() + 2 * i, 2);
-            out[i] = t.dtype == "F16" ? detail::fp16_to_fp32(h) : detail::bf16_to_fp32(h);
-        }
+        uint16_t h;
+        std::memcpy(&h, raw.data() + 2 * i, 2);
+        out[i] = f16 ? detail::fp16_to_fp32(h) : detail::bf16_to_fp32(h);
     }
     return out;
 }
 
-// convert_hf_to_gguf.py's LlamaModel.permute: rows [head][2][d/2] -> [head][d/2][2]
-std::vector<float> permute_rows(const std::vector<float>& w, uint64_t n_rows, uint64_t row_len, uint32_t n_head) {
-    std::vector<float> out(w.size());
-    const uint64_t d = n_rows / n_head, half = d / 2;
+// convert_hf_to_gguf.py's LlamaModel.permute: rows [head][2][d/2] -> [head][d/2][2], on elements of `elem` bytes.
+std::vector<uint8_t> permute_rows(const std::vector<uint8_t>& w, uint64_t n_rows, uint64_t row_len, uint32_t n_head,
+                                  size_t elem) {
+    std::vector<uint8_t> out(w.size());
+    const uint64_t d = n_rows / n_head, half = d / 2, row_bytes = row_len * elem;
     for (uint64_t h = 0; h < n_head; ++h)
         for (uint64_t j = 0; j < half; ++j)
             for (uint64_t s = 0; s < 2; ++s)
-                std::memcpy(&out[(h * d + j * 2 + s) * row_len], &w[(h * d + s * half + j) * row_len], row_len * 4);
+                std::memcpy(&out[(h * d + j * 2 + s) * row_bytes], &w[(h * d + s * half + j) * row_bytes], row_bytes);
     return out;
 }
 
@@ -279,6 +286,25 @@ const std::vector<std::string>& convertible_architectures() {
     return archs;
 }
 
+std::vector<std::string> convertible_model_types() {
+    // The model_type each Hugging Face architecture's config.json carries.
+    static const std::map<std::string, std::string> model_type_of = {
+        {"LlamaForCausalLM", "llama"},
+        {"Qwen2ForCausalLM", "qwen2"},
+        {"BertModel", "bert"},
+        {"BertForMaskedLM", "bert"},
+        {"BertForSequenceClassification", "bert"},
+        {"T5ForConditionalGeneration", "t5"},
+        {"T5EncoderModel", "t5"},
+        {"ViTForImageClassification", "vit"},
+        {"CLIPModel", "clip"}};
+    std::set<std::string> out;
+    for (const auto& a : convertible_architectures()) {
+        if (const auto it = model_type_of.find(a); it != model_type_of.end()) out.insert(it->second);
+    }
+    return {out.begin(), out.end()};
+}
+
 namespace {
 
 std::string model_name(const fs::path& hf_dir) {
@@ -297,13 +323,26 @@ void write_gguf(detail::GgufWriter& w, const std::vector<TensorPlan>& plan,
         w.write_header(f.get(), out.string());
         std::vector<uint8_t> bytes;
         for (const auto& p : plan) {
-            std::vector<float> x = load_f32(sources.at(p.source));
+            const Source& s = sources.at(p.source);
+            std::vector<uint8_t> raw = load_raw(s);
             const uint64_t row_len = p.hf_shape.size() > 1 ? p.hf_shape.back() : 1;
-            if (p.permute_heads > 0) x = permute_rows(x, p.hf_shape[0], row_len, p.permute_heads);
+            const size_t elem = raw.size() / std::max<uint64_t>(s.tensor.n_elements, 1);
+            if (p.permute_heads > 0) raw = permute_rows(raw, p.hf_shape[0], row_len, p.permute_heads, elem);
+            const detail::GgmlType to = out_type(type, p);
+            // f16 to f16, bf16 to bf16 and f32 to f32 are the source's bytes (what the round trip through f32 gives);
+            // a scaled tensor (T5's tied output) goes through f32
+            const bool same_type = (s.tensor.dtype == "F16" && to == detail::GgmlType::f16) ||
+                                   (s.tensor.dtype == "BF16" && to == detail::GgmlType::bf16) ||
+                                   (s.tensor.dtype == "F32" && to == detail::GgmlType::f32);
+            if (same_type && p.scale == 1.0f) {
+                w.write_tensor(f.get(), out.string(), raw);
+                continue;
+            }
+            std::vector<float> x = to_f32(raw, s.tensor);
             if (p.scale != 1.0f)
                 for (float& v : x) v *= p.scale;
             bytes.clear();
-            detail::convert_row_major(x.data(), x.size(), out_type(type, p), bytes);
+            detail::convert_row_major(x.data(), x.size(), to, bytes);
             w.write_tensor(f.get(), out.string(), bytes);
         }
         if (std::fflush(f.get()) != 0 || std::ferror(f.get()))

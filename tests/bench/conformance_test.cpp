@@ -1,6 +1,7 @@
 // The conformance suite on the CPU: the core architectures in every weight type, a planted defect, a contained
 // crash, an unsupported architecture, the stored compatibility rows and the coverage count.
 #include <csignal>
+#include <fstream>
 #include <cstdlib>
 #include <map>
 #include <string>
@@ -10,6 +11,8 @@
 #include <nlohmann/json.hpp>
 
 #include "accel/bench/conformance.h"
+#include "accel/bench/hf_conformance.h"
+#include "accel/model/hf_limits.h"
 #include "accel/core/error.h"
 #include "accel/model/classifier.h"
 #include "accel/store/database.h"
@@ -192,8 +195,45 @@ TEST(ConformCoverage, CountsOnlyArchitecturesThatPassed) {
     ConformResult t5;
     t5.arch = t5.llama_arch = "t5";
     t5.status = ConformStatus::unsupported;
-    const Coverage c = compute_coverage({llama, bert, t5});
+    // against transformers: llama passes in f32 and f16, bert fails in q8_0, vit has no case yet
+    auto hf = [](const char* cls, const char* type, ConformStatus st) {
+        ConformResult r;
+        r.arch = cls;
+        r.type = type;
+        r.reference = st == ConformStatus::not_yet ? "none" : "transformers 4.57.6";
+        r.status = st;
+        r.reason = st == ConformStatus::pass ? "" : "why";
+        return r;
+    };
+    const Coverage c = compute_coverage({llama, bert, t5, hf("llama", "f32", ConformStatus::pass),
+                                         hf("llama", "f16", ConformStatus::pass), hf("bert", "f32", ConformStatus::pass),
+                                         hf("bert", "q8_0", ConformStatus::fail), hf("vit", "-", ConformStatus::not_yet)});
     ASSERT_EQ(c.key_types.size(), 13u);
+    std::map<std::string, CoverageType> key;
+    for (const auto& k : c.key_types) key[k.model_type] = k;
+    EXPECT_EQ(key["llama"].transformers, "pass");
+    EXPECT_EQ(key["bert"].transformers, "fail");
+    EXPECT_EQ(key["bert"].transformers_reason, "q8_0: why");
+    EXPECT_EQ(key["vit"].transformers, "not yet");
+    EXPECT_EQ(key["clip"].transformers, "not yet");  // no case, not in the results: the registry's reason
+    EXPECT_EQ(key["clip"].transformers_reason, find_hf_class("clip")->not_yet);
+    EXPECT_EQ(key["qwen2"].transformers, "not run");  // has a case, not in this run
+    EXPECT_TRUE(key["qwen2"].convertible);
+    EXPECT_FALSE(key["vit"].convertible);
+    EXPECT_EQ(c.n_transformers_pass, 1);  // llama
+    // convertible: every knowledge-table type whose model_type accel convert takes (independently: the three)
+    int n_convertible = 0;
+    for (const auto& t : model::known_model_types()) {
+        n_convertible += t.model_type == "llama" || t.model_type == "qwen2" || t.model_type == "bert" ? 1 : 0;
+    }
+    EXPECT_EQ(c.n_convertible, n_convertible);
+    int n_group_convertible = 0, n_group_pass = 0;
+    for (const auto& g : c.groups) {
+        n_group_convertible += g.n_convertible;
+        n_group_pass += g.n_transformers_pass;
+    }
+    EXPECT_EQ(n_group_convertible, n_convertible);
+    EXPECT_EQ(n_group_pass, 1);
     std::map<std::string, std::string> status;
     for (const auto& k : c.key_types) status[k.model_type] = k.status;
     EXPECT_EQ(status["llama"], "runnable");
@@ -221,7 +261,8 @@ TEST(ConformCli, PlantedDefectExitsWithCheckFailureAndPrintsTheMatrix) {
                                    {"ACCEL_CONFORM_PERTURB=qwen2"}, 300);
     EXPECT_EQ(r.exit_code, 3) << r.err;
     EXPECT_NE(r.out.find("FAIL 4.0e+00"), std::string::npos) << r.out;
-    EXPECT_NE(r.out.find("2 cases: 1 pass, 1 fail, 0 unsupported"), std::string::npos) << r.out;
+    // qwen2 also names the Hugging Face class, whose case against transformers the perturbation leaves alone
+    EXPECT_NE(r.out.find("3 cases: 2 pass, 1 fail, 0 unsupported, 0 not yet"), std::string::npos) << r.out;
 }
 
 TEST(ConformCli, CoverageListsTheKeyTypes) {
@@ -236,8 +277,170 @@ TEST(ConformCli, CoverageListsTheKeyTypes) {
     EXPECT_EQ(status["t5"], "unsupported");
     EXPECT_EQ(status["qwen2"], "not run");
     EXPECT_EQ(status["clap"], "no llama.cpp architecture");
+    std::map<std::string, std::string> hf;
+    for (const auto& k : j.at("key_types")) hf[k.at("model_type")] = k.at("transformers");
+    EXPECT_EQ(hf["llama"], "pass");      // its case against transformers ran (llama names the class too)
+    EXPECT_EQ(hf["t5"], "not yet");
+    EXPECT_EQ(hf["qwen2"], "not run");
+    EXPECT_EQ(j.at("transformers_pass"), 1);
+    EXPECT_EQ(j.at("convertible").get<int>() >= 3, true);
     EXPECT_GE(j.at("runnable").get<int>(), 1);
     EXPECT_LT(j.at("runnable").get<int>(), j.at("types").get<int>());
+}
+
+// ---- against transformers: the committed fixtures (tests/fixtures/hf), no Python
+
+std::filesystem::path hf_fixtures() {
+    const char* src = std::getenv("ACCEL_SOURCE_DIR");
+    return std::filesystem::path(src != nullptr ? src : ".") / "tests" / "fixtures" / "hf";
+}
+
+TEST(ConformHf, RegistryHasOneEntryPerKeyClass) {
+    std::vector<std::string> names;
+    for (const auto& c : hf_classes()) {
+        names.push_back(c.model_type);
+        // a class runs a case exactly when it has a fixture, and says why when it does not
+        EXPECT_EQ(c.run == HfRun::none, c.fixture.empty()) << c.model_type;
+        EXPECT_EQ(c.run == HfRun::none, !c.not_yet.empty()) << c.model_type;
+    }
+    EXPECT_EQ(names, coverage_key_types());
+    EXPECT_EQ(find_hf_class("vit")->run, HfRun::none);
+    EXPECT_EQ(find_hf_class("llama")->run, HfRun::decoder_logits);
+    EXPECT_EQ(find_hf_class("bert")->run, HfRun::encoder_embeddings);
+    EXPECT_EQ(find_hf_class("gpt2"), nullptr);
+}
+
+TEST(ConformHf, ReferenceIsTheFixturesTransformersVersion) {
+    // VERSIONS, read here independently of the code under test
+    std::ifstream in(hf_fixtures() / "VERSIONS");
+    std::string line, want;
+    while (std::getline(in, line)) {
+        if (line.rfind("transformers ", 0) == 0) want = line;
+    }
+    ASSERT_FALSE(want.empty()) << "no transformers line in " << (hf_fixtures() / "VERSIONS");
+    for (const char* cls : {"llama", "qwen2", "bert"}) EXPECT_EQ(hf_fixture_reference(hf_fixtures() / cls), want) << cls;
+    test::TempDir tmp;
+    EXPECT_THROW(hf_fixture_reference(tmp.path()), Error);
+}
+
+// Every key class's case in f32 and q4_0: the three with a fixture pass in f32 with the one table's limits, q4_0
+// and the classes without an engine are `not yet`, which is no failure.
+TEST(ConformHf, LlamaQwen2BertPassAgainstTransformers) {
+    auto o = cpu_options({"llama", "qwen2", "bert", "vit"}, {WeightType::f32, WeightType::q4_0});
+    o.hf_fixtures = hf_fixtures();
+    o.against_transformers = true;
+    std::map<std::string, int> n_pass;
+    for (const auto& r : run_conformance(o)) {
+        if (r.reference == conform_self_reference) continue;  // the cases against llama.cpp itself
+        if (r.arch == "vit") {
+            EXPECT_EQ(r.status, ConformStatus::not_yet);
+            EXPECT_NE(r.reason.find("no converter"), std::string::npos) << r.reason;
+            continue;
+        }
+        EXPECT_EQ(r.reference.rfind("transformers ", 0), 0u) << r.reference;
+        if (r.type == "q4_0") {
+            EXPECT_EQ(r.status, ConformStatus::not_yet) << r.arch;
+            continue;
+        }
+        EXPECT_EQ(r.status, ConformStatus::pass) << r.arch << ": " << r.reason;
+        n_pass[r.arch] += r.status == ConformStatus::pass ? 1 : 0;
+        // every metric of the table for this class and type, with the table's limit
+        const auto limits = model::hf_limits_for(r.arch, model::ConvertType::f32);
+        ASSERT_EQ(r.metrics.size(), limits.size()) << r.arch;
+        for (size_t i = 0; i < limits.size(); ++i) {
+            EXPECT_EQ(r.metrics[i].name, model::to_string(limits[i].metric));
+            EXPECT_EQ(r.metrics[i].limit, limits[i].limit);
+        }
+    }
+    EXPECT_EQ(n_pass, (std::map<std::string, int>{{"bert", 1}, {"llama", 1}, {"qwen2", 1}}));
+}
+
+TEST(ConformHf, PlantedDefectFailsOnlyTheCaseAgainstTransformers) {
+    EnvVar perturb("ACCEL_CONFORM_PERTURB", "hf:llama");
+    auto o = cpu_options({"llama"}, {WeightType::f32});
+    o.hf_fixtures = hf_fixtures();
+    o.against_transformers = true;
+    const auto results = run_conformance(o);
+    ASSERT_EQ(results.size(), 3u);  // llama, llama-moe, and llama against transformers
+    for (size_t i = 0; i < 2; ++i) {
+        EXPECT_EQ(results[i].reference, conform_self_reference);
+        EXPECT_EQ(results[i].status, ConformStatus::pass) << results[i].reason;
+    }
+    EXPECT_EQ(results[2].status, ConformStatus::fail);
+    EXPECT_NE(results[2].reason.find("logits_rel"), std::string::npos) << results[2].reason;
+    EXPECT_NE(results[2].reason.find("top1"), std::string::npos) << results[2].reason;
+}
+
+TEST(ConformHf, CrashIsContainedAndRecorded) {
+    EnvVar crash("ACCEL_CONFORM_CRASH", "hf:qwen2");
+    auto o = cpu_options({"qwen2"}, {WeightType::f32});
+    o.hf_fixtures = hf_fixtures();
+    o.against_transformers = true;
+    const auto results = run_conformance(o);
+    ASSERT_EQ(results.size(), 2u);
+    EXPECT_EQ(results[1].status, ConformStatus::fail);
+    EXPECT_EQ(results[1].signal, SIGABRT);
+    EXPECT_EQ(results[1].stage, "run");
+}
+
+TEST(ConformHf, StoredRecordNamesTheReference) {
+    test::TempDir tmp;
+    auto o = cpu_options({"bert"}, {WeightType::f32});
+    o.hf_fixtures = hf_fixtures();
+    o.against_transformers = true;
+    auto results = run_conformance(o);
+    ConformResult vit;  // a class with no case yet is stored too, as a failure row "not yet"
+    vit.arch = "vit";
+    vit.device = vit.type = "-";
+    vit.status = ConformStatus::not_yet;
+    vit.reference = "none";
+    vit.reason = find_hf_class("vit")->not_yet;
+    results.push_back(vit);
+    const auto db_path = tmp.path() / "r.duckdb";
+    store_conformance(results, {.db = db_path}, "accel conform --arch bert", 1);
+    auto db = store::Database::open(db_path);
+    const auto q = db.query("SELECT architecture, family, status FROM compatibility ORDER BY family, architecture");
+    ASSERT_EQ(q.rows.size(), 3u);
+    EXPECT_EQ(q.rows[0][1].value_or(""), "conform: accel cpu f32");
+    EXPECT_EQ(q.rows[1][0].value_or(""), "vit");
+    EXPECT_EQ(q.rows[1][2].value_or(""), "failed:not yet");
+    EXPECT_EQ(q.rows[2][0].value_or(""), "bert");
+    EXPECT_EQ(q.rows[2][1].value_or(""), "conform: " + hf_fixture_reference(hf_fixtures() / "bert"));
+    EXPECT_EQ(q.rows[2][2].value_or(""), "ok");
+}
+
+// What a user of a fresh clone runs: no --hf-fixtures, the source tree's fixtures found by default.
+TEST(ConformCli, HfClassesPassAgainstTransformersByDefault) {
+    const auto r = test::run_accel({"conform", "--arch", "llama,qwen2,bert,clip", "--device", "cpu", "--type", "f32",
+                                    "--no-store", "--json"}, {"ACCEL_HF_FIXTURES="}, 300);
+    ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j.at("summary").at("fail"), 0);
+    std::map<std::string, std::string> hf;
+    for (const auto& x : j.at("results")) {
+        if (x.at("reference") == "accel cpu f32") continue;
+        hf[x.at("arch")] = x.at("status").get<std::string>() + " " + x.at("reference").get<std::string>();
+        if (x.at("status") == "pass") {
+            EXPECT_TRUE(x.at("metrics").contains("logits_rel") || x.at("metrics").contains("embedding_cosine")) << x.dump();
+        }
+    }
+    const std::string ref = hf_fixture_reference(hf_fixtures() / "llama");
+    EXPECT_EQ(hf, (std::map<std::string, std::string>{
+                      {"bert", "pass " + ref}, {"clip", "not yet none"}, {"llama", "pass " + ref}, {"qwen2", "pass " + ref}}));
+}
+
+TEST(ConformCli, HfFixturesFlag) {
+    const auto missing = test::run_accel({"conform", "--arch", "llama", "--hf-fixtures", "/no/such/dir", "--no-store"});
+    EXPECT_EQ(missing.exit_code, 2);
+    EXPECT_NE(missing.err.find("--hf-fixtures /no/such/dir"), std::string::npos) << missing.err;
+    // a folder without the class: its case is `not yet`, and the table says which reference each row has
+    test::TempDir empty;
+    const auto r = test::run_accel({"conform", "--arch", "vit,qwen2", "--device", "cpu", "--type", "f32", "--hf-fixtures",
+                                    empty.path().string(), "--no-store"}, {}, 300);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("accel cpu f32"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("no fixture"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("3 cases: 1 pass, 0 fail, 0 unsupported, 2 not yet"), std::string::npos) << r.out;
 }
 
 }  // namespace

@@ -23,7 +23,8 @@ TEST(PoolingSetting, NamesRoundTripInAnyCase) {
                                                      {"none", Pooling::none},
                                                      {"mean", Pooling::mean},
                                                      {"cls", Pooling::cls},
-                                                     {"last", Pooling::last}};
+                                                     {"last", Pooling::last},
+                                                     {"rank", Pooling::rank}};
     for (const auto& [name, p] : names) {
         EXPECT_EQ(accel::engine::parse_pooling(name), p) << name;
         EXPECT_EQ(accel::engine::to_string(p), name);
@@ -33,7 +34,7 @@ TEST(PoolingSetting, NamesRoundTripInAnyCase) {
 
 TEST(PoolingSetting, BadValueNamesItAndTheChoices) {
     EXPECT_EQ(message_of([] { (void)accel::engine::parse_pooling("max"); }),
-              "unknown pooling 'max' (use model, none, mean, cls or last)");
+              "unknown pooling 'max' (use model, none, mean, cls, last or rank)");
 }
 
 TEST(SplitModeSetting, LlamaBenchSpellings) {

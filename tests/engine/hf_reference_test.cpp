@@ -1,12 +1,14 @@
 // accel against transformers: each committed Hugging Face fixture (tests/fixtures/hf) converted by accel, run by
 // llama.cpp on the CPU, and compared with what transformers computed for the same input: the logits of the
 // decoders (llama, qwen2), the tokenization and sentence embeddings of the encoder (bert). The limits are the table
-// in docs/conform.md ("Against transformers").
+// are model::hf_limits(), the one table that docs/conform.md ("Against transformers") prints and `accel conform`
+// uses.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <stdexcept>
 
 #include <nlohmann/json.hpp>
 
@@ -14,12 +16,22 @@
 #include "accel/engine/session.h"
 #include "accel/engine/token_logits.h"
 #include "accel/model/hf_convert.h"
+#include "accel/model/hf_limits.h"
 #include "hf_fixture.h"
 #include "test_support.h"
 
 namespace {
 
 using accel::model::ConvertType;
+using accel::model::HfMetric;
+constexpr double top1_epsilon = accel::model::hf_top1_epsilon;
+
+// The limit of the one table; a class and type the table has no row for is a mistake in this test.
+double limit(const std::string& cls, ConvertType type, HfMetric metric) {
+    const auto l = accel::model::hf_limit(cls, type, metric);
+    if (!l) throw std::runtime_error("model::hf_limits() has no " + cls + " " + accel::model::to_string(type) + " row");
+    return *l;
+}
 
 struct Limit {
     ConvertType type;
@@ -27,14 +39,14 @@ struct Limit {
     double min_top1 = 1.0;  // share of positions with a reference margin > top1_epsilon whose top-1 must agree
 };
 
-// Top-1 must agree wherever the reference's own margin between its two best logits exceeds this (logit units):
-// random weights give near-ties that float rounding may legitimately flip.
-constexpr double top1_epsilon = 0.01;
-
 struct Case {
     std::string cls;
     Limit limit;
 };
+
+Case decoder_case(const std::string& cls, ConvertType type) {
+    return {cls, {type, limit(cls, type, HfMetric::logits_rel), limit(cls, type, HfMetric::top1)}};
+}
 
 class HfReference : public testing::TestWithParam<Case> {};
 
@@ -85,12 +97,11 @@ TEST_P(HfReference, LogitsAndTeacherForcedGreedyMatchTransformers) {
     EXPECT_GE(double(n_agree), c.limit.min_top1 * double(n_checked)) << c.cls;
 }
 
-// Limits: docs/conform.md, "Against transformers".
+// Limits: model::hf_limits() (docs/conform.md, "Against transformers").
 INSTANTIATE_TEST_SUITE_P(Fixtures, HfReference,
-                         testing::Values(Case{"llama", {ConvertType::f32, 1e-5}}, Case{"qwen2", {ConvertType::f32, 1e-5}},
-                                         Case{"llama", {ConvertType::f16, 2e-3}}, Case{"qwen2", {ConvertType::f16, 2e-3}},
-                                         Case{"llama", {ConvertType::q8_0, 5e-2, 0.9}},
-                                         Case{"qwen2", {ConvertType::q8_0, 5e-2, 0.9}}),
+                         testing::Values(decoder_case("llama", ConvertType::f32), decoder_case("qwen2", ConvertType::f32),
+                                         decoder_case("llama", ConvertType::f16), decoder_case("qwen2", ConvertType::f16),
+                                         decoder_case("llama", ConvertType::q8_0), decoder_case("qwen2", ConvertType::q8_0)),
                          [](const testing::TestParamInfo<Case>& p) {
                              return p.param.cls + "_" + accel::model::to_string(p.param.limit.type);
                          });
@@ -167,14 +178,57 @@ TEST_P(HfBertReference, TokenizationAndEmbeddingsMatchTransformers) {
     EXPECT_LE(std::max(first.max_abs, last.max_abs) / range, c.max_rel_state);
 }
 
-// Limits: docs/conform.md, "Against transformers".
+BertCase bert_case(ConvertType type) {
+    return {type, limit("bert", type, HfMetric::embedding_max_abs), limit("bert", type, HfMetric::embedding_cosine),
+            limit("bert", type, HfMetric::state_rel)};
+}
+
+// Limits: model::hf_limits() (docs/conform.md, "Against transformers").
 INSTANTIATE_TEST_SUITE_P(Fixtures, HfBertReference,
-                         testing::Values(BertCase{ConvertType::f32, 2e-5, 1 - 1e-9, 1e-4},
-                                         BertCase{ConvertType::f16, 1.5e-4, 1 - 5e-8, 3e-4},
-                                         BertCase{ConvertType::bf16, 1.5e-3, 1 - 2e-6, 3e-3},
-                                         BertCase{ConvertType::q8_0, 5e-3, 1 - 2e-5, 1e-2}),
+                         testing::Values(bert_case(ConvertType::f32), bert_case(ConvertType::f16),
+                                         bert_case(ConvertType::bf16), bert_case(ConvertType::q8_0)),
                          [](const testing::TestParamInfo<BertCase>& p) {
                              return std::string("bert_") + accel::model::to_string(p.param.type);
+                         });
+
+// ---- BertForSequenceClassification: the classification head (pooler, tanh, classifier) through llama.cpp's
+// pooling "rank", against transformers' logits.
+
+class HfBertClassifier : public testing::TestWithParam<ConvertType> {};
+
+TEST_P(HfBertClassifier, LogitsMatchTransformers) {
+    const ConvertType type = GetParam();
+    const auto dir = accel::test::hf_fixture("bert_cls");
+    const auto ref = nlohmann::json::parse(accel::test::read_file(dir / "reference.json"));
+    const auto expected = accel::test::read_st_tensor(dir / "reference.safetensors", "logits");
+    ASSERT_EQ(expected.size(), 3u);  // negative, neutral, positive
+
+    accel::test::TempDir tmp;
+    accel::model::convert_hf(dir, tmp / "cls.gguf", {.type = type});
+    const auto m = accel::engine::LoadedModel::load(tmp / "cls.gguf");
+    EXPECT_EQ(accel::engine::tokenize(m, ref["text"].get<std::string>(), true), ref["input_ids"].get<std::vector<int32_t>>());
+    // the model's own pooling is rank: the converter wrote it
+    auto s = accel::engine::Session::open(m, {.n_ctx = 128, .n_threads = 2, .flash_attn = accel::model::FlashAttn::off,
+                                              .embeddings = true});
+    EXPECT_EQ(s.pooling(), accel::engine::Pooling::rank);
+    const auto got = accel::engine::embed(s, {ref["text"].get<std::string>()}, {}).at(0);
+    ASSERT_EQ(got.size(), expected.size());
+    const auto [lo, hi] = std::minmax_element(expected.begin(), expected.end());
+    double max_diff = 0;
+    for (size_t i = 0; i < got.size(); ++i) max_diff = std::max(max_diff, std::fabs(double(got[i]) - expected[i]));
+    const double rel = max_diff / (*hi - *lo);
+    std::printf("bert_cls %s: logits accel [%.6f %.6f %.6f] transformers [%.6f %.6f %.6f], max |diff| %.3g / range "
+                "%.3g = %.3g (limit %.3g)\n", accel::model::to_string(type), got[0], got[1], got[2], expected[0],
+                expected[1], expected[2], max_diff, double(*hi - *lo), rel, limit("bert", type, HfMetric::class_logits_rel));
+    EXPECT_LE(rel, limit("bert", type, HfMetric::class_logits_rel));
+    // the same label wins
+    EXPECT_EQ(std::max_element(got.begin(), got.end()) - got.begin(), hi - expected.begin());
+}
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, HfBertClassifier,
+                         testing::Values(ConvertType::f32, ConvertType::f16, ConvertType::bf16, ConvertType::q8_0),
+                         [](const testing::TestParamInfo<ConvertType>& p) {
+                             return std::string("bert_cls_") + accel::model::to_string(p.param);
                          });
 
 // ---- BERT: where the remaining difference comes from. An independent float64 forward pass over the fixture's

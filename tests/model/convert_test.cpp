@@ -195,7 +195,8 @@ TEST(Convert, RefusesUnsupportedArchitectureListingTheSupportedOnes) {
     const auto dir = copy_fixture(tmp, "llama");
     edit_config(dir, [](auto& j) { j["architectures"] = {"GPTNeoXForCausalLM"}; });
     expect_refused(dir, "GPTNeoXForCausalLM is not one accel converts (it converts LlamaForCausalLM, Qwen2ForCausalLM, "
-                        "BertModel, BertForMaskedLM, T5ForConditionalGeneration, T5EncoderModel, "
+                        "BertModel, BertForMaskedLM, BertForSequenceClassification, T5ForConditionalGeneration, "
+                        "T5EncoderModel, "
                         "ViTForImageClassification, CLIPModel)");
 }
 
@@ -446,6 +447,31 @@ TEST(Convert, BertRefusesWhatLlamaCppsBertCannotRun) {
     fs::remove(dir / "tokenizer.json");
     fs::remove(dir / "vocab.txt");
     expect_refused(dir, "no WordPiece tokenizer");
+}
+
+// The classification head: the pooler as cls, the classifier as cls.output, the labels, pooling rank
+// (docs/convert.md: the pinned converter drops the pooler).
+TEST(Convert, BertForSequenceClassificationKeepsTheHead) {
+    TempDir tmp;
+    const auto r = convert_hf(hf_fixture("bert_cls"), tmp / "cls.gguf", {.type = ConvertType::f32});
+    EXPECT_EQ(r.hf_architecture, "BertForSequenceClassification");
+    EXPECT_EQ(r.tensors.size(), 5u + 2u * 16u + 4u);
+    const auto g = accel::model::read_gguf(tmp / "cls.gguf");
+    EXPECT_EQ(g.get_uint("bert.pooling_type"), 4u);  // LLAMA_POOLING_TYPE_RANK
+    EXPECT_EQ(string_array(g, "bert.classifier.output_labels"), (std::vector<std::string>{"negative", "neutral", "positive"}));
+    const fs::path st = hf_fixture("bert_cls") / "model.safetensors";
+    for (const auto& [gguf_name, hf_name] :
+         {std::pair{"cls.weight", "bert.pooler.dense.weight"}, std::pair{"cls.bias", "bert.pooler.dense.bias"},
+          std::pair{"cls.output.weight", "classifier.weight"}, std::pair{"cls.output.bias", "classifier.bias"},
+          std::pair{"blk.1.attn_q.weight", "bert.encoder.layer.1.attention.self.query.weight"}})
+        EXPECT_EQ(tensor_f32(g, gguf_name), accel::test::read_st_tensor(st, hf_name)) << gguf_name;
+    EXPECT_EQ(tensor(g, "cls.output.weight").shape, (std::vector<uint64_t>{64, 3}));  // ggml order: n_embd, n_labels
+
+    const auto dir = copy_fixture(tmp, "bert_cls");
+    edit_config(dir, [](auto& j) { j["id2label"] = {{"0", "a"}, {"2", "c"}, {"3", "d"}}; });
+    expect_refused(dir, "id2label is not the labels 0..2");
+    edit_config(dir, [](auto& j) { j.erase("id2label"); });
+    expect_refused(dir, "needs id2label");
 }
 
 TEST(Convert, BertVocabTxtAloneGivesTheSameVocabulary) {

@@ -16,9 +16,10 @@ namespace accel::engine {
 
 using model::FlashAttn;  // model/ owns both: the memory estimator needs them too
 using model::KvType;
-// How token embeddings become one vector per text. model_default takes the model's own pooling metadata.
-enum class Pooling : uint8_t { model_default, none, mean, cls, last };
-// "model", "none", "mean", "cls", "last".
+// How token embeddings become one vector per text. model_default takes the model's own pooling metadata. rank:
+// the [CLS] state through the model's classification head (cls, cls.output tensors): one score per label.
+enum class Pooling : uint8_t { model_default, none, mean, cls, last, rank };
+// "model", "none", "mean", "cls", "last", "rank".
 std::string_view to_string(Pooling pooling);
 // The names to_string gives, in any case ("model" is the model's own pooling). Throws Error{invalid_input} naming
 // the text and the accepted names.

@@ -40,6 +40,8 @@ struct ConvertResult {
 
 // The Hugging Face architectures (config.json "architectures") accel converts.
 const std::vector<std::string>& convertible_architectures();
+// Their config.json model_types ("bert", "llama", "qwen2"), sorted, each once.
+std::vector<std::string> convertible_model_types();
 
 // Converts the Hugging Face folder `hf_dir` (config.json, model.safetensors or shards with
 // model.safetensors.index.json, tokenizer files) into one GGUF file at `out`, with the tensor names, metadata,

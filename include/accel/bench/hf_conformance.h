@@ -1,0 +1,42 @@
+#pragma once
+
+// `accel conform` against transformers: the registry of the 13 key Hugging Face classes, and how each is checked
+// against the reference outputs committed with its fixture (tests/fixtures/hf/<class>, made by scripts/oracle).
+// Limits: model::hf_limits() (docs/conform.md, "Against transformers").
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace accel::bench {
+
+// What accel runs for a class, and so what it compares.
+enum class HfRun : uint8_t {
+    none,                // no case yet: HfClass::not_yet says why
+    decoder_logits,      // logits over the reference's ids (prompt + its greedy ids: teacher forcing) and top-1
+    encoder_embeddings,  // tokenization, the mean-pooled normalised embedding, the [CLS] and last token states,
+                         // and the classification logits of head_fixture
+};
+
+struct HfClass {
+    std::string model_type;  // Hugging Face config.json "model_type"
+    std::string fixture;     // folder under the fixtures root; "" when there is none yet
+    HfRun run = HfRun::none;
+    std::string not_yet;     // why there is no case yet ("" when there is one)
+    // A second fixture with a classification head (bert_cls: BertForSequenceClassification) whose logits the case
+    // compares too, through llama.cpp's pooling "rank"; "" when none.
+    std::string head_fixture;
+};
+
+// The 13 key classes (bert, clap, clip, detr, llama, llava, llava_next, qwen2, t5, vit, wav2vec2, whisper, xclip),
+// sorted by model_type. Thread-safe (static data).
+const std::vector<HfClass>& hf_classes();
+const HfClass* find_hf_class(std::string_view model_type);  // nullptr when it is none of them
+
+// The reference a fixture's outputs came from: reference.json's "reference" ("transformers 4.57.6"), else the
+// transformers line of <fixtures root>/VERSIONS. Throws Error{invalid_input} when neither names one.
+std::string hf_fixture_reference(const std::filesystem::path& fixture_dir);
+
+}  // namespace accel::bench

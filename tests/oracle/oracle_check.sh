@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The `oracle` tests (STYLE.md §9, docs/testing.md): they need the Python reference environment that
+# `scripts/bootstrap.sh --oracle` installs, so CI (no Python) never runs them; `make oracle-test` does.
+#   oracle_check.sh fixtures SOURCE_DIR             regenerate the fixtures live, compare with the committed ones
+#   oracle_check.sh crosscheck SOURCE_DIR ACCEL     the converter cross-check against convert_hf_to_gguf.py
+# Without the environment: skip (exit 77, CTest's SKIP_RETURN_CODE) with the reason; under CI=true: fail.
+set -euo pipefail
+what=$1 src=$2
+venv="${ACCEL_DEPS_DIR:-$HOME/.cache/accel}/oracle/venv"
+if [[ ! -x "$venv/bin/python" ]]; then
+    echo "oracle test skipped: no oracle environment in $venv (run scripts/bootstrap.sh --oracle, or make oracle-test)"
+    [[ "${CI:-}" == "true" ]] && { echo "CI=true: an oracle test that was run must not skip" >&2; exit 1; }
+    exit 77
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+case "$what" in
+    fixtures)
+        classes=$(cd "$src/tests/fixtures/hf" && for d in */; do [[ -f "$d/reference.json" ]] && printf '%s,' "${d%/}"; done)
+        classes=${classes%,}
+        "$src/scripts/oracle/run.sh" make_fixtures.py --out "$tmp" --classes "$classes"
+        "$src/scripts/oracle/run.sh" compare_fixtures.py "$tmp" "$src/tests/fixtures/hf" --classes "$classes"
+        ;;
+    crosscheck)
+        "$src/scripts/oracle/run.sh" crosscheck.py --accel "$3" --fixtures "$src/tests/fixtures/hf"
+        ;;
+    *) echo "oracle_check.sh: unknown check '$what'" >&2; exit 2 ;;
+esac
