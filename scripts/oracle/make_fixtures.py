@@ -265,8 +265,10 @@ def make_bert(out: Path, torch, transformers):
 
 
 from fixture_t5 import make_t5, make_t5_encoder  # noqa: E402  (scripts/oracle/fixture_t5.py)
+from fixture_whisper import make_whisper  # noqa: E402  (scripts/oracle/fixture_whisper.py)
 
-CLASSES = {"llama": make_llama, "qwen2": make_qwen2, "bert": make_bert, "t5": make_t5, "t5_encoder": make_t5_encoder}
+CLASSES = {"llama": make_llama, "qwen2": make_qwen2, "bert": make_bert, "t5": make_t5, "t5_encoder": make_t5_encoder,
+           "whisper": make_whisper}
 
 
 def main():
