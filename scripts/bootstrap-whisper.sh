@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # whisper.cpp, built as a shared library against the pinned llama.cpp's installed ggml (one ggml serves both).
-# Sourced by scripts/bootstrap.sh after llama.cpp is ready; needs: deps_root, tarballs, jobs, fetch, check_sha, die,
+# Sourced by scripts/bootstrap.sh after llama.cpp is ready; needs: deps_root, tarballs, fetch, check_sha, die,
 # say, cpu_key, llama_variant and lprefix from it. Installs libwhisper.so, whisper.h and whisper.cpp's own
 # whisper-bench and whisper-cli (the peer programs, from the same source) into $(whisper_prefix).
 
@@ -19,6 +19,8 @@ whisper_build() {
     cxx=${CXX:-g++}
     flags=(-O2 -DNDEBUG -std=c++17 -fPIC -march=native "-DWHISPER_VERSION=\"$WHISPER_VERSION\""
            -I"$pkg/include" -I"$pkg/src" -I"$lprefix/include")
+    # whisper.cpp pads its KV cache for CUDA's flash attention only when it sees GGML_USE_CUDA (as its CMake sets it)
+    if [ "${ACCEL_CUDA:-0}" = 1 ]; then flags+=(-DGGML_USE_CUDA); fi
     say "building whisper.cpp $WHISPER_VERSION into $wprefix against $lprefix"
     {
         "$cxx" "${flags[@]}" -DWHISPER_SHARED -DWHISPER_BUILD -shared -o "$build/libwhisper.so" "$pkg/src/whisper.cpp" \
