@@ -195,7 +195,8 @@ TEST(Convert, RefusesUnsupportedArchitectureListingTheSupportedOnes) {
     const auto dir = copy_fixture(tmp, "llama");
     edit_config(dir, [](auto& j) { j["architectures"] = {"GPTNeoXForCausalLM"}; });
     expect_refused(dir, "GPTNeoXForCausalLM is not one accel converts (it converts LlamaForCausalLM, Qwen2ForCausalLM, "
-                        "BertModel, BertForMaskedLM, T5ForConditionalGeneration, T5EncoderModel)");
+                        "BertModel, BertForMaskedLM, T5ForConditionalGeneration, T5EncoderModel, "
+                        "WhisperForConditionalGeneration)");
 }
 
 TEST(Convert, RefusesTensorsThatDisagreeWithTheConfig) {
