@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <functional>
 
@@ -29,14 +30,7 @@ using accel::model::ConvertType;
 
 constexpr double top1_epsilon = 0.01;  // top-1 must agree where the reference's margin exceeds this (logit units)
 
-double rel_diff(const std::vector<float>& got, const std::vector<float>& ref) {
-    EXPECT_EQ(got.size(), ref.size());
-    const auto [lo, hi] = std::minmax_element(ref.begin(), ref.end());
-    double max_diff = 0;
-    for (size_t i = 0; i < std::min(got.size(), ref.size()); ++i)
-        max_diff = std::max(max_diff, std::fabs(double(got[i]) - ref[i]));
-    return max_diff / (*hi - *lo);
-}
+using accel::test::rel_diff;
 
 struct WhisperCase {
     ConvertType type;
