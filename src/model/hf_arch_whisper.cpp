@@ -188,7 +188,7 @@ public:
     void add_metadata(GgufWriter& /*w*/) const override {}  // not GGUF: own_format() writes the header
 
     // The BPE tokens 0..<|endoftext|> (tokenizer.json's model.vocab and added_tokens, else vocab.json and
-    // added_tokens.json), as raw bytes. <|endoftext|> must sit where whisper.cpp puts it (50256 for an English-only
+    // added_tokens.json), as raw bytes; an id without a token is stored empty. <|endoftext|> must sit where whisper.cpp puts it (50256 for an English-only
     // vocabulary of 51,864, 50257 for a multilingual one) and <|startoftranscript|>, when listed, right after it.
     HfVocab read_vocab() const override {
         std::map<std::string, int64_t> ids;
@@ -239,10 +239,8 @@ public:
             if (!by_id[static_cast<size_t>(id)])
                 throw Error(ErrorKind::invalid_input, fmt::format("{}: token {} is not byte-level BPE text", source, id));
         }
-        for (size_t i = 0; i < by_id.size(); ++i) {
-            if (!by_id[i]) throw Error(ErrorKind::invalid_input, fmt::format("{}: no token with id {}", source, i));
-            v.tokens.push_back(*by_id[i]);
-        }
+        // An id no token names is stored empty, as whisper.cpp's loader expects of such gaps.
+        for (const auto& t : by_id) v.tokens.push_back(t.value_or(std::string()));
         return v;
     }
 
