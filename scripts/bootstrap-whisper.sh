@@ -48,9 +48,9 @@ whisper_build() {
     say "whisper.cpp $WHISPER_VERSION ready in $wprefix"
 }
 
+# CMake needs it, so a missing tarball stops the bootstrap (fetch says so). A llama.cpp rebuilt since (a new ggml)
+# makes it stale: build it again.
 wprefix=$(whisper_prefix)
-if [ ! -f "$wprefix/.complete" ] && [ -n "${ACCEL_DEPS_TARBALLS:-}" ] && [ ! -f "$tarballs/$WHISPER_TGZ" ]; then
-    say "warning: $WHISPER_TGZ is not in ACCEL_DEPS_TARBALLS; Whisper will be unavailable"
-elif [ ! -f "$wprefix/.complete" ]; then
+if [ ! -f "$wprefix/.complete" ] || [ "$lprefix/.complete" -nt "$wprefix/.complete" ]; then
     whisper_build "$wprefix"
 fi
