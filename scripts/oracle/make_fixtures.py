@@ -279,11 +279,13 @@ def make_bert_cls(out: Path, torch, transformers):
 
 
 from fixture_t5 import make_t5, make_t5_encoder  # noqa: E402  (scripts/oracle/fixture_t5.py)
+from fixture_whisper import make_whisper  # noqa: E402  (scripts/oracle/fixture_whisper.py)
 
 CLASSES = {"llama": make_llama, "qwen2": make_qwen2, "bert": make_bert, "t5": make_t5, "t5_encoder": make_t5_encoder}
 CLASSES["vit"] = lambda out, torch, transformers: __import__("fixture_vit").make_vit(out, torch, transformers)
 CLASSES["clip"] = lambda out, torch, transformers: __import__("fixture_clip").make_clip(out, torch, transformers)
 CLASSES["bert_cls"] = make_bert_cls
+CLASSES["whisper"] = make_whisper
 
 
 def main():

@@ -36,6 +36,7 @@ int run_convert(const ConvertCliOptions& o) {
                     {"type", o.type},
                     {"hf_architecture", r.hf_architecture},
                     {"arch", r.arch},
+                    {"format", r.format},
                     {"tokenizer", r.tokenizer},
                     {"tokenizer_pre", r.tokenizer_pre},
                     {"n_vocab", r.n_vocab},
@@ -60,11 +61,12 @@ int run_convert(const ConvertCliOptions& o) {
 void register_convert(CLI::App& app, int& exit_code) {
     auto o = std::make_shared<ConvertCliOptions>();
     auto* cmd = app.add_subcommand(
-        "convert", fmt::format("Convert a Hugging Face folder (safetensors) to GGUF; architectures: {}",
+        "convert", fmt::format("Convert a Hugging Face folder (safetensors) to GGUF (Whisper: to whisper.cpp's model "
+                               "file); architectures: {}",
                                fmt::join(model::convertible_architectures(), ", ")));
     cmd->add_option("input", o->input, "Hugging Face folder: config.json, model.safetensors (or shards), tokenizer")
         ->required();
-    cmd->add_option("--out", o->out, "GGUF file to write (written whole or not at all)")->required();
+    cmd->add_option("--out", o->out, "GGUF (or whisper.cpp) file to write (written whole or not at all)")->required();
     cmd->add_option("--type", o->type, "Weight type of the matrices: f32, f16 (default), bf16 or q8_0");
     cmd->add_flag("--json", o->json, "Print the result as JSON");
     cmd->callback([o, &exit_code] { exit_code = run_convert(*o); });

@@ -1,6 +1,7 @@
 #include "accel/engine/backend.h"
 
 #include <llama.h>
+#include <whisper.h>
 
 #include <mutex>
 
@@ -40,6 +41,7 @@ void init_backend() {
     static std::once_flag once;
     std::call_once(once, [] {
         llama_log_set(route_log, nullptr);
+        whisper_log_set(route_log, nullptr);
         ggml_set_abort_callback(record_abort);
         llama_backend_init();
     });

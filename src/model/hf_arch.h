@@ -6,6 +6,7 @@
 // core::PartialFile) stays in hf_convert.cpp. One file per architecture family: hf_arch_<family>.cpp.
 #include <array>
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -15,6 +16,8 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "accel/model/hf_convert.h"
 
 #include "gguf_writer.h"
 #include "hf_tokenizer.h"
@@ -27,6 +30,16 @@ struct TensorPlan {
     uint32_t permute_heads = 0;      // > 0: undo HF's rotate_half row order with this many heads
     bool keep_f32 = false;           // stays f32 whatever --type says (position and token-type embeddings)
     float scale = 1.0f;              // multiplies every value (a tied T5's lm_head: d_model^-0.5)
+};
+
+// A model file format other than GGUF (whisper.cpp's ggml file): hf_convert.cpp describes each planned tensor to
+// it, then streams the header and the converted tensors through it, as it does with GgufWriter.
+class ModelFileWriter {
+public:
+    virtual ~ModelFileWriter() = default;
+    virtual void add_tensor(const TensorPlan& p, GgmlType type) = 0;
+    virtual void write_header(std::FILE* f, const std::string& path) const = 0;
+    virtual void write_tensor(std::FILE* f, const std::string& path, const std::vector<uint8_t>& bytes) = 0;
 };
 
 // What an adapter sees of the folder.
@@ -52,6 +65,9 @@ public:
     // general.file_type and general.quantization_version are written by hf_convert.cpp).
     virtual void add_metadata(GgufWriter& w) const = 0;
     virtual HfVocab read_vocab() const = 0;
+    // The writer of a format other than GGUF, ready for add_tensor (nullptr, the default: GGUF, with the metadata
+    // above). Throws Error{invalid_input} for a weight type the format cannot hold, before anything is written.
+    virtual std::unique_ptr<ModelFileWriter> own_format(ConvertType /*type*/) const { return nullptr; }
 };
 
 // The adapters; each throws Error{invalid_input} naming config.json for a config it cannot convert.
@@ -72,6 +88,7 @@ struct EncoderBlockNames {
 void plan_encoder_block(std::vector<TensorPlan>& p, const std::string& blk, const std::string& layer,
                         const EncoderBlockNames& names, uint64_t n_embd, uint64_t n_ff,
                         const std::function<std::string(const std::string&)>& src);
+std::unique_ptr<HfArchitecture> make_whisper_architecture(const HfInput& in);  // WhisperForConditionalGeneration
 
 // Shared config.json readers (hf_convert.cpp). get_u32: a positive integer at most 2^31, `fallback` when absent
 // or null (else Error{invalid_input}).

@@ -158,6 +158,7 @@ const std::vector<ArchEntry>& arch_table() {
         {"T5EncoderModel", detail::make_t5_architecture},
         {"ViTForImageClassification", detail::make_vit_architecture},
         {"CLIPModel", detail::make_clip_architecture},
+        {"WhisperForConditionalGeneration", detail::make_whisper_architecture},
     };
     return table;
 }
@@ -313,9 +314,25 @@ std::string model_name(const fs::path& hf_dir) {
     return name;
 }
 
+// GGUF through the shared writer interface (hf_arch.h), the format every adapter gets unless it has its own.
+class GgufFileWriter final : public detail::ModelFileWriter {
+public:
+    explicit GgufFileWriter(detail::GgufWriter& w) : w_(w) {}
+    void add_tensor(const TensorPlan& p, GgmlType type) override {
+        w_.add_tensor(p.name, std::vector<uint64_t>(p.hf_shape.rbegin(), p.hf_shape.rend()), type);
+    }
+    void write_header(std::FILE* f, const std::string& path) const override { w_.write_header(f, path); }
+    void write_tensor(std::FILE* f, const std::string& path, const std::vector<uint8_t>& bytes) override {
+        w_.write_tensor(f, path, bytes);
+    }
+
+private:
+    detail::GgufWriter& w_;
+};
+
 // Streams every planned tensor, converted, after the header, into a PartialFile committed only when all is written.
-void write_gguf(detail::GgufWriter& w, const std::vector<TensorPlan>& plan,
-                const std::map<std::string, Source>& sources, ConvertType type, const fs::path& out) {
+void write_model(detail::ModelFileWriter& w, const std::vector<TensorPlan>& plan,
+                 const std::map<std::string, Source>& sources, ConvertType type, const fs::path& out) {
     PartialFile tmp(out);
     {
         FilePtr f(std::fopen(tmp.path().c_str(), "wb"));
@@ -370,23 +387,27 @@ ConvertResult convert(const fs::path& hf_dir, const fs::path& out, const Convert
     check_plan(plan, *a, hf_arch, sources, hf_dir.string());
     const detail::HfVocab vocab = a->read_vocab();
 
-    detail::GgufWriter w;
-    w.add_string("general.architecture", a->arch());
-    w.add_string("general.type", "model");
-    w.add_string("general.name", model_name(hf_dir));
-    a->add_metadata(w);
-    w.add_u32("general.file_type", file_type(options.type));
-    w.add_u32("general.quantization_version", 2);
-    if (!vocab.model.empty()) detail::add_vocab(vocab, w);  // image models have no tokenizer
+    detail::GgufWriter gguf;
+    std::unique_ptr<detail::ModelFileWriter> w = a->own_format(options.type);
+    r.format = w ? a->arch() : "gguf";
+    if (!w) {
+        gguf.add_string("general.architecture", a->arch());
+        gguf.add_string("general.type", "model");
+        gguf.add_string("general.name", model_name(hf_dir));
+        a->add_metadata(gguf);
+        gguf.add_u32("general.file_type", file_type(options.type));
+        gguf.add_u32("general.quantization_version", 2);
+        if (!vocab.model.empty()) detail::add_vocab(vocab, gguf);  // image models have no tokenizer
+        w = std::make_unique<GgufFileWriter>(gguf);
+    }
     for (const auto& p : plan) {
-        std::vector<uint64_t> ne(p.hf_shape.rbegin(), p.hf_shape.rend());
-        if (ne.empty()) ne.push_back(1);  // a scalar (CLIP's logit_scale) is a 1-element tensor
         const GgmlType t = out_type(options.type, p);
-        w.add_tensor(p.name, ne, t);
-        r.tensors.push_back({p.name, p.source, detail::ggml_type_name(t), ne});
+        w->add_tensor(p, t);
+        r.tensors.push_back({p.name, p.source, detail::ggml_type_name(t),
+                             std::vector<uint64_t>(p.hf_shape.rbegin(), p.hf_shape.rend())});
         r.n_params += sources.at(p.source).tensor.n_elements;
     }
-    write_gguf(w, plan, sources, options.type, out);
+    write_model(*w, plan, sources, options.type, out);
 
     r.hf_architecture = hf_arch;
     r.arch = a->arch();

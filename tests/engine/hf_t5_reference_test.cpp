@@ -29,15 +29,7 @@ using accel::model::ConvertType;
 // Top-1 must agree wherever the reference's own margin between its two best logits exceeds this (logit units).
 constexpr double top1_epsilon = 0.01;
 
-// max |got - ref| / (max - min of ref)
-double rel_diff(const std::vector<float>& got, const std::vector<float>& ref) {
-    EXPECT_EQ(got.size(), ref.size());
-    const auto [lo, hi] = std::minmax_element(ref.begin(), ref.end());
-    double max_diff = 0;
-    for (size_t i = 0; i < std::min(got.size(), ref.size()); ++i)
-        max_diff = std::max(max_diff, std::fabs(double(got[i]) - ref[i]));
-    return max_diff / (*hi - *lo);
-}
+using accel::test::rel_diff;
 
 // accel's f32 logits then encoder states, raw little-endian floats: what scripts/oracle/t5_gelu_probe.py compares
 // with a float64 transformers pass that uses ggml's CPU GELU.

@@ -1,6 +1,7 @@
 #pragma once
 // The committed Hugging Face fixtures (tests/fixtures/hf, made by scripts/oracle): their folders and raw tensors,
 // read independently of the converter under test.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -14,6 +15,16 @@
 #include "accel/model/safetensors_file.h"
 
 namespace accel::test {
+
+// max |got - ref| / (max - min of ref): the metric of docs/conform.md's "Against transformers" table; infinity when
+// the sizes differ.
+inline double rel_diff(const std::vector<float>& got, const std::vector<float>& ref) {
+    if (got.size() != ref.size() || ref.empty()) return HUGE_VAL;
+    const auto [lo, hi] = std::minmax_element(ref.begin(), ref.end());
+    double max_diff = 0;
+    for (size_t i = 0; i < ref.size(); ++i) max_diff = std::max(max_diff, std::fabs(double(got[i]) - ref[i]));
+    return max_diff / (double(*hi) - *lo);
+}
 
 inline std::filesystem::path hf_fixture(const std::string& cls) {
     const char* src = std::getenv("ACCEL_SOURCE_DIR");

@@ -4,7 +4,7 @@
 
 namespace accel::engine {
 
-// Initialises llama.cpp once per process and routes llama.cpp's and ggml's logs to accel's logger
+// Initialises llama.cpp once per process and routes llama.cpp's, whisper.cpp's and ggml's logs to accel's logger
 // (llama.cpp's info lines become accel debug lines). Thread-safe; cheap after the first call.
 void init_backend();
 

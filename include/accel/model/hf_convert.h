@@ -27,7 +27,8 @@ struct ConvertedTensor {
 
 struct ConvertResult {
     std::string hf_architecture;      // config.json's architectures[0]
-    std::string arch;                 // llama.cpp's architecture ("llama", "qwen2")
+    std::string arch;                 // llama.cpp's architecture ("llama", "qwen2"), or "whisper"
+    std::string format;               // "gguf", or "whisper" (whisper.cpp's ggml file, for WhisperForConditionalGeneration)
     std::string tokenizer;            // tokenizer.ggml.model ("llama", "gpt2")
     std::string tokenizer_pre;
     uint32_t n_vocab = 0;
@@ -44,7 +45,8 @@ const std::vector<std::string>& convertible_architectures();
 std::vector<std::string> convertible_model_types();
 
 // Converts the Hugging Face folder `hf_dir` (config.json, model.safetensors or shards with
-// model.safetensors.index.json, tokenizer files) into one GGUF file at `out`, with the tensor names, metadata,
+// model.safetensors.index.json, tokenizer files) into one GGUF file at `out` (a Whisper checkpoint: one whisper.cpp
+// model file, f32 or f16 only; model/whisper_file.h), with the tensor names, metadata,
 // tokenizer and chat template the pinned llama.cpp expects (the same as its convert_hf_to_gguf.py; see
 // docs/convert.md for the differences). Everything is checked before a byte is written: an unsupported
 // architecture, a missing, unexpected or misshapen tensor, an unknown dtype, a header that disagrees with its file
