@@ -92,10 +92,12 @@ int run_merge(const MergeOptions& o) {
     std::vector<std::filesystem::path> src;
     int campaign_exit = exit_ok;
     for (const auto& s : o.sources) {  // campaign folders (fleet/) merge shard by shard
-        if (!fleet::is_campaign_dir(s)) {
-            src.emplace_back(s);
-        } else if (print_campaign_merge(fleet::merge_campaign(db, s), o.format.resolve()) != exit_ok) {
-            campaign_exit = exit_check;
+        const auto campaigns = fleet::campaign_dirs(s);
+        if (campaigns.empty()) src.emplace_back(s);
+        for (const auto& c : campaigns) {
+            if (print_campaign_merge(fleet::merge_campaign(db, c), o.format.resolve()) != exit_ok) {
+                campaign_exit = exit_check;
+            }
         }
     }
     if (src.empty()) return campaign_exit;

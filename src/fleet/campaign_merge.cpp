@@ -134,9 +134,17 @@ void merge_shard(store::Database& db, const fs::path& shard_dir, ShardMergeState
 
 }  // namespace
 
-bool is_campaign_dir(const fs::path& dir) {
+std::vector<fs::path> campaign_dirs(const fs::path& path) {
     std::error_code ec;
-    return fs::is_directory(dir, ec) && fs::is_regular_file(dir / "plan.json", ec);
+    const auto is_campaign = [&](const fs::path& d) { return fs::is_regular_file(d / "plan.json", ec); };
+    if (!fs::is_directory(path, ec)) return {};
+    if (is_campaign(path)) return {path};
+    std::vector<fs::path> out;
+    for (const auto& e : fs::directory_iterator(path, ec)) {
+        if (e.is_directory(ec) && is_campaign(e.path())) out.push_back(e.path());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
 }
 
 CampaignMergeReport merge_campaign(store::Database& db, const fs::path& campaign_dir) {

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <regex>
+#include <sstream>
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
@@ -60,6 +61,19 @@ void write_text(const fs::path& path, const std::string& text) {
     std::ofstream out(path);
     out << text;
     if (!out.flush()) throw Error(ErrorKind::io, path.string() + ": cannot write");
+}
+
+// The merge reads the plan beside the shards. Every shard of one plan writes the same text; a campaign planned
+// again with another spec replaces it (the last plan's shards are the ones merged).
+void write_plan_copy(const fs::path& path, const std::string& text) {
+    std::ifstream in(path);
+    std::stringstream old;
+    if (in) old << in.rdbuf();
+    if (in && old.str() == text) return;
+    if (in) ACCEL_LOG_WARN("{}: the campaign was planned again; replacing the plan copy", path.string());
+    PartialFile f(path);
+    write_text(f.path(), text);
+    f.commit();
 }
 
 std::string now_utc() {
@@ -133,11 +147,7 @@ ShardOutcome run_shard(const Plan& plan, const ShardRunOptions& o, bench::Campai
     const fs::path campaign_dir = o.out_dir / plan.campaign;
     const fs::path shard_dir = campaign_dir / shard.id;
     paths::ensure_dir(shard_dir);
-    if (!fs::exists(campaign_dir / "plan.json")) {  // merge reads the plan beside the shards
-        PartialFile f(campaign_dir / "plan.json");
-        write_text(f.path(), plan_to_json(plan));
-        f.commit();
-    }
+    write_plan_copy(campaign_dir / "plan.json", plan_to_json(plan));
     ShardOutcome out{.shard_id = shard.id, .attempt = pick_attempt(shard_dir, o.attempt), .status = "complete"};
     out.dir = shard_dir / fmt::format("attempt-{}", out.attempt);
     const fs::path tmp = shard_dir / fmt::format(".attempt-{}.tmp-{}", out.attempt, getpid());

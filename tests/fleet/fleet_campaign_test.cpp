@@ -89,8 +89,8 @@ TEST(Campaign, PlanRunShardsMergeReport) {
     EXPECT_EQ(scalar(db, "SELECT count(DISTINCT run_id) FROM results WHERE device = 'cpu'"), 1);
     EXPECT_EQ(scalar(db, "SELECT count(*) FROM runs WHERE json_extract(extra, '$.attempt')::INT = 2"), 1);
     EXPECT_EQ(scalar(db, "SELECT count(*) FROM samples WHERE result_id NOT IN (SELECT id FROM results)"), 0);
-    // Merging again imports nothing.
-    r = run_accel({"db", "merge", "--db", db.string(), (results / "ci-smoke").string(), "--json"});
+    // Merging again imports nothing; the results folder holding the campaign folder merges the same.
+    r = run_accel({"db", "merge", "--db", db.string(), results.string(), "--json"});
     EXPECT_EQ(nlohmann::json::parse(r.out).at("rows")[0].at("state"), "already merged");
     EXPECT_EQ(scalar(db, "SELECT count(*) FROM results"), has_gpu ? 4 : 2);
 

@@ -36,8 +36,9 @@ struct CampaignMergeReport {
     bool complete() const { return n_missing == 0 && n_failed == 0 && n_unplaceable == 0; }
 };
 
-// True when dir holds a plan.json (a campaign folder that run-shard wrote).
-bool is_campaign_dir(const std::filesystem::path& dir);
+// The campaign folders at path: path itself when it holds a plan.json (run-shard copies the plan there), else its
+// sub-folders that do (a results folder of several campaigns); empty for anything else (a DuckDB file, an export).
+std::vector<std::filesystem::path> campaign_dirs(const std::filesystem::path& path);
 
 // Merges one campaign folder into db. Throws Error{invalid_input} for a malformed plan or attempt, Error{io} when
 // a file cannot be read; what the store's merge throws.
