@@ -173,7 +173,7 @@ for _ in $(seq 300); do
     sleep 0.2
 done
 [ -n "$killed" ] || { echo "FAIL: no shard ran on n1"; squeue; exit 1; }
-for _ in $(seq 60); do
+for _ in $(seq 120); do
     sinfo -h -N -n n1 -o %T | grep -qiE 'down|fail' && break
     sleep 0.5
 done
