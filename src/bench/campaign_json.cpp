@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "accel/core/error.h"
 #include "accel/core/version.h"
 #include "point_result_json.h"
 
@@ -43,6 +44,18 @@ double estimate_point_seconds(const PointSpec& p, const PointOptions& options) {
     if (p.scenario == Scenario::offline) per_rep *= static_cast<double>(options.n_queries) / p.n_parallel;
     const double min_s = std::chrono::duration<double>(rules.min_duration).count();
     return 1.0 + (rules.n_warmup + rules.n_min_reps) * std::max(per_rep, min_s / std::max(1, rules.n_min_reps));
+}
+
+std::string point_spec_json_text(const PointSpec& p) {
+    return nlohmann::json(p).dump();
+}
+
+PointSpec point_spec_from_json_text(const std::string& text, const std::string& origin) {
+    try {
+        return nlohmann::json::parse(text).get<PointSpec>();
+    } catch (const nlohmann::json::exception& e) {
+        throw Error(ErrorKind::invalid_input, origin + ": not a point spec: " + e.what());
+    }
 }
 
 }  // namespace accel::bench

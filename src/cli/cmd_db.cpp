@@ -9,10 +9,12 @@
 #include "accel/core/error.h"
 #include "accel/core/paths.h"
 #include "accel/core/version.h"
+#include "accel/fleet/campaign_merge.h"
 #include "accel/store/database.h"
 #include "accel/store/exporter.h"
 #include "accel/store/importer.h"
 #include "accel/store/result_writer.h"
+#include "campaign_report.h"
 #include "commands.h"
 #include "db_commands.h"
 #include "output.h"
@@ -87,14 +89,25 @@ struct MergeOptions {
 
 int run_merge(const MergeOptions& o) {
     store::Database db = store::Database::open(resolve_db(o.db));
-    std::vector<std::filesystem::path> src(o.sources.begin(), o.sources.end());
+    std::vector<std::filesystem::path> src;
+    int campaign_exit = exit_ok;
+    for (const auto& s : o.sources) {  // campaign folders (fleet/) merge shard by shard
+        const auto campaigns = fleet::campaign_dirs(s);
+        if (campaigns.empty()) src.emplace_back(s);
+        for (const auto& c : campaigns) {
+            if (print_campaign_merge(fleet::merge_campaign(db, c), o.format.resolve()) != exit_ok) {
+                campaign_exit = exit_check;
+            }
+        }
+    }
+    if (src.empty()) return campaign_exit;
     const store::WriteCounts n = store::merge_sources(db, src);
     Table t{.columns = {"runs", "machines", "builds", "models", "results", "samples", "failures", "already_present"},
             .numeric = std::vector<bool>(8, true),
             .rows = {{num(n.runs), num(n.machines), num(n.builds), num(n.models), num(n.results), num(n.samples),
                       num(n.failures), num(n.skipped_results)}}};
     print_table(t, o.format.resolve());
-    return exit_ok;
+    return campaign_exit;
 }
 
 struct IngestOptions {
@@ -152,9 +165,10 @@ void register_db(CLI::App& app, int& exit_code) {
 
     auto mo = std::make_shared<MergeOptions>();
     auto* merge = db->add_subcommand("merge",
-                                     "Merge other accel DuckDB files or Parquet export folders; de-duplicates "
-                                     "by id");
-    merge->add_option("sources", mo->sources, "DuckDB files or export folders")->required();
+                                     "Merge other accel DuckDB files, Parquet export folders or campaign folders "
+                                     "(accel run-shard's OUT/<campaign>: each shard's latest complete attempt once; "
+                                     "exit 3 when a shard is missing, failed or unplaceable); de-duplicates by id");
+    merge->add_option("sources", mo->sources, "DuckDB files, export folders or campaign folders")->required();
     merge->add_option("--db", mo->db, db_help);
     add_format_option(*merge, mo->format, {"table", "csv", "json", "markdown"});
     merge->callback([mo, &exit_code] { exit_code = run_merge(*mo); });

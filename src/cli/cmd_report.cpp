@@ -15,6 +15,7 @@
 #include "accel/report/markdown_report.h"
 #include "accel/report/report_data.h"
 #include "accel/store/database.h"
+#include "campaign_report.h"
 #include "commands.h"
 
 namespace accel::cli {
@@ -27,6 +28,7 @@ struct ReportCli {
     report::ReportOptions opts;
     std::string out;
     std::string format = "html";
+    std::string campaign;  // fleet/: the campaign's matrix across machines instead of the report
 };
 
 // Written beside the target and renamed over it: a reader never sees half a report.
@@ -57,6 +59,7 @@ int run_report(const ReportCli& o) {
         throw Error(ErrorKind::invalid_input,
                     fmt::format("--db {}: no such database; run `accel bench` first", db_path.string()));
     }
+    if (!o.campaign.empty()) return print_campaign_matrix(db_path, o.campaign, Format::markdown);
     report::ReportData data;
     {
         store::Database db = store::Database::open(db_path, {.lock_wait = std::chrono::milliseconds(30000)});
@@ -102,6 +105,8 @@ void register_report(CLI::App& app, int& exit_code) {
                     "Your price of one machine-hour (any currency): adds the cost per million tokens");
     cmd->add_option("--out", o->out, "Output file (default for html: ./accel-report.html; markdown: stdout)");
     cmd->add_option("--format", o->format, "html or markdown")->check(CLI::IsMember({"html", "markdown"}));
+    cmd->add_option("--campaign", o->campaign,
+                    "Print a merged campaign's matrix across machines (Markdown) instead of the report");
     cmd->callback([o, &exit_code] { exit_code = run_report(*o); });
 }
 

@@ -31,6 +31,8 @@ void register_perplexity(CLI::App& app, int& exit_code); // cmd_perplexity.cpp (
 void register_tradeoffs(CLI::App& app, int& exit_code);  // cmd_tradeoffs.cpp (bench/tradeoffs)
 void register_convert(CLI::App& app, int& exit_code);    // cmd_convert.cpp (model/hf_convert)
 void register_serve(CLI::App& app, int& exit_code);       // cmd_serve.cpp (serve/)
+void register_plan(CLI::App& app, int& exit_code);       // cmd_plan.cpp (fleet/)
+void register_run_shard(CLI::App& app, int& exit_code);  // cmd_run_shard.cpp (fleet/)
 void register_validate_load(CLI::App& app, int& exit_code);  // cmd_validate_load.cpp: hidden helper entry (pool)
 
 }  // namespace accel::cli

@@ -107,6 +107,8 @@ int main(int argc, char** argv) {
         accel::cli::register_tradeoffs(app, exit_code);
         accel::cli::register_convert(app, exit_code);
         accel::cli::register_serve(app, exit_code);
+        accel::cli::register_plan(app, exit_code);
+        accel::cli::register_run_shard(app, exit_code);
         accel::cli::register_validate_load(app, exit_code);
     } catch (const std::exception& e) {
         print_error(std::string("internal error while setting up the command line: ") + e.what());

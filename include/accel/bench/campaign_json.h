@@ -15,4 +15,9 @@ std::string result_json_text(const PointResult& r, const std::string& provenance
 // prompt, 20 tokens/s decode. A guess from assumed speeds, never a measurement.
 double estimate_point_seconds(const PointSpec& p, const PointOptions& options);
 
+// A point's spec as a JSON object's text (the keys results store it with) and back, for plans that carry points
+// to other machines (fleet/). from_text throws Error{invalid_input} naming origin for a malformed object.
+std::string point_spec_json_text(const PointSpec& p);
+PointSpec point_spec_from_json_text(const std::string& text, const std::string& origin);
+
 }  // namespace accel::bench
