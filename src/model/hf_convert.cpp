@@ -298,7 +298,8 @@ std::vector<std::string> convertible_model_types() {
         {"T5ForConditionalGeneration", "t5"},
         {"T5EncoderModel", "t5"},
         {"ViTForImageClassification", "vit"},
-        {"CLIPModel", "clip"}};
+        {"CLIPModel", "clip"},
+        {"WhisperForConditionalGeneration", "whisper"}};
     std::set<std::string> out;
     for (const auto& a : convertible_architectures()) {
         if (const auto it = model_type_of.find(a); it != model_type_of.end()) out.insert(it->second);
@@ -319,7 +320,9 @@ class GgufFileWriter final : public detail::ModelFileWriter {
 public:
     explicit GgufFileWriter(detail::GgufWriter& w) : w_(w) {}
     void add_tensor(const TensorPlan& p, GgmlType type) override {
-        w_.add_tensor(p.name, std::vector<uint64_t>(p.hf_shape.rbegin(), p.hf_shape.rend()), type);
+        std::vector<uint64_t> ne(p.hf_shape.rbegin(), p.hf_shape.rend());
+        if (ne.empty()) ne.push_back(1);  // a scalar (CLIP's logit_scale) is a 1-element tensor
+        w_.add_tensor(p.name, ne, type);
     }
     void write_header(std::FILE* f, const std::string& path) const override { w_.write_header(f, path); }
     void write_tensor(std::FILE* f, const std::string& path, const std::vector<uint8_t>& bytes) override {

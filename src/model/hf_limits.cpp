@@ -42,6 +42,24 @@ const std::vector<HfLimit>& hf_limits() {
         // BertForSequenceClassification (fixture bert_cls): classifier(tanh(dense(CLS state))), llama.cpp's rank
         {"bert", T::f32, M::class_logits_rel, 1e-3},  {"bert", T::f16, M::class_logits_rel, 3e-3},
         {"bert", T::bf16, M::class_logits_rel, 3e-2}, {"bert", T::q8_0, M::class_logits_rel, 6e-2},
+        // encoder-decoder: teacher-forced decoder logits and the encoder's output (ggml's f16-table GELU again)
+        {"t5", T::f32, M::logits_rel, 1e-3},  {"t5", T::f32, M::state_rel, 1e-3},  {"t5", T::f32, M::top1, 1.0},
+        {"t5", T::f16, M::logits_rel, 4e-3},  {"t5", T::f16, M::state_rel, 3e-3},  {"t5", T::f16, M::top1, 1.0},
+        {"t5", T::q8_0, M::logits_rel, 0.15}, {"t5", T::q8_0, M::state_rel, 0.1},  {"t5", T::q8_0, M::top1, 0.75},
+        {"t5", T::bf16, M::state_rel, 1.5e-2},  // T5EncoderModel's bf16 fixture (t5_encoder)
+        // images: ViT's logits and final hidden states; CLIP's embeddings and logits_per_image (a small range)
+        {"vit", T::f32, M::logits_rel, 1e-5},  {"vit", T::f32, M::state_rel, 1e-5},  {"vit", T::f32, M::top1, 1.0},
+        {"vit", T::f16, M::logits_rel, 2e-3},  {"vit", T::f16, M::state_rel, 2e-3},  {"vit", T::f16, M::top1, 1.0},
+        {"vit", T::q8_0, M::logits_rel, 3e-2}, {"vit", T::q8_0, M::state_rel, 3e-2}, {"vit", T::q8_0, M::top1, 1.0},
+        {"clip", T::f32, M::embedding_max_abs, 1e-5},  {"clip", T::f32, M::logits_rel, 1e-5},
+        {"clip", T::f32, M::top1, 1.0},
+        {"clip", T::f16, M::embedding_max_abs, 1e-3},  {"clip", T::f16, M::logits_rel, 1e-2},
+        {"clip", T::f16, M::top1, 1.0},
+        {"clip", T::q8_0, M::embedding_max_abs, 3e-2}, {"clip", T::q8_0, M::logits_rel, 1e-1},
+        {"clip", T::q8_0, M::top1, 1.0},
+        // speech: whisper.cpp's teacher-forced decoder logits (f32 and f16 files only; its KV caches are f16)
+        {"whisper", T::f32, M::logits_rel, 5e-4}, {"whisper", T::f32, M::top1, 1.0},
+        {"whisper", T::f16, M::logits_rel, 1e-3}, {"whisper", T::f16, M::top1, 1.0},
     };
     return table;
 }

@@ -24,6 +24,12 @@ struct Case {
     double embeds_limit, logits_limit;  // max |accel - ref|; for the logits relative to their range
 };
 
+Case limits(ConvertType t) {
+    using accel::model::HfMetric;
+    return {t, accel::test::table_limit("clip", t, HfMetric::embedding_max_abs),
+            accel::test::table_limit("clip", t, HfMetric::logits_rel)};
+}
+
 double max_abs(const std::vector<float>& a, const std::vector<float>& b) {
     double m = 0;
     for (size_t i = 0; i < a.size(); ++i) m = std::max(m, std::fabs(double(a[i]) - b[i]));
@@ -70,8 +76,7 @@ TEST_P(ClipReference, EmbeddingsAndLogitsMatchTransformers) {
 // The logits' range over 2 images x 3 texts is small (random towers give similar cosines), so their relative
 // error runs about 7x the embeddings'. Measured values: docs/conform.md.
 INSTANTIATE_TEST_SUITE_P(Types, ClipReference,
-                         testing::Values(Case{ConvertType::f32, 1e-5, 1e-5}, Case{ConvertType::f16, 1e-3, 1e-2},
-                                         Case{ConvertType::q8_0, 3e-2, 1e-1}),
+                         testing::Values(limits(ConvertType::f32), limits(ConvertType::f16), limits(ConvertType::q8_0)),
                          [](const auto& p) { return std::string(accel::model::to_string(p.param.type)); });
 
 // The preprocessing stored in the GGUF gives transformers' pixel values from the fixture's PNG; bad texts are refused.

@@ -47,6 +47,9 @@ struct T5Case {
     double min_top1 = 1.0;   // share of rows with a reference margin > top1_epsilon whose top-1 must agree
 };
 
+using accel::model::HfMetric;
+double t5_limit(ConvertType t, HfMetric m) { return accel::test::table_limit("t5", t, m); }
+
 class HfT5Reference : public testing::TestWithParam<T5Case> {};
 
 TEST_P(HfT5Reference, EncoderOutputAndTeacherForcedLogitsMatchTransformers) {
@@ -101,8 +104,14 @@ TEST_P(HfT5Reference, EncoderOutputAndTeacherForcedLogitsMatchTransformers) {
 
 // Limits: docs/conform.md, "Against transformers".
 INSTANTIATE_TEST_SUITE_P(Fixtures, HfT5Reference,
-                         testing::Values(T5Case{ConvertType::f32, 1e-3, 1e-3}, T5Case{ConvertType::f16, 4e-3, 3e-3},
-                                         T5Case{ConvertType::q8_0, 0.15, 0.1, 0.75}),
+                         testing::ValuesIn([] {
+                             std::vector<T5Case> cases;
+                             for (const auto type : {ConvertType::f32, ConvertType::f16, ConvertType::q8_0}) {
+                                 cases.push_back({type, t5_limit(type, HfMetric::logits_rel),
+                                                  t5_limit(type, HfMetric::state_rel), t5_limit(type, HfMetric::top1)});
+                             }
+                             return cases;
+                         }()),
                          [](const testing::TestParamInfo<T5Case>& p) {
                              return std::string("t5_") + accel::model::to_string(p.param.type);
                          });
@@ -147,7 +156,8 @@ TEST_P(HfT5EncoderReference, LastHiddenStateMatchesTransformers) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, HfT5EncoderReference,
-                         testing::Values(EncoderCase{ConvertType::f32, 1e-3}, EncoderCase{ConvertType::bf16, 1.5e-2}),
+                         testing::Values(EncoderCase{ConvertType::f32, t5_limit(ConvertType::f32, HfMetric::state_rel)},
+                                         EncoderCase{ConvertType::bf16, t5_limit(ConvertType::bf16, HfMetric::state_rel)}),
                          [](const testing::TestParamInfo<EncoderCase>& p) {
                              return std::string("t5_encoder_") + accel::model::to_string(p.param.type);
                          });

@@ -89,7 +89,10 @@ TEST_P(HfWhisperReference, TeacherForcedLogitsMatchTransformers) {
 
 // Limits: docs/conform.md, "Against transformers".
 INSTANTIATE_TEST_SUITE_P(Fixtures, HfWhisperReference,
-                         testing::Values(WhisperCase{ConvertType::f32, 5e-4}, WhisperCase{ConvertType::f16, 1e-3}),
+                         testing::Values(WhisperCase{ConvertType::f32, accel::test::table_limit("whisper", ConvertType::f32,
+                                                                                                accel::model::HfMetric::logits_rel)},
+                                         WhisperCase{ConvertType::f16, accel::test::table_limit("whisper", ConvertType::f16,
+                                                                                                accel::model::HfMetric::logits_rel)}),
                          [](const testing::TestParamInfo<WhisperCase>& p) {
                              return std::string("whisper_") + accel::model::to_string(p.param.type);
                          });

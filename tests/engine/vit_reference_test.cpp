@@ -25,6 +25,11 @@ struct Case {
     double logits_limit, hidden_limit;  // max |accel - ref| / (max - min of the reference)
 };
 
+Case limits(ConvertType t) {
+    using accel::model::HfMetric;
+    return {t, accel::test::table_limit("vit", t, HfMetric::logits_rel), accel::test::table_limit("vit", t, HfMetric::state_rel)};
+}
+
 double rel_diff(const std::vector<float>& got, const std::vector<float>& ref) {
     const auto [lo, hi] = std::minmax_element(ref.begin(), ref.end());
     double m = 0;
@@ -66,8 +71,7 @@ TEST_P(VitReference, LogitsAndHiddenStatesMatchTransformers) {
 
 // Measured values and the reasons for the limits are in docs/conform.md.
 INSTANTIATE_TEST_SUITE_P(Types, VitReference,
-                         testing::Values(Case{ConvertType::f32, 1e-5, 1e-5}, Case{ConvertType::f16, 2e-3, 2e-3},
-                                         Case{ConvertType::q8_0, 3e-2, 3e-2}),
+                         testing::Values(limits(ConvertType::f32), limits(ConvertType::f16), limits(ConvertType::q8_0)),
                          [](const auto& p) { return std::string(accel::model::to_string(p.param.type)); });
 
 // A batch of all three images at once gives what each gives alone (the batch dimension of every op is right).

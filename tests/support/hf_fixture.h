@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "accel/model/hf_limits.h"
 #include "accel/model/safetensors_file.h"
 
 namespace accel::test {
@@ -24,6 +25,14 @@ inline double rel_diff(const std::vector<float>& got, const std::vector<float>& 
     double max_diff = 0;
     for (size_t i = 0; i < ref.size(); ++i) max_diff = std::max(max_diff, std::fabs(double(got[i]) - ref[i]));
     return max_diff / (double(*hi) - *lo);
+}
+
+// A limit of the one table (model::hf_limits(), docs/conform.md); a row the table lacks is a mistake in the test.
+inline double table_limit(const std::string& cls, accel::model::ConvertType type, accel::model::HfMetric metric) {
+    const auto l = accel::model::hf_limit(cls, type, metric);
+    if (!l) throw std::runtime_error("model::hf_limits() has no " + cls + " " + accel::model::to_string(type) + " " +
+                                     std::string(accel::model::to_string(metric)) + " row");
+    return *l;
 }
 
 inline std::filesystem::path hf_fixture(const std::string& cls) {

@@ -18,6 +18,10 @@ enum class HfRun : uint8_t {
     decoder_logits,      // logits over the reference's ids (prompt + its greedy ids: teacher forcing) and top-1
     encoder_embeddings,  // tokenization, the mean-pooled normalised embedding, the [CLS] and last token states,
                          // and the classification logits of head_fixture
+    seq2seq_logits,      // T5 through llama_encode + the decoder: encoder states, teacher-forced decoder logits, top-1
+    image_classes,       // ViT (accel's ggml graph) on transformers' pixel values: logits, hidden states, top label
+    image_text,          // CLIP (accel's ggml graphs): image and text embeddings, logits_per_image, best text
+    speech_logits,       // Whisper (whisper.cpp) on transformers' log-mel features: teacher-forced logits, top-1
 };
 
 struct HfClass {

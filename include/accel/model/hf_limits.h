@@ -15,10 +15,12 @@ namespace accel::model {
 
 enum class HfMetric : uint8_t {
     logits_rel,         // max |accel - ref| / (max - min of the reference logits), every position
-    top1,               // top-1 agreement at positions whose reference top-1 margin exceeds hf_top1_epsilon
-    embedding_max_abs,  // mean-pooled, L2-normalised sentence embedding: max |accel - ref|
-    embedding_cosine,   // the same embedding: cosine similarity
-    state_rel,          // [CLS] and last token states: max |accel - ref| / (max - min of last_hidden_state)
+    top1,               // top-1 agreement at positions whose reference top-1 margin exceeds hf_top1_epsilon (ViT: the
+                        // top label of each image; CLIP: each image's best text)
+    embedding_max_abs,  // L2-normalised embeddings (BERT's mean-pooled sentence, CLIP's image and text): max |accel - ref|
+    embedding_cosine,   // BERT's sentence embedding: cosine similarity
+    state_rel,          // hidden states (BERT's [CLS] and last token, ViT's last layer, T5's encoder output):
+                        // max |accel - ref| / (max - min of the reference states)
     class_logits_rel,   // classification head logits: max |accel - ref| / (max - min of the reference logits)
 };
 
