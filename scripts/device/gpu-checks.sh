@@ -79,6 +79,9 @@ checks() {
     step hw_gpu_test "$b/bin/hw_gpu_test"
     same_text
     TAIL=12 step conform "$A" conform --arch llama,qwen2,gpt2,bert --device cuda0 --type f32,f16,q8_0,q4_0 --timeout 60
+    # #19/#20/#22: the Hugging Face classes against transformers on the GPU (the fixtures travel with the tree)
+    TAIL=16 step conform-hf "$A" conform --arch llama,qwen2,bert,t5,vit,clip,whisper --device cuda0 --type f32,f16,q8_0 \
+        --hf-fixtures "$root/tests/fixtures/hf" --timeout 120
     step make-q4 "$A" make-model --arch llama --params 100M --type q4_0 --out /tmp/llama-100M-q4_0.gguf
     step make-f16 "$A" make-model --arch llama --params 100M --type f16 --out /tmp/llama-100M-f16.gguf
     TAIL=10 step bench-cuda "$A" bench --model /tmp/llama-100M-q4_0.gguf,/tmp/llama-100M-f16.gguf \

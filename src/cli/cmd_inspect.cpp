@@ -144,6 +144,7 @@ nlohmann::json inspect_json(const Inspection& in) {
                         {"reason", d.reason}});
     doc["devices"] = devs;
     if (m.gguf) doc["gguf"] = gguf_json(*m.gguf);
+    if (!m.gguf) doc["accel_convert"] = hf_support_json(hf_support_of(m.evidence.architectures));
     return doc;
 }
 
@@ -171,6 +172,7 @@ void print_inspection(const Inspection& in) {
     fmt::print("heads:          {} (kv {})\n", opt(m.n_head), opt(m.n_head_kv));
     fmt::print("vocab:          {}\n", opt(m.n_vocab));
     fmt::print("tokenizer:      {}\n", m.tokenizer_model.empty() ? "unknown" : m.tokenizer_model);
+    if (!m.gguf) fmt::print("{}\n", hf_support_line(hf_support_of(m.evidence.architectures)));
     fmt::print("\nclassification: {}/{} (confidence {:.2f})\n", c.family, c.subfamily, c.confidence);
     for (const auto& r : c.reasons) fmt::print("  - {}\n", r);
     if (est) {

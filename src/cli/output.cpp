@@ -1,6 +1,8 @@
 #include "accel/core/version.h"
 #include "output.h"
 
+#include "accel/model/hf_convert.h"
+
 #include <fmt/core.h>
 
 #include <algorithm>
@@ -134,6 +136,21 @@ void print_json(const nlohmann::json& doc) {
     const std::string text = doc.dump(2);
     std::fwrite(text.data(), 1, text.size(), stdout);
     std::fputc('\n', stdout);
+}
+
+HfSupportView hf_support_of(const std::vector<std::string>& architectures) {
+    const model::HfSupport h = model::hf_support(architectures);
+    return {h.convertible, h.architecture, h.runs_with, h.reason};
+}
+
+std::string hf_support_line(const HfSupportView& s) {
+    if (!s.convertible) return "accel convert:  no: " + s.reason;
+    return "accel convert:  yes (" + s.architecture + "; runs with " + s.runs_with + ")";
+}
+
+nlohmann::json hf_support_json(const HfSupportView& s) {
+    return {{"convertible", s.convertible}, {"architecture", s.architecture}, {"runs_with", s.runs_with},
+            {"reason", s.reason}};
 }
 
 }  // namespace accel::cli

@@ -38,4 +38,14 @@ void print_table(const Table& t, Format format);
 // Prints a JSON document (which must already hold schema_version) to stdout, indented.
 void print_json(const nlohmann::json& doc);
 
+// Whether accel converts a Hugging Face checkpoint and what runs it (model::hf_support), for inspect and classify:
+// one text line ("accel convert: yes, ...") and its JSON object.
+struct HfSupportView {
+    bool convertible = false;
+    std::string architecture, runs_with, reason;
+};
+HfSupportView hf_support_of(const std::vector<std::string>& architectures);
+std::string hf_support_line(const HfSupportView& s);
+nlohmann::json hf_support_json(const HfSupportView& s);
+
 }  // namespace accel::cli

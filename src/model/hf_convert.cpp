@@ -287,6 +287,26 @@ const std::vector<std::string>& convertible_architectures() {
     return archs;
 }
 
+HfSupport hf_support(const std::vector<std::string>& architectures) {
+    // What runs each converted family: llama.cpp for its own architectures, accel's graphs or whisper.cpp otherwise.
+    static const std::map<std::string, std::string> runtime_of = {
+        {"ViTForImageClassification", "accel's ggml graphs (accel infer)"},
+        {"CLIPModel", "accel's ggml graphs (library and accel conform; accel infer has no CLIP tokenizer yet)"},
+        {"WhisperForConditionalGeneration", "whisper.cpp"}};
+    const auto& known = convertible_architectures();
+    for (const auto& a : architectures) {
+        if (std::find(known.begin(), known.end(), a) == known.end()) continue;
+        const auto it = runtime_of.find(a);
+        return {.convertible = true, .architecture = a, .runs_with = it == runtime_of.end() ? "llama.cpp" : it->second};
+    }
+    std::string list;
+    for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+    std::string given;
+    for (const auto& a : architectures) given += (given.empty() ? "" : ", ") + a;
+    return {.reason = fmt::format("{} is not one accel converts (it converts {})",
+                                  given.empty() ? "a config.json without \"architectures\"" : given, list)};
+}
+
 std::vector<std::string> convertible_model_types() {
     // The model_type each Hugging Face architecture's config.json carries.
     static const std::map<std::string, std::string> model_type_of = {

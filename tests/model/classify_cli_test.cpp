@@ -19,7 +19,8 @@ TEST(ClassifyCli, JsonKeysAndValues) {
     std::vector<std::string> keys;
     for (const auto& [k, v] : j.items()) keys.push_back(k);
     EXPECT_EQ(keys,
-              (std::vector<std::string>{"confidence", "family", "reasons", "schema_version", "subfamily", "tasks"}));
+              (std::vector<std::string>{"accel_convert", "confidence", "family", "reasons", "schema_version", "subfamily",
+                                        "tasks"}));
     EXPECT_EQ(j["schema_version"], 1);
     EXPECT_EQ(j["family"], "audio");
     EXPECT_EQ(j["subfamily"], "speech_recognition");
@@ -27,6 +28,38 @@ TEST(ClassifyCli, JsonKeysAndValues) {
     EXPECT_GT(j["confidence"].get<double>(), 0.5);
     EXPECT_LT(j["confidence"].get<double>(), 1.0);
     EXPECT_GE(j["reasons"].size(), 3u);
+}
+
+// A Hugging Face folder directly, as inspect takes it: the family, and whether accel converts and runs it.
+TEST(ClassifyCli, HuggingFaceFolderSaysWhetherAccelConvertsIt) {
+    accel::test::TempDir dir;
+    accel::test::write_file(dir / "config.json", R"({"model_type":"qwen2","architectures":["Qwen2ForCausalLM"]})");
+    const auto r = run_accel({"classify", dir.path().string(), "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["family"], "text_generation");
+    EXPECT_EQ(j["accel_convert"]["convertible"], true);
+    EXPECT_EQ(j["accel_convert"]["architecture"], "Qwen2ForCausalLM");
+    EXPECT_EQ(j["accel_convert"]["runs_with"], "llama.cpp");
+
+    accel::test::write_file(dir / "config.json", R"({"model_type":"detr","architectures":["DetrForObjectDetection"]})");
+    const auto t = run_accel({"classify", dir.path().string()});
+    ASSERT_EQ(t.exit_code, 0) << t.err;
+    EXPECT_NE(t.out.find("accel convert:  no: DetrForObjectDetection is not one accel converts (it converts "
+                         "LlamaForCausalLM, "),
+              std::string::npos)
+        << t.out;
+    const auto inspected = run_accel({"inspect", dir.path().string()});
+    EXPECT_NE(inspected.out.find("accel convert:  no: DetrForObjectDetection"), std::string::npos) << inspected.out;
+    accel::test::write_file(dir / "config.json",
+                            R"({"model_type":"vit","architectures":["ViTForImageClassification"]})");
+    const auto vit = run_accel({"inspect", dir.path().string(), "--json"});
+    ASSERT_EQ(vit.exit_code, 0) << vit.err;
+    EXPECT_EQ(nlohmann::json::parse(vit.out)["accel_convert"]["runs_with"], "accel's ggml graphs (accel infer)");
+    // a folder and --config at once is a usage error
+    const auto both = run_accel({"classify", dir.path().string(), "--config", (dir / "config.json").string()});
+    EXPECT_EQ(both.exit_code, 2);
+    EXPECT_NE(both.err.find("not both"), std::string::npos) << both.err;
 }
 
 TEST(ClassifyCli, TableOutput) {

@@ -44,6 +44,15 @@ const std::vector<std::string>& convertible_architectures();
 // Their config.json model_types ("bert", "llama", "qwen2"), sorted, each once.
 std::vector<std::string> convertible_model_types();
 
+// Whether accel converts a checkpoint with these config.json "architectures", and what runs the result.
+struct HfSupport {
+    bool convertible = false;
+    std::string architecture;  // the first of `architectures` accel converts; "" when none
+    std::string runs_with;     // "llama.cpp", "accel's ggml graphs (accel infer)", ...; "" when not convertible
+    std::string reason;        // when not convertible: which architectures accel does convert
+};
+HfSupport hf_support(const std::vector<std::string>& architectures);
+
 // Converts the Hugging Face folder `hf_dir` (config.json, model.safetensors or shards with
 // model.safetensors.index.json, tokenizer files) into one GGUF file at `out` (a Whisper checkpoint: one whisper.cpp
 // model file, f32 or f16 only; model/whisper_file.h), with the tensor names, metadata,
