@@ -49,6 +49,10 @@ runpy.run_path(SRC + "/convert_hf_to_gguf.py", run_name="__main__")
 '''
 
 
+# fixtures of classes accel does not convert yet (their engines: issues 20, 21 and 23)
+NO_ENGINE = {"llava", "llava_next", "wav2vec2", "detr", "clap", "xclip"}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--accel", required=True)
@@ -62,6 +66,9 @@ def main():
         for fixture in sorted(p for p in Path(args.fixtures).iterdir() if (p / "config.json").exists()):
             if "WhisperForConditionalGeneration" in (fixture / "config.json").read_text():
                 print(f"{fixture.name}: skipped (accel writes whisper.cpp's file, not GGUF; docs/whisper.md)")
+                continue
+            if fixture.name in NO_ENGINE:
+                print(f"{fixture.name}: skipped (no engine in accel yet; docs/testing.md)")
                 continue
             for t in args.types.split(","):
                 ours, theirs = Path(tmp) / f"{fixture.name}-{t}-accel.gguf", Path(tmp) / f"{fixture.name}-{t}-ref.gguf"

@@ -286,6 +286,7 @@ CLASSES["vit"] = lambda out, torch, transformers: __import__("fixture_vit").make
 CLASSES["clip"] = lambda out, torch, transformers: __import__("fixture_clip").make_clip(out, torch, transformers)
 CLASSES["bert_cls"] = make_bert_cls
 CLASSES["whisper"] = make_whisper
+CLASSES["llava"] = lambda out, torch, transformers: __import__("fixture_llava").make_llava(out, torch, transformers)
 
 
 def main():
