@@ -287,6 +287,7 @@ CLASSES["clip"] = lambda out, torch, transformers: __import__("fixture_clip").ma
 CLASSES["bert_cls"] = make_bert_cls
 CLASSES["whisper"] = make_whisper
 CLASSES["llava"] = lambda out, torch, transformers: __import__("fixture_llava").make_llava(out, torch, transformers)
+CLASSES["llava_next"] = lambda out, torch, transformers: __import__("fixture_llava_next").make_llava_next(out, torch, transformers)
 
 
 def main():
