@@ -290,6 +290,7 @@ CLASSES["llava"] = lambda out, torch, transformers: __import__("fixture_llava").
 CLASSES["llava_next"] = lambda out, torch, transformers: __import__("fixture_llava_next").make_llava_next(out, torch, transformers)
 CLASSES["wav2vec2"] = lambda out, torch, transformers: __import__("fixture_wav2vec2").make_wav2vec2(out, torch, transformers)
 CLASSES["detr"] = lambda out, torch, transformers: __import__("fixture_detr").make_detr(out, torch, transformers)
+CLASSES["clap"] = lambda out, torch, transformers: __import__("fixture_clap").make_clap(out, torch, transformers)
 
 
 def main():
