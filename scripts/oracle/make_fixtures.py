@@ -291,6 +291,7 @@ CLASSES["llava_next"] = lambda out, torch, transformers: __import__("fixture_lla
 CLASSES["wav2vec2"] = lambda out, torch, transformers: __import__("fixture_wav2vec2").make_wav2vec2(out, torch, transformers)
 CLASSES["detr"] = lambda out, torch, transformers: __import__("fixture_detr").make_detr(out, torch, transformers)
 CLASSES["clap"] = lambda out, torch, transformers: __import__("fixture_clap").make_clap(out, torch, transformers)
+CLASSES["xclip"] = lambda out, torch, transformers: __import__("fixture_xclip").make_xclip(out, torch, transformers)
 
 
 def main():
