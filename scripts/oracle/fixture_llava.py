@@ -64,14 +64,7 @@ def multimodal_reference(model, inputs: dict, prompt: str, out: Path, torch, ext
     ids = inputs["input_ids"]
     n_prompt = ids.shape[1]
     rest = {k: v for k, v in inputs.items() if k not in ("input_ids", "attention_mask")}
-    seq, margins = ids, []
-    with torch.no_grad():
-        for _ in range(__import__("make_fixtures").N_GEN):
-            logits = model(input_ids=seq, **rest).logits[0, -1]
-            top = torch.topk(logits, 2)
-            margins.append(float(top.values[0] - top.values[1]))
-            seq = torch.cat([seq, top.indices[:1].view(1, 1)], dim=1)
-        logits = model(input_ids=seq, **rest).logits[0].float().contiguous()
+    seq, margins, logits = __import__("make_fixtures").greedy(model, ids, torch, **rest)
     tensors = {"pixel_values": inputs["pixel_values"][0].float().contiguous(), "logits": logits}
     tensors.update(extra)
     save_file(tensors, str(out / "reference.safetensors"))
