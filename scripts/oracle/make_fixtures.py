@@ -165,6 +165,20 @@ def randomize(model, torch):
                 p.copy_(0.1 * torch.randn(p.shape, generator=g))
 
 
+def greedy(model, ids, torch, **inputs):
+    """N_GEN greedy steps from `ids` (the other model inputs, such as pixel_values, in `inputs`): the sequence with
+    the generated ids, each step's top-1 margin, and the f32 logits of one forward pass over all of it."""
+    seq, margins = ids, []
+    with torch.no_grad():
+        for _ in range(N_GEN):
+            logits = model(input_ids=seq, **inputs).logits[0, -1]
+            top = torch.topk(logits, 2)
+            margins.append(float(top.values[0] - top.values[1]))
+            seq = torch.cat([seq, top.indices[:1].view(1, 1)], dim=1)
+        logits = model(input_ids=seq, **inputs).logits[0].float().contiguous()
+    return seq, margins, logits
+
+
 def causal_lm_reference(model, tok, out: Path, torch):
     """Greedy generation by transformers (the reference's own ids, each step's top-1 margin), then the logits of
     one forward pass over prompt + generated ids (what a teacher-forced comparison needs)."""
@@ -172,15 +186,7 @@ def causal_lm_reference(model, tok, out: Path, torch):
 
     ids = tok(TEXT, return_tensors="pt").input_ids
     n_prompt = ids.shape[1]
-    seq = ids
-    margins = []
-    with torch.no_grad():
-        for _ in range(N_GEN):
-            logits = model(seq).logits[0, -1]
-            top = torch.topk(logits, 2)
-            margins.append(float(top.values[0] - top.values[1]))
-            seq = torch.cat([seq, top.indices[:1].view(1, 1)], dim=1)
-        logits = model(seq).logits[0].float().contiguous()
+    seq, margins, logits = greedy(model, ids, torch)
     save_file({"logits": logits}, str(out / "reference.safetensors"))
     return {
         "kind": "causal_lm",
@@ -286,6 +292,12 @@ CLASSES["vit"] = lambda out, torch, transformers: __import__("fixture_vit").make
 CLASSES["clip"] = lambda out, torch, transformers: __import__("fixture_clip").make_clip(out, torch, transformers)
 CLASSES["bert_cls"] = make_bert_cls
 CLASSES["whisper"] = make_whisper
+CLASSES["llava"] = lambda out, torch, transformers: __import__("fixture_llava").make_llava(out, torch, transformers)
+CLASSES["llava_next"] = lambda out, torch, transformers: __import__("fixture_llava_next").make_llava_next(out, torch, transformers)
+CLASSES["wav2vec2"] = lambda out, torch, transformers: __import__("fixture_wav2vec2").make_wav2vec2(out, torch, transformers)
+CLASSES["detr"] = lambda out, torch, transformers: __import__("fixture_detr").make_detr(out, torch, transformers)
+CLASSES["clap"] = lambda out, torch, transformers: __import__("fixture_clap").make_clap(out, torch, transformers)
+CLASSES["xclip"] = lambda out, torch, transformers: __import__("fixture_xclip").make_xclip(out, torch, transformers)
 
 
 def main():
