@@ -265,7 +265,7 @@ std::vector<Shard> cut(const std::vector<bench::PointSpec>& points, bool per_poi
 Plan plan_from_spec(const std::filesystem::path& spec_file) {
     const std::string file = spec_file.string();
     std::error_code ec;
-    if (!std::filesystem::is_regular_file(spec_file, ec)) throw Error(ErrorKind::io, file + ": no such spec file");
+    if (!std::filesystem::is_regular_file(spec_file, ec)) throw Error(ErrorKind::invalid_input, file + ": no such spec file");
     toml::table root;
     try {
         root = toml::parse_file(file);

@@ -167,6 +167,9 @@ std::string plan_to_json(const Plan& plan) {
 }
 
 Plan read_plan(const std::filesystem::path& plan_file) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(plan_file, ec))  // a wrong --plan is the user's input: exit 2
+        throw Error(ErrorKind::invalid_input, plan_file.string() + ": no such plan file");
     std::ifstream in(plan_file);
     if (!in) throw Error(ErrorKind::io, plan_file.string() + ": cannot read the plan");
     std::stringstream text;

@@ -1,5 +1,6 @@
 // accel plan: the spec into shards with stable ids and requirements, and the Slurm, Kubernetes and command files.
 #include <algorithm>
+#include <functional>
 #include <cmath>
 #include <regex>
 #include <set>
@@ -125,6 +126,21 @@ std::string error_of(const TempDir& dir, const std::string& text) {
     }
     ADD_FAILURE() << "no error for:\n" << text;
     return "";
+}
+
+// A spec or plan file that is not there is the user's input, not an I/O failure: exit 2, naming the file.
+TEST(Plan, MissingSpecOrPlanFileIsInvalidInput) {
+    TempDir dir;
+    for (const auto& call : {std::function<void()>([&] { plan_from_spec(dir / "none.toml"); }),
+                             std::function<void()>([&] { read_plan(dir / "none.json"); })}) {
+        try {
+            call();
+            ADD_FAILURE() << "no error";
+        } catch (const Error& e) {
+            EXPECT_EQ(e.kind(), ErrorKind::invalid_input) << e.what();
+            EXPECT_NE(std::string(e.what()).find((dir / "none.").string()), std::string::npos) << e.what();
+        }
+    }
 }
 
 TEST(Plan, BadSpecsNameTheFileAndTheKey) {
