@@ -2,7 +2,7 @@
 // and the encoder-decoder (t5). Shared helpers of every run are here too (hf_cases.h).
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -68,12 +68,9 @@ std::vector<float> read_f32_tensor(const fs::path& file, const std::string& name
     for (const auto& t : st.tensors) {
         if (t.name != name) continue;
         if (t.dtype != "F32") throw Error(ErrorKind::invalid_input, fmt::format("{}: {} is {}, not F32", file.string(), name, t.dtype));
+        const std::vector<uint8_t> raw = model::read_tensor_bytes(file, st.header_bytes, t);
         std::vector<float> out(t.n_elements);
-        std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(file.c_str(), "rb"), std::fclose);
-        if (!f || std::fseek(f.get(), static_cast<long>(8 + st.header_bytes + t.begin), SEEK_SET) != 0 ||
-            std::fread(out.data(), sizeof(float), out.size(), f.get()) != out.size()) {
-            throw Error(ErrorKind::io, fmt::format("cannot read {} from {}", name, file.string()));
-        }
+        std::memcpy(out.data(), raw.data(), std::min(raw.size(), out.size() * sizeof(float)));
         return out;
     }
     throw Error(ErrorKind::invalid_input, fmt::format("{} has no tensor {}", file.string(), name));

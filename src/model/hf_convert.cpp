@@ -223,15 +223,7 @@ uint32_t file_type(ConvertType t) {  // llama_ftype
     return 0;
 }
 
-std::vector<uint8_t> load_raw(const Source& s) {
-    const auto& t = s.tensor;
-    std::vector<uint8_t> raw(t.end - t.begin);
-    FilePtr f(std::fopen(s.file.c_str(), "rb"));
-    if (!f || std::fseek(f.get(), static_cast<long>(s.data_start + t.begin), SEEK_SET) != 0 ||
-        std::fread(raw.data(), 1, raw.size(), f.get()) != raw.size())
-        throw Error(ErrorKind::io, fmt::format("{}: cannot read tensor {}", s.file.string(), t.name));
-    return raw;
-}
+std::vector<uint8_t> load_raw(const Source& s) { return read_tensor_bytes(s.file, s.data_start - 8, s.tensor); }
 
 std::vector<float> to_f32(const std::vector<uint8_t>& raw, const model::SafetensorsTensor& t) {
     std::vector<float> out(t.n_elements);

@@ -1,9 +1,11 @@
 // Header-only safetensors validation, following the checks of the reference parser (huggingface/safetensors).
 #include <algorithm>
 #include <array>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <limits>
+#include <memory>
 
 #include "accel/model/safetensors_file.h"
 #include "json_strict.h"
@@ -125,6 +127,16 @@ SafetensorsFile parse_safetensors_header(std::string_view header, uint64_t file_
         fail(source, fmt::format("data ends at {} bytes after the header, but the file holds {}", expected,
                                  file_bytes >= 8 + header.size() ? file_bytes - 8 - header.size() : 0));
     return f;
+}
+
+std::vector<uint8_t> read_tensor_bytes(const std::filesystem::path& path, uint64_t header_bytes,
+                                       const SafetensorsTensor& t) {
+    std::vector<uint8_t> raw(t.end - t.begin);
+    std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), std::fclose);
+    if (!f || std::fseek(f.get(), static_cast<long>(8 + header_bytes + t.begin), SEEK_SET) != 0 ||
+        std::fread(raw.data(), 1, raw.size(), f.get()) != raw.size())
+        throw Error(ErrorKind::io, path.string() + ": cannot read tensor " + t.name);
+    return raw;
 }
 
 SafetensorsFile read_safetensors(const std::filesystem::path& path, const SafetensorsLimits& limits) {

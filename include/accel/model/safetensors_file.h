@@ -44,6 +44,11 @@ SafetensorsFile parse_safetensors_header(std::string_view header, uint64_t file_
 // Throws Error{io} when unreadable, Error{invalid_input} when malformed.
 SafetensorsFile read_safetensors(const std::filesystem::path& path, const SafetensorsLimits& limits = {});
 
+// The data bytes of tensor `t` of the safetensors file at `path`, whose header is `header_bytes` long
+// (SafetensorsFile::header_bytes). Throws Error{io} naming the file and the tensor when they cannot be read.
+std::vector<uint8_t> read_tensor_bytes(const std::filesystem::path& path, uint64_t header_bytes,
+                                       const SafetensorsTensor& t);
+
 // Bytes per element of a safetensors dtype, 0 when unknown. Sub-byte types (F4) are not supported.
 uint32_t safetensors_dtype_bytes(std::string_view dtype);
 
