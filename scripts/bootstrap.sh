@@ -247,8 +247,14 @@ if [ ! -f "$src/.complete" ]; then
     trap - EXIT
 fi
 
+# What the prefix holds; bump it when the list of built targets changes, so an older cache is rebuilt.
+# 2: libmtmd and llama-mtmd-cli (LLaVA, docs/infer.md) and llama-server (the peer of `accel serve`).
+LLAMA_RECIPE=2
 # A build made before AMX was left out has .complete but not .no-amx: build it again.
-llama_current() { [ -f "$lprefix/.complete" ] && { llama_amx || [ -f "$lprefix/.no-amx" ]; }; }
+llama_current() {
+    [ -f "$lprefix/.complete" ] && [ "$(cat "$lprefix/RECIPE" 2>/dev/null)" = "$LLAMA_RECIPE" ] \
+        && { llama_amx || [ -f "$lprefix/.no-amx" ]; }
+}
 if ! llama_current; then
     cuda_args=()
     if [ "${ACCEL_CUDA:-0}" = 1 ]; then
@@ -271,30 +277,38 @@ if ! llama_current; then
     say "building llama.cpp ${LLAMA_COMMIT:0:12} into $lprefix (takes several minutes once per cache)"
     cmake -S "$src" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX="$lprefix" \
         -DCMAKE_INSTALL_RPATH='$ORIGIN/../lib' -DCMAKE_BUILD_WITH_INSTALL_RPATH=ON -DLLAMA_TOOLS_INSTALL=OFF -DBUILD_SHARED_LIBS=ON -DGGML_NATIVE=ON -DLLAMA_OPENSSL=OFF \
-        -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF -DLLAMA_BUILD_APP=OFF \
+        -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=ON -DLLAMA_BUILD_APP=OFF \
+        -DLLAMA_BUILD_UI=OFF -DLLAMA_USE_PREBUILT_UI=OFF \
         -DLLAMA_BUILD_COMMON=ON -DLLAMA_BUILD_TOOLS=ON "${cuda_args[@]}" "${amx_args[@]}" >"$build.log" 2>&1 \
         || die "llama.cpp configure failed; see $build.log"
-    ninja -C "$build" -j "$jobs" llama llama-bench llama-perplexity >>"$build.log" 2>&1 \
+    # The server is built without its web UI: LLAMA_USE_PREBUILT_UI would download it at build time.
+    ninja -C "$build" -j "$jobs" llama llama-bench llama-perplexity mtmd llama-mtmd-cli llama-server \
+        >>"$build.log" 2>&1 \
         || die "llama.cpp build failed; see $build.log"
     # Copy what accel links and runs rather than `cmake --install`, which wants every tool target built.
-    rm -rf "$lprefix"
-    mkdir -p "$lprefix/bin" "$lprefix/lib" "$lprefix/include"
-    cp -P "$build"/bin/lib*.so* "$lprefix/lib/" || die "libraries missing; see $build.log"
-    cp "$src"/include/*.h "$src"/ggml/include/*.h "$lprefix/include/"
-    for tool in llama-bench llama-perplexity; do  # the reference tools
-        cp "$build/bin/$tool" "$lprefix/bin/" 2>/dev/null || die "$tool was not built; see $build.log"
+    stage="$lprefix.new"  # filled, then swapped in whole, so nothing sees a half-copied prefix
+    rm -rf "$stage"
+    mkdir -p "$stage/bin" "$stage/lib" "$stage/include"
+    cp -P "$build"/bin/lib*.so* "$stage/lib/" || die "libraries missing; see $build.log"
+    cp "$src"/include/*.h "$src"/ggml/include/*.h "$src"/tools/mtmd/mtmd.h "$src"/tools/mtmd/mtmd-helper.h \
+        "$stage/include/"
+    for tool in llama-bench llama-perplexity llama-mtmd-cli llama-server; do  # the reference tools
+        cp "$build/bin/$tool" "$stage/bin/" 2>/dev/null || die "$tool was not built; see $build.log"
     done
-    "$lprefix/bin/llama-bench" --help >/dev/null 2>&1 || die "the installed llama-bench does not run; see $build.log"
+    "$stage/bin/llama-bench" --help >/dev/null 2>&1 || die "the installed llama-bench does not run; see $build.log"
     # The synthetic-model generator needs two internal headers (see src/engine/synthetic_model.cpp).
-    mkdir -p "$lprefix/include/llama-internal"
-    cp "$src/src/llama-arch.h" "$src/src/llama-model-saver.h" "$lprefix/include/llama-internal/"
+    mkdir -p "$stage/include/llama-internal"
+    cp "$src/src/llama-arch.h" "$src/src/llama-model-saver.h" "$stage/include/llama-internal/"
     # Vocab-only tokenizers, used by make-model for architectures that need a real vocabulary.
-    mkdir -p "$lprefix/share/vocab"
-    cp "$src"/models/ggml-vocab-*.gguf "$lprefix/share/vocab/"
-    echo "$LLAMA_COMMIT" >"$lprefix/COMMIT"
+    mkdir -p "$stage/share/vocab"
+    cp "$src"/models/ggml-vocab-*.gguf "$stage/share/vocab/"
+    echo "$LLAMA_COMMIT" >"$stage/COMMIT"
+    echo "$LLAMA_RECIPE" >"$stage/RECIPE"
     rm -rf "$build"
-    llama_amx || touch "$lprefix/.no-amx"
-    touch "$lprefix/.complete"
+    llama_amx || touch "$stage/.no-amx"
+    touch "$stage/.complete"
+    rm -rf "$lprefix.old"; [ ! -e "$lprefix" ] || mv "$lprefix" "$lprefix.old"
+    mv "$stage" "$lprefix" && rm -rf "$lprefix.old"
     say "llama.cpp ready in $lprefix"
 fi
 
