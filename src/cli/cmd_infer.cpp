@@ -1,59 +1,59 @@
-// accel infer: what a model is for, on its inputs. Today: image classification (ViT, through
-// engine::classify_images). Text models are refused with a pointer to generate and embed.
+// accel infer: what a model is for, on its inputs. The model's architecture picks the task (infer.h); each task
+// is one file. Text models run through `accel generate` and `accel embed`.
+#include <array>
+#include <cstdint>
+#include <fstream>
 #include <memory>
 #include <string>
-#include <vector>
+#include <string_view>
 
 #include <fmt/core.h>
-#include <nlohmann/json.hpp>
 
-#include "accel/core/version.h"
-#include "accel/engine/image_classifier.h"
+#include "accel/core/error.h"
+#include "accel/model/gguf_file.h"
+#include "accel/model/whisper_file.h"
 #include "commands.h"
+#include "infer.h"
 #include "output.h"
 
 namespace accel::cli {
 namespace {
 
-struct InferOptions {
-    std::string model;
-    std::vector<std::string> images;
-    int32_t top = 5;
-    bool json = false;
-    std::string device;
-    int32_t threads = 0;
+struct InferTask {
+    std::string_view architecture;
+    int (*run)(const InferOptions&);
 };
 
-void print_text(const std::vector<engine::ImageClassification>& results) {
-    for (const auto& r : results) {
-        fmt::print("{}\n", r.image.string());
-        for (const auto& s : r.top) fmt::print("  {:.4f}  {}\n", s.probability, s.label);
-    }
+// One row per architecture accel infer runs; a new class adds its task file and its row.
+constexpr std::array infer_tasks{
+    InferTask{"vit", infer_image_classification},
+};
+
+bool is_whisper_file(const std::string& path) {
+    uint32_t magic = 0;
+    std::ifstream in(path, std::ios::binary);
+    return in.read(reinterpret_cast<char*>(&magic), sizeof magic) && magic == model::whisper_file_magic;
 }
 
-void print_json_results(const InferOptions& o, const std::vector<engine::ImageClassification>& results) {
-    nlohmann::json images = nlohmann::json::array();
-    for (const auto& r : results) {
-        nlohmann::json top = nlohmann::json::array();
-        for (const auto& s : r.top)
-            top.push_back({{"id", s.id}, {"label", s.label}, {"probability", s.probability}, {"logit", s.logit}});
-        images.push_back({{"image", r.image.string()}, {"top", top}});
-    }
-    print_json({{"schema_version", json_schema_version},
-                {"model", o.model},
-                {"task", "image_classification"},
-                {"results", images}});
+std::string model_architecture(const std::string& path) {
+    if (is_whisper_file(path)) return "whisper";
+    return model::read_gguf(path).get_string("general.architecture").value_or("");
 }
 
-int run_infer(const InferOptions& o) {
-    const std::vector<std::filesystem::path> images(o.images.begin(), o.images.end());
-    const auto results = engine::classify_images(o.model, images, o.top, {.device = o.device, .n_threads = o.threads});
-    if (o.json) {
-        print_json_results(o, results);
-    } else {
-        print_text(results);
-    }
-    return exit_ok;
+std::string known_architectures() {
+    std::string names;
+    for (const auto& t : infer_tasks) names += (names.empty() ? "" : ", ") + std::string(t.architecture);
+    return names;
+}
+
+int run_infer(InferOptions o) {
+    o.architecture = model_architecture(o.model);
+    for (const auto& t : infer_tasks)
+        if (t.architecture == o.architecture) return t.run(o);
+    throw Error(ErrorKind::invalid_input,
+                fmt::format("{}: accel infer does not run a '{}' model (it runs: {}); text models run through "
+                            "`accel generate` and `accel embed`",
+                            o.model, o.architecture, known_architectures()));
 }
 
 }  // namespace
@@ -61,13 +61,21 @@ int run_infer(const InferOptions& o) {
 void register_infer(CLI::App& app, int& exit_code) {
     auto opts = std::make_shared<InferOptions>();
     auto* cmd = app.add_subcommand(
-        "infer", "Run a model on its inputs: an image classifier (ViT GGUF from `accel convert`) prints the top "
-                 "labels of each image. Exit 2: unreadable or unsupported image, no --image, or a text model (those "
-                 "run through generate and embed)");
-    cmd->add_option("--model,-m", opts->model, "GGUF model (architecture vit)")->required();
+        "infer", "Run a model on its inputs and print what it is for (docs/infer.md): an image classifier (vit) "
+                 "prints the top labels of each image. Exit 2: unreadable or unsupported input, a missing input, or "
+                 "a model with no infer task (text models run through generate and embed)");
+    cmd->add_option("--model,-m", opts->model, "Model file (GGUF from `accel convert`)")->required();
+    cmd->add_option("--mmproj", opts->mmproj, "Multimodal projector GGUF (LLaVA)");
     cmd->add_option("--image", opts->images, "PNG or JPEG image (repeatable)");
-    cmd->add_option("--top", opts->top, "Labels to print per image, best first")->check(CLI::Range(1, 1000000));
-    cmd->add_flag("--json", opts->json, R"(Print {"results": [{"image", "top": [{"id", "label", "probability", ...}]}]})");
+    cmd->add_option("--text", opts->texts, "Candidate text to match (repeatable)");
+    cmd->add_option("--audio", opts->audio, "Audio file");
+    cmd->add_option("--video", opts->video, "Video file or folder of frames");
+    cmd->add_option("--prompt,-p", opts->prompt, "Prompt (LLaVA)");
+    cmd->add_option("--language", opts->language, "Spoken language (Whisper; default: detect)");
+    cmd->add_flag("--timestamps", opts->timestamps, "Print segment timestamps (Whisper)");
+    cmd->add_option("--top", opts->top, "Labels to print per input, best first")->check(CLI::Range(1, 1000000));
+    cmd->add_option("--threshold", opts->threshold, "Score threshold for detections")->check(CLI::Range(0.0, 1.0));
+    cmd->add_flag("--json", opts->json, "Print one JSON document (docs/infer.md gives each task's fields)");
     cmd->add_option("--device", opts->device, "ggml device (cpu, cuda0, vulkan0; default cpu)");
     cmd->add_option("--threads,-t", opts->threads, "CPU threads (0: all)");
     cmd->callback([opts, &exit_code] { exit_code = run_infer(*opts); });

@@ -85,7 +85,7 @@ TEST_F(InferCli, BadInputsExitTwoWithOneLine) {
     const auto clip = *tmp_ / "clip.gguf";
     ASSERT_EQ(run_accel({"convert", accel::test::hf_fixture("clip").string(), "--out", clip.string()}).exit_code, 0);
     expect_usage_error(run_accel({"infer", "--model", clip.string(), "--image", image("shapes.png").string()}),
-                       "a CLIP model: accel runs CLIP as a library");
+                       "accel infer does not run a 'clip_model' model (it runs: vit");
     const auto inspected = run_accel({"inspect", clip.string()});
     EXPECT_NE(inspected.out.find("classification: multimodal/image_text_encoder"), std::string::npos)
         << inspected.out;

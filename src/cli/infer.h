@@ -1,0 +1,31 @@
+#pragma once
+// accel infer: one command for every class. cmd_infer.cpp reads the model's architecture and hands the options
+// to that architecture's task; each task is one file (infer_<task>.cpp): one library call and its printing.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace accel::cli {
+
+struct InferOptions {
+    std::string model;
+    std::string architecture;  // general.architecture, or "whisper" for a whisper.cpp model file
+    std::string mmproj;        // the multimodal projector (LLaVA)
+    std::vector<std::string> images;
+    std::vector<std::string> texts;  // candidate texts (CLIP, CLAP, XCLIP)
+    std::string audio;
+    std::string video;  // a video file or a folder of frames
+    std::string prompt;
+    std::string language;
+    bool timestamps = false;
+    int32_t top = 5;
+    double threshold = 0.5;  // detection score threshold
+    bool json = false;
+    std::string device;
+    int32_t threads = 0;
+};
+
+// The tasks. Each returns the process exit code; bad input throws Error{invalid_input} (exit 2 in main).
+int infer_image_classification(const InferOptions& o);  // vit: infer_image_classification.cpp
+
+}  // namespace accel::cli
