@@ -47,7 +47,9 @@ install(FILES "${CMAKE_CURRENT_BINARY_DIR}/accelConfig.cmake" "${CMAKE_CURRENT_B
 
 # The pinned libraries travel with the install, beside libaccel (the system ones are found as usual).
 if(NOT ACCEL_SYSTEM_LLAMA)
-    file(GLOB _llama_libs "${ACCEL_LLAMA_LIBDIR}/lib*.so*")
+    # What libaccel loads, not the reference tools' own libraries (libllama-server-impl and the like).
+    file(GLOB _llama_libs "${ACCEL_LLAMA_LIBDIR}/libllama.so*" "${ACCEL_LLAMA_LIBDIR}/libggml*.so*"
+                          "${ACCEL_LLAMA_LIBDIR}/libmtmd.so*")
     install(FILES ${_llama_libs} DESTINATION ${ACCEL_INSTALL_LIBDIR})
 endif()
 install(FILES "${ACCEL_LIBWHISPER}" DESTINATION ${ACCEL_INSTALL_LIBDIR})
