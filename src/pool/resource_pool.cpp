@@ -691,6 +691,7 @@ bool ResourcePool::pin(const std::filesystem::path& model, bool pinned) {
 PoolStats ResourcePool::stats() const {
     std::lock_guard lock(mutex_);
     PoolStats s = counters_;
+    s.waiting = waiting_;
     std::vector<std::string> devices = monitor_.devices();
     for (const auto& e : entries_) {
         EntryStats es;

@@ -437,8 +437,12 @@ TEST_F(PoolFixture, FailedLoadIsReportedToEveryWaiter) {
             }
         }));
     }
-    while (loader.loads < 1) std::this_thread::sleep_for(1ms);
-    std::this_thread::sleep_for(50ms);
+    // The load fails only once all three others wait on it (a sleep here raced a loaded machine: a late caller
+    // found the failed load over and started a second one).
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    while ((loader.loads < 1 || p.stats().waiting < 3) && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(1ms);
+    EXPECT_EQ(p.stats().waiting, 3u);
     loader.open_gate();
     for (auto& f : futs) EXPECT_EQ(f.get(), "corrupt model bad.gguf");
     EXPECT_EQ(loader.loads, 1);

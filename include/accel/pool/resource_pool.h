@@ -55,6 +55,7 @@ struct PoolStats {
     uint64_t oom_retries = 0;
     uint64_t busy_rejections = 0;
     bool low_memory_active = false;
+    uint32_t waiting = 0;  // callers queued now: waiting for a load in progress, or for room
 };
 
 class ResourcePool;
