@@ -65,6 +65,7 @@ TEST(DetrProcessor, PixelValuesAndMaskMatchTransformers) {
     ASSERT_EQ(b.pixel_values.size(), pv.size());
     double diff = 0;
     for (size_t i = 0; i < pv.size(); ++i) diff = std::max(diff, std::fabs(double(b.pixel_values[i]) - pv[i]));
+    std::fprintf(stderr, "detr pixel_values: max difference %.2e\n", diff);
     EXPECT_LE(diff, 1e-6);
     const auto mask = accel::test::read_st_tensor(dir / "reference.safetensors", "pixel_mask");
     ASSERT_EQ(b.pixel_mask.size(), mask.size());
