@@ -9,6 +9,7 @@
 
 #include "accel/core/error.h"
 #include "accel/engine/object_detector.h"
+#include "accel/engine/synthetic_model.h"
 #include "accel/model/hf_convert.h"
 #include "hf_fixture.h"
 #include "test_support.h"
@@ -93,6 +94,32 @@ TEST(DetrBatch, ImagesAreIndependentInTheBatch) {
         EXPECT_FLOAT_EQ(both.logits[nl + i], other.logits[i]);
         EXPECT_FLOAT_EQ(both.boxes[i], other.boxes[nl + i]);
     }
+}
+
+// make-model detr: DETR-ResNet-50's shape. 41,631,008 values is what transformers' DetrForObjectDetection of that
+// config (ResNetConfig bottleneck, depths 3/4/6/3, widths 256-2048, 91 labels) holds in its state dict, batch-norm
+// statistics included. The model runs on a small padded batch: 100 queries, 92 classes, finite, boxes in [0, 1].
+TEST(DetrSynthetic, MakeModelGivesDetrResNet50ThatRuns) {
+    accel::test::TempDir tmp;
+    const auto m = accel::engine::make_synthetic_model(
+        {.arch = "detr", .type = accel::engine::WeightType::f16, .seed = 3, .out = tmp / "r50.gguf"});
+    EXPECT_EQ(m.n_params, 41'631'008u);
+    EXPECT_TRUE(accel::engine::has_random_weights(m.name)) << m.name;
+    auto model = accel::engine::ObjectDetector::load(tmp / "r50.gguf", {.device = "cpu", .n_threads = 2});
+    EXPECT_EQ(model.labels().size(), 91u);
+    EXPECT_EQ(model.processor().shortest_edge, 800u);
+    accel::media::DetrBatch b{1, 64, 96, std::vector<float>(size_t{3} * 64 * 96, 0.5f), std::vector<uint8_t>(64 * 96, 1), {}};
+    for (size_t y = 40; y < 64; ++y)
+        for (size_t x = 0; x < 96; ++x) b.pixel_mask[y * 96 + x] = 0;
+    const auto out = model.run(b);
+    EXPECT_EQ(out.n_queries, 100u);
+    EXPECT_EQ(out.n_classes, 92u);
+    for (const float v : out.logits) ASSERT_TRUE(std::isfinite(v));
+    for (const float v : out.boxes) ASSERT_TRUE(v >= 0.0f && v <= 1.0f) << v;
+    EXPECT_THROW(accel::engine::make_synthetic_model(
+                     {.arch = "detr", .type = accel::engine::WeightType::q4_0, .out = tmp / "q4.gguf"}),
+                 accel::Error);
+    EXPECT_FALSE(std::filesystem::exists(tmp / "q4.gguf"));
 }
 
 TEST(DetrLoad, RefusesAnotherArchitecture) {
