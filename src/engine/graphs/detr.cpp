@@ -9,13 +9,13 @@
 // - the post-norm encoder (queries and keys get the position embedding, values do not; padded pixels masked as
 //   keys), the post-norm decoder over object queries (zeros plus the learned query embedding), its final layernorm;
 // - the class head and the 3-layer box MLP with its sigmoid.
+#include <algorithm>
 #include <cmath>
 #include <numbers>
 
 #include <fmt/core.h>
 
 #include "accel/core/error.h"
-#include "accel/engine/object_detector.h"
 #include "detr_graph.h"
 #include "ggml_runtime.h"
 #include "vit_encoder.h"
