@@ -48,6 +48,7 @@ std::string output_kind(HfRun run) {
         case HfRun::image_classes: return "image logits";
         case HfRun::image_text: return "image-text embeddings";
         case HfRun::speech_logits: return "logits";
+        case HfRun::object_detection: return "logits and boxes";
     }
     return "";
 }
@@ -61,6 +62,7 @@ void run_class(const HfClass& c, const detail::HfCase& hc, const ConformOptions&
         case HfRun::image_classes: return detail::run_image_classes(hc, r);
         case HfRun::image_text: return detail::run_image_text(hc, r);
         case HfRun::speech_logits: return detail::run_speech(hc, r);
+        case HfRun::object_detection: return detail::run_object_detection(hc, r);
         case HfRun::encoder_embeddings: break;
     }
     detail::run_encoder(hc, r);
@@ -164,7 +166,7 @@ const std::vector<HfClass>& hf_classes() {
         {"bert", "bert", HfRun::encoder_embeddings, "", "bert_cls"},
         {"clap", "", HfRun::none, "audio-text (CLAP): no converter or engine in accel yet"},
         {"clip", "clip", HfRun::image_text, ""},
-        {"detr", "", HfRun::none, "object detection (DETR): no converter or engine in accel yet"},
+        {"detr", "detr", HfRun::object_detection, ""},
         {"llama", "llama", HfRun::decoder_logits, ""},
         {"llava", "", HfRun::none, "vision-language: converting the vision tower and projector for libmtmd is not done yet"},
         {"llava_next", "", HfRun::none,

@@ -69,8 +69,9 @@ void register_make_model(CLI::App& app, int& exit_code) {
     for (const auto& a : engine::synthetic_architectures()) archs += (archs.empty() ? "" : "|") + a;
     auto* cmd = app.add_subcommand(
         "make-model",
-        "Make a synthetic GGUF model with RANDOM WEIGHTS through llama.cpp. Such models are valid for performance\n"
-        "measurements and meaningless for output quality. The same arguments always give the same file.");
+        "Make a synthetic GGUF model with RANDOM WEIGHTS through llama.cpp (detr: DETR-ResNet-50's shape through\n"
+        "accel convert; --params unused). Such models are valid for performance measurements and meaningless for\n"
+        "output quality. The same arguments always give the same file.");
     cmd->add_option("--arch", opts->arch, "Architecture: " + archs)->default_val("llama");
     cmd->add_option("--params", opts->params, "Target parameter count, e.g. 25M or 1B")->default_val("25M");
     cmd->add_option("--type", opts->type, "Weight type")->check(CLI::IsMember({"f32", "f16", "q8_0", "q4_0"}))->default_val("f32");

@@ -76,6 +76,7 @@ std::unique_ptr<HfArchitecture> make_bert_architecture(const HfInput& in);   // 
 std::unique_ptr<HfArchitecture> make_t5_architecture(const HfInput& in);     // T5ForConditionalGeneration, T5EncoderModel
 std::unique_ptr<HfArchitecture> make_vit_architecture(const HfInput& in);    // ViTForImageClassification
 std::unique_ptr<HfArchitecture> make_clip_architecture(const HfInput& in);   // CLIPModel
+std::unique_ptr<HfArchitecture> make_detr_architecture(const HfInput& in);   // DetrForObjectDetection
 
 // One encoder block in the BERT/ViT layout (hf_convert.cpp): six linear layers, in the order q, k, v, attention
 // output, FFN up, FFN down (weight [rows, cols] and bias [rows]; FFN up has n_ff rows, FFN down n_ff columns), then
@@ -96,6 +97,9 @@ uint32_t get_u32(const nlohmann::json& c, const char* key, const std::string& so
                  std::optional<uint32_t> fallback = {});
 // get_f32: the number at `key`, nullopt when absent or not a number.
 std::optional<float> get_f32(const nlohmann::json& c, const char* key);
+// config.json's id2label as a list in id order (hf_arch_vit.cpp); Error{invalid_input} naming `source` when absent,
+// empty, or not one string for each id 0 to n - 1.
+std::vector<std::string> read_labels(const nlohmann::json& c, const std::string& source);
 // A small text file, refused (Error{invalid_input}) when unreadable or larger than max_bytes.
 std::string read_text_file(const std::filesystem::path& p, uint64_t max_bytes);
 

@@ -10,22 +10,11 @@
 #include "hf_arch.h"
 
 namespace accel::model::detail {
-namespace {
 
-namespace fs = std::filesystem;
-using nlohmann::json;
-
-struct Hparams {
-    uint32_t image_size = 0, patch_size = 0, n_channels = 3, n_embd = 0, n_ff = 0, n_layer = 0, n_head = 0;
-    float norm_eps = 1e-12f;  // ViTConfig's default layer_norm_eps
-    std::vector<std::string> labels;
-    std::string preprocessor;  // preprocessor_config.json's text, "" when the folder has none
-};
-
-std::vector<std::string> read_labels(const json& c, const std::string& source) {
+std::vector<std::string> read_labels(const nlohmann::json& c, const std::string& source) {
     if (!c.contains("id2label") || !c["id2label"].is_object() || c["id2label"].empty())
         throw Error(ErrorKind::invalid_input, fmt::format("{}: no id2label (a classifier needs its labels)", source));
-    const json& m = c["id2label"];
+    const nlohmann::json& m = c["id2label"];
     std::vector<std::string> labels(m.size());
     for (const auto& [id, label] : m.items()) {
         size_t used = 0;
@@ -42,6 +31,18 @@ std::vector<std::string> read_labels(const json& c, const std::string& source) {
     }
     return labels;
 }
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+struct Hparams {
+    uint32_t image_size = 0, patch_size = 0, n_channels = 3, n_embd = 0, n_ff = 0, n_layer = 0, n_head = 0;
+    float norm_eps = 1e-12f;  // ViTConfig's default layer_norm_eps
+    std::vector<std::string> labels;
+    std::string preprocessor;  // preprocessor_config.json's text, "" when the folder has none
+};
 
 Hparams read_hparams(const HfInput& in) {
     const json& c = in.config;

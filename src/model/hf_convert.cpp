@@ -159,6 +159,7 @@ const std::vector<ArchEntry>& arch_table() {
         {"ViTForImageClassification", detail::make_vit_architecture},
         {"CLIPModel", detail::make_clip_architecture},
         {"WhisperForConditionalGeneration", detail::make_whisper_architecture},
+        {"DetrForObjectDetection", detail::make_detr_architecture},
     };
     return table;
 }
@@ -284,6 +285,7 @@ HfSupport hf_support(const std::vector<std::string>& architectures) {
     static const std::map<std::string, std::string> runtime_of = {
         {"ViTForImageClassification", "accel's ggml graphs (accel infer)"},
         {"CLIPModel", "accel's ggml graphs (library and accel conform; accel infer has no CLIP tokenizer yet)"},
+        {"DetrForObjectDetection", "accel's ggml graphs (accel infer)"},
         {"WhisperForConditionalGeneration", "whisper.cpp"}};
     const auto& known = convertible_architectures();
     for (const auto& a : architectures) {
@@ -311,6 +313,7 @@ std::vector<std::string> convertible_model_types() {
         {"T5EncoderModel", "t5"},
         {"ViTForImageClassification", "vit"},
         {"CLIPModel", "clip"},
+        {"DetrForObjectDetection", "detr"},
         {"WhisperForConditionalGeneration", "whisper"}};
     std::set<std::string> out;
     for (const auto& a : convertible_architectures()) {

@@ -10,6 +10,7 @@ std::string_view to_string(HfMetric metric) {
         case HfMetric::embedding_cosine: return "embedding_cosine";
         case HfMetric::state_rel: return "state_rel";
         case HfMetric::class_logits_rel: return "class_logits_rel";
+        case HfMetric::box_max_abs: return "box_max_abs";
     }
     return "?";
 }
@@ -57,6 +58,10 @@ const std::vector<HfLimit>& hf_limits() {
         {"clip", T::f16, M::top1, 1.0},
         {"clip", T::q8_0, M::embedding_max_abs, 3e-2}, {"clip", T::q8_0, M::logits_rel, 1e-1},
         {"clip", T::q8_0, M::top1, 1.0},
+        // detection: DETR's class logits and boxes (docs/detr.md)
+        {"detr", T::f32, M::logits_rel, 1e-5},  {"detr", T::f32, M::box_max_abs, 1e-5},
+        {"detr", T::f16, M::logits_rel, 2e-3},  {"detr", T::f16, M::box_max_abs, 1e-3},
+        {"detr", T::q8_0, M::logits_rel, 3e-2}, {"detr", T::q8_0, M::box_max_abs, 1.5e-2},
         // speech: whisper.cpp's teacher-forced decoder logits (f32 and f16 files only; its KV caches are f16)
         {"whisper", T::f32, M::logits_rel, 5e-4}, {"whisper", T::f32, M::top1, 1.0},
         {"whisper", T::f16, M::logits_rel, 1e-3}, {"whisper", T::f16, M::top1, 1.0},

@@ -196,7 +196,7 @@ TEST(ConformCoverage, CountsOnlyArchitecturesThatPassed) {
     ConformResult t5;
     t5.arch = t5.llama_arch = "t5";
     t5.status = ConformStatus::unsupported;
-    // against transformers: llama passes in f32 and f16, bert fails in q8_0, detr has no case yet
+    // against transformers: llama passes in f32 and f16, bert fails in q8_0, xclip has no case yet
     auto hf = [](const char* cls, const char* type, ConformStatus st) {
         ConformResult r;
         r.arch = cls;
@@ -208,24 +208,25 @@ TEST(ConformCoverage, CountsOnlyArchitecturesThatPassed) {
     };
     const Coverage c = compute_coverage({llama, bert, t5, hf("llama", "f32", ConformStatus::pass),
                                          hf("llama", "f16", ConformStatus::pass), hf("bert", "f32", ConformStatus::pass),
-                                         hf("bert", "q8_0", ConformStatus::fail), hf("detr", "-", ConformStatus::not_yet)});
+                                         hf("bert", "q8_0", ConformStatus::fail), hf("xclip", "-", ConformStatus::not_yet)});
     ASSERT_EQ(c.key_types.size(), 13u);
     std::map<std::string, CoverageType> key;
     for (const auto& k : c.key_types) key[k.model_type] = k;
     EXPECT_EQ(key["llama"].transformers, "pass");
     EXPECT_EQ(key["bert"].transformers, "fail");
     EXPECT_EQ(key["bert"].transformers_reason, "q8_0: why");
-    EXPECT_EQ(key["detr"].transformers, "not yet");
+    EXPECT_EQ(key["xclip"].transformers, "not yet");
     EXPECT_EQ(key["clap"].transformers, "not yet");  // no case, not in the results: the registry's reason
     EXPECT_EQ(key["clap"].transformers_reason, find_hf_class("clap")->not_yet);
     EXPECT_EQ(key["qwen2"].transformers, "not run");  // has a case, not in this run
     EXPECT_EQ(key["vit"].transformers, "not run");
     EXPECT_TRUE(key["qwen2"].convertible);
     EXPECT_TRUE(key["vit"].convertible);
-    EXPECT_FALSE(key["detr"].convertible);
+    EXPECT_TRUE(key["detr"].convertible);
+    EXPECT_FALSE(key["xclip"].convertible);
     EXPECT_EQ(c.n_transformers_pass, 1);  // llama
-    // convertible: every knowledge-table type whose model_type accel convert takes (independently: these seven)
-    const std::set<std::string> converts = {"llama", "qwen2", "bert", "t5", "vit", "clip", "whisper"};
+    // convertible: every knowledge-table type whose model_type accel convert takes (independently: these eight)
+    const std::set<std::string> converts = {"llama", "qwen2", "bert", "t5", "vit", "clip", "whisper", "detr"};
     int n_convertible = 0;
     for (const auto& t : model::known_model_types()) n_convertible += converts.count(t.model_type) ? 1 : 0;
     EXPECT_EQ(c.n_convertible, n_convertible);
@@ -284,7 +285,7 @@ TEST(ConformCli, CoverageListsTheKeyTypes) {
     EXPECT_EQ(hf["llama"], "pass");      // its case against transformers ran (llama names the class too)
     EXPECT_EQ(hf["t5"], "pass");         // t5's case against transformers (converted from its fixture)
     EXPECT_EQ(hf["qwen2"], "not run");
-    EXPECT_EQ(hf["detr"], "not yet");
+    EXPECT_EQ(hf["xclip"], "not yet");
     EXPECT_EQ(j.at("transformers_pass"), 2);
     EXPECT_EQ(j.at("convertible").get<int>() >= 3, true);
     EXPECT_GE(j.at("runnable").get<int>(), 1);
@@ -307,7 +308,8 @@ TEST(ConformHf, RegistryHasOneEntryPerKeyClass) {
         EXPECT_EQ(c.run == HfRun::none, !c.not_yet.empty()) << c.model_type;
     }
     EXPECT_EQ(names, coverage_key_types());
-    EXPECT_EQ(find_hf_class("detr")->run, HfRun::none);
+    EXPECT_EQ(find_hf_class("xclip")->run, HfRun::none);
+    EXPECT_EQ(find_hf_class("detr")->run, HfRun::object_detection);
     EXPECT_EQ(find_hf_class("llama")->run, HfRun::decoder_logits);
     EXPECT_EQ(find_hf_class("bert")->run, HfRun::encoder_embeddings);
     EXPECT_EQ(find_hf_class("t5")->run, HfRun::seq2seq_logits);
@@ -325,7 +327,7 @@ TEST(ConformHf, ReferenceIsTheFixturesTransformersVersion) {
         if (line.rfind("transformers ", 0) == 0) want = line;
     }
     ASSERT_FALSE(want.empty()) << "no transformers line in " << (hf_fixtures() / "VERSIONS");
-    for (const char* cls : {"llama", "qwen2", "bert", "t5", "vit", "clip", "whisper"})
+    for (const char* cls : {"llama", "qwen2", "bert", "t5", "vit", "clip", "whisper", "detr"})
         EXPECT_EQ(hf_fixture_reference(hf_fixtures() / cls), want) << cls;
     test::TempDir tmp;
     EXPECT_THROW(hf_fixture_reference(tmp.path()), Error);
@@ -334,14 +336,14 @@ TEST(ConformHf, ReferenceIsTheFixturesTransformersVersion) {
 // Every key class's case in f32 and q4_0: the seven with a fixture pass in f32 with the one table's limits, q4_0
 // and the classes without an engine are `not yet`, which is no failure.
 TEST(ConformHf, EveryClassWithAFixturePassesAgainstTransformers) {
-    auto o = cpu_options({"llama", "qwen2", "bert", "t5", "vit", "clip", "whisper", "detr"},
+    auto o = cpu_options({"llama", "qwen2", "bert", "t5", "vit", "clip", "whisper", "detr", "xclip"},
                          {WeightType::f32, WeightType::q4_0});
     o.hf_fixtures = hf_fixtures();
     o.against_transformers = true;
     std::map<std::string, int> n_pass;
     for (const auto& r : run_conformance(o)) {
         if (r.reference == conform_self_reference) continue;  // the cases against llama.cpp itself
-        if (r.arch == "detr") {
+        if (r.arch == "xclip") {
             EXPECT_EQ(r.status, ConformStatus::not_yet);
             EXPECT_NE(r.reason.find("no converter"), std::string::npos) << r.reason;
             continue;
@@ -362,7 +364,7 @@ TEST(ConformHf, EveryClassWithAFixturePassesAgainstTransformers) {
         }
     }
     EXPECT_EQ(n_pass, (std::map<std::string, int>{{"bert", 1}, {"clip", 1}, {"llama", 1}, {"qwen2", 1}, {"t5", 1},
-                                                  {"vit", 1}, {"whisper", 1}}));
+                                                  {"vit", 1}, {"whisper", 1}, {"detr", 1}}));
 }
 
 TEST(ConformHf, PlantedDefectFailsOnlyTheCaseAgainstTransformers) {
@@ -421,7 +423,7 @@ TEST(ConformHf, StoredRecordNamesTheReference) {
 
 // What a user of a fresh clone runs: no --hf-fixtures, the source tree's fixtures found by default.
 TEST(ConformCli, HfClassesPassAgainstTransformersByDefault) {
-    const auto r = test::run_accel({"conform", "--arch", "llama,qwen2,bert,t5,clip,detr", "--device", "cpu", "--type", "f32",
+    const auto r = test::run_accel({"conform", "--arch", "llama,qwen2,bert,t5,clip,detr,xclip", "--device", "cpu", "--type", "f32",
                                     "--no-store", "--json"}, {"ACCEL_HF_FIXTURES="}, 300);
     ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
     const auto j = nlohmann::json::parse(r.out);
@@ -436,8 +438,8 @@ TEST(ConformCli, HfClassesPassAgainstTransformersByDefault) {
     }
     const std::string ref = hf_fixture_reference(hf_fixtures() / "llama");
     EXPECT_EQ(hf, (std::map<std::string, std::string>{
-                      {"bert", "pass " + ref}, {"clip", "pass " + ref}, {"detr", "not yet none"}, {"llama", "pass " + ref},
-                      {"qwen2", "pass " + ref}, {"t5", "pass " + ref}}));
+                      {"bert", "pass " + ref}, {"clip", "pass " + ref}, {"detr", "pass " + ref}, {"llama", "pass " + ref},
+                      {"qwen2", "pass " + ref}, {"t5", "pass " + ref}, {"xclip", "not yet none"}}));
 }
 
 TEST(ConformCli, HfFixturesFlag) {

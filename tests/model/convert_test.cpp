@@ -196,7 +196,8 @@ TEST(Convert, RefusesUnsupportedArchitectureListingTheSupportedOnes) {
     edit_config(dir, [](auto& j) { j["architectures"] = {"GPTNeoXForCausalLM"}; });
     expect_refused(dir, "GPTNeoXForCausalLM is not one accel converts (it converts LlamaForCausalLM, Qwen2ForCausalLM, "
                         "BertModel, BertForMaskedLM, BertForSequenceClassification, T5ForConditionalGeneration, "
-                        "T5EncoderModel, ViTForImageClassification, CLIPModel, WhisperForConditionalGeneration)");
+                        "T5EncoderModel, ViTForImageClassification, CLIPModel, WhisperForConditionalGeneration, "
+                        "DetrForObjectDetection)");
 }
 
 TEST(Convert, RefusesViTConfigsItCannotRun) {
@@ -209,6 +210,56 @@ TEST(Convert, RefusesViTConfigsItCannotRun) {
         j["id2label"] = {{"0", "a"}, {"2", "c"}};
     });
     expect_refused(dir, "id2label is not one string for each id 0 to 1");
+}
+
+// DetrForObjectDetection with transformers' ResNet backbone (the detr fixture: 4 basic stages of one layer each,
+// shortcuts where the channels or the stride change): accel's own keys, every tensor, batch norms kept as stored.
+TEST(Convert, DetrKeepsTheBackboneAndItsFrozenBatchNorms) {
+    TempDir tmp;
+    const auto r = convert_hf(hf_fixture("detr"), tmp / "detr.gguf", {.type = ConvertType::f16});
+    EXPECT_EQ(r.arch, "detr");
+    const auto g = accel::model::read_gguf(tmp / "detr.gguf");
+    EXPECT_EQ(g.get_string("general.architecture"), "detr");
+    EXPECT_EQ(g.get_uint("detr.embedding_length"), 64u);
+    EXPECT_EQ(g.get_uint("detr.query_count"), 8u);
+    EXPECT_EQ(g.get_uint("detr.backbone.stage_count"), 4u);
+    EXPECT_EQ(g.get_uint("detr.backbone.stage.0.stride"), 1u);  // downsample_in_first_stage false
+    EXPECT_EQ(g.get_uint("detr.backbone.stage.3.channels"), 32u);
+    EXPECT_EQ(g.get_string("detr.backbone.layer_type"), "basic");
+    EXPECT_NE(g.get_string("detr.preprocessor_config").value_or("").find("DetrImageProcessor"), std::string::npos);
+    // the checkpoint's 166 tensors, all kept: stem 5, stages 4 x 15 (two conv+bn, a shortcut conv+bn: stage 3's
+    // 32 -> 32 has one too, for its stride), projection 2, queries 1, encoder 2 x 16, decoder 2 x 26 + 2, heads 8
+    EXPECT_EQ(g.tensors.size(), 5u + 4u * 15u + 2u + 1u + 2u * 16u + 2u * 26u + 2u + 8u);
+    EXPECT_EQ(tensor(g, "backbone.stem.weight").ggml_type, 1u);   // f16
+    EXPECT_EQ(tensor(g, "backbone.stem.bn.var").ggml_type, 0u);   // 1-D: f32
+    EXPECT_EQ(tensor(g, "query_embd.weight").ggml_type, 0u);      // kept f32
+    const auto var = tensor_f32(g, "backbone.0.0.conv.1.bn.var");
+    const auto src = accel::test::read_st_tensor(hf_fixture("detr") / "model.safetensors",
+        "model.backbone.conv_encoder.model.encoder.stages.0.layers.0.layer.1.normalization.running_var");
+    EXPECT_EQ(var, src);
+}
+
+TEST(Convert, RefusesDetrConfigsItCannotRun) {
+    TempDir tmp;
+    const auto dir = copy_fixture(tmp, "detr");
+    edit_config(dir, [](auto& j) { j["use_timm_backbone"] = true; });
+    expect_refused(dir, "use_timm_backbone is true");
+    edit_config(dir, [](auto& j) {
+        j["use_timm_backbone"] = false;
+        j["position_embedding_type"] = "learned";
+    });
+    expect_refused(dir, "position_embedding_type is not sine");
+    edit_config(dir, [](auto& j) {
+        j["position_embedding_type"] = "sine";
+        j["backbone_config"]["out_features"] = {"stage3"};
+    });
+    expect_refused(dir, "out_features does not end with stage4");
+    edit_config(dir, [](auto& j) {
+        j["backbone_config"]["out_features"] = {"stage4"};
+        j["backbone_config"]["hidden_sizes"] = {8, 16, 32, 64};
+    });
+    expect_refused(dir, "encoder.stages.3.layers.0.shortcut.convolution.weight has shape [32, 32, 1, 1], config.json "
+                        "implies [64, 32, 1, 1]");
 }
 
 TEST(Convert, RefusesTensorsThatDisagreeWithTheConfig) {

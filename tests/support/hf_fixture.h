@@ -55,7 +55,7 @@ inline float bf16_value(uint16_t h) {
     return f;
 }
 
-// The tensor `name` of the safetensors file `file` as floats (F32, F16 or BF16).
+// The tensor `name` of the safetensors file `file` as floats (F32, F16, BF16, or I64 for a mask).
 inline std::vector<float> read_st_tensor(const std::filesystem::path& file, const std::string& name) {
     const model::SafetensorsFile st = model::read_safetensors(file);
     for (const auto& t : st.tensors) {
@@ -69,6 +69,10 @@ inline std::vector<float> read_st_tensor(const std::filesystem::path& file, cons
         for (size_t i = 0; i < out.size(); ++i) {
             if (t.dtype == "F32") {
                 std::memcpy(&out[i], raw.data() + 4 * i, 4);
+            } else if (t.dtype == "I64") {  // a mask (DETR's pixel_mask)
+                int64_t v;
+                std::memcpy(&v, raw.data() + 8 * i, 8);
+                out[i] = static_cast<float>(v);
             } else {
                 uint16_t h;
                 std::memcpy(&h, raw.data() + 2 * i, 2);

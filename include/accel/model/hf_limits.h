@@ -22,6 +22,7 @@ enum class HfMetric : uint8_t {
     state_rel,          // hidden states (BERT's [CLS] and last token, ViT's last layer, T5's encoder output):
                         // max |accel - ref| / (max - min of the reference states)
     class_logits_rel,   // classification head logits: max |accel - ref| / (max - min of the reference logits)
+    box_max_abs,        // DETR's predicted boxes (cx, cy, w, h relative to the image, in [0, 1]): max |accel - ref|
 };
 
 // "logits_rel", "top1", ... (the names `accel conform --json` prints).
