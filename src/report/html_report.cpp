@@ -321,8 +321,8 @@ Charts server_charts(const ReportData& d) {
         const std::string g = group_label(*r) + " " + point_shape(*r);
         if (!idx.count(g)) {
             idx[g] = ttft.series.size();
-            lat.series.push_back({.name = g + " p50"});
-            lat.series.push_back({.name = g + " p99"});
+            lat.series.push_back({.name = "p50 · " + g});  // the percentile first: the legend shortens long names
+            lat.series.push_back({.name = "p99 · " + g});
             ttft.series.push_back({.name = g});
             tpot.series.push_back({.name = g});
         }
