@@ -105,6 +105,10 @@ void to_json(json& j, const ServerStats& s) {
          {"tpot_p99_ms", json_or_null(s.tpot_p99_ms)},
          {"slo_pass", json_or_null(s.slo_pass)},
          {"slo", s.slo.empty() ? json(nullptr) : json(s.slo)},
+         {"slo_limits", s.slo_limits.any() ? json{{"p99_ms", json_or_null(s.slo_limits.p99_ms)},
+                                                  {"ttft_p99_ms", json_or_null(s.slo_limits.ttft_p99_ms)},
+                                                  {"tpot_p99_ms", json_or_null(s.slo_limits.tpot_p99_ms)}}
+                                            : json(nullptr)},
          {"max_issue_lag_ms", s.max_issue_lag_ms},
          {"peak_qps", json_or_null(s.peak_qps)},
          {"probes", s.probes}};
@@ -122,6 +126,11 @@ void from_json(const json& j, ServerStats& s) {
     s.tpot_p99_ms = get_opt<double>(j, "tpot_p99_ms");
     s.slo_pass = get_opt<bool>(j, "slo_pass");
     s.slo = get_opt<std::string>(j, "slo").value_or("");
+    if (const auto it = j.find("slo_limits"); it != j.end() && it->is_object()) {
+        s.slo_limits = {.p99_ms = get_opt<double>(*it, "p99_ms"),
+                        .ttft_p99_ms = get_opt<double>(*it, "ttft_p99_ms"),
+                        .tpot_p99_ms = get_opt<double>(*it, "tpot_p99_ms")};
+    }
     j.at("max_issue_lag_ms").get_to(s.max_issue_lag_ms);
     s.peak_qps = get_opt<double>(j, "peak_qps");
     j.at("probes").get_to(s.probes);

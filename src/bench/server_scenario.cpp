@@ -113,6 +113,7 @@ ServerOutcome server_outcome(const LoadRun& run, std::span<const int32_t> n_gen,
     s.max_issue_lag_ms = static_cast<double>(run.max_issue_lag_ns) / 1e6;
     if (slo.any()) {
         s.slo = slo.text();
+        s.slo_limits = slo;
         const auto why = slo.misses(s.p99_ms, s.ttft_p99_ms, s.tpot_p99_ms);
         s.slo_pass = why.empty();
         for (const auto& w : why) {

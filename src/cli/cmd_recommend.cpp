@@ -8,6 +8,7 @@
 
 #include <fmt/core.h>
 
+#include "accel/bench/price_table.h"
 #include "accel/core/error.h"
 #include "accel/core/paths.h"
 #include "accel/tune/recommend.h"
@@ -32,6 +33,7 @@ struct RecommendOptions {
     int32_t max_points = 16;
     int32_t confirm_rounds = 2;
     int32_t timeout_s = 600;
+    std::optional<double> price_per_hour;
     FormatOption format;
 };
 
@@ -53,6 +55,7 @@ tune::RecommendRequest request_from(const RecommendOptions& o) {
     positive("--max-p99-ms", o.max_p99_ms);
     positive("--max-memory", o.max_memory_gb);
     positive("--min-tokens-per-s", o.min_tokens_per_s);
+    positive("--price-per-hour", o.price_per_hour);
     if (o.search != "none" && o.search != "quick") {
         throw Error(ErrorKind::invalid_input, fmt::format("--search: unknown mode '{}' (expected none or quick)", o.search));
     }
@@ -70,7 +73,8 @@ tune::RecommendRequest request_from(const RecommendOptions& o) {
             .n_gen = o.n_gen,
             .max_points = o.max_points,
             .confirm_rounds = o.confirm_rounds,
-            .timeout = std::chrono::seconds(o.timeout_s)};
+            .timeout = std::chrono::seconds(o.timeout_s),
+            .prices = bench::resolve_prices(o.price_per_hour, paths::config_file())};
 }
 
 int run_recommend(const RecommendOptions& o) {
@@ -104,6 +108,9 @@ void register_recommend(CLI::App& app, int& exit_code) {
     cmd->add_option("--max-memory", o->max_memory_gb, "Constraint: peak RSS + device memory at most this many GB");
     cmd->add_option("--min-tokens-per-s", o->min_tokens_per_s, "Constraint: generation tokens/s at least this");
     cmd->add_option("--search", o->search, "none (stored results only) or quick (measure the gaps)")->default_val("none");
+    cmd->add_option("--price-per-hour", o->price_per_hour,
+                    "Your price of one machine-hour (any currency): a cost per million tokens next to tokens/s; "
+                    "replaces the config file's [price] (per machine fingerprint or device)");
     cmd->add_option("--db", o->db, "Results database (default: $ACCEL_DB, else ~/.local/share/accel/results.duckdb)");
     cmd->add_option("-r,--repetitions", o->reps, "--search quick: timed repetitions per point")->default_val(3);
     cmd->add_option("-n,--n-gen", o->n_gen, "--search quick: tokens generated per tg point")->default_val(128);

@@ -3,12 +3,14 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <unistd.h>
 
 #include <fmt/core.h>
 
+#include "accel/bench/price_table.h"
 #include "accel/core/error.h"
 #include "accel/core/paths.h"
 #include "accel/report/html_report.h"
@@ -29,6 +31,7 @@ struct ReportCli {
     std::string out;
     std::string format = "html";
     std::string campaign;  // fleet/: the campaign's matrix across machines instead of the report
+    std::optional<double> price_per_hour;  // replaces the configuration file's [price]
 };
 
 // Written beside the target and renamed over it: a reader never sees half a report.
@@ -61,9 +64,11 @@ int run_report(const ReportCli& o) {
     }
     if (!o.campaign.empty()) return print_campaign_matrix(db_path, o.campaign, Format::markdown);
     report::ReportData data;
+    report::ReportOptions opts = o.opts;
+    opts.prices = bench::resolve_prices(o.price_per_hour, paths::config_file());
     {
         store::Database db = store::Database::open(db_path, {.lock_wait = std::chrono::milliseconds(30000)});
-        data = report::load_report_data(db, o.opts);
+        data = report::load_report_data(db, opts);
     }
     const bool html = o.format == "html";
     const std::string text = html ? report::render_html(data) : report::render_markdown(data);
@@ -101,8 +106,9 @@ void register_report(CLI::App& app, int& exit_code) {
     cmd->add_option("--baseline", o->opts.baseline,
                     "Compare with this run (id or tag) on raw samples (Mann-Whitney U); the candidate is --run, "
                     "else the newest run in scope");
-    cmd->add_option("--price-per-hour", o->opts.price_per_hour,
-                    "Your price of one machine-hour (any currency): adds the cost per million tokens");
+    cmd->add_option("--price-per-hour", o->price_per_hour,
+                    "Your price of one machine-hour (any currency): adds the cost per million tokens; replaces the "
+                    "config file's [price] (per machine fingerprint or device)");
     cmd->add_option("--out", o->out, "Output file (default for html: ./accel-report.html; markdown: stdout)");
     cmd->add_option("--format", o->format, "html or markdown")->check(CLI::IsMember({"html", "markdown"}));
     cmd->add_option("--campaign", o->campaign,

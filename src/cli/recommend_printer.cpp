@@ -61,6 +61,8 @@ nlohmann::json candidate_json(const tune::Candidate& c) {
             {"tokens_per_s", opt_json(m.tokens_per_s)},
             {"p99_token_ms", opt_json(m.p99_token_ms)},
             {"memory_bytes", opt_json(m.memory_bytes)},
+            {"price_per_hour", opt_json(c.price_per_hour)},
+            {"cost_per_million_tokens", opt_json(c.cost_per_million_tokens)},
             {"joules_per_token", opt_json(m.joules_per_token)},
             {"energy_unavailable", m.energy_unavailable},
             {"min_samples", m.min_samples},
@@ -99,6 +101,12 @@ void print_candidates(const std::vector<tune::Candidate>& list, const std::strin
     Table t{.columns = {"#", "device", "model", "threads", "b", "ub", "kv", "fa", "ngl", "t/s", "p99 ms", "mem GB",
                         "J/token", "score"},
             .numeric = {true, false, false, true, true, true, false, false, true, true, true, true, true, true}};
+    // With a price: the cost of a million tokens next to the speed it comes from (no price, no column).
+    const bool cost = std::any_of(list.begin(), list.end(), [](const tune::Candidate& c) { return c.price_per_hour; });
+    if (cost) {
+        t.columns.insert(t.columns.begin() + 10, "cost/1M tok");
+        t.numeric.insert(t.numeric.begin() + 10, true);
+    }
     for (size_t i = 0; i < list.size(); ++i) {
         const auto& c = list[i];
         const auto& m = c.metrics;
@@ -110,6 +118,7 @@ void print_candidates(const std::vector<tune::Candidate>& list, const std::strin
                           opt_num(m.tokens_per_s, "{:.1f}"), opt_num(m.p99_token_ms, "{:.2f}"),
                           opt_num(memory_gb(m), "{:.3f}"), opt_num(m.joules_per_token, "{:.4f}"),
                           opt_num(c.score, "{:.3f}")});
+        if (cost) t.rows.back().insert(t.rows.back().begin() + 10, opt_num(c.cost_per_million_tokens, "{:.4g}"));
     }
     fmt::print("{}", render_table(t));
     for (size_t i = 0; i < list.size(); ++i) {

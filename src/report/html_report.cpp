@@ -60,7 +60,11 @@ svg .line { fill: none; stroke-width: 2; }
 svg .mark { stroke: #d55e00; stroke-dasharray: 4 3; }
 svg .nd { fill: var(--muted); }
 svg .pt.flag { stroke-width: 2; }
+table.sortable th[data-sort] { cursor: pointer; }
+table.sortable th[data-sort="asc"]::after { content: " \25B2"; }
+table.sortable th[data-sort="desc"]::after { content: " \25BC"; }
 @media print {
+  table.sortable th::after { content: none; }
   body { max-width: none; padding: 0; font-size: 11px; }
   nav { display: none; }
   .summary { border-width: 1px; }
@@ -97,6 +101,44 @@ constexpr const char* self_check = R"js(
 })();
 )js";
 
+// Optional: a click (or Enter) on a column heading sorts that table's rows by it, numbers as numbers; a second click
+// reverses. Every row is in the HTML in its stored order, so the page reads the same with JavaScript off and in print.
+// Sets data-sortable="<tables>" on the body, for the headless-browser test.
+constexpr const char* sort_tables = R"js(
+(function () {
+  function key(row, i) {
+    var c = row.cells[i], t = c ? c.textContent.trim() : '', n = parseFloat(t);
+    return /^[-+]?[0-9.]/.test(t) && !isNaN(n) ? [0, n] : [1, t.toLowerCase()];
+  }
+  function sort(table, i, th) {
+    var desc = th.getAttribute('data-sort') === 'asc', body = table.tBodies[0];
+    var rows = Array.prototype.slice.call(body.rows);
+    rows.sort(function (a, b) {
+      var x = key(a, i), y = key(b, i), r = x[0] - y[0] || (x[1] < y[1] ? -1 : x[1] > y[1] ? 1 : 0);
+      return desc ? -r : r;
+    });
+    var ths = table.tHead.rows[0].cells;
+    for (var k = 0; k < ths.length; k++) ths[k].setAttribute('data-sort', '');
+    th.setAttribute('data-sort', desc ? 'desc' : 'asc');
+    for (var j = 0; j < rows.length; j++) body.appendChild(rows[j]);
+  }
+  var tables = document.querySelectorAll('table.sortable');
+  for (var t = 0; t < tables.length; t++) {
+    var ths = tables[t].tHead.rows[0].cells;
+    for (var i = 0; i < ths.length; i++) {
+      ths[i].setAttribute('data-sort', '');
+      ths[i].setAttribute('tabindex', '0');
+      ths[i].title = 'Sort by this column';
+      (function (table, i, th) {
+        th.addEventListener('click', function () { sort(table, i, th); });
+        th.addEventListener('keydown', function (e) { if (e.key === 'Enter') sort(table, i, th); });
+      })(tables[t], i, ths[i]);
+    }
+  }
+  document.body.setAttribute('data-sortable', String(tables.length));
+})();
+)js";
+
 std::string linked_ids(const std::string& cell, const std::string& prefix) {
     std::string out;
     size_t start = 0;
@@ -112,7 +154,8 @@ std::string linked_ids(const std::string& cell, const std::string& prefix) {
 
 std::string table_html(const TextTable& t) {
     std::string out = t.collapsed ? "<details><summary>" + html_escape(t.caption) + "</summary>" : "";
-    out += "<div class=\"tw\"><table>";
+    // Sortable with JavaScript on (sort_tables below); the rows are all in the HTML, so nothing needs it.
+    out += t.rows.size() > 1 ? "<div class=\"tw\"><table class=\"sortable\">" : "<div class=\"tw\"><table>";
     if (!t.caption.empty() && !t.collapsed) out += "<caption>" + html_escape(t.caption) + "</caption>";
     out += "<thead><tr>";
     for (const auto& c : t.columns) out += "<th>" + html_escape(c) + "</th>";
@@ -244,26 +287,65 @@ Charts latency_charts(const ReportData& d) {
     return out;
 }
 
+// The SLO line of a limit stored with the server points (extra.server.slo_limits), once per distinct limit.
+void add_slo_line(XyChart& c, const std::optional<double>& limit, const char* what) {
+    if (!limit) return;
+    for (const RefLine& l : c.ref_lines)
+        if (l.y == *limit) return;
+    c.ref_lines.push_back({.y = *limit, .label = fmt::format("SLO {} <= {:g} ms", what, *limit)});
+}
+
+std::string server_chart_desc(const XyChart& c, const std::string& what) {
+    std::string slo;
+    for (const RefLine& l : c.ref_lines) slo += (slo.empty() ? "" : "; ") + l.label;
+    return fmt::format("Each point is one server run: x its achieved queries per second, y its {}. {}. Every figure "
+                       "is in the table above.",
+                       what, slo.empty() ? "No SLO was stored with these runs" : "Dashed: the stored " + slo);
+}
+
+// Throughput-latency curves of the server sweeps: one line per model, device and shape over its loads, with the
+// SLO each run was held to drawn as a dashed line.
 Charts server_charts(const ReportData& d) {
     Charts out;
-    XyChart c{
-        .title = "Latency p99 versus achieved throughput", .x_label = "achieved queries/s", .y_label = "p99 ms"};
-    XyChart t{
+    XyChart lat{.title = "Latency p50 and p99 versus achieved throughput",
+                .x_label = "achieved queries/s",
+                .y_label = "ms, queueing included"};
+    XyChart ttft{
         .title = "TTFT p99 versus achieved throughput", .x_label = "achieved queries/s", .y_label = "TTFT p99 ms"};
+    XyChart tpot{
+        .title = "TPOT p99 versus achieved throughput", .x_label = "achieved queries/s", .y_label = "TPOT p99 ms"};
     std::map<std::string, size_t> idx;
     for (const ResultRow* r : server_rows(d)) {
         const ServerPoint& p = *r->server;
         const auto x = p.achieved_qps ? p.achieved_qps : p.target_qps;
         const std::string g = group_label(*r) + " " + point_shape(*r);
         if (!idx.count(g)) {
-            idx[g] = c.series.size();
-            c.series.push_back({.name = g});
-            t.series.push_back({.name = g});
+            idx[g] = ttft.series.size();
+            lat.series.push_back({.name = "p50 · " + g});  // the percentile first: the legend shortens long names
+            lat.series.push_back({.name = "p99 · " + g});
+            ttft.series.push_back({.name = g});
+            tpot.series.push_back({.name = g});
         }
-        if (x && p.p99_ms) c.series[idx[g]].points.push_back({.x = *x, .y = *p.p99_ms});
-        if (x && p.ttft_p99_ms) t.series[idx[g]].points.push_back({.x = *x, .y = *p.ttft_p99_ms});
+        const size_t i = idx[g];
+        const auto add = [&](Series& se, const std::optional<double>& y, const char* what) {
+            if (!x || !y) return;
+            se.points.push_back({.x = *x, .y = *y,
+                                 .tooltip = fmt::format("{}: {} {} ms at {} queries/s achieved (target {})", g, what,
+                                                        format_number(*y), format_number(*x),
+                                                        p.target_qps ? format_number(*p.target_qps) : "-")});
+        };
+        add(lat.series[2 * i], p.p50_ms, "p50");
+        add(lat.series[2 * i + 1], p.p99_ms, "p99");
+        add(ttft.series[i], p.ttft_p99_ms, "TTFT p99");
+        add(tpot.series[i], p.tpot_p99_ms, "TPOT p99");
+        add_slo_line(lat, p.slo_p99_ms, "p99");
+        add_slo_line(ttft, p.slo_ttft_p99_ms, "TTFT p99");
+        add_slo_line(tpot, p.slo_tpot_p99_ms, "TPOT p99");
     }
-    for (const XyChart* ch : {&c, &t}) {
+    lat.desc = server_chart_desc(lat, "p50 and p99 latency from the scheduled arrival");
+    ttft.desc = server_chart_desc(ttft, "p99 time to first token");
+    tpot.desc = server_chart_desc(tpot, "p99 time per output token");
+    for (const XyChart* ch : {&lat, &ttft, &tpot}) {
         const bool any =
             std::any_of(ch->series.begin(), ch->series.end(), [](const Series& s) { return !s.points.empty(); });
         if (any) out.emplace_back(render_xy_chart(*ch), "");
@@ -417,9 +499,31 @@ Charts tradeoff_charts(const ReportData& d) {
     return out;
 }
 
+// The headline figure side by side: one group per model and test, one bar per machine and device (its colour).
+Charts machines_charts(const ReportData& d) {
+    const MachineMatrix m = machine_matrix(d);
+    if (m.columns.size() < 2) return {};
+    BarChart c{.title = "Best mean throughput per machine and device", .value_label = "tokens/s (texts/s for embed)"};
+    for (const auto& row : m.rows) {
+        for (size_t k = 0; k < m.columns.size(); ++k) {
+            const auto it = m.best.at(row).find(m.columns[k]);
+            if (it == m.best.at(row).end()) continue;
+            const ResultRow& r = *it->second;
+            c.bars.push_back({.label = m.columns[k],
+                              .value = *r.avg_ts,
+                              .tooltip = fmt::format("{} {} on {}: {} {} (result {})", row.first, row.second,
+                                                     m.columns[k], format_number(*r.avg_ts), throughput_unit(r), r.id),
+                              .group = row.first + " · " + row.second,
+                              .series = k});
+        }
+    }
+    return {{render_bar_chart(c), ""}};
+}
+
 Charts charts_for(const std::string& id, const ReportData& d) {
     static const std::map<std::string, Charts (*)(const ReportData&)> by_section = {
         {"machine", machine_charts},
+        {"machines", machines_charts},
         {"perf", perf_charts},
         {"latency", latency_charts},
         {"server", server_charts},
@@ -479,6 +583,7 @@ std::string render_html(const ReportData& d) {
         out += "</section>\n";
     }
     out += "<script>";
+    out += sort_tables;
     out += self_check;
     out += "</script>\n</body>\n</html>\n";
     return out;

@@ -24,11 +24,10 @@ std::string column_of(const ReportData& d, const ResultRow& r) {
 
 }  // namespace
 
-Section machines_section(const ReportData& d) {
-    Section s{.id = "machines", .title = "Across machines and devices"};
-    // The best valid throughput of each model and test per machine and device.
-    std::map<std::pair<std::string, std::string>, std::map<std::string, const ResultRow*>> best;
-    std::vector<std::pair<std::string, std::string>> rows;
+MachineMatrix machine_matrix(const ReportData& d) {
+    MachineMatrix m;
+    auto& best = m.best;
+    auto& rows = m.rows;
     std::set<std::string> columns;
     for (const ResultRow* r : perf_rows(d)) {
         if (!r->valid || !r->avg_ts || r->platform == "native") continue;
@@ -41,6 +40,16 @@ Section machines_section(const ReportData& d) {
         const ResultRow*& cell = best[row][col];
         if (!cell || *r->avg_ts > *cell->avg_ts) cell = r;
     }
+    m.columns.assign(columns.begin(), columns.end());
+    return m;
+}
+
+Section machines_section(const ReportData& d) {
+    Section s{.id = "machines", .title = "Across machines and devices"};
+    MachineMatrix m = machine_matrix(d);
+    const auto& rows = m.rows;
+    const auto& columns = m.columns;
+    auto& best = m.best;
     if (columns.size() < 2) {
         s.no_data = "results of one machine and device in scope: merge other machines' exports (`accel db import`) "
                     "or bench another device to compare them";

@@ -9,6 +9,7 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
+#include "accel/bench/energy_per_token.h"
 #include "accel/bench/sweep.h"
 #include "accel/core/error.h"
 #include "accel/hw/roofline.h"
@@ -109,9 +110,27 @@ void read_config(ResultRow& r, const json& spec) {
                    tk == def_k && tv == def_v && fa == def_fa;
 }
 
+// Energy per timed token from extra.energy_j (the PointResult's counters); the samples and shape are read first.
+void read_energy(ResultRow& r, const json& x) {
+    if (!x.contains("energy_j")) return;  // keeps the reason set by read_extra
+    std::vector<std::pair<std::string, double>> joules;
+    if (x["energy_j"].is_array()) {
+        for (const auto& e : x["energy_j"])
+            if (e.is_array() && e.size() == 2 && e[0].is_string() && e[1].is_number())
+                joules.emplace_back(e[0].get<std::string>(), e[1].get<double>());
+    }
+    const double tokens =
+        static_cast<double>(r.samples_ns.size()) * static_cast<double>(r.n_prompt.value_or(0) + r.n_gen.value_or(0));
+    const auto e = bench::energy_per_token(joules, jstr(x, "energy_unavailable"), tokens);
+    r.joules_per_token = e.joules_per_token;
+    r.energy_unavailable = e.unavailable;
+}
+
 void read_extra(ResultRow& r, const std::string& extra_text) {
+    r.energy_unavailable = "no energy figure stored with the result";
     const json x = json::parse(extra_text.empty() ? "{}" : extra_text, nullptr, false);
     if (x.is_discarded() || !x.is_object()) return;
+    read_energy(r, x);
     r.platform = jstr(x, "platform");
     r.browser = jstr(x, "browser");
     r.browser_version = jstr(x, "browser_version");
@@ -147,7 +166,14 @@ void read_extra(ResultRow& r, const std::string& extra_text) {
                                .p99_ms = jnum(s, "p99_ms"),
                                .ttft_p99_ms = jnum(s, "ttft_p99_ms"),
                                .tpot_p99_ms = jnum(s, "tpot_p99_ms"),
-                               .slo_pass = jbool(s, "slo_pass")};
+                               .slo_pass = jbool(s, "slo_pass"),
+                               .slo = jstr(s, "slo")};
+        if (s.contains("slo_limits") && s["slo_limits"].is_object()) {
+            const json& l = s["slo_limits"];
+            r.server->slo_p99_ms = jnum(l, "p99_ms");
+            r.server->slo_ttft_p99_ms = jnum(l, "ttft_p99_ms");
+            r.server->slo_tpot_p99_ms = jnum(l, "tpot_p99_ms");
+        }
     }
     if (x.contains("tradeoffs") && x["tradeoffs"].is_object()) {
         const json& t = x["tradeoffs"];
@@ -261,9 +287,12 @@ const RunInfo* ReportData::run(const std::string& id) const {
     return nullptr;
 }
 
-std::optional<double> cost_per_million(const ResultRow& r, std::optional<double> price_per_hour) {
-    if (!price_per_hour || !r.avg_ts || *r.avg_ts <= 0) return std::nullopt;
-    return *price_per_hour / (*r.avg_ts * 3600) * 1e6;
+std::optional<double> price_of(const ResultRow& r, const bench::PriceTable& prices) {
+    return prices.per_hour(r.machine_id, r.device);
+}
+
+std::optional<double> cost_per_million(const ResultRow& r, const bench::PriceTable& prices) {
+    return bench::cost_per_million(r.avg_ts, price_of(r, prices));
 }
 
 const char* throughput_unit(const ResultRow& r) { return r.scenario == "embed" ? "texts/s" : "tokens/s"; }
@@ -520,10 +549,10 @@ Regressions load_regressions(store::Database& db, const ReportOptions& o, const 
 
 ReportData load_report_data(store::Database& db, const ReportOptions& o) {
     ReportData d;
-    if (o.price_per_hour && (!std::isfinite(*o.price_per_hour) || *o.price_per_hour <= 0))
+    if (o.prices.any && (!std::isfinite(*o.prices.any) || *o.prices.any <= 0))
         throw Error(ErrorKind::invalid_input,
-                    fmt::format("--price-per-hour must be a positive number, not {:g}", *o.price_per_hour));
-    d.price_per_hour = o.price_per_hour;
+                    fmt::format("--price-per-hour must be a positive number, not {:g}", *o.prices.any));
+    d.prices = o.prices;
     const std::string where = runs_in_scope(db, o, d);
     const std::string scope = "(SELECT id FROM runs WHERE " + where + ")";
     d.runs = read_runs(db, where);

@@ -172,14 +172,19 @@ Section perf_section(const ReportData& d) {
         t.rows.push_back({r->model_name, r->device, r->scenario, shape_or_dash(*r), ts_cell(*r), ms(r->p50_ns),
                           ms(r->p90_ns), ms(r->p99_ns), std::to_string(r->samples_ns.size()),
                           r->valid ? "yes" : "INVALID", r->id});
-        if (d.price_per_hour) t.rows.back().insert(t.rows.back().begin() + 5, opt_num(cost_per_million(*r, d.price_per_hour)));
+        if (!d.prices.empty()) t.rows.back().insert(t.rows.back().begin() + 5, opt_num(cost_per_million(*r, d.prices)));
     }
-    if (d.price_per_hour) {
+    if (!d.prices.empty()) {
         t.columns.insert(t.columns.begin() + 5, "cost per 1M tokens");
         t.anchor_col = 11;
-        s.notes.push_back(fmt::format("Cost: the given price of {} per machine-hour over the measured throughput "
-                                      "(per million tokens; texts for embed points).",
-                                      format_number(*d.price_per_hour)));
+        const bool one = d.prices.by_machine.empty() && d.prices.by_device.empty();
+        s.notes.push_back(
+            one ? fmt::format("Cost: the given price of {} per machine-hour over the measured throughput (per million "
+                              "tokens; texts for embed points).",
+                              format_number(*d.prices.any))
+                : "Cost: the configuration file's price per machine-hour of the machine (by fingerprint), else of the "
+                  "device, else [price] per_hour, over the measured throughput (per million tokens; texts for embed "
+                  "points); - where no price applies.");
     }
     s.tables.push_back(std::move(t));
     s.source = source_of_rows(d, rows);
@@ -221,7 +226,9 @@ Section server_section(const ReportData& d) {
         const ServerPoint& p = *r->server;
         t.rows.push_back({group_label(*r), shape_or_dash(*r), opt_num(p.target_qps), opt_num(p.achieved_qps),
                           opt_num(p.p50_ms), opt_num(p.p99_ms), opt_num(p.ttft_p99_ms), opt_num(p.tpot_p99_ms),
-                          p.slo_pass ? (*p.slo_pass ? "pass" : "MISS") : "-"});
+                          p.slo_pass ? fmt::format("{}: {}", p.slo.empty() ? "SLO" : p.slo,
+                                                   *p.slo_pass ? "pass" : "MISS")
+                                     : "-"});
     }
     s.tables.push_back(std::move(t));
     s.source = source_of_rows(d, rows);

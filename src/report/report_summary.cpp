@@ -7,6 +7,7 @@
 
 #include <fmt/core.h>
 
+#include "accel/bench/point_result.h"
 #include "accel/bench/statistics.h"
 #include "accel/report/report.h"
 #include "accel/report/report_analysis.h"
@@ -105,27 +106,34 @@ std::optional<double> p99_of(const ResultRow& r) {
     return st ? std::optional<double>(st->p99) : std::nullopt;
 }
 std::optional<double> memory_of(const ResultRow& r) { return r.peak_rss_bytes; }
+std::optional<double> energy_of(const ResultRow& r) { return r.joules_per_token; }
 
 // An objective of the summary: its figure of a result and how to write it. Lower is better but for throughput.
+// `sampled`: the figure comes from the raw per-repetition times, so its ratio to the default has an interval.
 struct Objective {
     const char* name;
     std::optional<double> (*value)(const ResultRow&);
     std::string (*text)(const ResultRow&, double);
     bool higher_better = false;
+    bool sampled = false;
 };
 const Objective objectives[] = {
     {"throughput", throughput_of,
-     [](const ResultRow& r, double v) { return fmt::format("{} {}", format_number(v), throughput_unit(r)); }, true},
+     [](const ResultRow& r, double v) { return fmt::format("{} {}", format_number(v), throughput_unit(r)); }, true,
+     true},
     {"latency", p99_of,
-     [](const ResultRow&, double v) { return fmt::format("p99 {} ms per repetition", format_number(v / 1e6)); }},
+     [](const ResultRow&, double v) { return fmt::format("p99 {} ms per repetition", format_number(v / 1e6)); },
+     false, true},
     {"memory", memory_of, [](const ResultRow&, double v) { return "peak RSS " + format_bytes(v); }},
+    {"energy", energy_of,
+     [](const ResultRow&, double v) { return fmt::format("{} J/token (upper bound)", format_number(v)); }},
 };
 
 // How the best compares with the default, from the raw samples where the figure has them.
 std::string versus_default(const Objective& o, const ResultRow& best, const ResultRow& def, double vb, double vd) {
-    if (o.value == memory_of) {
-        return fmt::format("{:.2f}x the default's ({}; one measurement each, no interval)", vb / vd,
-                           format_bytes(vd));
+    if (!o.sampled) {
+        const std::string vd_text = o.value == memory_of ? format_bytes(vd) : format_number(vd) + " J/token";
+        return fmt::format("{:.2f}x the default's ({}; one measurement each, no interval)", vb / vd, vd_text);
     }
     // Throughput: the default's time over the best's (the speed-up); latency: the best's time over the default's.
     const auto r = o.higher_better ? time_ratio(def.samples_ns, best.samples_ns)
@@ -136,16 +144,17 @@ std::string versus_default(const Objective& o, const ResultRow& best, const Resu
 }
 
 // " (0.0123 per million tokens at 2.5 per machine-hour)", or "" without a price.
-std::string cost_text(const ResultRow& r, std::optional<double> price) {
-    const auto c = cost_per_million(r, price);
-    if (!c) return "";
+std::string cost_text(const ResultRow& r, const bench::PriceTable& prices) {
+    const auto c = cost_per_million(r, prices);
+    const auto price = price_of(r, prices);
+    if (!c || !price) return "";
     return fmt::format(" ({} per million {} at {} per machine-hour)", format_number(*c),
                        std::string_view(throughput_unit(r)).substr(0, std::string_view(throughput_unit(r)).find('/')),
                        format_number(*price));
 }
 
 // One configuration only: its figures in one line, nothing to compare with.
-SummaryLine single_line(const ResultRow& r, std::optional<double> price, const Linker& link) {
+SummaryLine single_line(const ResultRow& r, const bench::PriceTable& price, const Linker& link) {
     std::string figures;
     for (const Objective& o : objectives) {
         const auto v = o.value(r);
@@ -158,7 +167,7 @@ SummaryLine single_line(const ResultRow& r, std::optional<double> price, const L
                      "result", r.id, "perf", {"pt-"});
 }
 
-void best_lines(const std::vector<const ResultRow*>& g, std::optional<double> price, const Linker& link,
+void best_lines(const std::vector<const ResultRow*>& g, const bench::PriceTable& price, const Linker& link,
                 SummaryBlock& b) {
     if (g.size() == 1) {
         b.lines.push_back(single_line(*g.front(), price, link));
@@ -191,6 +200,29 @@ void best_lines(const std::vector<const ResultRow*>& g, std::optional<double> pr
     }
 }
 
+// Energy is ranked where a counter was read; the tests without a figure are counted with their reasons.
+std::string energy_note(const std::map<std::string, std::vector<const ResultRow*>>& groups,
+                        const std::vector<std::string>& order) {
+    size_t n_with = 0;
+    std::map<std::string, size_t> why;  // reason -> tests
+    for (const auto& k : order) {
+        const auto& g = groups.at(k);
+        if (std::any_of(g.begin(), g.end(), [](const ResultRow* r) { return r->joules_per_token.has_value(); })) {
+            ++n_with;
+        } else {
+            ++why[g.front()->energy_unavailable.empty() ? "no energy counter was read" : g.front()->energy_unavailable];
+        }
+    }
+    std::string note;
+    if (n_with > 0) note = std::string("Energy: ") + bench::energy_upper_bound_note + ".";
+    if (why.empty()) return note;
+    std::string reasons;
+    for (const auto& [text, n] : why) reasons += fmt::format("{}{} ({} test(s))", reasons.empty() ? "" : "; ", text, n);
+    return note + (note.empty() ? "" : " ") +
+           fmt::format("Energy per token unavailable for {} of {} test(s): {}.", order.size() - n_with, order.size(),
+                       reasons);
+}
+
 SummaryBlock best_block(const ReportData& d, const Linker& link) {
     SummaryBlock b{.id = "summary-best",
                    .title = "Best measured configuration per model, device and objective",
@@ -203,9 +235,8 @@ SummaryBlock best_block(const ReportData& d, const Linker& link) {
         if (!groups.count(key)) order.push_back(key);
         groups[key].push_back(r);
     }
-    for (const auto& k : order) best_lines(groups[k], d.price_per_hour, link, b);
-    b.note = "Energy: the report has no per-result figure; accel recommend --objective energy ranks configurations "
-             "by the stored energy counters.";
+    for (const auto& k : order) best_lines(groups[k], d.prices, link, b);
+    b.note = energy_note(groups, order);
     return b;
 }
 

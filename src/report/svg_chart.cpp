@@ -41,7 +41,16 @@ std::vector<double> nice_ticks(double lo, double hi, int n) {
 std::string render_bar_chart(const BarChart& c) {
     if (c.bars.empty()) return no_data(c.title);
     const double label_w = 260, plot_w = 340, left = label_w + 8, row_h = 22, top = 30;
-    const double h = top + row_h * static_cast<double>(c.bars.size()) + 40;
+    // The row of each bar: a new group's heading takes a row above its first bar.
+    std::vector<double> row_of(c.bars.size());
+    size_t n_rows = 0;
+    std::vector<std::pair<size_t, std::string>> headings;
+    for (size_t i = 0; i < c.bars.size(); ++i) {
+        if (!c.bars[i].group.empty() && (i == 0 || c.bars[i].group != c.bars[i - 1].group))
+            headings.emplace_back(n_rows++, c.bars[i].group);
+        row_of[i] = static_cast<double>(n_rows++);
+    }
+    const double h = top + row_h * static_cast<double>(n_rows) + 40;
     double hi = 0, lo = 0;
     for (const auto& b : c.bars) {
         hi = std::max({hi, b.value, b.err_high.value_or(b.value)});
@@ -53,7 +62,7 @@ std::string render_bar_chart(const BarChart& c) {
     d1 = std::max(d1, ticks.back());
     const Scale x{d0, d1, left, left + plot_w};
     std::string s = open_svg(left + plot_w + 20, h, c.title, c.bars.size());
-    const double axis_y = top + row_h * static_cast<double>(c.bars.size());
+    const double axis_y = top + row_h * static_cast<double>(n_rows);
     for (double t : ticks) {
         s += fmt::format(
             "<line class=\"grid\" x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\"/>"
@@ -62,9 +71,13 @@ std::string render_bar_chart(const BarChart& c) {
     }
     s += fmt::format("<text class=\"axis\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n",
                      num(left + plot_w / 2), num(axis_y + 32), html_escape(c.value_label));
+    for (const auto& [row, text] : headings) {
+        s += fmt::format("<text class=\"lbl grp\" x=\"8\" y=\"{}\" font-weight=\"600\">{}</text>\n",
+                         num(top + row_h * static_cast<double>(row) + 15), html_escape(short_label(text, 80)));
+    }
     for (size_t i = 0; i < c.bars.size(); ++i) {
         const BarItem& b = c.bars[i];
-        const double y = top + row_h * static_cast<double>(i);
+        const double y = top + row_h * row_of[i];
         const double x0 = x(std::min(0.0, b.value)), x1 = x(std::max(0.0, b.value));
         const std::string tip = b.tooltip.empty() ? b.label + ": " + format_number(b.value) : b.tooltip;
         s += fmt::format("<text class=\"lbl\" x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>\n", num(label_w),
@@ -72,7 +85,8 @@ std::string render_bar_chart(const BarChart& c) {
         s += fmt::format(
             "<rect class=\"pt bar\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\" "
             "data-value=\"{}\"><title>{}</title></rect>\n",
-            num(x0), num(y + 4), num(std::max(x1 - x0, 0.5)), num(row_h - 8), color(0), fmt::format("{:.6g}", b.value),
+            num(x0), num(y + 4), num(std::max(x1 - x0, 0.5)), num(row_h - 8), color(b.series),
+            fmt::format("{:.6g}", b.value),
             html_escape(tip));
         if (b.err_low && b.err_high) {
             const double e0 = x(*b.err_low), e1 = x(*b.err_high), ym = y + row_h / 2;
@@ -97,6 +111,11 @@ std::string render_xy_chart(const XyChart& c) {
         }
     }
     if (n == 0) return no_data(c.title);
+    for (const RefLine& l : c.ref_lines) {
+        if (!std::isfinite(l.y)) continue;
+        yl = std::min(yl, l.y);
+        yh = std::max(yh, l.y);
+    }
     const double left = 64, top = 30, pw = 440, ph = 220, legend_x = left + pw + 16;
     const double w = legend_x + 170, h = top + ph + 48;
     auto [y0, y1] = padded(yl, yh, true);
@@ -119,6 +138,7 @@ std::string render_xy_chart(const XyChart& c) {
     }
     const Scale sx{x0, x1, left, left + pw, c.log_x}, sy{y0, y1, top + ph, top};
     std::string s = open_svg(w, h, c.title, n);
+    if (!c.desc.empty()) s += fmt::format("<desc>{}</desc>\n", html_escape(c.desc));
     for (double t : yt) {
         s += fmt::format(
             "<line class=\"grid\" x1=\"{0}\" x2=\"{1}\" y1=\"{2}\" y2=\"{2}\"/>"
@@ -137,6 +157,14 @@ std::string render_xy_chart(const XyChart& c) {
     s += fmt::format(
         "<text class=\"axis\" transform=\"translate(14 {}) rotate(-90)\" text-anchor=\"middle\">{}</text>\n",
         num(top + ph / 2), html_escape(c.y_label));
+    for (const RefLine& l : c.ref_lines) {
+        if (!std::isfinite(l.y)) continue;
+        s += fmt::format(
+            "<line class=\"ref\" data-y=\"{0}\" x1=\"{1}\" x2=\"{2}\" y1=\"{3}\" y2=\"{3}\" stroke=\"#d55e00\" "
+            "stroke-width=\"1.5\" stroke-dasharray=\"6 4\"><title>{4}</title></line>"
+            "<text class=\"lbl\" x=\"{2}\" y=\"{5}\" text-anchor=\"end\">{4}</text>\n",
+            l.y, num(left), num(left + pw), num(sy(l.y)), html_escape(l.label), num(sy(l.y) - 4));
+    }
     for (size_t i = 0; i < c.series.size(); ++i) {
         const Series& se = c.series[i];
         std::vector<ChartPoint> pts;
@@ -157,9 +185,9 @@ std::string render_xy_chart(const XyChart& c) {
                                         ? fmt::format("{}: {}, {}", se.name, format_number(p.x), format_number(p.y))
                                         : p.tooltip;
             s += fmt::format(
-                "<circle class=\"pt{}\" cx=\"{}\" cy=\"{}\" r=\"{}\" fill=\"{}\"{}><title>{}</title>"
-                "</circle>\n",
-                p.highlight ? " hl" : "", num(sx(p.x)), num(sy(p.y)), num(r), color(i),
+                "<circle class=\"pt{}\" cx=\"{}\" cy=\"{}\" r=\"{}\" data-x=\"{}\" data-y=\"{}\" fill=\"{}\"{}>"
+                "<title>{}</title></circle>\n",
+                p.highlight ? " hl" : "", num(sx(p.x)), num(sy(p.y)), num(r), p.x, p.y, color(i),
                 p.highlight ? " stroke=\"#000\" stroke-width=\"2\"" : " fill-opacity=\"0.55\"", html_escape(tip));
         }
         const double ly = top + 6 + 16 * static_cast<double>(i);

@@ -9,6 +9,7 @@
 
 #include <fmt/core.h>
 
+#include "accel/bench/energy_per_token.h"
 #include "accel/bench/statistics.h"
 #include "accel/core/error.h"
 
@@ -175,32 +176,10 @@ Observation observation_from_point(const bench::PointResult& r, const std::strin
     if (r.peak_rss_bytes > 0) o.peak_rss_bytes = r.peak_rss_bytes;
     o.device_memory_bytes = r.device_memory_bytes;
 
-    double package = 0, top = 0, other = 0;
-    bool have_package = false;
-    for (const auto& [domain, joules] : r.energy_j) {
-        // RAPL domains are "name(zone)": zone intel-rapl:0 is top level, intel-rapl:0:0 a part of it.
-        const size_t open = domain.find('(');
-        const std::string zone = open == std::string::npos ? domain : domain.substr(open + 1);
-        if (zone.rfind("intel-rapl", 0) != 0 && zone.rfind("amd-rapl", 0) != 0) {
-            other += joules;  // another counter (a GPU's): not inside a package
-            continue;
-        }
-        if (std::count(zone.begin(), zone.end(), ':') != 1) continue;
-        top += joules;
-        if (domain.rfind("package", 0) == 0) {
-            package += joules;
-            have_package = true;
-        }
-    }
-    const double joules = (have_package ? package : top) + other;
-    const double tokens = static_cast<double>(o.n_samples) * (r.spec.n_prompt + r.spec.n_gen);
-    if (r.energy_j.empty()) {
-        o.energy_unavailable = r.energy_unavailable.empty() ? "no energy counter was read" : r.energy_unavailable;
-    } else if (tokens <= 0 || joules <= 0) {
-        o.energy_unavailable = "the energy counters did not advance during the measurement";
-    } else {
-        o.joules_per_token = joules / tokens;
-    }
+    const auto energy = bench::energy_per_token(
+        r.energy_j, r.energy_unavailable, static_cast<double>(o.n_samples) * (r.spec.n_prompt + r.spec.n_gen));
+    o.joules_per_token = energy.joules_per_token;
+    o.energy_unavailable = energy.unavailable;
     return o;
 }
 
@@ -224,6 +203,7 @@ Metrics aggregate(const std::vector<const Observation*>& obs) {
     int32_t min_samples = -1;
     if (tput) {
         m.tokens_per_s = tput->tokens_per_s;
+        m.machine_id = tput->machine_id;
         min_samples = tput->n_samples;
         m.noisy = tput->noisy;
         if (tput->joules_per_token) {
@@ -476,6 +456,30 @@ Recommendation recommend(const RecommendInput& in) {
     rank(std::move(all), best, rec);
     add_notes(rec, in, ev, best);
     return rec;
+}
+
+void apply_prices(Recommendation& rec, const bench::PriceTable& prices) {
+    if (prices.empty()) return;
+    std::set<std::string> sources;
+    const auto price = [&](Candidate& c) {
+        c.price_per_hour = prices.per_hour(c.metrics.machine_id, c.config.device);
+        c.cost_per_million_tokens = bench::cost_per_million(c.metrics.tokens_per_s, c.price_per_hour);
+        if (c.cost_per_million_tokens) {
+            sources.insert(fmt::format("{:g} ({})", *c.price_per_hour,
+                                       prices.source(c.metrics.machine_id, c.config.device)));
+        }
+    };
+    for (auto* list : {&rec.ranked, &rec.unranked, &rec.infeasible})
+        for (Candidate& c : *list) price(c);
+    if (rec.default_config) price(*rec.default_config);
+    if (sources.empty()) {
+        rec.notes.push_back("cost unavailable: no price applies to the machines and devices measured, or no tokens/s");
+        return;
+    }
+    std::string list;
+    for (const auto& src : sources) list += (list.empty() ? "" : ", ") + src;
+    rec.notes.push_back("cost per million generated tokens = price per machine-hour / (tokens/s x 3600) x 10^6, at "
+                        "your price of " + list + " per machine-hour");
 }
 
 }  // namespace accel::tune

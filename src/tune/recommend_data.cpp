@@ -32,6 +32,7 @@ Observation observation_from_columns(const store::ResultRecord& r, const std::st
     Observation o;
     o.result_id = r.id;
     o.run_id = r.run_id;
+    o.machine_id = r.machine_id;
     o.scenario = r.scenario;
     o.config.device = r.device;
     o.config.model_sha256 = r.model_sha256.value_or("");
@@ -131,6 +132,7 @@ Evidence load_evidence(const std::filesystem::path& db_path, const std::filesyst
                 o.config.model_sha256 = sha;
                 o.config.model_path = path_of(sha);
                 o.scenario = rec.scenario;  // as stored: "tradeoffs" points have an llm spec but are not tg/pp
+                o.machine_id = rec.machine_id;
                 ev.observations.push_back(std::move(o));
                 continue;
             } catch (const Error& e) {

@@ -119,6 +119,7 @@ RecommendOutcome run_recommend(const RecommendRequest& request, bench::CampaignO
     if (request.search) quick_search_into(request, observer, out);
     out.recommendation = recommend(input(request, out.evidence));
     if (out.gain_check) qualify(out.recommendation, *out.gain_check);
+    apply_prices(out.recommendation, request.prices);
     auto& notes = out.recommendation.notes;
     notes.insert(notes.begin(), out.evidence.notes.begin(), out.evidence.notes.end());
     return out;

@@ -158,6 +158,8 @@ TEST(LoadRunner, UnsaturatedServerReachesTargetQps) {
     ASSERT_TRUE(o.stats.ttft_p99_ms.has_value());
     EXPECT_LE(*o.stats.ttft_p99_ms, o.stats.p99_ms);
     EXPECT_EQ(o.stats.slo, "p99 <= 500 ms");
+    EXPECT_EQ(o.stats.slo_limits.p99_ms, 500);  // stored with the point, for the report's SLO line
+    EXPECT_FALSE(o.stats.slo_limits.ttft_p99_ms.has_value());
     EXPECT_EQ(o.stats.slo_pass, true);
     EXPECT_TRUE(o.measurement.valid);
     EXPECT_EQ(o.measurement.samples_ns.size(), 100u);
@@ -293,7 +295,8 @@ TEST(PointResultJson, ServerAndOfflineBlocksRoundTrip) {
     r.measurement.samples_ns = {1000, 2000};
     r.server = ServerStats{.target_qps = 2.5, .achieved_qps = 2.4, .n_queries = 64, .n_parallel = 4, .p50_ms = 1,
                            .p90_ms = 2, .p99_ms = 3, .ttft_p99_ms = 0.5, .slo_pass = false, .slo = "p99 <= 2 ms",
-                           .peak_qps = 1.25, .probes = {{.qps = 2.5, .achieved_qps = 2.4, .p99_ms = 3, .pass = false}}};
+                           .slo_limits = {.p99_ms = 2, .tpot_p99_ms = 0.25}, .peak_qps = 1.25,
+                           .probes = {{.qps = 2.5, .achieved_qps = 2.4, .p99_ms = 3, .pass = false}}};
     const PointResult back = point_result_from_json(to_json_text(r));
     EXPECT_EQ(back.spec.scenario, Scenario::server);
     EXPECT_EQ(back.spec.n_parallel, 4);
@@ -305,6 +308,9 @@ TEST(PointResultJson, ServerAndOfflineBlocksRoundTrip) {
     EXPECT_FALSE(back.server->tpot_p99_ms.has_value());
     EXPECT_EQ(back.server->slo_pass, false);
     EXPECT_EQ(back.server->slo, "p99 <= 2 ms");
+    EXPECT_EQ(back.server->slo_limits.p99_ms, 2);
+    EXPECT_FALSE(back.server->slo_limits.ttft_p99_ms.has_value());
+    EXPECT_EQ(back.server->slo_limits.tpot_p99_ms, 0.25);
     EXPECT_EQ(back.server->peak_qps, 1.25);
     ASSERT_EQ(back.server->probes.size(), 1u);
     EXPECT_FALSE(back.offline.has_value());

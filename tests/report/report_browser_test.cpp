@@ -90,6 +90,7 @@ TEST(ReportBrowser, RendersInHeadlessChromiumWithEveryChartDrawn) {
         ASSERT_TRUE(std::regex_match(check, std::regex("ok [0-9]+"))) << size << ": " << check;
         EXPECT_GE(std::stoi(check.substr(3)), 10);
         EXPECT_GE(std::stoi(body_attribute(dom.out, "data-summary-links")), 4) << "the summary links to its evidence";
+        EXPECT_GE(std::stoi("0" + body_attribute(dom.out, "data-sortable")), 5) << "the optional table sorting ran";
         std::smatch layout;
         const std::string widths = body_attribute(dom.out, "data-layout");
         ASSERT_TRUE(std::regex_match(widths, layout, std::regex("([0-9]+) ([0-9]+)"))) << widths;

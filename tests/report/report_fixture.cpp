@@ -92,6 +92,8 @@ struct SummaryPoint {
     double rss;
     bool noisy = false;
     bool valid = true;
+    double package_j = 0;              // > 0: the energy counters read this much (a core sub-domain beside it)
+    const char* energy_why = nullptr;  // else the stored reason; nullptr: no energy keys at all (imported)
 };
 
 ResultRecord summary_point(const SummaryPoint& p, int64_t at) {
@@ -104,7 +106,7 @@ ResultRecord summary_point(const SummaryPoint& p, int64_t at) {
     r.n_ubatch = p.ubatch;
     r.flash_attn = std::string(p.flash_attn) == "on";
     r.valid = p.valid;
-    r.extra_json = json{{"spec",
+    json x = json{{"spec",
                          {{"n_threads", p.threads},
                           {"n_batch", p.batch},
                           {"n_ubatch", p.ubatch},
@@ -113,8 +115,16 @@ ResultRecord summary_point(const SummaryPoint& p, int64_t at) {
                           {"flash_attn", p.flash_attn},
                           {"n_gpu_layers", -1}}},
                         {"peak_rss_bytes", p.rss},
-                        {"noisy", p.noisy}}
-                       .dump();
+                        {"noisy", p.noisy}};
+    if (p.package_j > 0) {
+        x["energy_j"] = json::array({json::array({"package-0(intel-rapl:0)", p.package_j}),
+                                     json::array({"core(intel-rapl:0:0)", p.package_j / 2})});
+        x["energy_unavailable"] = "";
+    } else if (p.energy_why) {
+        x["energy_j"] = json::array();
+        x["energy_unavailable"] = p.energy_why;
+    }
+    r.extra_json = x.dump();
     return r;
 }
 
@@ -150,11 +160,11 @@ void write_summary_fixture_db(const std::filesystem::path& db) {
     auto w = begin(db, "sum-new", "accel bench -m summary.gguf -n 16,32 -p 64 -t 0,1 -b 2048,512", t0 + 10 * minute);
     w.add_model(model);
     const SummaryPoint points[] = {
-        {"s-tg-default", "tg", 0, 16, 25'000'000, 0, 2048, 512, "auto", 60e6},
-        {"s-tg-t1", "tg", 0, 16, 20'000'000, 1, 2048, 512, "auto", 55e6},
-        {"s-tg-b512", "tg", 0, 16, 25'000'000, 0, 512, 128, "auto", 40e6, true},
-        {"s-tg32-default", "tg", 0, 32, 30'000'000, 0, 2048, 512, "auto", 60e6},
-        {"s-tg32-fa", "tg", 0, 32, 29'700'000, 0, 2048, 512, "on", 60e6},
+        {"s-tg-default", "tg", 0, 16, 25'000'000, 0, 2048, 512, "auto", 60e6, false, true, 8.0},
+        {"s-tg-t1", "tg", 0, 16, 20'000'000, 1, 2048, 512, "auto", 55e6, false, true, 6.4},
+        {"s-tg-b512", "tg", 0, 16, 25'000'000, 0, 512, 128, "auto", 40e6, true, true, 0, "RAPL not readable"},
+        {"s-tg32-default", "tg", 0, 32, 30'000'000, 0, 2048, 512, "auto", 60e6, false, true, 0, "no RAPL counter"},
+        {"s-tg32-fa", "tg", 0, 32, 29'700'000, 0, 2048, 512, "on", 60e6, false, true, 0, "no RAPL counter"},
         {"s-pp-invalid", "pp", 64, 0, 10'000'000, 0, 2048, 512, "auto", 60e6, false, false},
     };
     std::vector<ResultRecord> rs;
@@ -259,7 +269,9 @@ void write_fixture_db(const std::filesystem::path& db) {
                                   {"p99_ms", 30.0 + 20 * i},
                                   {"ttft_p99_ms", 5.0 + i},
                                   {"tpot_p99_ms", 2.0},
-                                  {"slo_pass", i < 2}}}}
+                                  {"slo_pass", i < 2},
+                                  {"slo", "p99 <= 60 ms, TTFT p99 <= 6.5 ms"},
+                                  {"slo_limits", {{"p99_ms", 60.0}, {"ttft_p99_ms", 6.5}, {"tpot_p99_ms", nullptr}}}}}}
                                .dump();
             server.push_back(s);
         }

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cstdlib>
 #include <map>
 #include <regex>
@@ -10,6 +11,7 @@
 #include "accel/hw/roofline.h"
 #include "accel/report/html_report.h"
 #include "accel/report/markdown_report.h"
+#include "accel/report/report.h"
 #include "accel/report/report_analysis.h"
 #include "accel/report/report_data.h"
 #include "accel/report/report_sections.h"
@@ -258,6 +260,76 @@ TEST_F(ReportTest, RooflinePlotPlacesPointsFromStoredBytesFlopsAndTimes) {
     EXPECT_TRUE(lp[0].points[0].above_roof);
 }
 
+// The chart of one title in an HTML report ("" when absent).
+std::string chart_titled(const std::string& html, const std::string& title) {
+    const size_t at = html.find("aria-label=\"" + title + "\"");
+    if (at == std::string::npos) return "";
+    const size_t open = html.rfind("<svg", at);
+    return html.substr(open, html.find("</svg>", at) - open);
+}
+
+// A server sweep's throughput-latency curve: every plotted point is a stored (achieved qps, p50/p99) pair, and the
+// SLO line sits where the chart's own scale puts the stored limit (derived from two plotted points, not from the
+// renderer's code). The figures come from the database by SQL, not from the fixture's constants.
+TEST_F(ReportTest, ServerCurvesPlotStoredFiguresWithTheStoredSloLine) {
+    std::vector<std::pair<double, double>> stored;  // (achieved qps, latency ms)
+    std::set<double> slo_p99, slo_ttft;
+    {
+        auto d = accel::store::Database::open(db());
+        const auto q = d.query(
+            "SELECT extra->'server'->>'achieved_qps', extra->'server'->>'p50_ms', extra->'server'->>'p99_ms', "
+            "extra->'server'->'slo_limits'->>'p99_ms', extra->'server'->'slo_limits'->>'ttft_p99_ms' "
+            "FROM results WHERE scenario = 'server'");
+        ASSERT_EQ(q.rows.size(), 3u);
+        for (const auto& row : q.rows) {
+            stored.emplace_back(std::stod(*row[0]), std::stod(*row[1]));
+            stored.emplace_back(std::stod(*row[0]), std::stod(*row[2]));
+            slo_p99.insert(std::stod(*row[3]));
+            slo_ttft.insert(std::stod(*row[4]));
+        }
+    }
+    ASSERT_EQ(slo_p99, (std::set<double>{60.0}));
+    const std::string html = render_html(load());
+    const std::string svg = chart_titled(html, "Latency p50 and p99 versus achieved throughput");
+    ASSERT_FALSE(svg.empty()) << "no throughput-latency chart";
+    std::vector<std::pair<double, double>> plotted;
+    std::vector<std::pair<double, double>> value_to_pixel;  // (latency ms, cy)
+    const std::regex pt("<circle class=\"pt\" cx=\"[0-9.]+\" cy=\"([0-9.]+)\" r=\"[0-9.]+\" "
+                        "data-x=\"([0-9.e+-]+)\" data-y=\"([0-9.e+-]+)\"");
+    for (std::sregex_iterator it(svg.begin(), svg.end(), pt), end; it != end; ++it) {
+        plotted.emplace_back(std::stod((*it)[2].str()), std::stod((*it)[3].str()));
+        value_to_pixel.emplace_back(std::stod((*it)[3].str()), std::stod((*it)[1].str()));
+    }
+    auto sorted = [](auto v) {
+        std::sort(v.begin(), v.end());
+        return v;
+    };
+    EXPECT_EQ(sorted(plotted), sorted(stored));
+    EXPECT_NE(svg.find("data-points=\"6\""), std::string::npos);
+    // The y scale from the two most distant points, then where 60 ms must be drawn.
+    const auto [lo, hi] = std::minmax_element(value_to_pixel.begin(), value_to_pixel.end());
+    ASSERT_NE(lo->first, hi->first);
+    const double px_per_ms = (hi->second - lo->second) / (hi->first - lo->first);
+    const double expected_y = lo->second + (60.0 - lo->first) * px_per_ms;
+    std::smatch line;
+    ASSERT_TRUE(
+        std::regex_search(svg, line, std::regex("<line class=\"ref\" data-y=\"([0-9.]+)\"[^>]* y1=\"([0-9.]+)\"")))
+        << svg;
+    EXPECT_EQ(std::stod(line[1].str()), 60.0);
+    EXPECT_NEAR(std::stod(line[2].str()), expected_y, 0.15);  // pixels are written with one decimal
+    EXPECT_NE(svg.find("SLO p99 &lt;= 60 ms"), std::string::npos);
+    EXPECT_NE(svg.find("<desc>"), std::string::npos) << "the text alternative";
+    // TTFT has its own line at its own limit; TPOT had none stored, so its chart has no line.
+    const std::string ttft = chart_titled(html, "TTFT p99 versus achieved throughput");
+    EXPECT_NE(ttft.find(fmt::format("<line class=\"ref\" data-y=\"{}\"", *slo_ttft.begin())), std::string::npos);
+    const std::string tpot = chart_titled(html, "TPOT p99 versus achieved throughput");
+    ASSERT_FALSE(tpot.empty());
+    EXPECT_EQ(tpot.find("class=\"ref\""), std::string::npos);
+    EXPECT_NE(tpot.find("No SLO was stored"), std::string::npos);
+    // The table, the text alternative, names the SLO and the verdict of each load.
+    EXPECT_NE(html.find("p99 &lt;= 60 ms, TTFT p99 &lt;= 6.5 ms: MISS"), std::string::npos);
+}
+
 // The latency section's percentiles use the method of every other figure (type 7), not nearest rank: over
 // 1..10 ms, p50 = 5.5 ms and p90 = 9.1 ms (nearest rank would give 5 and 9).
 TEST(Report, LatencyPercentilesAreType7) {
@@ -359,6 +431,15 @@ TEST(ReportSummary, MarkdownGoldenWithBestRegressionAndFailures) {
     EXPECT_NE(top.find("memory best t=0 b=512 ub=128 kv=f16/f16 fa=auto ngl=-1: peak RSS 38.15 MiB; 0.67x"),
               std::string::npos)
         << top;
+    // Energy: the package domain only (core lies inside it), over 10 repetitions x 16 tokens.
+    EXPECT_NE(top.find(fmt::format("energy best t=1 b=2048 ub=512 kv=f16/f16 fa=auto ngl=-1: {} J/token (upper bound); "
+                                   "0.80x the default's ({} J/token; one measurement each",
+                                   format_number(6.4 / 160), format_number(8.0 / 160))),
+              std::string::npos)
+        << top;
+    EXPECT_NE(top.find("Energy per token unavailable for 1 of 2 test(s): no RAPL counter (1 test(s))"),
+              std::string::npos)
+        << top;
     EXPECT_NE(top.find("### ⚠ Regressions against the baseline"), std::string::npos) << top;
     EXPECT_NE(top.find("median latency +25.0% against nightly-s"), std::string::npos) << top;
     EXPECT_NE(top.find("### Noisy points\n\n- summary-model · cpu tg"), std::string::npos) << top;
@@ -389,6 +470,57 @@ TEST(ReportSummary, CostPerMillionTokensOnlyWithAGivenPrice) {
     EXPECT_NE(bad.err.find("--price-per-hour must be a positive number"), std::string::npos) << bad.err;
 }
 
+// The configuration file's [price]: per machine fingerprint (a prefix), else per device, else per_hour; the flag
+// replaces the file. The price is looked up by each result's machine and device.
+TEST(ReportSummary, CostFromTheConfigFilePerMachineOrDevice) {
+    accel::test::TempDir dir;
+    write_summary_fixture_db(dir / "s.duckdb");
+    const std::string db = (dir / "s.duckdb").string();
+    std::string machine;
+    {
+        auto d = accel::store::Database::open(dir / "s.duckdb");
+        machine = d.query("SELECT machine_id FROM runs WHERE id = 'sum-new'").rows.at(0).at(0).value_or("");
+    }
+    ASSERT_GE(machine.size(), 6u);
+    double mean_ts = 0;  // t=1, as in CostPerMillionTokensOnlyWithAGivenPrice
+    for (int i = 0; i < 10; ++i) mean_ts += 16e9 / (20e6 * (1 + 0.02 * (i % 5))) / 10;
+    const auto report = [&](const std::string& toml, std::vector<std::string> extra = {}) {
+        accel::test::write_file(dir / "config.toml", toml);
+        std::vector<std::string> args = {"report", "--db", db, "--format", "markdown", "--run", "sum-new"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        return accel::test::run_accel(args, {"ACCEL_CONFIG=" + (dir / "config.toml").string()});
+    };
+    const auto expect_cost = [&](const accel::test::ProcessResult& r, double price) {
+        ASSERT_EQ(r.exit_code, 0) << r.err;
+        const double cost = price / (mean_ts * 3600) * 1e6;
+        EXPECT_NE(r.out.find(fmt::format("770 tokens/s ({} per million tokens at {} per machine-hour)",
+                                         format_number(cost), format_number(price))),
+                  std::string::npos)
+            << price << "\n" << r.out.substr(0, 3000);
+    };
+    expect_cost(report("[price.device]\ncpu = 7.2\n"), 7.2);
+    expect_cost(report("[price]\nper_hour = 1.5\n[price.device]\ncuda0 = 7.2\n"), 1.5);
+    expect_cost(report(fmt::format("[price.device]\ncpu = 7.2\n[price.machine]\n\"{}\" = 2.4\n", machine.substr(0, 8))),
+                2.4);
+    expect_cost(report("[price.device]\ncpu = 7.2\n", {"--price-per-hour", "3.6"}), 3.6);
+    const auto other = report("[price.device]\ncuda0 = 7.2\n");  // no price applies to cpu: no cost on its lines
+    EXPECT_EQ(other.out.find("per million tokens at"), std::string::npos);
+    const auto bad = report("[price.machine]\nabc = 1\n");
+    EXPECT_EQ(bad.exit_code, 2);
+    EXPECT_NE(bad.err.find("price.machine.abc: a machine key is its fingerprint id"), std::string::npos) << bad.err;
+}
+
+// Tables sort with JavaScript on; with it off (or in print) every row is already in the HTML, in stored order.
+TEST_F(ReportTest, TablesAreSortableButNeedNoScript) {
+    const ReportData d = load();
+    const std::string html = render_html(d);
+    EXPECT_NE(html.find("<table class=\"sortable\">"), std::string::npos);
+    EXPECT_NE(html.find("data-sortable"), std::string::npos);
+    for (const ResultRow* r : perf_rows(d))
+        EXPECT_NE(html.find("<tr id=\"" + anchor_id("pt-", r->id) + "\">"), std::string::npos) << r->id;
+    EXPECT_NE(html.find("@media print {\n  table.sortable th::after { content: none; }"), std::string::npos);
+}
+
 // The matrix across machines and devices: the best valid throughput per model, test, machine and device.
 TEST(ReportMachines, MatrixOfTheHeadlineFigureAcrossMachinesAndDevices) {
     ReportData d;
@@ -411,6 +543,16 @@ TEST(ReportMachines, MatrixOfTheHeadlineFigureAcrossMachinesAndDevices) {
                                                    "evidence"}));
     ASSERT_EQ(t.rows.size(), 1u);
     EXPECT_EQ(t.rows[0], (std::vector<std::string>{"m", "tg p=0 n=128", "60.0 tokens/s", "400 tokens/s", "a2,b1"}));
+    // The same figures as grouped bars, one group per model and test, one bar per machine and device.
+    d.rooflines.push_back({.machine_id = "aaaaaaaaaaaaaaaa"});  // one per machine, as load_report_data gives
+    const std::string html = render_html(d);
+    const size_t chart = html.find("aria-label=\"Best mean throughput per machine and device\"");
+    ASSERT_NE(chart, std::string::npos);
+    const std::string svg = html.substr(chart, html.find("</svg>", chart) - chart);
+    EXPECT_NE(svg.find("data-points=\"2\""), std::string::npos) << svg;
+    EXPECT_NE(svg.find("data-value=\"60\""), std::string::npos);
+    EXPECT_NE(svg.find("data-value=\"400\""), std::string::npos);
+    EXPECT_NE(svg.find(">m · tg p=0 n=128</text>"), std::string::npos) << svg;
     d.results.pop_back();
     EXPECT_NE(machines_section(d).no_data.find("one machine and device"), std::string::npos);
 }

@@ -37,6 +37,24 @@ TEST(SvgChart, BarChartHasOneMarkPerBarAndErrorBars) {
     EXPECT_EQ(svg.find("http"), std::string::npos);
 }
 
+// Grouped bars: each group's heading once (not a data mark), each bar in its series' colour, rows below headings.
+TEST(SvgChart, GroupedBarsStandSideBySideUnderTheirGroup) {
+    BarChart c{.title = "g",
+               .value_label = "tokens/s",
+               .bars = {{.label = "m1 · cpu", .value = 10, .group = "tiny tg", .series = 0},
+                        {.label = "m2 · cuda0", .value = 40, .group = "tiny tg", .series = 1},
+                        {.label = "m1 · cpu", .value = 2, .group = "big tg", .series = 0}}};
+    const std::string svg = render_bar_chart(c);
+    EXPECT_EQ(data_points(svg), "3");
+    EXPECT_EQ(count(svg, "class=\"lbl grp\""), 2u);
+    EXPECT_EQ(count(svg, "fill=\"#0072b2\" data-value"), 2u);  // series 0
+    EXPECT_EQ(count(svg, "fill=\"#e69f00\" data-value"), 1u);  // series 1
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(svg, m, std::regex("data-value=\"2\"")));
+    // Five rows (two headings, three bars): the third bar sits on the fifth row, 30 + 4 * 22 + 4.
+    EXPECT_NE(svg.find("y=\"122.0\" width"), std::string::npos) << svg;
+}
+
 TEST(SvgChart, EscapesEveryCallerString) {
     const std::string evil = "<script>alert('x')</script> & \"q\"";
     BarChart b{.title = evil, .value_label = evil, .bars = {{.label = evil, .value = 1, .tooltip = evil}}};

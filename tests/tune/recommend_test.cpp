@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "accel/bench/price_table.h"
 #include "accel/bench/run_recorder.h"
 #include "accel/bench/statistics.h"
 #include "accel/core/error.h"
@@ -653,6 +654,93 @@ TEST(RecommendCli, TableNamesTheBestAndItsGainOverTheDefault) {
                          "tokens/s minimum; evidence: "),
               std::string::npos)
         << r.out;
+}
+
+// With a price the cost per million generated tokens stands next to tokens/s: price / (tokens/s x 3600) x 1e6, from
+// the flag, else the config file's [price] (machine fingerprint, then device, then per_hour); no price, no cost.
+TEST(RecommendCli, CostPerMillionTokensFromTheFlagOrTheConfigFile) {
+    FixedDb f;
+    f.store_standard();
+    const std::vector<std::string> base = {"recommend", "--model", f.model.string(), "--db", f.db.string(), "--json"};
+    const auto cost_of = [](const nlohmann::json& c) { return c.at("cost_per_million_tokens"); };
+    const std::string no_config = "ACCEL_CONFIG=" + (f.dir / "none.toml").string();  // a file that does not exist
+    const auto with = [&](std::vector<std::string> extra, const std::string& config_env) {
+        std::vector<std::string> args = base;
+        args.insert(args.end(), extra.begin(), extra.end());
+        const auto r = accel::test::run_accel(args, {config_env});
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+        return nlohmann::json::parse(r.out);
+    };
+    const auto plain = with({}, no_config);
+    EXPECT_TRUE(cost_of(plain.at("ranked").at(0)).is_null()) << "no price, no cost";
+    for (const auto& n : plain.at("notes")) EXPECT_EQ(n.get<std::string>().find("cost"), std::string::npos) << n;
+
+    const auto flag = with({"--price-per-hour", "3.6"}, no_config);
+    const auto& best = flag.at("ranked").at(0);
+    EXPECT_EQ(best.at("tokens_per_s"), 190.0);
+    EXPECT_DOUBLE_EQ(cost_of(best).get<double>(), 3.6 / (190.0 * 3600) * 1e6);
+    EXPECT_DOUBLE_EQ(cost_of(flag.at("default")).get<double>(), 3.6 / (100.0 * 3600) * 1e6);
+
+    // The file: this machine's fingerprint (a prefix of it) wins over the device, which wins over per_hour.
+    const auto config = f.dir / "config.toml";
+    accel::test::write_file(config, "[price]\nper_hour = 1.0\n[price.device]\ncpu = 2.0\n");
+    const auto by_device = with({}, "ACCEL_CONFIG=" + config.string());
+    EXPECT_DOUBLE_EQ(cost_of(by_device.at("ranked").at(0)).get<double>(), 2.0 / (190.0 * 3600) * 1e6);
+    accel::test::write_file(
+        config, "[price]\nper_hour = 1.0\n[price.device]\ncpu = 2.0\n[price.machine]\n\"00000000test\" = 7.2\n");
+    const auto by_machine = with({}, "ACCEL_CONFIG=" + config.string());
+    EXPECT_DOUBLE_EQ(cost_of(by_machine.at("ranked").at(0)).get<double>(), 7.2 / (190.0 * 3600) * 1e6);
+    bool noted = false;
+    for (const auto& n : by_machine.at("notes"))
+        noted = noted || n.get<std::string>().find("7.2 (price.machine.00000000test)") != std::string::npos;
+    EXPECT_TRUE(noted) << by_machine.at("notes").dump();
+    // The flag replaces the file.
+    const auto both = with({"--price-per-hour", "3.6"}, "ACCEL_CONFIG=" + config.string());
+    EXPECT_DOUBLE_EQ(cost_of(both.at("ranked").at(0)).get<double>(), 3.6 / (190.0 * 3600) * 1e6);
+
+    // The table has the column next to t/s only with a price.
+    std::vector<std::string> table_args(base.begin(), base.end() - 1);
+    const auto table = accel::test::run_accel(table_args, {"ACCEL_CONFIG=" + config.string()});
+    EXPECT_NE(table.out.find("cost/1M tok"), std::string::npos) << table.out;
+    const auto no_price = accel::test::run_accel(table_args, {no_config});
+    EXPECT_EQ(no_price.out.find("cost/1M tok"), std::string::npos) << no_price.out;
+
+    // A price that is not positive is bad input naming the file, line and key.
+    accel::test::write_file(config, "[price.device]\ncpu = -1\n");
+    const auto bad = accel::test::run_accel(table_args, {"ACCEL_CONFIG=" + config.string()});
+    EXPECT_EQ(bad.exit_code, 2);
+    EXPECT_NE(bad.err.find("config.toml:2: price.device.cpu: a price per machine-hour must be a positive number"),
+              std::string::npos)
+        << bad.err;
+    const auto bad_flag = accel::test::run_accel({"recommend", "--model", f.model.string(), "--db", f.db.string(),
+                                                  "--price-per-hour", "0"});
+    EXPECT_EQ(bad_flag.exit_code, 2);
+}
+
+TEST(RecommendPrices, MachineThenDeviceThenAnyAndNoPriceNoCost) {
+    accel::bench::PriceTable t{
+        .any = 1.0, .by_machine = {{"abcdef", 4.0}, {"abcdef12", 8.0}}, .by_device = {{"cuda0", 2.0}}};
+    EXPECT_EQ(t.per_hour("abcdef1234", "cpu"), 8.0);  // the longest matching prefix
+    EXPECT_EQ(t.per_hour("abcdef9999", "cuda0"), 4.0);
+    EXPECT_EQ(t.per_hour("ffff", "CUDA0"), 2.0);
+    EXPECT_EQ(t.per_hour("ffff", "cpu"), 1.0);
+    EXPECT_FALSE(accel::bench::PriceTable{}.per_hour("ffff", "cpu").has_value());
+    EXPECT_EQ(accel::bench::cost_per_million(100.0, 3.6), 10.0);
+    EXPECT_FALSE(accel::bench::cost_per_million(std::nullopt, 3.6).has_value());
+    EXPECT_FALSE(accel::bench::cost_per_million(100.0, std::nullopt).has_value());
+
+    accel::tune::Recommendation rec;
+    accel::tune::Candidate c;
+    c.config.device = "cpu";
+    c.metrics.tokens_per_s = 200;
+    c.metrics.machine_id = "abcdef1234";
+    rec.ranked.push_back(c);
+    accel::tune::apply_prices(rec, {});
+    EXPECT_FALSE(rec.ranked[0].cost_per_million_tokens.has_value());
+    EXPECT_TRUE(rec.notes.empty());
+    accel::tune::apply_prices(rec, t);
+    EXPECT_EQ(rec.ranked[0].price_per_hour, 8.0);
+    EXPECT_DOUBLE_EQ(*rec.ranked[0].cost_per_million_tokens, 8.0 / (200.0 * 3600) * 1e6);
 }
 
 }  // namespace

@@ -41,6 +41,9 @@ struct ServerStats {
     std::optional<double> tpot_p99_ms;  // LLMs: per query, (completion - first token) / (n_gen - 1)
     std::optional<bool> slo_pass;       // null without an SLO
     std::string slo;                    // ServerSlo::text(); "" (null in JSON) without one
+    // The limits themselves, for a chart's SLO line: "slo_limits": {"p99_ms", "ttft_p99_ms", "tpot_p99_ms"} in the
+    // JSON, null without an SLO (and absent in results stored before session 7).
+    ServerSlo slo_limits;
     double max_issue_lag_ms = 0;        // how far the issuing thread fell behind the schedule, at worst
     std::optional<double> peak_qps;     // --find-peak: the highest probed QPS that met the SLO
     std::vector<PeakProbe> probes;      // --find-peak: every probe in order

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "accel/bench/price_table.h"
 #include "accel/store/compare.h"
 #include "accel/store/database.h"
 
@@ -17,9 +18,10 @@ struct ReportOptions {
     std::string run{};       // a run id or tag; empty: every run (or those since `since`)
     std::string since{};     // a date or timestamp (runs started at or after it); empty: no limit
     std::string baseline{};  // a run id or tag to compare against; empty: no regression section
-    // The user's price of one machine-hour (any currency): adds the cost per million tokens computed from measured
-    // throughput. Unset: no cost anywhere (accel has no price list).
-    std::optional<double> price_per_hour{};
+    // The user's prices of a machine-hour (any currency; --price-per-hour or the configuration file's [price], per
+    // machine fingerprint or device): add the cost per million tokens computed from measured throughput. Empty: no
+    // cost anywhere (accel has no price list).
+    bench::PriceTable prices{};
 };
 
 struct RunInfo {
@@ -70,6 +72,9 @@ struct RooflineInfo {
 struct ServerPoint {
     std::optional<double> target_qps, achieved_qps, p50_ms, p99_ms, ttft_p99_ms, tpot_p99_ms;
     std::optional<bool> slo_pass;
+    std::string slo;  // "p99 <= 500 ms, TTFT p99 <= 100 ms"; "" without an SLO
+    // extra.server.slo_limits: the limits as numbers (absent in results stored before they were kept: no SLO line)
+    std::optional<double> slo_p99_ms, slo_ttft_p99_ms, slo_tpot_p99_ms;
 };
 
 // extra.tradeoffs of a tradeoffs-scenario result.
@@ -108,6 +113,9 @@ struct ResultRow {
     std::string config;
     bool is_default = false;
     bool noisy = false;  // extra.noisy: the coefficient of variation of its samples is above the bench's limit
+    // Joules per timed token from the stored energy counters (bench::energy_per_token, an upper bound), else why not.
+    std::optional<double> joules_per_token;
+    std::string energy_unavailable;
     std::string machine_id;  // the run's machine
     std::optional<ServerPoint> server;
     std::optional<TradeoffPoint> tradeoffs;
@@ -151,7 +159,7 @@ struct ReportData {
     std::vector<CompatRow> compatibility{};
     std::vector<ConformRecord> conformance{};  // the newest case per arch, device and type in scope
     std::optional<Regressions> regressions{};
-    std::optional<double> price_per_hour{};  // ReportOptions::price_per_hour
+    bench::PriceTable prices{};  // ReportOptions::prices
 
     const RunInfo* run(const std::string& id) const;
 };
@@ -161,9 +169,11 @@ struct ReportData {
 // (hw/roofline.h) for each machine in scope.
 ReportData load_report_data(store::Database& db, const ReportOptions& options);
 
-// The cost of a million of the point's tokens (texts for embed) at `price_per_hour`: price / (avg_ts * 3600) * 1e6;
+// The price of an hour of the machine and device the point ran on (PriceTable::per_hour), nullopt when none applies.
+std::optional<double> price_of(const ResultRow& r, const bench::PriceTable& prices);
+// The cost of a million of the point's tokens (texts for embed) at its price: price / (avg_ts * 3600) * 1e6;
 // nullopt without a price or a throughput.
-std::optional<double> cost_per_million(const ResultRow& r, std::optional<double> price_per_hour);
+std::optional<double> cost_per_million(const ResultRow& r, const bench::PriceTable& prices);
 
 // "p=512 n=128 t=8": the shape of a point, for labels.
 // What a point's avg_ts counts: texts for embed points, tokens for everything else.

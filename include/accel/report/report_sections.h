@@ -1,6 +1,8 @@
 #pragma once
 
+#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "accel/report/report_analysis.h"
@@ -35,6 +37,15 @@ std::vector<Section> build_sections(const ReportData& data);
 // Sections with a file of their own.
 Section key_classes_section(const ReportData& data);  // classes_section.cpp
 Section machines_section(const ReportData& data);     // machines_section.cpp
+
+// The headline figure across machines and devices: the best valid mean throughput of each model and test (rows)
+// on each "<machine> (<cpu>) · <device>" (columns); machines_section's table and the HTML grouped bars.
+struct MachineMatrix {
+    std::vector<std::pair<std::string, std::string>> rows{};  // (model, test), in first-seen order
+    std::vector<std::string> columns{};                       // sorted
+    std::map<std::pair<std::string, std::string>, std::map<std::string, const ResultRow*>> best{};
+};
+MachineMatrix machine_matrix(const ReportData& data);  // machines_section.cpp
 
 // One line per run: "run <id>: <command>"; "no run" when empty.
 std::vector<std::string> source_lines(const Source& s);

@@ -6,7 +6,8 @@
 
 // Inline SVG charts, generated as text: the report works offline and from file:// with no chart library.
 // Every chart is one <svg class="chart" data-points="N"> element whose N data marks carry class "pt" (and a
-// <title> tooltip with the exact figure). Text from the caller is HTML-escaped here. Charts with no data render
+// <title> tooltip with the exact figure; an xy chart's marks also carry data-x and data-y, the exact values).
+// Text from the caller is HTML-escaped here. Charts with no data render
 // a short "no data" figure with data-points="0". Pure functions; thread-safe.
 namespace accel::report {
 
@@ -15,6 +16,10 @@ struct BarItem {
     double value = 0;
     std::optional<double> err_low{}, err_high{};  // absolute ends of the error bar (e.g. mean -/+ stddev)
     std::string tooltip{};                        // empty: label and value
+    // Grouped bars: consecutive bars of one group are drawn together under its heading (a row of its own, not a
+    // data mark), each in the colour of its series, so devices, machines or configurations stand side by side.
+    std::string group{};
+    size_t series = 0;
 };
 
 struct BarChart {
@@ -36,12 +41,21 @@ struct Series {
     std::vector<ChartPoint> points{};
 };
 
+// A horizontal reference line across the plot (an SLO limit): drawn dashed with its label, class "ref" and
+// data-y = its value; never a data mark. The y axis always reaches it.
+struct RefLine {
+    double y = 0;
+    std::string label;  // "SLO p99 <= 500 ms"
+};
+
 struct XyChart {
     std::string title;
     std::string x_label, y_label;
     std::vector<Series> series{};
     bool lines = true;  // false: a scatter plot
     bool log_x = false;
+    std::vector<RefLine> ref_lines{};
+    std::string desc{};  // the text alternative (<desc>), when the chart has one beyond its table
 };
 
 struct Histogram {

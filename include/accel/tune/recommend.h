@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "accel/bench/point_result.h"
+#include "accel/bench/price_table.h"
 
 // Recommendations: constraints filter the measured configurations, objectives rank them (Triton model_analyzer's
 // model). Plain structs in, a Recommendation out; nothing here reads the database or measures (see
@@ -61,6 +62,7 @@ std::string describe(const Config& c);
 struct Observation {
     std::string result_id;
     std::string run_id;
+    std::string machine_id;  // the run's machine (fingerprint id), for its price
     Config config;
     std::string scenario;  // tg, pg, pp, latency (others are ignored)
     int32_t n_prompt = 0;
@@ -91,6 +93,7 @@ struct Metrics {
     std::optional<double> joules_per_token;
     std::string energy_unavailable;
     std::vector<std::string> evidence;    // every result id of this configuration
+    std::string machine_id;               // the machine of the throughput figure (for the cost)
     int32_t min_samples = 0;              // fewest samples behind the throughput/latency figures
     bool noisy = false;
 };
@@ -115,6 +118,10 @@ struct Candidate {
     double violation = 0;          // sum over failed constraints of |margin| / limit (0 when feasible)
     std::vector<std::string> vs_default;  // "1.80x the tokens/s of the default", one per objective
     bool is_default = false;
+    // With a price given (apply_prices): its machine-hour price and the cost of a million generated tokens at the
+    // measured tokens/s; unset without a price or a throughput.
+    std::optional<double> price_per_hour;
+    std::optional<double> cost_per_million_tokens;
 };
 
 struct Recommendation {
@@ -146,6 +153,9 @@ Recommendation recommend(const RecommendInput& in);
 std::optional<double> relative_score(const Metrics& m, const Metrics& reference,
                                      const std::vector<ObjectiveWeight>& weights);
 Metrics aggregate(const std::vector<const Observation*>& obs);
+// Fills each candidate's price and cost per million tokens from the user's prices (the machine and device of its
+// throughput figure); adds a note naming the price. No price, no cost: nothing changes.
+void apply_prices(Recommendation& rec, const bench::PriceTable& prices);
 std::vector<ConstraintVerdict> check(const Metrics& m, const Constraints& c);
 
 }  // namespace accel::tune

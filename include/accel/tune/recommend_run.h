@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "accel/bench/campaign.h"
+#include "accel/bench/price_table.h"
 #include "accel/tune/gain_check.h"
 #include "accel/tune/recommend.h"
 #include "accel/tune/recommend_data.h"
@@ -32,6 +33,7 @@ struct RecommendRequest {
     // (A B / B A; gain_check.h), beyond max_points; 0 skips the check.
     int32_t confirm_rounds = 2;
     std::chrono::seconds timeout{600};  // search: per point
+    bench::PriceTable prices{};  // the user's machine-hour prices: a cost per million tokens next to tokens/s
 };
 
 struct RecommendOutcome {
