@@ -224,8 +224,8 @@ TEST(ConformCoverage, CountsOnlyArchitecturesThatPassed) {
     EXPECT_TRUE(key["vit"].convertible);
     EXPECT_FALSE(key["detr"].convertible);
     EXPECT_EQ(c.n_transformers_pass, 1);  // llama
-    // convertible: every knowledge-table type whose model_type accel convert takes (independently: these seven)
-    const std::set<std::string> converts = {"llama", "qwen2", "bert", "t5", "vit", "clip", "whisper"};
+    // convertible: every knowledge-table type whose model_type accel convert takes (independently: these eight)
+    const std::set<std::string> converts = {"llama", "qwen2", "bert", "t5", "vit", "clip", "whisper", "wav2vec2"};
     int n_convertible = 0;
     for (const auto& t : model::known_model_types()) n_convertible += converts.count(t.model_type) ? 1 : 0;
     EXPECT_EQ(c.n_convertible, n_convertible);
@@ -331,10 +331,10 @@ TEST(ConformHf, ReferenceIsTheFixturesTransformersVersion) {
     EXPECT_THROW(hf_fixture_reference(tmp.path()), Error);
 }
 
-// Every key class's case in f32 and q4_0: the seven with a fixture pass in f32 with the one table's limits, q4_0
+// Every key class's case in f32 and q4_0: the eight with a fixture pass in f32 with the one table's limits, q4_0
 // and the classes without an engine are `not yet`, which is no failure.
 TEST(ConformHf, EveryClassWithAFixturePassesAgainstTransformers) {
-    auto o = cpu_options({"llama", "qwen2", "bert", "t5", "vit", "clip", "whisper", "detr"},
+    auto o = cpu_options({"llama", "qwen2", "bert", "t5", "vit", "clip", "whisper", "wav2vec2", "detr"},
                          {WeightType::f32, WeightType::q4_0});
     o.hf_fixtures = hf_fixtures();
     o.against_transformers = true;
@@ -362,7 +362,7 @@ TEST(ConformHf, EveryClassWithAFixturePassesAgainstTransformers) {
         }
     }
     EXPECT_EQ(n_pass, (std::map<std::string, int>{{"bert", 1}, {"clip", 1}, {"llama", 1}, {"qwen2", 1}, {"t5", 1},
-                                                  {"vit", 1}, {"whisper", 1}}));
+                                                  {"vit", 1}, {"wav2vec2", 1}, {"whisper", 1}}));
 }
 
 TEST(ConformHf, PlantedDefectFailsOnlyTheCaseAgainstTransformers) {

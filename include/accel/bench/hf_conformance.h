@@ -22,6 +22,8 @@ enum class HfRun : uint8_t {
     image_classes,       // ViT (accel's ggml graph) on transformers' pixel values: logits, hidden states, top label
     image_text,          // CLIP (accel's ggml graphs): image and text embeddings, logits_per_image, best text
     speech_logits,       // Whisper (whisper.cpp) on transformers' log-mel features: teacher-forced logits, top-1
+    ctc_logits,          // Wav2Vec2 (accel's ggml graph) on transformers' input values: CTC logits, encoder output,
+                         // each frame's best id, the greedy CTC transcription
 };
 
 struct HfClass {
