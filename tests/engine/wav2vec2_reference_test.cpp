@@ -1,5 +1,5 @@
-// accel's Wav2Vec2 graph against transformers: the wav2vec2 fixture (tests/fixtures/hf/wav2vec2, a random-weight
-// Wav2Vec2ForCTC) converted by accel, run on the CPU over the input values transformers' feature extractor gave, its
+// accel's Wav2Vec2 graph against transformers: the wav2vec2 fixtures (tests/fixtures/hf/wav2vec2, random-weight
+// Wav2Vec2ForCTC in wav2vec2-base's layout, and wav2vec2_stable in the large lv60 models' one) converted by accel, run on the CPU over the input values transformers' feature extractor gave, its
 // CTC logits and encoder output compared with transformers', then the whole path (normalize, run, greedy CTC decode)
 // from the raw waveform to the reference's transcription. Limits: the table in docs/conform.md ("Against
 // transformers").
@@ -24,12 +24,12 @@ using accel::model::HfMetric;
 using accel::test::rel_diff;
 using accel::test::table_limit;
 
-nlohmann::json reference() {
-    return nlohmann::json::parse(accel::test::read_file(accel::test::hf_fixture("wav2vec2") / "reference.json"));
+nlohmann::json reference(const std::string& fixture = "wav2vec2") {
+    return nlohmann::json::parse(accel::test::read_file(accel::test::hf_fixture(fixture) / "reference.json"));
 }
 
-std::vector<float> ref_tensor(const std::string& name) {
-    return accel::test::read_st_tensor(accel::test::hf_fixture("wav2vec2") / "reference.safetensors", name);
+std::vector<float> ref_tensor(const std::string& name, const std::string& fixture = "wav2vec2") {
+    return accel::test::read_st_tensor(accel::test::hf_fixture(fixture) / "reference.safetensors", name);
 }
 
 // Share of frames whose best id is the reference's, counting only frames whose reference margin between its two
@@ -49,30 +49,41 @@ double top1(const std::vector<float>& got, const std::vector<float>& ref, size_t
     return counted == 0 ? 1.0 : double(same) / double(counted);
 }
 
-class Wav2Vec2Reference : public testing::TestWithParam<ConvertType> {};
+struct Case {
+    std::string fixture;
+    ConvertType type;
+};
+
+class Wav2Vec2Reference : public testing::TestWithParam<Case> {};
 
 TEST_P(Wav2Vec2Reference, LogitsAndEncoderOutputMatchTransformers) {
-    const ConvertType t = GetParam();
+    const ConvertType t = GetParam().type;
+    const std::string& fx = GetParam().fixture;
     accel::test::TempDir tmp;
-    accel::model::convert_hf(accel::test::hf_fixture("wav2vec2"), tmp / "w.gguf", {.type = t});
+    accel::model::convert_hf(accel::test::hf_fixture(fx), tmp / "w.gguf", {.type = t});
     auto model = accel::engine::CtcModel::load(tmp / "w.gguf", {.device = "cpu", .n_threads = 2});
-    const auto values = ref_tensor("input_values");
+    const auto values = ref_tensor("input_values", fx);
     const auto out = model.run(values);
-    const auto logits = ref_tensor("logits"), hidden = ref_tensor("last_hidden_state");
+    const auto logits = ref_tensor("logits", fx), hidden = ref_tensor("last_hidden_state", fx);
     ASSERT_EQ(out.n_frames, 149u);
     ASSERT_EQ(model.n_frames(values.size()), 149u);
     ASSERT_EQ(out.logits.size(), logits.size());
     ASSERT_EQ(out.last_hidden_state.size(), hidden.size());
     const double l = rel_diff(out.logits, logits), h = rel_diff(out.last_hidden_state, hidden);
     const double agree = top1(out.logits, logits, out.n_vocab);
-    std::fprintf(stderr, "%s: logits %.2e, encoder output %.2e, top-1 %.4f\n", accel::model::to_string(t), l, h, agree);
+    std::fprintf(stderr, "%s %s: logits %.2e, encoder output %.2e, top-1 %.4f\n", fx.c_str(), accel::model::to_string(t),
+                 l, h, agree);
     EXPECT_LE(l, table_limit("wav2vec2", t, HfMetric::logits_rel));
     EXPECT_LE(h, table_limit("wav2vec2", t, HfMetric::state_rel));
     EXPECT_GE(agree, table_limit("wav2vec2", t, HfMetric::top1));
 }
 
-INSTANTIATE_TEST_SUITE_P(Types, Wav2Vec2Reference, testing::Values(ConvertType::f32, ConvertType::f16, ConvertType::q8_0),
-                         [](const auto& p) { return std::string(accel::model::to_string(p.param)); });
+INSTANTIATE_TEST_SUITE_P(Types, Wav2Vec2Reference,
+                         testing::Values(Case{"wav2vec2", ConvertType::f32}, Case{"wav2vec2", ConvertType::f16},
+                                         Case{"wav2vec2", ConvertType::q8_0}, Case{"wav2vec2_stable", ConvertType::f32},
+                                         Case{"wav2vec2_stable", ConvertType::f16},
+                                         Case{"wav2vec2_stable", ConvertType::q8_0}),
+                         [](const auto& p) { return p.param.fixture + "_" + accel::model::to_string(p.param.type); });
 
 // Wav2Vec2FeatureExtractor's normalization of the raw waveform gives transformers' input values.
 TEST(Wav2Vec2Features, NormalizeGivesTheExtractorsInputValues) {
@@ -86,21 +97,26 @@ TEST(Wav2Vec2Features, NormalizeGivesTheExtractorsInputValues) {
     EXPECT_TRUE(accel::media::wav2vec2_normalize({}).empty());
 }
 
-// From the waveform to the text: the greedy ids of every frame and their decoding are transformers'.
-TEST(Wav2Vec2Transcribe, GreedyCtcOfTheWaveformIsTransformers) {
-    const auto ref = reference();
+// From the waveform to the text: the greedy ids of every frame and their decoding are transformers', in both layouts.
+class Wav2Vec2Transcribe : public testing::TestWithParam<std::string> {};
+
+TEST_P(Wav2Vec2Transcribe, GreedyCtcOfTheWaveformIsTransformers) {
+    const std::string fx = GetParam();
+    const auto ref = reference(fx);
     accel::test::TempDir tmp;
-    accel::model::convert_hf(accel::test::hf_fixture("wav2vec2"), tmp / "w.gguf", {.type = ConvertType::f32});
+    accel::model::convert_hf(accel::test::hf_fixture(fx), tmp / "w.gguf", {.type = ConvertType::f32});
     auto model = accel::engine::CtcModel::load(tmp / "w.gguf", {.n_threads = 2});
     EXPECT_EQ(model.sampling_rate(), 16000u);
     EXPECT_TRUE(model.do_normalize());
     EXPECT_EQ(model.vocab().tokens.size(), 32u);
     EXPECT_EQ(model.vocab().blank_id, 0);
-    const auto wave = ref_tensor("waveform");
+    const auto wave = ref_tensor("waveform", fx);
     const auto out = model.run(model.preprocess(wave));
     EXPECT_EQ(accel::engine::ctc_greedy_ids(out.logits, out.n_vocab), ref["greedy_ctc_ids"].get<std::vector<int32_t>>());
     EXPECT_EQ(accel::engine::transcribe_ctc(model, wave), ref["greedy_ctc_text"].get<std::string>());
 }
+
+INSTANTIATE_TEST_SUITE_P(Layouts, Wav2Vec2Transcribe, testing::Values("wav2vec2", "wav2vec2_stable"));
 
 // Wav2Vec2CTCTokenizer.decode's rules on a hand-made vocabulary: repeats collapse before blanks are dropped (so a
 // blank separates a real double letter), the delimiter becomes a space, the ends are stripped.
