@@ -12,6 +12,7 @@
 
 #include "accel/core/error.h"
 #include "accel/engine/ctc_model.h"
+#include "accel/engine/synthetic_model.h"
 #include "accel/media/wav2vec2_features.h"
 #include "accel/model/hf_convert.h"
 #include "hf_fixture.h"
@@ -157,6 +158,37 @@ TEST(Wav2Vec2Load, RefusesOtherModelsAndClipsTooShort) {
         EXPECT_NE(std::string(e.what()).find("400 samples give the first frame"), std::string::npos) << e.what();
     }
     EXPECT_EQ(model.run(std::vector<float>(400, 0.1f)).n_frames, 1u);
+}
+
+}  // namespace
+
+namespace {
+
+// make-model's wav2vec2: wav2vec2-base's shape (one block at 16M), random weights, through accel convert; the same
+// spec gives the same bytes, and accel's graph runs it (one frame per 320 samples).
+TEST(Wav2Vec2MakeModel, BaseShapeThatTheGraphRuns) {
+    accel::test::TempDir tmp;
+    accel::engine::SyntheticSpec spec{.arch = "wav2vec2", .n_params_target = 16'000'000,
+                                      .type = accel::engine::WeightType::f16, .out = tmp / "a.gguf"};
+    const auto a = accel::engine::make_synthetic_model(spec);
+    EXPECT_EQ(a.shape.n_layer, 1u);
+    EXPECT_EQ(a.shape.n_embd, 768u);
+    // conv encoder 4,200,448 + projection 395,008 + positional conv 4,719,360 (its gain g folded in) + encoder norm
+    // 1,536 + CTC head 24,608, and one block of 7,087,872
+    EXPECT_EQ(a.n_params, 9'340'960u + 7'087'872u);
+    EXPECT_TRUE(accel::engine::has_random_weights(a.name));
+    spec.out = tmp / "b.gguf";
+    EXPECT_EQ(accel::engine::make_synthetic_model(spec).sha256, a.sha256);
+    for (const auto& f : std::filesystem::directory_iterator(tmp.path()))
+        EXPECT_TRUE(f.path().extension() == ".gguf") << f.path();  // the temporary folder is gone
+    auto model = accel::engine::CtcModel::load(a.path, {.n_threads = 2});
+    std::vector<float> wave(16000);
+    for (size_t i = 0; i < wave.size(); ++i) wave[i] = static_cast<float>(std::sin(0.05 * double(i)));
+    const auto out = model.run(model.preprocess(wave));
+    EXPECT_EQ(out.n_frames, 49u);
+    for (const float v : out.logits) ASSERT_TRUE(std::isfinite(v));
+    spec.type = accel::engine::WeightType::q4_0;
+    EXPECT_THROW(accel::engine::make_synthetic_model(spec), accel::Error);
 }
 
 }  // namespace
