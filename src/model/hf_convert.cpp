@@ -309,7 +309,7 @@ HfSupport hf_support(const std::vector<std::string>& architectures) {
         {"ViTForImageClassification", "accel's ggml graphs (accel infer)"},
         {"CLIPModel", "accel's ggml graphs (library and accel conform; accel infer has no CLIP tokenizer yet)"},
         {"WhisperForConditionalGeneration", "whisper.cpp"},
-        {"Wav2Vec2ForCTC", "accel's ggml graphs (accel infer, accel conform)"}};
+        {"Wav2Vec2ForCTC", "accel's ggml graphs (library and accel conform; accel infer once audio decoding lands)"}};
     const auto& known = convertible_architectures();
     for (const auto& a : architectures) {
         if (std::find(known.begin(), known.end(), a) == known.end()) continue;
