@@ -8,6 +8,10 @@ synthetic waveform (fixture_whisper.waveform: 3 s at 16 kHz, a chirp, two tones,
 reference.safetensors: waveform (48,000 samples), input_values (what the feature extractor gives), logits (frames x
 32) and last_hidden_state (frames x 64, the encoder's output before the CTC head). reference.json: the greedy CTC ids
 per frame and their collapsed decoding, and a transcript's ids through the tokenizer. Registered in make_fixtures.py.
+
+`wav2vec2_stable`: the same on the other layout (wav2vec2-large-lv60's): a layer norm after every convolution,
+convolution biases, pre-norm ("stable") blocks followed by the encoder's layer norm, an odd positional kernel (15:
+no frame dropped) and mask_time_prob > 0, so that the checkpoint holds masked_spec_embed as the real ones do.
 """
 from __future__ import annotations
 
@@ -18,7 +22,11 @@ LETTERS = "ETAONIHSRDLUMWCFGYPBVK'XJQZ"
 TRANSCRIPT = "THE QUICK BROWN FOX JUMPS OVER THE LAZY DOG'S BACK"
 
 
-def make_wav2vec2(out: Path, torch, transformers):
+def make_wav2vec2_stable(out: Path, torch, transformers):
+    return make_wav2vec2(out, torch, transformers, stable=True)
+
+
+def make_wav2vec2(out: Path, torch, transformers, stable: bool = False):
     import numpy as np
     import fixture_whisper as fw
     import make_fixtures as mf
@@ -36,10 +44,10 @@ def make_wav2vec2(out: Path, torch, transformers):
 
     cfg = transformers.Wav2Vec2Config(
         vocab_size=len(vocab), hidden_size=64, num_hidden_layers=2, num_attention_heads=4, intermediate_size=128,
-        hidden_act="gelu", feat_extract_norm="group", feat_extract_activation="gelu", conv_dim=(32,) * 7,
-        conv_stride=(5, 2, 2, 2, 2, 2, 2), conv_kernel=(10, 3, 3, 3, 3, 2, 2), conv_bias=False,
-        num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=4, do_stable_layer_norm=False,
-        apply_spec_augment=False, mask_time_prob=0.0, layerdrop=0.0, ctc_loss_reduction="mean",
+        hidden_act="gelu", feat_extract_norm="layer" if stable else "group", feat_extract_activation="gelu",
+        conv_dim=(32,) * 7, conv_stride=(5, 2, 2, 2, 2, 2, 2), conv_kernel=(10, 3, 3, 3, 3, 2, 2), conv_bias=stable,
+        num_conv_pos_embeddings=15 if stable else 16, num_conv_pos_embedding_groups=4, do_stable_layer_norm=stable,
+        apply_spec_augment=stable, mask_time_prob=0.05 if stable else 0.0, layerdrop=0.0, ctc_loss_reduction="mean",
         pad_token_id=vocab["<pad>"], bos_token_id=vocab["<s>"], eos_token_id=vocab["</s>"],
         layer_norm_eps=1e-5, attn_implementation="eager")
     torch.manual_seed(mf.SEED)
@@ -70,4 +78,6 @@ def make_wav2vec2(out: Path, torch, transformers):
                     "logits": "frames x vocab (frames = 149, 320x downsampling)",
                     "last_hidden_state": "frames x 64, the encoder's output (before dropout and lm_head)"},
         "weights": "random (seeded), not a trained model",
+        "layout": "layer norms after every convolution, conv biases, stable (pre-norm) blocks, 15 positional taps"
+                  if stable else "wav2vec2-base: group norm, post-norm blocks, 16 positional taps",
     }, "f32"

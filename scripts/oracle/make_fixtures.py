@@ -295,6 +295,8 @@ CLASSES["whisper"] = make_whisper
 CLASSES["llava"] = lambda out, torch, transformers: __import__("fixture_llava").make_llava(out, torch, transformers)
 CLASSES["llava_next"] = lambda out, torch, transformers: __import__("fixture_llava_next").make_llava_next(out, torch, transformers)
 CLASSES["wav2vec2"] = lambda out, torch, transformers: __import__("fixture_wav2vec2").make_wav2vec2(out, torch, transformers)
+CLASSES["wav2vec2_stable"] = lambda out, torch, transformers: __import__("fixture_wav2vec2").make_wav2vec2_stable(
+    out, torch, transformers)
 CLASSES["detr"] = lambda out, torch, transformers: __import__("fixture_detr").make_detr(out, torch, transformers)
 CLASSES["clap"] = lambda out, torch, transformers: __import__("fixture_clap").make_clap(out, torch, transformers)
 CLASSES["xclip"] = lambda out, torch, transformers: __import__("fixture_xclip").make_xclip(out, torch, transformers)

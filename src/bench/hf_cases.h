@@ -51,5 +51,6 @@ void run_image_classes(const HfCase& c, ConformResult& r);   // HfRun::image_cla
 void run_image_text(const HfCase& c, ConformResult& r);      // HfRun::image_text
 void run_speech(const HfCase& c, ConformResult& r);          // HfRun::speech_logits
 void run_object_detection(const HfCase& c, ConformResult& r);  // HfRun::object_detection (hf_cases_detr.cpp)
+void run_ctc(const HfCase& c, ConformResult& r);             // HfRun::ctc_logits (hf_cases_wav2vec2.cpp)
 
 }  // namespace accel::bench::detail

@@ -49,6 +49,7 @@ std::string output_kind(HfRun run) {
         case HfRun::image_text: return "image-text embeddings";
         case HfRun::speech_logits: return "logits";
         case HfRun::object_detection: return "logits and boxes";
+        case HfRun::ctc_logits: return "CTC logits";
     }
     return "";
 }
@@ -63,6 +64,7 @@ void run_class(const HfClass& c, const detail::HfCase& hc, const ConformOptions&
         case HfRun::image_text: return detail::run_image_text(hc, r);
         case HfRun::speech_logits: return detail::run_speech(hc, r);
         case HfRun::object_detection: return detail::run_object_detection(hc, r);
+        case HfRun::ctc_logits: return detail::run_ctc(hc, r);
         case HfRun::encoder_embeddings: break;
     }
     detail::run_encoder(hc, r);
@@ -174,7 +176,7 @@ const std::vector<HfClass>& hf_classes() {
         {"qwen2", "qwen2", HfRun::decoder_logits, ""},
         {"t5", "t5", HfRun::seq2seq_logits, ""},
         {"vit", "vit", HfRun::image_classes, ""},
-        {"wav2vec2", "", HfRun::none, "speech encoder (Wav2Vec2, CTC): no converter or engine in accel yet"},
+        {"wav2vec2", "wav2vec2", HfRun::ctc_logits, ""},
         {"whisper", "whisper", HfRun::speech_logits, ""},
         {"xclip", "", HfRun::none, "video-text (X-CLIP): no converter or engine in accel yet"},
     };

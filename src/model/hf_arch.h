@@ -30,6 +30,10 @@ struct TensorPlan {
     uint32_t permute_heads = 0;      // > 0: undo HF's rotate_half row order with this many heads
     bool keep_f32 = false;           // stays f32 whatever --type says (position and token-type embeddings)
     float scale = 1.0f;              // multiplies every value (a tied T5's lm_head: d_model^-0.5)
+    // "" or the gain g of a weight norm over every axis but the last (torch's weight_norm with dim = the last axis;
+    // g's shape is 1 on every other axis): the tensor written is g * v / ||v||, v being `source` (Wav2Vec2's
+    // positional convolution). Folded at convert time, in f32.
+    std::string weight_norm_g;
 };
 
 // A model file format other than GGUF (whisper.cpp's ggml file): hf_convert.cpp describes each planned tensor to
@@ -90,6 +94,7 @@ void plan_encoder_block(std::vector<TensorPlan>& p, const std::string& blk, cons
                         const EncoderBlockNames& names, uint64_t n_embd, uint64_t n_ff,
                         const std::function<std::string(const std::string&)>& src);
 std::unique_ptr<HfArchitecture> make_whisper_architecture(const HfInput& in);  // WhisperForConditionalGeneration
+std::unique_ptr<HfArchitecture> make_wav2vec2_architecture(const HfInput& in);  // Wav2Vec2ForCTC
 
 // Shared config.json readers (hf_convert.cpp). get_u32: a positive integer at most 2^31, `fallback` when absent
 // or null (else Error{invalid_input}).

@@ -5,6 +5,7 @@
 #include "accel/model/hf_convert.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -160,6 +161,7 @@ const std::vector<ArchEntry>& arch_table() {
         {"CLIPModel", detail::make_clip_architecture},
         {"WhisperForConditionalGeneration", detail::make_whisper_architecture},
         {"DetrForObjectDetection", detail::make_detr_architecture},
+        {"Wav2Vec2ForCTC", detail::make_wav2vec2_architecture},
     };
     return table;
 }
@@ -195,6 +197,17 @@ void check_plan(const std::vector<TensorPlan>& p, const HfArchitecture& a, const
             throw Error(ErrorKind::invalid_input, fmt::format("{}: tensor {} is {}; accel converts F32, F16 and BF16", dir,
                                                               t.source, st.dtype));
         used.insert(t.source);
+        if (!t.weight_norm_g.empty()) {
+            const auto g = src.find(t.weight_norm_g);
+            if (g == src.end()) throw Error(ErrorKind::invalid_input, fmt::format("{}: tensor {} is missing", dir, t.weight_norm_g));
+            std::vector<uint64_t> want(t.hf_shape.size(), 1);
+            if (!want.empty()) want.back() = t.hf_shape.back();
+            if (g->second.tensor.shape != want || g->second.tensor.dtype != st.dtype)
+                throw Error(ErrorKind::invalid_input, fmt::format("{}: tensor {} is not the weight-norm gain of {} "
+                                                                  "(shape [{}], {})", dir, t.weight_norm_g, t.source,
+                                                                  fmt::join(want, ", "), st.dtype));
+            used.insert(t.weight_norm_g);
+        }
     }
     for (const auto& [name, s] : src) {
         if (used.contains(name) || a.dropped(name)) continue;
@@ -239,6 +252,17 @@ std::vector<float> to_f32(const std::vector<uint8_t>& raw, const model::Safetens
         out[i] = f16 ? detail::fp16_to_fp32(h) : detail::bf16_to_fp32(h);
     }
     return out;
+}
+
+// torch's weight_norm over the last axis: w[..., k] = g[k] * v[..., k] / ||v[:, ..., k]||, summed in double.
+void fold_weight_norm(std::vector<float>& v, const std::vector<float>& g) {
+    const size_t n_last = g.size();
+    std::vector<double> sq(n_last, 0.0);
+    for (size_t i = 0; i < v.size(); ++i) sq[i % n_last] += double(v[i]) * v[i];
+    for (size_t i = 0; i < v.size(); ++i) {
+        const double norm = std::sqrt(sq[i % n_last]);
+        v[i] = static_cast<float>(norm > 0 ? g[i % n_last] * (v[i] / norm) : 0.0);
+    }
 }
 
 // convert_hf_to_gguf.py's LlamaModel.permute: rows [head][2][d/2] -> [head][d/2][2], on elements of `elem` bytes.
@@ -286,7 +310,8 @@ HfSupport hf_support(const std::vector<std::string>& architectures) {
         {"ViTForImageClassification", "accel's ggml graphs (accel infer)"},
         {"CLIPModel", "accel's ggml graphs (library and accel conform; accel infer has no CLIP tokenizer yet)"},
         {"DetrForObjectDetection", "accel's ggml graphs (accel infer)"},
-        {"WhisperForConditionalGeneration", "whisper.cpp"}};
+        {"WhisperForConditionalGeneration", "whisper.cpp"},
+        {"Wav2Vec2ForCTC", "accel's ggml graphs (library and accel conform; accel infer once audio decoding lands)"}};
     const auto& known = convertible_architectures();
     for (const auto& a : architectures) {
         if (std::find(known.begin(), known.end(), a) == known.end()) continue;
@@ -314,7 +339,8 @@ std::vector<std::string> convertible_model_types() {
         {"ViTForImageClassification", "vit"},
         {"CLIPModel", "clip"},
         {"DetrForObjectDetection", "detr"},
-        {"WhisperForConditionalGeneration", "whisper"}};
+        {"WhisperForConditionalGeneration", "whisper"},
+        {"Wav2Vec2ForCTC", "wav2vec2"}};
     std::set<std::string> out;
     for (const auto& a : convertible_architectures()) {
         if (const auto it = model_type_of.find(a); it != model_type_of.end()) out.insert(it->second);
@@ -369,11 +395,15 @@ void write_model(detail::ModelFileWriter& w, const std::vector<TensorPlan>& plan
             const bool same_type = (s.tensor.dtype == "F16" && to == detail::GgmlType::f16) ||
                                    (s.tensor.dtype == "BF16" && to == detail::GgmlType::bf16) ||
                                    (s.tensor.dtype == "F32" && to == detail::GgmlType::f32);
-            if (same_type && p.scale == 1.0f) {
+            if (same_type && p.scale == 1.0f && p.weight_norm_g.empty()) {
                 w.write_tensor(f.get(), out.string(), raw);
                 continue;
             }
             std::vector<float> x = to_f32(raw, s.tensor);
+            if (!p.weight_norm_g.empty()) {
+                const Source& g = sources.at(p.weight_norm_g);
+                fold_weight_norm(x, to_f32(load_raw(g), g.tensor));
+            }
             if (p.scale != 1.0f)
                 for (float& v : x) v *= p.scale;
             bytes.clear();

@@ -65,6 +65,14 @@ const std::vector<HfLimit>& hf_limits() {
         // speech: whisper.cpp's teacher-forced decoder logits (f32 and f16 files only; its KV caches are f16)
         {"whisper", T::f32, M::logits_rel, 5e-4}, {"whisper", T::f32, M::top1, 1.0},
         {"whisper", T::f16, M::logits_rel, 1e-3}, {"whisper", T::f16, M::top1, 1.0},
+        // speech: Wav2Vec2's CTC logits and encoder output per frame (accel's ggml graph) on transformers' input
+        // values, and the greedy id of each frame; limits about 2x the measured figures (docs/conform.md)
+        {"wav2vec2", T::f32, M::logits_rel, 1e-5},  {"wav2vec2", T::f32, M::state_rel, 1e-5},
+        {"wav2vec2", T::f32, M::top1, 1.0},
+        {"wav2vec2", T::f16, M::logits_rel, 2e-3},  {"wav2vec2", T::f16, M::state_rel, 2e-3},
+        {"wav2vec2", T::f16, M::top1, 1.0},
+        {"wav2vec2", T::q8_0, M::logits_rel, 3e-2}, {"wav2vec2", T::q8_0, M::state_rel, 2e-2},
+        {"wav2vec2", T::q8_0, M::top1, 0.9},
     };
     return table;
 }

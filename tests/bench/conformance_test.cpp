@@ -226,7 +226,8 @@ TEST(ConformCoverage, CountsOnlyArchitecturesThatPassed) {
     EXPECT_FALSE(key["xclip"].convertible);
     EXPECT_EQ(c.n_transformers_pass, 1);  // llama
     // convertible: every knowledge-table type whose model_type accel convert takes (independently: these eight)
-    const std::set<std::string> converts = {"llama", "qwen2", "bert", "t5", "vit", "clip", "whisper", "detr"};
+    const std::set<std::string> converts = {"llama", "qwen2", "bert", "t5", "vit", "clip", "whisper", "detr",
+                                            "wav2vec2"};
     int n_convertible = 0;
     for (const auto& t : model::known_model_types()) n_convertible += converts.count(t.model_type) ? 1 : 0;
     EXPECT_EQ(c.n_convertible, n_convertible);
@@ -327,16 +328,16 @@ TEST(ConformHf, ReferenceIsTheFixturesTransformersVersion) {
         if (line.rfind("transformers ", 0) == 0) want = line;
     }
     ASSERT_FALSE(want.empty()) << "no transformers line in " << (hf_fixtures() / "VERSIONS");
-    for (const char* cls : {"llama", "qwen2", "bert", "t5", "vit", "clip", "whisper", "detr"})
+    for (const char* cls : {"llama", "qwen2", "bert", "t5", "vit", "clip", "whisper", "detr", "wav2vec2"})
         EXPECT_EQ(hf_fixture_reference(hf_fixtures() / cls), want) << cls;
     test::TempDir tmp;
     EXPECT_THROW(hf_fixture_reference(tmp.path()), Error);
 }
 
-// Every key class's case in f32 and q4_0: the seven with a fixture pass in f32 with the one table's limits, q4_0
+// Every key class's case in f32 and q4_0: the eight with a fixture pass in f32 with the one table's limits, q4_0
 // and the classes without an engine are `not yet`, which is no failure.
 TEST(ConformHf, EveryClassWithAFixturePassesAgainstTransformers) {
-    auto o = cpu_options({"llama", "qwen2", "bert", "t5", "vit", "clip", "whisper", "detr", "xclip"},
+    auto o = cpu_options({"llama", "qwen2", "bert", "t5", "vit", "clip", "whisper", "detr", "wav2vec2", "xclip"},
                          {WeightType::f32, WeightType::q4_0});
     o.hf_fixtures = hf_fixtures();
     o.against_transformers = true;
@@ -364,7 +365,7 @@ TEST(ConformHf, EveryClassWithAFixturePassesAgainstTransformers) {
         }
     }
     EXPECT_EQ(n_pass, (std::map<std::string, int>{{"bert", 1}, {"clip", 1}, {"llama", 1}, {"qwen2", 1}, {"t5", 1},
-                                                  {"vit", 1}, {"whisper", 1}, {"detr", 1}}));
+                                                  {"vit", 1}, {"whisper", 1}, {"detr", 1}, {"wav2vec2", 1}}));
 }
 
 TEST(ConformHf, PlantedDefectFailsOnlyTheCaseAgainstTransformers) {

@@ -197,7 +197,7 @@ TEST(Convert, RefusesUnsupportedArchitectureListingTheSupportedOnes) {
     expect_refused(dir, "GPTNeoXForCausalLM is not one accel converts (it converts LlamaForCausalLM, Qwen2ForCausalLM, "
                         "BertModel, BertForMaskedLM, BertForSequenceClassification, T5ForConditionalGeneration, "
                         "T5EncoderModel, ViTForImageClassification, CLIPModel, WhisperForConditionalGeneration, "
-                        "DetrForObjectDetection)");
+                        "DetrForObjectDetection, Wav2Vec2ForCTC)");
 }
 
 TEST(Convert, RefusesViTConfigsItCannotRun) {
@@ -675,4 +675,69 @@ TEST(ConvertConfigCorpus, BadSeedsAreRefusedNamingTheFile) {
         EXPECT_FALSE(std::filesystem::exists(dir / "out.gguf"));
     }
     EXPECT_GE(n_bad, 3);
+}
+
+// Wav2Vec2ForCTC: accel's own "wav2vec2" keys, the CTC vocabulary, and the positional convolution's weight norm
+// folded into a plain kernel: w[o][i][k] = g[k] v[o][i][k] / sqrt(sum over o, i of v[o][i][k]^2) (torch's
+// weight_norm with dim=2), computed here from the fixture's g and v.
+TEST(Convert, Wav2Vec2FoldsTheWeightNormAndKeepsTheCtcVocabulary) {
+    TempDir tmp;
+    const auto dir = hf_fixture("wav2vec2");
+    const auto r = convert_hf(dir, tmp / "w.gguf", {.type = ConvertType::f32});
+    EXPECT_EQ(r.arch, "wav2vec2");
+    EXPECT_EQ(r.n_vocab, 32u);
+    const auto g = accel::model::read_gguf(tmp / "w.gguf");
+    EXPECT_EQ(g.get_uint("wav2vec2.block_count"), 2u);
+    EXPECT_EQ(g.get_uint("wav2vec2.pos_conv.groups"), 4u);
+    EXPECT_EQ(g.get_uint("wav2vec2.ctc.blank_id"), 0u);
+    EXPECT_EQ(g.get_string("wav2vec2.ctc.word_delimiter"), "|");
+    EXPECT_EQ(g.get_string("wav2vec2.conv.norm"), "group");
+    EXPECT_EQ(g.find("wav2vec2.ctc.tokens")->array_preview.at(4).s, "|");
+    EXPECT_EQ(g.find("wav2vec2.ctc.tokens")->array_preview.at(5).s, "E");
+    EXPECT_EQ(tensor(g, "conv.1.weight").shape, (std::vector<uint64_t>{3, 32, 32}));
+    EXPECT_THROW(tensor(g, "conv.1.norm.weight"), std::runtime_error);  // group norm: layer 0 only
+    const auto st = dir / "model.safetensors";
+    EXPECT_EQ(tensor_f32(g, "conv.0.weight"), accel::test::read_st_tensor(st, "wav2vec2.feature_extractor.conv_layers.0.conv.weight"));
+    const std::string pos = "wav2vec2.encoder.pos_conv_embed.conv.parametrizations.weight.";
+    const auto gain = accel::test::read_st_tensor(st, pos + "original0");
+    const auto v = accel::test::read_st_tensor(st, pos + "original1");
+    ASSERT_EQ(gain.size(), 16u);
+    ASSERT_EQ(v.size(), 64u * 16u * 16u);
+    const auto w = tensor_f32(g, "pos_conv.weight");
+    ASSERT_EQ(w.size(), v.size());
+    for (size_t k = 0; k < 16; ++k) {
+        double sq = 0;
+        for (size_t oi = 0; oi < 64 * 16; ++oi) sq += double(v[oi * 16 + k]) * v[oi * 16 + k];
+        for (size_t oi = 0; oi < 64 * 16; ++oi)
+            ASSERT_NEAR(w[oi * 16 + k], gain[k] * v[oi * 16 + k] / std::sqrt(sq), 1e-7) << k << " " << oi;
+    }
+}
+
+TEST(Convert, Wav2Vec2RefusesWhatItsGraphCannotRun) {
+    TempDir tmp;
+    const auto dir = copy_fixture(tmp, "wav2vec2");
+    edit_config(dir, [](auto& j) { j["feat_extract_norm"] = "batch"; });
+    expect_refused(dir, "feat_extract_norm 'batch' is neither 'group' nor 'layer'");
+    edit_config(dir, [](auto& j) { j["feat_extract_norm"] = "layer"; });  // then every conv layer has a layer norm
+    expect_refused(dir, "wav2vec2.feature_extractor.conv_layers.1.layer_norm.weight is missing");
+    edit_config(dir, [](auto& j) {
+        j["feat_extract_norm"] = "group";
+        j["hidden_act"] = "relu";
+    });
+    expect_refused(dir, "hidden_act 'relu'");
+    edit_config(dir, [](auto& j) {
+        j["hidden_act"] = "gelu";
+        j["add_adapter"] = true;
+    });
+    expect_refused(dir, "add_adapter");
+    edit_config(dir, [](auto& j) {
+        j["add_adapter"] = false;
+        j["conv_kernel"] = {10, 3};
+    });
+    expect_refused(dir, "disagree on the layer count");
+    edit_config(dir, [](auto& j) { j["conv_kernel"] = {10, 3, 3, 3, 3, 2, 2}; });
+    accel::test::write_file(dir / "vocab.json", R"({"<s>": 0, "A": 1})");
+    expect_refused(dir, "no pad token '<pad>'");
+    fs::remove(dir / "vocab.json");
+    expect_refused(dir, "no vocab.json");
 }

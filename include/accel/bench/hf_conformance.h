@@ -23,6 +23,8 @@ enum class HfRun : uint8_t {
     image_text,          // CLIP (accel's ggml graphs): image and text embeddings, logits_per_image, best text
     speech_logits,       // Whisper (whisper.cpp) on transformers' log-mel features: teacher-forced logits, top-1
     object_detection,    // DETR (accel's ggml graph) on transformers' padded batch and pixel mask: logits and boxes
+    ctc_logits,          // Wav2Vec2 (accel's ggml graph) on transformers' input values: CTC logits, encoder output,
+                         // each frame's best id, the greedy CTC transcription
 };
 
 struct HfClass {

@@ -75,6 +75,16 @@ uint32_t GgufWeights::get_u32(const std::string& k) const { return gguf_get_val_
 
 float GgufWeights::get_f32(const std::string& k) const { return gguf_get_val_f32(gguf_.get(), key(k, GGUF_TYPE_FLOAT32)); }
 
+bool GgufWeights::get_bool(const std::string& k) const { return gguf_get_val_bool(gguf_.get(), key(k, GGUF_TYPE_BOOL)); }
+
+std::vector<int32_t> GgufWeights::get_i32s(const std::string& k) const {
+    const int64_t id = key(k, GGUF_TYPE_ARRAY);
+    if (gguf_get_arr_type(gguf_.get(), id) != GGUF_TYPE_INT32)
+        throw Error(ErrorKind::invalid_input, fmt::format("{}: {} is not a list of i32", file_.string(), k));
+    const auto* data = static_cast<const int32_t*>(gguf_get_arr_data(gguf_.get(), id));
+    return {data, data + gguf_get_arr_n(gguf_.get(), id)};
+}
+
 std::vector<std::string> GgufWeights::get_strings(const std::string& k) const {
     const int64_t id = key(k, GGUF_TYPE_ARRAY);
     if (gguf_get_arr_type(gguf_.get(), id) != GGUF_TYPE_STRING)

@@ -34,7 +34,9 @@ public:
     // Metadata; each throws Error{invalid_input} naming the file and key when absent or of another type.
     uint32_t get_u32(const std::string& key) const;
     float get_f32(const std::string& key) const;
+    bool get_bool(const std::string& key) const;
     std::vector<std::string> get_strings(const std::string& key) const;
+    std::vector<int32_t> get_i32s(const std::string& key) const;
     std::optional<std::string> find_string(const std::string& key) const;
 
 private:

@@ -55,6 +55,15 @@ ggml_tensor* block(ggml_context* ctx, ggml_tensor* x, const VitBlock& b, const V
 
 }  // namespace
 
+ggml_tensor* build_self_attention(ggml_context* ctx, ggml_tensor* x, const VitBlock& b, const VitHparams& hp,
+                                  bool causal) {
+    return attention(ctx, x, b, hp, causal);
+}
+
+ggml_tensor* build_ffn(ggml_context* ctx, ggml_tensor* x, const VitBlock& b, Activation act) {
+    return linear(ctx, activation(ctx, linear(ctx, x, b.up_w, b.up_b), act), b.down_w, b.down_b);
+}
+
 ggml_tensor* build_layer_norm(ggml_context* ctx, ggml_tensor* x, ggml_tensor* w, ggml_tensor* b, float eps) {
     return ggml_add(ctx, ggml_mul(ctx, ggml_norm(ctx, x, eps), w), b);
 }

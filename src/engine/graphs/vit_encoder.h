@@ -55,6 +55,11 @@ std::vector<VitBlock> read_encoder_blocks(const GgufWeights& w, const VitHparams
 ggml_tensor* build_encoder_blocks(ggml_context* ctx, ggml_tensor* x, const std::vector<VitBlock>& blocks,
                                   const VitHparams& hp, bool causal);
 ggml_tensor* build_layer_norm(ggml_context* ctx, ggml_tensor* x, ggml_tensor* w, ggml_tensor* b, float eps);
+// One block's parts, for encoders that order them otherwise (Wav2Vec2's post-norm blocks): multi-head self-attention
+// over x: [n_embd, n_tokens, batch] with the q, k, v and output projections; the MLP (up, activation, down).
+ggml_tensor* build_self_attention(ggml_context* ctx, ggml_tensor* x, const VitBlock& b, const VitHparams& hp,
+                                  bool causal);
+ggml_tensor* build_ffn(ggml_context* ctx, ggml_tensor* x, const VitBlock& b, Activation act);
 
 // The input of build_vit_encoder for these images: checks each is 3 x image_size x image_size (Error{invalid_input}
 // otherwise, or for none), creates the input tensor, and copies the pixels into it once the graph is allocated.
