@@ -50,5 +50,6 @@ void run_seq2seq(const HfCase& c, ConformResult& r);         // HfRun::seq2seq_l
 void run_image_classes(const HfCase& c, ConformResult& r);   // HfRun::image_classes
 void run_image_text(const HfCase& c, ConformResult& r);      // HfRun::image_text
 void run_speech(const HfCase& c, ConformResult& r);          // HfRun::speech_logits
+void run_vision_language(const HfCase& c, ConformResult& r); // HfRun::vision_language (hf_cases_llava.cpp)
 
 }  // namespace accel::bench::detail

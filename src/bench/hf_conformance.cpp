@@ -48,6 +48,7 @@ std::string output_kind(HfRun run) {
         case HfRun::image_classes: return "image logits";
         case HfRun::image_text: return "image-text embeddings";
         case HfRun::speech_logits: return "logits";
+        case HfRun::vision_language: return "logits";
     }
     return "";
 }
@@ -61,6 +62,7 @@ void run_class(const HfClass& c, const detail::HfCase& hc, const ConformOptions&
         case HfRun::image_classes: return detail::run_image_classes(hc, r);
         case HfRun::image_text: return detail::run_image_text(hc, r);
         case HfRun::speech_logits: return detail::run_speech(hc, r);
+        case HfRun::vision_language: return detail::run_vision_language(hc, r);
         case HfRun::encoder_embeddings: break;
     }
     detail::run_encoder(hc, r);
@@ -166,9 +168,11 @@ const std::vector<HfClass>& hf_classes() {
         {"clip", "clip", HfRun::image_text, ""},
         {"detr", "", HfRun::none, "object detection (DETR): no converter or engine in accel yet"},
         {"llama", "llama", HfRun::decoder_logits, ""},
-        {"llava", "", HfRun::none, "vision-language: converting the vision tower and projector for libmtmd is not done yet"},
+        {"llava", "llava", HfRun::vision_language, ""},
         {"llava_next", "", HfRun::none,
-         "vision-language: converting the vision tower and projector for libmtmd is not done yet"},
+         "libmtmd at the pin runs LLaVA-Next's anyres as llama.cpp's llava-1.6 path: the tiles and then the overview, "
+         "without spatial unpad or image_newline (48 embeddings for the fixture's image, transformers 52), so "
+         "transformers' logits cannot be lined up; accel convert and accel infer run it as llama-mtmd-cli does"},
         {"qwen2", "qwen2", HfRun::decoder_logits, ""},
         {"t5", "t5", HfRun::seq2seq_logits, ""},
         {"vit", "vit", HfRun::image_classes, ""},

@@ -214,6 +214,11 @@ MultimodalGenerator MultimodalGenerator::load(const fs::path& model, const fs::p
     cp.n_ubatch = std::min<uint32_t>(cp.n_ctx, 512);
     cp.n_threads = n_threads;
     cp.n_threads_batch = n_threads;
+    if (params.reference) {
+        cp.type_k = GGML_TYPE_F32;
+        cp.type_v = GGML_TYPE_F32;
+        cp.flash_attn_type = LLAMA_FLASH_ATTN_TYPE_DISABLED;
+    }
     impl->ctx.reset(llama_init_from_model(impl->model.get(), cp));
     if (!impl->ctx) throw Error(ErrorKind::backend, "llama.cpp could not create a context: " + last_backend_message());
     impl->n_batch = static_cast<int32_t>(cp.n_batch);

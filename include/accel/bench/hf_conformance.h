@@ -22,6 +22,7 @@ enum class HfRun : uint8_t {
     image_classes,       // ViT (accel's ggml graph) on transformers' pixel values: logits, hidden states, top label
     image_text,          // CLIP (accel's ggml graphs): image and text embeddings, logits_per_image, best text
     speech_logits,       // Whisper (whisper.cpp) on transformers' log-mel features: teacher-forced logits, top-1
+    vision_language,     // LLaVA (libmtmd) on transformers' pixel values: teacher-forced logits over the ids, top-1
 };
 
 struct HfClass {

@@ -23,6 +23,7 @@ struct MultimodalParams {
     std::string device;     // ggml device name ("cuda0"); "" or "cpu": the CPU
     int32_t n_threads = 0;  // CPU threads; 0: every core
     uint32_t n_ctx = 4096;  // context (prompt, image embeddings and generated tokens); capped at the model's training context
+    bool reference = false; // a reference comparison: f32 KV cache and no flash attention (both round through f16)
 };
 
 struct MultimodalPrompt {
