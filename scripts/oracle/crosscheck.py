@@ -25,6 +25,7 @@ NOT_BOTH = {
     "WhisperForConditionalGeneration": "accel writes whisper.cpp's file, not GGUF; docs/whisper.md",
     "ViTForImageClassification": "accel's own vit GGUF: the pinned converter has no ViT classifier",
     "CLIPModel": "accel's own clip_model GGUF: the pinned converter writes CLIP only as a multimodal projector",
+    "LlavaNextForConditionalGeneration": "the pinned converter does not take LLaVA-Next (accel's text part is LLaVA's)",
 }
 INTENDED_BY_FIXTURE = {"bert_cls": {"keys": ["bert.pooling_type"], "tensors": ["cls.weight", "cls.bias"]}}
 PRE_BY_REGEX = {

@@ -196,7 +196,8 @@ TEST(Convert, RefusesUnsupportedArchitectureListingTheSupportedOnes) {
     edit_config(dir, [](auto& j) { j["architectures"] = {"GPTNeoXForCausalLM"}; });
     expect_refused(dir, "GPTNeoXForCausalLM is not one accel converts (it converts LlamaForCausalLM, Qwen2ForCausalLM, "
                         "BertModel, BertForMaskedLM, BertForSequenceClassification, T5ForConditionalGeneration, "
-                        "T5EncoderModel, ViTForImageClassification, CLIPModel, WhisperForConditionalGeneration)");
+                        "T5EncoderModel, ViTForImageClassification, CLIPModel, WhisperForConditionalGeneration, "
+                        "LlavaForConditionalGeneration, LlavaNextForConditionalGeneration)");
 }
 
 TEST(Convert, RefusesViTConfigsItCannotRun) {
