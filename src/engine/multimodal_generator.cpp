@@ -273,6 +273,11 @@ void MultimodalGenerator::encode_images() {
 void MultimodalGenerator::prefill() {
     Impl& m = *impl_;
     if (!m.chunks) throw Error(ErrorKind::internal, "prefill before prepare");
+    const size_t n_chunks = mtmd_input_chunks_size(m.chunks.get());
+    if (n_chunks == 0 ||
+        mtmd_input_chunk_get_type(mtmd_input_chunks_get(m.chunks.get(), n_chunks - 1)) != MTMD_INPUT_CHUNK_TYPE_TEXT)
+        throw Error(ErrorKind::invalid_input, "the prompt must end with text after its last image (the next token is "
+                                              "predicted from a text token)");
     if (m.embd.empty()) encode_images();
     for (size_t i = 0; i < m.embd.size(); ++i) {
         const mtmd_input_chunk* c = mtmd_input_chunks_get(m.chunks.get(), i);

@@ -32,6 +32,7 @@ struct MultimodalPrompt {
     int32_t n_images = 0;
 };
 
+// One generator holds one llama.cpp context and one libmtmd context: use it from one thread at a time.
 class MultimodalGenerator {
 public:
     // Loads the text model and the projector onto params.device. Throws Error{invalid_input} in one line when
@@ -56,7 +57,8 @@ public:
     MultimodalPrompt prepare(const std::string& prompt, std::span<const media::Image> images);
     // Step 2: runs the vision tower and projector over every image. Error{backend} when libmtmd fails.
     void encode_images();
-    // Step 3: decodes the prompt: text tokens and image embeddings. Error{backend} when llama_decode fails.
+    // Step 3: decodes the prompt: text tokens and image embeddings (encoding the images first if step 2 was skipped).
+    // Error{invalid_input} when the prompt ends with an image, Error{backend} when llama_decode fails.
     void prefill();
     // Step 4: the next token (greedy), decoded into the context; its text, or nullopt at end of generation or when
     // the context is full. Error{backend} when llama_decode fails.
