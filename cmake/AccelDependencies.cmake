@@ -20,6 +20,7 @@ set(ACCEL_LLAMA_PREFIX "" CACHE PATH "Install prefix of the pinned llama.cpp bui
 if(ACCEL_SYSTEM_LLAMA)
     find_path(ACCEL_LLAMA_INCLUDE llama.h REQUIRED)
     find_library(ACCEL_LIBLLAMA llama REQUIRED)
+    find_library(ACCEL_LIBMTMD mtmd REQUIRED)
     find_library(ACCEL_LIBGGML ggml REQUIRED)
     find_library(ACCEL_LIBGGML_BASE ggml-base REQUIRED)
     set(ACCEL_LLAMA_INTERNAL_INCLUDE "" CACHE PATH "llama.cpp's src/ folder at the same commit (for make-model)")
@@ -42,6 +43,7 @@ else()
     set(ACCEL_LLAMA_INCLUDE "${ACCEL_LLAMA_PREFIX}/include")
     set(ACCEL_LLAMA_INTERNAL_INCLUDE "${ACCEL_LLAMA_PREFIX}/include/llama-internal")
     find_library(ACCEL_LIBLLAMA llama PATHS "${ACCEL_LLAMA_PREFIX}/lib" NO_DEFAULT_PATH REQUIRED)
+    find_library(ACCEL_LIBMTMD mtmd PATHS "${ACCEL_LLAMA_PREFIX}/lib" NO_DEFAULT_PATH REQUIRED)
     find_library(ACCEL_LIBGGML ggml PATHS "${ACCEL_LLAMA_PREFIX}/lib" NO_DEFAULT_PATH REQUIRED)
     find_library(ACCEL_LIBGGML_BASE ggml-base PATHS "${ACCEL_LLAMA_PREFIX}/lib" NO_DEFAULT_PATH REQUIRED)
     file(READ "${ACCEL_LLAMA_PREFIX}/COMMIT" ACCEL_LLAMA_COMMIT)
@@ -54,6 +56,10 @@ add_library(accel_llama INTERFACE)
 target_include_directories(accel_llama SYSTEM INTERFACE "${ACCEL_LLAMA_INCLUDE}")
 target_link_libraries(accel_llama INTERFACE "${ACCEL_LIBLLAMA}" "${ACCEL_LIBGGML}" "${ACCEL_LIBGGML_BASE}")
 get_filename_component(ACCEL_LLAMA_LIBDIR "${ACCEL_LIBLLAMA}" DIRECTORY)
+# libmtmd (tools/mtmd: clip.cpp and the multimodal helpers; mtmd.h, mtmd-helper.h) from the same prefix, for the
+# LLaVA engine (engine/multimodal_generator.cpp). The install copies it with the other lib*.so of the prefix.
+add_library(accel_mtmd INTERFACE)
+target_link_libraries(accel_mtmd INTERFACE "${ACCEL_LIBMTMD}" accel_llama)
 
 # ---- DuckDB ----
 if(ACCEL_SYSTEM_DUCKDB)

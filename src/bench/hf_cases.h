@@ -52,5 +52,6 @@ void run_image_text(const HfCase& c, ConformResult& r);      // HfRun::image_tex
 void run_speech(const HfCase& c, ConformResult& r);          // HfRun::speech_logits
 void run_object_detection(const HfCase& c, ConformResult& r);  // HfRun::object_detection (hf_cases_detr.cpp)
 void run_ctc(const HfCase& c, ConformResult& r);             // HfRun::ctc_logits (hf_cases_wav2vec2.cpp)
+void run_vision_language(const HfCase& c, ConformResult& r); // HfRun::vision_language (hf_cases_llava.cpp)
 
 }  // namespace accel::bench::detail

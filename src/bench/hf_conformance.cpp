@@ -50,6 +50,7 @@ std::string output_kind(HfRun run) {
         case HfRun::speech_logits: return "logits";
         case HfRun::object_detection: return "logits and boxes";
         case HfRun::ctc_logits: return "CTC logits";
+        case HfRun::vision_language: return "logits";
     }
     return "";
 }
@@ -65,6 +66,7 @@ void run_class(const HfClass& c, const detail::HfCase& hc, const ConformOptions&
         case HfRun::speech_logits: return detail::run_speech(hc, r);
         case HfRun::object_detection: return detail::run_object_detection(hc, r);
         case HfRun::ctc_logits: return detail::run_ctc(hc, r);
+        case HfRun::vision_language: return detail::run_vision_language(hc, r);
         case HfRun::encoder_embeddings: break;
     }
     detail::run_encoder(hc, r);
@@ -170,9 +172,11 @@ const std::vector<HfClass>& hf_classes() {
         {"clip", "clip", HfRun::image_text, ""},
         {"detr", "detr", HfRun::object_detection, ""},
         {"llama", "llama", HfRun::decoder_logits, ""},
-        {"llava", "", HfRun::none, "vision-language: converting the vision tower and projector for libmtmd is not done yet"},
+        {"llava", "llava", HfRun::vision_language, ""},
         {"llava_next", "", HfRun::none,
-         "vision-language: converting the vision tower and projector for libmtmd is not done yet"},
+         "libmtmd at the pin runs LLaVA-Next's anyres as llama.cpp's llava-1.6 path: the tiles and then the overview, "
+         "without spatial unpad or image_newline (48 embeddings for the fixture's image, transformers 52), so "
+         "transformers' logits cannot be lined up; accel convert and accel infer run it as llama-mtmd-cli does"},
         {"qwen2", "qwen2", HfRun::decoder_logits, ""},
         {"t5", "t5", HfRun::seq2seq_logits, ""},
         {"vit", "vit", HfRun::image_classes, ""},

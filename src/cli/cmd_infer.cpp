@@ -22,12 +22,14 @@ namespace {
 struct InferTask {
     std::string_view architecture;
     int (*run)(const InferOptions&);
+    bool with_mmproj = false;  // the row for this architecture when --mmproj is given (a text model + its projector)
 };
 
 // One row per architecture accel infer runs; a new class adds its task file and its row.
 constexpr std::array infer_tasks{
     InferTask{"vit", infer_image_classification},
     InferTask{"detr", infer_detection},
+    InferTask{"llama", infer_llava, true},
 };
 
 bool is_whisper_file(const std::string& path) {
@@ -43,14 +45,16 @@ std::string model_architecture(const std::string& path) {
 
 std::string known_architectures() {
     std::string names;
-    for (const auto& t : infer_tasks) names += (names.empty() ? "" : ", ") + std::string(t.architecture);
+    for (const auto& t : infer_tasks)
+        names += (names.empty() ? "" : ", ") + std::string(t.architecture) + (t.with_mmproj ? " with --mmproj" : "");
     return names;
 }
 
 int run_infer(InferOptions o) {
     o.architecture = model_architecture(o.model);
+    const bool mmproj = !o.mmproj.empty();
     for (const auto& t : infer_tasks)
-        if (t.architecture == o.architecture) return t.run(o);
+        if (t.architecture == o.architecture && t.with_mmproj == mmproj) return t.run(o);
     throw Error(ErrorKind::invalid_input,
                 fmt::format("{}: accel infer does not run a '{}' model (it runs: {}); text models run through "
                             "`accel generate` and `accel embed`",
@@ -63,7 +67,9 @@ void register_infer(CLI::App& app, int& exit_code) {
     auto opts = std::make_shared<InferOptions>();
     auto* cmd = app.add_subcommand(
         "infer", "Run a model on its inputs and print what it is for (docs/infer.md): an image classifier (vit) "
-                 "prints the top labels of each image, an object detector (detr) its boxes above --threshold. Exit 2: unreadable or unsupported input, a missing input, or "
+                 "prints the top labels of each image, an object detector (detr) its boxes above --threshold; a "
+                 "text model with --mmproj (LLaVA) streams its answer to --prompt about the --image files. Exit 2: "
+                 "unreadable or unsupported input, a missing input, or "
                  "a model with no infer task (text models run through generate and embed)");
     cmd->add_option("--model,-m", opts->model, "Model file (GGUF from `accel convert`)")->required();
     cmd->add_option("--mmproj", opts->mmproj, "Multimodal projector GGUF (LLaVA)");
@@ -72,6 +78,8 @@ void register_infer(CLI::App& app, int& exit_code) {
     cmd->add_option("--audio", opts->audio, "Audio file");
     cmd->add_option("--video", opts->video, "Video file or folder of frames");
     cmd->add_option("--prompt,-p", opts->prompt, "Prompt (LLaVA)");
+    cmd->add_option("-n,--n-predict", opts->n_predict, "Tokens to generate at most (LLaVA; default 64)")
+        ->check(CLI::Range(1, 1000000));
     cmd->add_option("--language", opts->language, "Spoken language (Whisper; default: detect)");
     cmd->add_flag("--timestamps", opts->timestamps, "Print segment timestamps (Whisper)");
     cmd->add_option("--top", opts->top, "Labels to print per input, best first")->check(CLI::Range(1, 1000000));

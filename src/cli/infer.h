@@ -19,6 +19,7 @@ struct InferOptions {
     std::string language;
     bool timestamps = false;
     int32_t top = 5;
+    int32_t n_predict = 64;  // tokens to generate at most (LLaVA)
     double threshold = 0.5;  // detection score threshold
     bool json = false;
     std::string device;
@@ -28,5 +29,7 @@ struct InferOptions {
 // The tasks. Each returns the process exit code; bad input throws Error{invalid_input} (exit 2 in main).
 int infer_image_classification(const InferOptions& o);  // vit: infer_image_classification.cpp
 int infer_detection(const InferOptions& o);             // detr: infer_detection.cpp
+// A text model ("llama") with --mmproj: the streamed answer to --prompt about --image (infer_llava.cpp).
+int infer_llava(const InferOptions& o);
 
 }  // namespace accel::cli

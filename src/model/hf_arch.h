@@ -54,6 +54,7 @@ struct HfInput {
     std::string config_source;        // its path, for messages
     std::string hf_arch;              // architectures[0]
     const std::set<std::string>& source_names;  // every tensor of every shard (outlives the adapter)
+    bool mmproj = false;              // the multimodal projector file is asked for (LLaVA's second output)
 };
 
 class HfArchitecture {
@@ -95,6 +96,9 @@ void plan_encoder_block(std::vector<TensorPlan>& p, const std::string& blk, cons
                         const std::function<std::string(const std::string&)>& src);
 std::unique_ptr<HfArchitecture> make_whisper_architecture(const HfInput& in);  // WhisperForConditionalGeneration
 std::unique_ptr<HfArchitecture> make_wav2vec2_architecture(const HfInput& in);  // Wav2Vec2ForCTC
+// LlavaForConditionalGeneration, LlavaNextForConditionalGeneration (hf_convert_llava.cpp): the text model, or with
+// in.mmproj the projector file libmtmd reads.
+std::unique_ptr<HfArchitecture> make_llava_architecture(const HfInput& in);
 
 // Shared config.json readers (hf_convert.cpp). get_u32: a positive integer at most 2^31, `fallback` when absent
 // or null (else Error{invalid_input}).

@@ -146,6 +146,7 @@ using detail::TensorPlan;
 struct ArchEntry {
     const char* hf_arch;
     std::unique_ptr<HfArchitecture> (*make)(const detail::HfInput&);
+    bool has_mmproj = false;  // a second file: the multimodal projector (convert_hf_mmproj)
 };
 
 const std::vector<ArchEntry>& arch_table() {
@@ -162,6 +163,8 @@ const std::vector<ArchEntry>& arch_table() {
         {"WhisperForConditionalGeneration", detail::make_whisper_architecture},
         {"DetrForObjectDetection", detail::make_detr_architecture},
         {"Wav2Vec2ForCTC", detail::make_wav2vec2_architecture},
+        {"LlavaForConditionalGeneration", detail::make_llava_architecture, true},
+        {"LlavaNextForConditionalGeneration", detail::make_llava_architecture, true},
     };
     return table;
 }
@@ -174,8 +177,13 @@ std::string read_hf_arch(const json& c, const std::string& source) {
 }
 
 std::unique_ptr<HfArchitecture> make_architecture(const detail::HfInput& in) {
-    for (const auto& e : arch_table())
-        if (in.hf_arch == e.hf_arch) return e.make(in);
+    for (const auto& e : arch_table()) {
+        if (in.hf_arch != e.hf_arch) continue;
+        if (in.mmproj && !e.has_mmproj)
+            throw Error(ErrorKind::invalid_input, fmt::format("{}: {} has no multimodal projector to write (--mmproj-out "
+                                                              "is for LLaVA and LLaVA-Next)", in.config_source, in.hf_arch));
+        return e.make(in);
+    }
     throw Error(ErrorKind::invalid_input, fmt::format("{}: architecture {} is not one accel converts (it converts {})",
                                                       in.config_source, in.hf_arch,
                                                       fmt::join(convertible_architectures(), ", ")));
@@ -311,7 +319,9 @@ HfSupport hf_support(const std::vector<std::string>& architectures) {
         {"CLIPModel", "accel's ggml graphs (library and accel conform; accel infer has no CLIP tokenizer yet)"},
         {"DetrForObjectDetection", "accel's ggml graphs (accel infer)"},
         {"WhisperForConditionalGeneration", "whisper.cpp"},
-        {"Wav2Vec2ForCTC", "accel's ggml graphs (library and accel conform; accel infer once audio decoding lands)"}};
+        {"Wav2Vec2ForCTC", "accel's ggml graphs (library and accel conform; accel infer once audio decoding lands)"},
+        {"LlavaForConditionalGeneration", "llama.cpp with libmtmd (accel infer --mmproj)"},
+        {"LlavaNextForConditionalGeneration", "llama.cpp with libmtmd (accel infer --mmproj)"}};
     const auto& known = convertible_architectures();
     for (const auto& a : architectures) {
         if (std::find(known.begin(), known.end(), a) == known.end()) continue;
@@ -340,7 +350,9 @@ std::vector<std::string> convertible_model_types() {
         {"CLIPModel", "clip"},
         {"DetrForObjectDetection", "detr"},
         {"WhisperForConditionalGeneration", "whisper"},
-        {"Wav2Vec2ForCTC", "wav2vec2"}};
+        {"Wav2Vec2ForCTC", "wav2vec2"},
+        {"LlavaForConditionalGeneration", "llava"},
+        {"LlavaNextForConditionalGeneration", "llava_next"}};
     std::set<std::string> out;
     for (const auto& a : convertible_architectures()) {
         if (const auto it = model_type_of.find(a); it != model_type_of.end()) out.insert(it->second);
@@ -416,7 +428,7 @@ void write_model(detail::ModelFileWriter& w, const std::vector<TensorPlan>& plan
     tmp.commit();
 }
 
-ConvertResult convert(const fs::path& hf_dir, const fs::path& out, const ConvertOptions& options) {
+ConvertResult convert(const fs::path& hf_dir, const fs::path& out, const ConvertOptions& options, bool mmproj) {
     const fs::path config_path = hf_dir / "config.json";
     if (!fs::is_directory(hf_dir) || !fs::exists(config_path))
         throw Error(ErrorKind::invalid_input, fmt::format("{}: not a Hugging Face folder (no config.json)", hf_dir.string()));
@@ -429,7 +441,7 @@ ConvertResult convert(const fs::path& hf_dir, const fs::path& out, const Convert
     const auto sources = read_sources(hf_dir, r.n_shards);
     std::set<std::string> names;
     for (const auto& [name, s] : sources) names.insert(name);
-    const detail::HfInput in{hf_dir, config, config_text, config_path.string(), hf_arch, names};
+    const detail::HfInput in{hf_dir, config, config_text, config_path.string(), hf_arch, names, mmproj};
     const auto a = make_architecture(in);
     const auto plan = a->plan();
     check_plan(plan, *a, hf_arch, sources, hf_dir.string());
@@ -472,8 +484,16 @@ ConvertResult convert(const fs::path& hf_dir, const fs::path& out, const Convert
 
 ConvertResult convert_hf(const fs::path& hf_dir, const fs::path& out, const ConvertOptions& options) {
     try {
-        return convert(hf_dir, out, options);
+        return convert(hf_dir, out, options, false);
     } catch (const nlohmann::json::exception& e) {  // a config.json or index value of the wrong JSON type
+        throw Error(ErrorKind::invalid_input, fmt::format("{}: malformed JSON value: {}", hf_dir.string(), e.what()));
+    }
+}
+
+ConvertResult convert_hf_mmproj(const fs::path& hf_dir, const fs::path& out, const ConvertOptions& options) {
+    try {
+        return convert(hf_dir, out, options, true);
+    } catch (const nlohmann::json::exception& e) {
         throw Error(ErrorKind::invalid_input, fmt::format("{}: malformed JSON value: {}", hf_dir.string(), e.what()));
     }
 }

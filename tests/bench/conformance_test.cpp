@@ -225,9 +225,9 @@ TEST(ConformCoverage, CountsOnlyArchitecturesThatPassed) {
     EXPECT_TRUE(key["detr"].convertible);
     EXPECT_FALSE(key["xclip"].convertible);
     EXPECT_EQ(c.n_transformers_pass, 1);  // llama
-    // convertible: every knowledge-table type whose model_type accel convert takes (independently: these eight)
-    const std::set<std::string> converts = {"llama", "qwen2", "bert", "t5", "vit", "clip", "whisper", "detr",
-                                            "wav2vec2"};
+    // convertible: every knowledge-table type whose model_type accel convert takes (independently: these eleven)
+    const std::set<std::string> converts = {"llama", "qwen2", "bert", "t5",   "vit",  "clip",
+                                            "whisper", "detr", "wav2vec2", "llava", "llava_next"};
     int n_convertible = 0;
     for (const auto& t : model::known_model_types()) n_convertible += converts.count(t.model_type) ? 1 : 0;
     EXPECT_EQ(c.n_convertible, n_convertible);

@@ -197,7 +197,8 @@ TEST(Convert, RefusesUnsupportedArchitectureListingTheSupportedOnes) {
     expect_refused(dir, "GPTNeoXForCausalLM is not one accel converts (it converts LlamaForCausalLM, Qwen2ForCausalLM, "
                         "BertModel, BertForMaskedLM, BertForSequenceClassification, T5ForConditionalGeneration, "
                         "T5EncoderModel, ViTForImageClassification, CLIPModel, WhisperForConditionalGeneration, "
-                        "DetrForObjectDetection, Wav2Vec2ForCTC)");
+                        "DetrForObjectDetection, Wav2Vec2ForCTC, LlavaForConditionalGeneration, "
+                        "LlavaNextForConditionalGeneration)");
 }
 
 TEST(Convert, RefusesViTConfigsItCannotRun) {

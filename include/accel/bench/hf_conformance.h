@@ -25,6 +25,7 @@ enum class HfRun : uint8_t {
     object_detection,    // DETR (accel's ggml graph) on transformers' padded batch and pixel mask: logits and boxes
     ctc_logits,          // Wav2Vec2 (accel's ggml graph) on transformers' input values: CTC logits, encoder output,
                          // each frame's best id, the greedy CTC transcription
+    vision_language,     // LLaVA (libmtmd) on transformers' pixel values: teacher-forced logits over the ids, top-1
 };
 
 struct HfClass {

@@ -65,4 +65,12 @@ HfSupport hf_support(const std::vector<std::string>& architectures);
 ConvertResult convert_hf(const std::filesystem::path& hf_dir, const std::filesystem::path& out,
                          const ConvertOptions& options = {});
 
+// A vision-language checkpoint's second file (LlavaForConditionalGeneration, LlavaNextForConditionalGeneration):
+// the multimodal projector GGUF ("clip") that libmtmd's clip.cpp loads, with the vision tower up to
+// vision_feature_layer and the MLP projector (docs/convert.md, "LLaVA"); convert_hf writes the text model. The
+// same checks and guarantees as convert_hf; Error{invalid_input} for an architecture with no projector. The result
+// has arch "clip", no tokenizer and n_vocab 0.
+ConvertResult convert_hf_mmproj(const std::filesystem::path& hf_dir, const std::filesystem::path& out,
+                                const ConvertOptions& options = {});
+
 }  // namespace accel::model
