@@ -37,7 +37,7 @@ whisper_wasm_build() {
     rm -rf "$out"
     mkdir -p "$out"
     cp "$build/whisper.mjs" "$build/whisper.wasm" "$tmp/package/LICENSE" "$out/"
-    echo "$WHISPER_VERSION ${LLAMA_COMMIT:0:12} $(em++ --version | head -1)" >"$out/VERSION"
+    echo "$WHISPER_VERSION ${LLAMA_COMMIT:0:12} $(em++ --version 2>/dev/null | sed -n 1p)" >"$out/VERSION"
     rm -rf "$build" "$tmp"
     trap - EXIT
     touch "$out/.complete"

@@ -112,7 +112,8 @@ int run(const WebBenchCli& c) {
         }
     } restore{old_int, old_term};
 
-    const std::filesystem::path db = c.no_store ? std::filesystem::path() : c.db.empty() ? paths::default_db() : c.db;
+    const std::filesystem::path db =
+        c.no_store ? std::filesystem::path() : c.db.empty() ? paths::default_db() : std::filesystem::path(c.db);
     if (is_whisper_file(c.model)) {
         if (c.audio.empty()) throw Error(ErrorKind::invalid_input, "--audio: a Whisper model needs an audio file");
         o.max_tokens = c.max_tokens;

@@ -83,6 +83,7 @@ fs::path whisper_wasm_dir() {
 #ifdef ACCEL_WHISPER_WASM_BUILD_DIR
     c.emplace_back(ACCEL_WHISPER_WASM_BUILD_DIR);
 #endif
+    c.push_back(exe_dir() / "../share/accel/web/whisper");
     fs::path p = first_existing(c, "whisper.wasm");
     if (p.empty())
         throw Error(ErrorKind::io, "web: whisper.cpp's WebAssembly build is missing; run scripts/bootstrap.sh "

@@ -57,7 +57,7 @@ std::filesystem::path web_page_dir();
 std::filesystem::path wllama_dir();
 
 // whisper.cpp's WebAssembly build (scripts/bootstrap.sh --whisper-wasm): $ACCEL_WHISPER_WASM_DIR, else the one the
-// bootstrap made (recorded at configure time). Throws Error{io} naming the bootstrap flag when absent.
+// bootstrap made (recorded at configure time), else <prefix>/share/accel/web/whisper. Throws Error{io} naming the bootstrap flag when absent.
 std::filesystem::path whisper_wasm_dir();
 
 // Finds `name` ("chromium", "firefox") on PATH. Empty path when absent.

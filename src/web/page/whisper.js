@@ -13,11 +13,13 @@ export async function runWhisper(cfg, status) {
   if (!audio.ok) throw new Error(`audio fetch: HTTP ${audio.status}`);
   M.FS.writeFile('/model.bin', new Uint8Array(await model.arrayBuffer()));
   const pcm = new Float32Array(await audio.arrayBuffer());
-  const ctx = M.ccall('accel_whisper_load', 'number', ['string'], ['/model.bin']);
+  const load = M.cwrap('accel_whisper_load', 'number', ['string']);
+  const text = M.cwrap('accel_whisper_text', 'string', []);
+  const ctx = load('/model.bin');
   if (!ctx) throw new Error('whisper.cpp could not load the model (accel_whisper_load returned null)');
   out.load_ms = performance.now() - t0;
   out.audio_seconds = pcm.length / 16000;
-  out.system_info = M.ccall('accel_whisper_system_info', 'string', [], []);
+  out.system_info = M.cwrap('accel_whisper_system_info', 'string', [])();
   const ptr = M._malloc(pcm.length * 4);
   M.HEAPF32.set(pcm, ptr >> 2);
   const timing = (which) => M._accel_whisper_timing(ctx, which);
@@ -30,7 +32,7 @@ export async function runWhisper(cfg, status) {
     if (i < cfg.n_warmup) continue;
     out.reps.push({ wall_ms, encode_ms: timing(1), decode_ms: timing(2), batchd_ms: timing(3), prompt_ms: timing(4),
       n_tokens: M._accel_whisper_n_tokens(ctx) });
-    out.text = M.ccall('accel_whisper_text', 'string', [], []);
+    out.text = text();
   }
   M._free(ptr);
   M._accel_whisper_free(ctx);
