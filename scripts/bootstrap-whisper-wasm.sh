@@ -2,7 +2,7 @@
 # whisper.cpp compiled to WebAssembly for web-bench's browser runs (`bootstrap.sh --whisper-wasm`): the same
 # whisper.cpp 1.9.3 and the same ggml commit as the native library, so a browser figure and a native one run one
 # source. Built with Debian's emscripten (3.1.6): ggml through llama.cpp's CMake (memory64 off: that emscripten's
-# clang 14 cannot select its vector ops), then whisper.cpp and accel's entry points (src/web/wasm/whisper_entry.cpp)
+# clang 14 cannot select its vector ops), then whisper.cpp and accel's entry points (wasm/whisper_entry.cpp)
 # into one ES module, whisper.mjs + whisper.wasm. Single-threaded (no pthreads), with WASM SIMD.
 # Sourced by scripts/bootstrap.sh; needs deps_root, tarballs, fetch, check_sha, die, say, src (the llama.cpp
 # source) and here from it.
@@ -28,7 +28,7 @@ whisper_wasm_build() {
             -DLLAMA_BUILD_COMMON=OFF -DLLAMA_BUILD_APP=OFF -DCMAKE_C_FLAGS=-msimd128 -DCMAKE_CXX_FLAGS=-msimd128 &&
         ninja -C "$build/ggml" -j "$jobs" ggml ggml-base ggml-cpu &&
         em++ -O2 -msimd128 -std=c++17 "-DWHISPER_VERSION=\"$WHISPER_VERSION\"" -I"$pkg/include" -I"$pkg/src" \
-            -I"$src/ggml/include" "$pkg/src/whisper.cpp" "$here/../src/web/wasm/whisper_entry.cpp" \
+            -I"$src/ggml/include" "$pkg/src/whisper.cpp" "$here/../wasm/whisper_entry.cpp" \
             "$build/ggml/ggml/src/libggml.a" "$build/ggml/ggml/src/libggml-cpu.a" "$build/ggml/ggml/src/libggml-base.a" \
             -o "$build/whisper.mjs" -sMODULARIZE=1 -sEXPORT_ES6=1 -sEXPORT_NAME=createWhisper \
             -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=4GB -sINITIAL_MEMORY=64MB -sFORCE_FILESYSTEM=1 \
@@ -45,6 +45,6 @@ whisper_wasm_build() {
 }
 
 wwasm=$(whisper_wasm_dir)
-if [ ! -f "$wwasm/.complete" ] || [ "$here/../src/web/wasm/whisper_entry.cpp" -nt "$wwasm/.complete" ]; then
+if [ ! -f "$wwasm/.complete" ] || [ "$here/../wasm/whisper_entry.cpp" -nt "$wwasm/.complete" ]; then
     whisper_wasm_build "$wwasm"
 fi
