@@ -135,6 +135,9 @@ if(NOT EXISTS "${ACCEL_WLLAMA_DIR}/esm/wasm/wllama.wasm")
     message(STATUS "wllama not found at ${ACCEL_WLLAMA_DIR}: web-bench will say so at run time (run scripts/bootstrap.sh)")
 endif()
 
+# ---- whisper.cpp's WebAssembly build for web-bench's Whisper runs (optional: bootstrap.sh --whisper-wasm) ----
+accel_bootstrap_dir(ACCEL_WHISPER_WASM_DIR --print-whisper-wasm-dir "whisper.cpp WebAssembly build")
+
 # ---- the openai npm client, for accel serve's tests (tests/serve) ----
 accel_bootstrap_dir(ACCEL_OPENAI_DIR --print-openai-dir "Extracted openai npm package")
 

@@ -9,6 +9,8 @@
 #   scripts/bootstrap.sh --oracle        only the oracle's Python environment (transformers, torch; see docs/testing.md)
 #   scripts/bootstrap.sh --fuzz          also clang and an ASan+UBSan llama.cpp for the load-path fuzzer (make fuzz)
 #   scripts/bootstrap.sh --print-fuzz-prefix  print that llama.cpp's prefix and exit
+#   scripts/bootstrap.sh --whisper-wasm  also emscripten and whisper.cpp built for WebAssembly (web-bench on Whisper)
+#   scripts/bootstrap.sh --print-whisper-wasm-dir  print that build's folder and exit
 #   scripts/bootstrap.sh --no-apt        skip the Debian packages (for machines without apt, e.g. GPU hosts)
 #
 # Environment:
@@ -61,6 +63,8 @@ wllama_dir() { echo "$deps_root/wllama-$WLLAMA_VERSION"; }
 openai_dir() { echo "$deps_root/openai-$OPENAI_NPM_VERSION"; }
 # whisper.cpp links the llama.cpp prefix's ggml, so it is keyed like it.
 whisper_prefix() { echo "$deps_root/whisper.cpp-$WHISPER_VERSION-${LLAMA_COMMIT:0:12}-$(cpu_key)-$(llama_variant)"; }
+# Its WebAssembly build is the same for every machine: no CPU key.
+whisper_wasm_dir() { echo "$deps_root/whisper.cpp-$WHISPER_VERSION-${LLAMA_COMMIT:0:12}-wasm"; }
 
 if [ "${1:-}" = "--print-prefix" ]; then
     echo "$(llama_prefix)"
@@ -76,6 +80,10 @@ if [ "${1:-}" = "--print-duckdb-prefix" ]; then
 fi
 if [ "${1:-}" = "--print-whisper-prefix" ]; then
     echo "$(whisper_prefix)"
+    exit 0
+fi
+if [ "${1:-}" = "--print-whisper-wasm-dir" ]; then
+    echo "$(whisper_wasm_dir)"
     exit 0
 fi
 if [ "${1:-}" = "--print-wllama-dir" ]; then
@@ -104,10 +112,12 @@ if [ "${1:-}" = "--oracle" ]; then
 fi
 use_apt=1
 with_fuzz=0
+with_whisper_wasm=0
 for arg in "$@"; do
     case "$arg" in
         --no-apt) use_apt=0 ;;
         --fuzz) with_fuzz=1 ;;
+        --whisper-wasm) with_whisper_wasm=1 ;;
         *) die "unknown option $arg (see the top of $0)" ;;
     esac
 done
@@ -115,11 +125,13 @@ done
 # ---- Debian packages: install only the missing ones ----
 apt_packages=(build-essential cmake ninja-build git pkg-config libcli11-dev nlohmann-json3-dev libfmt-dev
     libgtest-dev libgmock-dev libbenchmark-dev libhwloc-dev libtomlplusplus-dev libssl-dev libpng-dev
-    libjpeg62-turbo-dev python3 ccache ca-certificates
+    libjpeg62-turbo-dev libsndfile1-dev libsoxr-dev espeak-ng python3 ccache ca-certificates
     slurm-wlm munge iproute2)
 if [ "${ACCEL_WITH_BROWSERS:-1}" = 1 ]; then apt_packages+=(chromium firefox-esr); fi
 # clang-14 brings libFuzzer and the sanitizer runtimes (libclang-common-14-dev).
 if [ "$with_fuzz" = 1 ]; then apt_packages+=(clang-14); fi
+# Debian's emscripten runs its JavaScript tools with node-acorn from /usr/share/nodejs.
+if [ "$with_whisper_wasm" = 1 ]; then apt_packages+=(emscripten node-acorn); fi
 # npm may come from elsewhere than Debian (e.g. NodeSource); only ask apt for it when it is absent.
 if [ -z "${ACCEL_DEPS_TARBALLS:-}" ] && ! command -v npm >/dev/null; then apt_packages+=(npm); fi
 if [ "$use_apt" = 1 ] && command -v dpkg-query >/dev/null; then
@@ -315,6 +327,12 @@ fi
 # ---- whisper.cpp: against the llama.cpp prefix's ggml ----
 # shellcheck source=scripts/bootstrap-whisper.sh
 source "$here/bootstrap-whisper.sh"
+
+# ---- whisper.cpp for WebAssembly (--whisper-wasm) ----
+if [ "$with_whisper_wasm" = 1 ]; then
+    # shellcheck source=scripts/bootstrap-whisper-wasm.sh
+    source "$here/bootstrap-whisper-wasm.sh"
+fi
 
 # ---- the fuzzer's llama.cpp (--fuzz) ----
 fprefix=$(fuzz_prefix)

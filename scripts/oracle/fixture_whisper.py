@@ -100,7 +100,8 @@ def make_whisper(out: Path, torch, transformers):
 
     fe = WhisperFeatureExtractor(feature_size=80, sampling_rate=SAMPLE_RATE, chunk_length=CHUNK_S)
     fe.save_pretrained(out)
-    feats = fe(waveform(np), sampling_rate=SAMPLE_RATE, return_tensors="pt").input_features.float()
+    wave = waveform(np)
+    feats = fe(wave, sampling_rate=SAMPLE_RATE, return_tensors="pt").input_features.float()
     assert tuple(feats.shape) == (1, 80, 2 * N_SOURCE), feats.shape
 
     ids = torch.tensor([forced])
@@ -114,7 +115,7 @@ def make_whisper(out: Path, torch, transformers):
             margins.append(float(top.values[0] - top.values[1]))
             seq = torch.cat([seq, top.indices[:1].view(1, 1)], dim=1)
         logits = model(encoder_outputs=(enc,), decoder_input_ids=seq).logits[0].float().contiguous()
-    save_file({"input_features": feats[0].contiguous(), "encoder_last_hidden_state": enc[0].float().contiguous(),
+    save_file({"audio": torch.from_numpy(wave.copy()), "input_features": feats[0].contiguous(), "encoder_last_hidden_state": enc[0].float().contiguous(),
                "logits": logits, "mel_filters": torch.from_numpy(np.ascontiguousarray(fe.mel_filters.T)).float()},
               str(out / "reference.safetensors"))
     return {
@@ -124,6 +125,7 @@ def make_whisper(out: Path, torch, transformers):
         "generated_ids": seq[0, len(forced):].tolist(),
         "top1_margins": margins,
         "tensors": {
+            "audio": "the waveform the features were computed from [samples], f32 at 16000 Hz",
             "input_features": "WhisperFeatureExtractor's log-mel [n_mels, frames]",
             "encoder_last_hidden_state": "[n_source, d_model]",
             "logits": "rows: forced + generated ids (teacher forcing); row i predicts token i+1",

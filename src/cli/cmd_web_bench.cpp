@@ -1,6 +1,8 @@
 // `accel web-bench`: the llm benchmark in real headless browsers (wllama's WASM and WebGPU paths), the same test
-// natively, WebGPU/WebNN matmul microbenchmarks, and the results stored next to each other (web/).
+// natively, WebGPU/WebNN matmul microbenchmarks, and the results stored next to each other (web/). On a whisper.cpp
+// model, Whisper in each browser through whisper.cpp's WebAssembly build (web/web_whisper).
 #include <csignal>
+#include <fstream>
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
@@ -10,9 +12,12 @@
 #include "accel/core/paths.h"
 #include "accel/core/version.h"
 #include "accel/web/web_bench.h"
+#include "accel/model/whisper_file.h"
 #include "accel/web/web_results.h"
+#include "accel/web/web_whisper.h"
 #include "commands.h"
 #include "output.h"
+#include "web_whisper_printer.h"
 
 namespace accel::cli {
 namespace {
@@ -27,8 +32,16 @@ struct WebBenchCli {
     int32_t n_prompt = 64, n_gen = 16, reps = 3, threads = 0, timeout_s = 180;
     bool no_webgpu = false, no_webnn = false, no_store = false;
     std::string db;
+    std::string audio;
+    int32_t max_tokens = 64;
     FormatOption format;
 };
+
+bool is_whisper_file(const std::string& path) {
+    uint32_t magic = 0;
+    std::ifstream in(path, std::ios::binary);
+    return in.read(reinterpret_cast<char*>(&magic), sizeof magic) && magic == model::whisper_file_magic;
+}
 
 std::vector<std::string> split(const std::string& s) {
     std::vector<std::string> out;
@@ -99,11 +112,19 @@ int run(const WebBenchCli& c) {
         }
     } restore{old_int, old_term};
 
+    const std::filesystem::path db =
+        c.no_store ? std::filesystem::path() : c.db.empty() ? paths::default_db() : std::filesystem::path(c.db);
+    if (is_whisper_file(c.model)) {
+        if (c.audio.empty()) throw Error(ErrorKind::invalid_input, "--audio: a Whisper model needs an audio file");
+        o.max_tokens = c.max_tokens;
+        const auto bench = web::run_whisper_bench(o, c.audio, browsers, db);
+        return print_whisper_bench(bench, c.model, c.format.resolve() == Format::json);
+    }
     web::NativeBaselines native{.at_default = web::run_native(o)};
     const auto [outcomes, pages] = web::run_browsers(o, browsers);
     web::add_equal_thread_baselines(o, pages, native);
     std::string run_id;
-    if (!c.no_store) run_id = web::store_results(c.db.empty() ? paths::default_db() : std::filesystem::path(c.db), o, outcomes, pages, native);
+    if (!db.empty()) run_id = web::store_results(db, o, outcomes, pages, native);
 
     bool any_failed = g_interrupted.load();
     bool check_failed = false;
@@ -162,7 +183,9 @@ int run(const WebBenchCli& c) {
 void register_web_bench(CLI::App& app, int& exit_code) {
     auto c = std::make_shared<WebBenchCli>();
     auto* cmd = app.add_subcommand("web-bench", "Run the llm benchmark in headless browsers (WASM, WebGPU) next to native");
-    cmd->add_option("--model,-m", c->model, "GGUF model file")->required();
+    cmd->add_option("--model,-m", c->model, "GGUF model file, or a whisper.cpp model (then --audio)")->required();
+    cmd->add_option("--audio", c->audio, "Whisper: WAV, FLAC or Ogg clip, decoded once and given to every browser");
+    cmd->add_option("--max-tokens", c->max_tokens, "Whisper: tokens per segment at most")->default_val(64)->check(CLI::Range(1, 448));
     cmd->add_option("--browser", c->browsers, "Comma-separated: chromium, firefox")->default_val("chromium");
     cmd->add_option("-p", c->n_prompt, "Prompt tokens (about: words of a fixed text)")->default_val(64)->check(CLI::Range(1, 400));
     cmd->add_option("-n", c->n_gen, "Generated tokens")->default_val(16)->check(CLI::Range(1, 100));

@@ -77,6 +77,20 @@ fs::path wllama_dir() {
     return p;
 }
 
+fs::path whisper_wasm_dir() {
+    std::vector<fs::path> c;
+    if (const char* e = std::getenv("ACCEL_WHISPER_WASM_DIR")) c.emplace_back(e);
+#ifdef ACCEL_WHISPER_WASM_BUILD_DIR
+    c.emplace_back(ACCEL_WHISPER_WASM_BUILD_DIR);
+#endif
+    c.push_back(exe_dir() / "../share/accel/web/whisper");
+    fs::path p = first_existing(c, "whisper.wasm");
+    if (p.empty())
+        throw Error(ErrorKind::io, "web: whisper.cpp's WebAssembly build is missing; run scripts/bootstrap.sh "
+                                   "--whisper-wasm (or set ACCEL_WHISPER_WASM_DIR)");
+    return p;
+}
+
 fs::path find_browser(const std::string& name) {
     std::vector<std::string> names;
     if (name == "chromium") names = {"chromium", "chromium-browser"};
@@ -115,16 +129,21 @@ BrowserOutcome run_browser(const WebBenchOptions& o, const std::string& browser)
     }
 
     const std::string token = make_token();
+    const bool whisper = !o.audio_f32.empty();
+    std::map<std::string, fs::path> mounts{{"/page/", o.page_dir.empty() ? web_page_dir() : o.page_dir}};
+    if (whisper) {
+        mounts.emplace("/whisper/", o.whisper_dir.empty() ? whisper_wasm_dir() : o.whisper_dir);
+        mounts.emplace("/audio/", o.audio_f32.parent_path());
+    } else {
+        mounts.emplace("/wllama/", o.wllama_dir.empty() ? wllama_dir() : o.wllama_dir);
+    }
     HttpServer server(ServerOptions{
-        .token = token,
-        .mounts = {{"/page/", o.page_dir.empty() ? web_page_dir() : o.page_dir},
-                   {"/wllama/", o.wllama_dir.empty() ? wllama_dir() : o.wllama_dir}},
-        .model_file = o.model,
-        .limits = {.max_body_bytes = 4 * 1024 * 1024}});
+        .token = token, .mounts = mounts, .model_file = o.model, .limits = {.max_body_bytes = 4 * 1024 * 1024}});
     std::string query = fmt::format("p={}&n={}&r={}&warmup={}&t={}&ngl={}&greedy_n={}&greedy_prompt={}&gpu={}&nn={}&llm={}",
                                     o.n_prompt, o.n_gen, o.reps, o.n_warmup, o.n_threads, join_ints(o.n_gpu_layers),
                                     o.greedy_n, url_encode(o.greedy_prompt), o.webgpu ? 1 : 0, o.webnn ? 1 : 0,
                                     o.llm ? 1 : 0);
+    if (whisper) query += fmt::format("&task=whisper&max_tokens={}", o.max_tokens);
     if (!o.extra_query.empty()) query += "&" + o.extra_query;
     // Test hooks for the CLI (tests/web): e.g. hang=1 makes the page never post.
     if (const char* q = std::getenv("ACCEL_WEB_PAGE_QUERY"); q && *q) query += fmt::format("&{}", q);

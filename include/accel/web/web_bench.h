@@ -29,6 +29,12 @@ struct WebBenchOptions {
     std::filesystem::path page_dir{};    // empty: web_page_dir()
     std::filesystem::path wllama_dir{};  // empty: wllama_dir()
     std::string extra_query{};           // appended to the page URL (test hooks: "hang=1", "corrupt=1")
+    // Whisper (`model` is a whisper.cpp file): the page runs whisper.cpp's WebAssembly build (whisper.js) on these
+    // samples instead of wllama. audio_f32: a file named audio.f32 of 16 kHz mono float samples (host order);
+    // whisper_dir: empty for whisper_wasm_dir(); max_tokens: the cap per segment, the same in every browser.
+    std::filesystem::path audio_f32{};
+    std::filesystem::path whisper_dir{};
+    int32_t max_tokens = 64;
     const std::atomic<bool>* cancel = nullptr;  // set (e.g. by SIGINT) to stop waiting; the browser is cleaned up
 };
 
@@ -49,6 +55,10 @@ std::filesystem::path web_page_dir();
 // The extracted @wllama/wllama package: $ACCEL_WLLAMA_DIR, else the one the bootstrap made (recorded at configure
 // time), else <prefix>/share/accel/web/wllama. Throws Error{io} naming scripts/bootstrap.sh when absent.
 std::filesystem::path wllama_dir();
+
+// whisper.cpp's WebAssembly build (scripts/bootstrap.sh --whisper-wasm): $ACCEL_WHISPER_WASM_DIR, else the one the
+// bootstrap made (recorded at configure time), else <prefix>/share/accel/web/whisper. Throws Error{io} naming the bootstrap flag when absent.
+std::filesystem::path whisper_wasm_dir();
 
 // Finds `name` ("chromium", "firefox") on PATH. Empty path when absent.
 std::filesystem::path find_browser(const std::string& name);

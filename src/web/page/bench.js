@@ -19,6 +19,8 @@ const cfg = {
   hang: params.get('hang') === '1',
   corrupt: params.get('corrupt') === '1',
   skip_llm: params.get('llm') === '0',
+  task: params.get('task') || 'llm',  // 'whisper': whisper.js instead of wllama
+  max_tokens: parseInt(params.get('max_tokens') || '64', 10),
 };
 
 function status(text) {
@@ -337,7 +339,14 @@ async function main() {
     status('hanging on purpose (test hook)');
     return;
   }
-  if (!cfg.skip_llm) {
+  if (cfg.task === 'whisper') {
+    try {
+      const { runWhisper } = await import('/page/whisper.js');
+      result.whisper = await runWhisper(cfg, status);
+    } catch (e) {
+      result.errors.push(`whisper: ${errText(e)}`);
+    }
+  } else if (!cfg.skip_llm) {
     try {
       const { Wllama } = await import('/wllama/esm/index.js');
       for (const ngl of cfg.ngl) {
