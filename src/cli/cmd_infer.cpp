@@ -29,6 +29,7 @@ struct InferTask {
 constexpr std::array infer_tasks{
     InferTask{"vit", infer_image_classification},
     InferTask{"detr", infer_detection},
+    InferTask{"wav2vec2", infer_ctc},
     InferTask{"llama", infer_llava, true},
 };
 

@@ -29,6 +29,7 @@ struct InferOptions {
 // The tasks. Each returns the process exit code; bad input throws Error{invalid_input} (exit 2 in main).
 int infer_image_classification(const InferOptions& o);  // vit: infer_image_classification.cpp
 int infer_detection(const InferOptions& o);             // detr: infer_detection.cpp
+int infer_ctc(const InferOptions& o);                   // wav2vec2: infer_ctc.cpp (CTC transcript of --audio)
 // A text model ("llama") with --mmproj: the streamed answer to --prompt about --image (infer_llava.cpp).
 int infer_llava(const InferOptions& o);
 

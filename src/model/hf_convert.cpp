@@ -319,7 +319,7 @@ HfSupport hf_support(const std::vector<std::string>& architectures) {
         {"CLIPModel", "accel's ggml graphs (library and accel conform; accel infer has no CLIP tokenizer yet)"},
         {"DetrForObjectDetection", "accel's ggml graphs (accel infer)"},
         {"WhisperForConditionalGeneration", "whisper.cpp"},
-        {"Wav2Vec2ForCTC", "accel's ggml graphs (library and accel conform; accel infer once audio decoding lands)"},
+        {"Wav2Vec2ForCTC", "accel's ggml graphs (accel infer --audio)"},
         {"LlavaForConditionalGeneration", "llama.cpp with libmtmd (accel infer --mmproj)"},
         {"LlavaNextForConditionalGeneration", "llama.cpp with libmtmd (accel infer --mmproj)"}};
     const auto& known = convertible_architectures();
