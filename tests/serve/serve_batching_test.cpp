@@ -135,6 +135,67 @@ TEST_F(Serve, ADisconnectFreesItsSequenceAtOnce) {
     EXPECT_EQ(post("/v1/completions", completion("x", 2)).status, 200);
 }
 
+TEST_F(Serve, SeededSamplingIsRepeatableWhileBatched) {
+    ACCEL_REQUIRE_TEST_FILE(stories, "models/stories260K.gguf");
+    serve::ServeOptions o;
+    o.parallel = 3;
+    start({stories}, o);
+    json req = completion("Once upon a time", 32);
+    req["temperature"] = 0.9;
+    req["seed"] = 42;
+    const net::HttpResult alone = post("/v1/completions", req);
+    ASSERT_EQ(alone.status, 200) << alone.body;
+    const std::string expected = json::parse(alone.body)["choices"][0]["text"];
+    // The same seeded request beside others (a greedy one, a differently seeded one): its own sampler, same text.
+    std::vector<std::string> got(4);
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < got.size(); ++i) {
+        threads.emplace_back([&, i] {
+            json r = req;
+            if (i == 1) r["temperature"] = 0;
+            if (i == 2) r["seed"] = 7;
+            const net::HttpResult res = post("/v1/completions", r);
+            got[i] = res.status == 200 ? json::parse(res.body)["choices"][0]["text"].get<std::string>() : res.body;
+        });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(got[0], expected);
+    EXPECT_EQ(got[3], expected);
+    EXPECT_EQ(got[1], generate_cli(stories, "Once upon a time", 32));
+}
+
+TEST_F(Serve, AFullQueueGets503WhileEverySequenceWaits) {
+    ACCEL_REQUIRE_TEST_FILE(stories, "models/stories260K.gguf");
+    serve::ServeOptions o;
+    o.parallel = 2;
+    o.max_queue = 2;
+    start({stories}, o);
+    // Hold the model's session: the decode loop cannot start, so requests wait.
+    pool::Lease held = pool.acquire(cpu_request(stories, {.n_ctx = 2 * o.n_ctx, .n_seq = 2}));
+    auto guard = std::make_unique<pool::SessionGuard>(held.session());
+    std::vector<net::HttpResult> first(2);
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < first.size(); ++i)
+        threads.emplace_back([&, i] { first[i] = post("/v1/completions", completion("Once", 4)); });
+    std::map<std::string, double> m;
+    for (int i = 0; i < 500; ++i) {
+        m = parse_metrics(client().get("/metrics").body);
+        if (m["accel_serve_requests_waiting"] == 2) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ASSERT_EQ(m["accel_serve_requests_waiting"], 2);
+    EXPECT_EQ(metric(m, "accel_serve_queue_depth" + kLabels), 2);
+    const net::HttpResult busy = post("/v1/completions", completion("Once", 4));
+    EXPECT_EQ(busy.status, 503) << busy.body;
+    ASSERT_NE(busy.header("retry-after"), nullptr);
+    EXPECT_EQ(*busy.header("retry-after"), "1");
+    EXPECT_NE(busy.body.find("queue_full"), std::string::npos);
+    guard.reset();
+    for (auto& t : threads) t.join();
+    for (const auto& r : first) EXPECT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(metric(parse_metrics(client().get("/metrics").body), "accel_serve_rejected_total"), 1);
+}
+
 TEST_F(Serve, MetricsHistogramsCountTheRequestsMade) {
     ACCEL_REQUIRE_TEST_FILE(stories, "models/stories260K.gguf");
     serve::ServeOptions o;
