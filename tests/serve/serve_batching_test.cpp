@@ -66,9 +66,7 @@ std::string stream_text(net::HttpClient& c, const json& req) {
 
 TEST_F(Serve, ParallelStreamsEachEqualTheSingleStreamText) {
     ACCEL_REQUIRE_TEST_FILE(stories, "models/stories260K.gguf");
-    serve::ServeOptions o;
-    o.parallel = 4;
-    o.max_queue = 8;
+    const serve::ServeOptions o = parallel(4, 8);
     start({stories}, o);
     const std::vector<std::string> prompts = {"Once upon a time", "The cat", "Lily and Tom", "One day"};
     std::vector<std::string> single;
@@ -110,8 +108,7 @@ TEST_F(Serve, ParallelStreamsEachEqualTheSingleStreamText) {
 
 TEST_F(Serve, ADisconnectFreesItsSequenceAtOnce) {
     ACCEL_REQUIRE_TEST_FILE(stories, "models/stories260K.gguf");
-    serve::ServeOptions o;
-    o.parallel = 2;
+    const serve::ServeOptions o = parallel(2);
     start({stories}, o);
     {
         auto c = client();
@@ -137,8 +134,7 @@ TEST_F(Serve, ADisconnectFreesItsSequenceAtOnce) {
 
 TEST_F(Serve, SeededSamplingIsRepeatableWhileBatched) {
     ACCEL_REQUIRE_TEST_FILE(stories, "models/stories260K.gguf");
-    serve::ServeOptions o;
-    o.parallel = 3;
+    const serve::ServeOptions o = parallel(3);
     start({stories}, o);
     json req = completion("Once upon a time", 32);
     req["temperature"] = 0.9;
@@ -166,9 +162,7 @@ TEST_F(Serve, SeededSamplingIsRepeatableWhileBatched) {
 
 TEST_F(Serve, AFullQueueGets503WhileEverySequenceWaits) {
     ACCEL_REQUIRE_TEST_FILE(stories, "models/stories260K.gguf");
-    serve::ServeOptions o;
-    o.parallel = 2;
-    o.max_queue = 2;
+    const serve::ServeOptions o = parallel(2, 2);
     start({stories}, o);
     // Hold the model's session: the decode loop cannot start, so requests wait.
     pool::Lease held = pool.acquire(cpu_request(stories, {.n_ctx = 2 * o.n_ctx, .n_seq = 2}));
@@ -198,8 +192,7 @@ TEST_F(Serve, AFullQueueGets503WhileEverySequenceWaits) {
 
 TEST_F(Serve, MetricsHistogramsCountTheRequestsMade) {
     ACCEL_REQUIRE_TEST_FILE(stories, "models/stories260K.gguf");
-    serve::ServeOptions o;
-    o.parallel = 2;
+    const serve::ServeOptions o = parallel(2);
     start({stories}, o);
     int prompt_tokens = 0, completion_tokens = 0;
     const int n_requests = 5;
@@ -255,8 +248,7 @@ TEST_F(Serve, PsLoadUnloadPinAndKeepAlive) {
     ACCEL_REQUIRE_TEST_FILE(stories, "models/stories260K.gguf");
     test::TempDir other;
     test::write_file(other / "outside.gguf", test::read_file(stories));  // a valid model, not under --models
-    serve::ServeOptions o;
-    o.parallel = 2;
+    const serve::ServeOptions o = parallel(2);
     start({stories}, o);
     auto ps = [&] { return json::parse(client().get("/api/ps").body)["models"]; };
     EXPECT_TRUE(ps().empty());

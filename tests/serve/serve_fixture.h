@@ -40,6 +40,13 @@ struct Serve : ::testing::Test {
         o.n_threads = 1;
         server = std::make_unique<serve::Server>(o, serve::ModelCatalog::scan(models), pool, cpu_request);
     }
+    // Options for --parallel n and --max-queue q.
+    static serve::ServeOptions parallel(int32_t n, int32_t max_queue = 8) {
+        serve::ServeOptions o;
+        o.parallel = n;
+        o.max_queue = max_queue;
+        return o;
+    }
     net::HttpClient client(net::HeaderList headers = {}) {
         return net::HttpClient("127.0.0.1", server->port(),
                                {.read_timeout = std::chrono::seconds(240), .default_headers = std::move(headers)});
