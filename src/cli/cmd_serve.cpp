@@ -22,6 +22,7 @@ struct ServeFlags {
     std::vector<std::string> models;
     std::string api_key_file;
     int32_t max_queue = 8;
+    int32_t parallel = 1;
     uint32_t ctx = 2048;
     int32_t threads = 0;
     PoolFlags pool;
@@ -51,7 +52,8 @@ int run_serve(const ServeFlags& f) {
     sigaddset(&stop_signals, SIGINT);
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
     PoolRuntime runtime(f.pool);
-    serve::ServeOptions options{.host = f.host, .port = f.port, .max_queue = f.max_queue, .n_ctx = f.ctx,
+    serve::ServeOptions options{.host = f.host, .port = f.port, .max_queue = f.max_queue,
+                                .parallel = f.parallel, .n_ctx = f.ctx,
                                 .n_threads = f.threads};
     if (!f.api_key_file.empty()) options.api_key = read_api_key(f.api_key_file);
     const size_t n_models = catalog.models().size();
@@ -79,9 +81,13 @@ void register_serve(CLI::App& app, int& exit_code) {
     cmd->add_option("--port", f->port, "TCP port (0: any free port)")->default_val(8080);
     cmd->add_option("--models", f->models, "GGUF files or folders of them: the only models served")->required();
     cmd->add_option("--api-key-file", f->api_key_file, "File whose first line is the API key (Authorization: Bearer)");
-    cmd->add_option("--max-queue", f->max_queue, "Model requests running or waiting at once; more get 503")
+    cmd->add_option("--max-queue", f->max_queue, "Model requests waiting for a sequence at once; more get 503")
         ->default_val(8)->check(CLI::PositiveNumber);
-    cmd->add_option("--ctx", f->ctx, "Context length of each generation model")->default_val(2048);
+    cmd->add_option("--parallel", f->parallel,
+                    "Sequences each generation model decodes together (continuous batching)")
+        ->default_val(1)->check(CLI::Range(1, 256));
+    cmd->add_option("--ctx", f->ctx, "Context length of each sequence (a model holds --ctx x --parallel)")
+        ->default_val(2048);
     cmd->add_option("--threads,-t", f->threads, "CPU threads per request (0: all)")->default_val(0)
         ->check(CLI::NonNegativeNumber);
     add_pool_flags(*cmd, f->pool);

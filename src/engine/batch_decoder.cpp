@@ -23,6 +23,10 @@ void BatchDecoder::clear_memory() { llama_memory_clear(llama_get_memory(session_
 
 void BatchDecoder::clear_sequence(int32_t seq) { llama_memory_seq_rm(llama_get_memory(session_.get()), seq, -1, -1); }
 
+bool BatchDecoder::trim_sequence(int32_t seq, int32_t from) {
+    return llama_memory_seq_rm(llama_get_memory(session_.get()), seq, from, -1);
+}
+
 void BatchDecoder::batch_clear() { batch_->n_tokens = 0; }
 
 bool BatchDecoder::batch_add(int32_t token, int32_t pos, int32_t seq, bool logits) {

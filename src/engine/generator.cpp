@@ -3,80 +3,14 @@
 #include <llama.h>
 
 #include <algorithm>
-#include <memory>
 
 #include "accel/core/error.h"
 #include "accel/engine/backend.h"
+#include "accel/engine/stop_filter.h"
+#include "accel/engine/token_sampler.h"
 
 namespace accel::engine {
 namespace {
-
-struct SamplerFree {
-    void operator()(llama_sampler* s) const { llama_sampler_free(s); }
-};
-using SamplerPtr = std::unique_ptr<llama_sampler, SamplerFree>;
-
-SamplerPtr make_sampler(const SamplingParams& p, const llama_vocab* vocab) {
-    SamplerPtr chain(llama_sampler_chain_init(llama_sampler_chain_default_params()));
-    if (p.repeat_penalty != 1.0f) {
-        llama_sampler_chain_add(chain.get(), llama_sampler_init_penalties(llama_vocab_n_tokens(vocab), p.repeat_last_n, p.repeat_penalty, 0.0f, 0.0f));
-    }
-    if (p.temp <= 0.0f) {
-        llama_sampler_chain_add(chain.get(), llama_sampler_init_greedy());
-        return chain;
-    }
-    if (p.top_k > 0) llama_sampler_chain_add(chain.get(), llama_sampler_init_top_k(p.top_k));
-    if (p.top_p < 1.0f) llama_sampler_chain_add(chain.get(), llama_sampler_init_top_p(p.top_p, 1));
-    if (p.min_p > 0.0f) llama_sampler_chain_add(chain.get(), llama_sampler_init_min_p(p.min_p, 1));
-    llama_sampler_chain_add(chain.get(), llama_sampler_init_temp(p.temp));
-    llama_sampler_chain_add(chain.get(), llama_sampler_init_dist(p.seed));
-    return chain;
-}
-
-// Holds back text that could still turn into a stop string, so that a stop string is never emitted.
-class StopFilter {
-public:
-    explicit StopFilter(const std::vector<std::string>& stop) : stop_(stop) {}
-
-    // Returns false once a stop string was found; text before it has been passed to sink.
-    bool push(std::string_view piece, const TextSink& sink, bool& sink_ok) {
-        if (stop_.empty()) {
-            sink_ok = sink(piece);
-            return true;
-        }
-        pending_ += piece;
-        for (const auto& s : stop_) {
-            if (auto pos = pending_.find(s); pos != std::string::npos) {
-                if (pos > 0) sink_ok = sink(std::string_view(pending_).substr(0, pos));
-                pending_.clear();
-                return false;
-            }
-        }
-        size_t keep = 0;
-        for (const auto& s : stop_) {
-            for (size_t k = std::min(s.size() - 1, pending_.size()); k > keep; --k) {
-                if (pending_.compare(pending_.size() - k, k, s, 0, k) == 0) {
-                    keep = k;
-                    break;
-                }
-            }
-        }
-        if (pending_.size() > keep) {
-            sink_ok = sink(std::string_view(pending_).substr(0, pending_.size() - keep));
-            pending_.erase(0, pending_.size() - keep);
-        }
-        return true;
-    }
-
-    void flush(const TextSink& sink) {
-        if (!pending_.empty()) sink(pending_);
-        pending_.clear();
-    }
-
-private:
-    const std::vector<std::string>& stop_;
-    std::string pending_;
-};
 
 void decode_or_throw(llama_context* ctx, llama_batch batch, const Session& session) {
     clear_backend_message();
@@ -115,7 +49,7 @@ GenerateStats generate(Session& session, std::string_view prompt, const Generate
                                                   std::to_string(session.n_ctx()) + " tokens");
     }
     llama_memory_clear(llama_get_memory(ctx), true);
-    SamplerPtr sampler = make_sampler(params.sampling, vocab);
+    TokenSampler sampler(params.sampling, llama_vocab_n_tokens(vocab));
     StopFilter filter(params.stop);
 
     const auto t0 = std::chrono::steady_clock::now();

@@ -162,6 +162,7 @@ namespace accel::engine {
 int32_t LoadedModel::n_vocab() const { return llama_vocab_n_tokens(llama_model_get_vocab(model_.get())); }
 bool LoadedModel::adds_bos() const { return llama_vocab_get_add_bos(llama_model_get_vocab(model_.get())); }
 int32_t LoadedModel::bos() const { return llama_vocab_bos(llama_model_get_vocab(model_.get())); }
+bool LoadedModel::is_eog(int32_t token) const { return llama_vocab_is_eog(llama_model_get_vocab(model_.get()), token); }
 int32_t LoadedModel::n_layer() const { return llama_model_n_layer(model_.get()); }
 int32_t LoadedModel::n_embd() const { return llama_model_n_embd(model_.get()); }
 

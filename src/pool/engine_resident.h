@@ -20,6 +20,7 @@ public:
     Placement placement;
     int32_t default_threads = 0;  // the session's threads when opened: what a lease with n_threads 0 gets
     std::mutex use;
+    uint64_t last_guard = 0;  // the serial of the last SessionGuard taken on this session (under `use`)
 };
 
 }  // namespace accel::pool

@@ -449,6 +449,7 @@ std::optional<Lease> ResourcePool::lease_resident_locked(const std::string& id, 
     for (const auto& dev : req.devices) {
         if (Entry* e = find_ready_locked(id, req, dev)) {
             ++e->hits;
+            if (req.keep_alive) e->keep_alive = req.keep_alive;  // the latest request's keep-alive applies (Ollama's rule)
             return make_lease_locked(*e, req, {"hit: " + req.model.filename().string() + " is resident on " + dev},
                                      true);
         }

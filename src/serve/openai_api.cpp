@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <string>
 
 #include <nlohmann/json.hpp>
 
@@ -130,7 +131,50 @@ json usage_json(const Usage& u) {
                 {"total_tokens", u.prompt_tokens + u.completion_tokens}};
 }
 
+std::optional<std::chrono::milliseconds> keep_alive_field(const json& j) {
+    if (!j.contains("keep_alive") || j["keep_alive"].is_null()) return std::nullopt;
+    const json& k = j["keep_alive"];
+    if (k.is_number()) {
+        const double s = k.get<double>();
+        if (!std::isfinite(s) || std::fabs(s) > 1e9) throw ApiError(400, "'keep_alive' is out of range", "keep_alive");
+        return std::chrono::milliseconds(static_cast<int64_t>(s * 1000));
+    }
+    if (!k.is_string()) throw ApiError(400, "'keep_alive' must be a number of seconds or a duration text", "keep_alive");
+    return parse_keep_alive(k.get<std::string>());
+}
+
 }  // namespace
+
+std::chrono::milliseconds parse_keep_alive(std::string_view text) {
+    const auto bad = [] {
+        return ApiError(400, "'keep_alive' must be a number of seconds or a duration such as 30s, 5m, 1h (negative pins)",
+                        "keep_alive");
+    };
+    if (text.empty() || text.size() > 32) throw bad();
+    const std::string t(text);
+    size_t used = 0;
+    double v = 0;
+    try {
+        v = std::stod(t, &used);
+    } catch (const std::exception&) {
+        throw bad();
+    }
+    const std::string unit = t.substr(used);
+    double ms_per = 0;
+    if (unit == "ms") ms_per = 1;
+    if (unit == "s" || unit.empty()) ms_per = 1000;
+    if (unit == "m") ms_per = 60'000;
+    if (unit == "h") ms_per = 3'600'000;
+    if (ms_per == 0 || !std::isfinite(v) || std::fabs(v * ms_per) > 1e12) throw bad();
+    return std::chrono::milliseconds(static_cast<int64_t>(v * ms_per));
+}
+
+PoolActionRequest parse_pool_action(std::string_view body) {
+    const json j = parse_object(body);
+    PoolActionRequest r{.model = string_field(j, "model", true), .keep_alive = keep_alive_field(j)};
+    if (j.contains("pinned") && !j["pinned"].is_null()) r.pinned = bool_field(j, "pinned");
+    return r;
+}
 
 ApiError::ApiError(int status, std::string message, std::string param, std::string code)
     : std::runtime_error(std::move(message)), status_(status), param_(std::move(param)), code_(std::move(code)) {}
@@ -184,6 +228,7 @@ CompletionRequest parse_completion_request(std::string_view body, bool chat) {
         if (!j["stream_options"].is_object()) throw ApiError(400, "'stream_options' must be an object", "stream_options");
         r.include_usage = bool_field(j["stream_options"], "include_usage");
     }
+    r.keep_alive = keep_alive_field(j);
     return r;
 }
 
@@ -210,6 +255,7 @@ EmbeddingRequest parse_embedding_request(std::string_view body) {
     r.base64 = format == "base64";
     if (j.contains("dimensions") && !j["dimensions"].is_null())
         throw ApiError(400, "'dimensions' is not served", "dimensions");
+    r.keep_alive = keep_alive_field(j);
     return r;
 }
 

@@ -17,9 +17,9 @@
 #include "accel/net/sse.h"
 #include "accel/pool/session_guard.h"
 #include "accel/serve/openai_api.h"
+#include "server_impl.h"
 
 namespace accel::serve {
-namespace {
 
 using net::HttpRequest;
 using net::HttpResponse;
@@ -27,6 +27,8 @@ using net::HttpResponse;
 HttpResponse json_response(int status, std::string body) {
     return HttpResponse{.status = status, .content_type = "application/json", .body = std::move(body)};
 }
+
+namespace {
 
 HttpResponse error_response(const ApiError& e) {
     HttpResponse r = json_response(e.status(), e.json());
@@ -39,56 +41,32 @@ int64_t unix_now() {
     return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-// Keeps one model request counted against --max-queue while it lives.
-struct Admission {
-    std::atomic<int32_t>& n;
-    explicit Admission(std::atomic<int32_t>& counter) : n(counter) {}
-    ~Admission() { --n; }
-    Admission(const Admission&) = delete;
-    Admission& operator=(const Admission&) = delete;
-};
+// Where a request ran, in its answer's headers (streams too: they are sent before the first token).
+void add_placement_headers(HttpResponse& r, const std::string& model_id, const pool::Lease& lease) {
+    r.headers.emplace_back("X-Accel-Model", model_id);
+    r.headers.emplace_back("X-Accel-Device", lease.device());
+    r.headers.emplace_back("X-Accel-Pool", lease.hit() ? "hit" : "load");
+}
 
-// A completion from admission to its last byte: the lease outlives the session guard (declared after it).
-struct Job {
-    std::shared_ptr<Admission> admission;
-    pool::Lease lease;
-    std::optional<pool::SessionGuard> guard;
-    CompletionRequest request;
-    std::string prompt;
-    engine::GenerateParams params;
-    ResponseHeader header;
-};
+// Moves the job's new pieces to out, waiting up to 50 ms for something to happen. Returns true once the job is done
+// (its last pieces included).
+bool take_pieces(GenJob& job, std::vector<std::string>& out) {
+    std::unique_lock lock(job.mu);
+    job.cv.wait_for(lock, std::chrono::milliseconds(50), [&] { return job.done || !job.pieces.empty(); });
+    out.clear();
+    out.swap(job.pieces);
+    return job.done;
+}
+
+Usage usage_of(const GenJob& job) {
+    return {.prompt_tokens = static_cast<int32_t>(job.query.prompt.size()), .completion_tokens = job.n_gen};
+}
+
+std::string finish_of(const GenJob& job) {
+    return finish_reason({.stopped_by_eog = job.stopped_by_eog, .stopped_by_string = job.stopped_by_string});
+}
 
 }  // namespace
-
-struct Server::Impl {
-    ServeOptions opt;
-    ModelCatalog catalog;
-    pool::ResourcePool& pool;
-    LeaseRequestFactory make_request;
-    std::unique_ptr<net::HttpServer> http;
-    std::atomic<bool> stopping{false};
-    std::atomic<int32_t> in_flight{0};
-    std::atomic<uint64_t> n_requests{0}, n_errors{0}, n_tokens_prompt{0}, n_tokens_gen{0}, n_rejected{0};
-
-    Impl(ServeOptions o, ModelCatalog c, pool::ResourcePool& p, LeaseRequestFactory f)
-        : opt(std::move(o)), catalog(std::move(c)), pool(p), make_request(std::move(f)) {}
-
-    HttpResponse handle(const HttpRequest& req);
-    HttpResponse route(const HttpRequest& req);
-    bool authorized(const HttpRequest& req) const;
-    std::shared_ptr<Admission> admit();
-    pool::Lease lease(const ServedModel& model, bool embeddings);
-    const ServedModel& model_of(const std::string& id) const;
-    HttpResponse complete(const HttpRequest& req, bool chat);
-    void prepare(Job& job);
-    HttpResponse complete_now(Job& job, const HttpRequest& req);
-    HttpResponse complete_streaming(std::shared_ptr<Job> job);
-    void stream(Job& job, net::StreamSink& sink);
-    HttpResponse embeddings(const HttpRequest& req);
-    HttpResponse models() const;
-    HttpResponse metrics() const;
-};
 
 Server::Server(ServeOptions options, ModelCatalog catalog, pool::ResourcePool& pool, LeaseRequestFactory make_request)
     : impl_(std::make_unique<Impl>(std::move(options), std::move(catalog), pool, std::move(make_request))) {
@@ -97,6 +75,7 @@ Server::Server(ServeOptions options, ModelCatalog catalog, pool::ResourcePool& p
         throw Error(ErrorKind::invalid_input,
                     fmt::format("serve: listening on {} (not loopback) needs an API key: pass --api-key-file", o.host));
     if (o.max_queue < 1) throw Error(ErrorKind::invalid_input, "serve: --max-queue must be at least 1");
+    if (o.parallel < 1 || o.parallel > 256) throw Error(ErrorKind::invalid_input, "serve: --parallel must be 1 to 256");
     net::HttpServerOptions http{.host = o.host, .port = o.port, .limits = o.limits,
                                 .error_response = [](int status, std::string_view why) {
                                     return error_response(ApiError(status, std::string(why)));
@@ -112,7 +91,11 @@ const std::string& Server::host() const { return impl_->http->host(); }
 
 void Server::stop() {
     if (!impl_ || impl_->stopping.exchange(true)) return;
+    // Connections see `stopping` (streams: their sink is cancelled) and cancel their jobs; the workers end them at
+    // their next step. Then the workers stop, giving their sessions and leases back.
     impl_->http->stop();
+    std::lock_guard lock(impl_->workers_mu);
+    for (auto& [key, w] : impl_->workers) w->stop();
 }
 
 HttpResponse Server::Impl::handle(const HttpRequest& req) {
@@ -151,6 +134,14 @@ HttpResponse Server::Impl::route(const HttpRequest& req) {
         if (!get) throw ApiError(405, "use GET for /v1/models");
         return models();
     }
+    if (req.path == "/api/ps") {
+        if (!get) throw ApiError(405, "use GET for /api/ps");
+        return ps();
+    }
+    if (req.path == "/api/load" || req.path == "/api/unload" || req.path == "/api/pin") {
+        if (req.method != "POST") throw ApiError(405, "use POST for " + req.path);
+        return req.path == "/api/load" ? load(req) : req.path == "/api/unload" ? unload(req) : pin(req);
+    }
     const bool chat = req.path == "/v1/chat/completions";
     if (chat || req.path == "/v1/completions" || req.path == "/v1/embeddings") {
         if (req.method != "POST") throw ApiError(405, "use POST for " + req.path);
@@ -159,30 +150,33 @@ HttpResponse Server::Impl::route(const HttpRequest& req) {
     throw ApiError(404, "unknown endpoint " + req.path);
 }
 
-std::shared_ptr<Admission> Server::Impl::admit() {
-    if (++in_flight > opt.max_queue) {
-        --in_flight;
-        ++n_rejected;
-        throw ApiError(503, fmt::format("the server is busy ({} requests queued or running); retry later", opt.max_queue),
-                       "", "queue_full");
-    }
-    return std::make_shared<Admission>(in_flight);
-}
-
 const ServedModel& Server::Impl::model_of(const std::string& id) const {
     const ServedModel* m = catalog.find(id);
     if (m == nullptr) throw ApiError(404, "the model '" + id + "' is not served here (see /v1/models)", "model", "model_not_found");
     return *m;
 }
 
-pool::Lease Server::Impl::lease(const ServedModel& model, bool embeddings) {
+// A generation model: --parallel sequences of --ctx tokens each (llama.cpp splits the context between them).
+pool::LoadOptions Server::Impl::generation_options() const {
+    const auto n_seq = static_cast<uint32_t>(opt.parallel);
+    return pool::LoadOptions{.n_ctx = opt.n_ctx * n_seq, .n_seq = n_seq};
+}
+
+pool::Lease Server::Impl::lease(const ServedModel& model, bool embeddings,
+                                std::optional<std::chrono::milliseconds> keep_alive) {
     // Embeddings: the context `accel embed` uses (several texts per decode).
     const pool::LoadOptions options = embeddings ? pool::LoadOptions{.n_ctx = 512, .n_seq = 8, .embeddings = true}
-                                                 : pool::LoadOptions{.n_ctx = opt.n_ctx};
+                                                 : generation_options();
     pool::Request request = make_request(model.path, options);
     request.n_threads = opt.n_threads;
+    request.keep_alive = keep_alive;
     try {
-        return pool.acquire(request);
+        pool::Lease l = pool.acquire(request);
+        if (!l.hit()) {
+            std::lock_guard lock(loads_mu);
+            ++loads[{model.id, l.device()}];
+        }
+        return l;
     } catch (const Error& e) {
         if (e.kind() == ErrorKind::busy || e.kind() == ErrorKind::out_of_memory)
             throw ApiError(503, "model '" + model.id + "' cannot be loaded now: " + e.what(), "model");
@@ -190,27 +184,41 @@ pool::Lease Server::Impl::lease(const ServedModel& model, bool embeddings) {
     }
 }
 
-HttpResponse Server::Impl::complete(const HttpRequest& req, bool chat) {
-    auto job = std::make_shared<Job>();
-    job->request = parse_completion_request(req.body, chat);
-    const ServedModel& model = model_of(job->request.model);
-    job->admission = admit();
-    job->lease = lease(model, false);
-    job->guard.emplace(job->lease.session());
-    job->header = {.id = (chat ? "chatcmpl-" : "cmpl-") + net::random_token().substr(0, 24), .created = unix_now(),
-                   .model = model.id};
-    prepare(*job);
-    if (job->request.stream) return complete_streaming(std::move(job));
-    return complete_now(*job, req);
+ModelWorker& Server::Impl::worker(const std::string& model_id, const std::string& device) {
+    std::lock_guard lock(workers_mu);
+    auto& w = workers[model_id + "\n" + device];
+    if (!w) w = std::make_unique<ModelWorker>(model_id, device);
+    return *w;
 }
 
-// The prompt in the model's template (chat), its length against the context, and the sampling parameters.
-void Server::Impl::prepare(Job& job) {
-    const CompletionRequest& r = job.request;
-    const engine::LoadedModel& model = job.guard->model();
-    job.prompt = r.chat ? engine::apply_chat_template(model, r.messages) : r.prompt;
-    const auto n_prompt = static_cast<int64_t>(engine::tokenize(model, job.prompt, true, r.chat).size());
-    const int64_t n_ctx = job.guard->session().n_ctx();
+HttpResponse Server::Impl::complete(const HttpRequest& req, bool chat) {
+    const auto arrival = SteadyClock::now();
+    const CompletionRequest r = parse_completion_request(req.body, chat);
+    const ServedModel& served = model_of(r.model);
+    auto job = std::make_shared<GenJob>();
+    // Admission: past --max-queue waiting requests, 503 at once.
+    if (++waiting > opt.max_queue) {
+        --waiting;
+        ++n_rejected;
+        throw ApiError(503, fmt::format("the server is busy ({} requests wait for a sequence); retry later", opt.max_queue),
+                       "", "queue_full");
+    }
+    job->waiting = std::make_unique<WaitTicket>(waiting);
+    ++in_flight;
+    job->in_flight = std::make_unique<WaitTicket>(in_flight);
+    job->t_arrival = arrival;
+    job->lease = std::make_shared<pool::Lease>(lease(served, false, r.keep_alive));
+    const engine::LoadedModel& model = job->lease->model();
+
+    // The prompt in the model's template (chat), its length against a sequence's context, the sampling parameters.
+    const std::string prompt = r.chat ? engine::apply_chat_template(model, r.messages) : r.prompt;
+    std::vector<int32_t> tokens = engine::tokenize(model, prompt, true, r.chat);
+    if (tokens.empty()) {
+        if (model.bos() < 0) throw ApiError(400, "an empty prompt needs a model with a BOS token", "prompt");
+        tokens.push_back(model.bos());
+    }
+    const auto n_prompt = static_cast<int64_t>(tokens.size());
+    const int64_t n_ctx = opt.n_ctx;
     if (n_prompt >= n_ctx)
         throw ApiError(400, fmt::format("the prompt is {} tokens; the context is {}", n_prompt, n_ctx), "messages",
                        "context_length_exceeded");
@@ -219,93 +227,112 @@ void Server::Impl::prepare(Job& job) {
         throw ApiError(400, fmt::format("the prompt ({} tokens) plus max_tokens ({}) exceed the context of {} tokens",
                                         n_prompt, n_predict, n_ctx), "max_tokens", "context_length_exceeded");
     std::random_device rd;
-    job.params = {.n_predict = static_cast<int32_t>(n_predict),
+    job->id = next_job++;
+    job->query = {.prompt = std::move(tokens),
+                  .n_gen = static_cast<int32_t>(n_predict),
                   .sampling = {.temp = r.temperature, .top_k = 0, .top_p = r.top_p, .min_p = 0.0f,
-                               .seed = r.seed ? *r.seed : rd()},
-                  .stop = r.stop,
-                  .parse_special = r.chat};
-}
+                               .seed = r.seed ? *r.seed : rd()}};
+    job->starts_document = prompt.empty();
+    job->filter.emplace(r.stop);
+    const ResponseHeader header{.id = (chat ? "chatcmpl-" : "cmpl-") + net::random_token().substr(0, 24),
+                                .created = unix_now(), .model = served.id};
+    ModelWorker* w = nullptr;
+    if (n_predict > 0) {
+        w = &worker(served.id, job->lease->device());
+        w->submit(job);
+    } else {
+        job->done = true;  // max_tokens 0: nothing to generate
+        job->waiting.reset();
+    }
 
-HttpResponse Server::Impl::complete_now(Job& job, const HttpRequest& req) {
+    if (r.stream) {
+        HttpResponse out{.status = 200, .content_type = "text/event-stream"};
+        out.headers.emplace_back("Cache-Control", "no-cache");
+        add_placement_headers(out, served.id, *job->lease);
+        const bool include_usage = r.include_usage;
+        out.stream = [this, job, w, header, chat, include_usage](net::StreamSink& sink) {
+            std::vector<std::string> pieces;
+            bool first = true;
+            for (;;) {
+                const bool done = take_pieces(*job, pieces);
+                for (const auto& p : pieces) {
+                    if (!sink.write(net::sse_event(completion_chunk_json(header, chat, p, "", first)))) {
+                        if (w != nullptr) w->cancel(*job);  // the client left: its sequence is freed at the next step
+                        return;
+                    }
+                    first = false;
+                }
+                if (done) break;
+                if (sink.cancelled() || stopping.load()) {
+                    if (w != nullptr) w->cancel(*job);
+                    return;
+                }
+            }
+            n_tokens_prompt += job->query.prompt.size();
+            n_tokens_gen += static_cast<uint64_t>(job->n_gen);
+            if (!job->error.empty()) {
+                // The head is sent: the error goes in the stream, as an event the OpenAI clients raise.
+                sink.write(net::sse_event(ApiError(500, job->error).json()));
+                return;
+            }
+            if (job->cancel_requested) return;
+            if (first) sink.write(net::sse_event(completion_chunk_json(header, chat, "", "", true)));
+            sink.write(net::sse_event(completion_chunk_json(header, chat, "", finish_of(*job), false)));
+            if (include_usage) sink.write(net::sse_event(usage_chunk_json(header, chat, usage_of(*job))));
+            sink.write(net::sse_event("[DONE]"));
+        };
+        return out;
+    }
+
     std::string text;
-    const engine::GenerateStats st = engine::generate(job.guard->session(), job.prompt, job.params, [&](std::string_view p) {
-        text += p;
-        // A client that hung up gets nothing: stop at once and free the model for the next request.
-        return !stopping.load() && !(req.client_gone && req.client_gone());
-    });
-    n_tokens_prompt += static_cast<uint64_t>(st.n_tokens_prompt);
-    n_tokens_gen += static_cast<uint64_t>(st.n_tokens_gen);
-    if (st.cancelled) throw ApiError(503, "the server is shutting down or the client left");
-    return json_response(200, completion_json(job.header, job.request.chat, text, finish_reason(st),
-                                              {.prompt_tokens = st.n_tokens_prompt, .completion_tokens = st.n_tokens_gen}));
-}
-
-HttpResponse Server::Impl::complete_streaming(std::shared_ptr<Job> job) {
-    HttpResponse r{.status = 200, .content_type = "text/event-stream"};
-    r.headers.emplace_back("Cache-Control", "no-cache");
-    r.stream = [this, job](net::StreamSink& sink) { stream(*job, sink); };
-    return r;
-}
-
-void Server::Impl::stream(Job& job, net::StreamSink& sink) {
-    const bool chat = job.request.chat;
-    bool first = true;
-    engine::GenerateStats st;
-    try {
-        st = engine::generate(job.guard->session(), job.prompt, job.params, [&](std::string_view piece) {
-            const bool ok = sink.write(net::sse_event(completion_chunk_json(job.header, chat, piece, "", first)));
-            first = false;
-            return ok;
-        });
-    } catch (const std::exception& e) {
-        // The head is sent: the error goes in the stream, as an event the OpenAI clients raise.
-        sink.write(net::sse_event(ApiError(500, e.what()).json()));
-        return;
+    std::vector<std::string> pieces;
+    bool cancelled = false;
+    for (;;) {
+        const bool done = take_pieces(*job, pieces);
+        for (const auto& p : pieces) text += p;
+        if (done) break;
+        // A client that hung up gets nothing: its sequence is freed at once for the next request.
+        if (!cancelled && w != nullptr && (stopping.load() || (req.client_gone && req.client_gone()))) {
+            w->cancel(*job);
+            cancelled = true;
+        }
     }
-    n_tokens_prompt += static_cast<uint64_t>(st.n_tokens_prompt);
-    n_tokens_gen += static_cast<uint64_t>(st.n_tokens_gen);
-    if (st.cancelled) return;  // the client left or the server is stopping
-    if (first) sink.write(net::sse_event(completion_chunk_json(job.header, chat, "", "", true)));
-    sink.write(net::sse_event(completion_chunk_json(job.header, chat, "", finish_reason(st), false)));
-    if (job.request.include_usage) {
-        sink.write(net::sse_event(usage_chunk_json(
-            job.header, chat, {.prompt_tokens = st.n_tokens_prompt, .completion_tokens = st.n_tokens_gen})));
-    }
-    sink.write(net::sse_event("[DONE]"));
+    n_tokens_prompt += job->query.prompt.size();
+    n_tokens_gen += static_cast<uint64_t>(job->n_gen);
+    if (!job->error.empty()) throw ApiError(500, "generation failed: " + job->error);
+    if (job->cancel_requested) throw ApiError(503, "the server is shutting down or the client left");
+    HttpResponse out = json_response(200, completion_json(header, chat, text, finish_of(*job), usage_of(*job)));
+    add_placement_headers(out, served.id, *job->lease);
+    return out;
 }
 
 HttpResponse Server::Impl::embeddings(const HttpRequest& req) {
     const EmbeddingRequest r = parse_embedding_request(req.body);
     const ServedModel& model = model_of(r.model);
-    const auto admission = admit();
-    const pool::Lease l = lease(model, true);
+    if (++waiting > opt.max_queue) {
+        --waiting;
+        ++n_rejected;
+        throw ApiError(503, fmt::format("the server is busy ({} requests wait); retry later", opt.max_queue), "",
+                       "queue_full");
+    }
+    const WaitTicket waiting_ticket(waiting);
+    ++in_flight;
+    const WaitTicket in_flight_ticket(in_flight);
+    const pool::Lease l = lease(model, true, r.keep_alive);
     const pool::SessionGuard guard = l.session();
     int64_t n_tokens = 0;
     for (const auto& text : r.input) n_tokens += static_cast<int64_t>(engine::tokenize(guard.model(), text, true).size());
     const auto vectors = engine::embed(guard.session(), r.input, {.normalize = true});
     n_tokens_prompt += static_cast<uint64_t>(n_tokens);
-    return json_response(200, embeddings_json(model.id, vectors, r.base64, static_cast<int32_t>(n_tokens)));
+    HttpResponse out = json_response(200, embeddings_json(model.id, vectors, r.base64, static_cast<int32_t>(n_tokens)));
+    add_placement_headers(out, model.id, l);
+    return out;
 }
 
 HttpResponse Server::Impl::models() const {
     std::vector<ModelEntry> entries;
     for (const auto& m : catalog.models()) entries.push_back({.id = m.id, .created = m.created});
     return json_response(200, models_json(entries));
-}
-
-HttpResponse Server::Impl::metrics() const {
-    std::string out;
-    auto counter = [&](const char* name, const char* help, uint64_t v, const char* type = "counter") {
-        out += fmt::format("# HELP {} {}\n# TYPE {} {}\n{} {}\n", name, help, name, type, name, v);
-    };
-    counter("accel_serve_requests_total", "HTTP requests answered by the handler", n_requests.load());
-    counter("accel_serve_errors_total", "requests answered with a 4xx or 5xx", n_errors.load());
-    counter("accel_serve_rejected_total", "model requests refused with 503 because the queue was full", n_rejected.load());
-    counter("accel_serve_prompt_tokens_total", "prompt tokens decoded (completions and embeddings)", n_tokens_prompt.load());
-    counter("accel_serve_completion_tokens_total", "tokens generated", n_tokens_gen.load());
-    counter("accel_serve_requests_in_flight", "model requests running or waiting", static_cast<uint64_t>(in_flight.load()),
-            "gauge");
-    return HttpResponse{.status = 200, .content_type = "text/plain; version=0.0.4", .body = std::move(out)};
 }
 
 }  // namespace accel::serve

@@ -1,6 +1,7 @@
 // engine::ContinuousBatcher on a scripted target (no model): every query gets its n_gen tokens, the last generated
 // token is fed back, batches stay within n_batch and the slots, and freed slots are reused.
 #include <algorithm>
+#include <map>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -31,6 +32,13 @@ public:
         }
     }
     int32_t greedy(int32_t i) override { return last_.at(static_cast<size_t>(i)).token + 1; }
+    bool trim_slot(int32_t slot, int32_t n_keep) override {
+        trims.emplace_back(slot, n_keep);
+        return true;
+    }
+    const std::vector<engine::BatchToken>& last_batch() const { return last_; }
+
+    std::vector<std::pair<int32_t, int32_t>> trims;
 
     int32_t largest_batch = 0;
     bool bad_seq = false;
@@ -105,6 +113,94 @@ TEST(ContinuousBatcher, RejectsBadQueriesAndMoreSlotsThanBatch) {
     CountingTarget wide(8, 4);
     const std::vector<engine::LlmQuery> ok{{.prompt = {1}, .n_gen = 1}};
     EXPECT_THROW(engine::ContinuousBatcher(wide, ok), Error);
+}
+
+// A server's observer: records starts, tokens and completions, and ends a query at a given token.
+class ServerLog : public engine::QueryObserver {
+public:
+    void first_token(uint32_t) override {}
+    void complete(uint32_t q) override { completed.push_back(q); }
+    void started(uint32_t q, int32_t n_cached) override { cached[q] = n_cached; }
+    bool token(uint32_t q, int32_t tok) override {
+        tokens[q].push_back(tok);
+        return tok != stop_at;
+    }
+    std::map<uint32_t, int32_t> cached;
+    std::map<uint32_t, std::vector<int32_t>> tokens;
+    std::vector<uint32_t> completed;
+    int32_t stop_at = -1;
+};
+
+void run_until_idle(engine::ContinuousBatcher& b, engine::QueryObserver& log) {
+    for (int i = 0; i < 10000 && b.step(log); ++i) {
+    }
+}
+
+TEST(ContinuousBatcher, ReusesTheLongestCachedPrefixOfAFreeSlot) {
+    CountingTarget target(2, 16);
+    engine::ContinuousBatcher batcher(target, engine::BatcherOptions{.reuse_prefix = true});
+    ServerLog log;
+    const engine::LlmQuery q1{.prompt = {1, 2, 3, 4}, .n_gen = 2};  // generates 5, 6; the slot then holds 1..5
+    batcher.issue(1, q1);
+    run_until_idle(batcher, log);
+    EXPECT_EQ(log.tokens[1], (std::vector<int32_t>{5, 6}));
+    EXPECT_EQ(log.cached[1], 0);
+
+    const engine::LlmQuery q2{.prompt = {1, 2, 3, 4, 5, 6, 7}, .n_gen = 1};
+    batcher.issue(2, q2);
+    ASSERT_TRUE(batcher.step(log));
+    EXPECT_EQ(log.cached[2], 5);  // 1..5 are in the slot: only 6 and 7 are decoded
+    ASSERT_EQ(target.last_batch().size(), 2u);
+    EXPECT_EQ(target.last_batch()[0].token, 6);
+    EXPECT_EQ(target.last_batch()[0].pos, 5);
+    EXPECT_EQ(log.tokens[2], (std::vector<int32_t>{8}));
+    EXPECT_TRUE(target.trims.empty());
+
+    // A shorter common prefix: the slot is trimmed to it. The same prompt again keeps all but its last token.
+    const engine::LlmQuery q3{.prompt = {1, 2, 9}, .n_gen = 1};
+    batcher.issue(3, q3);
+    run_until_idle(batcher, log);
+    EXPECT_EQ(log.cached[3], 2);
+    ASSERT_EQ(target.trims.size(), 1u);
+    EXPECT_EQ(target.trims[0].second, 2);
+    batcher.issue(4, q3);
+    run_until_idle(batcher, log);
+    EXPECT_EQ(log.cached[4], 2);
+    EXPECT_EQ(log.tokens[4], (std::vector<int32_t>{10}));
+    const engine::BatcherStats st = batcher.stats();
+    EXPECT_EQ(st.prefix_hits, 3u);
+    EXPECT_EQ(st.prefix_tokens, 9u);
+    EXPECT_EQ(st.n_busy, 0);
+    EXPECT_EQ(st.n_cells, 3);  // the last slot holds 1, 2, 9 (its one generated token was never fed back)
+    int cleared = 0;
+    for (int c : target.cleared) cleared += c;
+    EXPECT_EQ(cleared, 0);  // with reuse, finished queries keep their cells
+}
+
+TEST(ContinuousBatcher, CancelAndTheObserverEndQueriesAndFreeTheirSlots) {
+    CountingTarget target(1, 8);
+    engine::ContinuousBatcher batcher(target, engine::BatcherOptions{});
+    ServerLog log;
+    const engine::LlmQuery long_query{.prompt = {10}, .n_gen = 1000};
+    const engine::LlmQuery short_query{.prompt = {20}, .n_gen = 3};
+    batcher.issue(1, long_query);
+    batcher.issue(2, short_query);
+    batcher.issue(3, short_query);
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(batcher.step(log));
+    EXPECT_EQ(batcher.stats().n_queued, 2);
+    batcher.cancel(1);
+    batcher.cancel(3);  // still queued: it completes without ever starting
+    log.stop_at = 21;   // the observer ends query 2 at its first token
+    ASSERT_TRUE(batcher.step(log));
+    ASSERT_GE(log.completed.size(), 1u);
+    EXPECT_EQ(log.completed[0], 1u);
+    EXPECT_EQ(log.tokens[1].size(), 3u);
+    run_until_idle(batcher, log);
+    EXPECT_EQ(log.tokens[2], (std::vector<int32_t>{21}));
+    EXPECT_EQ(log.completed, (std::vector<uint32_t>{1, 2, 3}));
+    EXPECT_EQ(log.cached.count(3), 0u);
+    EXPECT_EQ(batcher.stats().n_busy, 0);
+    EXPECT_THROW(batcher.issue(9, engine::LlmQuery{.prompt = {}, .n_gen = 1}), Error);
 }
 
 }  // namespace

@@ -1,31 +1,10 @@
 #pragma once
 
-#include "accel/engine/batch_decoder.h"
-#include "accel/engine/parallel_target.h"
-#include "accel/engine/session.h"
+#include "accel/engine/session_parallel_target.h"
 
 namespace accel::bench {
 
-// ParallelLlmTarget over an engine session opened with n_seq_max slots (sequence ids 0..n_seq_max-1).
-// The caller keeps the session alive and holds its resident's `use` mutex while the target runs.
-class EngineParallelTarget : public engine::ParallelLlmTarget {
-public:
-    explicit EngineParallelTarget(engine::Session& session);
-    int32_t n_vocab() const override { return decoder_.n_vocab(); }
-    bool add_bos() const override { return add_bos_; }
-    int32_t bos() const override { return bos_; }
-    int32_t n_slots() const override { return n_slots_; }
-    int32_t n_batch() const override { return decoder_.n_batch(); }
-    void clear_all() override { decoder_.clear_memory(); }
-    void clear_slot(int32_t slot) override { decoder_.clear_sequence(slot); }
-    void decode(std::span<const engine::BatchToken> batch) override;
-    int32_t greedy(int32_t i) override { return decoder_.argmax(i); }
-
-private:
-    engine::BatchDecoder decoder_;
-    bool add_bos_;
-    int32_t bos_;
-    int32_t n_slots_;
-};
+// The engine's target for --parallel (engine/session_parallel_target.h), which accel serve decodes through too.
+using EngineParallelTarget = engine::SessionParallelTarget;
 
 }  // namespace accel::bench

@@ -22,6 +22,8 @@ public:
 
     void clear_memory();            // every sequence
     void clear_sequence(int32_t seq);
+    // Drops the sequence's cells from position from on; false when the memory cannot drop part of a sequence.
+    bool trim_sequence(int32_t seq, int32_t from);
 
     // Decodes one sequence's tokens starting at pos, in chunks of n_batch. Logits are computed for the last token
     // only when logits_last. Throws Error{backend} (or out_of_memory when the KV cache is full).

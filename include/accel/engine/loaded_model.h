@@ -50,6 +50,7 @@ public:
     int32_t n_vocab() const;
     bool adds_bos() const;   // whether the tokenizer starts a text with BOS
     int32_t bos() const;     // -1 when the vocabulary has none
+    bool is_eog(int32_t token) const;  // an end-of-generation token (EOS, EOT, ...)
     int32_t n_layer() const;
     int32_t n_embd() const;
 

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 
 namespace accel::engine {
 
@@ -30,6 +31,13 @@ public:
     virtual void decode(std::span<const BatchToken> batch) = 0;
     // The greedy next token after the last decode's batch[i], which must have asked for logits.
     virtual int32_t greedy(int32_t i) = 0;
+    // The next-token logits after batch[i] (n_vocab values, valid until the next decode), for sampled queries.
+    // Default: Error{internal} (a target that serves greedy queries only).
+    virtual std::span<const float> logits(int32_t i);
+    // Drops a slot's cells from position n_keep on, keeping its first n_keep tokens (prompt-prefix reuse).
+    // Returns false when the memory cannot drop part of a sequence (the caller then clears the whole slot).
+    // Default: false.
+    virtual bool trim_slot(int32_t slot, int32_t n_keep);
 };
 
 }  // namespace accel::engine

@@ -75,6 +75,9 @@ public:
     // another lease on the same model holds its guard; at most one guard per lease at a time. Only for models
     // loaded by an EngineLoader: throws Error{internal} otherwise, or on an empty lease.
     SessionGuard session() const;
+    // The leased engine model without the session's lock, for what llama.cpp allows on a model from any thread
+    // (tokenizing, chat templates, vocabulary lookups). Throws like session().
+    const engine::LoadedModel& model() const;
     // What a custom Loader returned, for that loader's own resident type; engine models go through session().
     Resident& resident() const { return *resident_; }
     const std::string& device() const { return device_; }

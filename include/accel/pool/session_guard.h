@@ -27,12 +27,18 @@ public:
     engine::Session* operator->() const { return &session(); }
     const engine::LoadedModel& model() const;
     const Placement& placement() const;  // where the pool placed the model, and why
+    // Every guard has a serial unique in the process. untouched_since(s): no other guard was taken on this session
+    // since the guard with serial s was released, so the session's memory (KV cache) is as that guard left it.
+    uint64_t serial() const { return serial_; }
+    bool untouched_since(uint64_t serial) const { return serial != 0 && previous_ == serial; }
 
 private:
     friend class Lease;
     SessionGuard(EngineResident& resident, int32_t n_threads);
     EngineResident* resident_;
     std::unique_lock<std::mutex> lock_;
+    uint64_t serial_ = 0;
+    uint64_t previous_ = 0;
 };
 
 }  // namespace accel::pool

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
@@ -41,6 +42,8 @@ struct CompletionRequest {
     std::vector<std::string> stop;
     bool stream = false;
     bool include_usage = false;                  // stream_options.include_usage
+    // How long the model stays loaded after this request (Ollama's keep_alive); negative pins; absent: the pool's.
+    std::optional<std::chrono::milliseconds> keep_alive;
 };
 
 // POST /v1/embeddings.
@@ -48,12 +51,24 @@ struct EmbeddingRequest {
     std::string model;
     std::vector<std::string> input;
     bool base64 = false;  // encoding_format "base64": little-endian float32, base64 (what the openai clients ask for)
+    std::optional<std::chrono::milliseconds> keep_alive;
+};
+
+// POST /api/load, /api/unload and /api/pin: {"model": id, "keep_alive": …} or {"model": id, "pinned": bool}.
+struct PoolActionRequest {
+    std::string model;
+    std::optional<std::chrono::milliseconds> keep_alive;
+    bool pinned = true;
 };
 
 // Parse a request body. Throw ApiError 400 for malformed JSON, wrong types, missing or out-of-range fields, and
 // for options accel does not serve (n > 1, logprobs, tools), naming the field in param.
 CompletionRequest parse_completion_request(std::string_view body, bool chat);
 EmbeddingRequest parse_embedding_request(std::string_view body);
+PoolActionRequest parse_pool_action(std::string_view body);
+// keep_alive as Ollama takes it: a number of seconds, or a duration text with a unit ("250ms", "30s", "5m", "1h"),
+// or "-1"/-1 (any negative value pins). Throws ApiError 400 naming keep_alive otherwise.
+std::chrono::milliseconds parse_keep_alive(std::string_view text);
 
 // The finish reason OpenAI names for what ended a generation: "stop" (end of generation or a stop string) or
 // "length".

@@ -16,8 +16,9 @@ struct ServeOptions {
     std::string host = "127.0.0.1";
     uint16_t port = 8080;        // 0: a free port the kernel picks (tests)
     std::string api_key;         // empty: none, which only a loopback host may have
-    int32_t max_queue = 8;       // model requests in the server at once, running or waiting; past it 503 + Retry-After
-    uint32_t n_ctx = 2048;       // context of each generation model the pool loads
+    int32_t max_queue = 8;       // model requests waiting for a sequence (or a model load); past it 503 + Retry-After
+    int32_t parallel = 1;        // sequences each generation model decodes together (continuous batching)
+    uint32_t n_ctx = 2048;       // context of each sequence: a generation model is loaded with n_ctx * parallel
     int32_t n_threads = 0;       // CPU threads per request; 0: the session's default
     net::HttpLimits limits{.max_header_bytes = 16 * 1024, .max_body_bytes = 4 * 1024 * 1024,
                            .read_timeout = std::chrono::milliseconds(30000),
@@ -30,8 +31,9 @@ using LeaseRequestFactory = std::function<pool::Request(const std::filesystem::p
 
 // `accel serve`: the OpenAI-compatible HTTP API over the ResourcePool (docs/serve.md). /health, /v1/models,
 // /v1/completions and /v1/chat/completions (SSE streaming with stream_options.include_usage), /v1/embeddings,
-// /metrics. Each model request leases its model from the pool; a lease's session is exclusive, so requests to one
-// model run one at a time (continuous batching is a later step). Errors are OpenAI-style JSON with a 4xx/5xx.
+// /metrics, /api/ps, /api/load, /api/unload, /api/pin. Each model request leases its model from the pool; requests
+// to one generation model are batched by one decode loop over `parallel` llama.cpp sequences (the engine's
+// ContinuousBatcher, with prompt-prefix reuse). Errors are OpenAI-style JSON with a 4xx/5xx.
 // Thread-safe. The pool must outlive the server; stop() (also the destructor) stops accepting, cancels streams and
 // running generations at their next token, and joins every connection.
 class Server {

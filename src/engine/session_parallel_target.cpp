@@ -1,16 +1,22 @@
-#include "accel/bench/engine_parallel_target.h"
+#include "accel/engine/session_parallel_target.h"
 
 #include "accel/core/error.h"
 
-namespace accel::bench {
+namespace accel::engine {
 
-EngineParallelTarget::EngineParallelTarget(engine::Session& session)
+std::span<const float> ParallelLlmTarget::logits(int32_t) {
+    throw Error(ErrorKind::internal, "this target serves greedy queries only (no logits)");
+}
+
+bool ParallelLlmTarget::trim_slot(int32_t, int32_t) { return false; }
+
+SessionParallelTarget::SessionParallelTarget(Session& session)
     : decoder_(session),
       add_bos_(session.model().adds_bos()),
       bos_(session.model().bos()),
       n_slots_(static_cast<int32_t>(session.n_seq_max())) {}
 
-void EngineParallelTarget::decode(std::span<const engine::BatchToken> batch) {
+void SessionParallelTarget::decode(std::span<const BatchToken> batch) {
     decoder_.batch_clear();
     for (const auto& t : batch) {
         if (t.seq < 0 || t.seq >= n_slots_) {
@@ -24,4 +30,4 @@ void EngineParallelTarget::decode(std::span<const engine::BatchToken> batch) {
     decoder_.synchronize();
 }
 
-}  // namespace accel::bench
+}  // namespace accel::engine
