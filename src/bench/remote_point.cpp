@@ -185,7 +185,8 @@ void measure_remote_point(PointResult& r, const PointSpec& spec, const PointOpti
     r.remote = std::move(st);
     // --verify compares the last run's answers (with --find-peak: the last probe's).
     if (options.verify) verify_remote(r, url, last_requests, last_responses, timeout);
-    r.peak_rss_bytes = peak_rss_bytes();
+    r.energy_unavailable = "not measured for a remote target (the server runs elsewhere)";
+    r.peak_rss_bytes = peak_rss_bytes();  // the client's
     r.ok = true;
 }
 

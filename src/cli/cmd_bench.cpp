@@ -71,7 +71,7 @@ bench::SweepSpec sweep_from(const BenchOptions& o) {
         s.scenarios.push_back(bench::parse_scenario(sc));
     }
     bench::set_remote_target(s, o.target, o.served_model, o.workload, !o.models.empty());
-    s.models = bench::parse_str_list("--model", o.models);
+    if (o.target.empty()) s.models = bench::parse_str_list("--model", o.models);
     s.devices = bench::parse_list("--device", o.devices, hw::parse_device_id);
     s.n_prompt = bench::parse_int_list("-p", o.n_prompt);
     s.n_gen = bench::parse_int_list("-n", o.n_gen);
