@@ -13,6 +13,10 @@
 namespace accel::bench {
 
 std::string point_label(const PointSpec& p) {
+    if (!p.target.empty()) {
+        return fmt::format("{} at {} {}", p.served_model.empty() ? "served model" : p.served_model, p.target,
+                           p.test_name());
+    }
     return fmt::format("{} {} on {}", std::filesystem::path(p.model).filename().string(), p.test_name(), p.device);
 }
 

@@ -35,6 +35,7 @@ LoadRun run_load(ServerSut& sut, std::span<const double> arrivals_s) {
     std::exception_ptr failure;
     std::atomic<bool> failed{false};
     const Clock::time_point t0 = Clock::now();
+    run.t0 = t0;
     // No exception crosses the thread: the serving thread hands it back.
     std::thread server([&] {
         try {

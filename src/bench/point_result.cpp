@@ -26,6 +26,12 @@ void to_json(json& j, const PointSpec& s) {
          {"n_gpu_layers", s.n_gpu_layers},          {"embed_batch", s.embed_batch},
          {"n_parallel", s.n_parallel},              {"target_qps", s.target_qps},
          {"lengths", s.lengths}};
+    // Remote points only, so that in-process results keep their stored form.
+    if (!s.target.empty()) {
+        j["target"] = s.target;
+        j["served_model"] = s.served_model;
+        j["workload"] = s.workload;
+    }
 }
 
 void from_json(const json& j, PointSpec& s) {
@@ -47,6 +53,9 @@ void from_json(const json& j, PointSpec& s) {
     s.n_parallel = j.value("n_parallel", 1);
     s.target_qps = j.value("target_qps", 0.0);
     s.lengths = j.value("lengths", std::string());
+    s.target = j.value("target", std::string());
+    s.served_model = j.value("served_model", std::string());
+    s.workload = j.value("workload", std::string());
 }
 
 void to_json(json& j, const Measurement& m) {
@@ -93,6 +102,21 @@ void from_json(const json& j, PeakProbe& p) {
     j.at("pass").get_to(p.pass);
 }
 
+void to_json(json& j, const EarlyStopping& e) {
+    j = {{"metric", e.metric}, {"percentile", e.percentile}, {"limit_ms", e.limit_ms}, {"n", e.n},
+         {"n_over", e.n_over}, {"n_needed", e.n_needed}, {"supported", e.supported}};
+}
+
+void from_json(const json& j, EarlyStopping& e) {
+    j.at("metric").get_to(e.metric);
+    j.at("percentile").get_to(e.percentile);
+    j.at("limit_ms").get_to(e.limit_ms);
+    j.at("n").get_to(e.n);
+    j.at("n_over").get_to(e.n_over);
+    j.at("n_needed").get_to(e.n_needed);
+    j.at("supported").get_to(e.supported);
+}
+
 void to_json(json& j, const ServerStats& s) {
     j = {{"target_qps", s.target_qps},
          {"achieved_qps", s.achieved_qps},
@@ -111,7 +135,8 @@ void to_json(json& j, const ServerStats& s) {
                                             : json(nullptr)},
          {"max_issue_lag_ms", s.max_issue_lag_ms},
          {"peak_qps", json_or_null(s.peak_qps)},
-         {"probes", s.probes}};
+         {"probes", s.probes},
+         {"early_stopping", s.early_stopping}};
 }
 
 void from_json(const json& j, ServerStats& s) {
@@ -134,6 +159,7 @@ void from_json(const json& j, ServerStats& s) {
     j.at("max_issue_lag_ms").get_to(s.max_issue_lag_ms);
     s.peak_qps = get_opt<double>(j, "peak_qps");
     j.at("probes").get_to(s.probes);
+    if (j.contains("early_stopping")) j.at("early_stopping").get_to(s.early_stopping);  // absent before it existed
 }
 
 void to_json(json& j, const OfflineStats& s) {
@@ -259,6 +285,7 @@ void to_json(json& j, const PointResult& r) {
     if (r.tradeoffs) j["tradeoffs"] = *r.tradeoffs;
     j["server"] = json_or_null(r.server);
     j["offline"] = json_or_null(r.offline);
+    if (r.remote) j["remote"] = *r.remote;  // remote points only (accel bench --target)
 }
 
 void from_json(const json& j, PointResult& r) {
@@ -302,6 +329,7 @@ void from_json(const json& j, PointResult& r) {
     r.tradeoffs = get_opt<TradeoffsMeasure>(j, "tradeoffs");
     r.server = get_opt<ServerStats>(j, "server");
     r.offline = get_opt<OfflineStats>(j, "offline");
+    r.remote = get_opt<RemoteStats>(j, "remote");
 }
 
 std::string to_json_text(const PointResult& r) { return json(r).dump(); }

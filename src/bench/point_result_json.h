@@ -47,6 +47,12 @@ void from_json(const nlohmann::json& j, OfflineStats& s);
 void to_json(nlohmann::json& j, const TradeoffsMeasure& m);
 void from_json(const nlohmann::json& j, TradeoffsMeasure& m);
 
+void to_json(nlohmann::json& j, const EarlyStopping& e);
+void from_json(const nlohmann::json& j, EarlyStopping& e);
+// remote_stats.cpp
+void to_json(nlohmann::json& j, const RemoteStats& s);
+void from_json(const nlohmann::json& j, RemoteStats& s);
+
 void to_json(nlohmann::json& j, const PointResult& r);
 void from_json(const nlohmann::json& j, PointResult& r);
 

@@ -16,6 +16,7 @@
 #include "accel/bench/engine_targets.h"
 #include "accel/bench/llm_scenario.h"
 #include "accel/bench/measure.h"
+#include "accel/bench/remote_point.h"
 #include "accel/bench/run_hygiene.h"
 #include "accel/bench/request_lengths.h"
 #include "accel/bench/sample_library.h"
@@ -367,6 +368,10 @@ void verify_llm(PointResult& r, MeasuredModel& m, const PointSpec& spec, const P
 
 // Everything from the facts to the roofline; throws for a failure of the point (the caller records it).
 void measure_point(PointResult& r, const PointSpec& spec, const PointOptions& options) {
+    if (!spec.target.empty()) {
+        measure_remote_point(r, spec, options);
+        return;
+    }
     if (!options.cpu_mask.empty()) apply_cpu_mask(options.cpu_mask);
     const PointContext c = size_context(spec, options);
     // The facts read the file: before --cold evicts it, never after. The KV estimate is for the point's own

@@ -19,7 +19,8 @@ std::string spec_key(const PointSpec& p) {
     return fmt::format("{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{:g}|{}", to_string(p.scenario), p.model,
                        p.device, p.n_prompt, p.n_gen, p.n_depth, p.n_batch, p.n_ubatch, p.n_threads,
                        model::to_string(p.type_k), model::to_string(p.type_v), model::to_string(p.flash_attn),
-                       p.n_gpu_layers, p.embed_batch, p.n_parallel, p.target_qps, p.lengths);
+                       p.n_gpu_layers, p.embed_batch, p.n_parallel, p.target_qps, p.lengths) +
+           (p.target.empty() ? "" : fmt::format("|{}|{}|{}", p.target, p.served_model, p.workload));
 }
 
 std::set<std::string> stored_point_keys(const std::filesystem::path& db_path, const std::string& run_id) {
@@ -73,8 +74,9 @@ store::ResultRecord to_result_record(const PointResult& r) {
     const Measurement& m = r.measurement;
     store::ResultRecord rec{
         .model_id = r.model_sha256,
-        .model_sha256 = r.model_sha256,
-        .model_name = std::filesystem::path(r.spec.model).filename().string(),
+        .model_sha256 = r.spec.target.empty() ? std::optional(r.model_sha256) : std::nullopt,  // served: no file
+        // A remote point has no file: the served model's id.
+        .model_name = r.spec.target.empty() ? std::filesystem::path(r.spec.model).filename().string() : r.model_name,
         .scenario = stored_scenario(r),
         .device = r.device,
         .n_prompt = r.spec.n_prompt,
@@ -123,6 +125,12 @@ void RunRecorder::add(const PointResult& r) {
         return;
     }
     if (models_stored_.insert(r.model_sha256).second) {
+        if (!r.spec.target.empty()) {  // a served model: its id and URL, no file to read or classify
+            writer_.add_model({.id = r.model_sha256, .path = r.spec.target, .name = r.model_name,
+                               .file_type = r.model_desc});
+            writer_.add_results({to_result_record(r)});
+            return;
+        }
         store::ModelRecord mr{.id = r.model_sha256, .sha256 = r.model_sha256, .path = r.spec.model,
                               .name = r.model_name, .architecture = r.model_arch,
                               .n_params = static_cast<int64_t>(r.model_n_params), .file_type = r.model_desc,

@@ -120,6 +120,10 @@ ServerOutcome server_outcome(const LoadRun& run, std::span<const int32_t> n_gen,
             m.valid = false;
             m.reasons.push_back(w);
         }
+        // Whether the count reached supports each p99 claim (LoadGen's early stopping); stated, not enforced.
+        if (slo.p99_ms) s.early_stopping.push_back(early_stopping("E2E", q.latency_ns, *slo.p99_ms));
+        if (slo.ttft_p99_ms) s.early_stopping.push_back(early_stopping("TTFT", q.ttft_ns, *slo.ttft_p99_ms));
+        if (slo.tpot_p99_ms) s.early_stopping.push_back(early_stopping("TPOT", q.tpot_ns, *slo.tpot_p99_ms));
     }
     return o;
 }
@@ -206,6 +210,10 @@ ServerOutcome run_server(ParallelLlmTarget& target, const LoadTest& test, const 
         const LoadRun run = run_load(sut, arrivals);
         return server_outcome(run, n_gen, qps, target.n_slots(), test.slo);
     };
+    return run_server_search(one_run, test);
+}
+
+ServerOutcome run_server_search(const std::function<ServerOutcome(double)>& one_run, const LoadTest& test) {
     if (!test.find_peak) return one_run(test.target_qps);
 
     std::optional<ServerOutcome> best;

@@ -58,6 +58,12 @@ Scenario parse_scenario(const std::string& text) {
 }
 
 std::string PointSpec::test_name() const {
+    // A remote point names its workload after the lengths ("server p128 n64 x4 @ 2 qps multi-turn:3").
+    if (!target.empty() && !workload.empty() && workload != "plain") {
+        PointSpec plain = *this;
+        plain.workload.clear();
+        return plain.test_name() + " " + workload;
+    }
     switch (scenario) {
         case Scenario::embed: return fmt::format("embed b{} s{}", embed_batch, n_prompt);
         case Scenario::latency: return fmt::format("latency p{} n{}", n_prompt, n_gen);
@@ -148,7 +154,9 @@ std::vector<PointSpec> expand(const SweepSpec& s) {
         double target_qps = 0;
     };
     std::vector<PointSpec> out;
-    for (const auto& model : s.models) {
+    // A remote target has no model file: its points run once, with model "".
+    const std::vector<std::string> models = s.target.empty() ? s.models : std::vector<std::string>{""};
+    for (const auto& model : models) {
         for (Scenario sc : s.scenarios) {
             std::vector<Test> tests;
             if (sc == Scenario::llm) {
@@ -206,7 +214,10 @@ std::vector<PointSpec> expand(const SweepSpec& s) {
                                                                             .target_qps = t.target_qps,
                                                                             .lengths = is_load(t.scenario)
                                                                                            ? s.lengths
-                                                                                           : std::string()});
+                                                                                           : std::string(),
+                                                                            .target = s.target,
+                                                                            .served_model = s.served_model,
+                                                                            .workload = s.workload});
                                                 }
                                             }
                                         }

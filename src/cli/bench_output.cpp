@@ -31,7 +31,41 @@ std::string params_text(uint64_t n) {
 
 std::string opt_ms(const std::optional<double>& v) { return v ? fmt::format("{:.2f} ms", *v) : "n/a"; }
 
-std::string model_file(const bench::PointResult& r) { return std::filesystem::path(r.spec.model).filename().string(); }
+std::string model_file(const bench::PointResult& r) {
+    if (!r.spec.target.empty()) return r.model_name.empty() ? r.spec.served_model : r.model_name;  // a served model
+    return std::filesystem::path(r.spec.model).filename().string();
+}
+
+std::string figures_text(const char* name, const bench::LatencyFigures& f) {
+    if (f.count == 0) return fmt::format("{} n/a", name);
+    return fmt::format("{} p50 {:.2f} p99 {:.2f} ms", name, f.p50_ms, f.p99_ms);
+}
+
+// accel bench --target's client figures (remote_stats.h), under the table.
+void print_remote_lines(const bench::PointResult& r, const std::string& name) {
+    if (r.server) {
+        for (const auto& e : r.server->early_stopping) {
+            fmt::print("early stopping: {} {}: {}\n", name, r.spec.test_name(), e.text());
+        }
+    }
+    if (!r.remote) return;
+    const auto& s = *r.remote;
+    fmt::print("remote: {} {} at {} ({}): {} requests ({} failed), concurrency {}, latencies from the {} time; {}; "
+               "{}; {}; {}; {:.2f} output tokens/s (tokens from {}), {:.2f} requests/s{}{}\n",
+               name, r.spec.test_name(), s.target.url,
+               s.target.server_header.empty() ? "no Server header" : "Server: " + s.target.server_header, s.n_requests,
+               s.n_failed, s.concurrency, s.origin, figures_text("TTFT", s.ttft), figures_text("TPOT", s.tpot),
+               figures_text("ITL", s.itl), figures_text("E2E", s.e2e), s.output_tokens_per_s, s.token_source,
+               s.requests_per_s, s.goodput_rps ? fmt::format(", goodput {:.2f} requests/s", *s.goodput_rps) : "",
+               s.lateness ? fmt::format("; client lateness p99 {:.2f} ms, max {:.2f} ms, {} later than {:g} ms",
+                                        s.lateness->p99_ms, s.lateness->max_ms, s.n_late, s.max_lateness_ms)
+                          : "");
+    fmt::print("server metrics: {} {}: {}\n", name, r.spec.test_name(),
+               s.server_metrics_delta.empty()
+                   ? (s.server_metrics_note.empty() ? "no series changed" : s.server_metrics_note)
+                   : fmt::format("{} series changed during the run (stored under remote.server_metrics_delta)",
+                                 s.server_metrics_delta.size()));
+}
 
 std::string provenance_text(const bench::CampaignOutcome& o) { return o.provenance ? o.provenance->json_text : "{}"; }
 
@@ -95,6 +129,9 @@ Table results_table(const std::vector<bench::PointResult>& results) {
 }
 
 void print_lines_under_table(const std::vector<bench::PointResult>& results) {
+    if (std::any_of(results.begin(), results.end(), [](const auto& r) { return r.ok && r.remote; })) {
+        fmt::print("remote {}\n", bench::remote_metric_definitions);
+    }
     if (std::any_of(results.begin(), results.end(),
                     [](const auto& r) { return r.ok && r.spec.scenario == bench::Scenario::embed; })) {
         fmt::print("embed rows: t/s counts texts (of the s tokens each) per second, b texts per call\n");
@@ -104,6 +141,7 @@ void print_lines_under_table(const std::vector<bench::PointResult>& results) {
         const std::string name = model_file(r);
         if (r.verify) fmt::print("verify: {} {} on {}: {}\n", name, r.spec.test_name(), r.device, r.verify->summary);
         print_load_lines(r, name);
+        print_remote_lines(r, name);
         for (const auto& why : r.measurement.reasons) fmt::print("note: {} {}: {}\n", name, r.spec.test_name(), why);
         const bench::RooflineEfficiency roof = r.roofline.value_or(bench::RooflineEfficiency{});
         // Above 100% the figure says the roof is wrong, not how efficient the point was: never a plain percentage.
@@ -200,7 +238,9 @@ int bench_exit_code(const bench::CampaignOutcome& out) {
         return exit_check;
     }
     if (c.n_verify_failed > 0) {
-        fmt::print(stderr, "bench: --verify failed for {} point(s): the device's output differs from the CPU reference\n",
+        fmt::print(stderr,
+                   "bench: --verify failed for {} point(s): the output differs from its reference (the CPU "
+                   "reference; with --target, the single-stream answers)\n",
                    c.n_verify_failed);
         return exit_check;
     }

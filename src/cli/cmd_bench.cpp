@@ -11,6 +11,7 @@
 #include "accel/bench/campaign.h"
 #include "accel/bench/campaign_json.h"
 #include "accel/bench/default_suite.h"
+#include "accel/bench/remote_target.h"
 #include "accel/bench/request_lengths.h"
 #include "accel/bench/sweep.h"
 #include "accel/core/error.h"
@@ -55,6 +56,10 @@ struct BenchOptions {
     int32_t n_queries = 64;
     double slo_p99_ms = 0, slo_ttft_ms = 0, slo_tpot_ms = 0;  // 0: no limit
     bool find_peak = false;
+    // Remote targets.
+    std::string target, served_model, workload;
+    double max_lateness_ms = 10;
+    int32_t max_in_flight = 256;
     FormatOption format;
 };
 
@@ -65,7 +70,8 @@ bench::SweepSpec sweep_from(const BenchOptions& o) {
          bench::parse_str_list("--scenario", o.scenarios, {"llm", "embed", "latency", "server", "offline"})) {
         s.scenarios.push_back(bench::parse_scenario(sc));
     }
-    s.models = bench::parse_str_list("--model", o.models);
+    bench::set_remote_target(s, o.target, o.served_model, o.workload, !o.models.empty());
+    if (o.target.empty()) s.models = bench::parse_str_list("--model", o.models);
     s.devices = bench::parse_list("--device", o.devices, hw::parse_device_id);
     s.n_prompt = bench::parse_int_list("-p", o.n_prompt);
     s.n_gen = bench::parse_int_list("-n", o.n_gen);
@@ -131,14 +137,16 @@ bench::PointOptions point_options(const BenchOptions& o) {
             .verify = o.verify,
             .n_queries = o.n_queries,
             .slo = slo,
-            .find_peak = o.find_peak};
+            .find_peak = o.find_peak,
+            .max_lateness_ms = o.max_lateness_ms,
+            .max_in_flight = o.max_in_flight};
 }
 
 int run_bench(const BenchOptions& o) {
     const bench::PointOptions popts = point_options(o);
     const Format format = o.format.resolve();
     BenchPrinter printer(format == Format::jsonl);
-    const bool is_default = o.models.empty();
+    const bool is_default = o.models.empty() && o.target.empty();
     std::vector<bench::PointSpec> points =
         is_default ? bench::default_suite(bench::parse_int_list("-t", o.threads).front(), vocab_dir(), printer, o.dry_run)
                    : bench::expand(sweep_from(o));
@@ -225,6 +233,12 @@ void register_bench(CLI::App& app, int& exit_code) {
     cmd->add_option("--slo-tpot-ms", o->slo_tpot_ms, "server: p99 time-per-output-token limit");
     cmd->add_flag("--find-peak", o->find_peak,
                   "server: search the highest QPS that meets the SLO, starting from each --qps value");
+    cmd->add_option("--target", o->target, "An OpenAI-compatible server http://HOST:PORT (latency, offline, server)");
+    cmd->add_option("--served-model", o->served_model, "--target: the served model's id (default: the first listed)");
+    cmd->add_option("--workload", o->workload, "--target: plain|shared-prefix:N|multi-turn:T|prompts:FILE, '+'-joined");
+    cmd->add_option("--max-lateness-ms", o->max_lateness_ms, "--target server: INVALID if >1% are sent this late")
+        ->default_val(10);
+    cmd->add_option("--max-in-flight", o->max_in_flight, "--target server: most open requests")->default_val(256);
     add_format_option(*cmd, o->format, {"table", "json", "jsonl", "csv", "markdown"});
     cmd->callback([o, &exit_code] { exit_code = run_bench(*o); });
 }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -17,6 +18,7 @@ struct LoadRun {
     std::vector<int64_t> done_ns;
     int64_t span_ns = 0;                           // the schedule's start to the last completion
     int64_t max_issue_lag_ns = 0;                  // the issuing thread's worst lateness against the schedule
+    std::chrono::steady_clock::time_point t0{};    // the schedule's start (for a SUT's own time points)
 };
 
 // LoadGen's loop: a serving thread runs sut.serve() while this thread issues query i at arrivals_s[i] (seconds

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "accel/bench/early_stopping.h"
+
 namespace accel::bench {
 
 // A latency SLO for the server scenario: each limit given applies to the 99th percentile. For LLMs the TTFT and
@@ -47,6 +49,8 @@ struct ServerStats {
     double max_issue_lag_ms = 0;        // how far the issuing thread fell behind the schedule, at worst
     std::optional<double> peak_qps;     // --find-peak: the highest probed QPS that met the SLO
     std::vector<PeakProbe> probes;      // --find-peak: every probe in order
+    // LoadGen's early-stopping rule for each p99 limit given: whether the run's count supports the claim.
+    std::vector<EarlyStopping> early_stopping;
 };
 
 // The offline scenario's figures (all queries issued at once), stored under "offline".

@@ -8,6 +8,7 @@
 
 #include "accel/bench/load_stats.h"
 #include "accel/bench/measurement.h"
+#include "accel/bench/remote_stats.h"
 #include "accel/bench/roofline_efficiency.h"
 #include "accel/bench/sweep.h"
 #include "accel/bench/tradeoffs_measure.h"
@@ -65,6 +66,7 @@ struct PointResult {
     std::optional<VerifyOutcome> verify;         // --verify (llm and latency scenarios)
     std::optional<ServerStats> server;           // server scenario: stored under "server" (null elsewhere)
     std::optional<OfflineStats> offline;         // offline scenario: stored under "offline" (null elsewhere)
+    std::optional<RemoteStats> remote;           // accel bench --target: stored under "remote" (absent elsewhere)
     // accel tradeoffs: stored under "tradeoffs" (absent elsewhere); the stored scenario is then "tradeoffs".
     std::optional<TradeoffsMeasure> tradeoffs;
 

@@ -22,6 +22,10 @@ struct PointOptions {
     int32_t n_queries = 64;      // queries per run (server: at least; offline: issued at once per repetition)
     ServerSlo slo;               // server
     bool find_peak = false;      // server: search the highest QPS meeting slo
+    // Remote targets (accel bench --target): the lateness rule's limit (remote_stats.h), and the most requests the
+    // client keeps in flight in the server scenario.
+    double max_lateness_ms = 10;
+    int32_t max_in_flight = 256;
     std::function<void()> before_load;  // test hook: called right before the model is loaded (after --cold's eviction)
 };
 

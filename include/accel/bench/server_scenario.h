@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <vector>
 
@@ -47,6 +48,10 @@ OfflineOutcome run_offline(ParallelLlmTarget& target, const LoadTest& test, cons
 // queries, issued on schedule whether or not earlier ones finished. With an SLO, a run that misses it is INVALID
 // with the reason. With find_peak, probes QPS values (find_peak) and returns the run at the peak, with the probes.
 ServerOutcome run_server(ParallelLlmTarget& target, const LoadTest& test, const RunRules& rules);
+
+// The server scenario over any SUT: one_run(test.target_qps), or with test.find_peak the probes of find_peak over
+// one_run and the run at the peak (INVALID, with the reason, when no probed QPS met the SLO).
+ServerOutcome run_server_search(const std::function<ServerOutcome(double)>& one_run, const LoadTest& test);
 
 // The server figures from one run's timestamps; n_gen per query (empty when the SUT is not an LLM: no TTFT/TPOT).
 ServerOutcome server_outcome(const LoadRun& run, std::span<const int32_t> n_gen, double target_qps, int32_t n_parallel,

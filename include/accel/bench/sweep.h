@@ -36,6 +36,11 @@ struct PointSpec {
     int32_t n_parallel = 1;
     double target_qps = 0;      // server only; 0 elsewhere
     std::string lengths;
+    // A remote target (accel bench --target): the OpenAI-compatible endpoint, the served model's id, and the
+    // workload (bench/remote_workload.h). All "" for in-process points; model is then "".
+    std::string target;
+    std::string served_model;
+    std::string workload;
     // "pp512", "tg128", "pp512+tg128", "embed b8 s64", "latency p64 n32", "offline p128 n64 x4",
     // "server p128 n64 x4 @ 2 qps", "server uniform:32-256,16-128 x4 @ 2 qps"
     std::string test_name() const;
@@ -63,6 +68,9 @@ struct SweepSpec {
     std::vector<int32_t> n_parallel{1};  // server, offline
     std::vector<double> target_qps{1};   // server
     std::string lengths;                 // server, offline: replaces the -p x -n pairs when given
+    std::string target;                  // --target URL: every point drives that endpoint (models then unused)
+    std::string served_model;            // --served-model
+    std::string workload;                // --workload
 };
 
 std::vector<PointSpec> expand(const SweepSpec& spec);
