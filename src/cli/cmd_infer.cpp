@@ -27,6 +27,7 @@ struct InferTask {
 // One row per architecture accel infer runs; a new class adds its task file and its row.
 constexpr std::array infer_tasks{
     InferTask{"vit", infer_image_classification},
+    InferTask{"whisper", infer_whisper},
 };
 
 bool is_whisper_file(const std::string& path) {
@@ -62,13 +63,14 @@ void register_infer(CLI::App& app, int& exit_code) {
     auto opts = std::make_shared<InferOptions>();
     auto* cmd = app.add_subcommand(
         "infer", "Run a model on its inputs and print what it is for (docs/infer.md): an image classifier (vit) "
-                 "prints the top labels of each image. Exit 2: unreadable or unsupported input, a missing input, or "
+                 "prints the top labels of each image; a Whisper model (whisper.cpp file) streams the transcript of "
+                 "--audio (WAV, FLAC, Ogg). Exit 2: unreadable or unsupported input, a missing input, or "
                  "a model with no infer task (text models run through generate and embed)");
-    cmd->add_option("--model,-m", opts->model, "Model file (GGUF from `accel convert`)")->required();
+    cmd->add_option("--model,-m", opts->model, "Model file (GGUF, or a whisper.cpp file, from `accel convert`)")->required();
     cmd->add_option("--mmproj", opts->mmproj, "Multimodal projector GGUF (LLaVA)");
     cmd->add_option("--image", opts->images, "PNG or JPEG image (repeatable)");
     cmd->add_option("--text", opts->texts, "Candidate text to match (repeatable)");
-    cmd->add_option("--audio", opts->audio, "Audio file");
+    cmd->add_option("--audio", opts->audio, "Audio file: WAV, FLAC or Ogg (Whisper)");
     cmd->add_option("--video", opts->video, "Video file or folder of frames");
     cmd->add_option("--prompt,-p", opts->prompt, "Prompt (LLaVA)");
     cmd->add_option("--language", opts->language, "Spoken language (Whisper; default: detect)");
