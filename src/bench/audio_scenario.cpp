@@ -82,6 +82,11 @@ void record_model(PointResult& r, const PointSpec& spec, const engine::WhisperMo
     r.model_sha256 = sha256_file_cached(spec.model);
     r.model_arch = "whisper";
     r.model_size = std::filesystem::file_size(spec.model);
+    for (const auto& t : model::whisper_tensor_layout(h)) {
+        uint64_t n = 1;
+        for (int64_t d : t.ne) n *= static_cast<uint64_t>(d);
+        r.model_n_params += n;
+    }
     r.model_desc = fmt::format("whisper {}x{} {}", h.n_audio_layer, h.n_audio_state, h.ftype == 0 ? "F32" : "F16");
     r.model_name = model.random_weights() ? "whisper (RANDOM WEIGHTS, accel make-model)" : "whisper";
 }

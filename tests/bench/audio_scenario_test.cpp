@@ -56,6 +56,7 @@ TEST(AudioScenario, MeasuresAPointAndStoresItsAudioStats) {
     EXPECT_NEAR(a.features_ms + a.transcribe_ms, r.measurement.ns.mean / 1e6, 1e-6 * r.measurement.ns.mean);
     EXPECT_LE(a.latency_p50_ms, a.latency_p99_ms);
     EXPECT_EQ(r.model_arch, "whisper");
+    EXPECT_EQ(r.model_n_params, 37'760'640u);  // whisper-tiny's layout (make-model prints the same)
     EXPECT_NE(r.model_name.find("RANDOM WEIGHTS"), std::string::npos);
     const PointResult back = point_result_from_json(to_json_text(r));
     ASSERT_TRUE(back.audio.has_value());
