@@ -10,7 +10,7 @@
 # Environment: SERVER_CPUS (default 0) and CLIENT_CPUS (default 1): taskset lists; CLIENT_MASK: the same as a hex
 # mask for --cpu-mask (default 2); PARALLEL (default "1,2,4": client concurrency of the offline points), QPS
 # (default "2,8"), N_GEN (default 32), N_PROMPT (default 64), QUERIES (default 32), SLOTS (default 4: the
-# servers' slots, llama-server -np; accel serve runs one request per model at a time, docs/serve.md),
+# servers' slots: llama-server -np, accel serve --parallel; 512 context cells per slot in both),
 # THREADS (default 1: server threads), LLAMA_SERVER (default: the pinned build's), KEEP=DIR keeps the raw JSON.
 set -euo pipefail
 
@@ -73,6 +73,7 @@ start() {  # name
         PID=$! URL=http://127.0.0.1:$PORT_L
     else
         taskset -c "$SERVER_CPUS" "$ACCEL" serve --models "$MODEL" --port $PORT_A -t "$THREADS" \
+            --parallel "$SLOTS" --ctx 512 \
             >"$OUT/accel-serve.log" 2>&1 &
         PID=$! URL=http://127.0.0.1:$PORT_A
     fi

@@ -9,6 +9,7 @@
 
 #include "accel/core/paths.h"
 #include "accel/engine/synthetic_model.h"
+#include "accel/engine/synthetic_whisper.h"
 
 namespace accel::bench {
 
@@ -52,6 +53,15 @@ std::vector<PointSpec> default_suite(int32_t n_threads, const std::filesystem::p
         points.push_back({.scenario = Scenario::embed, .model = bert, .n_prompt = 64, .n_threads = n_threads,
                           .embed_batch = b});
     }
+    // One Whisper point: a 5 s clip through make-model's tiny shape (whisper.cpp file, random weights).
+    const auto whisper = dir / "whisper-tiny-f16-s1.bin";
+    if (!dry_run && !std::filesystem::exists(whisper)) {
+        observer.note(fmt::format("making synthetic whisper tiny f16 (random weights: for speed only) -> {}",
+                                  whisper.string()));
+        engine::make_synthetic_whisper({.size = "tiny", .type = engine::WeightType::f16, .seed = 1, .out = whisper});
+    }
+    points.push_back({.scenario = Scenario::audio, .model = whisper.string(), .n_prompt = 5, .n_gen = 0,
+                      .n_threads = n_threads});
     return points;
 }
 

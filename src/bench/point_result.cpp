@@ -188,6 +188,30 @@ void from_json(const json& j, OfflineStats& s) {
     s.tpot_p99_ms = get_opt<double>(j, "tpot_p99_ms");
 }
 
+void to_json(json& j, const AudioStats& a) {
+    j = {{"clip_seconds", a.clip_seconds},   {"rtf", a.rtf},
+         {"latency_p50_ms", a.latency_p50_ms}, {"latency_p90_ms", a.latency_p90_ms},
+         {"latency_p99_ms", a.latency_p99_ms}, {"features_ms", a.features_ms},
+         {"transcribe_ms", a.transcribe_ms}, {"encode_ms", a.encode_ms},
+         {"decode_ms", a.decode_ms},         {"first_segment_ms_p50", json_or_null(a.first_segment_ms_p50)},
+         {"segments", a.segments},           {"n_threads", a.n_threads}};
+}
+
+void from_json(const json& j, AudioStats& a) {
+    j.at("clip_seconds").get_to(a.clip_seconds);
+    j.at("rtf").get_to(a.rtf);
+    j.at("latency_p50_ms").get_to(a.latency_p50_ms);
+    j.at("latency_p90_ms").get_to(a.latency_p90_ms);
+    j.at("latency_p99_ms").get_to(a.latency_p99_ms);
+    j.at("features_ms").get_to(a.features_ms);
+    j.at("transcribe_ms").get_to(a.transcribe_ms);
+    j.at("encode_ms").get_to(a.encode_ms);
+    j.at("decode_ms").get_to(a.decode_ms);
+    a.first_segment_ms_p50 = get_opt<double>(j, "first_segment_ms_p50");
+    j.at("segments").get_to(a.segments);
+    j.at("n_threads").get_to(a.n_threads);
+}
+
 void to_json(json& j, const TradeoffsMeasure& m) {
     json by_dev = json::object();
     for (const auto& [dev, bytes] : m.weights_by_device) by_dev[dev] = bytes;
@@ -283,6 +307,7 @@ void to_json(json& j, const PointResult& r) {
     j.update(json(r.roofline.value_or(RooflineEfficiency{})));
     j.update(r.verify ? json(*r.verify) : not_verified());
     if (r.tradeoffs) j["tradeoffs"] = *r.tradeoffs;
+    if (r.audio) j["audio"] = *r.audio;
     j["server"] = json_or_null(r.server);
     j["offline"] = json_or_null(r.offline);
     if (r.remote) j["remote"] = *r.remote;  // remote points only (accel bench --target)
@@ -330,6 +355,7 @@ void from_json(const json& j, PointResult& r) {
     r.server = get_opt<ServerStats>(j, "server");
     r.offline = get_opt<OfflineStats>(j, "offline");
     r.remote = get_opt<RemoteStats>(j, "remote");
+    r.audio = get_opt<AudioStats>(j, "audio");
 }
 
 std::string to_json_text(const PointResult& r) { return json(r).dump(); }

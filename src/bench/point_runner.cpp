@@ -12,6 +12,7 @@
 
 #include <fmt/core.h>
 
+#include "accel/bench/audio_scenario.h"
 #include "accel/bench/engine_parallel_target.h"
 #include "accel/bench/engine_targets.h"
 #include "accel/bench/llm_scenario.h"
@@ -373,6 +374,7 @@ void measure_point(PointResult& r, const PointSpec& spec, const PointOptions& op
         return;
     }
     if (!options.cpu_mask.empty()) apply_cpu_mask(options.cpu_mask);
+    if (spec.scenario == Scenario::audio) return measure_audio_point(r, spec, options);  // whisper.cpp, not the pool
     const PointContext c = size_context(spec, options);
     // The facts read the file: before --cold evicts it, never after. The KV estimate is for the point's own
     // context, sequences, batches, KV type and flash attention, so that the report's estimate-versus-measured

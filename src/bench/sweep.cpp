@@ -43,6 +43,7 @@ const char* to_string(Scenario s) {
         case Scenario::latency: return "latency";
         case Scenario::server: return "server";
         case Scenario::offline: return "offline";
+        case Scenario::audio: return "audio";
     }
     return "llm";
 }
@@ -53,8 +54,9 @@ Scenario parse_scenario(const std::string& text) {
     if (text == "latency") return Scenario::latency;
     if (text == "server") return Scenario::server;
     if (text == "offline") return Scenario::offline;
+    if (text == "audio") return Scenario::audio;
     throw Error(ErrorKind::invalid_input,
-                "unknown scenario '" + text + "': use llm, embed, latency, server or offline");
+                "unknown scenario '" + text + "': use llm, embed, latency, server, offline or audio");
 }
 
 std::string PointSpec::test_name() const {
@@ -67,6 +69,7 @@ std::string PointSpec::test_name() const {
     switch (scenario) {
         case Scenario::embed: return fmt::format("embed b{} s{}", embed_batch, n_prompt);
         case Scenario::latency: return fmt::format("latency p{} n{}", n_prompt, n_gen);
+        case Scenario::audio: return fmt::format("audio {}s", n_prompt);
         case Scenario::offline:
         case Scenario::server: {
             const std::string len = lengths.empty() ? fmt::format("p{} n{}", n_prompt, n_gen) : lengths;
@@ -171,6 +174,8 @@ std::vector<PointSpec> expand(const SweepSpec& s) {
                 for (int32_t p : s.n_prompt) {
                     for (int32_t b : s.embed_batch) tests.push_back({sc, std::max(p, 1), 0, b});
                 }
+            } else if (sc == Scenario::audio) {  // each -p value: a clip of that many seconds
+                for (int32_t p : s.n_prompt) tests.push_back({sc, std::max(p, 1), 0, 1});
             } else if (sc == Scenario::latency) {
                 for (int32_t p : s.n_prompt) {
                     for (int32_t n : s.n_gen) tests.push_back({sc, std::max(p, 1), std::max(n, 1), 1});

@@ -67,7 +67,7 @@ bench::SweepSpec sweep_from(const BenchOptions& o) {
     bench::SweepSpec s;
     s.scenarios.clear();
     for (const auto& sc :
-         bench::parse_str_list("--scenario", o.scenarios, {"llm", "embed", "latency", "server", "offline"})) {
+         bench::parse_str_list("--scenario", o.scenarios, {"llm", "embed", "latency", "server", "offline", "audio"})) {
         s.scenarios.push_back(bench::parse_scenario(sc));
     }
     bench::set_remote_target(s, o.target, o.served_model, o.workload, !o.models.empty());
@@ -185,7 +185,7 @@ void register_bench(CLI::App& app, int& exit_code) {
         "Without --model: the default suite (a synthetic ~100M llama q4_0 with RANDOM WEIGHTS, stories260K when\n"
         "available, a synthetic BERT for embeddings). Each point runs in its own process.");
     cmd->add_option("--model,-m", o->models, "Model file(s), comma-separated");
-    cmd->add_option("--scenario", o->scenarios, "llm, latency, embed, offline, server (comma list)")
+    cmd->add_option("--scenario", o->scenarios, "llm, latency, embed, offline, server, audio (Whisper: -p gives clip seconds) (comma list)")
         ->default_val("llm");
     cmd->add_option("--device", o->devices, "Device(s): cpu, cuda0, ...")->default_val("cpu");
     cmd->add_option("-p,--n-prompt", o->n_prompt, "Prompt sizes (pp tests)")->default_val("512");

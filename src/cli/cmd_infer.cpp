@@ -31,6 +31,7 @@ constexpr std::array infer_tasks{
     InferTask{"detr", infer_detection},
     InferTask{"wav2vec2", infer_ctc},
     InferTask{"llama", infer_llava, true},
+    InferTask{"whisper", infer_whisper},
 };
 
 bool is_whisper_file(const std::string& path) {
@@ -69,14 +70,15 @@ void register_infer(CLI::App& app, int& exit_code) {
     auto* cmd = app.add_subcommand(
         "infer", "Run a model on its inputs and print what it is for (docs/infer.md): an image classifier (vit) "
                  "prints the top labels of each image, an object detector (detr) its boxes above --threshold; a "
-                 "text model with --mmproj (LLaVA) streams its answer to --prompt about the --image files. Exit 2: "
+                 "text model with --mmproj (LLaVA) streams its answer to --prompt about the --image files; a Whisper "
+                 "model streams the transcript of --audio, a wav2vec2 model prints its CTC transcript. Exit 2: "
                  "unreadable or unsupported input, a missing input, or "
                  "a model with no infer task (text models run through generate and embed)");
-    cmd->add_option("--model,-m", opts->model, "Model file (GGUF from `accel convert`)")->required();
+    cmd->add_option("--model,-m", opts->model, "Model file (GGUF, or a whisper.cpp file, from `accel convert`)")->required();
     cmd->add_option("--mmproj", opts->mmproj, "Multimodal projector GGUF (LLaVA)");
     cmd->add_option("--image", opts->images, "PNG or JPEG image (repeatable)");
     cmd->add_option("--text", opts->texts, "Candidate text to match (repeatable)");
-    cmd->add_option("--audio", opts->audio, "Audio file");
+    cmd->add_option("--audio", opts->audio, "Audio file: WAV, FLAC or Ogg (Whisper)");
     cmd->add_option("--video", opts->video, "Video file or folder of frames");
     cmd->add_option("--prompt,-p", opts->prompt, "Prompt (LLaVA)");
     cmd->add_option("-n,--n-predict", opts->n_predict, "Tokens to generate at most (LLaVA; default 64)")

@@ -32,5 +32,6 @@ int infer_detection(const InferOptions& o);             // detr: infer_detection
 int infer_ctc(const InferOptions& o);                   // wav2vec2: infer_ctc.cpp (CTC transcript of --audio)
 // A text model ("llama") with --mmproj: the streamed answer to --prompt about --image (infer_llava.cpp).
 int infer_llava(const InferOptions& o);
+int infer_whisper(const InferOptions& o);               // whisper: infer_whisper.cpp
 
 }  // namespace accel::cli

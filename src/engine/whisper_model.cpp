@@ -2,6 +2,10 @@
 
 #include <whisper.h>
 
+#include <algorithm>
+#include <exception>
+#include <string_view>
+
 #include <fmt/core.h>
 
 #include "accel/core/error.h"
@@ -75,6 +79,121 @@ std::vector<float> WhisperModel::decode_teacher_forced(std::span<const int32_t> 
         out.insert(out.end(), logits, logits + nv);
     }
     return out;
+}
+
+}  // namespace accel::engine
+
+namespace accel::engine {
+namespace {
+
+constexpr int32_t whisper_rate = 16000, whisper_n_fft = 400, whisper_hop = 160;
+constexpr size_t whisper_window_samples = 30 * whisper_rate;
+
+struct FullRun {
+    const SegmentCallback* on_segment = nullptr;
+    Transcript* out = nullptr;
+    std::exception_ptr error;
+};
+
+void on_new_segments(whisper_context* /*ctx*/, whisper_state* state, int n_new, void* user) {
+    auto& run = *static_cast<FullRun*>(user);
+    if (run.error) return;
+    try {
+        const int n = whisper_full_n_segments_from_state(state);
+        for (int i = std::max(0, n - n_new); i < n; ++i) {
+            const char* text = whisper_full_get_segment_text_from_state(state, i);
+            TranscriptSegment s{.t0_ms = 10 * whisper_full_get_segment_t0_from_state(state, i),
+                                .t1_ms = 10 * whisper_full_get_segment_t1_from_state(state, i),
+                                .text = text != nullptr ? text : ""};
+            run.out->segments.push_back(s);
+            if (*run.on_segment) (*run.on_segment)(run.out->segments.back());
+        }
+    } catch (...) {
+        run.error = std::current_exception();
+    }
+}
+
+bool abort_when_failed(void* user) { return static_cast<FullRun*>(user)->error != nullptr; }
+
+}  // namespace
+
+bool WhisperModel::random_weights() const {
+    const char* t0 = whisper_token_to_str(ctx_.get(), 0);
+    return t0 != nullptr && std::string_view(t0) == whisper_random_weights_token;
+}
+
+bool WhisperModel::multilingual() const { return whisper_is_multilingual(ctx_.get()) != 0; }
+
+media::LogMel WhisperModel::features(std::span<const float> samples, int32_t n_threads) const {
+    std::vector<float> padded(samples.size() + whisper_window_samples, 0.0f);
+    std::copy(samples.begin(), samples.end(), padded.begin());
+    const auto filters = model::whisper_mel_filters(hparams_.n_mels, whisper_n_fft, whisper_rate);
+    return media::whisper_log_mel(padded, filters,
+                                  {.n_fft = whisper_n_fft, .hop_length = whisper_hop, .n_mels = hparams_.n_mels},
+                                  n_threads);
+}
+
+std::string WhisperModel::decode_language(const std::string& requested) const {
+    if (!multilingual()) {
+        if (!requested.empty() && requested != "auto" && requested != "en")
+            throw Error(ErrorKind::invalid_input, fmt::format("{}: an English-only model transcribes English only, "
+                                                              "not --language {}", path_.string(), requested));
+        return "en";
+    }
+    if (requested.empty() || requested == "auto") return "auto";
+    if (whisper_lang_id(requested.c_str()) < 0)
+        throw Error(ErrorKind::invalid_input, fmt::format("--language {}: whisper.cpp does not know this language "
+                                                          "(use a code such as en, de, fr, or auto)", requested));
+    return requested;
+}
+
+Transcript WhisperModel::transcribe(const media::LogMel& mel, size_t n_samples, const TranscribeParams& params,
+                                    const SegmentCallback& on_segment) {
+    const size_t need = (n_samples + whisper_window_samples) / whisper_hop;
+    if (mel.n_mels != hparams_.n_mels || mel.n_frames < 0 || static_cast<size_t>(mel.n_frames) < need ||
+        mel.data.size() != static_cast<size_t>(mel.n_mels) * static_cast<size_t>(mel.n_frames))
+        throw Error(ErrorKind::invalid_input,
+                    fmt::format("{}: features of {} mels x {} frames do not fit {} samples (use features())",
+                                path_.string(), mel.n_mels, mel.n_frames, n_samples));
+    if (params.n_threads < 1) throw Error(ErrorKind::invalid_input, "whisper: n_threads must be at least 1");
+    const std::string language = decode_language(params.language);
+    Transcript out{.language = language, .audio_seconds = static_cast<double>(n_samples) / whisper_rate};
+    FullRun run{.on_segment = &on_segment, .out = &out};
+    whisper_full_params wp = whisper_full_default_params(WHISPER_SAMPLING_GREEDY);
+    wp.n_threads = params.n_threads;
+    wp.language = language.c_str();
+    wp.translate = params.translate;
+    wp.temperature_inc = 0.0f;  // no fallback: one greedy pass per window
+    wp.print_progress = wp.print_realtime = wp.print_timestamps = wp.print_special = false;
+    wp.duration_ms = static_cast<int>(n_samples * 1000 / whisper_rate);
+    wp.new_segment_callback = on_new_segments;
+    wp.new_segment_callback_user_data = &run;
+    wp.abort_callback = abort_when_failed;
+    wp.abort_callback_user_data = &run;
+    encoded_ = false;  // whisper_full runs the encoder itself
+    clear_backend_message();
+    whisper_reset_timings(ctx_.get());
+    if (whisper_set_mel(ctx_.get(), mel.data.data(), mel.n_frames, mel.n_mels) != 0)
+        throw Error(ErrorKind::backend, fmt::format("{}: whisper_set_mel failed: {}", path_.string(), last_backend_message()));
+    const int rc = whisper_full(ctx_.get(), wp, nullptr, 0);  // no samples: the mel set above is used
+    if (run.error) std::rethrow_exception(run.error);
+    if (rc != 0)
+        throw Error(ErrorKind::backend, fmt::format("{}: whisper_full failed ({}): {}", path_.string(), rc,
+                                                    last_backend_message()));
+    if (language == "auto")
+        if (const char* detected = whisper_lang_str(whisper_full_lang_id(ctx_.get()))) out.language = detected;
+    if (const whisper_timings* t = whisper_get_timings(ctx_.get()))
+        out.whisper_times = {t->encode_ms, t->decode_ms, t->batchd_ms, t->prompt_ms, t->sample_ms};
+    return out;
+}
+
+Transcript transcribe_audio(WhisperModel& model, const media::Audio& audio, const TranscribeParams& params,
+                            const SegmentCallback& on_segment) {
+    if (audio.sample_rate != whisper_rate)
+        throw Error(ErrorKind::invalid_input, fmt::format("whisper: audio at {} Hz; Whisper takes {} Hz (resample it)",
+                                                          audio.sample_rate, whisper_rate));
+    const media::LogMel mel = model.features(audio.samples, params.n_threads);
+    return model.transcribe(mel, audio.samples.size(), params, on_segment);
 }
 
 }  // namespace accel::engine

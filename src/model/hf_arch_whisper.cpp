@@ -102,8 +102,7 @@ std::optional<std::string> token_bytes(const std::string& text, const std::map<u
 
 class WhisperWriter final : public ModelFileWriter {
 public:
-    WhisperWriter(const WhisperHparams& h, std::vector<std::string> tokens)
-        : h_(h), tokens_(std::move(tokens)), filters_(whisper_mel_filters(h.n_mels, n_fft, sample_rate)) {
+    WhisperWriter(const WhisperHparams& h, std::vector<std::string> tokens) : h_(h), tokens_(std::move(tokens)) {
         for (auto& t : whisper_tensor_layout(h)) layout_.emplace(t.name, t);
     }
 
@@ -116,41 +115,16 @@ public:
     }
 
     void write_header(std::FILE* f, const std::string& path) const override {
-        std::vector<uint8_t> b;
-        put(b, static_cast<int32_t>(whisper_file_magic));
-        for (int32_t v : {h_.n_vocab, h_.n_audio_ctx, h_.n_audio_state, h_.n_audio_head, h_.n_audio_layer, h_.n_text_ctx,
-                          h_.n_text_state, h_.n_text_head, h_.n_text_layer, h_.n_mels, h_.ftype})
-            put(b, v);
-        put(b, h_.n_mels);
-        put(b, static_cast<int32_t>(1 + n_fft / 2));
-        append(b, filters_.data(), filters_.size() * sizeof(float));
-        put(b, static_cast<int32_t>(tokens_.size()));
-        for (const auto& t : tokens_) {
-            put(b, static_cast<int32_t>(t.size()));
-            append(b, t.data(), t.size());
-        }
-        write(f, path, b);
+        write(f, path, whisper_file_header(h_, tokens_));
     }
 
     void write_tensor(std::FILE* f, const std::string& path, const std::vector<uint8_t>& bytes) override {
         if (next_ >= order_.size()) throw Error(ErrorKind::internal, "whisper writer: more tensors than described");
-        const WhisperTensorSpec& t = *order_[next_++];
-        std::vector<uint8_t> b;
-        put(b, static_cast<int32_t>(t.ne.size()));
-        put(b, static_cast<int32_t>(t.name.size()));
-        put(b, static_cast<int32_t>(t.ggml_type));
-        for (int64_t d : t.ne) put(b, static_cast<int32_t>(d));
-        append(b, t.name.data(), t.name.size());
-        write(f, path, b);
+        write(f, path, whisper_tensor_header(*order_[next_++]));
         write(f, path, bytes);
     }
 
 private:
-    static void put(std::vector<uint8_t>& b, int32_t v) { append(b, &v, 4); }
-    static void append(std::vector<uint8_t>& b, const void* p, size_t n) {
-        const auto* c = static_cast<const uint8_t*>(p);
-        b.insert(b.end(), c, c + n);
-    }
     static void write(std::FILE* f, const std::string& path, const std::vector<uint8_t>& b) {
         if (std::fwrite(b.data(), 1, b.size(), f) != b.size())
             throw Error(ErrorKind::io, fmt::format("{}: write failed (disk full?)", path));
@@ -158,7 +132,6 @@ private:
 
     WhisperHparams h_;
     std::vector<std::string> tokens_;
-    std::vector<float> filters_;
     std::map<std::string, WhisperTensorSpec> layout_;
     std::vector<const WhisperTensorSpec*> order_;
     size_t next_ = 0;

@@ -279,4 +279,43 @@ std::vector<float> whisper_mel_filters(int32_t n_mels, int32_t n_fft, int32_t sa
     return out;
 }
 
+namespace {
+
+void put_bytes(std::vector<uint8_t>& b, const void* p, size_t n) {
+    const auto* c = static_cast<const uint8_t*>(p);
+    b.insert(b.end(), c, c + n);
+}
+void put_i32(std::vector<uint8_t>& b, int32_t v) { put_bytes(b, &v, 4); }
+
+}  // namespace
+
+std::vector<uint8_t> whisper_file_header(const WhisperHparams& h, const std::vector<std::string>& tokens) {
+    constexpr int32_t n_fft = 400, sample_rate = 16000;
+    std::vector<uint8_t> b;
+    put_i32(b, static_cast<int32_t>(whisper_file_magic));
+    for (int32_t v : {h.n_vocab, h.n_audio_ctx, h.n_audio_state, h.n_audio_head, h.n_audio_layer, h.n_text_ctx,
+                      h.n_text_state, h.n_text_head, h.n_text_layer, h.n_mels, h.ftype})
+        put_i32(b, v);
+    const auto filters = whisper_mel_filters(h.n_mels, n_fft, sample_rate);
+    put_i32(b, h.n_mels);
+    put_i32(b, 1 + n_fft / 2);
+    put_bytes(b, filters.data(), filters.size() * sizeof(float));
+    put_i32(b, static_cast<int32_t>(tokens.size()));
+    for (const auto& t : tokens) {
+        put_i32(b, static_cast<int32_t>(t.size()));
+        put_bytes(b, t.data(), t.size());
+    }
+    return b;
+}
+
+std::vector<uint8_t> whisper_tensor_header(const WhisperTensorSpec& t) {
+    std::vector<uint8_t> b;
+    put_i32(b, static_cast<int32_t>(t.ne.size()));
+    put_i32(b, static_cast<int32_t>(t.name.size()));
+    put_i32(b, static_cast<int32_t>(t.ggml_type));
+    for (int64_t d : t.ne) put_i32(b, static_cast<int32_t>(d));
+    put_bytes(b, t.name.data(), t.name.size());
+    return b;
+}
+
 }  // namespace accel::model

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "accel/bench/audio_stats.h"
 #include "accel/bench/load_stats.h"
 #include "accel/bench/measurement.h"
 #include "accel/bench/remote_stats.h"
@@ -69,6 +70,7 @@ struct PointResult {
     std::optional<RemoteStats> remote;           // accel bench --target: stored under "remote" (absent elsewhere)
     // accel tradeoffs: stored under "tradeoffs" (absent elsewhere); the stored scenario is then "tradeoffs".
     std::optional<TradeoffsMeasure> tradeoffs;
+    std::optional<AudioStats> audio;             // audio scenario: stored under "audio" (absent elsewhere)
 
     // Whether --verify ran and failed.
     bool verify_failed() const { return verify && !verify->pass; }

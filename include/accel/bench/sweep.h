@@ -11,7 +11,7 @@
 
 namespace accel::bench {
 
-enum class Scenario : uint8_t { llm, embed, latency, server, offline };
+enum class Scenario : uint8_t { llm, embed, latency, server, offline, audio };
 const char* to_string(Scenario s);
 Scenario parse_scenario(const std::string& text);  // throws Error{invalid_input}
 
@@ -20,7 +20,7 @@ struct PointSpec {
     Scenario scenario = Scenario::llm;
     std::string model;
     std::string device = "cpu";
-    int32_t n_prompt = 512;
+    int32_t n_prompt = 512;  // audio: the clip's seconds
     int32_t n_gen = 0;
     int32_t n_depth = 0;
     int32_t n_batch = 2048;

@@ -3,10 +3,14 @@
 // encoder run on given log-mel features and the decoder run teacher-forced. whisper.h stays in the .cpp.
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <span>
+#include <string>
 #include <vector>
 
+#include "accel/media/audio.h"
+#include "accel/media/log_mel.h"
 #include "accel/model/whisper_file.h"
 
 struct whisper_context;
@@ -19,6 +23,38 @@ struct WhisperModelParams {
     int32_t gpu_device = 0;
     bool flash_attn = false;   // whisper.cpp's default is on; off keeps the attention in f32 on CPU
 };
+
+// Token 0 of every `accel make-model whisper` file: whisper.cpp's format has no metadata, so the vocabulary says that
+// the weights are random (it contains synthetic_model.h's random_weights_marker).
+inline constexpr const char* whisper_random_weights_token = "[RANDOM WEIGHTS]";
+
+// How whisper_full decodes: greedy, temperature 0 and no temperature fallback (whisper-cli falls back by 0.2 steps;
+// off keeps a run deterministic and its time comparable), segment timestamps on, 30 s windows as whisper.cpp seeks.
+struct TranscribeParams {
+    std::string language;    // "" or "auto": detect (multilingual models); an English-only model always gets "en"
+    bool translate = false;  // to English (multilingual models)
+    int32_t n_threads = 4;
+};
+
+struct TranscriptSegment {
+    int64_t t0_ms = 0, t1_ms = 0;  // whisper.cpp's segment times (10 ms steps) from the start of the audio
+    std::string text;
+};
+
+// whisper.cpp's own totals for one transcribe() (whisper_get_timings: it times its phases itself, in ms).
+struct WhisperPhaseTimes {
+    double encode_ms = 0, decode_ms = 0, batchd_ms = 0, prompt_ms = 0, sample_ms = 0;
+};
+
+struct Transcript {
+    std::vector<TranscriptSegment> segments;
+    std::string language;  // the language decoded ("en" for English-only models)
+    double audio_seconds = 0;
+    WhisperPhaseTimes whisper_times;
+};
+
+// Called for each segment as whisper.cpp finishes it (from the thread that called transcribe()).
+using SegmentCallback = std::function<void(const TranscriptSegment&)>;
 
 class WhisperModel {
 public:
@@ -35,6 +71,24 @@ public:
     // its state (whisper.h has no getter for it), for the decoder's cross-attention.
     void encode(std::span<const float> mel, int32_t n_frames);
 
+    // Whisper's log-mel features of 16 kHz mono `samples` as whisper.cpp lays them out for whisper_full: the
+    // samples followed by 30 s of zeros (whisper.cpp's padding, so the last window is whole), through
+    // media::whisper_log_mel with WhisperFeatureExtractor's filter bank for the model's n_mels. Thread-safe.
+    media::LogMel features(std::span<const float> samples, int32_t n_threads = 1) const;
+
+    // Transcribes `mel` (from features() over n_samples samples) with whisper_full: 30 s windows, seeking by the
+    // decoded timestamps as whisper.cpp does; on_segment (may be empty) sees each segment as it is decoded.
+    // Error{invalid_input} for mel of another n_mels or fewer frames than n_samples need, or an unknown
+    // language; Error{backend} with whisper.cpp's last log line when whisper_full fails; an exception thrown by
+    // on_segment stops the run and is rethrown. Audio under 100 ms gives no segments (whisper.cpp skips it).
+    Transcript transcribe(const media::LogMel& mel, size_t n_samples, const TranscribeParams& params,
+                          const SegmentCallback& on_segment = {});
+
+    // Whether the file is `accel make-model whisper` output: its token 0 is whisper_random_weights_token
+    // (the file format has no metadata; a real vocabulary's token 0 is "!"). Such a model's text is meaningless.
+    bool random_weights() const;
+    bool multilingual() const;
+
     // Feeds `tokens` one at a time from position 0 (after encode()) and returns each step's logits,
     // row-major [tokens.size()][n_vocab()]: row i predicts token i + 1. Error{invalid_input} for a token outside
     // the vocabulary, more tokens than n_text_ctx or no encode() yet; Error{backend} when whisper_decode fails.
@@ -50,11 +104,17 @@ private:
         void operator()(whisper_context* ctx) const;
     };
     WhisperModel() = default;
+    std::string decode_language(const std::string& requested) const;  // "auto", or a code whisper.cpp knows
     std::unique_ptr<whisper_context, Free> ctx_;
     model::WhisperHparams hparams_;
     std::filesystem::path path_;
     WhisperModelParams params_;
     bool encoded_ = false;
 };
+
+// Computes the features of `audio` (16 kHz mono, e.g. media::load_audio(file, 16000)) and transcribes it with
+// `model`. Throws as features() and transcribe(), and Error{invalid_input} for another sample rate.
+Transcript transcribe_audio(WhisperModel& model, const media::Audio& audio, const TranscribeParams& params,
+                            const SegmentCallback& on_segment = {});
 
 }  // namespace accel::engine

@@ -57,6 +57,14 @@ struct WhisperFileInfo {
 // tables, not the data. Thread-safe.
 WhisperFileInfo validate_whisper_file(const std::filesystem::path& path);
 
+// The bytes of a whisper.cpp file before its first tensor: the magic, the hyperparameters, the mel filter bank
+// (whisper_mel_filters(h.n_mels, 400, 16000)) and each token as (int32 length, bytes). For every writer (accel
+// convert, accel make-model whisper).
+std::vector<uint8_t> whisper_file_header(const WhisperHparams& h, const std::vector<std::string>& tokens);
+
+// One tensor's header, which its data follows: n_dims, name length, ggml type, ne[] (int32 each), then the name.
+std::vector<uint8_t> whisper_tensor_header(const WhisperTensorSpec& t);
+
 // The mel filter bank of WhisperFeatureExtractor (transformers' audio_utils.mel_filter_bank with
 // num_frequency_bins = 1 + n_fft/2, min 0 Hz, max sample_rate/2, norm "slaney", mel_scale "slaney"), computed in
 // double and returned as float, row-major [n_mels][1 + n_fft/2] (the layout whisper.cpp's file stores).

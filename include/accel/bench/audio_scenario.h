@@ -1,0 +1,22 @@
+#pragma once
+// accel bench's audio scenario: a whisper.cpp model (accel make-model whisper, accel convert) transcribing an
+// in-memory clip of spec.n_prompt seconds. bench owns the clock: it times the log-mel and whisper_full apart, the
+// first segment through the streaming callback; whisper.cpp's own encoder/decoder totals are kept beside them.
+#include <cstdint>
+#include <vector>
+
+#include "accel/bench/point_result.h"
+#include "accel/bench/point_runner.h"
+
+namespace accel::bench {
+
+// A deterministic speech-like clip at 16 kHz: voiced harmonics on a gliding pitch, syllable-rate amplitude
+// envelope, pauses and a little noise. Not speech: the decoded text (and so the decoder's work) depends on the model.
+std::vector<float> synthetic_clip(double seconds, uint64_t seed);
+
+// Measures one audio point into r (model fields, load, repetitions by options.rules, r.audio). Throws Error for a
+// failure of the point (run_point records it): Error{invalid_input} when spec.model is not a whisper.cpp file
+// or spec.n_prompt (the clip's seconds) is below 1.
+void measure_audio_point(PointResult& r, const PointSpec& spec, const PointOptions& options);
+
+}  // namespace accel::bench
