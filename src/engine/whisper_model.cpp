@@ -163,6 +163,7 @@ Transcript WhisperModel::transcribe(const media::LogMel& mel, size_t n_samples, 
     wp.n_threads = params.n_threads;
     wp.language = language.c_str();
     wp.translate = params.translate;
+    wp.max_tokens = params.max_tokens;
     wp.temperature_inc = 0.0f;  // no fallback: one greedy pass per window
     wp.print_progress = wp.print_realtime = wp.print_timestamps = wp.print_special = false;
     wp.duration_ms = static_cast<int>(n_samples * 1000 / whisper_rate);

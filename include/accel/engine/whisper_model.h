@@ -34,6 +34,7 @@ struct TranscribeParams {
     std::string language;    // "" or "auto": detect (multilingual models); an English-only model always gets "en"
     bool translate = false;  // to English (multilingual models)
     int32_t n_threads = 4;
+    int32_t max_tokens = 0;  // tokens per segment at most; 0: whisper.cpp's default (no cap but the context)
 };
 
 struct TranscriptSegment {
