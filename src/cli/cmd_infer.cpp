@@ -27,6 +27,7 @@ struct InferTask {
 // One row per architecture accel infer runs; a new class adds its task file and its row.
 constexpr std::array infer_tasks{
     InferTask{"vit", infer_image_classification},
+    InferTask{"clip_model", infer_clip},
 };
 
 bool is_whisper_file(const std::string& path) {
@@ -62,7 +63,8 @@ void register_infer(CLI::App& app, int& exit_code) {
     auto opts = std::make_shared<InferOptions>();
     auto* cmd = app.add_subcommand(
         "infer", "Run a model on its inputs and print what it is for (docs/infer.md): an image classifier (vit) "
-                 "prints the top labels of each image. Exit 2: unreadable or unsupported input, a missing input, or "
+                 "prints the top labels of each image; CLIP (clip_model) the image-text similarity matrix of --image "
+                 "and --text and each image's best match. Exit 2: unreadable or unsupported input, a missing input, or "
                  "a model with no infer task (text models run through generate and embed)");
     cmd->add_option("--model,-m", opts->model, "Model file (GGUF from `accel convert`)")->required();
     cmd->add_option("--mmproj", opts->mmproj, "Multimodal projector GGUF (LLaVA)");

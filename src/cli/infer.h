@@ -27,5 +27,6 @@ struct InferOptions {
 
 // The tasks. Each returns the process exit code; bad input throws Error{invalid_input} (exit 2 in main).
 int infer_image_classification(const InferOptions& o);  // vit: infer_image_classification.cpp
+int infer_clip(const InferOptions& o);                  // clip_model: infer_clip.cpp
 
 }  // namespace accel::cli

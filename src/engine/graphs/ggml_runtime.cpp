@@ -71,6 +71,8 @@ int64_t GgufWeights::key(const std::string& k, gguf_type type) const {
     return id;
 }
 
+bool GgufWeights::has(const std::string& k) const { return gguf_find_key(gguf_.get(), k.c_str()) >= 0; }
+
 uint32_t GgufWeights::get_u32(const std::string& k) const { return gguf_get_val_u32(gguf_.get(), key(k, GGUF_TYPE_UINT32)); }
 
 float GgufWeights::get_f32(const std::string& k) const { return gguf_get_val_f32(gguf_.get(), key(k, GGUF_TYPE_FLOAT32)); }

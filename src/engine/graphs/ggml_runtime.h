@@ -31,6 +31,7 @@ public:
     // is not `ne` (trailing 1s may be left out), or, for a 1-D or `f32_only` tensor, its type is not f32 (norms,
     // biases and embeddings that ggml adds or concatenates stay f32, as accel convert writes them).
     ggml_tensor* tensor(const std::string& name, std::vector<int64_t> ne, bool f32_only = false) const;
+    bool has(const std::string& key) const;  // whether the metadata has `key`
     // Metadata; each throws Error{invalid_input} naming the file and key when absent or of another type.
     uint32_t get_u32(const std::string& key) const;
     float get_f32(const std::string& key) const;
