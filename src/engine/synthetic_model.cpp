@@ -23,6 +23,7 @@
 #include "accel/engine/backend.h"
 #include "deterministic_rng.h"
 #include "model_io.h"
+#include "synthetic_vision.h"
 
 namespace accel::engine {
 namespace {
@@ -229,6 +230,7 @@ llama_ftype to_ftype(WeightType t) {
 std::vector<std::string> synthetic_architectures() {
     std::vector<std::string> out;
     for (const auto& r : k_recipes) out.emplace_back(r.arch);
+    out.insert(out.end(), {"vit", "clip"});  // accel's own graphs: synthetic_vision.cpp
     return out;
 }
 
@@ -290,6 +292,7 @@ const char* to_string(WeightType type) {
 }
 
 SyntheticModel make_synthetic_model(const SyntheticSpec& spec) {
+    if (detail::is_synthetic_vision_arch(spec.arch)) return detail::make_synthetic_vision_model(spec);
     init_backend();
     if (const std::string why = synthetic_unsupported_reason(spec.arch); !why.empty()) {
         const bool t5 = spec.arch == "t5" || spec.arch == "t5encoder";

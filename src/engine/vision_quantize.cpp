@@ -105,9 +105,9 @@ std::vector<QuantizeOutput> quantize_vision(const QuantizeRequest& request) {
 }
 
 uint64_t quantize_vision_gguf(const std::filesystem::path& in, const std::filesystem::path& out,
-                              const std::string& type, int32_t n_threads) {
+                              const std::string& type, int32_t n_threads, const std::string& general_name) {
     const ggml_type to = parse_type(type);
-    if (to == GGML_TYPE_COUNT)
+    if (to == GGML_TYPE_COUNT && !type.empty())
         throw Error(ErrorKind::invalid_input, fmt::format("{}: accel's image models quantize to Q8_0 and Q4_0, not {}",
                                                           in.string(), type));
     ggml_context* data_ctx = nullptr;
@@ -125,7 +125,8 @@ uint64_t quantize_vision_gguf(const std::filesystem::path& in, const std::filesy
     std::unique_ptr<ggml_context, CtxFree> meta(ggml_init({.mem_size = overhead, .mem_buffer = nullptr, .no_alloc = true}));
     std::unique_ptr<gguf_context, GgufFree> dst(gguf_init_empty());
     gguf_set_kv(dst.get(), src.get());
-    gguf_set_val_u32(dst.get(), "general.file_type", to == GGML_TYPE_Q8_0 ? ftype_q8_0 : ftype_q4_0);
+    if (!type.empty()) gguf_set_val_u32(dst.get(), "general.file_type", to == GGML_TYPE_Q8_0 ? ftype_q8_0 : ftype_q4_0);
+    if (!general_name.empty()) gguf_set_val_str(dst.get(), "general.name", general_name.c_str());
     std::vector<std::vector<uint8_t>> bytes(static_cast<size_t>(n_tensors));
     const int32_t threads = n_threads > 0 ? n_threads : static_cast<int32_t>(std::max(1u, std::thread::hardware_concurrency()));
     for (int64_t i = 0; i < n_tensors; ++i) {
@@ -136,7 +137,7 @@ uint64_t quantize_vision_gguf(const std::filesystem::path& in, const std::filesy
             throw Error(ErrorKind::invalid_input, fmt::format("{}: tensor {} is {}: quantize an F32 or F16 file (accel "
                                                               "convert --type f32)", in.string(), name,
                                                               ggml_type_name(t->type)));
-        const bool q = quantized_matrix(t);
+        const bool q = to != GGML_TYPE_COUNT && quantized_matrix(t);
         ggml_tensor* o = ggml_new_tensor(meta.get(), q ? to : t->type, ggml_n_dims(t), t->ne);
         ggml_set_name(o, name);
         auto& b = bytes[static_cast<size_t>(i)];

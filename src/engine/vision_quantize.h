@@ -28,7 +28,8 @@ std::vector<QuantizeOutput> quantize_vision(const QuantizeRequest& request);
 // general.file_type set. The output appears atomically (core::PartialFile). Returns the output's size in bytes.
 // Throws Error{invalid_input} naming the input when it is not such a GGUF, is already quantized, or `type` is
 // another, Error{io} when writing fails. Memory: the whole input and output. Thread-safe for distinct outputs.
+// `type` "" keeps every tensor's type (a copy); a non-empty `general_name` replaces general.name.
 uint64_t quantize_vision_gguf(const std::filesystem::path& in, const std::filesystem::path& out,
-                              const std::string& type, int32_t n_threads);
+                              const std::string& type, int32_t n_threads, const std::string& general_name = "");
 
 }  // namespace accel::engine::detail
