@@ -36,7 +36,8 @@ public:
     const media::ImageProcessorConfig& processor() const;  // clip_model.preprocessor_config, else CLIP's defaults
     uint32_t image_size() const;
     uint32_t eos_token_id() const;
-    uint32_t context_length() const;  // the most tokens a text may have, BOS and EOS included
+    uint32_t context_length() const;
+    VisionMemory memory() const;  // the most tokens a text may have, BOS and EOS included
     bool has_tokenizer() const;       // false for a GGUF converted from a folder without CLIP's tokenizer files
     // CLIPTokenizer's ids of `text` (BOS ... EOS). Throws Error{invalid_input} naming the model when it has no
     // tokenizer, or when the text is not UTF-8. Thread-safe.
@@ -47,6 +48,8 @@ public:
     // Throws Error{invalid_input} for an empty input, a wrong image size, a text longer than the model's context,
     // without an EOS, or with an id outside the vocabulary. Not thread-safe.
     ClipOutput run(std::span<const media::PixelValues> images, const std::vector<std::vector<int32_t>>& texts);
+    // The image tower alone: each image's L2-normalized embedding, [image][dim]. Throws as run. Not thread-safe.
+    std::vector<float> embed_images(std::span<const media::PixelValues> images);
 
 private:
     struct Impl;

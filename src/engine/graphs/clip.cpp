@@ -122,6 +122,15 @@ const media::ImageProcessorConfig& ClipModel::processor() const { return impl_->
 uint32_t ClipModel::image_size() const { return impl_->vision.image_size; }
 uint32_t ClipModel::eos_token_id() const { return impl_->eos; }
 uint32_t ClipModel::context_length() const { return impl_->n_ctx; }
+VisionMemory ClipModel::memory() const {
+    return {impl_->weights.buffer_bytes(), impl_->runner.compute_buffer_bytes()};
+}
+
+std::vector<float> ClipModel::embed_images(std::span<const media::PixelValues> images) {
+    auto e = impl_->embed_images(images);
+    l2_normalize(e, impl_->dim);
+    return e;
+}
 bool ClipModel::has_tokenizer() const { return impl_->tokenizer.has_value(); }
 
 std::vector<int32_t> ClipModel::tokenize(std::string_view text) const {

@@ -91,6 +91,14 @@ std::optional<std::string> GgufWeights::find_string(const std::string& k) const 
     return std::string(gguf_get_val_str(gguf_.get(), key(k, GGUF_TYPE_STRING)));
 }
 
+uint64_t GgufWeights::buffer_bytes() const { return ggml_backend_buffer_get_size(buffer_.get()); }
+
+uint64_t GraphRunner::compute_buffer_bytes() const {
+    uint64_t n = 0;
+    for (const auto& b : backends_) n += ggml_backend_sched_get_buffer_size(sched_.get(), b.get());
+    return n;
+}
+
 ggml_tensor* GgufWeights::tensor(const std::string& name, std::vector<int64_t> ne, bool f32_only) const {
     ggml_tensor* t = ggml_get_tensor(meta_.get(), name.c_str());
     if (t == nullptr) throw Error(ErrorKind::invalid_input, fmt::format("{}: no tensor {}", file_.string(), name));

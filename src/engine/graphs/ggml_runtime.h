@@ -37,6 +37,7 @@ public:
     float get_f32(const std::string& key) const;
     std::vector<std::string> get_strings(const std::string& key) const;
     std::optional<std::string> find_string(const std::string& key) const;
+    uint64_t buffer_bytes() const;  // the weights' device buffer
 
 private:
     int64_t key(const std::string& k, gguf_type type) const;
@@ -59,6 +60,8 @@ public:
     // ggml_backend_tensor_get inside `read`. Throws Error{backend} when allocation or compute fails.
     void run(const std::function<void(ggml_context*, ggml_cgraph*)>& build, const std::function<void()>& set_inputs,
              const std::function<void()>& read);
+    // The scheduler's compute buffers over every backend, as the last run() allocated them (0 before any).
+    uint64_t compute_buffer_bytes() const;
 
 private:
     ggml_backend_dev_t dev_ = nullptr;
