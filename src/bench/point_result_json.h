@@ -44,6 +44,8 @@ void to_json(nlohmann::json& j, const ServerStats& s);
 void from_json(const nlohmann::json& j, ServerStats& s);
 void to_json(nlohmann::json& j, const OfflineStats& s);
 void from_json(const nlohmann::json& j, OfflineStats& s);
+void to_json(nlohmann::json& j, const VisionStats& s);
+void from_json(const nlohmann::json& j, VisionStats& s);
 void to_json(nlohmann::json& j, const TradeoffsMeasure& m);
 void from_json(const nlohmann::json& j, TradeoffsMeasure& m);
 

@@ -1,4 +1,5 @@
 #include "accel/bench/point_runner.h"
+#include "accel/bench/vision_scenario.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -368,6 +369,13 @@ void verify_llm(PointResult& r, MeasuredModel& m, const PointSpec& spec, const P
 // Everything from the facts to the roofline; throws for a failure of the point (the caller records it).
 void measure_point(PointResult& r, const PointSpec& spec, const PointOptions& options) {
     if (!options.cpu_mask.empty()) apply_cpu_mask(options.cpu_mask);
+    if (spec.scenario == Scenario::vision) {  // accel's own image models: vision_scenario.cpp
+        const auto& roof = machine_roofline();
+        measure_vision_point(r, spec, options, roof ? &*roof : nullptr);
+        r.peak_rss_bytes = peak_rss_bytes();
+        r.ok = true;
+        return;
+    }
     const PointContext c = size_context(spec, options);
     // The facts read the file: before --cold evicts it, never after. The KV estimate is for the point's own
     // context, sequences, batches, KV type and flash attention, so that the report's estimate-versus-measured
