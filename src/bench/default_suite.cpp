@@ -62,6 +62,17 @@ std::vector<PointSpec> default_suite(int32_t n_threads, const std::filesystem::p
     }
     points.push_back({.scenario = Scenario::audio, .model = whisper.string(), .n_prompt = 5, .n_gen = 0,
                       .n_threads = n_threads});
+    // Image models (accel's own graphs; make-model's fixed realistic shapes): one ViT-B/16 and one CLIP ViT-B/32
+    // image-tower point, batch 1 of a 640 px source image (preprocessing timed apart).
+    for (const char* arch : {"vit", "clip"}) {
+        const auto path = dir / fmt::format("{}-{}-f16-s1.gguf", arch, std::string(arch) == "vit" ? "B16" : "B32");
+        if (!dry_run && !std::filesystem::exists(path)) {
+            observer.note(fmt::format("making synthetic {} (random weights: for speed only) -> {}", arch, path.string()));
+            engine::make_synthetic_model({.arch = arch, .type = engine::WeightType::f16, .seed = 1, .out = path});
+        }
+        points.push_back({.scenario = Scenario::vision, .model = path.string(), .n_prompt = 640,
+                          .n_threads = n_threads, .embed_batch = 1});
+    }
     return points;
 }
 

@@ -212,6 +212,35 @@ void from_json(const json& j, AudioStats& a) {
     j.at("n_threads").get_to(a.n_threads);
 }
 
+void to_json(json& j, const VisionStats& s) {
+    j = {{"arch", s.arch}, {"batch", s.batch}, {"source_width", s.source_width}, {"source_height", s.source_height},
+         {"image_size", s.image_size}, {"images_per_s", s.images_per_s}, {"latency_p50_ms", s.latency_p50_ms},
+         {"latency_p90_ms", s.latency_p90_ms}, {"latency_p99_ms", s.latency_p99_ms},
+         {"preprocess_p50_ms", s.preprocess_p50_ms}, {"preprocess_p90_ms", s.preprocess_p90_ms},
+         {"preprocess_p99_ms", s.preprocess_p99_ms}, {"flops_per_image", s.flops_per_image},
+         {"gflops_per_s", s.gflops_per_s}, {"compute_bytes_estimate", s.compute_bytes_estimate},
+         {"compute_bytes_measured", s.compute_bytes_measured}};
+}
+
+void from_json(const json& j, VisionStats& s) {
+    j.at("arch").get_to(s.arch);
+    j.at("batch").get_to(s.batch);
+    j.at("source_width").get_to(s.source_width);
+    j.at("source_height").get_to(s.source_height);
+    j.at("image_size").get_to(s.image_size);
+    j.at("images_per_s").get_to(s.images_per_s);
+    j.at("latency_p50_ms").get_to(s.latency_p50_ms);
+    j.at("latency_p90_ms").get_to(s.latency_p90_ms);
+    j.at("latency_p99_ms").get_to(s.latency_p99_ms);
+    j.at("preprocess_p50_ms").get_to(s.preprocess_p50_ms);
+    j.at("preprocess_p90_ms").get_to(s.preprocess_p90_ms);
+    j.at("preprocess_p99_ms").get_to(s.preprocess_p99_ms);
+    j.at("flops_per_image").get_to(s.flops_per_image);
+    j.at("gflops_per_s").get_to(s.gflops_per_s);
+    j.at("compute_bytes_estimate").get_to(s.compute_bytes_estimate);
+    j.at("compute_bytes_measured").get_to(s.compute_bytes_measured);
+}
+
 void to_json(json& j, const TradeoffsMeasure& m) {
     json by_dev = json::object();
     for (const auto& [dev, bytes] : m.weights_by_device) by_dev[dev] = bytes;
@@ -308,6 +337,7 @@ void to_json(json& j, const PointResult& r) {
     j.update(r.verify ? json(*r.verify) : not_verified());
     if (r.tradeoffs) j["tradeoffs"] = *r.tradeoffs;
     if (r.audio) j["audio"] = *r.audio;
+    if (r.vision) j["vision"] = *r.vision;
     j["server"] = json_or_null(r.server);
     j["offline"] = json_or_null(r.offline);
     if (r.remote) j["remote"] = *r.remote;  // remote points only (accel bench --target)
@@ -352,6 +382,7 @@ void from_json(const json& j, PointResult& r) {
                                  .summary = j.at("verify_summary").get<std::string>()};
     }
     r.tradeoffs = get_opt<TradeoffsMeasure>(j, "tradeoffs");
+    r.vision = get_opt<VisionStats>(j, "vision");
     r.server = get_opt<ServerStats>(j, "server");
     r.offline = get_opt<OfflineStats>(j, "offline");
     r.remote = get_opt<RemoteStats>(j, "remote");

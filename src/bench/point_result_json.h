@@ -46,6 +46,8 @@ void to_json(nlohmann::json& j, const OfflineStats& s);
 void from_json(const nlohmann::json& j, OfflineStats& s);
 void to_json(nlohmann::json& j, const AudioStats& a);
 void from_json(const nlohmann::json& j, AudioStats& a);
+void to_json(nlohmann::json& j, const VisionStats& s);
+void from_json(const nlohmann::json& j, VisionStats& s);
 void to_json(nlohmann::json& j, const TradeoffsMeasure& m);
 void from_json(const nlohmann::json& j, TradeoffsMeasure& m);
 

@@ -1,4 +1,5 @@
 #include "accel/bench/point_runner.h"
+#include "accel/bench/vision_scenario.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -375,6 +376,13 @@ void measure_point(PointResult& r, const PointSpec& spec, const PointOptions& op
     }
     if (!options.cpu_mask.empty()) apply_cpu_mask(options.cpu_mask);
     if (spec.scenario == Scenario::audio) return measure_audio_point(r, spec, options);  // whisper.cpp, not the pool
+    if (spec.scenario == Scenario::vision) {  // accel's own image models: vision_scenario.cpp
+        const auto& roof = machine_roofline();
+        measure_vision_point(r, spec, options, roof ? &*roof : nullptr);
+        r.peak_rss_bytes = peak_rss_bytes();
+        r.ok = true;
+        return;
+    }
     const PointContext c = size_context(spec, options);
     // The facts read the file: before --cold evicts it, never after. The KV estimate is for the point's own
     // context, sequences, batches, KV type and flash attention, so that the report's estimate-versus-measured

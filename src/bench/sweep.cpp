@@ -44,6 +44,7 @@ const char* to_string(Scenario s) {
         case Scenario::server: return "server";
         case Scenario::offline: return "offline";
         case Scenario::audio: return "audio";
+        case Scenario::vision: return "vision";
     }
     return "llm";
 }
@@ -55,8 +56,9 @@ Scenario parse_scenario(const std::string& text) {
     if (text == "server") return Scenario::server;
     if (text == "offline") return Scenario::offline;
     if (text == "audio") return Scenario::audio;
+    if (text == "vision") return Scenario::vision;
     throw Error(ErrorKind::invalid_input,
-                "unknown scenario '" + text + "': use llm, embed, latency, server, offline or audio");
+                "unknown scenario '" + text + "': use llm, embed, latency, server, offline, audio or vision");
 }
 
 std::string PointSpec::test_name() const {
@@ -68,6 +70,7 @@ std::string PointSpec::test_name() const {
     }
     switch (scenario) {
         case Scenario::embed: return fmt::format("embed b{} s{}", embed_batch, n_prompt);
+        case Scenario::vision: return fmt::format("vision b{} {}px", embed_batch, n_prompt);
         case Scenario::latency: return fmt::format("latency p{} n{}", n_prompt, n_gen);
         case Scenario::audio: return fmt::format("audio {}s", n_prompt);
         case Scenario::offline:
@@ -170,7 +173,7 @@ std::vector<PointSpec> expand(const SweepSpec& s) {
                     if (n > 0) tests.push_back({sc, 0, n, 1});
                 }
                 for (const auto& [p, n] : s.pg) tests.push_back({sc, p, n, 1});
-            } else if (sc == Scenario::embed) {
+            } else if (sc == Scenario::embed || sc == Scenario::vision) {
                 for (int32_t p : s.n_prompt) {
                     for (int32_t b : s.embed_batch) tests.push_back({sc, std::max(p, 1), 0, b});
                 }

@@ -67,7 +67,8 @@ bench::SweepSpec sweep_from(const BenchOptions& o) {
     bench::SweepSpec s;
     s.scenarios.clear();
     for (const auto& sc :
-         bench::parse_str_list("--scenario", o.scenarios, {"llm", "embed", "latency", "server", "offline", "audio"})) {
+         bench::parse_str_list("--scenario", o.scenarios,
+                               {"llm", "embed", "latency", "server", "offline", "audio", "vision"})) {
         s.scenarios.push_back(bench::parse_scenario(sc));
     }
     bench::set_remote_target(s, o.target, o.served_model, o.workload, !o.models.empty());
@@ -185,7 +186,8 @@ void register_bench(CLI::App& app, int& exit_code) {
         "Without --model: the default suite (a synthetic ~100M llama q4_0 with RANDOM WEIGHTS, stories260K when\n"
         "available, a synthetic BERT for embeddings). Each point runs in its own process.");
     cmd->add_option("--model,-m", o->models, "Model file(s), comma-separated");
-    cmd->add_option("--scenario", o->scenarios, "llm, latency, embed, offline, server, audio (Whisper: -p gives clip seconds) (comma list)")
+    cmd->add_option("--scenario", o->scenarios,
+                    "llm, latency, embed, offline, server, audio (Whisper: -p gives clip seconds), vision (comma list)")
         ->default_val("llm");
     cmd->add_option("--device", o->devices, "Device(s): cpu, cuda0, ...")->default_val("cpu");
     cmd->add_option("-p,--n-prompt", o->n_prompt, "Prompt sizes (pp tests)")->default_val("512");
@@ -199,7 +201,7 @@ void register_bench(CLI::App& app, int& exit_code) {
     cmd->add_option("--ctv,--cache-type-v", o->ctv, "KV cache type V")->default_val("f16");
     cmd->add_option("--fa,--flash-attn", o->fa, "Flash attention: on|1, off|0, auto|-1")->default_val("auto");
     cmd->add_option("--ngl,--n-gpu-layers", o->ngl, "GPU layers (-1: placement decides)")->default_val("-1");
-    cmd->add_option("--embed-batch", o->embed_batch, "embed scenario: texts per call")->default_val("1,8");
+    cmd->add_option("--embed-batch", o->embed_batch, "embed scenario: texts per call; vision: images per forward pass")->default_val("1,8");
     cmd->add_option("-r,--repetitions", o->reps, "Minimum timed repetitions")->default_val(5);
     cmd->add_option("--min-duration", o->min_duration_s, "Minimum timed seconds per point (both minimums must be met)")
         ->default_val(0.0);

@@ -32,6 +32,7 @@ constexpr std::array infer_tasks{
     InferTask{"wav2vec2", infer_ctc},
     InferTask{"llama", infer_llava, true},
     InferTask{"whisper", infer_whisper},
+    InferTask{"clip_model", infer_clip},
 };
 
 bool is_whisper_file(const std::string& path) {
@@ -69,9 +70,10 @@ void register_infer(CLI::App& app, int& exit_code) {
     auto opts = std::make_shared<InferOptions>();
     auto* cmd = app.add_subcommand(
         "infer", "Run a model on its inputs and print what it is for (docs/infer.md): an image classifier (vit) "
-                 "prints the top labels of each image, an object detector (detr) its boxes above --threshold; a "
-                 "text model with --mmproj (LLaVA) streams its answer to --prompt about the --image files; a Whisper "
-                 "model streams the transcript of --audio, a wav2vec2 model prints its CTC transcript. Exit 2: "
+                 "prints the top labels of each image, CLIP (clip_model) the image-text similarity matrix of "
+                 "--image and --text, an object detector (detr) its boxes above --threshold; a text model with "
+                 "--mmproj (LLaVA) streams its answer to --prompt about the --image files; a Whisper model streams "
+                 "the transcript of --audio, a wav2vec2 model prints its CTC transcript. Exit 2: "
                  "unreadable or unsupported input, a missing input, or "
                  "a model with no infer task (text models run through generate and embed)");
     cmd->add_option("--model,-m", opts->model, "Model file (GGUF, or a whisper.cpp file, from `accel convert`)")->required();

@@ -33,5 +33,6 @@ int infer_ctc(const InferOptions& o);                   // wav2vec2: infer_ctc.c
 // A text model ("llama") with --mmproj: the streamed answer to --prompt about --image (infer_llava.cpp).
 int infer_llava(const InferOptions& o);
 int infer_whisper(const InferOptions& o);               // whisper: infer_whisper.cpp
+int infer_clip(const InferOptions& o);                  // clip_model: infer_clip.cpp
 
 }  // namespace accel::cli

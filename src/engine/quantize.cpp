@@ -25,6 +25,7 @@
 #include "accel/engine/imatrix.h"
 #include "accel/engine/loaded_model.h"
 #include "model_io.h"
+#include "vision_quantize.h"
 
 namespace accel::engine {
 namespace {
@@ -376,6 +377,7 @@ QuantizePlan plan_quantize(const QuantizeRequest& request) {
 }
 
 std::vector<QuantizeOutput> quantize(const QuantizeRequest& request) {
+    if (detail::is_vision_gguf(request.input)) return detail::quantize_vision(request);  // not llama.cpp's
     LogTap tap;
     const ImatrixArgs imatrix(request.imatrix);
     const QuantizePlan plan = make_plan(request, imatrix, tap);

@@ -1,11 +1,13 @@
 // CLIPModel -> GGUF "clip_model": accel's own architecture (llama.cpp's "clip" is the mmproj of its multimodal
 // models, a different file), read by engine/graphs/clip.cpp. Both towers, both projections and the logit scale;
 // the image processor's settings travel verbatim (clip_model.preprocessor_config). Keys: docs/convert.md.
+#include <algorithm>
 #include <filesystem>
 
 #include <fmt/core.h>
 
 #include "accel/core/error.h"
+#include "accel/model/clip_tokenizer.h"
 #include "hf_arch.h"
 
 namespace accel::model::detail {
@@ -24,6 +26,7 @@ struct Hparams {
     uint32_t n_vocab = 0, n_ctx = 0, eos_token_id = 0, image_size = 0, patch_size = 0, projection_dim = 0;
     std::string act;
     std::string preprocessor;
+    ClipVocab vocab;  // empty tokens: the folder has no tokenizer (texts then go in as ids)
 };
 
 Tower read_tower(const json& c, const std::string& source) {
@@ -37,6 +40,71 @@ Tower read_tower(const json& c, const std::string& source) {
         throw Error(ErrorKind::invalid_input, fmt::format("{}: hidden_size {} is not a multiple of "
                                                           "num_attention_heads {}", source, t.n_embd, t.n_head));
     return t;
+}
+
+json parse_file(const fs::path& p) {
+    const std::string text = read_text_file(p, 64u << 20);
+    json j = json::parse(text, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) throw Error(ErrorKind::invalid_input, fmt::format("{}: not a JSON object", p.string()));
+    return j;
+}
+
+// CLIPTokenizer's vocab.json and merges.txt, else tokenizer.json's BPE model; the specials by their text
+// (tokenizer_config.json's unk_token, else "<|endoftext|>"). Empty when the folder has neither.
+ClipVocab read_clip_vocab(const fs::path& dir, uint32_t n_vocab) {
+    json vocab, merges = json::array();
+    if (fs::exists(dir / "vocab.json") && fs::exists(dir / "merges.txt")) {
+        vocab = parse_file(dir / "vocab.json");
+        std::string line;
+        const std::string text = read_text_file(dir / "merges.txt", 64u << 20);
+        for (size_t at = 0; at < text.size();) {
+            const size_t end = std::min(text.find('\n', at), text.size());
+            line = text.substr(at, end - at);
+            if (!line.empty() && line.back() == '\r') line.pop_back();
+            if (!line.empty() && !line.starts_with("#version")) merges.push_back(line);
+            at = end + 1;
+        }
+    } else if (fs::exists(dir / "tokenizer.json")) {
+        const json tj = parse_file(dir / "tokenizer.json");
+        if (!tj.contains("model") || !tj["model"].is_object() || tj["model"].value("type", "") != "BPE")
+            throw Error(ErrorKind::invalid_input, fmt::format("{}: not a BPE tokenizer (CLIP's)", (dir / "tokenizer.json").string()));
+        vocab = tj["model"].value("vocab", json::object());
+        merges = tj["model"].value("merges", json::array());
+    } else {
+        return {};
+    }
+    const std::string source = (dir / "vocab.json").string();
+    ClipVocab v;
+    v.tokens.resize(n_vocab);
+    for (const auto& [tok, id] : vocab.items()) {
+        if (!id.is_number_unsigned() || id.get<uint64_t>() >= n_vocab)
+            throw Error(ErrorKind::invalid_input, fmt::format("{}: token '{}' has id {}, outside the model's {} tokens",
+                                                              source, tok, id.dump(), n_vocab));
+        v.tokens[id.get<size_t>()] = tok;
+    }
+    for (const auto& m : merges) {
+        if (m.is_string()) v.merges.push_back(m.get<std::string>());
+        else if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string())
+            v.merges.push_back(m[0].get<std::string>() + " " + m[1].get<std::string>());
+        else throw Error(ErrorKind::invalid_input, fmt::format("{}: a merge is not \"a b\" nor [a, b]", source));
+    }
+    std::string unk = "<|endoftext|>";
+    if (fs::exists(dir / "tokenizer_config.json")) {
+        const json tc = parse_file(dir / "tokenizer_config.json");
+        if (tc.contains("unk_token") && tc["unk_token"].is_string()) unk = tc["unk_token"].get<std::string>();
+        else if (tc.contains("unk_token") && tc["unk_token"].is_object()) unk = tc["unk_token"].value("content", unk);
+    }
+    auto id_of = [&](const std::string& tok) {
+        const auto it = std::find(v.tokens.begin(), v.tokens.end(), tok);
+        if (it == v.tokens.end())
+            throw Error(ErrorKind::invalid_input, fmt::format("{}: no token '{}' (CLIP's special)", source, tok));
+        return static_cast<int32_t>(it - v.tokens.begin());
+    };
+    v.bos = id_of("<|startoftext|>");
+    v.eos = id_of("<|endoftext|>");
+    v.unk = id_of(unk);
+    ClipTokenizer check(v);  // refuses repeated tokens and malformed merges now, not at inference
+    return v;
 }
 
 Hparams read_hparams(const HfInput& in) {
@@ -64,6 +132,10 @@ Hparams read_hparams(const HfInput& in) {
                                                           "the same in both towers", source, h.act));
     const fs::path pre = in.dir / "preprocessor_config.json";
     if (fs::exists(pre)) h.preprocessor = read_text_file(pre, 1u << 20);
+    h.vocab = read_clip_vocab(in.dir, h.n_vocab);
+    // transformers' legacy rule: eos_token_id 2 (OpenAI's checkpoints) means "pool at the highest id", which is
+    // <|endoftext|>, the last token of CLIP's vocabulary.
+    if (h.eos_token_id == 2) h.eos_token_id = h.vocab.tokens.empty() ? h.n_vocab - 1 : static_cast<uint32_t>(h.vocab.eos);
     return h;
 }
 
@@ -78,7 +150,7 @@ public:
 
     const std::string& arch() const override { return arch_; }
     uint32_t n_vocab() const override { return h_.n_vocab; }
-    HfVocab read_vocab() const override { return {}; }  // accel's CLIP takes token ids (no tokenizer yet)
+    HfVocab read_vocab() const override { return {}; }  // CLIP's own tokenizer keys: add_metadata
 
     bool dropped(const std::string& source) const override { return source.ends_with("embeddings.position_ids"); }
 
@@ -129,6 +201,12 @@ public:
         w.add_u32("clip_model.projection_dim", h.projection_dim);
         w.add_string("clip_model.activation", h.act);
         if (!h.preprocessor.empty()) w.add_string("clip_model.preprocessor_config", h.preprocessor);
+        if (!h.vocab.tokens.empty()) {
+            w.add_strings("clip_model.tokenizer.tokens", h.vocab.tokens);
+            w.add_strings("clip_model.tokenizer.merges", h.vocab.merges);
+            w.add_u32("clip_model.tokenizer.bos_token_id", static_cast<uint32_t>(h.vocab.bos));
+            w.add_u32("clip_model.tokenizer.unknown_token_id", static_cast<uint32_t>(h.vocab.unk));
+        }
     }
 
 private:

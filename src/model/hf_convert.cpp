@@ -482,6 +482,20 @@ ConvertResult convert(const fs::path& hf_dir, const fs::path& out, const Convert
 
 }  // namespace
 
+std::vector<ConvertedTensor> plan_hf(const fs::path& hf_dir) {
+    const fs::path config_path = hf_dir / "config.json";
+    const std::string config_text = detail::read_text_file(config_path, 16u << 20);
+    const json config = detail::parse_json(config_text, config_path.string(), true);
+    if (!config.is_object()) throw Error(ErrorKind::invalid_input, config_path.string() + ": not a JSON object");
+    const std::set<std::string> no_sources;
+    const detail::HfInput in{hf_dir, config, config_text, config_path.string(), read_hf_arch(config, config_path.string()),
+                             no_sources};
+    std::vector<ConvertedTensor> out;
+    for (const auto& p : make_architecture(in)->plan())
+        out.push_back({p.name, p.source, "", std::vector<uint64_t>(p.hf_shape.rbegin(), p.hf_shape.rend())});
+    return out;
+}
+
 ConvertResult convert_hf(const fs::path& hf_dir, const fs::path& out, const ConvertOptions& options) {
     try {
         return convert(hf_dir, out, options, false);

@@ -116,6 +116,8 @@ TEST(BenchCli, DryRunOfTheDefaultSuiteMakesNoModel) {
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_NE(r.out.find("llama-100M-q4_0-s1.gguf"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("bert-25M-f16-s1.gguf"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("vit-B16-f16-s1.gguf"), std::string::npos) << r.out;  // the vision points
+    EXPECT_NE(r.out.find("clip-B32-f16-s1.gguf"), std::string::npos) << r.out;
     EXPECT_EQ(r.err.find("making synthetic"), std::string::npos) << r.err;
     EXPECT_FALSE(std::filesystem::exists(cache / "models")) << "--dry-run wrote " << (cache / "models");
 }

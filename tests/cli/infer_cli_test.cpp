@@ -1,7 +1,10 @@
-// `accel infer` through the binary on the vit fixture: the text and JSON output, and exit 2 with one line for a bad
-// image, a missing --image and a text model.
+// `accel infer` through the binary on the vit and clip fixtures: the text and JSON output (CLIP's probabilities against
+// transformers' logits_per_image), and exit 2 with one line for a bad image, a missing --image or --text and a text
+// model.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 
 #include <nlohmann/json.hpp>
@@ -85,10 +88,56 @@ TEST_F(InferCli, BadInputsExitTwoWithOneLine) {
     const auto clip = *tmp_ / "clip.gguf";
     ASSERT_EQ(run_accel({"convert", accel::test::hf_fixture("clip").string(), "--out", clip.string()}).exit_code, 0);
     expect_usage_error(run_accel({"infer", "--model", clip.string(), "--image", image("shapes.png").string()}),
-                       "accel infer does not run a 'clip_model' model (it runs: vit");
+                       "give at least one --image FILE and one --text TEXT");
+    expect_usage_error(run_accel({"infer", "--model", clip.string(), "--image", image("shapes.png").string(),
+                                  "--text", "a", "--text", std::string(40, 'x') + " y z w v u t s r q p o n m l k"}),
+                       "over the model's 16");
     const auto inspected = run_accel({"inspect", clip.string()});
     EXPECT_NE(inspected.out.find("classification: multimodal/image_text_encoder"), std::string::npos)
         << inspected.out;
+}
+
+// The clip fixture's texts (reference.json "texts", tokenized by accel from the GGUF's vocabulary) against its two
+// images: each image's probabilities are the softmax of transformers' logits_per_image row (f32 weights), and the
+// text table names each image's best text.
+TEST_F(InferCli, ClipPrintsTheSimilarityMatrixOfTransformers) {
+    const auto dir = accel::test::hf_fixture("clip");
+    const auto clip = *tmp_ / "clip32.gguf";
+    ASSERT_EQ(run_accel({"convert", dir.string(), "--out", clip.string(), "--type", "f32"}).exit_code, 0);
+    const auto ref = nlohmann::json::parse(accel::test::read_file(dir / "reference.json"));
+    const auto texts = ref["texts"].get<std::vector<std::string>>();
+    const auto logits = accel::test::read_st_tensor(dir / "reference.safetensors", "logits_per_image");
+    std::vector<std::string> args{"infer", "--model", clip.string(), "-t", "2"};
+    for (const char* im : {"shapes.png", "small.png"}) args.insert(args.end(), {"--image", (dir / im).string()});
+    for (const auto& t : texts) args.insert(args.end(), {"--text", t});
+    args.push_back("--json");
+    const auto r = run_accel(args);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["task"], "image_text_similarity");
+    ASSERT_EQ(j["results"].size(), 2u);
+    for (size_t t = 0; t < texts.size(); ++t) {  // accel's ids are transformers' up to the first EOS (then padding)
+        const auto ids = j["texts"][t]["input_ids"].get<std::vector<int32_t>>();
+        const auto want = ref["input_ids"][t].get<std::vector<int32_t>>();
+        EXPECT_EQ(ids, std::vector<int32_t>(want.begin(), want.begin() + static_cast<std::ptrdiff_t>(ids.size()))) << t;
+    }
+    for (size_t i = 0; i < 2; ++i) {
+        const float* row = logits.data() + i * texts.size();
+        const float max = *std::max_element(row, row + texts.size());
+        double sum = 0;
+        for (size_t t = 0; t < texts.size(); ++t) sum += std::exp(double(row[t]) - max);
+        const auto& got = j["results"][i];
+        for (size_t t = 0; t < texts.size(); ++t)
+            EXPECT_NEAR(got["probabilities"][t].get<double>(), std::exp(double(row[t]) - max) / sum, 1e-4) << i << t;
+        const auto best = static_cast<size_t>(std::max_element(row, row + texts.size()) - row);
+        EXPECT_EQ(got["best"]["text_index"], best);
+        EXPECT_EQ(got["best"]["text"], texts[best]);
+    }
+    args.pop_back();
+    const auto text = run_accel(args);
+    ASSERT_EQ(text.exit_code, 0) << text.err;
+    EXPECT_NE(text.out.find("t0  " + texts[0] + "\n"), std::string::npos) << text.out;
+    EXPECT_NE(text.out.find("probability (softmax over the texts, per image)"), std::string::npos) << text.out;
 }
 
 // Damaged copies of the vit GGUF (truncations, flipped bytes, hostile counts, dimensions, offsets and types):

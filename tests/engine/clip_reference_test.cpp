@@ -73,6 +73,39 @@ TEST_P(ClipReference, EmbeddingsAndLogitsMatchTransformers) {
     }
 }
 
+// accel convert stores the fixture's tokenizer in the GGUF (clip_model.tokenizer.*); the loaded model's tokenize()
+// gives transformers' ids of the fixture's texts up to the first EOS, and a GGUF without it says so.
+TEST(ClipTokenizerInGguf, ConvertedModelTokenizesAsTransformers) {
+    const auto dir = accel::test::hf_fixture("clip");
+    const auto ref = nlohmann::json::parse(accel::test::read_file(dir / "reference.json"));
+    accel::test::TempDir tmp;
+    accel::model::convert_hf(dir, tmp / "clip.gguf", {.type = ConvertType::f16});
+    const auto model = accel::engine::ClipModel::load(tmp / "clip.gguf", {.device = "cpu", .n_threads = 1});
+    ASSERT_TRUE(model.has_tokenizer());
+    EXPECT_EQ(model.context_length(), 16u);
+    const auto texts = ref["texts"].get<std::vector<std::string>>();
+    for (size_t i = 0; i < texts.size(); ++i) {
+        auto ids = model.tokenize(texts[i]);
+        ids.resize(8, static_cast<int32_t>(model.eos_token_id()));
+        EXPECT_EQ(ids, ref["input_ids"][i].get<std::vector<int32_t>>()) << texts[i];
+    }
+    // the same folder without its tokenizer files converts, and tokenize() refuses with a way out
+    const auto bare = tmp / "bare";
+    std::filesystem::create_directories(bare);
+    for (const char* f : {"config.json", "model.safetensors", "preprocessor_config.json"})
+        std::filesystem::copy_file(dir / f, bare / f);
+    accel::model::convert_hf(bare, tmp / "bare.gguf", {.type = ConvertType::f16});
+    const auto no_tok = accel::engine::ClipModel::load(tmp / "bare.gguf", {.device = "cpu", .n_threads = 1});
+    EXPECT_FALSE(no_tok.has_tokenizer());
+    try {
+        (void)no_tok.tokenize("a red cat");
+        ADD_FAILURE() << "no throw";
+    } catch (const accel::Error& e) {
+        EXPECT_EQ(e.kind(), accel::ErrorKind::invalid_input);
+        EXPECT_NE(std::string(e.what()).find("has no tokenizer"), std::string::npos) << e.what();
+    }
+}
+
 // The logits' range over 2 images x 3 texts is small (random towers give similar cosines), so their relative
 // error runs about 7x the embeddings'. Measured values: docs/conform.md.
 INSTANTIATE_TEST_SUITE_P(Types, ClipReference,

@@ -13,6 +13,7 @@
 #include "accel/bench/roofline_efficiency.h"
 #include "accel/bench/sweep.h"
 #include "accel/bench/tradeoffs_measure.h"
+#include "accel/bench/vision_stats.h"
 
 namespace accel::bench {
 
@@ -71,6 +72,7 @@ struct PointResult {
     // accel tradeoffs: stored under "tradeoffs" (absent elsewhere); the stored scenario is then "tradeoffs".
     std::optional<TradeoffsMeasure> tradeoffs;
     std::optional<AudioStats> audio;             // audio scenario: stored under "audio" (absent elsewhere)
+    std::optional<VisionStats> vision;  // vision scenario: stored under "vision" (absent elsewhere)
 
     // Whether --verify ran and failed.
     bool verify_failed() const { return verify && !verify->pass; }

@@ -11,7 +11,9 @@
 
 namespace accel::bench {
 
-enum class Scenario : uint8_t { llm, embed, latency, server, offline, audio };
+// vision: accel's own image models (vit, clip_model), images/s over batches (embed_batch) of synthetic source
+// images n_prompt pixels on their long side (bench/vision_scenario.h).
+enum class Scenario : uint8_t { llm, embed, latency, server, offline, audio, vision };
 const char* to_string(Scenario s);
 Scenario parse_scenario(const std::string& text);  // throws Error{invalid_input}
 

@@ -19,6 +19,12 @@ struct VisionParams {
     int32_t n_threads = 0;  // CPU threads; 0: every core
 };
 
+// What a loaded image model holds on its device, measured (the estimate before load: model::estimate_vision_memory).
+struct VisionMemory {
+    uint64_t weights_bytes = 0;  // the weights' backend buffer
+    uint64_t compute_bytes = 0;  // ggml's graph buffers as the last forward pass allocated them; 0 before the first
+};
+
 // What one forward pass over a batch gives.
 struct VitOutput {
     uint32_t n_images = 0, n_labels = 0, n_tokens = 0, n_embd = 0;
@@ -41,6 +47,7 @@ public:
     const media::ImageProcessorConfig& processor() const;
     const std::vector<std::string>& labels() const;  // id order
     uint32_t image_size() const;
+    VisionMemory memory() const;
 
     // One forward pass over images preprocessed to image_size() x image_size(). Throws Error{invalid_input} when a
     // size differs, Error{backend} when the graph fails. Not thread-safe (one graph at a time).

@@ -53,6 +53,11 @@ struct HfSupport {
 };
 HfSupport hf_support(const std::vector<std::string>& architectures);
 
+// The tensors convert_hf reads for the folder's config.json alone (safetensors name in `source`, ggml shape in `ne`,
+// `type` empty), without opening any weights: what a checkpoint of that config must hold (make-model writes random
+// ones). Throws Error{invalid_input} as convert_hf does for the config.
+std::vector<ConvertedTensor> plan_hf(const std::filesystem::path& hf_dir);
+
 // Converts the Hugging Face folder `hf_dir` (config.json, model.safetensors or shards with
 // model.safetensors.index.json, tokenizer files) into one GGUF file at `out` (a Whisper checkpoint: one whisper.cpp
 // model file, f32 or f16 only; model/whisper_file.h), with the tensor names, metadata,

@@ -54,4 +54,30 @@ MemoryModelShape memory_shape_from_gguf(const GgufFile& file);
 // Pure function; see docs/model.md for the formulas. Throws Error{invalid_input} for a zero n_parallel or ubatch.
 MemoryEstimate estimate_memory(const MemoryModelShape& shape, const MemoryConfig& config);
 
+// accel's own image models (vit, clip_model): the image tower's shape from the GGUF metadata (clip_model's text tower
+// is not counted in the FLOPs: an image point runs the image tower only; its weights are in weights_bytes).
+struct VisionModelShape {
+    std::string arch;            // "vit" or "clip_model"
+    uint64_t weights_bytes = 0;  // exact, the whole file's tensors (both towers for CLIP)
+    uint32_t image_size = 0, patch_size = 0, n_embd = 0, n_ff = 0, n_layer = 0, n_head = 0;
+    uint32_t n_out = 0;          // the head's outputs: ViT's labels, CLIP's projection_dim
+    uint32_t n_tokens() const;   // patches + the class token
+};
+
+struct VisionMemoryEstimate {
+    uint64_t weights_bytes = 0;         // exact
+    uint64_t compute_buffer_bytes = 0;  // an estimate of ggml's graph buffer for one batch (see docs/model.md)
+    uint64_t total_bytes = 0;
+};
+
+// Whether general.architecture is one of accel's image architectures.
+bool is_vision_architecture(const std::string& arch);
+// Throws Error{invalid_input} naming the file when it is not vit/clip_model or a shape key is missing.
+VisionModelShape vision_shape_from_gguf(const GgufFile& file);
+// Pure; `batch` images per forward pass (at least 1, else Error{invalid_input}).
+VisionMemoryEstimate estimate_vision_memory(const VisionModelShape& shape, uint32_t batch);
+// Multiply-adds x 2 of one image through the image tower, counted from the graph's shape: the patch convolution,
+// per block the q/k/v/output projections (8 T d^2), the MLP (4 T d f) and attention (4 T^2 d), and the head.
+double vision_flops_per_image(const VisionModelShape& shape);
+
 }  // namespace accel::model

@@ -4,11 +4,13 @@
 // each text's first EOS. Both project, L2-normalize, and score exp(logit_scale) * cosine.
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include <fmt/core.h>
 
 #include "accel/core/error.h"
 #include "accel/engine/clip_model.h"
+#include "accel/model/clip_tokenizer.h"
 #include "ggml_runtime.h"
 #include "vit_encoder.h"
 
@@ -57,6 +59,7 @@ struct ClipModel::Impl {
     uint32_t n_vocab = 0, n_ctx = 0, eos = 0, dim = 0;
     float logit_scale = 0;
     media::ImageProcessorConfig processor;
+    std::optional<model::ClipTokenizer> tokenizer;
 
     Impl(const std::filesystem::path& file, const VisionParams& params)
         : runner(params.device, params.n_threads), weights(file, runner.device(), check_clip) {}
@@ -101,12 +104,42 @@ ClipModel ClipModel::load(const std::filesystem::path& gguf, const VisionParams&
     m->processor = media::parse_image_processor_config(
         w.find_string("clip_model.preprocessor_config").value_or(R"({"image_processor_type": "CLIPImageProcessor"})"),
         gguf.string() + " (clip_model.preprocessor_config)");
+    if (w.has("clip_model.tokenizer.tokens")) {
+        model::ClipVocab v{.tokens = w.get_strings("clip_model.tokenizer.tokens"),
+                           .merges = w.get_strings("clip_model.tokenizer.merges"),
+                           .bos = static_cast<int32_t>(w.get_u32("clip_model.tokenizer.bos_token_id")),
+                           .eos = static_cast<int32_t>(m->eos),
+                           .unk = static_cast<int32_t>(w.get_u32("clip_model.tokenizer.unknown_token_id"))};
+        if (v.tokens.size() != m->n_vocab)
+            throw Error(ErrorKind::invalid_input, fmt::format("{}: clip_model.tokenizer.tokens has {} tokens, the "
+                                                              "model {}", gguf.string(), v.tokens.size(), m->n_vocab));
+        m->tokenizer.emplace(std::move(v));
+    }
     return ClipModel(std::move(m));
 }
 
 const media::ImageProcessorConfig& ClipModel::processor() const { return impl_->processor; }
 uint32_t ClipModel::image_size() const { return impl_->vision.image_size; }
 uint32_t ClipModel::eos_token_id() const { return impl_->eos; }
+uint32_t ClipModel::context_length() const { return impl_->n_ctx; }
+VisionMemory ClipModel::memory() const {
+    return {impl_->weights.buffer_bytes(), impl_->runner.compute_buffer_bytes()};
+}
+
+std::vector<float> ClipModel::embed_images(std::span<const media::PixelValues> images) {
+    auto e = impl_->embed_images(images);
+    l2_normalize(e, impl_->dim);
+    return e;
+}
+bool ClipModel::has_tokenizer() const { return impl_->tokenizer.has_value(); }
+
+std::vector<int32_t> ClipModel::tokenize(std::string_view text) const {
+    if (!impl_->tokenizer)
+        throw Error(ErrorKind::invalid_input, fmt::format("{}: this CLIP GGUF has no tokenizer (convert it again from "
+                                                          "a folder with vocab.json and merges.txt, or tokenizer.json)",
+                                                          impl_->weights.file().string()));
+    return impl_->tokenizer->encode(text);
+}
 
 std::vector<float> ClipModel::Impl::embed_images(std::span<const media::PixelValues> images) {
     graphs::PixelInput input(images, vision.image_size);

@@ -71,6 +71,8 @@ int64_t GgufWeights::key(const std::string& k, gguf_type type) const {
     return id;
 }
 
+bool GgufWeights::has(const std::string& k) const { return gguf_find_key(gguf_.get(), k.c_str()) >= 0; }
+
 uint32_t GgufWeights::get_u32(const std::string& k) const { return gguf_get_val_u32(gguf_.get(), key(k, GGUF_TYPE_UINT32)); }
 
 float GgufWeights::get_f32(const std::string& k) const { return gguf_get_val_f32(gguf_.get(), key(k, GGUF_TYPE_FLOAT32)); }
@@ -97,6 +99,14 @@ std::vector<std::string> GgufWeights::get_strings(const std::string& k) const {
 std::optional<std::string> GgufWeights::find_string(const std::string& k) const {
     if (gguf_find_key(gguf_.get(), k.c_str()) < 0) return std::nullopt;
     return std::string(gguf_get_val_str(gguf_.get(), key(k, GGUF_TYPE_STRING)));
+}
+
+uint64_t GgufWeights::buffer_bytes() const { return ggml_backend_buffer_get_size(buffer_.get()); }
+
+uint64_t GraphRunner::compute_buffer_bytes() const {
+    uint64_t n = 0;
+    for (const auto& b : backends_) n += ggml_backend_sched_get_buffer_size(sched_.get(), b.get());
+    return n;
 }
 
 ggml_tensor* GgufWeights::tensor(const std::string& name, std::vector<int64_t> ne, bool f32_only) const {

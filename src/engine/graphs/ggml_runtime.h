@@ -31,6 +31,7 @@ public:
     // is not `ne` (trailing 1s may be left out), or, for a 1-D or `f32_only` tensor, its type is not f32 (norms,
     // biases and embeddings that ggml adds or concatenates stay f32, as accel convert writes them).
     ggml_tensor* tensor(const std::string& name, std::vector<int64_t> ne, bool f32_only = false) const;
+    bool has(const std::string& key) const;  // whether the metadata has `key`
     // Metadata; each throws Error{invalid_input} naming the file and key when absent or of another type.
     uint32_t get_u32(const std::string& key) const;
     float get_f32(const std::string& key) const;
@@ -38,6 +39,7 @@ public:
     std::vector<std::string> get_strings(const std::string& key) const;
     std::vector<int32_t> get_i32s(const std::string& key) const;
     std::optional<std::string> find_string(const std::string& key) const;
+    uint64_t buffer_bytes() const;  // the weights' device buffer
 
 private:
     int64_t key(const std::string& k, gguf_type type) const;
@@ -60,6 +62,8 @@ public:
     // ggml_backend_tensor_get inside `read`. Throws Error{backend} when allocation or compute fails.
     void run(const std::function<void(ggml_context*, ggml_cgraph*)>& build, const std::function<void()>& set_inputs,
              const std::function<void()>& read);
+    // The scheduler's compute buffers over every backend, as the last run() allocated them (0 before any).
+    uint64_t compute_buffer_bytes() const;
 
 private:
     ggml_backend_dev_t dev_ = nullptr;

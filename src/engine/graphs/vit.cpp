@@ -82,6 +82,7 @@ ImageClassifier ImageClassifier::load(const std::filesystem::path& gguf, const V
 const media::ImageProcessorConfig& ImageClassifier::processor() const { return impl_->processor; }
 const std::vector<std::string>& ImageClassifier::labels() const { return impl_->labels; }
 uint32_t ImageClassifier::image_size() const { return impl_->hp.image_size; }
+VisionMemory ImageClassifier::memory() const { return {impl_->weights.buffer_bytes(), impl_->runner.compute_buffer_bytes()}; }
 
 VitOutput ImageClassifier::run(std::span<const media::PixelValues> images) {
     const graphs::VitHparams& hp = impl_->hp;

@@ -1,0 +1,162 @@
+#include "accel/bench/vision_scenario.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <optional>
+#include <span>
+
+#include <fmt/core.h>
+
+#include "accel/bench/roofline_efficiency.h"
+#include "accel/bench/statistics.h"
+#include "accel/core/error.h"
+#include "accel/core/sha256_cache.h"
+#include "accel/engine/clip_model.h"
+#include "accel/engine/image_classifier.h"
+#include "accel/model/gguf_file.h"
+#include "accel/model/memory_estimate.h"
+
+namespace accel::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+int64_t ns_since(Clock::time_point t0) {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0).count();
+}
+
+// A deterministic source image: smooth gradients with a seeded ripple, so the resampler sees ordinary content.
+media::Image source_image(int32_t w, int32_t h, uint64_t seed) {
+    media::Image im{static_cast<uint32_t>(w), static_cast<uint32_t>(h), {}};
+    im.rgb.resize(size_t{3} * static_cast<size_t>(w) * static_cast<size_t>(h));
+    const double phase = static_cast<double>(seed % 1000) / 100.0;
+    for (int32_t y = 0; y < h; ++y)
+        for (int32_t x = 0; x < w; ++x) {
+            const size_t at = 3 * (static_cast<size_t>(y) * static_cast<size_t>(w) + static_cast<size_t>(x));
+            const double r = std::sin(x * 0.05 + phase) * std::cos(y * 0.03);
+            im.rgb[at] = static_cast<uint8_t>(255.0 * x / std::max(1, w - 1));
+            im.rgb[at + 1] = static_cast<uint8_t>(255.0 * y / std::max(1, h - 1));
+            im.rgb[at + 2] = static_cast<uint8_t>(127.5 + 127.0 * r);
+        }
+    return im;
+}
+
+std::string weight_type(const model::GgufFile& f) {
+    switch (f.get_uint("general.file_type").value_or(0)) {
+        case 0: return "F32";
+        case 1: return "F16";
+        case 2: return "Q4_0";
+        case 7: return "Q8_0";
+        default: return "";
+    }
+}
+
+// One loaded image model: ViT, or CLIP's image tower.
+class VisionModel {
+public:
+    VisionModel(const std::string& arch, const std::string& path, const engine::VisionParams& p) {
+        if (arch == "vit") {
+            vit_.emplace(engine::ImageClassifier::load(path, p));
+        } else {
+            clip_.emplace(engine::ClipModel::load(path, p));
+        }
+    }
+    const media::ImageProcessorConfig& processor() const { return vit_ ? vit_->processor() : clip_->processor(); }
+    engine::VisionMemory memory() const { return vit_ ? vit_->memory() : clip_->memory(); }
+    void run(std::span<const media::PixelValues> images) {
+        if (vit_) {
+            (void)vit_->run(images);
+        } else {
+            (void)clip_->embed_images(images);
+        }
+    }
+
+private:
+    std::optional<engine::ImageClassifier> vit_;
+    std::optional<engine::ClipModel> clip_;
+};
+
+double p(const Summary& s, double q) { return (q == 50 ? s.p50 : q == 90 ? s.p90 : s.p99) / 1e6; }
+
+}  // namespace
+
+void measure_vision_point(PointResult& r, const PointSpec& spec, const PointOptions& options,
+                          const hw::Roofline* roofline) {
+    const model::GgufFile file = model::read_gguf(spec.model);
+    const model::VisionModelShape shape = model::vision_shape_from_gguf(file);  // refuses other architectures
+    if (spec.embed_batch < 1 || spec.n_prompt < 16 || spec.n_prompt > 8192)
+        throw Error(ErrorKind::invalid_input, fmt::format("vision: a batch of at least 1 image (got {}) of 16 to 8192 "
+                                                          "pixels (-p, got {})", spec.embed_batch, spec.n_prompt));
+    if (spec.device != "cpu" && !spec.device.empty() && spec.n_gpu_layers == 0)
+        throw Error(ErrorKind::invalid_input, "vision: -ngl 0 on a GPU device is not a placement accel's image models have");
+    r.model_sha256 = sha256_file_cached(spec.model);
+    r.model_name = file.get_string("general.name").value_or("");
+    r.model_arch = shape.arch;
+    r.model_size = shape.weights_bytes;
+    r.model_desc = fmt::format("{} {}px/{} {}", shape.arch, shape.image_size, shape.patch_size, weight_type(file));
+    for (const auto& t : file.tensors) {
+        uint64_t n = 1;
+        for (const auto d : t.shape) n *= d;
+        r.model_n_params += n;
+    }
+    const auto batch = static_cast<uint32_t>(spec.embed_batch);
+    const model::VisionMemoryEstimate est = model::estimate_vision_memory(shape, batch);
+    const double flops = model::vision_flops_per_image(shape);
+    r.model_n_params_blocks = static_cast<uint64_t>(flops / 2);  // multiply-adds per image: the roofline's "params"
+
+    const auto t_load = Clock::now();
+    VisionModel m(shape.arch, spec.model, {.device = spec.device, .n_threads = spec.n_threads});
+    r.load_ns = ns_since(t_load);
+    r.device = spec.device.empty() ? "cpu" : spec.device;
+    r.n_threads = spec.n_threads;
+    r.n_gpu_layers = r.device == "cpu" ? 0 : -1;
+    r.placement = {fmt::format("{}: loaded straight through the engine (the pool does not place image models yet); "
+                               "weights {} bytes, graph buffers estimated {} bytes for a batch of {}",
+                               r.device, est.weights_bytes, est.compute_buffer_bytes, batch)};
+
+    const int32_t w = spec.n_prompt, h = std::max(16, spec.n_prompt * 3 / 4);
+    std::vector<media::Image> sources;
+    for (uint32_t i = 0; i < batch; ++i) sources.push_back(source_image(w, h, options.seed + i));
+    Measurement& meas = r.measurement;
+    std::vector<double> pre_ns;
+    std::vector<media::PixelValues> pixels(batch);
+    auto rep = [&](bool timed) {
+        const auto t0 = Clock::now();
+        for (uint32_t i = 0; i < batch; ++i) pixels[i] = media::preprocess(sources[i], m.processor());
+        const int64_t pre = ns_since(t0);
+        const auto t1 = Clock::now();
+        m.run(pixels);
+        const int64_t pass = ns_since(t1);
+        if (!timed) return;
+        pre_ns.push_back(static_cast<double>(pre));
+        meas.samples_ns.push_back(pass);
+        meas.samples_ts.push_back(batch * 1e9 / static_cast<double>(std::max<int64_t>(pass, 1)));
+        meas.samples_tokens.push_back(static_cast<int32_t>(batch));
+        meas.wall += std::chrono::nanoseconds(pass);
+    };
+    const RunRules& rules = options.rules;
+    for (int32_t i = 0; i < rules.n_warmup; ++i) rep(false);
+    while (static_cast<int32_t>(meas.samples_ns.size()) < rules.n_max_reps &&
+           (static_cast<int32_t>(meas.samples_ns.size()) < rules.n_min_reps || meas.wall < rules.min_duration))
+        rep(true);
+    finish_measurement(meas, rules);
+
+    const Summary pre = summarize(pre_ns);
+    VisionStats v{.arch = shape.arch, .batch = spec.embed_batch, .source_width = w, .source_height = h,
+                  .image_size = static_cast<int32_t>(shape.image_size), .images_per_s = meas.ts.mean,
+                  .latency_p50_ms = p(meas.ns, 50), .latency_p90_ms = p(meas.ns, 90), .latency_p99_ms = p(meas.ns, 99),
+                  .preprocess_p50_ms = p(pre, 50), .preprocess_p90_ms = p(pre, 90), .preprocess_p99_ms = p(pre, 99),
+                  .flops_per_image = flops, .gflops_per_s = flops * meas.ts.mean / 1e9,
+                  .compute_bytes_estimate = est.compute_buffer_bytes,
+                  .compute_bytes_measured = m.memory().compute_bytes};
+    r.vision = v;
+    // The roofline's prefill formula with an image as the "token": 2 x multiply-adds per image x images/s against
+    // the matmul peak of the device and weight type.
+    r.roofline = roofline_efficiency(roofline, {.device = r.device, .model_description = r.model_desc, .n_prompt = 1,
+                                                .n_gen = 0, .tokens_per_s = meas.ts.mean,
+                                                .weight_bytes = r.model_size,
+                                                .n_params_blocks = r.model_n_params_blocks});
+}
+
+}  // namespace accel::bench
