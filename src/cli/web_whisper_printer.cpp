@@ -34,7 +34,8 @@ int print_whisper_bench(const web::WhisperBench& b, const std::string& model, bo
     nlohmann::json doc{{"schema_version", json_schema_version}, {"model", model}, {"run_id", b.run_id},
                        {"browsers", nlohmann::json::array()}};
     for (const auto& r : b.runs) {
-        nlohmann::json bj{{"browser", r.outcome.browser}, {"version", r.outcome.version}, {"ok", r.figures.has_value()}};
+        nlohmann::json bj{
+            {"browser", r.outcome.browser}, {"version", r.outcome.version}, {"ok", r.figures.has_value()}};
         if (!r.figures) {
             failed = true;
             bj["error"] = r.outcome.error;
@@ -54,7 +55,8 @@ int print_whisper_bench(const web::WhisperBench& b, const std::string& model, bo
         doc["browsers"].push_back(bj);
     }
     const auto firefox_over_chromium = ratio(b, "firefox", "chromium");
-    doc["firefox_over_chromium_rtf"] = firefox_over_chromium ? nlohmann::json(*firefox_over_chromium) : nlohmann::json();
+    doc["firefox_over_chromium_rtf"] =
+        firefox_over_chromium ? nlohmann::json(*firefox_over_chromium) : nlohmann::json();
     if (json) {
         print_json(doc);
     } else {

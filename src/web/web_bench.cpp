@@ -49,46 +49,51 @@ std::string url_encode(const std::string& s) {
     return out;
 }
 
+// The first folder holding `marker` of: $env, the one recorded at configure time (build_dir, may be null),
+// <prefix>/share/accel/web/<installed>. Throws Error{io} with `missing` when none does.
+fs::path find_asset(const char* env, const char* build_dir, const char* installed, const char* marker,
+                    const std::string& missing) {
+    std::vector<fs::path> c;
+    if (const char* e = std::getenv(env)) c.emplace_back(e);
+    if (build_dir != nullptr) c.emplace_back(build_dir);
+    c.push_back(exe_dir() / "../share/accel/web" / installed);
+    fs::path p = first_existing(c, marker);
+    if (p.empty()) throw Error(ErrorKind::io, "web: " + missing);
+    return p;
+}
+
 }  // namespace
 
 fs::path web_page_dir() {
-    std::vector<fs::path> c;
-    if (const char* e = std::getenv("ACCEL_WEB_PAGE_DIR")) c.emplace_back(e);
 #ifdef ACCEL_WEB_PAGE_SOURCE_DIR
-    c.emplace_back(ACCEL_WEB_PAGE_SOURCE_DIR);
+    const char* build_dir = ACCEL_WEB_PAGE_SOURCE_DIR;
+#else
+    const char* build_dir = nullptr;
 #endif
-    c.push_back(exe_dir() / "../share/accel/web/page");
-    fs::path p = first_existing(c, "bench.js");
-    if (p.empty()) throw Error(ErrorKind::io, "web: the benchmark page (bench.js) is missing; set ACCEL_WEB_PAGE_DIR");
-    return p;
+    return find_asset("ACCEL_WEB_PAGE_DIR", build_dir, "page", "bench.js",
+                      "the benchmark page (bench.js) is missing; set ACCEL_WEB_PAGE_DIR");
 }
 
 fs::path wllama_dir() {
-    std::vector<fs::path> c;
-    if (const char* e = std::getenv("ACCEL_WLLAMA_DIR")) c.emplace_back(e);
 #ifdef ACCEL_WLLAMA_BUILD_DIR
-    c.emplace_back(ACCEL_WLLAMA_BUILD_DIR);
+    const char* build_dir = ACCEL_WLLAMA_BUILD_DIR;
+#else
+    const char* build_dir = nullptr;
 #endif
-    c.push_back(exe_dir() / "../share/accel/web/wllama");
-    fs::path p = first_existing(c, "esm/wasm/wllama.wasm");
-    if (p.empty())
-        throw Error(ErrorKind::io,
-                    "web: the pinned @wllama/wllama package is missing; run scripts/bootstrap.sh (or set ACCEL_WLLAMA_DIR)");
-    return p;
+    return find_asset("ACCEL_WLLAMA_DIR", build_dir, "wllama", "esm/wasm/wllama.wasm",
+                      "the pinned @wllama/wllama package is missing; run scripts/bootstrap.sh (or set "
+                      "ACCEL_WLLAMA_DIR)");
 }
 
 fs::path whisper_wasm_dir() {
-    std::vector<fs::path> c;
-    if (const char* e = std::getenv("ACCEL_WHISPER_WASM_DIR")) c.emplace_back(e);
 #ifdef ACCEL_WHISPER_WASM_BUILD_DIR
-    c.emplace_back(ACCEL_WHISPER_WASM_BUILD_DIR);
+    const char* build_dir = ACCEL_WHISPER_WASM_BUILD_DIR;
+#else
+    const char* build_dir = nullptr;
 #endif
-    c.push_back(exe_dir() / "../share/accel/web/whisper");
-    fs::path p = first_existing(c, "whisper.wasm");
-    if (p.empty())
-        throw Error(ErrorKind::io, "web: whisper.cpp's WebAssembly build is missing; run scripts/bootstrap.sh "
-                                   "--whisper-wasm (or set ACCEL_WHISPER_WASM_DIR)");
-    return p;
+    return find_asset("ACCEL_WHISPER_WASM_DIR", build_dir, "whisper", "whisper.wasm",
+                      "whisper.cpp's WebAssembly build is missing; run scripts/bootstrap.sh --whisper-wasm (or set "
+                      "ACCEL_WHISPER_WASM_DIR)");
 }
 
 fs::path find_browser(const std::string& name) {
