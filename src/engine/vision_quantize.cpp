@@ -14,6 +14,7 @@
 
 #include "accel/core/error.h"
 #include "accel/core/partial_file.h"
+#include "accel/model/gguf_file.h"
 
 namespace accel::engine::detail {
 namespace {
@@ -59,10 +60,13 @@ uint64_t estimate_bytes(const std::filesystem::path& in, ggml_type to) {
 bool is_vision_architecture(const std::string& arch) { return arch == "vit" || arch == "clip_model"; }
 
 bool is_vision_gguf(const std::filesystem::path& file) {
-    std::unique_ptr<gguf_context, GgufFree> g(gguf_init_from_file(file.c_str(), {.no_alloc = true, .ctx = nullptr}));
-    if (!g) return false;
-    const int64_t k = gguf_find_key(g.get(), "general.architecture");
-    return k >= 0 && gguf_get_kv_type(g.get(), k) == GGUF_TYPE_STRING && is_vision_architecture(gguf_get_val_str(g.get(), k));
+    // accel's own reader, which logs nothing: a file that is no GGUF goes on to llama.cpp's path, which says so once.
+    try {
+        const auto arch = model::read_gguf(file).get_string("general.architecture");
+        return arch && is_vision_architecture(*arch);
+    } catch (const Error&) {
+        return false;
+    }
 }
 
 std::vector<QuantizeOutput> quantize_vision(const QuantizeRequest& request) {

@@ -291,11 +291,25 @@ std::optional<double> price_of(const ResultRow& r, const bench::PriceTable& pric
     return prices.per_hour(r.machine_id, r.device);
 }
 
-std::optional<double> cost_per_million(const ResultRow& r, const bench::PriceTable& prices) {
-    return bench::cost_per_million(r.avg_ts, price_of(r, prices));
+CostUnit cost_unit(const ResultRow& r) {
+    if (r.scenario == "embed") return {1e6, "million texts"};
+    if (r.scenario == "vision") return {1e3, "thousand images"};
+    if (r.scenario == "audio") return {3600, "audio hour"};
+    return {};
 }
 
-const char* throughput_unit(const ResultRow& r) { return r.scenario == "embed" ? "texts/s" : "tokens/s"; }
+std::optional<double> cost_per_unit(const ResultRow& r, const bench::PriceTable& prices) {
+    const auto per_million = bench::cost_per_million(r.avg_ts, price_of(r, prices));
+    if (!per_million) return std::nullopt;
+    return *per_million / 1e6 * cost_unit(r).units;
+}
+
+const char* throughput_unit(const ResultRow& r) {
+    if (r.scenario == "embed") return "texts/s";
+    if (r.scenario == "vision") return "images/s";
+    if (r.scenario == "audio") return "audio s/s";
+    return "tokens/s";
+}
 
 std::string point_shape(const ResultRow& r) {
     std::string s;

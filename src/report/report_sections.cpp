@@ -34,6 +34,12 @@ std::string opt_bytes(std::optional<double> b) {
 std::string opt_num(std::optional<double> v) {
     return format_optional(v);
 }
+// The cost of a point: the number alone when the column names the unit, else "0.12 per thousand images".
+std::string cost_cell(const ResultRow& r, const bench::PriceTable& prices, bool unit_in_column) {
+    const auto c = cost_per_unit(r, prices);
+    if (!c) return "-";
+    return unit_in_column ? format_number(*c) : fmt::format("{} per {}", format_number(*c), cost_unit(r).name);
+}
 std::string opt_bool(std::optional<bool> b) {
     return b ? (*b ? "on" : "off") : "-";
 }
@@ -168,23 +174,27 @@ Section perf_section(const ReportData& d) {
                             "valid", "result"},
                 .anchor_col = 10,
                 .anchor_prefix = "pt-"};
+    // Token and text points share the column's unit; with image or audio points each cell names its own.
+    const bool tokens_only = std::all_of(rows.begin(), rows.end(), [](const ResultRow* r) {
+        return std::string_view(cost_unit(*r).name).rfind("million", 0) == 0;
+    });
     for (const ResultRow* r : rows) {
         t.rows.push_back({r->model_name, r->device, r->scenario, shape_or_dash(*r), ts_cell(*r), ms(r->p50_ns),
                           ms(r->p90_ns), ms(r->p99_ns), std::to_string(r->samples_ns.size()),
                           r->valid ? "yes" : "INVALID", r->id});
-        if (!d.prices.empty()) t.rows.back().insert(t.rows.back().begin() + 5, opt_num(cost_per_million(*r, d.prices)));
+        if (!d.prices.empty()) t.rows.back().insert(t.rows.back().begin() + 5, cost_cell(*r, d.prices, tokens_only));
     }
     if (!d.prices.empty()) {
-        t.columns.insert(t.columns.begin() + 5, "cost per 1M tokens");
+        t.columns.insert(t.columns.begin() + 5, tokens_only ? "cost per 1M tokens" : "cost");
         t.anchor_col = 11;
         const bool one = d.prices.by_machine.empty() && d.prices.by_device.empty();
         s.notes.push_back(
             one ? fmt::format("Cost: the given price of {} per machine-hour over the measured throughput (per million "
-                              "tokens; texts for embed points).",
+                              "tokens; texts for embed points, a thousand images for vision, an audio hour for audio).",
                               format_number(*d.prices.any))
                 : "Cost: the configuration file's price per machine-hour of the machine (by fingerprint), else of the "
                   "device, else [price] per_hour, over the measured throughput (per million tokens; texts for embed "
-                  "points); - where no price applies.");
+                  "points, a thousand images for vision, an audio hour for audio); - where no price applies.");
     }
     s.tables.push_back(std::move(t));
     s.source = source_of_rows(d, rows);

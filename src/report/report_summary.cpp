@@ -143,13 +143,12 @@ std::string versus_default(const Objective& o, const ResultRow& best, const Resu
     return describe_ratio(*r, what);
 }
 
-// " (0.0123 per million tokens at 2.5 per machine-hour)", or "" without a price.
+// " (0.0123 per million tokens at 2.5 per machine-hour)" (per thousand images, per audio hour), or "" without a price.
 std::string cost_text(const ResultRow& r, const bench::PriceTable& prices) {
-    const auto c = cost_per_million(r, prices);
+    const auto c = cost_per_unit(r, prices);
     const auto price = price_of(r, prices);
     if (!c || !price) return "";
-    return fmt::format(" ({} per million {} at {} per machine-hour)", format_number(*c),
-                       std::string_view(throughput_unit(r)).substr(0, std::string_view(throughput_unit(r)).find('/')),
+    return fmt::format(" ({} per {} at {} per machine-hour)", format_number(*c), cost_unit(r).name,
                        format_number(*price));
 }
 

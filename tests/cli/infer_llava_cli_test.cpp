@@ -80,7 +80,7 @@ TEST_F(InferLlavaCli, WrongInputsExitTwoWithOneLine) {
     expect_usage_error(run_accel({"infer", "--model", other.string(), "--mmproj", path("mmproj.gguf"), "--image", image()}),
                        "does not belong to");
     expect_usage_error(run_accel({"infer", "--model", path("text.gguf"), "--image", image()}),
-                       "it runs: vit, llama with --mmproj");
+                       "llama with --mmproj");
 }
 
 }  // namespace

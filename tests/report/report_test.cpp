@@ -446,6 +446,30 @@ TEST(ReportSummary, MarkdownGoldenWithBestRegressionAndFailures) {
     expect_golden("summary.md", md);
 }
 
+// Each scenario's cost in its own unit, from its throughput: 3.6 per machine-hour is 0.001 per second, so 50 tokens/s
+// costs 20 per million tokens, 50 images/s 0.02 per thousand images, and audio at 4 audio seconds per second
+// (an hour of audio in 900 s) 0.9 per audio hour.
+TEST(ReportCost, EachScenarioInItsOwnUnit) {
+    accel::bench::PriceTable prices{.any = 3.6};
+    accel::report::ResultRow r;
+    r.avg_ts = 50;
+    r.scenario = "tg";
+    EXPECT_NEAR(*accel::report::cost_per_unit(r, prices), 20.0, 1e-12);
+    EXPECT_STREQ(accel::report::cost_unit(r).name, "million tokens");
+    r.scenario = "vision";
+    EXPECT_NEAR(*accel::report::cost_per_unit(r, prices), 0.02, 1e-12);
+    EXPECT_STREQ(accel::report::cost_unit(r).name, "thousand images");
+    EXPECT_STREQ(accel::report::throughput_unit(r), "images/s");
+    r.scenario = "audio";
+    r.avg_ts = 4;
+    EXPECT_NEAR(*accel::report::cost_per_unit(r, prices), 0.9, 1e-12);
+    EXPECT_STREQ(accel::report::cost_unit(r).name, "audio hour");
+    r.avg_ts.reset();
+    EXPECT_FALSE(accel::report::cost_per_unit(r, prices).has_value());
+    r.avg_ts = 4;
+    EXPECT_FALSE(accel::report::cost_per_unit(r, accel::bench::PriceTable{}).has_value());
+}
+
 // With a price per machine-hour the summary and the throughput table show the cost per million tokens, computed
 // from the measured throughput; without one, no cost anywhere; a price that is not positive is exit 2.
 TEST(ReportSummary, CostPerMillionTokensOnlyWithAGivenPrice) {

@@ -171,13 +171,20 @@ ReportData load_report_data(store::Database& db, const ReportOptions& options);
 
 // The price of an hour of the machine and device the point ran on (PriceTable::per_hour), nullopt when none applies.
 std::optional<double> price_of(const ResultRow& r, const bench::PriceTable& prices);
-// The cost of a million of the point's tokens (texts for embed) at its price: price / (avg_ts * 3600) * 1e6;
-// nullopt without a price or a throughput.
-std::optional<double> cost_per_million(const ResultRow& r, const bench::PriceTable& prices);
+// What a point's cost is counted per: a million tokens (texts for embed), a thousand images (vision), an hour of
+// audio (audio, whose avg_ts is audio seconds per second).
+struct CostUnit {
+    double units = 1e6;  // of avg_ts's units
+    const char* name = "million tokens";
+};
+CostUnit cost_unit(const ResultRow& r);
+// The cost of cost_unit(r) at the point's price: price / (avg_ts * 3600) * units; nullopt without a price or a
+// throughput.
+std::optional<double> cost_per_unit(const ResultRow& r, const bench::PriceTable& prices);
 
-// "p=512 n=128 t=8": the shape of a point, for labels.
-// What a point's avg_ts counts: texts for embed points, tokens for everything else.
+// What a point's avg_ts counts: texts for embed points, images for vision, audio seconds for audio, else tokens.
 const char* throughput_unit(const ResultRow& r);
+// "p=512 n=128 t=8": the shape of a point, for labels.
 std::string point_shape(const ResultRow& r);
 
 }  // namespace accel::report
