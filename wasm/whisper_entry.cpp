@@ -4,6 +4,7 @@
 // greedy, no temperature fallback, English, no timestamps, one thread unless asked.
 #include <emscripten/emscripten.h>
 
+#include <memory>
 #include <string>
 
 #include "whisper.h"
@@ -48,7 +49,7 @@ EMSCRIPTEN_KEEPALIVE int accel_whisper_n_tokens(whisper_context* ctx) {
 
 // whisper.cpp's own timings of the last run, in ms: 0 sample, 1 encode, 2 decode, 3 batch decode, 4 prompt.
 EMSCRIPTEN_KEEPALIVE double accel_whisper_timing(whisper_context* ctx, int which) {
-    const whisper_timings* t = whisper_get_timings(ctx);
+    const std::unique_ptr<whisper_timings> t{whisper_get_timings(ctx)};  // the caller owns it (whisper.cpp 1.9.3)
     if (t == nullptr) return -1;
     switch (which) {
         case 0: return t->sample_ms;

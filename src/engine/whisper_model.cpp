@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <memory>
 #include <string_view>
 
 #include <fmt/core.h>
@@ -183,7 +184,8 @@ Transcript WhisperModel::transcribe(const media::LogMel& mel, size_t n_samples, 
                                                     last_backend_message()));
     if (language == "auto")
         if (const char* detected = whisper_lang_str(whisper_full_lang_id(ctx_.get()))) out.language = detected;
-    if (const whisper_timings* t = whisper_get_timings(ctx_.get()))
+    // whisper_get_timings returns a new struct that the caller owns (whisper.cpp 1.9.3).
+    if (const std::unique_ptr<whisper_timings> t{whisper_get_timings(ctx_.get())})
         out.whisper_times = {t->encode_ms, t->decode_ms, t->batchd_ms, t->prompt_ms, t->sample_ms};
     return out;
 }
