@@ -25,22 +25,10 @@ namespace {
 
 using nlohmann::json;
 
-uint16_t free_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    ::close(fd);
-    return ntohs(a.sin_port);
-}
-
 // accel serve in the background for the test's lifetime; SIGTERM at the end.
 class Served {
 public:
-    Served(const char* bin, const std::string& model) : port_(free_port()) {
+    Served(const char* bin, const std::string& model) : port_(accel::test::free_port()) {
         const std::vector<std::string> args = {bin, "serve", "--port", std::to_string(port_), "--models", model};
         std::vector<char*> argv;
         for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));

@@ -357,24 +357,11 @@ TEST_F(Serve, ADisconnectedStreamFreesTheModelAndABadFileIsA500) {
     EXPECT_EQ(post("/v1/completions", {{"model", "stories260K"}, {"prompt", "x"}, {"max_tokens", 2}}).status, 200);
 }
 
-// A port that was free a moment ago (the kernel's pick for a socket bound to port 0).
-uint16_t free_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    ::close(fd);
-    return ntohs(a.sin_port);
-}
-
 TEST(ServeCli, SigtermDuringAStreamStopsTheServerCleanly) {
     ACCEL_REQUIRE_TEST_FILE(stories, "models/stories260K.gguf");
     const char* bin = std::getenv("ACCEL_BIN");
     ASSERT_NE(bin, nullptr);
-    const uint16_t port = free_port();
+    const uint16_t port = accel::test::free_port();
     const std::vector<std::string> args = {bin, "serve", "--port", std::to_string(port), "--models", stories.string()};
     std::vector<char*> argv;
     for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <exception>
 #include <filesystem>
 #include <optional>
@@ -67,6 +68,9 @@ std::filesystem::path synthetic_model(const std::string& arch, const std::string
 std::string read_file(const std::filesystem::path& path);
 // Creates the parent folders; throws std::runtime_error when the file cannot be written.
 void write_file(const std::filesystem::path& path, const std::string& content);
+
+// A loopback port that was free a moment ago (the kernel's pick for a socket bound to port 0).
+uint16_t free_port();
 
 // The message of the exception that f() throws (E or derived); a test failure and "" when it throws none.
 template <typename E = std::exception, typename F>
