@@ -379,6 +379,7 @@ void measure_point(PointResult& r, const PointSpec& spec, const PointOptions& op
     if (spec.scenario == Scenario::vision) {  // accel's own image models: vision_scenario.cpp
         const auto& roof = machine_roofline();
         measure_vision_point(r, spec, options, roof ? &*roof : nullptr);
+        r.energy_unavailable = "not measured for vision points";  // as audio: no energy window around the passes
         r.peak_rss_bytes = peak_rss_bytes();
         r.ok = true;
         return;
