@@ -1,7 +1,7 @@
-// LLaVA against transformers: the text model and the projector (accel convert's two files) on libmtmd, fed
-// transformers' own pixel values (back to 8-bit RGB: libmtmd takes images, and an image of the vision tower's size
-// goes through its preprocessing unchanged), teacher-forced over the reference's ids; every row's logits and top-1
-// with the margin rule. The image ids of the reference stand for libmtmd's embeddings of the image.
+// LLaVA and LLaVA-Next against transformers: the text model and the projector (accel convert's two files), fed
+// transformers' own pixel values (LLaVA one view; LLaVA-Next the whole image and its tiles, with the image's size for
+// the unpadding), teacher-forced over the reference's ids; every row's logits and top-1 with the margin rule. The
+// image ids of the reference stand for accel's embeddings of the image (engine/graphs/llava_vision.h).
 #include <algorithm>
 #include <cmath>
 
@@ -20,22 +20,24 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using model::HfMetric;
 
-// pixel_values (3 x S x S, what the processor gave) back to the 8-bit image it came from: the processor rescaled by
-// 1/255 and normalized with the mean and std of preprocessor_config.json.
-media::Image image_from_pixels(const fs::path& dir, const std::vector<float>& pv) {
-    const auto pre = json::parse(read_text(dir / "preprocessor_config.json"));
-    const auto mean = pre.at("image_mean").get<std::vector<double>>();
-    const auto std = pre.at("image_std").get<std::vector<double>>();
-    const auto side = static_cast<uint32_t>(std::lround(std::sqrt(static_cast<double>(pv.size()) / 3.0)));
-    if (size_t{3} * side * side != pv.size() || mean.size() != 3 || std.size() != 3)
-        throw Error(ErrorKind::invalid_input, dir.string() + ": pixel_values is not 3 x S x S, or no RGB mean and std");
-    media::Image im{.width = side, .height = side, .rgb = std::vector<uint8_t>(pv.size())};
-    const size_t plane = size_t{side} * side;
-    for (size_t ch = 0; ch < 3; ++ch)
-        for (size_t i = 0; i < plane; ++i) {
-            const double v = std::round((pv[ch * plane + i] * std[ch] + mean[ch]) * 255.0);
-            im.rgb[i * 3 + ch] = static_cast<uint8_t>(std::clamp(v, 0.0, 255.0));
-        }
+// pixel_values (views x 3 x S x S, S the vision tower's image_size) as the engine takes them, with the original
+// image's (height, width) from reference.json's image_sizes (LLaVA-Next) or S x S.
+engine::ProcessedImage image_from_pixels(const fs::path& dir, const json& ref, const std::vector<float>& pv) {
+    const auto config = json::parse(read_text(dir / "config.json"));
+    const auto side = config.at("vision_config").value("image_size", uint32_t{224});
+    const size_t one = size_t{3} * side * side;
+    if (pv.empty() || pv.size() % one != 0)
+        throw Error(ErrorKind::invalid_input, fmt::format("{}: pixel_values is not views x 3 x {} x {}", dir.string(), side, side));
+    engine::ProcessedImage im{.views = {}, .height = side, .width = side};
+    for (size_t at = 0; at < pv.size(); at += one)
+        im.views.push_back({.channels = 3, .height = side, .width = side,
+                            .data = std::vector<float>(pv.begin() + ptrdiff_t(at), pv.begin() + ptrdiff_t(at + one))});
+    if (ref.contains("image_sizes")) {
+        const auto hw = ref.at("image_sizes").get<std::vector<uint32_t>>();
+        if (hw.size() != 2) throw Error(ErrorKind::invalid_input, dir.string() + ": image_sizes is not (height, width)");
+        im.height = hw[0];
+        im.width = hw[1];
+    }
     return im;
 }
 
@@ -50,7 +52,7 @@ void run_vision_language(const HfCase& c, ConformResult& r) {
     ids.insert(ids.end(), generated.begin(), generated.end());
     const fs::path mmproj = c.model.parent_path() / (c.model.stem().string() + "-mmproj.gguf");
     model::convert_hf_mmproj(c.dir, mmproj, {.type = c.type});
-    const std::vector<media::Image> images{image_from_pixels(c.dir, read_f32_tensor(st, "pixel_values"))};
+    const std::vector<engine::ProcessedImage> images{image_from_pixels(c.dir, ref, read_f32_tensor(st, "pixel_values"))};
     auto gen = engine::MultimodalGenerator::load(c.model, mmproj,
                                                  {.device = c.device == "cpu" ? "" : c.device, .n_threads = c.n_threads,
                                                   .n_ctx = static_cast<uint32_t>(ids.size() + 1), .reference = true});

@@ -173,10 +173,7 @@ const std::vector<HfClass>& hf_classes() {
         {"detr", "detr", HfRun::object_detection, ""},
         {"llama", "llama", HfRun::decoder_logits, ""},
         {"llava", "llava", HfRun::vision_language, ""},
-        {"llava_next", "", HfRun::none,
-         "libmtmd at the pin runs LLaVA-Next's anyres as llama.cpp's llava-1.6 path: the tiles and then the overview, "
-         "without spatial unpad or image_newline (48 embeddings for the fixture's image, transformers 52), so "
-         "transformers' logits cannot be lined up; accel convert and accel infer run it as llama-mtmd-cli does"},
+        {"llava_next", "llava_next", HfRun::vision_language, ""},
         {"qwen2", "qwen2", HfRun::decoder_logits, ""},
         {"t5", "t5", HfRun::seq2seq_logits, ""},
         {"vit", "vit", HfRun::image_classes, ""},

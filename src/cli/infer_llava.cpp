@@ -1,5 +1,6 @@
 // accel infer on a vision-language model (LLaVA-1.5, LLaVA-Next): a text model with --mmproj streams the answer to
-// --prompt about the --image files, through engine::MultimodalGenerator (libmtmd).
+// --prompt about the --image files, through engine::MultimodalGenerator (a LLaVA projector's images on accel's graph,
+// transformers' preprocessing; other projectors on libmtmd: docs/llava.md).
 #include <chrono>
 #include <string>
 #include <vector>
@@ -45,6 +46,7 @@ int infer_llava(const InferOptions& o) {
                     {"images", o.images},
                     {"prompt", text},
                     {"n_image_tokens", prompt.n_image_tokens},
+                    {"vision", gen.vision_runtime()},
                     {"n_text_tokens", prompt.n_text_tokens},
                     {"n_generated", n_gen},
                     {"answer", answer}};

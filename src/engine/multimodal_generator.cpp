@@ -1,5 +1,6 @@
-// LLaVA and LLaVA-Next on libmtmd (multimodal_generator.h): libmtmd tokenizes the prompt with its images and
-// encodes them (clip.cpp); llama.cpp decodes the text tokens and the image embeddings.
+// LLaVA and LLaVA-Next (multimodal_generator.h): a LLaVA projector's images go through accel's graph
+// (graphs/llava_vision.h) and the prompt's text through llama.cpp's tokenizer, as libmtmd would split it; any other
+// projector through libmtmd (its tokenizer and clip.cpp). llama.cpp decodes the text tokens and the image embeddings.
 #include "accel/engine/multimodal_generator.h"
 
 #include <gguf.h>
@@ -9,6 +10,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -16,6 +18,7 @@
 
 #include "accel/core/error.h"
 #include "accel/engine/backend.h"
+#include "graphs/llava_vision.h"
 #include "model_io.h"
 
 namespace accel::engine {
@@ -55,6 +58,7 @@ struct MmprojInfo {
     std::string arch;
     bool vision = false;
     int64_t n_out = 0;  // 0: not readable from the tensors (another projector type)
+    bool llava = false; // LLaVA's: projector type "mlp" with a CLS token and at most one feature layer
 };
 
 MmprojInfo read_mmproj(const fs::path& mmproj) {
@@ -71,6 +75,12 @@ MmprojInfo read_mmproj(const fs::path& mmproj) {
         info.vision = gguf_get_val_bool(g.get(), k);
     else
         info.vision = gguf_find_key(g.get(), "clip.vision.embedding_length") >= 0;
+    std::string projector;
+    if (const int64_t k = gguf_find_key(g.get(), "clip.projector_type"); k >= 0 && gguf_get_kv_type(g.get(), k) == GGUF_TYPE_STRING)
+        projector = gguf_get_val_str(g.get(), k);
+    const int64_t fl = gguf_find_key(g.get(), "clip.vision.feature_layer");
+    info.llava = projector == "mlp" && gguf_find_tensor(g.get(), "v.class_embd") >= 0 &&
+                 (fl < 0 || (gguf_get_kv_type(g.get(), fl) == GGUF_TYPE_ARRAY && gguf_get_arr_n(g.get(), fl) == 1));
     // the width is in the tensor infos; their shapes need the ggml context gguf_init can make
     ggml_context* meta = nullptr;
     gguf_init_params gm{.no_alloc = true, .ctx = &meta};
@@ -91,6 +101,28 @@ int32_t threads_or_all(int32_t n) {
     return n > 0 ? n : static_cast<int32_t>(std::max(1u, std::thread::hardware_concurrency()));
 }
 
+std::vector<llama_token> tokenize_text(const llama_vocab* vocab, const std::string& text) {
+    if (text.empty()) return {};
+    std::vector<llama_token> ids(text.size() + 2);
+    int32_t n = llama_tokenize(vocab, text.data(), static_cast<int32_t>(text.size()), ids.data(),
+                               static_cast<int32_t>(ids.size()), false, true);
+    if (n < 0) {
+        ids.resize(static_cast<size_t>(-n));
+        n = llama_tokenize(vocab, text.data(), static_cast<int32_t>(text.size()), ids.data(), -n, false, true);
+    }
+    if (n < 0) throw Error(ErrorKind::invalid_input, "llama.cpp could not tokenize the prompt");
+    ids.resize(static_cast<size_t>(n));
+    return ids;
+}
+
+// One piece of a prompt on accel's image side: text tokens, or an image (preprocessed, then embedded).
+struct Part {
+    std::vector<llama_token> ids;
+    bool is_image = false;
+    graphs::LlavaImage image;
+    std::vector<float> embd;
+};
+
 }  // namespace
 
 struct MultimodalGenerator::Impl {
@@ -100,6 +132,8 @@ struct MultimodalGenerator::Impl {
     std::unique_ptr<llama_sampler, SamplerFree> sampler;
     ChunksPtr chunks;
     std::vector<std::vector<float>> embd;  // per chunk: the image's embeddings (empty for text chunks)
+    std::unique_ptr<graphs::LlavaVision> vision;  // a LLaVA projector on accel's graph (then no libmtmd)
+    std::vector<Part> parts;                       // the prompt, on accel's image side
     llama_pos n_past = 0;
     int32_t n_batch = 0;
     bool prefilled = false;
@@ -110,6 +144,7 @@ struct MultimodalGenerator::Impl {
         prefilled = false;
         embd.clear();
         chunks.reset();
+        parts.clear();
     }
 
     // One decode of n rows: token ids, or embeddings (n x n_embd) when `e` is set; logits for every row when asked.
@@ -144,6 +179,78 @@ struct MultimodalGenerator::Impl {
         const size_t n = mtmd_input_chunk_get_n_tokens(chunk) * size_t(llama_model_n_embd_inp(model.get()));
         const float* out = mtmd_get_output_embd(mtmd.get());
         return {out, out + n};
+    }
+
+    // The prompt split at the markers as libmtmd splits it: each text tokenized without specials, BOS first (EOS
+    // last) when the vocabulary adds them, an image part per marker.
+    MultimodalPrompt split(const std::string& prompt, std::span<const media::Image> images) {
+        const std::string marker = mtmd_default_marker();
+        const llama_vocab* vocab = llama_model_get_vocab(model.get());
+        std::vector<std::string> texts;
+        size_t at = 0;
+        for (size_t f = prompt.find(marker); f != std::string::npos; f = prompt.find(marker, at)) {
+            texts.push_back(prompt.substr(at, f - at));
+            at = f + marker.size();
+        }
+        texts.push_back(prompt.substr(at));
+        if (texts.size() - 1 != images.size())
+            throw Error(ErrorKind::invalid_input, fmt::format("the prompt has {} image markers ({}) and {} images",
+                                                              texts.size() - 1, marker, images.size()));
+        MultimodalPrompt p;
+        for (size_t i = 0; i < texts.size(); ++i) {
+            if (i > 0) {
+                Part im{.ids = {}, .is_image = true, .image = vision->preprocess(images[i - 1]), .embd = {}};
+                p.n_image_tokens += static_cast<int32_t>(vision->n_embeddings(im.image.height, im.image.width));
+                ++p.n_images;
+                parts.push_back(std::move(im));
+            }
+            auto ids = tokenize_text(vocab, texts[i]);
+            if (i == 0 && llama_vocab_get_add_bos(vocab)) ids.insert(ids.begin(), llama_vocab_bos(vocab));
+            if (i + 1 == texts.size() && llama_vocab_get_add_eos(vocab)) ids.push_back(llama_vocab_eos(vocab));
+            if (ids.empty()) continue;
+            p.n_text_tokens += static_cast<int32_t>(ids.size());
+            parts.push_back({.ids = std::move(ids), .is_image = false, .image = {}, .embd = {}});
+        }
+        return p;
+    }
+
+    // Teacher forcing over ids; the k-th run of image ids takes embed(k) (n_embd-wide rows).
+    TokenLogits forced(const std::vector<int32_t>& ids, int32_t image_token_id, size_t n_images,
+                       const std::function<std::vector<float>(size_t)>& embed) {
+        clear();
+        const int32_t n_vocab = llama_vocab_n_tokens(llama_model_get_vocab(model.get()));
+        const auto n_embd = static_cast<size_t>(llama_model_n_embd_inp(model.get()));
+        TokenLogits out{.n_vocab = static_cast<uint32_t>(n_vocab)};
+        size_t next_image = 0;
+        for (size_t i = 0; i < ids.size();) {
+            size_t j = i;
+            const bool image = ids[i] == image_token_id;
+            while (j < ids.size() && (ids[j] == image_token_id) == image) ++j;
+            const auto n = static_cast<int32_t>(j - i);
+            if (n > n_batch) throw Error(ErrorKind::invalid_input, "a run of ids longer than the context's batch");
+            if (!image) {
+                decode(ids.data() + i, nullptr, n, true);
+            } else {
+                if (next_image >= n_images)
+                    throw Error(ErrorKind::invalid_input,
+                                fmt::format("more image runs in the ids than images ({})", n_images));
+                const std::vector<float> e = embed(next_image++);
+                if (e.size() != size_t(n) * n_embd)
+                    throw Error(ErrorKind::invalid_input, fmt::format("image {} makes {} embeddings; the ids hold {} "
+                                                                      "image ids for it", next_image, e.size() / n_embd, n));
+                decode(nullptr, e.data(), n, true);
+            }
+            for (int32_t r = 0; r < n; ++r) {  // the rows of the last decode
+                const float* row = llama_get_logits_ith(ctx.get(), r);
+                out.values.insert(out.values.end(), row, row + n_vocab);
+            }
+            out.n_rows += static_cast<uint32_t>(n);
+            i = j;
+        }
+        if (next_image != n_images)
+            throw Error(ErrorKind::invalid_input,
+                        fmt::format("{} images but {} image runs in the ids", n_images, next_image));
+        return out;
     }
 
     ChunksPtr tokenize(const std::string& text, std::span<const media::Image> images, bool add_special) {
@@ -222,6 +329,15 @@ MultimodalGenerator MultimodalGenerator::load(const fs::path& model, const fs::p
     impl->ctx.reset(llama_init_from_model(impl->model.get(), cp));
     if (!impl->ctx) throw Error(ErrorKind::backend, "llama.cpp could not create a context: " + last_backend_message());
     impl->n_batch = static_cast<int32_t>(cp.n_batch);
+    impl->sampler.reset(llama_sampler_init_greedy());
+    if (info.llava && !params.libmtmd_vision) {
+        impl->vision = std::make_unique<graphs::LlavaVision>(mmproj, params.device, n_threads);
+        if (static_cast<int32_t>(impl->vision->n_out()) != n_embd)
+            throw Error(ErrorKind::invalid_input,
+                        fmt::format("{} does not belong to {}: the projector gives {}-wide embeddings, the model takes {}",
+                                    mmproj.string(), model.string(), impl->vision->n_out(), n_embd));
+        return MultimodalGenerator(std::move(impl));
+    }
     mtmd_context_params mc = mtmd_context_params_default();
     mc.use_gpu = devs[0] != nullptr && ggml_backend_dev_type(devs[0]) != GGML_BACKEND_DEVICE_TYPE_CPU;
     mc.device = mc.use_gpu ? devs[0] : nullptr;
@@ -233,17 +349,22 @@ MultimodalGenerator MultimodalGenerator::load(const fs::path& model, const fs::p
     if (!impl->mtmd)
         throw Error(ErrorKind::invalid_input, fmt::format("libmtmd could not load {} for {}: {}", mmproj.string(),
                                                           model.string(), last_backend_message()));
-    impl->sampler.reset(llama_sampler_init_greedy());
     return MultimodalGenerator(std::move(impl));
 }
 
 int32_t MultimodalGenerator::n_embd() const { return llama_model_n_embd_inp(impl_->model.get()); }
 
+std::string MultimodalGenerator::vision_runtime() const { return impl_->vision ? "accel" : "libmtmd"; }
+
 MultimodalPrompt MultimodalGenerator::prepare(const std::string& prompt, std::span<const media::Image> images) {
     impl_->clear();
-    impl_->chunks = impl_->tokenize(prompt, images, true);
     MultimodalPrompt p;
-    for (size_t i = 0; i < mtmd_input_chunks_size(impl_->chunks.get()); ++i) {
+    if (impl_->vision) {
+        p = impl_->split(prompt, images);
+    } else {
+        impl_->chunks = impl_->tokenize(prompt, images, true);
+    }
+    for (size_t i = 0; impl_->chunks && i < mtmd_input_chunks_size(impl_->chunks.get()); ++i) {
         const mtmd_input_chunk* c = mtmd_input_chunks_get(impl_->chunks.get(), i);
         const auto n = static_cast<int32_t>(mtmd_input_chunk_get_n_tokens(c));
         if (mtmd_input_chunk_get_type(c) == MTMD_INPUT_CHUNK_TYPE_TEXT) {
@@ -262,6 +383,11 @@ MultimodalPrompt MultimodalGenerator::prepare(const std::string& prompt, std::sp
 
 void MultimodalGenerator::encode_images() {
     Impl& m = *impl_;
+    if (m.vision) {
+        for (auto& part : m.parts)
+            if (part.is_image) part.embd = m.vision->embed(part.image);
+        return;
+    }
     if (!m.chunks) throw Error(ErrorKind::internal, "encode_images before prepare");
     m.embd.assign(mtmd_input_chunks_size(m.chunks.get()), {});
     for (size_t i = 0; i < m.embd.size(); ++i) {
@@ -272,6 +398,23 @@ void MultimodalGenerator::encode_images() {
 
 void MultimodalGenerator::prefill() {
     Impl& m = *impl_;
+    if (m.vision) {
+        if (m.parts.empty() || m.parts.back().is_image)
+            throw Error(ErrorKind::invalid_input, "the prompt must end with text after its last image (the next token is "
+                                                  "predicted from a text token)");
+        if (std::any_of(m.parts.begin(), m.parts.end(), [](const Part& p) { return p.is_image && p.embd.empty(); }))
+            encode_images();
+        const auto n_embd = static_cast<size_t>(llama_model_n_embd_inp(m.model.get()));
+        for (const auto& part : m.parts) {
+            if (part.is_image) {
+                m.decode(nullptr, part.embd.data(), static_cast<int32_t>(part.embd.size() / n_embd), false);
+            } else {
+                m.decode(part.ids.data(), nullptr, static_cast<int32_t>(part.ids.size()), false);
+            }
+        }
+        m.prefilled = true;
+        return;
+    }
     if (!m.chunks) throw Error(ErrorKind::internal, "prefill before prepare");
     const size_t n_chunks = mtmd_input_chunks_size(m.chunks.get());
     if (n_chunks == 0 ||
@@ -313,48 +456,29 @@ std::optional<std::string> MultimodalGenerator::next() {
 TokenLogits MultimodalGenerator::forced_logits(const std::vector<int32_t>& ids, int32_t image_token_id,
                                                std::span<const media::Image> images) {
     Impl& m = *impl_;
-    m.clear();
-    const int32_t n_vocab = llama_vocab_n_tokens(llama_model_get_vocab(m.model.get()));
-    TokenLogits out{.n_vocab = static_cast<uint32_t>(n_vocab)};
-    const auto keep = [&](int32_t n) {  // the rows of the last decode
-        for (int32_t i = 0; i < n; ++i) {
-            const float* row = llama_get_logits_ith(m.ctx.get(), i);
-            out.values.insert(out.values.end(), row, row + n_vocab);
+    return m.forced(ids, image_token_id, images.size(), [&](size_t k) {
+        if (m.vision) return m.vision->embed(m.vision->preprocess(images[k]));
+        const ChunksPtr chunks = m.tokenize(image_marker(), images.subspan(k, 1), false);
+        std::vector<float> e;
+        for (size_t c = 0; c < mtmd_input_chunks_size(chunks.get()); ++c) {
+            const mtmd_input_chunk* chunk = mtmd_input_chunks_get(chunks.get(), c);
+            if (mtmd_input_chunk_get_type(chunk) != MTMD_INPUT_CHUNK_TYPE_IMAGE) continue;
+            const auto part = m.encode(chunk);
+            e.insert(e.end(), part.begin(), part.end());
         }
-        out.n_rows += static_cast<uint32_t>(n);
-    };
-    size_t next_image = 0;
-    for (size_t i = 0; i < ids.size();) {
-        size_t j = i;
-        const bool image = ids[i] == image_token_id;
-        while (j < ids.size() && (ids[j] == image_token_id) == image) ++j;
-        const auto n = static_cast<int32_t>(j - i);
-        if (n > m.n_batch) throw Error(ErrorKind::invalid_input, "a run of ids longer than the context's batch");
-        if (!image) {
-            m.decode(ids.data() + i, nullptr, n, true);
-        } else {
-            if (next_image >= images.size())
-                throw Error(ErrorKind::invalid_input, fmt::format("more image runs in the ids than images ({})", images.size()));
-            const ChunksPtr chunks = m.tokenize(image_marker(), images.subspan(next_image++, 1), false);
-            std::vector<float> e;
-            for (size_t k = 0; k < mtmd_input_chunks_size(chunks.get()); ++k) {
-                const mtmd_input_chunk* c = mtmd_input_chunks_get(chunks.get(), k);
-                if (mtmd_input_chunk_get_type(c) != MTMD_INPUT_CHUNK_TYPE_IMAGE) continue;
-                const auto part = m.encode(c);
-                e.insert(e.end(), part.begin(), part.end());
-            }
-            const auto n_embd = static_cast<size_t>(llama_model_n_embd_inp(m.model.get()));
-            if (e.size() != size_t(n) * n_embd)
-                throw Error(ErrorKind::invalid_input, fmt::format("libmtmd makes {} embeddings of image {}; the ids hold "
-                                                                  "{} image ids for it", e.size() / n_embd, next_image, n));
-            m.decode(nullptr, e.data(), n, true);
-        }
-        keep(n);
-        i = j;
-    }
-    if (next_image != images.size())
-        throw Error(ErrorKind::invalid_input, fmt::format("{} images but {} image runs in the ids", images.size(), next_image));
-    return out;
+        return e;
+    });
+}
+
+TokenLogits MultimodalGenerator::forced_logits(const std::vector<int32_t>& ids, int32_t image_token_id,
+                                               std::span<const ProcessedImage> images) {
+    Impl& m = *impl_;
+    if (!m.vision)
+        throw Error(ErrorKind::invalid_input, "preprocessed images need accel's own image side (a LLaVA projector, "
+                                              "libmtmd_vision off)");
+    return m.forced(ids, image_token_id, images.size(), [&](size_t k) {
+        return m.vision->embed({.views = images[k].views, .height = images[k].height, .width = images[k].width});
+    });
 }
 
 }  // namespace accel::engine

@@ -62,11 +62,14 @@ const std::vector<HfLimit>& hf_limits() {
         {"detr", T::f32, M::logits_rel, 1e-5},  {"detr", T::f32, M::box_max_abs, 1e-5},
         {"detr", T::f16, M::logits_rel, 2e-3},  {"detr", T::f16, M::box_max_abs, 1e-3},
         {"detr", T::q8_0, M::logits_rel, 3e-2}, {"detr", T::q8_0, M::box_max_abs, 1.5e-2},
-        // vision-language: LLaVA on libmtmd (clip.cpp's vision tower and projector, then llama.cpp), teacher-forced.
-        // The limits are the decoders'; the pinned clip.cpp misses them on the image rows (docs/conform.md, LLaVA)
+        // vision-language: LLaVA and LLaVA-Next (accel's graph for the vision tower and projector, then llama.cpp),
+        // teacher-forced. The limits are the decoders' (docs/llava.md)
         {"llava", T::f32, M::logits_rel, 1e-4},  {"llava", T::f32, M::top1, 1.0},
         {"llava", T::f16, M::logits_rel, 2e-3},  {"llava", T::f16, M::top1, 1.0},
         {"llava", T::q8_0, M::logits_rel, 5e-2}, {"llava", T::q8_0, M::top1, 0.9},
+        {"llava_next", T::f32, M::logits_rel, 1e-4},  {"llava_next", T::f32, M::top1, 1.0},
+        {"llava_next", T::f16, M::logits_rel, 2e-3},  {"llava_next", T::f16, M::top1, 1.0},
+        {"llava_next", T::q8_0, M::logits_rel, 5e-2}, {"llava_next", T::q8_0, M::top1, 0.9},
         // speech: whisper.cpp's teacher-forced decoder logits (f32 and f16 files only; its KV caches are f16)
         {"whisper", T::f32, M::logits_rel, 5e-4}, {"whisper", T::f32, M::top1, 1.0},
         {"whisper", T::f16, M::logits_rel, 1e-3}, {"whisper", T::f16, M::top1, 1.0},

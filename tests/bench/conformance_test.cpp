@@ -443,6 +443,23 @@ TEST(ConformCli, HfClassesPassAgainstTransformersByDefault) {
                       {"qwen2", "pass " + ref}, {"t5", "pass " + ref}, {"xclip", "not yet none"}}));
 }
 
+// Issue #20's done-when: LLaVA-1.5 and LLaVA-Next against transformers on the CPU, every type the table judges
+// (docs/llava.md: accel's own graph for the image side; libmtmd's clip.cpp does not match at the pin).
+TEST(ConformCli, LlavaAndLlavaNextPassAgainstTransformers) {
+    const auto r = test::run_accel({"conform", "--arch", "llava,llava_next", "--device", "cpu", "--type", "f32,f16,q8_0",
+                                    "--no-store", "--json"}, {"ACCEL_HF_FIXTURES="}, 300);
+    ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+    const auto j = nlohmann::json::parse(r.out);
+    std::map<std::string, int> passed;
+    for (const auto& x : j.at("results")) {
+        if (x.at("reference") == "accel cpu f32") continue;
+        EXPECT_EQ(x.at("status"), "pass") << x.dump();
+        EXPECT_TRUE(x.at("metrics").contains("logits_rel")) << x.dump();
+        ++passed[x.at("arch").get<std::string>()];
+    }
+    EXPECT_EQ(passed, (std::map<std::string, int>{{"llava", 3}, {"llava_next", 3}}));
+}
+
 TEST(ConformCli, HfFixturesFlag) {
     const auto missing = test::run_accel({"conform", "--arch", "llama", "--hf-fixtures", "/no/such/dir", "--no-store"});
     EXPECT_EQ(missing.exit_code, 2);

@@ -68,6 +68,7 @@ TEST_F(InferLlavaCli, StreamsTheAnswerAndJsonSaysWhatRan) {
     EXPECT_EQ(j["schema_version"], 1);
     EXPECT_EQ(j["task"], "image_text_to_text");
     EXPECT_EQ(j["n_image_tokens"], 16);
+    EXPECT_EQ(j["vision"], "accel");
     EXPECT_LE(j["n_generated"].get<int>(), 4);
     EXPECT_TRUE(j["answer"].is_string());
 }

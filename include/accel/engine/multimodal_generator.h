@@ -1,8 +1,10 @@
 #pragma once
-// Vision-language generation (LLaVA-1.5, LLaVA-Next) on the pinned llama.cpp's libmtmd: a text model GGUF and its
-// multimodal projector GGUF (both from `accel convert --out M --mmproj-out P`, or llama.cpp's own files). libmtmd
-// preprocesses each image as llama-mtmd-cli does (clip.cpp's processor for the projector), encodes it with the
-// vision tower and projector, and the text model prefills the image embeddings between the prompt's tokens.
+// Vision-language generation (LLaVA-1.5, LLaVA-Next): a text model GGUF and its multimodal projector GGUF (both from
+// `accel convert --out M --mmproj-out P`, or llama.cpp's own files); the text model prefills the image embeddings
+// between the prompt's tokens. A LLaVA projector ("clip", projector type "mlp") runs on accel's own graph with
+// transformers' preprocessing (CLIPImageProcessor; LlavaNextImageProcessor's anyres views, unpadding and
+// image_newline): the pinned libmtmd's clip.cpp misplaces LLaVA's CLS token and has no LLaVA-Next unpadding
+// (docs/llava.md). Any other projector runs on libmtmd as llama-mtmd-cli does.
 // The steps are separate (prepare, encode_images, prefill, next) so that a caller can time each of them: the engine
 // itself measures nothing.
 
@@ -16,6 +18,7 @@
 
 #include "accel/engine/token_logits.h"
 #include "accel/media/image.h"
+#include "accel/media/image_processor.h"
 
 namespace accel::engine {
 
@@ -24,6 +27,17 @@ struct MultimodalParams {
     int32_t n_threads = 0;  // CPU threads; 0: every core
     uint32_t n_ctx = 4096;  // context (prompt, image embeddings and generated tokens); capped at the model's training context
     bool reference = false; // a reference comparison: f32 KV cache and no flash attention (both round through f16)
+    // A LLaVA projector's image side runs on accel's own graph (engine/graphs/llava_vision.h), which matches
+    // transformers; true runs it on libmtmd's clip.cpp instead, which at the pin does not (docs/llava.md). Only the
+    // test that watches the pin sets it.
+    bool libmtmd_vision = false;
+};
+
+// An image as transformers' processor left it (its pixel_values): LLaVA one view, LLaVA-Next the whole image and
+// then the tiles in row order; and the original image's size (LLaVA-Next unpads to it).
+struct ProcessedImage {
+    std::vector<media::PixelValues> views;
+    uint32_t height = 0, width = 0;
 };
 
 struct MultimodalPrompt {
@@ -65,13 +79,20 @@ public:
     std::optional<std::string> next();
 
     // Teacher forcing for a reference comparison: every position's logits over `ids`, where each maximal run of
-    // `image_token_id` stands for the next of `images` (libmtmd's embeddings of it; the run must be as long as the
+    // `image_token_id` stands for the next of `images` (its embeddings; the run must be as long as the
     // embeddings). Row i predicts the token after position i. Error{invalid_input} when a run's length or the number
     // of runs disagrees with the images. Resets the context.
     TokenLogits forced_logits(const std::vector<int32_t>& ids, int32_t image_token_id,
                               std::span<const media::Image> images);
 
+    // The same over images already preprocessed (a reference's pixel values). Needs accel's own image side (a LLaVA
+    // projector, libmtmd_vision false): Error{invalid_input} otherwise, or when the views do not fit the projector.
+    TokenLogits forced_logits(const std::vector<int32_t>& ids, int32_t image_token_id,
+                              std::span<const ProcessedImage> images);
+
     int32_t n_embd() const;  // the text model's embedding width (the projector's output width)
+    // What runs the images: "accel" (a LLaVA projector on accel's graph) or "libmtmd".
+    std::string vision_runtime() const;
 
 private:
     struct Impl;

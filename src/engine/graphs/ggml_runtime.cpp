@@ -87,6 +87,21 @@ std::vector<int32_t> GgufWeights::get_i32s(const std::string& k) const {
     return {data, data + gguf_get_arr_n(gguf_.get(), id)};
 }
 
+std::vector<float> GgufWeights::get_f32s(const std::string& k) const {
+    const int64_t id = key(k, GGUF_TYPE_ARRAY);
+    if (gguf_get_arr_type(gguf_.get(), id) != GGUF_TYPE_FLOAT32)
+        throw Error(ErrorKind::invalid_input, fmt::format("{}: {} is not a list of f32", file_.string(), k));
+    const auto* data = static_cast<const float*>(gguf_get_arr_data(gguf_.get(), id));
+    return {data, data + gguf_get_arr_n(gguf_.get(), id)};
+}
+
+bool GgufWeights::has_tensor(const std::string& name) const { return ggml_get_tensor(meta_.get(), name.c_str()) != nullptr; }
+
+int64_t GgufWeights::tensor_ne0(const std::string& name) const {
+    const ggml_tensor* t = ggml_get_tensor(meta_.get(), name.c_str());
+    return t == nullptr ? 0 : t->ne[0];
+}
+
 std::vector<std::string> GgufWeights::get_strings(const std::string& k) const {
     const int64_t id = key(k, GGUF_TYPE_ARRAY);
     if (gguf_get_arr_type(gguf_.get(), id) != GGUF_TYPE_STRING)

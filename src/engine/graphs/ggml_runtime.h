@@ -32,12 +32,16 @@ public:
     // biases and embeddings that ggml adds or concatenates stay f32, as accel convert writes them).
     ggml_tensor* tensor(const std::string& name, std::vector<int64_t> ne, bool f32_only = false) const;
     bool has(const std::string& key) const;  // whether the metadata has `key`
+    bool has_tensor(const std::string& name) const;
+    // The first dimension of tensor `name`, 0 when absent (for a width the metadata does not state).
+    int64_t tensor_ne0(const std::string& name) const;
     // Metadata; each throws Error{invalid_input} naming the file and key when absent or of another type.
     uint32_t get_u32(const std::string& key) const;
     float get_f32(const std::string& key) const;
     bool get_bool(const std::string& key) const;
     std::vector<std::string> get_strings(const std::string& key) const;
     std::vector<int32_t> get_i32s(const std::string& key) const;
+    std::vector<float> get_f32s(const std::string& key) const;
     std::optional<std::string> find_string(const std::string& key) const;
     uint64_t buffer_bytes() const;  // the weights' device buffer
 
