@@ -9,6 +9,7 @@
 #include <cctype>
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 
 #include <fmt/core.h>
@@ -145,6 +146,12 @@ ProbeReport probe_rocm_smi() {
     if (!lib) lib = open_library("librocm_smi64.so.5");
     if (!lib) {
         r.note = "librocm_smi64.so not found";
+        return r;
+    }
+    // ROCm SMI finds GPUs through /sys/class/drm; without it rsmi_init writes its own errors to stderr (seen with
+    // Debian's librocm-smi64 5.2, which slurm-wlm pulls in), and there is no device it could report anyway.
+    if (std::error_code ec; !std::filesystem::is_directory("/sys/class/drm", ec)) {
+        r.note = "no /sys/class/drm: no GPU for ROCm SMI to see";
         return r;
     }
     auto init = symbol<int (*)(uint64_t)>(lib, "rsmi_init");
