@@ -153,13 +153,13 @@ int run_bench(const BenchOptions& o) {
     std::string cmdline;
     for (const auto& t : o.tags) cmdline += " --tag " + t;
     bench::CampaignOptions copts{.point = popts,
-                                       .store = !o.no_store,
-                                       .db = o.db.empty() ? paths::default_db() : std::filesystem::path(o.db),
-                                       .command = "accel bench" + cmdline,
-                                       .tags = o.tags,
-                                       .run_extra_json = nlohmann::json{{"resume_of", o.resume}}.dump(),
-                                       .resume = o.resume,
-                                       .fail_fast = o.fail_fast};
+                                 .store = !o.no_store,
+                                 .db = o.db.empty() ? paths::default_db() : std::filesystem::path(o.db),
+                                 .command = "accel bench" + cmdline,
+                                 .tags = o.tags,
+                                 .run_extra_json = nlohmann::json{{"resume_of", o.resume}}.dump(),
+                                 .resume = o.resume,
+                                 .fail_fast = o.fail_fast};
     apply_remote_flags(o.remote, points, copts);
     if (o.dry_run) {
         bench::drop_resumed(points, copts, printer);
