@@ -25,7 +25,7 @@ int64_t ns(Clock::duration d) { return std::chrono::duration_cast<std::chrono::n
 
 }  // namespace
 
-LoadRun run_load(ServerSut& sut, std::span<const double> arrivals_s) {
+LoadRun run_load(ServerSut& sut, std::span<const double> arrivals_s, std::optional<Clock::time_point> start) {
     const size_t n = arrivals_s.size();
     Recorder rec(n);
     LoadRun run;
@@ -34,7 +34,7 @@ LoadRun run_load(ServerSut& sut, std::span<const double> arrivals_s) {
 
     std::exception_ptr failure;
     std::atomic<bool> failed{false};
-    const Clock::time_point t0 = Clock::now();
+    const Clock::time_point t0 = start.value_or(Clock::now());
     run.t0 = t0;
     // No exception crosses the thread: the serving thread hands it back.
     std::thread server([&] {

@@ -8,6 +8,7 @@
 #include <fmt/core.h>
 
 #include "accel/bench/measure.h"
+#include "accel/bench/load_shard.h"
 #include "accel/bench/poisson_schedule.h"
 #include "accel/bench/remote_outcome.h"
 #include "accel/bench/remote_target.h"
@@ -24,13 +25,15 @@ struct RemoteRun {
     std::vector<RemoteResponse> responses;
 };
 
-// The requests through a RemoteSut and run_load: arrivals empty means all due at once (closed loops).
+// The requests through a RemoteSut and run_load: arrivals empty means all due at once (closed loops). start: a
+// distributed load's common start (else now).
 RemoteRun drive(const TargetUrl& url, std::span<const RemoteRequest> requests, int32_t n_workers,
-                std::vector<double> arrivals, std::chrono::seconds timeout) {
+                std::vector<double> arrivals, std::chrono::seconds timeout,
+                std::optional<std::chrono::steady_clock::time_point> start = std::nullopt) {
     if (arrivals.empty()) arrivals.assign(requests.size(), 0.0);
     RemoteSut sut(url, requests, n_workers, timeout);
     RemoteRun out;
-    out.load = run_load(sut, arrivals);
+    out.load = run_load(sut, arrivals, start);
     out.responses = sut.responses();
     return out;
 }
@@ -88,6 +91,58 @@ void verify_remote(PointResult& r, const TargetUrl& url, std::span<const RemoteR
     }
 }
 
+template <class T>
+std::vector<T> pick(const std::vector<T>& all, std::span<const uint32_t> queries) {
+    std::vector<T> out;
+    out.reserve(queries.size());
+    for (uint32_t q : queries) out.push_back(all[q]);
+    return out;
+}
+
+// A distributed load's generator (LoadShard): its share of the schedule, the queries with index % count == index,
+// sent from the common start; their samples and its point go to the shard's file. Inactive: does nothing.
+class Share {
+public:
+    Share(const PointSpec& spec, const PointOptions& options) : shard_(options.load_shard) {
+        if (!shard_.active()) return;
+        if (spec.scenario != Scenario::server || options.find_peak || options.verify) {
+            throw Error(ErrorKind::invalid_input, "--load-shard: distributed load runs the server scenario at one "
+                                                  "QPS (no --find-peak, no --verify)");
+        }
+        file_ = {.path = shard_.samples_out, .shard = shard_, .seed = options.seed, .slo = options.slo,
+                 .max_lateness_ms = options.max_lateness_ms};
+    }
+    // Narrows the whole schedule to this share (at most max_in_flight connections); returns the common start.
+    std::optional<std::chrono::steady_clock::time_point> take(std::vector<double>& arrivals,
+                                                              std::vector<RemoteRequest>& requests,
+                                                              int32_t& concurrency, int32_t max_in_flight) {
+        if (!shard_.active()) return std::nullopt;
+        file_.n_schedule = static_cast<int64_t>(arrivals.size());
+        queries_ = shard_queries(arrivals.size(), shard_.index, shard_.count);
+        arrivals = pick(arrivals, queries_);
+        requests = pick(requests, queries_);
+        concurrency = static_cast<int32_t>(
+            std::clamp<int64_t>(static_cast<int64_t>(queries_.size()), 1, std::max(1, max_in_flight)));
+        return steady_start(shard_.start_at_ms);
+    }
+    void keep(const RemoteRun& run) {
+        if (!shard_.active()) return;
+        file_.samples = remote_samples(run.load, run.responses, queries_);
+        file_.max_issue_lag_ns = run.load.max_issue_lag_ns;
+    }
+    void write(const PointResult& r) {
+        if (!shard_.active()) return;
+        file_.host = generator_host();
+        file_.point = r;
+        write_load_shard(file_);
+    }
+
+private:
+    LoadShard shard_;
+    LoadShardFile file_;
+    std::vector<uint32_t> queries_;
+};
+
 }  // namespace
 
 void measure_remote_point(PointResult& r, const PointSpec& spec, const PointOptions& options) {
@@ -97,7 +152,9 @@ void measure_remote_point(PointResult& r, const PointSpec& spec, const PointOpti
         throw Error(ErrorKind::invalid_input, fmt::format("--target drives the latency, offline and server scenarios, "
                                                           "not {}", to_string(spec.scenario)));
     }
-    const TargetUrl url = parse_target_url(spec.target);
+    TargetUrl url = parse_target_url(spec.target);
+    url.api_key = options.target_api_key;
+    Share share(spec, options);
     TargetIdentity id;
     try {
         id = read_target_identity(url, spec.served_model);
@@ -146,7 +203,9 @@ void measure_remote_point(PointResult& r, const PointSpec& spec, const PointOpti
                                                                  std::max(1, options.max_in_flight)));
         }
         auto requests = requests_for(n, options.seed);
-        RemoteRun run = drive(url, requests, concurrency, arrivals, timeout);
+        const auto start = share.take(arrivals, requests, concurrency, options.max_in_flight);
+        RemoteRun run = drive(url, requests, concurrency, arrivals, timeout, start);
+        share.keep(run);
         RemoteOutcome o = remote_outcome(run.load, run.responses, server, qps, concurrency,
                                          server ? options.slo : ServerSlo{}, options.max_lateness_ms);
         // A probe the client could not keep, or with failed requests, passes no SLO.
@@ -188,6 +247,7 @@ void measure_remote_point(PointResult& r, const PointSpec& spec, const PointOpti
     r.energy_unavailable = "not measured for a remote target (the server runs elsewhere)";
     r.peak_rss_bytes = peak_rss_bytes();  // the client's
     r.ok = true;
+    share.write(r);
 }
 
 }  // namespace accel::bench

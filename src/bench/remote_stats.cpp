@@ -175,6 +175,7 @@ void to_json(json& j, const RemoteStats& s) {
          {"server_metrics_delta", metrics},
          {"server_metrics_note", s.server_metrics_note},
          {"definitions", remote_metric_definitions}};
+    if (!s.generators.empty()) j["generators"] = s.generators;
 }
 
 void from_json(const json& j, RemoteStats& s) {
@@ -208,6 +209,7 @@ void from_json(const json& j, RemoteStats& s) {
         s.server_metrics_delta.emplace_back(k, v.get<double>());
     }
     j.at("server_metrics_note").get_to(s.server_metrics_note);
+    s.generators = j.value("generators", std::vector<std::string>{});
 }
 
 }  // namespace accel::bench

@@ -16,8 +16,11 @@ namespace {
 using nlohmann::json;
 
 net::HttpClient client(const TargetUrl& url, std::chrono::seconds read_timeout = std::chrono::seconds(30)) {
+    net::HeaderList headers;
+    if (!url.api_key.empty()) headers.emplace_back("Authorization", "Bearer " + url.api_key);
     return net::HttpClient(url.host, url.port,
-                           {.read_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(read_timeout)});
+                           {.read_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(read_timeout),
+                            .default_headers = std::move(headers)});
 }
 
 }  // namespace

@@ -21,6 +21,7 @@
 #include "accel/model/flash_attn.h"
 #include "accel/model/kv_type.h"
 #include "bench_output.h"
+#include "bench_remote_flags.h"
 #include "campaign_printer.h"
 #include "commands.h"
 #include "output.h"
@@ -56,10 +57,7 @@ struct BenchOptions {
     int32_t n_queries = 64;
     double slo_p99_ms = 0, slo_ttft_ms = 0, slo_tpot_ms = 0;  // 0: no limit
     bool find_peak = false;
-    // Remote targets.
-    std::string target, served_model, workload;
-    double max_lateness_ms = 10;
-    int32_t max_in_flight = 256;
+    RemoteTargetFlags remote;  // --target and its options, distributed load (bench_remote_flags.h)
     FormatOption format;
 };
 
@@ -71,8 +69,8 @@ bench::SweepSpec sweep_from(const BenchOptions& o) {
                                {"llm", "embed", "latency", "server", "offline", "audio", "vision"})) {
         s.scenarios.push_back(bench::parse_scenario(sc));
     }
-    bench::set_remote_target(s, o.target, o.served_model, o.workload, !o.models.empty());
-    if (o.target.empty()) s.models = bench::parse_str_list("--model", o.models);
+    bench::set_remote_target(s, o.remote.target, o.remote.served_model, o.remote.workload, !o.models.empty());
+    if (o.remote.target.empty()) s.models = bench::parse_str_list("--model", o.models);
     s.devices = bench::parse_list("--device", o.devices, hw::parse_device_id);
     s.n_prompt = bench::parse_int_list("-p", o.n_prompt);
     s.n_gen = bench::parse_int_list("-n", o.n_gen);
@@ -139,28 +137,30 @@ bench::PointOptions point_options(const BenchOptions& o) {
             .n_queries = o.n_queries,
             .slo = slo,
             .find_peak = o.find_peak,
-            .max_lateness_ms = o.max_lateness_ms,
-            .max_in_flight = o.max_in_flight};
+            .max_lateness_ms = o.remote.max_lateness_ms,
+            .max_in_flight = o.remote.max_in_flight};
 }
 
 int run_bench(const BenchOptions& o) {
     const bench::PointOptions popts = point_options(o);
     const Format format = o.format.resolve();
+    if (!o.remote.merge_samples.empty()) return run_merge_samples(o.remote, o.no_store, o.db, o.tags, format);
     BenchPrinter printer(format == Format::jsonl);
-    const bool is_default = o.models.empty() && o.target.empty();
+    const bool is_default = o.models.empty() && o.remote.target.empty();
     std::vector<bench::PointSpec> points =
         is_default ? bench::default_suite(bench::parse_int_list("-t", o.threads).front(), vocab_dir(), printer, o.dry_run)
                    : bench::expand(sweep_from(o));
     std::string cmdline;
     for (const auto& t : o.tags) cmdline += " --tag " + t;
-    const bench::CampaignOptions copts{.point = popts,
-                                       .store = !o.no_store,
-                                       .db = o.db.empty() ? paths::default_db() : std::filesystem::path(o.db),
-                                       .command = "accel bench" + cmdline,
-                                       .tags = o.tags,
-                                       .run_extra_json = nlohmann::json{{"resume_of", o.resume}}.dump(),
-                                       .resume = o.resume,
-                                       .fail_fast = o.fail_fast};
+    bench::CampaignOptions copts{.point = popts,
+                                 .store = !o.no_store,
+                                 .db = o.db.empty() ? paths::default_db() : std::filesystem::path(o.db),
+                                 .command = "accel bench" + cmdline,
+                                 .tags = o.tags,
+                                 .run_extra_json = nlohmann::json{{"resume_of", o.resume}}.dump(),
+                                 .resume = o.resume,
+                                 .fail_fast = o.fail_fast};
+    apply_remote_flags(o.remote, points, copts);
     if (o.dry_run) {
         bench::drop_resumed(points, copts, printer);
         return print_dry_run(points, popts);
@@ -235,12 +235,7 @@ void register_bench(CLI::App& app, int& exit_code) {
     cmd->add_option("--slo-tpot-ms", o->slo_tpot_ms, "server: p99 time-per-output-token limit");
     cmd->add_flag("--find-peak", o->find_peak,
                   "server: search the highest QPS that meets the SLO, starting from each --qps value");
-    cmd->add_option("--target", o->target, "An OpenAI-compatible server http://HOST:PORT (latency, offline, server)");
-    cmd->add_option("--served-model", o->served_model, "--target: the served model's id (default: the first listed)");
-    cmd->add_option("--workload", o->workload, "--target: plain|shared-prefix:N|multi-turn:T|prompts:FILE, '+'-joined");
-    cmd->add_option("--max-lateness-ms", o->max_lateness_ms, "--target server: INVALID if >1% are sent this late")
-        ->default_val(10);
-    cmd->add_option("--max-in-flight", o->max_in_flight, "--target server: most open requests")->default_val(256);
+    add_remote_target_options(*cmd, o->remote);
     add_format_option(*cmd, o->format, {"table", "json", "jsonl", "csv", "markdown"});
     cmd->callback([o, &exit_code] { exit_code = run_bench(*o); });
 }

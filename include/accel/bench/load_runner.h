@@ -25,7 +25,9 @@ struct LoadRun {
 // from the start; all zero for offline), whether or not earlier queries finished, then calls finish() and waits.
 // Latency is counted from the scheduled arrival, so time a query waits (in the queue, or behind a late issuer)
 // is included. The clock is steady_clock; the observer only stores time points (no allocation, no logging).
-// Throws what the SUT's serve() threw (Error), after the serving thread ended.
-LoadRun run_load(ServerSut& sut, std::span<const double> arrivals_s);
+// Throws what the SUT's serve() threw (Error), after the serving thread ended. start: the schedule's start (a
+// distributed load's common start, load_shard.h), else now.
+LoadRun run_load(ServerSut& sut, std::span<const double> arrivals_s,
+                 std::optional<std::chrono::steady_clock::time_point> start = std::nullopt);
 
 }  // namespace accel::bench

@@ -4,6 +4,7 @@
 #include <functional>
 #include <string>
 
+#include "accel/bench/load_shard.h"
 #include "accel/bench/load_stats.h"
 #include "accel/bench/measurement.h"
 #include "accel/bench/point_result.h"
@@ -26,6 +27,8 @@ struct PointOptions {
     // client keeps in flight in the server scenario.
     double max_lateness_ms = 10;
     int32_t max_in_flight = 256;
+    std::string target_api_key;  // --api-key-file: sent to the target, never stored
+    LoadShard load_shard;        // distributed load (load_shard.h): this generator's share of the schedule
     std::function<void()> before_load;  // test hook: called right before the model is loaded (after --cold's eviction)
 };
 

@@ -49,6 +49,9 @@ struct RemoteStats {
     int64_t n_late = 0;                      // requests sent more than max_lateness_ms after they were due
     std::vector<std::pair<std::string, double>> server_metrics_delta;  // /metrics after - before
     std::string server_metrics_note;         // why there is no delta
+    // Distributed load (load_shard.h): the generators whose samples were merged, "HOST (shard I/K, N queries)";
+    // empty for a single generator.
+    std::vector<std::string> generators;
 };
 
 }  // namespace accel::bench

@@ -32,6 +32,7 @@ struct TargetUrl {
     uint16_t port = 80;
     std::string prefix;  // "" or "/api"
     std::string text;    // as given, without a trailing '/'
+    std::string api_key; // sent as "Authorization: Bearer KEY" when not "" (--api-key-file; never stored)
 };
 // Throws Error{invalid_input} for anything but http://HOST[:PORT][/PREFIX] (https is not supported).
 TargetUrl parse_target_url(const std::string& url);
