@@ -26,6 +26,7 @@ NOT_BOTH = {
     "ViTForImageClassification": "accel's own vit GGUF: the pinned converter has no ViT classifier",
     "CLIPModel": "accel's own clip_model GGUF: the pinned converter writes CLIP only as a multimodal projector",
     "Wav2Vec2ForCTC": "accel's own wav2vec2 GGUF: the pinned converter has no Wav2Vec2",
+    "DetrForObjectDetection": "accel's own detr GGUF: the pinned converter has no DETR",
     "LlavaNextForConditionalGeneration": "the pinned converter does not take LLaVA-Next (accel's text part is LLaVA's)",
 }
 INTENDED_BY_FIXTURE = {"bert_cls": {"keys": ["bert.pooling_type"], "tensors": ["cls.weight", "cls.bias"]}}

@@ -9,7 +9,7 @@ is the last dimension only, which for a 3x3 kernel blows activations up through 
 norms' statistics are drawn too (weight 1 + N(0, 0.1), bias and running_mean N(0, 0.1), running_var 1 + |N(0, 0.1)|),
 so that folding them is tested; the 8 object queries are N(0, 1). reference.safetensors: pixel_values (2 x 3 x H x W, padded), pixel_mask (2 x H x W,
 int64), logits (2 x 8 x 4: 3 labels + "no object") and pred_boxes (2 x 8 x 4, normalized cx, cy, w, h).
-Registered in make_fixtures.py.
+Registered in make_fixtures.py; make_detr_timm (`detr_timm`) below is the timm-backbone variant.
 """
 from __future__ import annotations
 
@@ -21,6 +21,28 @@ LABELS = ["circle", "rectangle", "stripes"]
 
 
 def make_detr(out: Path, torch, transformers):
+    backbone = transformers.ResNetConfig(num_channels=3, embedding_size=16, hidden_sizes=[8, 16, 32, 32],
+                                         depths=[1, 1, 1, 1], layer_type="basic", hidden_act="relu",
+                                         downsample_in_first_stage=False, out_features=["stage4"])
+    return make(out, torch, transformers, dict(use_timm_backbone=False, backbone=None, backbone_config=backbone))
+
+
+def make_detr_timm(out: Path, torch, transformers):
+    """The `detr_timm` fixture: the same DETR with timm's ResNet (use_timm_backbone=True, the layout and parameter
+    names of the published facebook/detr-resnet-50 and -101: backbone.conv_encoder.model.conv1, bn1, layer1.0.conv1,
+    ..., downsample.0/.1), timm's resnet50 shrunk through backbone_kwargs (bottleneck blocks, 1/2/1/1 of them,
+    timm's fixed 64-wide stem, stage outputs 8-32 channels; timm puts the stride on the 3x3). Needs timm
+    (requirements-timm.txt)."""
+    import timm
+
+    kwargs = {"layers": [1, 2, 1, 1], "channels": [2, 4, 8, 8], "out_indices": [1, 2, 3, 4], "in_chans": 3}
+    ref, dtype = make(out, torch, transformers, dict(use_timm_backbone=True, backbone="resnet50",
+                                                      backbone_config=None, backbone_kwargs=kwargs, dilation=False))
+    ref["backbone"] = f"timm {timm.__version__} resnet50, backbone_kwargs {kwargs}"
+    return ref, dtype
+
+
+def make(out: Path, torch, transformers, backbone_args: dict):
     import fixture_vit
     import make_fixtures as mf
     from PIL import Image
@@ -33,11 +55,8 @@ def make_detr(out: Path, torch, transformers):
         do_rescale=True, rescale_factor=1 / 255, do_normalize=True, do_pad=True, do_convert_annotations=True)
     proc.save_pretrained(out)
 
-    backbone = transformers.ResNetConfig(num_channels=3, embedding_size=16, hidden_sizes=[8, 16, 32, 32],
-                                         depths=[1, 1, 1, 1], layer_type="basic", hidden_act="relu",
-                                         downsample_in_first_stage=False, out_features=["stage4"])
     cfg = transformers.DetrConfig(
-        use_timm_backbone=False, use_pretrained_backbone=False, backbone=None, backbone_config=backbone,
+        use_pretrained_backbone=False, **backbone_args,
         num_channels=3, num_queries=8, d_model=64, encoder_layers=2, decoder_layers=2, encoder_attention_heads=4,
         decoder_attention_heads=4, encoder_ffn_dim=128, decoder_ffn_dim=128, activation_function="relu",
         position_embedding_type="sine", auxiliary_loss=False, dropout=0.0, attention_dropout=0.0,

@@ -298,6 +298,7 @@ CLASSES["wav2vec2"] = lambda out, torch, transformers: __import__("fixture_wav2v
 CLASSES["wav2vec2_stable"] = lambda out, torch, transformers: __import__("fixture_wav2vec2").make_wav2vec2_stable(
     out, torch, transformers)
 CLASSES["detr"] = lambda out, torch, transformers: __import__("fixture_detr").make_detr(out, torch, transformers)
+CLASSES["detr_timm"] = lambda out, torch, transformers: __import__("fixture_detr").make_detr_timm(out, torch, transformers)
 CLASSES["clap"] = lambda out, torch, transformers: __import__("fixture_clap").make_clap(out, torch, transformers)
 CLASSES["xclip"] = lambda out, torch, transformers: __import__("fixture_xclip").make_xclip(out, torch, transformers)
 

@@ -51,6 +51,9 @@ void run_image_classes(const HfCase& c, ConformResult& r);   // HfRun::image_cla
 void run_image_text(const HfCase& c, ConformResult& r);      // HfRun::image_text
 void run_speech(const HfCase& c, ConformResult& r);          // HfRun::speech_logits
 void run_object_detection(const HfCase& c, ConformResult& r);  // HfRun::object_detection (hf_cases_detr.cpp)
+// object_detection's second fixture (c.dir is it; converted to c.model here): each metric of r becomes the worse of
+// r's and this fixture's.
+void run_object_detection_also(const HfCase& c, ConformResult& r);
 void run_ctc(const HfCase& c, ConformResult& r);             // HfRun::ctc_logits (hf_cases_wav2vec2.cpp)
 void run_vision_language(const HfCase& c, ConformResult& r); // HfRun::vision_language (hf_cases_llava.cpp)
 

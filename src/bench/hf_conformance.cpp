@@ -64,18 +64,27 @@ void run_class(const HfClass& c, const detail::HfCase& hc, const ConformOptions&
         case HfRun::image_classes: return detail::run_image_classes(hc, r);
         case HfRun::image_text: return detail::run_image_text(hc, r);
         case HfRun::speech_logits: return detail::run_speech(hc, r);
-        case HfRun::object_detection: return detail::run_object_detection(hc, r);
+        case HfRun::object_detection: break;
         case HfRun::ctc_logits: return detail::run_ctc(hc, r);
         case HfRun::vision_language: return detail::run_vision_language(hc, r);
         case HfRun::encoder_embeddings: break;
     }
-    detail::run_encoder(hc, r);
+    const bool detection = c.run == HfRun::object_detection;
+    if (detection) {
+        detail::run_object_detection(hc, r);
+    } else {
+        detail::run_encoder(hc, r);
+    }
     std::error_code ec;
     if (!c.head_fixture.empty() && fs::is_directory(opts.hf_fixtures / c.head_fixture, ec)) {
         detail::HfCase head = hc;
         head.dir = opts.hf_fixtures / c.head_fixture;
         head.model = work / fmt::format("model-head-{}.gguf", r.type);
-        detail::run_classifier(head, r);
+        if (detection) {
+            detail::run_object_detection_also(head, r);  // detr_timm
+        } else {
+            detail::run_classifier(head, r);
+        }
     }
 }
 
@@ -170,7 +179,7 @@ const std::vector<HfClass>& hf_classes() {
         {"bert", "bert", HfRun::encoder_embeddings, "", "bert_cls"},
         {"clap", "", HfRun::none, "audio-text (CLAP): no converter or engine in accel yet"},
         {"clip", "clip", HfRun::image_text, ""},
-        {"detr", "detr", HfRun::object_detection, ""},
+        {"detr", "detr", HfRun::object_detection, "", "detr_timm"},
         {"llama", "llama", HfRun::decoder_logits, ""},
         {"llava", "llava", HfRun::vision_language, ""},
         {"llava_next", "llava_next", HfRun::vision_language, ""},

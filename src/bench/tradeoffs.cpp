@@ -299,6 +299,14 @@ TradeoffsVariant describe_variant(const std::string& path) {
         throw Error(ErrorKind::invalid_input, fmt::format("model {} not found", path));
     }
     const model::GgufFile file = model::read_gguf(path);
+    // accel's own ggml graphs (docs/detr.md, docs/wav2vec2.md, docs/model.md): no llama.cpp context to measure
+    const std::string arch = file.get_string("general.architecture").value_or("");
+    if (arch == "vit" || arch == "clip_model" || arch == "detr" || arch == "wav2vec2") {
+        throw Error(ErrorKind::invalid_input,
+                    fmt::format("{}: a '{}' model runs on accel's own ggml graph; accel tradeoffs measures llama.cpp "
+                                "models only (KV cache, offload, perplexity) and has no measure for these yet "
+                                "(docs/tradeoffs.md)", path, arch));
+    }
     TradeoffsVariant v;
     v.path = path;
     v.name = std::filesystem::path(path).stem().string();

@@ -74,6 +74,7 @@ std::vector<std::string> variant_paths(const TradeoffsCliOptions& o) {
     if (!std::filesystem::is_regular_file(input, ec)) {
         throw Error(ErrorKind::invalid_input, fmt::format("model {} not found", input));
     }
+    (void)bench::describe_variant(input);  // refuses what cannot be measured before quantizing it
     const auto dir = paths::cache_dir() / "quantized" / sha256_file_cached(input).substr(0, 16);
     paths::ensure_dir(dir);
     fmt::print(stderr, "tradeoffs: quantizing {} to {} in {} (outputs already there are reused)\n", input, o.types,

@@ -29,10 +29,14 @@ struct CtxFree {
 // llama.cpp's file types for general.file_type
 constexpr uint32_t ftype_q4_0 = 2, ftype_q8_0 = 7;
 
+// A 2-D matrix weight whose rows split into blocks of 32. Embeddings the graphs add rather than multiply stay as
+// they are: ViT's and CLIP's position embeddings, DETR's object queries (its graph reads them as f32 only). 4-D
+// convolution kernels (ViT's patch embedding, DETR's backbone and input projection) are never 2-D.
 bool quantized_matrix(const ggml_tensor* t) {
     const std::string name = ggml_get_name(t);
     return ggml_n_dims(t) == 2 && (t->type == GGML_TYPE_F32 || t->type == GGML_TYPE_F16) && t->ne[0] % 32 == 0 &&
-           name.ends_with(".weight") && name.find("position_embd") == std::string::npos;
+           name.ends_with(".weight") && name.find("position_embd") == std::string::npos &&
+           !name.starts_with("query_embd.");
 }
 
 ggml_type parse_type(const std::string& type) {
@@ -55,9 +59,28 @@ uint64_t estimate_bytes(const std::filesystem::path& in, ggml_type to) {
     return total;
 }
 
+[[noreturn]] void refuse_quantized(const std::filesystem::path& in, const char* tensor, ggml_type type) {
+    throw Error(ErrorKind::invalid_input, fmt::format("{}: tensor {} is {}: quantize an F32 or F16 file (accel convert "
+                                                      "--type f32)", in.string(), tensor, ggml_type_name(type)));
+}
+
+// What quantize_vision_gguf would refuse of the input, read from the header alone, before any type starts (and
+// before any progress line): not a readable GGUF, a tensor that is neither F32 nor F16.
+void check_input(const std::filesystem::path& in) {
+    ggml_context* meta_ctx = nullptr;
+    std::unique_ptr<gguf_context, GgufFree> g(gguf_init_from_file(in.c_str(), {.no_alloc = true, .ctx = &meta_ctx}));
+    std::unique_ptr<ggml_context, CtxFree> meta(meta_ctx);
+    if (!g || !meta) throw Error(ErrorKind::invalid_input, fmt::format("{}: not a readable GGUF file", in.string()));
+    for (int64_t i = 0; i < gguf_get_n_tensors(g.get()); ++i) {
+        const char* name = gguf_get_tensor_name(g.get(), i);
+        const ggml_tensor* t = ggml_get_tensor(meta.get(), name);
+        if (t != nullptr && t->type != GGML_TYPE_F32 && t->type != GGML_TYPE_F16) refuse_quantized(in, name, t->type);
+    }
+}
+
 }  // namespace
 
-bool is_vision_architecture(const std::string& arch) { return arch == "vit" || arch == "clip_model"; }
+bool is_vision_architecture(const std::string& arch) { return arch == "vit" || arch == "clip_model" || arch == "detr"; }
 
 bool is_vision_gguf(const std::filesystem::path& file) {
     // accel's own reader, which logs nothing: a file that is no GGUF goes on to llama.cpp's path, which says so once.
@@ -79,12 +102,14 @@ std::vector<QuantizeOutput> quantize_vision(const QuantizeRequest& request) {
     for (const auto& name : request.types) {
         const QuantType& t = parse_quant_type(name);
         if (t.name != "Q8_0" && t.name != "Q4_0")
-            throw Error(ErrorKind::invalid_input, fmt::format("{}: accel's image models (vit, clip_model) quantize to "
-                                                              "Q8_0 and Q4_0, not {}", request.input.string(), t.name));
+            throw Error(ErrorKind::invalid_input,
+                        fmt::format("{}: accel's image models (vit, clip_model, detr) quantize to Q8_0 and Q4_0, not {}",
+                                    request.input.string(), t.name));
         if (std::any_of(types.begin(), types.end(), [&](const QuantType& o) { return o.name == t.name; }))
             throw Error(ErrorKind::invalid_input, fmt::format("type {} is given twice", t.name));
         types.push_back(t);
     }
+    check_input(request.input);
     std::vector<QuantizeOutput> outputs;
     const auto n_types = static_cast<int32_t>(types.size());
     for (int32_t i = 0; i < n_types; ++i) {
@@ -122,7 +147,8 @@ uint64_t quantize_vision_gguf(const std::filesystem::path& in, const std::filesy
     const std::string arch = ka >= 0 && gguf_get_kv_type(src.get(), ka) == GGUF_TYPE_STRING
                                  ? gguf_get_val_str(src.get(), ka) : "";
     if (!is_vision_architecture(arch))
-        throw Error(ErrorKind::invalid_input, fmt::format("{}: a '{}' model, not vit or clip_model", in.string(), arch));
+        throw Error(ErrorKind::invalid_input,
+                    fmt::format("{}: a '{}' model, not vit, clip_model or detr", in.string(), arch));
 
     const int64_t n_tensors = gguf_get_n_tensors(src.get());
     const size_t overhead = ggml_tensor_overhead() * static_cast<size_t>(n_tensors + 1);
@@ -137,10 +163,7 @@ uint64_t quantize_vision_gguf(const std::filesystem::path& in, const std::filesy
         const char* name = gguf_get_tensor_name(src.get(), i);
         const ggml_tensor* t = ggml_get_tensor(data.get(), name);
         if (t == nullptr) throw Error(ErrorKind::invalid_input, fmt::format("{}: tensor {} is unreadable", in.string(), i));
-        if (t->type != GGML_TYPE_F32 && t->type != GGML_TYPE_F16)
-            throw Error(ErrorKind::invalid_input, fmt::format("{}: tensor {} is {}: quantize an F32 or F16 file (accel "
-                                                              "convert --type f32)", in.string(), name,
-                                                              ggml_type_name(t->type)));
+        if (t->type != GGML_TYPE_F32 && t->type != GGML_TYPE_F16) refuse_quantized(in, name, t->type);
         const bool q = to != GGML_TYPE_COUNT && quantized_matrix(t);
         ggml_tensor* o = ggml_new_tensor(meta.get(), q ? to : t->type, ggml_n_dims(t), t->ne);
         ggml_set_name(o, name);

@@ -8,6 +8,7 @@
 
 #include "accel/bench/tradeoffs.h"
 #include "accel/engine/quantize.h"
+#include "hf_fixture.h"
 #include "test_support.h"
 
 namespace {
@@ -275,6 +276,16 @@ TEST(TradeoffsCli, BadInputIsOneLineAndExit2) {
     EXPECT_EQ(r.err, "accel: error: --ctk q3: unknown KV cache type 'q3' (use one of f32, f16, bf16, q8_0, q4_0, "
                      "q4_1, q5_0, q5_1, iq4_nl)\n");
     EXPECT_TRUE(r.out.empty());
+    // accel's own graphs are refused before anything is quantized (no "tradeoffs: quantizing" line) or measured
+    accel::test::TempDir tmp;
+    const auto detr = tmp / "detr-f32.gguf";
+    ASSERT_EQ(run_accel({"convert", accel::test::hf_fixture("detr").string(), "--out", detr.string(), "--type", "f32"})
+                  .exit_code, 0);
+    r = run_accel({"tradeoffs", "--model", detr.string(), "--types", "q8_0", "--no-store"});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_EQ(r.err, "accel: error: " + detr.string() + ": a 'detr' model runs on accel's own ggml graph; accel "
+                     "tradeoffs measures llama.cpp models only (KV cache, offload, perplexity) and has no measure for "
+                     "these yet (docs/tradeoffs.md)\n");
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
-// accel's DETR graph against transformers: the detr fixture (tests/fixtures/hf/detr: a ResNet backbone with drawn
-// frozen batch-norm statistics, 2 + 2 layers, 8 queries) converted by accel, run on the CPU over the padded batch
-// of two images and the pixel mask transformers' processor gave, compared with transformers' class logits and
-// boxes. Limits: the table in docs/conform.md ("Against transformers").
+// accel's DETR graph against transformers: the detr fixture (tests/fixtures/hf/detr: transformers' ResNet backbone
+// with drawn frozen batch-norm statistics, 2 + 2 layers, 8 queries) and detr_timm (the same with timm's bottleneck
+// ResNet under timm's names, as the published checkpoints have it) converted by accel, run on the CPU over the
+// padded batch of two images and the pixel mask transformers' processor gave, compared with transformers' class
+// logits and boxes. Limits: the table in docs/conform.md ("Against transformers").
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -20,6 +21,7 @@ using accel::model::ConvertType;
 using accel::model::HfMetric;
 
 struct Case {
+    const char* fixture;
     ConvertType type;
 };
 
@@ -45,7 +47,7 @@ class DetrReference : public testing::TestWithParam<Case> {};
 
 TEST_P(DetrReference, LogitsAndBoxesMatchTransformers) {
     const ConvertType type = GetParam().type;
-    const auto dir = accel::test::hf_fixture("detr");
+    const auto dir = accel::test::hf_fixture(GetParam().fixture);
     const auto st = dir / "reference.safetensors";
     accel::test::TempDir tmp;
     const auto gguf = tmp / "detr.gguf";
@@ -64,14 +66,19 @@ TEST_P(DetrReference, LogitsAndBoxesMatchTransformers) {
     ASSERT_EQ(out.logits.size(), logits.size());
     ASSERT_EQ(out.boxes.size(), boxes.size());
     const double rel = max_abs(out.logits, logits) / range(logits), box = max_abs(out.boxes, boxes);
-    std::fprintf(stderr, "detr %s: logits_rel %.2e, box_max_abs %.2e\n", accel::model::to_string(type), rel, box);
+    std::fprintf(stderr, "%s %s: logits_rel %.2e, box_max_abs %.2e\n", GetParam().fixture,
+                 accel::model::to_string(type), rel, box);
     EXPECT_LE(rel, accel::test::table_limit("detr", type, HfMetric::logits_rel));
     EXPECT_LE(box, accel::test::table_limit("detr", type, HfMetric::box_max_abs));
 }
 
 INSTANTIATE_TEST_SUITE_P(Types, DetrReference,
-                         testing::Values(Case{ConvertType::f32}, Case{ConvertType::f16}, Case{ConvertType::q8_0}),
-                         [](const auto& p) { return std::string(accel::model::to_string(p.param.type)); });
+                         testing::Values(Case{"detr", ConvertType::f32}, Case{"detr", ConvertType::f16},
+                                         Case{"detr", ConvertType::q8_0}, Case{"detr_timm", ConvertType::f32},
+                                         Case{"detr_timm", ConvertType::f16}, Case{"detr_timm", ConvertType::q8_0}),
+                         [](const auto& p) {
+                             return std::string(p.param.fixture) + "_" + accel::model::to_string(p.param.type);
+                         });
 
 // The batch dimension of every op is right: the same two images in the other order give the same outputs, swapped.
 TEST(DetrBatch, ImagesAreIndependentInTheBatch) {

@@ -1,5 +1,5 @@
-// accel quantize on accel's own image models (engine::quantize hands vit and clip_model to vision_quantize.cpp, not
-// llama_model_quantize): the fixtures converted at f32, quantized to Q8_0 and Q4_0, run against transformers'
+// accel quantize on accel's own image models (engine::quantize hands vit, clip_model and detr to vision_quantize.cpp,
+// not llama_model_quantize): the fixtures converted at f32, quantized to Q8_0 and Q4_0, run against transformers'
 // outputs. Q8_0 meets the tolerance table's q8_0 limits (docs/conform.md), as `accel convert --type q8_0` does;
 // Q4_0 has no table row: it keeps each image's top-1 and stays within the limits stated here (measured figures in
 // docs/conform.md). Types llama.cpp has and accel's image models do not are refused.
@@ -13,6 +13,7 @@
 #include "accel/core/error.h"
 #include "accel/engine/clip_model.h"
 #include "accel/engine/image_classifier.h"
+#include "accel/engine/object_detector.h"
 #include "accel/engine/quantize.h"
 #include "accel/model/gguf_file.h"
 #include "accel/model/hf_convert.h"
@@ -108,6 +109,85 @@ TEST(VisionQuantize, ClipQ8MeetsTheTableAndQ4KeepsBestMatches) {
                 EXPECT_EQ(std::max_element(g, g + texts.size()) - g, std::max_element(r, r + texts.size()) - r) << i;
             }
     }
+}
+
+// DETR (both fixtures: transformers' ResNet and timm's): the transformer's and the heads' matrices quantize; the
+// backbone's convolutions, the input projection, the object queries, norms and biases keep f32. Against
+// transformers' logits and boxes on the reference batch: Q8_0 within the table's q8_0 limits, Q4_0 within the
+// limits stated here (no table row). Each file is smaller than the last.
+constexpr double q4_detr_logits_limit = 0.2, q4_detr_boxes_limit = 0.1;
+
+TEST(VisionQuantize, DetrQ8MeetsTheTableAndQ4StaysClose) {
+    for (const char* fixture : {"detr", "detr_timm"}) {
+        const auto dir = accel::test::hf_fixture(fixture);
+        const auto st = dir / "reference.safetensors";
+        accel::test::TempDir tmp;
+        accel::model::convert_hf(dir, tmp / "detr-f32.gguf", {.type = ConvertType::f32});
+        const auto paths = quantize_both(tmp / "detr-f32.gguf");
+        ASSERT_EQ(paths.size(), 2u);
+        EXPECT_EQ(paths[1].filename(), "detr-Q4_0.gguf");
+        const auto f32_bytes = std::filesystem::file_size(tmp / "detr-f32.gguf");
+        EXPECT_LT(std::filesystem::file_size(paths[0]), f32_bytes);
+        EXPECT_LT(std::filesystem::file_size(paths[1]), std::filesystem::file_size(paths[0]));
+        const auto q4 = accel::model::read_gguf(paths[1]);
+        auto type_of = [&](const std::string& name) {
+            for (const auto& t : q4.tensors)
+                if (t.name == name) return t.ggml_type;
+            ADD_FAILURE() << "no tensor " << name;
+            return 99u;
+        };
+        EXPECT_EQ(type_of("enc.blk.0.attn_q.weight"), 2u);  // q4_0
+        EXPECT_EQ(type_of("dec.blk.1.ffn_down.weight"), 2u);
+        EXPECT_EQ(type_of("cls.weight"), 2u);
+        EXPECT_EQ(type_of("bbox.2.weight"), 2u);
+        EXPECT_EQ(type_of("query_embd.weight"), 0u);  // f32: added, not multiplied
+        EXPECT_EQ(type_of("input_proj.weight"), 0u);  // 4-D convolutions keep their type
+        EXPECT_EQ(type_of("backbone.stem.weight"), 0u);
+        EXPECT_EQ(type_of("backbone.0.0.conv.0.weight"), 0u);
+        EXPECT_EQ(q4.get_uint("general.file_type"), 2u);
+        EXPECT_EQ(q4.get_string("detr.backbone.layer_type"), std::string(fixture) == "detr" ? "basic" : "bottleneck");
+
+        accel::media::DetrBatch batch{2, 85, 75, accel::test::read_st_tensor(st, "pixel_values"), {}, {}};
+        for (const float m : accel::test::read_st_tensor(st, "pixel_mask")) batch.pixel_mask.push_back(m != 0.0f);
+        const auto logits = accel::test::read_st_tensor(st, "logits");
+        const auto boxes = accel::test::read_st_tensor(st, "pred_boxes");
+        for (size_t k = 0; k < 2; ++k) {
+            auto model = accel::engine::ObjectDetector::load(paths[k], {.device = "cpu", .n_threads = 2});
+            EXPECT_EQ(model.labels().size(), 3u);  // the metadata travels
+            const auto out = model.run(batch);
+            ASSERT_EQ(out.logits.size(), logits.size());
+            ASSERT_EQ(out.boxes.size(), boxes.size());
+            const double l = rel_diff(out.logits, logits), b = max_abs(out.boxes, boxes);
+            std::fprintf(stderr, "%s %s: logits %.2e, boxes %.2e\n", fixture, paths[k].filename().c_str(), l, b);
+            EXPECT_LE(l, k == 0 ? accel::test::table_limit("detr", ConvertType::q8_0, HfMetric::logits_rel)
+                                : q4_detr_logits_limit) << fixture;
+            EXPECT_LE(b, k == 0 ? accel::test::table_limit("detr", ConvertType::q8_0, HfMetric::box_max_abs)
+                                : q4_detr_boxes_limit) << fixture;
+        }
+    }
+}
+
+TEST(VisionQuantize, RefusesADetrThatIsAlreadyQuantized) {
+    accel::test::TempDir tmp;
+    accel::model::convert_hf(accel::test::hf_fixture("detr"), tmp / "detr.gguf", {.type = ConvertType::q8_0});
+    int n_progress = 0;  // refused before the first type starts
+    try {
+        (void)accel::engine::quantize({.input = tmp / "detr.gguf", .types = {"q4_0"},
+                                       .on_progress = [&](const accel::engine::QuantizeProgress&) { ++n_progress; }});
+        ADD_FAILURE() << "a q8_0 detr was quantized again";
+    } catch (const accel::Error& e) {
+        EXPECT_EQ(e.kind(), accel::ErrorKind::invalid_input);
+        EXPECT_NE(std::string(e.what()).find("is q8_0: quantize an F32 or F16 file"), std::string::npos) << e.what();
+    }
+    try {
+        (void)accel::engine::quantize({.input = tmp / "detr.gguf", .types = {"q5_k_m"}});
+        ADD_FAILURE() << "q5_k_m accepted";
+    } catch (const accel::Error& e) {
+        EXPECT_NE(std::string(e.what()).find("(vit, clip_model, detr) quantize to Q8_0 and Q4_0, not Q5_K_M"),
+                  std::string::npos) << e.what();
+    }
+    EXPECT_EQ(n_progress, 0);
+    EXPECT_FALSE(std::filesystem::exists(tmp / "detr-Q4_0.gguf"));
 }
 
 TEST(VisionQuantize, RefusesTypesAndInputsItCannotWrite) {

@@ -244,7 +244,7 @@ TEST(Convert, RefusesDetrConfigsItCannotRun) {
     TempDir tmp;
     const auto dir = copy_fixture(tmp, "detr");
     edit_config(dir, [](auto& j) { j["use_timm_backbone"] = true; });
-    expect_refused(dir, "use_timm_backbone is true");
+    expect_refused(dir, "use_timm_backbone is true and backbone_config is set");
     edit_config(dir, [](auto& j) {
         j["use_timm_backbone"] = false;
         j["position_embedding_type"] = "learned";
@@ -261,6 +261,81 @@ TEST(Convert, RefusesDetrConfigsItCannotRun) {
     });
     expect_refused(dir, "encoder.stages.3.layers.0.shortcut.convolution.weight has shape [32, 32, 1, 1], config.json "
                         "implies [64, 32, 1, 1]");
+}
+
+// use_timm_backbone (the published facebook/detr-resnet-50 and -101): timm's names onto the same keys. The detr_timm
+// fixture: timm's resnet50 with backbone_kwargs layers 1/2/1/1, channels 2/4/8/8 (bottleneck outputs 8-32), stem 64.
+TEST(Convert, DetrTimmBackboneMapsTimmNames) {
+    TempDir tmp;
+    const auto dir = hf_fixture("detr_timm");
+    convert_hf(dir, tmp / "detr.gguf", {.type = ConvertType::f32});
+    const auto g = accel::model::read_gguf(tmp / "detr.gguf");
+    EXPECT_EQ(g.get_string("detr.backbone.layer_type"), "bottleneck");
+    EXPECT_EQ(g.get_uint("detr.backbone.stride_in_first_conv"), 0u);  // timm strides the 3x3
+    EXPECT_EQ(g.get_uint("detr.backbone.embedding_size"), 64u);
+    EXPECT_EQ(g.get_uint("detr.backbone.stage.0.stride"), 1u);
+    EXPECT_EQ(g.get_uint("detr.backbone.stage.1.block_count"), 2u);
+    EXPECT_EQ(g.get_uint("detr.backbone.stage.1.stride"), 2u);
+    EXPECT_EQ(g.get_uint("detr.backbone.stage.3.channels"), 32u);
+    // stem 5, blocks 5 x 15 (three conv+bn) + 4 shortcuts x 5 (layer2.1 has none), projection 2, queries 1,
+    // encoder 2 x 16, decoder 2 x 26 + 2, heads 8
+    EXPECT_EQ(g.tensors.size(), 5u + 5u * 15u + 4u * 5u + 2u + 1u + 2u * 16u + 2u * 26u + 2u + 8u);
+    const auto st = dir / "model.safetensors";
+    const std::string b = "model.backbone.conv_encoder.model.";
+    EXPECT_EQ(tensor_f32(g, "backbone.stem.weight"), accel::test::read_st_tensor(st, b + "conv1.weight"));
+    EXPECT_EQ(tensor_f32(g, "backbone.stem.bn.mean"), accel::test::read_st_tensor(st, b + "bn1.running_mean"));
+    auto source = [&](const std::string& name) { return accel::test::read_st_tensor(st, b + name); };
+    EXPECT_EQ(tensor_f32(g, "backbone.1.1.conv.2.bn.var"), source("layer2.1.bn3.running_var"));
+    EXPECT_EQ(tensor_f32(g, "backbone.0.0.shortcut.weight"), source("layer1.0.downsample.0.weight"));
+    EXPECT_EQ(tensor_f32(g, "backbone.3.0.shortcut.bn.weight"), source("layer4.0.downsample.1.weight"));
+}
+
+// Each config field that changes the network either converts or is refused with a line naming it.
+TEST(Convert, RefusesDetrTimmConfigsItCannotRun) {
+    TempDir tmp;
+    const auto dir = copy_fixture(tmp, "detr_timm");
+    edit_config(dir, [](auto& j) { j["backbone"] = "resnet50d"; });
+    expect_refused(dir, "backbone 'resnet50d': accel converts timm's resnet18, resnet26, resnet34, resnet50, resnet101 "
+                        "and resnet152");
+    edit_config(dir, [](auto& j) {
+        j["backbone"] = "resnet50.a1_in1k";  // a weights tag: the same network
+        j["auxiliary_loss"] = true;          // training only: the outputs are the same
+    });
+    convert_hf(dir, tmp / "tagged.gguf", {.type = ConvertType::f32});
+    edit_config(dir, [](auto& j) { j["dilation"] = true; });
+    expect_refused(dir, "dilation is true (DETR-DC5)");
+    edit_config(dir, [](auto& j) {
+        j["dilation"] = false;
+        j["backbone_kwargs"]["output_stride"] = 16;
+    });
+    expect_refused(dir, "output_stride is not 32");
+    edit_config(dir, [](auto& j) {
+        j["backbone_kwargs"].erase("output_stride");
+        j["backbone_kwargs"]["out_indices"] = {1, 2, 3};
+    });
+    expect_refused(dir, "out_indices does not end with 4");
+    edit_config(dir, [](auto& j) {
+        j["backbone_kwargs"]["out_indices"] = {1, 2, 3, 4};
+        j["backbone_kwargs"]["stem_type"] = "deep";
+    });
+    expect_refused(dir, "'stem_type' is a timm ResNet argument accel's DETR does not handle");
+    edit_config(dir, [](auto& j) {
+        j["backbone_kwargs"].erase("stem_type");
+        j["backbone_kwargs"]["layers"] = {1, 1, 1};
+    });
+    expect_refused(dir, "backbone_kwargs.layers has 3 values, not 4");
+    edit_config(dir, [](auto& j) { j["backbone_kwargs"]["layers"] = {1, 1, 1, 1}; });
+    expect_refused(dir, "tensor model.backbone.conv_encoder.model.layer2.1.bn1.bias does not belong");
+    edit_config(dir, [](auto& j) {
+        j["backbone_kwargs"]["layers"] = {1, 2, 1, 1};
+        j["num_queries"] = 9;
+    });
+    expect_refused(dir, "model.query_position_embeddings.weight has shape [8, 64], config.json implies [9, 64]");
+    edit_config(dir, [](auto& j) {
+        j["num_queries"] = 8;
+        j["architectures"] = {"DetrForSegmentation"};  // the masks head (panoptic checkpoints)
+    });
+    expect_refused(dir, "DetrForSegmentation is not one accel converts");
 }
 
 TEST(Convert, RefusesTensorsThatDisagreeWithTheConfig) {

