@@ -126,6 +126,9 @@ void LlavaVision::Impl::read_hparams() {
     hp.act = w.has("clip.use_gelu") && w.get_bool("clip.use_gelu") ? Activation::gelu_erf : Activation::quick_gelu;
     hp.n_layer = blocks_to_run(w, hp.n_layer);
     hp.pre_norm = true;
+    // the CPU's flash attention takes f32 K/V (as fast as clip.cpp's f16 casts, without their rounding); another
+    // device's may not, and the scheduler would then run it on the CPU
+    hp.flash_attn = ggml_backend_dev_type(runner.device()) == GGML_BACKEND_DEVICE_TYPE_CPU;
     if (w.has("clip.vision.image_grid_pinpoints")) {
         const auto p = w.get_i32s("clip.vision.image_grid_pinpoints");  // (width, height) pairs, clip.cpp's order
         for (size_t i = 0; i + 1 < p.size(); i += 2) {

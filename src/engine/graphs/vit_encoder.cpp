@@ -20,7 +20,23 @@ ggml_tensor* heads(ggml_context* ctx, ggml_tensor* x, const VitHparams& hp) {
     return ggml_cont(ctx, ggml_permute(ctx, r, 0, 2, 1, 3));
 }
 
+// Non-causal attention as ggml_flash_attn_ext over f32 q, k and v (no f16 casts: the CPU's kernel takes f32 K/V),
+// each a permuted view, no copies: [d, n_tokens, n_head, batch] -> [d, n_head, n_tokens, batch].
+ggml_tensor* flash_attention(ggml_context* ctx, ggml_tensor* x, const VitBlock& b, const VitHparams& hp) {
+    const int64_t n_tokens = x->ne[1], batch = x->ne[2], d = hp.n_embd / hp.n_head;
+    auto view = [&](ggml_tensor* t) {
+        return ggml_permute(ctx, ggml_reshape_4d(ctx, t, d, hp.n_head, n_tokens, batch), 0, 2, 1, 3);
+    };
+    ggml_tensor* q = view(linear(ctx, x, b.q_w, b.q_b));
+    ggml_tensor* k = view(linear(ctx, x, b.k_w, b.k_b));
+    ggml_tensor* v = view(linear(ctx, x, b.v_w, b.v_b));
+    ggml_tensor* o = ggml_flash_attn_ext(ctx, q, k, v, nullptr, 1.0f / std::sqrt(static_cast<float>(d)), 0.0f, 0.0f);
+    ggml_prec_set_acc(o, GGML_PREC_F32);
+    return linear(ctx, ggml_reshape_3d(ctx, o, hp.n_embd, n_tokens, batch), b.out_w, b.out_b);
+}
+
 ggml_tensor* attention(ggml_context* ctx, ggml_tensor* x, const VitBlock& b, const VitHparams& hp, bool causal) {
+    if (hp.flash_attn && !causal) return flash_attention(ctx, x, b, hp);
     const int64_t n_tokens = x->ne[1], batch = x->ne[2], d = hp.n_embd / hp.n_head;
     ggml_tensor* q = heads(ctx, linear(ctx, x, b.q_w, b.q_b), hp);
     ggml_tensor* k = heads(ctx, linear(ctx, x, b.k_w, b.k_b), hp);
@@ -41,8 +57,10 @@ ggml_tensor* attention(ggml_context* ctx, ggml_tensor* x, const VitBlock& b, con
 
 ggml_tensor* activation(ggml_context* ctx, ggml_tensor* x, Activation act) {
     if (act == Activation::gelu_erf) return ggml_gelu_erf(ctx, x);
-    // x * sigmoid(1.702 x), spelled out: ggml_gelu_quick may use an f16 table
-    return ggml_mul(ctx, x, ggml_sigmoid(ctx, ggml_scale(ctx, x, 1.702f)));
+    // x * sigmoid(1.702 x) as silu(1.702 x) / 1.702: ggml_gelu_quick may use an f16 table (clip.cpp's does, at the
+    // pin), and the CPU's sigmoid is scalar where its silu is vectorized
+    constexpr float k = 1.702f;
+    return ggml_scale(ctx, ggml_silu(ctx, ggml_scale(ctx, x, k)), 1.0f / k);
 }
 
 ggml_tensor* block(ggml_context* ctx, ggml_tensor* x, const VitBlock& b, const VitHparams& hp, bool causal) {
