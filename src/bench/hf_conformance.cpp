@@ -51,6 +51,7 @@ std::string output_kind(HfRun run) {
         case HfRun::object_detection: return "logits and boxes";
         case HfRun::ctc_logits: return "CTC logits";
         case HfRun::vision_language: return "logits";
+        case HfRun::audio_text: return "audio-text embeddings";
     }
     return "";
 }
@@ -67,6 +68,7 @@ void run_class(const HfClass& c, const detail::HfCase& hc, const ConformOptions&
         case HfRun::object_detection: break;
         case HfRun::ctc_logits: return detail::run_ctc(hc, r);
         case HfRun::vision_language: return detail::run_vision_language(hc, r);
+        case HfRun::audio_text: return detail::run_audio_text(hc, r);
         case HfRun::encoder_embeddings: break;
     }
     const bool detection = c.run == HfRun::object_detection;
@@ -177,7 +179,7 @@ ConformResult run_hf_case(const HfClass& c, const std::string& device, engine::W
 const std::vector<HfClass>& hf_classes() {
     static const std::vector<HfClass> classes = {
         {"bert", "bert", HfRun::encoder_embeddings, "", "bert_cls"},
-        {"clap", "", HfRun::none, "audio-text (CLAP): no converter or engine in accel yet"},
+        {"clap", "clap", HfRun::audio_text, ""},
         {"clip", "clip", HfRun::image_text, ""},
         {"detr", "detr", HfRun::object_detection, "", "detr_timm"},
         {"llama", "llama", HfRun::decoder_logits, ""},

@@ -33,6 +33,7 @@ constexpr std::array infer_tasks{
     InferTask{"llama", infer_llava, true},
     InferTask{"whisper", infer_whisper},
     InferTask{"clip_model", infer_clip},
+    InferTask{"clap", infer_clap},
 };
 
 bool is_whisper_file(const std::string& path) {
@@ -73,7 +74,7 @@ void register_infer(CLI::App& app, int& exit_code) {
                  "prints the top labels of each image, CLIP (clip_model) the image-text similarity matrix of "
                  "--image and --text, an object detector (detr) its boxes above --threshold; a text model with "
                  "--mmproj (LLaVA) streams its answer to --prompt about the --image files; a Whisper model streams "
-                 "the transcript of --audio, a wav2vec2 model prints its CTC transcript. Exit 2: "
+                 "the transcript of --audio, a wav2vec2 model prints its CTC transcript, CLAP (clap) the similarity of --audio to each --text. Exit 2: "
                  "unreadable or unsupported input, a missing input, or "
                  "a model with no infer task (text models run through generate and embed)");
     cmd->add_option("--model,-m", opts->model, "Model file (GGUF, or a whisper.cpp file, from `accel convert`)")->required();

@@ -24,6 +24,7 @@
 #include "deterministic_rng.h"
 #include "model_io.h"
 #include "synthetic_detr.h"
+#include "synthetic_clap.h"
 #include "synthetic_wav2vec2.h"
 #include "synthetic_vision.h"
 
@@ -234,6 +235,7 @@ std::vector<std::string> synthetic_architectures() {
     for (const auto& r : k_recipes) out.emplace_back(r.arch);
     out.emplace_back("detr");  // accel's own architecture, not llama.cpp's (synthetic_detr.cpp)
     out.emplace_back("wav2vec2");  // accel's own graph: synthetic_wav2vec2.cpp
+    out.emplace_back("clap");      // accel's own graphs: synthetic_clap.cpp
     out.insert(out.end(), {"vit", "clip"});  // accel's own graphs: synthetic_vision.cpp
     return out;
 }
@@ -298,6 +300,7 @@ const char* to_string(WeightType type) {
 SyntheticModel make_synthetic_model(const SyntheticSpec& spec) {
     if (spec.arch == "detr") return detail::make_synthetic_detr(spec);
     if (spec.arch == "wav2vec2") return detail::make_synthetic_wav2vec2(spec);
+    if (spec.arch == "clap") return detail::make_synthetic_clap(spec);
     if (detail::is_synthetic_vision_arch(spec.arch)) return detail::make_synthetic_vision_model(spec);
     init_backend();
     if (const std::string why = synthetic_unsupported_reason(spec.arch); !why.empty()) {

@@ -20,13 +20,14 @@
 #include "accel/core/error.h"
 #include "accel/core/sha256.h"
 #include "accel/model/hf_convert.h"
-#include "deterministic_rng.h"
+#include "synthetic_hf.h"
 
 namespace accel::engine::detail {
 namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+using F = HfTensor::Fill;
 
 // wav2vec2-base: 7 convolutions 512 wide, 768 wide blocks of 12 heads, FFN 3072, 128 positional taps in 16 groups;
 // only the number of blocks follows --params.
@@ -35,20 +36,8 @@ constexpr int conv_kernels[] = {10, 3, 3, 3, 3, 2, 2};
 constexpr int conv_strides[] = {5, 2, 2, 2, 2, 2, 2};
 constexpr const char* letters = "ETAONIHSRDLUMWCFGYPBVK'XJQZ";
 
-struct Tensor {
-    std::string name;
-    std::vector<uint64_t> shape;
-    enum class Fill : uint8_t { random, ones, zeros, positive } fill = Fill::random;
-    uint64_t n() const {
-        uint64_t p = 1;
-        for (auto d : shape) p *= d;
-        return p;
-    }
-};
-
-std::vector<Tensor> tensors(uint32_t n_layer, uint64_t n_vocab) {
-    using F = Tensor::Fill;
-    std::vector<Tensor> t;
+std::vector<HfTensor> tensors(uint32_t n_layer, uint64_t n_vocab) {
+    std::vector<HfTensor> t;
     const std::string w = "wav2vec2.";
     for (size_t i = 0; i < std::size(conv_kernels); ++i) {
         const std::string c = fmt::format("{}feature_extractor.conv_layers.{}.", w, i);
@@ -88,7 +77,7 @@ std::vector<Tensor> tensors(uint32_t n_layer, uint64_t n_vocab) {
     return t;
 }
 
-uint64_t count(const std::vector<Tensor>& ts) {
+uint64_t count(const std::vector<HfTensor>& ts) {
     uint64_t n = 0;
     for (const auto& t : ts) n += t.n();
     return n;
@@ -100,43 +89,6 @@ uint32_t choose_layers(uint64_t target, uint64_t n_vocab) {
     const auto per = static_cast<double>(count(tensors(1, n_vocab))) - fixed;
     const double n = std::round((static_cast<double>(target) - fixed) / per);
     return static_cast<uint32_t>(std::clamp(n, 1.0, 48.0));
-}
-
-void write_text(const fs::path& p, const std::string& text) {
-    std::ofstream out(p, std::ios::binary);
-    out << text;
-    if (!out) throw Error(ErrorKind::io, fmt::format("{}: cannot write", p.string()));
-}
-
-// Values: N(0, 0.02) for matrices, as transformers' initializer_range; g of the weight norm in (0.5, 1.5).
-void write_safetensors(const fs::path& p, const std::vector<Tensor>& ts, uint64_t seed) {
-    json header = json::object();
-    uint64_t at = 0;
-    for (const auto& t : ts) {
-        header[t.name] = {{"dtype", "F32"}, {"shape", t.shape}, {"data_offsets", {at, at + 4 * t.n()}}};
-        at += 4 * t.n();
-    }
-    std::string h = header.dump();
-    h.append((8 - h.size() % 8) % 8, ' ');
-    std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(p.c_str(), "wb"), std::fclose);
-    if (!f) throw Error(ErrorKind::io, fmt::format("{}: cannot create", p.string()));
-    const uint64_t n = h.size();
-    bool ok = std::fwrite(&n, 8, 1, f.get()) == 1 && std::fwrite(h.data(), 1, h.size(), f.get()) == h.size();
-    std::vector<float> v;
-    for (const auto& t : ts) {
-        Rng rng{seed ^ fnv1a(t.name.c_str())};
-        v.assign(t.n(), 0.0f);
-        for (float& x : v) {
-            switch (t.fill) {
-                case Tensor::Fill::random: x = static_cast<float>(0.02 * rng.normal()); break;
-                case Tensor::Fill::ones: x = 1.0f; break;
-                case Tensor::Fill::zeros: break;
-                case Tensor::Fill::positive: x = static_cast<float>(0.5 + rng.uniform()); break;
-            }
-        }
-        ok = ok && std::fwrite(v.data(), 4, v.size(), f.get()) == v.size();
-    }
-    if (!ok || std::fflush(f.get()) != 0) throw Error(ErrorKind::io, fmt::format("{}: write failed (disk full?)", p.string()));
 }
 
 void write_folder(const fs::path& dir, uint32_t n_layer, uint64_t seed) {
@@ -154,16 +106,8 @@ void write_folder(const fs::path& dir, uint32_t n_layer, uint64_t seed) {
     write_text(dir / "vocab.json", vocab.dump());
     write_text(dir / "preprocessor_config.json",
                json{{"do_normalize", true}, {"feature_size", 1}, {"sampling_rate", 16000}}.dump(1));
-    write_safetensors(dir / "model.safetensors", tensors(n_layer, vocab.size()), seed);
+    write_hf_safetensors(dir / "model.safetensors", tensors(n_layer, vocab.size()), seed);
 }
-
-struct RemoveAll {
-    fs::path dir;
-    ~RemoveAll() {
-        std::error_code ec;
-        fs::remove_all(dir, ec);
-    }
-};
 
 }  // namespace
 
@@ -186,7 +130,7 @@ SyntheticModel make_synthetic_wav2vec2(const SyntheticSpec& spec) {
     const fs::path parent = spec.out.has_parent_path() ? spec.out.parent_path() : fs::path(".");
     std::error_code ec;
     if (!fs::is_directory(parent, ec)) throw Error(ErrorKind::invalid_input, "output folder does not exist: " + parent.string());
-    const RemoveAll tmp{parent / fmt::format(".accel-make-model-{}", ::getpid())};
+    const RemoveAllOnExit tmp{parent / fmt::format(".accel-make-model-{}", ::getpid())};
     const fs::path dir = tmp.dir / out.name;  // accel convert names the model after its folder
     fs::create_directories(dir, ec);
     if (ec) throw Error(ErrorKind::io, fmt::format("{}: cannot create ({})", dir.string(), ec.message()));

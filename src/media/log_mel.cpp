@@ -68,7 +68,7 @@ std::vector<FilterRow> nonzero_ranges(std::span<const float> filters, size_t n_m
     return rows;
 }
 
-// Frames [t0, t1) of the log10 mel power, into out[m * n_frames + t].
+// Frames [t0, t1) of the mel power, into out[m * n_frames + t].
 void log_mel_frames(std::span<const float> x, std::span<const float> filters, const std::vector<FilterRow>& rows,
                     const LogMelSpec& spec, size_t n_frames, size_t t0, size_t t1, double* out) {
     const auto n_fft = static_cast<size_t>(spec.n_fft), n_bins = n_fft / 2 + 1, hop = static_cast<size_t>(spec.hop_length);
@@ -91,7 +91,7 @@ void log_mel_frames(std::span<const float> x, std::span<const float> filters, co
             double sum = 0;
             const float* f = filters.data() + m * n_bins;
             for (size_t k = rows[m].begin; k < rows[m].end; ++k) sum += static_cast<double>(f[k]) * power[k];
-            out[m * n_frames + t] = std::log10(std::max(sum, 1e-10));
+            out[m * n_frames + t] = sum;
         }
     }
 }
@@ -111,20 +111,28 @@ void check_spec(std::span<const float> samples, std::span<const float> filters, 
 
 }  // namespace
 
-LogMel whisper_log_mel(std::span<const float> samples, std::span<const float> filters, const LogMelSpec& spec,
-                       int32_t n_threads) {
+std::vector<double> mel_power(std::span<const float> samples, std::span<const float> filters, const LogMelSpec& spec,
+                              size_t n_frames, int32_t n_threads) {
     check_spec(samples, filters, spec);
-    const size_t n_frames = samples.size() / static_cast<size_t>(spec.hop_length);  // the last STFT frame is dropped
     const auto n_mels = static_cast<size_t>(spec.n_mels);
     const auto rows = nonzero_ranges(filters, n_mels, static_cast<size_t>(spec.n_fft / 2 + 1));
-    std::vector<double> logs(n_mels * n_frames);
+    std::vector<double> power(n_mels * n_frames);
     const size_t n_workers = std::clamp<size_t>(static_cast<size_t>(std::max(n_threads, 1)), 1, std::max<size_t>(n_frames, 1));
     std::vector<std::thread> workers;
     for (size_t w = 1; w < n_workers; ++w)
         workers.emplace_back(log_mel_frames, samples, filters, std::cref(rows), std::cref(spec), n_frames,
-                             n_frames * w / n_workers, n_frames * (w + 1) / n_workers, logs.data());
-    log_mel_frames(samples, filters, rows, spec, n_frames, 0, n_frames / n_workers, logs.data());
+                             n_frames * w / n_workers, n_frames * (w + 1) / n_workers, power.data());
+    log_mel_frames(samples, filters, rows, spec, n_frames, 0, n_frames / n_workers, power.data());
     for (auto& t : workers) t.join();
+    return power;
+}
+
+LogMel whisper_log_mel(std::span<const float> samples, std::span<const float> filters, const LogMelSpec& spec,
+                       int32_t n_threads) {
+    check_spec(samples, filters, spec);
+    const size_t n_frames = samples.size() / static_cast<size_t>(spec.hop_length);  // the last STFT frame is dropped
+    std::vector<double> logs = mel_power(samples, filters, spec, n_frames, n_threads);
+    for (double& v : logs) v = std::log10(std::max(v, 1e-10));
     const double floor = (logs.empty() ? 0.0 : *std::max_element(logs.begin(), logs.end())) - 8.0;
     LogMel out{.n_mels = spec.n_mels, .n_frames = static_cast<int32_t>(n_frames), .data = std::vector<float>(logs.size())};
     for (size_t i = 0; i < logs.size(); ++i) out.data[i] = static_cast<float>((std::max(logs[i], floor) + 4.0) / 4.0);

@@ -96,6 +96,7 @@ void plan_encoder_block(std::vector<TensorPlan>& p, const std::string& blk, cons
                         const std::function<std::string(const std::string&)>& src);
 std::unique_ptr<HfArchitecture> make_whisper_architecture(const HfInput& in);  // WhisperForConditionalGeneration
 std::unique_ptr<HfArchitecture> make_wav2vec2_architecture(const HfInput& in);  // Wav2Vec2ForCTC
+std::unique_ptr<HfArchitecture> make_clap_architecture(const HfInput& in);      // ClapModel (HTSAT-unfused)
 // LlavaForConditionalGeneration, LlavaNextForConditionalGeneration (hf_convert_llava.cpp): the text model, or with
 // in.mmproj the projector file libmtmd reads.
 std::unique_ptr<HfArchitecture> make_llava_architecture(const HfInput& in);

@@ -165,6 +165,7 @@ const std::vector<ArchEntry>& arch_table() {
         {"Wav2Vec2ForCTC", detail::make_wav2vec2_architecture},
         {"LlavaForConditionalGeneration", detail::make_llava_architecture, true},
         {"LlavaNextForConditionalGeneration", detail::make_llava_architecture, true},
+        {"ClapModel", detail::make_clap_architecture},
     };
     return table;
 }
@@ -320,6 +321,7 @@ HfSupport hf_support(const std::vector<std::string>& architectures) {
         {"DetrForObjectDetection", "accel's ggml graphs (accel infer)"},
         {"WhisperForConditionalGeneration", "whisper.cpp"},
         {"Wav2Vec2ForCTC", "accel's ggml graphs (accel infer --audio)"},
+        {"ClapModel", "accel's ggml graphs (library and accel conform)"},
         {"LlavaForConditionalGeneration", "llama.cpp with libmtmd (accel infer --mmproj)"},
         {"LlavaNextForConditionalGeneration", "llama.cpp with libmtmd (accel infer --mmproj)"}};
     const auto& known = convertible_architectures();
@@ -351,6 +353,7 @@ std::vector<std::string> convertible_model_types() {
         {"DetrForObjectDetection", "detr"},
         {"WhisperForConditionalGeneration", "whisper"},
         {"Wav2Vec2ForCTC", "wav2vec2"},
+        {"ClapModel", "clap"},
         {"LlavaForConditionalGeneration", "llava"},
         {"LlavaNextForConditionalGeneration", "llava_next"}};
     std::set<std::string> out;

@@ -81,6 +81,14 @@ const std::vector<HfLimit>& hf_limits() {
         {"wav2vec2", T::f16, M::top1, 1.0},
         {"wav2vec2", T::q8_0, M::logits_rel, 3e-2}, {"wav2vec2", T::q8_0, M::state_rel, 2e-2},
         {"wav2vec2", T::q8_0, M::top1, 0.9},
+        // audio-text: CLAP's audio and text embeddings (L2-normalized) and logits_per_audio, accel's ggml graphs on
+        // transformers' input features and input ids (docs/clap.md)
+        {"clap", T::f32, M::embedding_max_abs, 1e-5},  {"clap", T::f32, M::logits_rel, 1e-5},
+        {"clap", T::f32, M::top1, 1.0},
+        {"clap", T::f16, M::embedding_max_abs, 1e-3},  {"clap", T::f16, M::logits_rel, 1e-2},
+        {"clap", T::f16, M::top1, 1.0},
+        {"clap", T::q8_0, M::embedding_max_abs, 3e-2}, {"clap", T::q8_0, M::logits_rel, 1e-1},
+        {"clap", T::q8_0, M::top1, 1.0},
     };
     return table;
 }

@@ -216,8 +216,8 @@ TEST(ConformCoverage, CountsOnlyArchitecturesThatPassed) {
     EXPECT_EQ(key["bert"].transformers, "fail");
     EXPECT_EQ(key["bert"].transformers_reason, "q8_0: why");
     EXPECT_EQ(key["xclip"].transformers, "not yet");
-    EXPECT_EQ(key["clap"].transformers, "not yet");  // no case, not in the results: the registry's reason
-    EXPECT_EQ(key["clap"].transformers_reason, find_hf_class("clap")->not_yet);
+    EXPECT_EQ(key["llava_next"].transformers, "not yet");  // no case, not in the results: the registry's reason
+    EXPECT_EQ(key["llava_next"].transformers_reason, find_hf_class("llava_next")->not_yet);
     EXPECT_EQ(key["qwen2"].transformers, "not run");  // has a case, not in this run
     EXPECT_EQ(key["vit"].transformers, "not run");
     EXPECT_TRUE(key["qwen2"].convertible);
@@ -225,9 +225,9 @@ TEST(ConformCoverage, CountsOnlyArchitecturesThatPassed) {
     EXPECT_TRUE(key["detr"].convertible);
     EXPECT_FALSE(key["xclip"].convertible);
     EXPECT_EQ(c.n_transformers_pass, 1);  // llama
-    // convertible: every knowledge-table type whose model_type accel convert takes (independently: these eleven)
+    // convertible: every knowledge-table type whose model_type accel convert takes (independently: these twelve)
     const std::set<std::string> converts = {"llama", "qwen2", "bert", "t5",   "vit",  "clip",
-                                            "whisper", "detr", "wav2vec2", "llava", "llava_next"};
+                                            "whisper", "detr", "wav2vec2", "llava", "llava_next", "clap"};
     int n_convertible = 0;
     for (const auto& t : model::known_model_types()) n_convertible += converts.count(t.model_type) ? 1 : 0;
     EXPECT_EQ(c.n_convertible, n_convertible);
@@ -328,7 +328,7 @@ TEST(ConformHf, ReferenceIsTheFixturesTransformersVersion) {
         if (line.rfind("transformers ", 0) == 0) want = line;
     }
     ASSERT_FALSE(want.empty()) << "no transformers line in " << (hf_fixtures() / "VERSIONS");
-    for (const char* cls : {"llama", "qwen2", "bert", "t5", "vit", "clip", "whisper", "detr", "wav2vec2"})
+    for (const char* cls : {"llama", "qwen2", "bert", "t5", "vit", "clip", "whisper", "detr", "wav2vec2", "clap"})
         EXPECT_EQ(hf_fixture_reference(hf_fixtures() / cls), want) << cls;
     test::TempDir tmp;
     EXPECT_THROW(hf_fixture_reference(tmp.path()), Error);
@@ -337,7 +337,7 @@ TEST(ConformHf, ReferenceIsTheFixturesTransformersVersion) {
 // Every key class's case in f32 and q4_0: the eight with a fixture pass in f32 with the one table's limits, q4_0
 // and the classes without an engine are `not yet`, which is no failure.
 TEST(ConformHf, EveryClassWithAFixturePassesAgainstTransformers) {
-    auto o = cpu_options({"llama", "qwen2", "bert", "t5", "vit", "clip", "whisper", "detr", "wav2vec2", "xclip"},
+    auto o = cpu_options({"llama", "qwen2", "bert", "t5", "vit", "clip", "whisper", "detr", "wav2vec2", "clap", "xclip"},
                          {WeightType::f32, WeightType::q4_0});
     o.hf_fixtures = hf_fixtures();
     o.against_transformers = true;
@@ -365,7 +365,8 @@ TEST(ConformHf, EveryClassWithAFixturePassesAgainstTransformers) {
         }
     }
     EXPECT_EQ(n_pass, (std::map<std::string, int>{{"bert", 1}, {"clip", 1}, {"llama", 1}, {"qwen2", 1}, {"t5", 1},
-                                                  {"vit", 1}, {"whisper", 1}, {"detr", 1}, {"wav2vec2", 1}}));
+                                                  {"vit", 1}, {"whisper", 1}, {"detr", 1}, {"wav2vec2", 1},
+                                                  {"clap", 1}}));
 }
 
 TEST(ConformHf, PlantedDefectFailsOnlyTheCaseAgainstTransformers) {

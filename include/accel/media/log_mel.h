@@ -30,6 +30,12 @@ struct LogMel {
 LogMel whisper_log_mel(std::span<const float> samples, std::span<const float> filters, const LogMelSpec& spec = {},
                        int32_t n_threads = 1);
 
+// The mel power (no log) of `samples` over frames 0 .. n_frames - 1 of the same centred STFT (frame t starts at
+// t * hop_length - n_fft / 2, reflect-padded), row-major [n_mels][n_frames], in double. Shared by whisper_log_mel and
+// clap_log_mel (which keeps all 1 + n / hop_length frames). Throws and threads as whisper_log_mel.
+std::vector<double> mel_power(std::span<const float> samples, std::span<const float> filters, const LogMelSpec& spec,
+                              size_t n_frames, int32_t n_threads = 1);
+
 // `samples` cut or padded with zeros to n samples (the feature extractor's padding="max_length", truncation).
 std::vector<float> pad_or_trim(std::span<const float> samples, size_t n);
 
