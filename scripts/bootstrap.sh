@@ -127,6 +127,7 @@ apt_packages=(build-essential cmake ninja-build git pkg-config libcli11-dev nloh
     libgtest-dev libgmock-dev libbenchmark-dev libhwloc-dev libtomlplusplus-dev libssl-dev libpng-dev
     libjpeg62-turbo-dev libsndfile1-dev libsoxr-dev espeak-ng python3 ccache ca-certificates
     mate-backgrounds
+    clang-format
     slurm-wlm munge iproute2)
 if [ "${ACCEL_WITH_BROWSERS:-1}" = 1 ]; then apt_packages+=(chromium firefox-esr); fi
 # clang-14 brings libFuzzer and the sanitizer runtimes (libclang-common-14-dev).

@@ -1,9 +1,11 @@
-// The audio scenario: Whisper through engine::WhisperModel (whisper.cpp), timed here.
+// The audio scenario: Whisper through engine::WhisperModel (whisper.cpp), or Wav2Vec2 through engine::CtcModel
+// (accel's ggml graph), timed here.
 #include "accel/bench/audio_scenario.h"
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <fstream>
 #include <numbers>
 #include <thread>
 
@@ -12,7 +14,9 @@
 #include "accel/bench/measure.h"
 #include "accel/core/error.h"
 #include "accel/core/sha256_cache.h"
+#include "accel/engine/ctc_model.h"
 #include "accel/engine/whisper_model.h"
+#include "accel/model/gguf_file.h"
 
 namespace accel::bench {
 namespace {
@@ -91,6 +95,107 @@ void record_model(PointResult& r, const PointSpec& spec, const engine::WhisperMo
     r.model_name = model.random_weights() ? "whisper (RANDOM WEIGHTS, accel make-model)" : "whisper";
 }
 
+// Wav2Vec2: one repetition is the feature extractor (normalization), one forward pass over the whole clip and the
+// greedy CTC decoding, each timed by bench.
+struct CtcRep {
+    int64_t features_ns = 0, forward_ns = 0, decode_ns = 0;
+    bool text = false;  // a non-empty transcript
+};
+
+CtcRep run_ctc_once(engine::CtcModel& model, const std::vector<float>& clip) {
+    const auto t0 = Clock::now();
+    const std::vector<float> values = model.preprocess(clip);
+    const auto t1 = Clock::now();
+    const engine::CtcOutput out = model.run(values);
+    const auto t2 = Clock::now();
+    const std::string text = engine::ctc_decode(engine::ctc_greedy_ids(out.logits, out.n_vocab), model.vocab());
+    const auto t3 = Clock::now();
+    return {.features_ns = ns_between(t0, t1),
+            .forward_ns = ns_between(t1, t2),
+            .decode_ns = ns_between(t2, t3),
+            .text = !text.empty()};
+}
+
+bool is_gguf(const std::string& path) {
+    char magic[4] = {};
+    std::ifstream in(path, std::ios::binary);
+    return in.read(magic, sizeof magic) && std::string_view(magic, 4) == "GGUF";
+}
+
+void record_ctc_model(PointResult& r, const model::GgufFile& file) {
+    r.model_arch = "wav2vec2";
+    r.model_size = file.weights_bytes();
+    for (const auto& t : file.tensors) r.model_n_params += t.n_elements;
+    const uint64_t ftype = file.get_uint("general.file_type").value_or(0);
+    r.model_desc = fmt::format("wav2vec2 {}x{} {}", file.get_uint("wav2vec2.block_count").value_or(0),
+                               file.get_uint("wav2vec2.embedding_length").value_or(0),
+                               ftype == 0   ? "F32"
+                               : ftype == 1 ? "F16"
+                               : ftype == 7 ? "Q8_0"
+                                            : "other");
+    r.model_name = file.get_string("general.name").value_or("wav2vec2");
+}
+
+// The Wav2Vec2 point: AudioStats with encode_ms = the forward pass, decode_ms = the greedy CTC decoding,
+// transcribe_ms = their sum, no first segment (CTC gives one transcript at the end), segments = 1 when it is not empty.
+void measure_ctc_point(PointResult& r, const PointSpec& spec, const PointOptions& options, int32_t n_threads) {
+    const model::GgufFile file = model::read_gguf(spec.model);
+    if (const auto arch = file.get_string("general.architecture").value_or(""); arch != "wav2vec2") {
+        r.failure_stage = "load";
+        throw Error(ErrorKind::invalid_input, fmt::format("audio scenario: {} is a '{}' model, not a whisper.cpp "
+                                                          "file or a wav2vec2 GGUF",
+                                                          spec.model, arch));
+    }
+    const bool gpu = spec.device != "cpu" && !spec.device.empty();
+    const auto t_load = Clock::now();
+    engine::CtcModel model = [&] {
+        try {
+            return engine::CtcModel::load(spec.model, {.device = gpu ? spec.device : "", .n_threads = n_threads});
+        } catch (const Error&) {
+            r.failure_stage = "load";
+            throw;
+        }
+    }();
+    r.load_ns = ns_between(t_load, Clock::now());
+    r.model_sha256 = sha256_file_cached(spec.model);
+    record_ctc_model(r, file);
+    r.device = gpu ? spec.device : "cpu";
+    r.n_threads = n_threads;
+    r.energy_unavailable = "not measured for audio points";
+    const auto clip = synthetic_clip(spec.n_prompt, options.seed);
+    const double seconds = static_cast<double>(clip.size()) / sample_rate;
+    const RunRules& rules = options.rules;
+    for (int32_t i = 0; i < rules.n_warmup; ++i) (void)run_ctc_once(model, clip);
+    std::vector<double> feat, fwd, dec, segs;
+    Measurement& m = r.measurement;
+    while (static_cast<int32_t>(feat.size()) < rules.n_max_reps &&
+           (static_cast<int32_t>(feat.size()) < rules.n_min_reps || m.wall < rules.min_duration)) {
+        const CtcRep rep = run_ctc_once(model, clip);
+        const int64_t e2e = rep.features_ns + rep.forward_ns + rep.decode_ns;
+        m.samples_ns.push_back(e2e);
+        m.samples_ts.push_back(seconds * 1e9 / static_cast<double>(std::max<int64_t>(e2e, 1)));
+        m.wall += std::chrono::nanoseconds(e2e);
+        feat.push_back(ms(rep.features_ns));
+        fwd.push_back(ms(rep.forward_ns));
+        dec.push_back(ms(rep.decode_ns));
+        segs.push_back(rep.text ? 1.0 : 0.0);
+    }
+    finish_measurement(m, rules);
+    r.audio = AudioStats{.clip_seconds = seconds,
+                         .rtf = m.ts.mean,
+                         .latency_p50_ms = m.ns.p50 / 1e6,
+                         .latency_p90_ms = m.ns.p90 / 1e6,
+                         .latency_p99_ms = m.ns.p99 / 1e6,
+                         .features_ms = mean_of(feat),
+                         .transcribe_ms = mean_of(fwd) + mean_of(dec),
+                         .encode_ms = mean_of(fwd),
+                         .decode_ms = mean_of(dec),
+                         .segments = mean_of(segs),
+                         .n_threads = n_threads};
+    r.peak_rss_bytes = peak_rss_bytes();
+    r.ok = true;
+}
+
 }  // namespace
 
 std::vector<float> synthetic_clip(double seconds, uint64_t seed) {
@@ -118,6 +223,7 @@ void measure_audio_point(PointResult& r, const PointSpec& spec, const PointOptio
         throw Error(ErrorKind::invalid_input, fmt::format("audio scenario: the clip is -p {} s; give at least 1", spec.n_prompt));
     const int32_t n_threads = spec.n_threads > 0 ? spec.n_threads
                                                  : static_cast<int32_t>(std::max(1u, std::thread::hardware_concurrency()));
+    if (is_gguf(spec.model)) return measure_ctc_point(r, spec, options, n_threads);  // wav2vec2
     const bool gpu = spec.device != "cpu" && !spec.device.empty();
     const auto t_load = Clock::now();
     engine::WhisperModel model = [&] {

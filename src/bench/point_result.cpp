@@ -213,12 +213,23 @@ void from_json(const json& j, AudioStats& a) {
 }
 
 void to_json(json& j, const VisionStats& s) {
-    j = {{"arch", s.arch}, {"batch", s.batch}, {"source_width", s.source_width}, {"source_height", s.source_height},
-         {"image_size", s.image_size}, {"images_per_s", s.images_per_s}, {"latency_p50_ms", s.latency_p50_ms},
-         {"latency_p90_ms", s.latency_p90_ms}, {"latency_p99_ms", s.latency_p99_ms},
-         {"preprocess_p50_ms", s.preprocess_p50_ms}, {"preprocess_p90_ms", s.preprocess_p90_ms},
-         {"preprocess_p99_ms", s.preprocess_p99_ms}, {"flops_per_image", s.flops_per_image},
-         {"gflops_per_s", s.gflops_per_s}, {"compute_bytes_estimate", s.compute_bytes_estimate},
+    j = {{"arch", s.arch},
+         {"batch", s.batch},
+         {"source_width", s.source_width},
+         {"source_height", s.source_height},
+         {"image_size", s.image_size},
+         {"input_width", s.input_width},
+         {"input_height", s.input_height},
+         {"images_per_s", s.images_per_s},
+         {"latency_p50_ms", s.latency_p50_ms},
+         {"latency_p90_ms", s.latency_p90_ms},
+         {"latency_p99_ms", s.latency_p99_ms},
+         {"preprocess_p50_ms", s.preprocess_p50_ms},
+         {"preprocess_p90_ms", s.preprocess_p90_ms},
+         {"preprocess_p99_ms", s.preprocess_p99_ms},
+         {"flops_per_image", s.flops_per_image},
+         {"gflops_per_s", s.gflops_per_s},
+         {"compute_bytes_estimate", s.compute_bytes_estimate},
          {"compute_bytes_measured", s.compute_bytes_measured}};
 }
 
@@ -228,6 +239,8 @@ void from_json(const json& j, VisionStats& s) {
     j.at("source_width").get_to(s.source_width);
     j.at("source_height").get_to(s.source_height);
     j.at("image_size").get_to(s.image_size);
+    s.input_width = j.value("input_width", s.image_size);  // absent in points stored before detr: the square input
+    s.input_height = j.value("input_height", s.image_size);
     j.at("images_per_s").get_to(s.images_per_s);
     j.at("latency_p50_ms").get_to(s.latency_p50_ms);
     j.at("latency_p90_ms").get_to(s.latency_p90_ms);

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <optional>
 #include <span>
+#include <utility>
+#include <vector>
 
 #include <fmt/core.h>
 
@@ -14,6 +16,7 @@
 #include "accel/core/sha256_cache.h"
 #include "accel/engine/clip_model.h"
 #include "accel/engine/image_classifier.h"
+#include "accel/engine/object_detector.h"
 #include "accel/model/gguf_file.h"
 #include "accel/model/memory_estimate.h"
 
@@ -52,30 +55,86 @@ std::string weight_type(const model::GgufFile& f) {
     }
 }
 
-// One loaded image model: ViT, or CLIP's image tower.
+// One loaded image model: ViT, CLIP's image tower, or DETR. preprocess() turns the source images into the model's
+// input (timed apart from the pass), run() is one forward pass over it.
 class VisionModel {
 public:
     VisionModel(const std::string& arch, const std::string& path, const engine::VisionParams& p) {
         if (arch == "vit") {
             vit_.emplace(engine::ImageClassifier::load(path, p));
+        } else if (arch == "detr") {
+            detr_.emplace(engine::ObjectDetector::load(path, p));
         } else {
             clip_.emplace(engine::ClipModel::load(path, p));
         }
     }
-    const media::ImageProcessorConfig& processor() const { return vit_ ? vit_->processor() : clip_->processor(); }
-    engine::VisionMemory memory() const { return vit_ ? vit_->memory() : clip_->memory(); }
-    void run(std::span<const media::PixelValues> images) {
-        if (vit_) {
-            (void)vit_->run(images);
-        } else {
-            (void)clip_->embed_images(images);
+    void preprocess(const std::vector<media::Image>& sources) {
+        if (detr_) {  // DetrImageProcessor: resized keeping the aspect ratio, the batch padded to its largest image
+            detr_batch_ = media::preprocess_detr(sources, detr_->processor());
+            return;
         }
+        const media::ImageProcessorConfig& proc = vit_ ? vit_->processor() : clip_->processor();
+        pixels_.resize(sources.size());
+        for (size_t i = 0; i < sources.size(); ++i) pixels_[i] = media::preprocess(sources[i], proc);
+    }
+    void run() {
+        if (vit_) {
+            (void)vit_->run(pixels_);
+        } else if (detr_) {
+            (void)detr_->run(detr_batch_);
+        } else {
+            (void)clip_->embed_images(pixels_);
+        }
+    }
+    // The model's input after preprocess(): width and height.
+    std::pair<int32_t, int32_t> input_size() const {
+        if (detr_) return {static_cast<int32_t>(detr_batch_.width), static_cast<int32_t>(detr_batch_.height)};
+        return pixels_.empty()
+                   ? std::pair{0, 0}
+                   : std::pair{static_cast<int32_t>(pixels_[0].width), static_cast<int32_t>(pixels_[0].height)};
+    }
+    // ggml's graph buffers after the passes; 0 for DETR (ObjectDetector does not report them).
+    uint64_t compute_bytes() const {
+        if (detr_) return 0;
+        return vit_ ? vit_->memory().compute_bytes : clip_->memory().compute_bytes;
     }
 
 private:
     std::optional<engine::ImageClassifier> vit_;
     std::optional<engine::ClipModel> clip_;
+    std::optional<engine::ObjectDetector> detr_;
+    std::vector<media::PixelValues> pixels_;
+    media::DetrBatch detr_batch_;
 };
+
+// What the point needs to know of the model before loading it.
+struct VisionFacts {
+    std::string arch, desc;
+    uint64_t weights_bytes = 0;
+    int32_t image_size = 0;      // the model's square input; 0 for DETR (its input follows the image)
+    double flops_per_image = 0;  // 0 for DETR: not counted yet
+    uint64_t compute_estimate = 0;
+};
+
+VisionFacts vision_facts(const model::GgufFile& file, uint32_t batch) {
+    const std::string arch = file.get_string("general.architecture").value_or("");
+    if (arch == "detr")
+        return {.arch = arch,
+                .desc = fmt::format("detr {}d {}+{} layers {}", file.get_uint("detr.embedding_length").value_or(0),
+                                    file.get_uint("detr.encoder.block_count").value_or(0),
+                                    file.get_uint("detr.decoder.block_count").value_or(0), weight_type(file)),
+                .weights_bytes = file.weights_bytes()};
+    if (!model::is_vision_architecture(arch))
+        throw Error(ErrorKind::invalid_input,
+                    fmt::format("vision: {} is a '{}' model, not vit, clip_model or detr", file.source, arch));
+    const model::VisionModelShape shape = model::vision_shape_from_gguf(file);
+    return {.arch = arch,
+            .desc = fmt::format("{} {}px/{} {}", shape.arch, shape.image_size, shape.patch_size, weight_type(file)),
+            .weights_bytes = shape.weights_bytes,
+            .image_size = static_cast<int32_t>(shape.image_size),
+            .flops_per_image = model::vision_flops_per_image(shape),
+            .compute_estimate = model::estimate_vision_memory(shape, batch).compute_buffer_bytes};
+}
 
 double p(const Summary& s, double q) { return (q == 50 ? s.p50 : q == 90 ? s.p90 : s.p99) / 1e6; }
 
@@ -84,49 +143,47 @@ double p(const Summary& s, double q) { return (q == 50 ? s.p50 : q == 90 ? s.p90
 void measure_vision_point(PointResult& r, const PointSpec& spec, const PointOptions& options,
                           const hw::Roofline* roofline) {
     const model::GgufFile file = model::read_gguf(spec.model);
-    const model::VisionModelShape shape = model::vision_shape_from_gguf(file);  // refuses other architectures
     if (spec.embed_batch < 1 || spec.n_prompt < 16 || spec.n_prompt > 8192)
         throw Error(ErrorKind::invalid_input, fmt::format("vision: a batch of at least 1 image (got {}) of 16 to 8192 "
                                                           "pixels (-p, got {})", spec.embed_batch, spec.n_prompt));
+    const auto batch = static_cast<uint32_t>(spec.embed_batch);
+    const VisionFacts facts = vision_facts(file, batch);  // refuses other architectures
     if (spec.device != "cpu" && !spec.device.empty() && spec.n_gpu_layers == 0)
         throw Error(ErrorKind::invalid_input, "vision: -ngl 0 on a GPU device is not a placement accel's image models have");
     r.model_sha256 = sha256_file_cached(spec.model);
     r.model_name = file.get_string("general.name").value_or("");
-    r.model_arch = shape.arch;
-    r.model_size = shape.weights_bytes;
-    r.model_desc = fmt::format("{} {}px/{} {}", shape.arch, shape.image_size, shape.patch_size, weight_type(file));
+    r.model_arch = facts.arch;
+    r.model_size = facts.weights_bytes;
+    r.model_desc = facts.desc;
     for (const auto& t : file.tensors) {
         uint64_t n = 1;
         for (const auto d : t.shape) n *= d;
         r.model_n_params += n;
     }
-    const auto batch = static_cast<uint32_t>(spec.embed_batch);
-    const model::VisionMemoryEstimate est = model::estimate_vision_memory(shape, batch);
-    const double flops = model::vision_flops_per_image(shape);
-    r.model_n_params_blocks = static_cast<uint64_t>(flops / 2);  // multiply-adds per image: the roofline's "params"
+    r.model_n_params_blocks = static_cast<uint64_t>(facts.flops_per_image / 2);  // multiply-adds per image
 
     const auto t_load = Clock::now();
-    VisionModel m(shape.arch, spec.model, {.device = spec.device, .n_threads = spec.n_threads});
+    VisionModel m(facts.arch, spec.model, {.device = spec.device, .n_threads = spec.n_threads});
     r.load_ns = ns_since(t_load);
     r.device = spec.device.empty() ? "cpu" : spec.device;
     r.n_threads = spec.n_threads;
     r.n_gpu_layers = r.device == "cpu" ? 0 : -1;
-    r.placement = {fmt::format("{}: loaded straight through the engine (the pool does not place image models yet); "
-                               "weights {} bytes, graph buffers estimated {} bytes for a batch of {}",
-                               r.device, est.weights_bytes, est.compute_buffer_bytes, batch)};
+    r.placement = {
+        fmt::format("{}: loaded straight through the engine (the pool does not place image models yet); "
+                    "weights {} bytes, graph buffers estimated {} bytes for a batch of {}",
+                    r.device, facts.weights_bytes, facts.compute_estimate, batch)};
 
     const int32_t w = spec.n_prompt, h = std::max(16, spec.n_prompt * 3 / 4);
     std::vector<media::Image> sources;
     for (uint32_t i = 0; i < batch; ++i) sources.push_back(source_image(w, h, options.seed + i));
     Measurement& meas = r.measurement;
     std::vector<double> pre_ns;
-    std::vector<media::PixelValues> pixels(batch);
     auto rep = [&](bool timed) {
         const auto t0 = Clock::now();
-        for (uint32_t i = 0; i < batch; ++i) pixels[i] = media::preprocess(sources[i], m.processor());
+        m.preprocess(sources);
         const int64_t pre = ns_since(t0);
         const auto t1 = Clock::now();
-        m.run(pixels);
+        m.run();
         const int64_t pass = ns_since(t1);
         if (!timed) return;
         pre_ns.push_back(static_cast<double>(pre));
@@ -143,14 +200,30 @@ void measure_vision_point(PointResult& r, const PointSpec& spec, const PointOpti
     finish_measurement(meas, rules);
 
     const Summary pre = summarize(pre_ns);
-    VisionStats v{.arch = shape.arch, .batch = spec.embed_batch, .source_width = w, .source_height = h,
-                  .image_size = static_cast<int32_t>(shape.image_size), .images_per_s = meas.ts.mean,
-                  .latency_p50_ms = p(meas.ns, 50), .latency_p90_ms = p(meas.ns, 90), .latency_p99_ms = p(meas.ns, 99),
-                  .preprocess_p50_ms = p(pre, 50), .preprocess_p90_ms = p(pre, 90), .preprocess_p99_ms = p(pre, 99),
-                  .flops_per_image = flops, .gflops_per_s = flops * meas.ts.mean / 1e9,
-                  .compute_bytes_estimate = est.compute_buffer_bytes,
-                  .compute_bytes_measured = m.memory().compute_bytes};
-    r.vision = v;
+    const auto [in_w, in_h] = m.input_size();
+    const double flops = facts.flops_per_image;
+    r.vision = VisionStats{.arch = facts.arch,
+                           .batch = spec.embed_batch,
+                           .source_width = w,
+                           .source_height = h,
+                           .image_size = facts.image_size,
+                           .input_width = in_w,
+                           .input_height = in_h,
+                           .images_per_s = meas.ts.mean,
+                           .latency_p50_ms = p(meas.ns, 50),
+                           .latency_p90_ms = p(meas.ns, 90),
+                           .latency_p99_ms = p(meas.ns, 99),
+                           .preprocess_p50_ms = p(pre, 50),
+                           .preprocess_p90_ms = p(pre, 90),
+                           .preprocess_p99_ms = p(pre, 99),
+                           .flops_per_image = flops,
+                           .gflops_per_s = flops * meas.ts.mean / 1e9,
+                           .compute_bytes_estimate = facts.compute_estimate,
+                           .compute_bytes_measured = m.compute_bytes()};
+    if (flops == 0) {
+        r.roofline = RooflineEfficiency{.basis = fmt::format("no FLOP count for {} yet", facts.arch)};
+        return;
+    }
     // The roofline's prefill formula with an image as the "token": 2 x multiply-adds per image x images/s against
     // the matmul peak of the device and weight type.
     r.roofline = roofline_efficiency(roofline, {.device = r.device, .model_description = r.model_desc, .n_prompt = 1,

@@ -187,7 +187,8 @@ void register_bench(CLI::App& app, int& exit_code) {
         "available, a synthetic BERT for embeddings). Each point runs in its own process.");
     cmd->add_option("--model,-m", o->models, "Model file(s), comma-separated");
     cmd->add_option("--scenario", o->scenarios,
-                    "llm, latency, embed, offline, server, audio (Whisper: -p gives clip seconds), vision (comma list)")
+                    "llm, latency, embed, offline, server, audio (Whisper or Wav2Vec2: -p gives clip seconds), vision "
+                    "(ViT, CLIP, DETR) (comma list)")
         ->default_val("llm");
     cmd->add_option("--device", o->devices, "Device(s): cpu, cuda0, ...")->default_val("cpu");
     cmd->add_option("-p,--n-prompt", o->n_prompt, "Prompt sizes (pp tests)")->default_val("512");

@@ -1,7 +1,10 @@
 #pragma once
-// accel bench's audio scenario: a whisper.cpp model (accel make-model whisper, accel convert) transcribing an
-// in-memory clip of spec.n_prompt seconds. bench owns the clock: it times the log-mel and whisper_full apart, the
-// first segment through the streaming callback; whisper.cpp's own encoder/decoder totals are kept beside them.
+// accel bench's audio scenario: a whisper.cpp model (accel make-model whisper, accel convert) or a wav2vec2 GGUF
+// (accel convert of a Wav2Vec2ForCTC checkpoint, accel make-model --arch wav2vec2) transcribing an in-memory clip of
+// spec.n_prompt seconds. bench owns the clock. Whisper: it times the log-mel and whisper_full apart, the first
+// segment through the streaming callback; whisper.cpp's own encoder/decoder totals are kept beside them. Wav2Vec2:
+// it times the feature extractor (features_ms), the forward pass (encode_ms) and the greedy CTC decoding
+// (decode_ms) apart; there is no first segment.
 #include <cstdint>
 #include <vector>
 
@@ -15,8 +18,8 @@ namespace accel::bench {
 std::vector<float> synthetic_clip(double seconds, uint64_t seed);
 
 // Measures one audio point into r (model fields, load, repetitions by options.rules, r.audio). Throws Error for a
-// failure of the point (run_point records it): Error{invalid_input} when spec.model is not a whisper.cpp file
-// or spec.n_prompt (the clip's seconds) is below 1.
+// failure of the point (run_point records it): Error{invalid_input} when spec.model is neither a whisper.cpp file
+// nor a wav2vec2 GGUF, or spec.n_prompt (the clip's seconds) is below 1.
 void measure_audio_point(PointResult& r, const PointSpec& spec, const PointOptions& options);
 
 }  // namespace accel::bench
