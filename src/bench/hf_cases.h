@@ -53,5 +53,6 @@ void run_speech(const HfCase& c, ConformResult& r);          // HfRun::speech_lo
 void run_object_detection(const HfCase& c, ConformResult& r);  // HfRun::object_detection (hf_cases_detr.cpp)
 void run_ctc(const HfCase& c, ConformResult& r);             // HfRun::ctc_logits (hf_cases_wav2vec2.cpp)
 void run_vision_language(const HfCase& c, ConformResult& r); // HfRun::vision_language (hf_cases_llava.cpp)
+void run_video_text(const HfCase& c, ConformResult& r);      // HfRun::video_text (hf_cases_xclip.cpp)
 
 }  // namespace accel::bench::detail

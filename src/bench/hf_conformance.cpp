@@ -51,6 +51,7 @@ std::string output_kind(HfRun run) {
         case HfRun::object_detection: return "logits and boxes";
         case HfRun::ctc_logits: return "CTC logits";
         case HfRun::vision_language: return "logits";
+        case HfRun::video_text: return "video-text embeddings";
     }
     return "";
 }
@@ -67,6 +68,7 @@ void run_class(const HfClass& c, const detail::HfCase& hc, const ConformOptions&
         case HfRun::object_detection: return detail::run_object_detection(hc, r);
         case HfRun::ctc_logits: return detail::run_ctc(hc, r);
         case HfRun::vision_language: return detail::run_vision_language(hc, r);
+        case HfRun::video_text: return detail::run_video_text(hc, r);
         case HfRun::encoder_embeddings: break;
     }
     detail::run_encoder(hc, r);
@@ -182,7 +184,7 @@ const std::vector<HfClass>& hf_classes() {
         {"vit", "vit", HfRun::image_classes, ""},
         {"wav2vec2", "wav2vec2", HfRun::ctc_logits, ""},
         {"whisper", "whisper", HfRun::speech_logits, ""},
-        {"xclip", "", HfRun::none, "video-text (X-CLIP): no converter or engine in accel yet"},
+        {"xclip", "xclip", HfRun::video_text, ""},
     };
     return classes;
 }

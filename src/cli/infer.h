@@ -34,5 +34,6 @@ int infer_ctc(const InferOptions& o);                   // wav2vec2: infer_ctc.c
 int infer_llava(const InferOptions& o);
 int infer_whisper(const InferOptions& o);               // whisper: infer_whisper.cpp
 int infer_clip(const InferOptions& o);                  // clip_model: infer_clip.cpp
+int infer_xclip(const InferOptions& o);                 // xclip: infer_xclip.cpp (--video and --text)
 
 }  // namespace accel::cli

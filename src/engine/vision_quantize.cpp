@@ -57,7 +57,9 @@ uint64_t estimate_bytes(const std::filesystem::path& in, ggml_type to) {
 
 }  // namespace
 
-bool is_vision_architecture(const std::string& arch) { return arch == "vit" || arch == "clip_model"; }
+bool is_vision_architecture(const std::string& arch) {
+    return arch == "vit" || arch == "clip_model" || arch == "xclip";
+}
 
 bool is_vision_gguf(const std::filesystem::path& file) {
     // accel's own reader, which logs nothing: a file that is no GGUF goes on to llama.cpp's path, which says so once.
@@ -79,7 +81,7 @@ std::vector<QuantizeOutput> quantize_vision(const QuantizeRequest& request) {
     for (const auto& name : request.types) {
         const QuantType& t = parse_quant_type(name);
         if (t.name != "Q8_0" && t.name != "Q4_0")
-            throw Error(ErrorKind::invalid_input, fmt::format("{}: accel's image models (vit, clip_model) quantize to "
+            throw Error(ErrorKind::invalid_input, fmt::format("{}: accel's image models (vit, clip_model, xclip) quantize to "
                                                               "Q8_0 and Q4_0, not {}", request.input.string(), t.name));
         if (std::any_of(types.begin(), types.end(), [&](const QuantType& o) { return o.name == t.name; }))
             throw Error(ErrorKind::invalid_input, fmt::format("type {} is given twice", t.name));
@@ -122,7 +124,7 @@ uint64_t quantize_vision_gguf(const std::filesystem::path& in, const std::filesy
     const std::string arch = ka >= 0 && gguf_get_kv_type(src.get(), ka) == GGUF_TYPE_STRING
                                  ? gguf_get_val_str(src.get(), ka) : "";
     if (!is_vision_architecture(arch))
-        throw Error(ErrorKind::invalid_input, fmt::format("{}: a '{}' model, not vit or clip_model", in.string(), arch));
+        throw Error(ErrorKind::invalid_input, fmt::format("{}: a '{}' model, not vit, clip_model or xclip", in.string(), arch));
 
     const int64_t n_tensors = gguf_get_n_tensors(src.get());
     const size_t overhead = ggml_tensor_overhead() * static_cast<size_t>(n_tensors + 1);

@@ -223,11 +223,11 @@ TEST(ConformCoverage, CountsOnlyArchitecturesThatPassed) {
     EXPECT_TRUE(key["qwen2"].convertible);
     EXPECT_TRUE(key["vit"].convertible);
     EXPECT_TRUE(key["detr"].convertible);
-    EXPECT_FALSE(key["xclip"].convertible);
+    EXPECT_TRUE(key["xclip"].convertible);
     EXPECT_EQ(c.n_transformers_pass, 1);  // llama
     // convertible: every knowledge-table type whose model_type accel convert takes (independently: these eleven)
     const std::set<std::string> converts = {"llama", "qwen2", "bert", "t5",   "vit",  "clip",
-                                            "whisper", "detr", "wav2vec2", "llava", "llava_next"};
+                                            "whisper", "detr", "wav2vec2", "llava", "llava_next", "xclip"};
     int n_convertible = 0;
     for (const auto& t : model::known_model_types()) n_convertible += converts.count(t.model_type) ? 1 : 0;
     EXPECT_EQ(c.n_convertible, n_convertible);
@@ -286,7 +286,7 @@ TEST(ConformCli, CoverageListsTheKeyTypes) {
     EXPECT_EQ(hf["llama"], "pass");      // its case against transformers ran (llama names the class too)
     EXPECT_EQ(hf["t5"], "pass");         // t5's case against transformers (converted from its fixture)
     EXPECT_EQ(hf["qwen2"], "not run");
-    EXPECT_EQ(hf["xclip"], "not yet");
+    EXPECT_EQ(hf["xclip"], "not run");  // has a case, not in this run
     EXPECT_EQ(j.at("transformers_pass"), 2);
     EXPECT_EQ(j.at("convertible").get<int>() >= 3, true);
     EXPECT_GE(j.at("runnable").get<int>(), 1);
@@ -309,7 +309,7 @@ TEST(ConformHf, RegistryHasOneEntryPerKeyClass) {
         EXPECT_EQ(c.run == HfRun::none, !c.not_yet.empty()) << c.model_type;
     }
     EXPECT_EQ(names, coverage_key_types());
-    EXPECT_EQ(find_hf_class("xclip")->run, HfRun::none);
+    EXPECT_EQ(find_hf_class("xclip")->run, HfRun::video_text);
     EXPECT_EQ(find_hf_class("detr")->run, HfRun::object_detection);
     EXPECT_EQ(find_hf_class("llama")->run, HfRun::decoder_logits);
     EXPECT_EQ(find_hf_class("bert")->run, HfRun::encoder_embeddings);
@@ -328,7 +328,7 @@ TEST(ConformHf, ReferenceIsTheFixturesTransformersVersion) {
         if (line.rfind("transformers ", 0) == 0) want = line;
     }
     ASSERT_FALSE(want.empty()) << "no transformers line in " << (hf_fixtures() / "VERSIONS");
-    for (const char* cls : {"llama", "qwen2", "bert", "t5", "vit", "clip", "whisper", "detr", "wav2vec2"})
+    for (const char* cls : {"llama", "qwen2", "bert", "t5", "vit", "clip", "whisper", "detr", "wav2vec2", "xclip"})
         EXPECT_EQ(hf_fixture_reference(hf_fixtures() / cls), want) << cls;
     test::TempDir tmp;
     EXPECT_THROW(hf_fixture_reference(tmp.path()), Error);
@@ -344,11 +344,6 @@ TEST(ConformHf, EveryClassWithAFixturePassesAgainstTransformers) {
     std::map<std::string, int> n_pass;
     for (const auto& r : run_conformance(o)) {
         if (r.reference == conform_self_reference) continue;  // the cases against llama.cpp itself
-        if (r.arch == "xclip") {
-            EXPECT_EQ(r.status, ConformStatus::not_yet);
-            EXPECT_NE(r.reason.find("no converter"), std::string::npos) << r.reason;
-            continue;
-        }
         EXPECT_EQ(r.reference.rfind("transformers ", 0), 0u) << r.reference;
         if (r.type == "q4_0") {
             EXPECT_EQ(r.status, ConformStatus::not_yet) << r.arch;
@@ -365,7 +360,8 @@ TEST(ConformHf, EveryClassWithAFixturePassesAgainstTransformers) {
         }
     }
     EXPECT_EQ(n_pass, (std::map<std::string, int>{{"bert", 1}, {"clip", 1}, {"llama", 1}, {"qwen2", 1}, {"t5", 1},
-                                                  {"vit", 1}, {"whisper", 1}, {"detr", 1}, {"wav2vec2", 1}}));
+                                                  {"vit", 1}, {"whisper", 1}, {"detr", 1}, {"wav2vec2", 1},
+                                                  {"xclip", 1}}));
 }
 
 TEST(ConformHf, PlantedDefectFailsOnlyTheCaseAgainstTransformers) {
@@ -440,7 +436,7 @@ TEST(ConformCli, HfClassesPassAgainstTransformersByDefault) {
     const std::string ref = hf_fixture_reference(hf_fixtures() / "llama");
     EXPECT_EQ(hf, (std::map<std::string, std::string>{
                       {"bert", "pass " + ref}, {"clip", "pass " + ref}, {"detr", "pass " + ref}, {"llama", "pass " + ref},
-                      {"qwen2", "pass " + ref}, {"t5", "pass " + ref}, {"xclip", "not yet none"}}));
+                      {"qwen2", "pass " + ref}, {"t5", "pass " + ref}, {"xclip", "pass " + ref}}));
 }
 
 TEST(ConformCli, HfFixturesFlag) {

@@ -26,6 +26,8 @@ enum class HfRun : uint8_t {
     ctc_logits,          // Wav2Vec2 (accel's ggml graph) on transformers' input values: CTC logits, encoder output,
                          // each frame's best id, the greedy CTC transcription
     vision_language,     // LLaVA (libmtmd) on transformers' pixel values: teacher-forced logits over the ids, top-1
+    video_text,          // X-CLIP (accel's ggml graph) on transformers' frames: video and text embeddings,
+                         // logits_per_video, best text
 };
 
 struct HfClass {
