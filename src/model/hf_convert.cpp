@@ -160,12 +160,12 @@ const std::vector<ArchEntry>& arch_table() {
         {"T5EncoderModel", detail::make_t5_architecture},
         {"ViTForImageClassification", detail::make_vit_architecture},
         {"CLIPModel", detail::make_clip_architecture},
-        {"XCLIPModel", detail::make_xclip_architecture},
         {"WhisperForConditionalGeneration", detail::make_whisper_architecture},
         {"DetrForObjectDetection", detail::make_detr_architecture},
         {"Wav2Vec2ForCTC", detail::make_wav2vec2_architecture},
         {"LlavaForConditionalGeneration", detail::make_llava_architecture, true},
         {"LlavaNextForConditionalGeneration", detail::make_llava_architecture, true},
+        {"XCLIPModel", detail::make_xclip_architecture},
     };
     return table;
 }
