@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 
 #include "accel/core/error.h"
@@ -49,6 +50,7 @@ TEST(ReadVideo, FolderOfFramesGivesTransformersPixelValues) {
         for (size_t i = 0; i < pv.data.size(); ++i)
             worst = std::max(worst, std::fabs(double(pv.data[i]) - expected[f * pv.data.size() + i]));
     }
+    std::fprintf(stderr, "VideoMAEImageProcessor, 4 frames: max |accel - transformers| %.2e\n", worst);
     EXPECT_LE(worst, 1e-5);
 }
 
