@@ -126,6 +126,7 @@ done
 apt_packages=(build-essential cmake ninja-build git pkg-config libcli11-dev nlohmann-json3-dev libfmt-dev
     libgtest-dev libgmock-dev libbenchmark-dev libhwloc-dev libtomlplusplus-dev libssl-dev libpng-dev
     libjpeg62-turbo-dev libsndfile1-dev libsoxr-dev espeak-ng python3 ccache ca-certificates
+    libavformat-dev libavcodec-dev libswscale-dev libavutil-dev ffmpeg
     mate-backgrounds
     clang-format
     slurm-wlm munge iproute2)

@@ -57,5 +57,6 @@ void run_object_detection_also(const HfCase& c, ConformResult& r);
 void run_ctc(const HfCase& c, ConformResult& r);             // HfRun::ctc_logits (hf_cases_wav2vec2.cpp)
 void run_vision_language(const HfCase& c, ConformResult& r); // HfRun::vision_language (hf_cases_llava.cpp)
 void run_audio_text(const HfCase& c, ConformResult& r);      // HfRun::audio_text (hf_cases_clap.cpp)
+void run_video_text(const HfCase& c, ConformResult& r);      // HfRun::video_text (hf_cases_xclip.cpp)
 
 }  // namespace accel::bench::detail

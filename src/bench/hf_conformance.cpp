@@ -52,6 +52,7 @@ std::string output_kind(HfRun run) {
         case HfRun::ctc_logits: return "CTC logits";
         case HfRun::vision_language: return "logits";
         case HfRun::audio_text: return "audio-text embeddings";
+        case HfRun::video_text: return "video-text embeddings";
     }
     return "";
 }
@@ -69,6 +70,7 @@ void run_class(const HfClass& c, const detail::HfCase& hc, const ConformOptions&
         case HfRun::ctc_logits: return detail::run_ctc(hc, r);
         case HfRun::vision_language: return detail::run_vision_language(hc, r);
         case HfRun::audio_text: return detail::run_audio_text(hc, r);
+        case HfRun::video_text: return detail::run_video_text(hc, r);
         case HfRun::encoder_embeddings: break;
     }
     const bool detection = c.run == HfRun::object_detection;
@@ -190,7 +192,7 @@ const std::vector<HfClass>& hf_classes() {
         {"vit", "vit", HfRun::image_classes, ""},
         {"wav2vec2", "wav2vec2", HfRun::ctc_logits, ""},
         {"whisper", "whisper", HfRun::speech_logits, ""},
-        {"xclip", "", HfRun::none, "video-text (X-CLIP): no converter or engine in accel yet"},
+        {"xclip", "xclip", HfRun::video_text, ""},
     };
     return classes;
 }

@@ -34,6 +34,7 @@ constexpr std::array infer_tasks{
     InferTask{"whisper", infer_whisper},
     InferTask{"clip_model", infer_clip},
     InferTask{"clap", infer_clap},
+    InferTask{"xclip", infer_xclip},
 };
 
 bool is_whisper_file(const std::string& path) {
@@ -72,7 +73,8 @@ void register_infer(CLI::App& app, int& exit_code) {
     auto* cmd = app.add_subcommand(
         "infer", "Run a model on its inputs and print what it is for (docs/infer.md): an image classifier (vit) "
                  "prints the top labels of each image, CLIP (clip_model) the image-text similarity matrix of "
-                 "--image and --text, an object detector (detr) its boxes above --threshold; a text model with "
+                 "--image and --text, X-CLIP (xclip) the video-text similarity of --video (a file or a folder of frames) "
+                 "and --text, an object detector (detr) its boxes above --threshold; a text model with "
                  "--mmproj (LLaVA) streams its answer to --prompt about the --image files; a Whisper model streams "
                  "the transcript of --audio, a wav2vec2 model prints its CTC transcript, CLAP (clap) the similarity of --audio to each --text. Exit 2: "
                  "unreadable or unsupported input, a missing input, or "

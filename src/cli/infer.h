@@ -35,5 +35,6 @@ int infer_llava(const InferOptions& o);
 int infer_whisper(const InferOptions& o);               // whisper: infer_whisper.cpp
 int infer_clip(const InferOptions& o);                  // clip_model: infer_clip.cpp
 int infer_clap(const InferOptions& o);                  // clap: infer_clap.cpp (audio-text similarity of --audio)
+int infer_xclip(const InferOptions& o);                 // xclip: infer_xclip.cpp (--video and --text)
 
 }  // namespace accel::cli

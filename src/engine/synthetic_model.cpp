@@ -236,7 +236,7 @@ std::vector<std::string> synthetic_architectures() {
     out.emplace_back("detr");  // accel's own architecture, not llama.cpp's (synthetic_detr.cpp)
     out.emplace_back("wav2vec2");  // accel's own graph: synthetic_wav2vec2.cpp
     out.emplace_back("clap");      // accel's own graphs: synthetic_clap.cpp
-    out.insert(out.end(), {"vit", "clip"});  // accel's own graphs: synthetic_vision.cpp
+    out.insert(out.end(), {"vit", "clip", "xclip"});  // accel's own graphs: synthetic_vision.cpp
     return out;
 }
 

@@ -56,6 +56,27 @@ VisionPreset clip_preset() {
             49408, 768, 12, 12, 3072, 77};
 }
 
+// microsoft/xclip-base-patch32's shape: CLIP ViT-B/32's towers, 8 frames, a one-block integration transformer
+// 512 wide, a two-layer prompt generator; VideoMAEImageProcessor per frame.
+VisionPreset xclip_preset() {
+    return {"X-CLIP-B-32-8f",
+            R"({"architectures": ["XCLIPModel"], "model_type": "xclip", "projection_dim": 512,
+ "logit_scale_init_value": 2.6592, "prompt_layers": 2, "prompt_alpha": 0.1, "prompt_hidden_act": "quick_gelu",
+ "prompt_num_attention_heads": 8,
+ "text_config": {"vocab_size": 49408, "hidden_size": 512, "intermediate_size": 2048, "num_hidden_layers": 12,
+  "num_attention_heads": 8, "max_position_embeddings": 77, "hidden_act": "quick_gelu", "layer_norm_eps": 1e-5,
+  "bos_token_id": 49406, "eos_token_id": 49407},
+ "vision_config": {"hidden_size": 768, "intermediate_size": 3072, "num_hidden_layers": 12, "num_attention_heads": 12,
+  "image_size": 224, "patch_size": 32, "num_channels": 3, "hidden_act": "quick_gelu", "layer_norm_eps": 1e-5,
+  "num_frames": 8, "mit_hidden_size": 512, "mit_intermediate_size": 2048, "mit_num_hidden_layers": 1,
+  "mit_num_attention_heads": 8}})",
+            R"({"image_processor_type": "VideoMAEImageProcessor", "do_resize": true, "size": {"shortest_edge": 224},
+ "resample": 2, "do_center_crop": true, "crop_size": {"height": 224, "width": 224}, "do_rescale": true,
+ "rescale_factor": 0.00392156862745098, "do_normalize": true, "image_mean": [0.48145466, 0.4578275, 0.40821073],
+ "image_std": [0.26862954, 0.26130258, 0.27577711]})",
+            49408, 768, 12, 12, 3072, 77};
+}
+
 void write_text(const fs::path& p, const std::string& text) {
     std::ofstream f(p, std::ios::binary);
     f << text;
@@ -87,7 +108,8 @@ void write_clip_vocab(const fs::path& dir, uint32_t n_vocab) {
 
 bool is_norm_weight(const std::string& name, size_t n_dims) {
     return n_dims == 1 && name.ends_with(".weight") &&
-           (name.find("norm") != std::string::npos || name.find("layrnorm") != std::string::npos);
+           (name.find("norm") != std::string::npos || name.find("layrnorm") != std::string::npos ||
+            name.find("message_ln") != std::string::npos);
 }
 
 uint16_t to_f16_bits(float f) {  // round to nearest even; the values here are small and finite
@@ -160,11 +182,11 @@ struct RemoveDir {
 
 }  // namespace
 
-bool is_synthetic_vision_arch(const std::string& arch) { return arch == "vit" || arch == "clip"; }
+bool is_synthetic_vision_arch(const std::string& arch) { return arch == "vit" || arch == "clip" || arch == "xclip"; }
 
 SyntheticModel make_synthetic_vision_model(const SyntheticSpec& spec) {
     if (spec.out.empty()) throw Error(ErrorKind::invalid_input, "make-model needs --out FILE.gguf");
-    const VisionPreset p = spec.arch == "vit" ? vit_preset() : clip_preset();
+    const VisionPreset p = spec.arch == "vit" ? vit_preset() : spec.arch == "xclip" ? xclip_preset() : clip_preset();
     std::error_code ec;
     const fs::path parent = spec.out.has_parent_path() ? spec.out.parent_path() : fs::path(".");
     if (!fs::is_directory(parent, ec))
@@ -179,7 +201,7 @@ SyntheticModel make_synthetic_vision_model(const SyntheticSpec& spec) {
     fs::create_directories(dir);
     write_text(dir / "config.json", p.config);
     write_text(dir / "preprocessor_config.json", p.preprocessor);
-    if (spec.arch == "clip") write_clip_vocab(dir, p.n_vocab);
+    if (spec.arch == "clip" || spec.arch == "xclip") write_clip_vocab(dir, p.n_vocab);
     out.n_params = write_random_safetensors(dir, spec.seed);
     const bool quantized = spec.type == WeightType::q8_0 || spec.type == WeightType::q4_0;
     const fs::path converted = quantized ? work.dir / "f16.gguf" : spec.out;

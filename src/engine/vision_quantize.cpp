@@ -81,7 +81,8 @@ void check_input(const std::filesystem::path& in) {
 }  // namespace
 
 bool is_vision_architecture(const std::string& arch) {
-    return arch == "vit" || arch == "clip_model" || arch == "detr" || arch == "clap";
+    return arch == "vit" || arch == "clip_model" || arch == "detr" || arch == "clap" ||
+           arch == "xclip";
 }
 
 bool is_vision_gguf(const std::filesystem::path& file) {
@@ -105,7 +106,7 @@ std::vector<QuantizeOutput> quantize_vision(const QuantizeRequest& request) {
         const QuantType& t = parse_quant_type(name);
         if (t.name != "Q8_0" && t.name != "Q4_0")
             throw Error(ErrorKind::invalid_input,
-                        fmt::format("{}: accel's image and audio-text models (vit, clip_model, detr, clap) quantize to "
+                        fmt::format("{}: accel's image, video and audio-text models (vit, clip_model, detr, clap, xclip) quantize to "
                                     "Q8_0 and Q4_0, not {}",
                                     request.input.string(), t.name));
         if (std::any_of(types.begin(), types.end(), [&](const QuantType& o) { return o.name == t.name; }))
@@ -151,7 +152,7 @@ uint64_t quantize_vision_gguf(const std::filesystem::path& in, const std::filesy
                                  ? gguf_get_val_str(src.get(), ka) : "";
     if (!is_vision_architecture(arch))
         throw Error(ErrorKind::invalid_input,
-                    fmt::format("{}: a '{}' model, not vit, clip_model, detr or clap", in.string(), arch));
+                    fmt::format("{}: a '{}' model, not vit, clip_model, detr, clap or xclip", in.string(), arch));
 
     const int64_t n_tensors = gguf_get_n_tensors(src.get());
     const size_t overhead = ggml_tensor_overhead() * static_cast<size_t>(n_tensors + 1);

@@ -87,15 +87,19 @@ ImageProcessorConfig read_config(const json& j, const std::string& source) {
         if (c.type.ends_with("FeatureExtractor")) c.type = c.type.substr(0, c.type.size() - 16) + "ImageProcessor";
     }
     if (c.type.ends_with("Fast")) c.type.resize(c.type.size() - 4);  // the same settings, run by torchvision
-    if (c.type != "ViTImageProcessor" && c.type != "CLIPImageProcessor")
-        bad(source, fmt::format("image processor '{}' is not one accel runs (ViTImageProcessor, CLIPImageProcessor)",
-                                c.type));
+    if (c.type != "ViTImageProcessor" && c.type != "CLIPImageProcessor" && c.type != "VideoMAEImageProcessor")
+        bad(source, fmt::format("image processor '{}' is not one accel runs (ViTImageProcessor, CLIPImageProcessor, "
+                                "VideoMAEImageProcessor)", c.type));
     if (c.type == "CLIPImageProcessor") {  // CLIPImageProcessor's defaults
         c.shortest_edge = 224;
         c.resample = Resample::bicubic;
         c.do_center_crop = true;
         c.mean = {0.48145466f, 0.4578275f, 0.40821073f};
         c.std = {0.26862954f, 0.26130258f, 0.27577711f};
+    }
+    if (c.type == "VideoMAEImageProcessor") {  // X-CLIP's, per frame: its defaults (mean and std stay 0.5)
+        c.shortest_edge = 224;
+        c.do_center_crop = true;
     }
     c.do_resize = get_bool(j, "do_resize", c.do_resize, source);
     read_size(j, c, source);

@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "accel/model/clip_tokenizer.h"
 #include "accel/model/hf_convert.h"
 
 #include "gguf_writer.h"
@@ -100,6 +101,17 @@ std::unique_ptr<HfArchitecture> make_clap_architecture(const HfInput& in);      
 // LlavaForConditionalGeneration, LlavaNextForConditionalGeneration (hf_convert_llava.cpp): the text model, or with
 // in.mmproj the projector file libmtmd reads.
 std::unique_ptr<HfArchitecture> make_llava_architecture(const HfInput& in);
+
+// CLIP's readers (hf_arch_clip.cpp), shared with X-CLIP (hf_arch_xclip.cpp): one tower's text_config or
+// vision_config (Error{invalid_input} naming `source`), and CLIP's tokenizer files (vocab.json + merges.txt, else
+// tokenizer.json; empty when the folder has neither).
+struct ClipTower {
+    uint32_t n_embd = 0, n_ff = 0, n_layer = 0, n_head = 0;
+    float norm_eps = 1e-5f;  // CLIP*Config's default layer_norm_eps
+};
+ClipTower read_clip_tower(const nlohmann::json& c, const std::string& source);
+ClipVocab read_clip_vocab(const std::filesystem::path& dir, uint32_t n_vocab);
+std::unique_ptr<HfArchitecture> make_xclip_architecture(const HfInput& in);  // XCLIPModel (hf_arch_xclip.cpp)
 
 // Shared config.json readers (hf_convert.cpp). get_u32: a positive integer at most 2^31, `fallback` when absent
 // or null (else Error{invalid_input}).

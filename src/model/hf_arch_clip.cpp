@@ -16,10 +16,7 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-struct Tower {
-    uint32_t n_embd = 0, n_ff = 0, n_layer = 0, n_head = 0;
-    float norm_eps = 1e-5f;  // CLIP*Config's default layer_norm_eps
-};
+using Tower = ClipTower;
 
 struct Hparams {
     Tower text, vision;
@@ -29,8 +26,10 @@ struct Hparams {
     ClipVocab vocab;  // empty tokens: the folder has no tokenizer (texts then go in as ids)
 };
 
-Tower read_tower(const json& c, const std::string& source) {
-    Tower t;
+}  // namespace
+
+ClipTower read_clip_tower(const json& c, const std::string& source) {
+    ClipTower t;
     t.n_embd = get_u32(c, "hidden_size", source);
     t.n_ff = get_u32(c, "intermediate_size", source);
     t.n_layer = get_u32(c, "num_hidden_layers", source);
@@ -42,12 +41,16 @@ Tower read_tower(const json& c, const std::string& source) {
     return t;
 }
 
+namespace {
+
 json parse_file(const fs::path& p) {
     const std::string text = read_text_file(p, 64u << 20);
     json j = json::parse(text, nullptr, false);
     if (j.is_discarded() || !j.is_object()) throw Error(ErrorKind::invalid_input, fmt::format("{}: not a JSON object", p.string()));
     return j;
 }
+
+}  // namespace
 
 // CLIPTokenizer's vocab.json and merges.txt, else tokenizer.json's BPE model; the specials by their text
 // (tokenizer_config.json's unk_token, else "<|endoftext|>"). Empty when the folder has neither.
@@ -106,6 +109,10 @@ ClipVocab read_clip_vocab(const fs::path& dir, uint32_t n_vocab) {
     ClipTokenizer check(v);  // refuses repeated tokens and malformed merges now, not at inference
     return v;
 }
+
+namespace {
+
+Tower read_tower(const json& c, const std::string& source) { return read_clip_tower(c, source); }
 
 Hparams read_hparams(const HfInput& in) {
     const std::string& source = in.config_source;

@@ -166,6 +166,7 @@ const std::vector<ArchEntry>& arch_table() {
         {"LlavaForConditionalGeneration", detail::make_llava_architecture, true},
         {"LlavaNextForConditionalGeneration", detail::make_llava_architecture, true},
         {"ClapModel", detail::make_clap_architecture},
+        {"XCLIPModel", detail::make_xclip_architecture},
     };
     return table;
 }
@@ -319,6 +320,7 @@ HfSupport hf_support(const std::vector<std::string>& architectures) {
         {"ViTForImageClassification", "accel's ggml graphs (accel infer)"},
         {"CLIPModel", "accel's ggml graphs (library and accel conform; accel infer has no CLIP tokenizer yet)"},
         {"DetrForObjectDetection", "accel's ggml graphs (accel infer)"},
+        {"XCLIPModel", "accel's ggml graphs (accel infer --video)"},
         {"WhisperForConditionalGeneration", "whisper.cpp"},
         {"Wav2Vec2ForCTC", "accel's ggml graphs (accel infer --audio)"},
         {"ClapModel", "accel's ggml graphs (library and accel conform)"},
@@ -350,6 +352,7 @@ std::vector<std::string> convertible_model_types() {
         {"T5EncoderModel", "t5"},
         {"ViTForImageClassification", "vit"},
         {"CLIPModel", "clip"},
+        {"XCLIPModel", "xclip"},
         {"DetrForObjectDetection", "detr"},
         {"WhisperForConditionalGeneration", "whisper"},
         {"Wav2Vec2ForCTC", "wav2vec2"},

@@ -58,6 +58,13 @@ const std::vector<HfLimit>& hf_limits() {
         {"clip", T::f16, M::top1, 1.0},
         {"clip", T::q8_0, M::embedding_max_abs, 3e-2}, {"clip", T::q8_0, M::logits_rel, 1e-1},
         {"clip", T::q8_0, M::top1, 1.0},
+        // video-text: X-CLIP's video and text embeddings and logits_per_video (docs/xclip.md)
+        {"xclip", T::f32, M::embedding_max_abs, 1e-5},  {"xclip", T::f32, M::logits_rel, 1e-5},
+        {"xclip", T::f32, M::top1, 1.0},
+        {"xclip", T::f16, M::embedding_max_abs, 1e-3},  {"xclip", T::f16, M::logits_rel, 1e-2},
+        {"xclip", T::f16, M::top1, 1.0},
+        {"xclip", T::q8_0, M::embedding_max_abs, 3e-2}, {"xclip", T::q8_0, M::logits_rel, 1e-1},
+        {"xclip", T::q8_0, M::top1, 1.0},
         // detection: DETR's class logits and boxes (docs/detr.md)
         {"detr", T::f32, M::logits_rel, 1e-5},  {"detr", T::f32, M::box_max_abs, 1e-5},
         {"detr", T::f16, M::logits_rel, 2e-3},  {"detr", T::f16, M::box_max_abs, 1e-3},

@@ -216,18 +216,17 @@ TEST(ConformCoverage, CountsOnlyArchitecturesThatPassed) {
     EXPECT_EQ(key["bert"].transformers, "fail");
     EXPECT_EQ(key["bert"].transformers_reason, "q8_0: why");
     EXPECT_EQ(key["xclip"].transformers, "not yet");
-    EXPECT_EQ(key["llava_next"].transformers, "not yet");  // no case, not in the results: the registry's reason
-    EXPECT_EQ(key["llava_next"].transformers_reason, find_hf_class("llava_next")->not_yet);
+    EXPECT_EQ(key["llava_next"].transformers, "not run");  // every key class has a case now
     EXPECT_EQ(key["qwen2"].transformers, "not run");  // has a case, not in this run
     EXPECT_EQ(key["vit"].transformers, "not run");
     EXPECT_TRUE(key["qwen2"].convertible);
     EXPECT_TRUE(key["vit"].convertible);
     EXPECT_TRUE(key["detr"].convertible);
-    EXPECT_FALSE(key["xclip"].convertible);
+    EXPECT_TRUE(key["xclip"].convertible);
     EXPECT_EQ(c.n_transformers_pass, 1);  // llama
-    // convertible: every knowledge-table type whose model_type accel convert takes (independently: these twelve)
+    // convertible: every knowledge-table type whose model_type accel convert takes (independently: all thirteen)
     const std::set<std::string> converts = {"llama", "qwen2", "bert", "t5",   "vit",  "clip",
-                                            "whisper", "detr", "wav2vec2", "llava", "llava_next", "clap"};
+                                            "whisper", "detr", "wav2vec2", "llava", "llava_next", "clap", "xclip"};
     int n_convertible = 0;
     for (const auto& t : model::known_model_types()) n_convertible += converts.count(t.model_type) ? 1 : 0;
     EXPECT_EQ(c.n_convertible, n_convertible);
@@ -286,7 +285,7 @@ TEST(ConformCli, CoverageListsTheKeyTypes) {
     EXPECT_EQ(hf["llama"], "pass");      // its case against transformers ran (llama names the class too)
     EXPECT_EQ(hf["t5"], "pass");         // t5's case against transformers (converted from its fixture)
     EXPECT_EQ(hf["qwen2"], "not run");
-    EXPECT_EQ(hf["xclip"], "not yet");
+    EXPECT_EQ(hf["xclip"], "not run");  // has a case, not in this run
     EXPECT_EQ(j.at("transformers_pass"), 2);
     EXPECT_EQ(j.at("convertible").get<int>() >= 3, true);
     EXPECT_GE(j.at("runnable").get<int>(), 1);
@@ -309,7 +308,7 @@ TEST(ConformHf, RegistryHasOneEntryPerKeyClass) {
         EXPECT_EQ(c.run == HfRun::none, !c.not_yet.empty()) << c.model_type;
     }
     EXPECT_EQ(names, coverage_key_types());
-    EXPECT_EQ(find_hf_class("xclip")->run, HfRun::none);
+    EXPECT_EQ(find_hf_class("xclip")->run, HfRun::video_text);
     EXPECT_EQ(find_hf_class("detr")->run, HfRun::object_detection);
     EXPECT_EQ(find_hf_class("llama")->run, HfRun::decoder_logits);
     EXPECT_EQ(find_hf_class("bert")->run, HfRun::encoder_embeddings);
@@ -328,7 +327,7 @@ TEST(ConformHf, ReferenceIsTheFixturesTransformersVersion) {
         if (line.rfind("transformers ", 0) == 0) want = line;
     }
     ASSERT_FALSE(want.empty()) << "no transformers line in " << (hf_fixtures() / "VERSIONS");
-    for (const char* cls : {"llama", "qwen2", "bert", "t5", "vit", "clip", "whisper", "detr", "wav2vec2", "clap"})
+    for (const char* cls : {"llama", "qwen2", "bert", "t5", "vit", "clip", "whisper", "detr", "wav2vec2", "clap", "xclip"})
         EXPECT_EQ(hf_fixture_reference(hf_fixtures() / cls), want) << cls;
     test::TempDir tmp;
     EXPECT_THROW(hf_fixture_reference(tmp.path()), Error);
@@ -344,11 +343,6 @@ TEST(ConformHf, EveryClassWithAFixturePassesAgainstTransformers) {
     std::map<std::string, int> n_pass;
     for (const auto& r : run_conformance(o)) {
         if (r.reference == conform_self_reference) continue;  // the cases against llama.cpp itself
-        if (r.arch == "xclip") {
-            EXPECT_EQ(r.status, ConformStatus::not_yet);
-            EXPECT_NE(r.reason.find("no converter"), std::string::npos) << r.reason;
-            continue;
-        }
         EXPECT_EQ(r.reference.rfind("transformers ", 0), 0u) << r.reference;
         if (r.type == "q4_0") {
             EXPECT_EQ(r.status, ConformStatus::not_yet) << r.arch;
@@ -366,7 +360,7 @@ TEST(ConformHf, EveryClassWithAFixturePassesAgainstTransformers) {
     }
     EXPECT_EQ(n_pass, (std::map<std::string, int>{{"bert", 1}, {"clip", 1}, {"llama", 1}, {"qwen2", 1}, {"t5", 1},
                                                   {"vit", 1}, {"whisper", 1}, {"detr", 1}, {"wav2vec2", 1},
-                                                  {"clap", 1}}));
+                                                  {"clap", 1}, {"xclip", 1}}));
 }
 
 TEST(ConformHf, PlantedDefectFailsOnlyTheCaseAgainstTransformers) {
@@ -441,7 +435,7 @@ TEST(ConformCli, HfClassesPassAgainstTransformersByDefault) {
     const std::string ref = hf_fixture_reference(hf_fixtures() / "llama");
     EXPECT_EQ(hf, (std::map<std::string, std::string>{
                       {"bert", "pass " + ref}, {"clip", "pass " + ref}, {"detr", "pass " + ref}, {"llama", "pass " + ref},
-                      {"qwen2", "pass " + ref}, {"t5", "pass " + ref}, {"xclip", "not yet none"}}));
+                      {"qwen2", "pass " + ref}, {"t5", "pass " + ref}, {"xclip", "pass " + ref}}));
 }
 
 // Issue #20's done-when: LLaVA-1.5 and LLaVA-Next against transformers on the CPU, every type the table judges

@@ -42,15 +42,15 @@ TEST(ClassifyCli, HuggingFaceFolderSaysWhetherAccelConvertsIt) {
     EXPECT_EQ(j["accel_convert"]["architecture"], "Qwen2ForCausalLM");
     EXPECT_EQ(j["accel_convert"]["runs_with"], "llama.cpp");
 
-    accel::test::write_file(dir / "config.json", R"({"model_type":"xclip","architectures":["XCLIPModel"]})");
+    accel::test::write_file(dir / "config.json", R"({"model_type":"siglip","architectures":["SiglipModel"]})");
     const auto t = run_accel({"classify", dir.path().string()});
     ASSERT_EQ(t.exit_code, 0) << t.err;
-    EXPECT_NE(t.out.find("accel convert:  no: XCLIPModel is not one accel converts (it converts "
+    EXPECT_NE(t.out.find("accel convert:  no: SiglipModel is not one accel converts (it converts "
                          "LlamaForCausalLM, "),
               std::string::npos)
         << t.out;
     const auto inspected = run_accel({"inspect", dir.path().string()});
-    EXPECT_NE(inspected.out.find("accel convert:  no: XCLIPModel"), std::string::npos) << inspected.out;
+    EXPECT_NE(inspected.out.find("accel convert:  no: SiglipModel"), std::string::npos) << inspected.out;
     accel::test::write_file(dir / "config.json",
                             R"({"model_type":"vit","architectures":["ViTForImageClassification"]})");
     const auto vit = run_accel({"inspect", dir.path().string(), "--json"});

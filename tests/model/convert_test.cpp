@@ -198,7 +198,7 @@ TEST(Convert, RefusesUnsupportedArchitectureListingTheSupportedOnes) {
                         "BertModel, BertForMaskedLM, BertForSequenceClassification, T5ForConditionalGeneration, "
                         "T5EncoderModel, ViTForImageClassification, CLIPModel, WhisperForConditionalGeneration, "
                         "DetrForObjectDetection, Wav2Vec2ForCTC, LlavaForConditionalGeneration, "
-                        "LlavaNextForConditionalGeneration, ClapModel)");
+                        "LlavaNextForConditionalGeneration, ClapModel, XCLIPModel)");
 }
 
 TEST(Convert, RefusesViTConfigsItCannotRun) {

@@ -28,6 +28,8 @@ enum class HfRun : uint8_t {
     vision_language,     // LLaVA (libmtmd) on transformers' pixel values: teacher-forced logits over the ids, top-1
     audio_text,          // CLAP (accel's ggml graphs) on transformers' input features and ids: audio and text
                          // embeddings, logits_per_audio, best text
+    video_text,          // X-CLIP (accel's ggml graph) on transformers' frames: video and text embeddings,
+                         // logits_per_video, best text
 };
 
 struct HfClass {

@@ -1,5 +1,6 @@
 #pragma once
-// Hugging Face image processors (ViTImageProcessor, CLIPImageProcessor): the settings of preprocessor_config.json
+// Hugging Face image processors (ViTImageProcessor, CLIPImageProcessor, VideoMAEImageProcessor per frame: X-CLIP's):
+// the settings of preprocessor_config.json
 // and the preprocessing they describe, as transformers' PIL ("slow") processors run it.
 
 #include <array>
@@ -29,7 +30,7 @@ struct ImageProcessorConfig {
 
 // Reads preprocessor_config.json's text; `source` names it in messages. Absent keys keep the defaults above
 // (ViTImageProcessor's). Throws Error{invalid_input} for malformed JSON, a processor type other than
-// ViTImageProcessor and CLIPImageProcessor, or a value of the wrong type or range.
+// ViTImageProcessor, CLIPImageProcessor and VideoMAEImageProcessor, or a value of the wrong type or range.
 ImageProcessorConfig parse_image_processor_config(const std::string& json_text, const std::string& source);
 
 // Channels-first f32 pixels, what the processor's pixel_values hold for one image.

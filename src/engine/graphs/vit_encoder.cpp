@@ -175,8 +175,8 @@ ggml_tensor* cls_states(ggml_context* ctx, ggml_tensor* hidden) {
     return ggml_cont(ctx, ggml_view_2d(ctx, hidden, hidden->ne[0], hidden->ne[2], hidden->nb[2], 0));
 }
 
-ggml_tensor* build_vit_encoder(ggml_context* ctx, const VitHparams& hp, const VitEncoderWeights& w,
-                               ggml_tensor* pixels) {
+ggml_tensor* build_vit_embeddings(ggml_context* ctx, const VitHparams& hp, const VitEncoderWeights& w,
+                                  ggml_tensor* pixels) {
     const int p = static_cast<int>(hp.patch_size);
     const int64_t batch = pixels->ne[3], e = hp.n_embd;
     // [C*p*p, W/p, H/p, batch]: one row per patch, in row-major patch order (HF's flatten(2) of the conv output)
@@ -191,7 +191,12 @@ ggml_tensor* build_vit_encoder(ggml_context* ctx, const VitHparams& hp, const Vi
     x = ggml_concat(ctx, cls, x, 1);
     x = ggml_add(ctx, x, w.position);
     if (hp.pre_norm) x = build_layer_norm(ctx, x, w.pre_norm_w, w.pre_norm_b, hp.norm_eps);
-    x = build_encoder_blocks(ctx, x, w.blocks, hp, false);
+    return x;
+}
+
+ggml_tensor* build_vit_encoder(ggml_context* ctx, const VitHparams& hp, const VitEncoderWeights& w,
+                               ggml_tensor* pixels) {
+    ggml_tensor* x = build_encoder_blocks(ctx, build_vit_embeddings(ctx, hp, w, pixels), w.blocks, hp, false);
     return build_layer_norm(ctx, x, w.post_norm_w, w.post_norm_b, hp.norm_eps);
 }
 

@@ -78,6 +78,10 @@ private:
 // The CLS token's state of each image, [n_embd, batch], from build_vit_encoder's output.
 ggml_tensor* cls_states(ggml_context* ctx, ggml_tensor* hidden);
 
+// The embeddings alone (patches, CLS, positions, then pre_norm when set): [n_embd, n_tokens, batch], what the
+// blocks take (X-CLIP runs its own blocks over them).
+ggml_tensor* build_vit_embeddings(ggml_context* ctx, const VitHparams& hp, const VitEncoderWeights& w,
+                                  ggml_tensor* pixels);
 // pixels: [width, height, channels, batch] f32 (each image channels-first, as the processor's pixel_values).
 // Returns the final hidden states, [n_embd, n_tokens, batch] (token 0 is CLS), after the final layernorm.
 ggml_tensor* build_vit_encoder(ggml_context* ctx, const VitHparams& hp, const VitEncoderWeights& w,
