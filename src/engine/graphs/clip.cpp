@@ -94,6 +94,7 @@ ClipModel ClipModel::load(const std::filesystem::path& gguf, const VisionParams&
     m->vision.act = read_activation(w);
     m->vision.pre_norm = true;
     m->vision.patch_bias = false;
+    m->vision.flash_attn = m->runner.on_cpu();
     m->text = graphs::read_block_hparams(w, "clip_model.text");
     m->text.act = m->vision.act;
     m->n_vocab = w.get_u32("clip_model.text.vocab_size");

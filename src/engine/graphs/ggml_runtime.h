@@ -61,6 +61,7 @@ public:
     GraphRunner(const std::string& device, int32_t n_threads);
 
     ggml_backend_dev_t device() const { return dev_; }
+    bool on_cpu() const { return ggml_backend_dev_type(dev_) == GGML_BACKEND_DEVICE_TYPE_CPU; }
     // Builds a graph in a fresh context (build returns its output tensors, already marked as outputs), lets
     // `set_inputs` fill the input tensors once allocated, runs it, and returns nothing: read the outputs with
     // ggml_backend_tensor_get inside `read`. Throws Error{backend} when allocation or compute fails.

@@ -69,6 +69,7 @@ ImageClassifier ImageClassifier::load(const std::filesystem::path& gguf, const V
     auto impl = std::make_unique<Impl>(gguf, params);
     const GgufWeights& w = impl->weights;
     impl->hp = graphs::read_vit_hparams(w, "vit");
+    impl->hp.flash_attn = impl->runner.on_cpu();
     impl->encoder = graphs::read_vit_encoder(w, impl->hp);
     impl->labels = w.get_strings("vit.labels");
     const auto n_labels = static_cast<int64_t>(impl->labels.size());

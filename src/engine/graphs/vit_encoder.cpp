@@ -20,18 +20,19 @@ ggml_tensor* heads(ggml_context* ctx, ggml_tensor* x, const VitHparams& hp) {
     return ggml_cont(ctx, ggml_permute(ctx, r, 0, 2, 1, 3));
 }
 
-// Non-causal attention as ggml_flash_attn_ext over f32 q, k and v (no f16 casts: the CPU's kernel takes f32 K/V),
-// each a permuted view, no copies: [d, n_tokens, n_head, batch] -> [d, n_head, n_tokens, batch].
+// Unmasked attention as ggml_flash_attn_ext: q, k and v stay views of the projections (no copies for the heads, no
+// score matrix), the result is already [n_embd, n_tokens, batch]. K and V are f32, so ggml's CPU kernel computes in
+// f32 (its online softmax reorders the sums; the fixtures agree as before).
 ggml_tensor* flash_attention(ggml_context* ctx, ggml_tensor* x, const VitBlock& b, const VitHparams& hp) {
     const int64_t n_tokens = x->ne[1], batch = x->ne[2], d = hp.n_embd / hp.n_head;
-    auto view = [&](ggml_tensor* t) {
+    auto split = [&](ggml_tensor* t) {  // [n_embd, n_tokens, batch] -> view [d, n_tokens, n_head, batch]
         return ggml_permute(ctx, ggml_reshape_4d(ctx, t, d, hp.n_head, n_tokens, batch), 0, 2, 1, 3);
     };
-    ggml_tensor* q = view(linear(ctx, x, b.q_w, b.q_b));
-    ggml_tensor* k = view(linear(ctx, x, b.k_w, b.k_b));
-    ggml_tensor* v = view(linear(ctx, x, b.v_w, b.v_b));
-    ggml_tensor* o = ggml_flash_attn_ext(ctx, q, k, v, nullptr, 1.0f / std::sqrt(static_cast<float>(d)), 0.0f, 0.0f);
-    ggml_prec_set_acc(o, GGML_PREC_F32);
+    ggml_tensor* o = ggml_flash_attn_ext(ctx, split(linear(ctx, x, b.q_w, b.q_b)), split(linear(ctx, x, b.k_w, b.k_b)),
+                                         split(linear(ctx, x, b.v_w, b.v_b)), nullptr,
+                                         1.0f / std::sqrt(static_cast<float>(d)), 0.0f, 0.0f);
+    if (!ggml_prec_set_acc(o, GGML_PREC_F32))  // o: [d, n_head, n_tokens, batch]
+        throw Error(ErrorKind::internal, "ggml refused f32 accumulation for flash attention");
     return linear(ctx, ggml_reshape_3d(ctx, o, hp.n_embd, n_tokens, batch), b.out_w, b.out_b);
 }
 

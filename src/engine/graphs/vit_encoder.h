@@ -24,7 +24,7 @@ struct VitHparams {
     Activation act = Activation::gelu_erf;
     bool pre_norm = false;    // a layernorm after the embeddings (CLIP's pre_layrnorm)
     bool patch_bias = true;   // CLIP's patch convolution has none
-    bool flash_attn = false;  // non-causal attention as ggml_flash_attn_ext over f32 K/V (the CPU's kernel takes them)
+    bool flash_attn = false;  // unmasked attention as one ggml_flash_attn_ext over f32 K/V (set where it runs: CPU)
     uint32_t n_patches() const { return (image_size / patch_size) * (image_size / patch_size); }
     uint32_t n_tokens() const { return n_patches() + 1; }
 };

@@ -99,7 +99,9 @@ CtcVocab read_vocab(const GgufWeights& w, uint32_t n_vocab) {
     return v;
 }
 
-// Conv1d without padding over x: [length, channels in] (time fastest) -> [channels out, frames].
+// Conv1d without padding over x: [length, channels in] (time fastest) -> [channels out, frames]. The kernel stays the
+// matmul's first operand: ggml's fast CPU matmul (llamafile's tinyBLAS) wants its rows, the output channels, in
+// multiples of 4, and a clip's frame count is any number.
 ggml_tensor* conv1d(ggml_context* ctx, ggml_tensor* x, ggml_tensor* kernel, int stride, int pad) {
     ggml_tensor* cols = ggml_im2col(ctx, kernel, x, stride, 0, pad, 0, 1, 0, false, GGML_TYPE_F32);
     const int64_t k = cols->ne[0];
@@ -157,11 +159,14 @@ ggml_tensor* CtcModel::Impl::feature_encoder(ggml_context* ctx, ggml_tensor* wav
         if (c.norm_w != nullptr && hp.layer_norm_convs) {
             y = graphs::build_layer_norm(ctx, y, c.norm_w, c.norm_b, conv_norm_eps);  // over channels, per frame
         } else if (c.norm_w != nullptr) {
-            // GroupNorm(num_groups = channels): each channel over time, so normalize the transposed rows
-            y = ggml_norm(ctx, ggml_cont(ctx, ggml_transpose(ctx, y)), conv_norm_eps);
-            y = ggml_add(ctx, ggml_mul(ctx, y, ggml_reshape_2d(ctx, c.norm_w, 1, c.dim)),
+            // GroupNorm(num_groups = channels): each channel over time, so normalize the transposed rows; GELU there
+            // too, and that [frames, channels] result is what the next im2col reads (one transpose, not three)
+            ggml_tensor* t = ggml_norm(ctx, ggml_cont(ctx, ggml_transpose(ctx, y)), conv_norm_eps);
+            t = ggml_add(ctx, ggml_mul(ctx, t, ggml_reshape_2d(ctx, c.norm_w, 1, c.dim)),
                          ggml_reshape_2d(ctx, c.norm_b, 1, c.dim));
-            y = ggml_cont(ctx, ggml_transpose(ctx, y));
+            x = ggml_gelu_erf(ctx, t);
+            if (i + 1 == convs.size()) y = ggml_cont(ctx, ggml_transpose(ctx, x));
+            continue;
         }
         y = ggml_gelu_erf(ctx, y);
         if (i + 1 < convs.size()) x = ggml_cont(ctx, ggml_transpose(ctx, y));
@@ -212,6 +217,7 @@ CtcModel CtcModel::load(const std::filesystem::path& gguf, const CtcParams& para
     auto impl = std::make_unique<Impl>(gguf, params);
     const GgufWeights& w = impl->weights;
     impl->hp = read_hparams(w);
+    impl->hp.blocks.flash_attn = impl->runner.on_cpu();
     impl->convs = read_convs(w, impl->hp);
     impl->read_tensors();
     impl->vocab = read_vocab(w, impl->hp.n_vocab);
