@@ -57,7 +57,7 @@ struct BenchOptions {
     double slo_p99_ms = 0, slo_ttft_ms = 0, slo_tpot_ms = 0;  // 0: no limit
     bool find_peak = false;
     // Remote targets.
-    std::string target, served_model, workload;
+    std::string target, served_model, workload, tokenizer;
     double max_lateness_ms = 10;
     int32_t max_in_flight = 256;
     FormatOption format;
@@ -71,7 +71,7 @@ bench::SweepSpec sweep_from(const BenchOptions& o) {
                                {"llm", "embed", "latency", "server", "offline", "audio", "vision"})) {
         s.scenarios.push_back(bench::parse_scenario(sc));
     }
-    bench::set_remote_target(s, o.target, o.served_model, o.workload, !o.models.empty());
+    bench::set_remote_target(s, o.target, o.served_model, o.workload, !o.models.empty(), o.tokenizer);
     if (o.target.empty()) s.models = bench::parse_str_list("--model", o.models);
     s.devices = bench::parse_list("--device", o.devices, hw::parse_device_id);
     s.n_prompt = bench::parse_int_list("-p", o.n_prompt);
@@ -238,6 +238,7 @@ void register_bench(CLI::App& app, int& exit_code) {
     cmd->add_option("--target", o->target, "An OpenAI-compatible server http://HOST:PORT (latency, offline, server)");
     cmd->add_option("--served-model", o->served_model, "--target: the served model's id (default: the first listed)");
     cmd->add_option("--workload", o->workload, "--target: plain|shared-prefix:N|multi-turn:T|prompts:FILE, '+'-joined");
+    cmd->add_option("--tokenizer", o->tokenizer, "--target: the served model's GGUF, counts tokens without usage");
     cmd->add_option("--max-lateness-ms", o->max_lateness_ms, "--target server: INVALID if >1% are sent this late")
         ->default_val(10);
     cmd->add_option("--max-in-flight", o->max_in_flight, "--target server: most open requests")->default_val(256);
