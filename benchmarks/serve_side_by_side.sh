@@ -23,9 +23,16 @@ for f in sorted(os.listdir(out)):
     if not f.endswith(".json"):
         continue
     server, rnd = f[:-5].split("-", 1)
-    doc = json.load(open(os.path.join(out, f)))
-    for r in doc["results"]:
-        rem = r["remote"]
+    try:
+        doc = json.load(open(os.path.join(out, f)))
+    except ValueError:
+        print(f"{f}: no JSON (see {f[:-5]}.log)", file=sys.stderr)
+        continue
+    for r in doc.get("results", []):
+        rem = r.get("remote")
+        if not r.get("ok") or not rem:
+            print(f"{f}: {r.get('test')} failed: {r.get('failure_reason', '')}", file=sys.stderr)
+            continue
         test = r["test"]
         rows.setdefault(test, {}).setdefault(server, {})[rnd] = {
             "tok_s": rem["output_tokens_per_s"], "ttft_p99": rem["ttft"]["p99_ms"], "tpot_p99": rem["tpot"]["p99_ms"],
@@ -85,6 +92,7 @@ measure() {  # name round
     start "$1"
     taskset -c "$CLIENT_CPUS" "$ACCEL" bench --target "$URL" --served-model "$ID" --scenario offline,server \
         -p "$N_PROMPT" -n "$N_GEN" --parallel "$PARALLEL" --qps "$QPS" --queries "$QUERIES" --warmup 2 \
+        --tokenizer "$MODEL" \
         --cpu-mask "$CLIENT_MASK" --no-store --json >"$OUT/$1-$2.json" 2>"$OUT/$1-$2.log" || true
     stop
 }

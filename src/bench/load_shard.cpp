@@ -35,7 +35,8 @@ json sample_json(const RemoteSample& s) {
               {"e2e_ns", s.done_ns - s.due_ns}, {"chunk_ns", s.chunk_ns},
               {"ttft_ns", s.chunk_ns.empty() ? json(nullptr) : json(s.chunk_ns.front() - s.due_ns)},
               {"completion_tokens", json_or_null(s.completion_tokens)},
-              {"prompt_tokens", json_or_null(s.prompt_tokens)}, {"status", s.status}, {"error", s.error}};
+              {"prompt_tokens", json_or_null(s.prompt_tokens)},
+              {"tokenizer_tokens", json_or_null(s.tokenizer_tokens)}, {"status", s.status}, {"error", s.error}};
     return j;
 }
 
@@ -48,6 +49,7 @@ RemoteSample sample_of(const json& j) {
     j.at("chunk_ns").get_to(s.chunk_ns);
     s.completion_tokens = get_opt<int32_t>(j, "completion_tokens");
     s.prompt_tokens = get_opt<int32_t>(j, "prompt_tokens");
+    s.tokenizer_tokens = get_opt<int32_t>(j, "tokenizer_tokens");
     j.at("status").get_to(s.status);
     j.at("error").get_to(s.error);
     return s;
@@ -116,6 +118,7 @@ std::vector<RemoteSample> remote_samples(const LoadRun& run, std::span<const Rem
                        .done_ns = ns_since(run.t0, r.done),
                        .completion_tokens = r.completion_tokens,
                        .prompt_tokens = r.prompt_tokens,
+                       .tokenizer_tokens = r.tokenizer_tokens,
                        .status = r.status,
                        .error = r.error};
         s.chunk_ns.reserve(r.chunks.size());
@@ -142,6 +145,7 @@ RemoteOutcome remote_outcome_of_samples(std::span<const RemoteSample> samples, i
         for (int64_t c : s.chunk_ns) r.chunks.push_back(at_ns(c));
         r.completion_tokens = s.completion_tokens;
         r.prompt_tokens = s.prompt_tokens;
+        r.tokenizer_tokens = s.tokenizer_tokens;
         r.status = s.status;
         r.error = s.error;
         run.span_ns = std::max(run.span_ns, s.done_ns);

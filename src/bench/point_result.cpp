@@ -31,6 +31,7 @@ void to_json(json& j, const PointSpec& s) {
         j["target"] = s.target;
         j["served_model"] = s.served_model;
         j["workload"] = s.workload;
+        if (!s.tokenizer.empty()) j["tokenizer"] = s.tokenizer;
     }
 }
 
@@ -56,6 +57,7 @@ void from_json(const json& j, PointSpec& s) {
     s.target = j.value("target", std::string());
     s.served_model = j.value("served_model", std::string());
     s.workload = j.value("workload", std::string());
+    s.tokenizer = j.value("tokenizer", std::string());
 }
 
 void to_json(json& j, const Measurement& m) {

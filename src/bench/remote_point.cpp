@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
 
 #include <fmt/core.h>
 
@@ -16,6 +17,8 @@
 #include "accel/bench/run_hygiene.h"
 #include "accel/bench/server_scenario.h"
 #include "accel/core/error.h"
+#include "accel/engine/loaded_model.h"
+#include "accel/engine/session.h"
 
 namespace accel::bench {
 namespace {
@@ -36,6 +39,26 @@ RemoteRun drive(const TargetUrl& url, std::span<const RemoteRequest> requests, i
     out.load = run_load(sut, arrivals, start);
     out.responses = sut.responses();
     return out;
+}
+
+// --tokenizer: the GGUF's vocabulary only (no weights), loaded before the warm-up; nullopt without one.
+std::optional<engine::LoadedModel> load_tokenizer(const std::string& path) {
+    if (path.empty()) return std::nullopt;
+    try {
+        return engine::LoadedModel::load(path, {.vocab_only = true});
+    } catch (const Error& e) {
+        throw Error(ErrorKind::invalid_input, fmt::format("--tokenizer {}: {}", path, e.what()));
+    }
+}
+
+// After the run (never on the timed path): each complete answer without usage gets its text's token count, the text
+// tokenized whole with the model's vocabulary (no BOS, special-token text left as text).
+void count_tokens(const engine::LoadedModel& vocab, std::span<RemoteResponse> responses) {
+    for (RemoteResponse& r : responses) {
+        if (r.ok() && !r.completion_tokens) {
+            r.tokenizer_tokens = static_cast<int32_t>(engine::tokenize(vocab, r.text, false).size());
+        }
+    }
 }
 
 // The single-stream greedy answer per request body, kept for the process (a worker measures several points).
@@ -166,6 +189,13 @@ void measure_remote_point(PointResult& r, const PointSpec& spec, const PointOpti
     r.model_name = id.served_model;
     r.model_sha256 = "served:" + id.served_model + "@" + url.text;
     r.model_desc = id.server_header.empty() ? "remote" : id.server_header;
+    std::optional<engine::LoadedModel> vocab;
+    try {
+        vocab = load_tokenizer(spec.tokenizer);
+    } catch (const Error&) {
+        r.failure_stage = "load";
+        throw;
+    }
 
     const Workload workload = parse_workload(spec.workload);
     const RequestLengths lengths =
@@ -205,6 +235,7 @@ void measure_remote_point(PointResult& r, const PointSpec& spec, const PointOpti
         auto requests = requests_for(n, options.seed);
         const auto start = share.take(arrivals, requests, concurrency, options.max_in_flight);
         RemoteRun run = drive(url, requests, concurrency, arrivals, timeout, start);
+        if (vocab) count_tokens(*vocab, run.responses);
         share.keep(run);
         RemoteOutcome o = remote_outcome(run.load, run.responses, server, qps, concurrency,
                                          server ? options.slo : ServerSlo{}, options.max_lateness_ms);
@@ -230,6 +261,7 @@ void measure_remote_point(PointResult& r, const PointSpec& spec, const PointOpti
     RemoteStats st = stats_at[server ? r.server->target_qps : 0.0];
     st.target = id;
     st.workload = workload.text;
+    st.tokenizer = spec.tokenizer;
     if (before) {
         std::string why_after;
         const auto after = scrape_metrics(url, why_after);

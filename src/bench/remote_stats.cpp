@@ -3,6 +3,8 @@
 #include "accel/bench/remote_stats.h"
 
 #include <algorithm>
+#include <filesystem>
+#include <utility>
 
 #include <fmt/core.h>
 
@@ -45,7 +47,7 @@ RemoteOutcome remote_outcome(const LoadRun& run, std::span<const RemoteResponse>
     std::vector<int64_t> itl, lateness;
     int64_t first_origin = INT64_MAX, last_done = 0;
     int64_t prompt_tokens = 0;
-    bool all_prompt_usage = true, any_usage = false, any_chunks = false;
+    bool all_prompt_usage = true, any_usage = false, any_tokenizer = false, any_chunks = false;
     for (size_t i = 0; i < responses.size(); ++i) {
         const RemoteResponse& r = responses[i];
         const int64_t due = run.arrival_ns[i];
@@ -63,8 +65,11 @@ RemoteOutcome remote_outcome(const LoadRun& run, std::span<const RemoteResponse>
         ok.done_ns.push_back(done);
         ok.first_ns.push_back(r.chunks.empty() ? std::nullopt : std::optional(ns_since(run.t0, r.chunks.front())));
         for (size_t k = 1; k < r.chunks.size(); ++k) itl.push_back(ns_since(r.chunks[k - 1], r.chunks[k]));
-        const int32_t n = r.completion_tokens.value_or(static_cast<int32_t>(r.chunks.size()));
-        (r.completion_tokens ? any_usage : any_chunks) = true;
+        // The server's usage, else the text's tokens by the model's own tokenizer (--tokenizer), else the chunks.
+        const int32_t n = r.completion_tokens.value_or(
+            r.tokenizer_tokens.value_or(static_cast<int32_t>(r.chunks.size())));
+        (r.completion_tokens ? any_usage : r.tokenizer_tokens ? any_tokenizer : any_chunks) = true;
+        if (r.resent) ++st.n_resent;
         n_out.push_back(n);
         st.n_output_tokens += n;
         if (r.prompt_tokens) {
@@ -73,7 +78,12 @@ RemoteOutcome remote_outcome(const LoadRun& run, std::span<const RemoteResponse>
             all_prompt_usage = false;
         }
     }
-    st.token_source = any_usage && any_chunks ? "usage+chunks" : any_usage ? "usage" : "chunks";
+    st.token_source.clear();
+    for (const auto& [any, name] : {std::pair{any_usage, "usage"}, std::pair{any_tokenizer, "tokenizer"},
+                                    std::pair{any_chunks, "chunks"}}) {
+        if (any) st.token_source += (st.token_source.empty() ? "" : "+") + std::string(name);
+    }
+    if (st.token_source.empty()) st.token_source = "chunks";
     if (all_prompt_usage && !n_out.empty()) st.n_prompt_tokens = prompt_tokens;
     // The run's span: from the schedule's start (server) or the first send (closed loops) to the last answer.
     ok.span_ns = n_out.empty() ? 0 : last_done - (from_schedule ? 0 : first_origin);
@@ -130,6 +140,11 @@ RemoteOutcome remote_outcome(const LoadRun& run, std::span<const RemoteResponse>
     return out;
 }
 
+std::string token_source_text(const RemoteStats& s) {
+    if (s.token_source.find("tokenizer") == std::string::npos) return s.token_source;
+    return s.token_source + " " + std::filesystem::path(s.tokenizer).filename().string();
+}
+
 void to_json(json& j, const LatencyFigures& f) {
     j = {{"count", f.count}, {"mean_ms", f.mean_ms}, {"p50_ms", f.p50_ms}, {"p90_ms", f.p90_ms},
          {"p99_ms", f.p99_ms}, {"max_ms", f.max_ms}};
@@ -155,6 +170,8 @@ void to_json(json& j, const RemoteStats& s) {
          {"workload", s.workload},
          {"origin", s.origin},
          {"token_source", s.token_source},
+         {"tokenizer", s.tokenizer.empty() ? json(nullptr) : json(s.tokenizer)},
+         {"n_resent", s.n_resent},
          {"concurrency", s.concurrency},
          {"n_requests", s.n_requests},
          {"n_failed", s.n_failed},
@@ -187,6 +204,9 @@ void from_json(const json& j, RemoteStats& s) {
     j.at("workload").get_to(s.workload);
     j.at("origin").get_to(s.origin);
     j.at("token_source").get_to(s.token_source);
+    // Absent from results stored before session 8.
+    s.tokenizer = j.contains("tokenizer") && j["tokenizer"].is_string() ? j["tokenizer"].get<std::string>() : "";
+    s.n_resent = j.value("n_resent", int64_t{0});
     j.at("concurrency").get_to(s.concurrency);
     j.at("n_requests").get_to(s.n_requests);
     j.at("n_failed").get_to(s.n_failed);

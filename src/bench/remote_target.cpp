@@ -1,6 +1,7 @@
 #include "accel/bench/remote_target.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <thread>
 
 #include <fmt/core.h>
@@ -15,12 +16,14 @@ namespace {
 
 using nlohmann::json;
 
-net::HttpClient client(const TargetUrl& url, std::chrono::seconds read_timeout = std::chrono::seconds(30)) {
+net::HttpClient client(const TargetUrl& url, std::chrono::seconds read_timeout = std::chrono::seconds(30),
+                       bool keep_alive = false) {
     net::HeaderList headers;
     if (!url.api_key.empty()) headers.emplace_back("Authorization", "Bearer " + url.api_key);
     return net::HttpClient(url.host, url.port,
                            {.read_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(read_timeout),
-                            .default_headers = std::move(headers)});
+                            .default_headers = std::move(headers),
+                            .keep_alive = keep_alive});
 }
 
 }  // namespace
@@ -57,21 +60,30 @@ TargetUrl parse_target_url(const std::string& url) {
 }
 
 void set_remote_target(SweepSpec& s, const std::string& target, const std::string& served_model,
-                       const std::string& workload, bool has_models) {
+                       const std::string& workload, bool has_models, const std::string& tokenizer) {
     if (target.empty()) {
-        if (!served_model.empty() || !workload.empty()) {
-            throw Error(ErrorKind::invalid_input, "--served-model and --workload need --target URL");
+        if (!served_model.empty() || !workload.empty() || !tokenizer.empty()) {
+            throw Error(ErrorKind::invalid_input, "--served-model, --workload and --tokenizer need --target URL");
         }
         return;
     }
     if (has_models) {
         throw Error(ErrorKind::invalid_input, "--target measures a served model (--served-model NAME); --model is a "
-                                              "model file and cannot be given with it");
+                                              "model file and cannot be given with it (--tokenizer FILE.gguf gives "
+                                              "the served model's vocabulary for counting tokens)");
     }
     (void)parse_target_url(target);
     s.target = target;
     s.served_model = served_model;
     s.workload = parse_workload(workload).text;
+    if (!tokenizer.empty()) {
+        std::error_code ec;
+        if (!std::filesystem::is_regular_file(tokenizer, ec)) {
+            throw Error(ErrorKind::invalid_input, fmt::format("--tokenizer {}: no such file (give the served model's "
+                                                              "GGUF, or one with the same vocabulary)", tokenizer));
+        }
+        s.tokenizer = std::filesystem::absolute(tokenizer).string();
+    }
 }
 
 TargetIdentity read_target_identity(const TargetUrl& url, const std::string& served_model) {
@@ -204,16 +216,16 @@ RemoteSut::RemoteSut(TargetUrl url, std::span<const RemoteRequest> requests, int
     }
 }
 
-void RemoteSut::stream_one(uint32_t q, QueryObserver& observer) {
+void RemoteSut::stream_one(uint32_t q, QueryObserver& observer, net::HttpClient& c, bool reused) {
     RemoteResponse& r = responses_[q];
     const RemoteRequest& req = requests_[q];
     net::SseParser parser;
     std::optional<RemoteResponse::Clock::time_point> done_at;
     std::string head;  // the first bytes, for the error message of a refused request
-    auto c = client(url_, read_timeout_);
-    r.sent = RemoteResponse::Clock::now();
-    const net::HttpResult res = c.post_streaming(url_.prefix + req.path, req.body, [&](std::string_view bytes) {
+    bool any_bytes = false;
+    const auto on_data = [&](std::string_view bytes) {
         const auto at = RemoteResponse::Clock::now();
+        any_bytes = true;
         if (head.size() < 300) head.append(bytes.substr(0, 300 - head.size()));
         parser.feed(bytes);
         for (const std::string& ev : parser.take_events()) {
@@ -222,7 +234,14 @@ void RemoteSut::stream_one(uint32_t q, QueryObserver& observer) {
             if (before == 0 && !r.chunks.empty()) observer.first_token(q);
         }
         return true;
-    });
+    };
+    r.sent = RemoteResponse::Clock::now();
+    net::HttpResult res = c.post_streaming(url_.prefix + req.path, req.body, on_data);
+    if (res.status == 0 && !any_bytes && reused) {
+        // The server closed the idle keep-alive connection as the request went out: once more, on a new one.
+        r.resent = true;
+        res = c.post_streaming(url_.prefix + req.path, req.body, on_data);
+    }
     r.done = done_at.value_or(RemoteResponse::Clock::now());
     r.status = res.status;
     if (res.status == 0) {
@@ -256,6 +275,9 @@ void RemoteSut::serve(QueryObserver& observer) {
     workers.reserve(static_cast<size_t>(n_workers_));
     for (int32_t w = 0; w < n_workers_; ++w) {
         workers.emplace_back([&] {
+            // The worker's own connection, kept open across its requests: setting one up is not in the latencies.
+            net::HttpClient c = client(url_, read_timeout_, true);
+            bool reused = false;
             for (;;) {
                 uint32_t q = 0;
                 {
@@ -266,7 +288,8 @@ void RemoteSut::serve(QueryObserver& observer) {
                     queue_.pop_front();
                 }
                 try {
-                    stream_one(q, observer);
+                    stream_one(q, observer, c, reused);
+                    reused = responses_[q].status != 0;
                 } catch (const std::exception& e) {
                     responses_[q].error = e.what();
                     responses_[q].done = RemoteResponse::Clock::now();

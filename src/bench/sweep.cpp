@@ -225,7 +225,8 @@ std::vector<PointSpec> expand(const SweepSpec& s) {
                                                                                            : std::string(),
                                                                             .target = s.target,
                                                                             .served_model = s.served_model,
-                                                                            .workload = s.workload});
+                                                                            .workload = s.workload,
+                                                                            .tokenizer = s.tokenizer});
                                                 }
                                             }
                                         }

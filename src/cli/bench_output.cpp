@@ -55,7 +55,7 @@ void print_remote_lines(const bench::PointResult& r, const std::string& name) {
                name, r.spec.test_name(), s.target.url,
                s.target.server_header.empty() ? "no Server header" : "Server: " + s.target.server_header, s.n_requests,
                s.n_failed, s.concurrency, s.origin, figures_text("TTFT", s.ttft), figures_text("TPOT", s.tpot),
-               figures_text("ITL", s.itl), figures_text("E2E", s.e2e), s.output_tokens_per_s, s.token_source,
+               figures_text("ITL", s.itl), figures_text("E2E", s.e2e), s.output_tokens_per_s, token_source_text(s),
                s.requests_per_s, s.goodput_rps ? fmt::format(", goodput {:.2f} requests/s", *s.goodput_rps) : "",
                s.lateness ? fmt::format("; client lateness p99 {:.2f} ms, max {:.2f} ms, {} later than {:g} ms",
                                         s.lateness->p99_ms, s.lateness->max_ms, s.n_late, s.max_lateness_ms)

@@ -34,6 +34,7 @@ void add_remote_target_options(CLI::App& cmd, RemoteTargetFlags& f) {
     cmd.add_option("--target", f.target, "An OpenAI-compatible server http://HOST:PORT (latency, offline, server)");
     cmd.add_option("--served-model", f.served_model, "--target: the served model's id (default: the first listed)");
     cmd.add_option("--workload", f.workload, "--target: plain|shared-prefix:N|multi-turn:T|prompts:FILE, '+'-joined");
+    cmd.add_option("--tokenizer", f.tokenizer, "--target: the served model's GGUF, counts tokens without usage");
     cmd.add_option("--max-lateness-ms", f.max_lateness_ms, "--target server: INVALID if >1% are sent this late")
         ->default_val(10);
     cmd.add_option("--max-in-flight", f.max_in_flight, "--target server: most open requests")->default_val(256);

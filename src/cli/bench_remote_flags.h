@@ -15,7 +15,7 @@ namespace accel::cli {
 // (docs/multinode.md): --load-shard I/K --start-at EPOCH_MS --samples-out FILE on each generator, then
 // --merge-samples DIR once.
 struct RemoteTargetFlags {
-    std::string target, served_model, workload;
+    std::string target, served_model, workload, tokenizer;
     double max_lateness_ms = 10;
     int32_t max_in_flight = 256;
     std::string api_key_file;

@@ -69,7 +69,8 @@ bench::SweepSpec sweep_from(const BenchOptions& o) {
                                {"llm", "embed", "latency", "server", "offline", "audio", "vision"})) {
         s.scenarios.push_back(bench::parse_scenario(sc));
     }
-    bench::set_remote_target(s, o.remote.target, o.remote.served_model, o.remote.workload, !o.models.empty());
+    bench::set_remote_target(s, o.remote.target, o.remote.served_model, o.remote.workload, !o.models.empty(),
+                             o.remote.tokenizer);
     if (o.remote.target.empty()) s.models = bench::parse_str_list("--model", o.models);
     s.devices = bench::parse_list("--device", o.devices, hw::parse_device_id);
     s.n_prompt = bench::parse_int_list("-p", o.n_prompt);

@@ -103,6 +103,7 @@ LoadedModel LoadedModel::load(const std::filesystem::path& path, const ModelLoad
     mp.split_mode = to_llama(params.split_mode);
     mp.n_gpu_layers = devs.empty() ? 0 : params.n_gpu_layers;
     mp.load_mode = params.use_mmap ? LLAMA_LOAD_MODE_MMAP : LLAMA_LOAD_MODE_NONE;
+    mp.vocab_only = params.vocab_only;
     bool cancelled = false;
     struct ProgressState {
         const std::function<bool(float)>* fn;

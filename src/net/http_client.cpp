@@ -41,7 +41,7 @@ struct HttpClient::Impl {
         cli.set_connection_timeout(opt.connect_timeout);
         cli.set_read_timeout(opt.read_timeout);
         cli.set_write_timeout(opt.write_timeout);
-        cli.set_keep_alive(false);
+        cli.set_keep_alive(opt.keep_alive);
     }
 };
 

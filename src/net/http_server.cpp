@@ -96,8 +96,15 @@ public:
         return static_cast<ssize_t>(n);
     }
     ssize_t write(const char* ptr, size_t size) override {
+        // The answer's head comes first, in one write: cpp-httplib says there whether it closes the connection
+        // (an error status, a client's Connection: close).
+        if (!head_written_) {
+            head_written_ = true;
+            closes_ = std::string_view(ptr, size).find("\r\nConnection: close\r\n") != std::string_view::npos;
+        }
         return send_all(fd_, ptr, size, Clock::now() + write_timeout_) ? static_cast<ssize_t>(size) : -1;
     }
+    bool closes() const { return closes_ || !head_written_; }
     void get_remote_ip_and_port(std::string& ip, int& port) const override { address_of(fd_, true, ip, port); }
     void get_local_ip_and_port(std::string& ip, int& port) const override { address_of(fd_, false, ip, port); }
     socket_t socket() const override { return fd_; }
@@ -107,6 +114,8 @@ private:
     int fd_;
     std::string data_;
     size_t pos_ = 0;
+    bool head_written_ = false;
+    bool closes_ = false;
     std::chrono::milliseconds write_timeout_;
     const std::atomic<bool>& stopping_;
 };
@@ -161,14 +170,18 @@ public:
     }
     // Content providers stop once the "listener" is gone: it is set to accel's listening socket while serving.
     void set_listening(int fd) { svr_sock_ = fd; }
-    void serve(httplib::Stream& strm) {
+    // One request; true when the connection may carry another (keep_alive, the answer fully written, and neither
+    // side said Connection: close).
+    bool serve(httplib::Stream& strm, bool keep_alive) {
         std::string ra, la;
         int rp = 0, lp = 0;
         strm.get_remote_ip_and_port(ra, rp);
         strm.get_local_ip_and_port(la, lp);
-        bool closed = true;
+        bool closed = false;
         // accel's handlers answer ranges themselves; httplib would otherwise cut the body a second time.
-        process_request(strm, ra, rp, la, lp, true, closed, [](httplib::Request& r) { r.ranges.clear(); });
+        const bool ok = process_request(strm, ra, rp, la, lp, !keep_alive, closed,
+                                        [](httplib::Request& r) { r.ranges.clear(); });
+        return keep_alive && ok && !closed;
     }
 };
 
@@ -180,6 +193,9 @@ struct HttpServer::Impl {
     uint16_t port = 0;
     std::atomic<bool> stopping{false};
     std::atomic<int64_t> open{0};
+    std::atomic<int64_t> accepted_total{0};
+    std::atomic<int64_t> idle{0};  // keep-alive connections waiting for their next request
+    std::atomic<int64_t> shed{0};  // how many idle connections the acceptor asks to close (room for a new one)
     std::unique_ptr<HttplibEngine> engine;
     std::thread acceptor;
     std::mutex m;
@@ -190,7 +206,9 @@ struct HttpServer::Impl {
     void accept_loop();
     void reap();
     void serve(int fd, Clock::time_point accepted);
-    PreRead read_request(int fd, Clock::time_point deadline) const;
+    PreRead read_request(int fd, Clock::time_point deadline, std::string& carry) const;
+    bool wait_next_request(int fd);
+    bool make_room(Clock::time_point accepted);
     PreRead check_head(std::string_view head) const;
     HttpResponse error(int status, std::string_view why) const;
     void write_raw(int fd, const HttpResponse& r, Clock::time_point deadline) const;
@@ -233,6 +251,11 @@ HttpServer::HttpServer(HttpServerOptions options, HttpHandler handler) : impl_(s
     impl_->engine = std::make_unique<HttplibEngine>(
         [impl](const httplib::Request& in, httplib::Response& out) { impl->answer(in, out); });
     impl_->engine->set_listening(impl_->listen_fd);
+    if (impl_->opt.limits.keep_alive_idle.count() > 0) {  // what the Keep-Alive answer header says
+        impl_->engine->set_keep_alive_timeout(std::max<time_t>(
+            1, std::chrono::duration_cast<std::chrono::seconds>(impl_->opt.limits.keep_alive_idle).count()));
+        impl_->engine->set_keep_alive_max_count(static_cast<size_t>(impl_->opt.limits.keep_alive_max_requests));
+    }
     impl_->acceptor = std::thread([impl] { impl->accept_loop(); });
 }
 
@@ -241,6 +264,8 @@ HttpServer::~HttpServer() { stop(); }
 uint16_t HttpServer::port() const { return impl_->port; }
 const std::string& HttpServer::host() const { return impl_->host; }
 int64_t HttpServer::n_open_connections() const { return impl_->open.load(); }
+int64_t HttpServer::n_accepted_connections() const { return impl_->accepted_total.load(); }
+int64_t HttpServer::n_idle_connections() const { return impl_->idle.load(); }
 bool HttpServer::stopping() const { return impl_->stopping.load(); }
 
 void HttpServer::stop() {
@@ -278,11 +303,12 @@ void HttpServer::Impl::accept_loop() {
         const int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (fd < 0) continue;
         const auto accepted = Clock::now();
+        ++accepted_total;
         // The head and the body go out in separate writes: without this, Nagle and delayed ACKs add ~40 ms.
         const int one = 1;
         ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         reap();
-        if (open.load() >= opt.limits.max_connections) {
+        if (open.load() >= opt.limits.max_connections && !make_room(accepted)) {
             HttpResponse busy = error(503, "too many connections");
             busy.headers.emplace_back("Retry-After", "1");
             write_raw(fd, busy, accepted + std::chrono::seconds(1));
@@ -341,11 +367,22 @@ PreRead HttpServer::Impl::check_head(std::string_view head) const {
     return PreRead{.status = 200, .why = "0"};
 }
 
-PreRead HttpServer::Impl::read_request(int fd, Clock::time_point deadline) const {
-    std::string buf;
+PreRead HttpServer::Impl::read_request(int fd, Clock::time_point deadline, std::string& carry) const {
+    std::string buf = std::move(carry);
+    carry.clear();
     size_t head_end = std::string::npos, want = 0;
     char chunk[4096];
     for (;;) {
+        if (head_end == std::string::npos && !buf.empty()) {
+            head_end = buf.find("\r\n\r\n");
+            if ((head_end == std::string::npos ? buf.size() : head_end) > opt.limits.max_header_bytes)
+                return refuse(431, "request headers too large");
+            if (head_end != std::string::npos) {
+                PreRead head = check_head(std::string_view(buf).substr(0, head_end));
+                if (head.status != 200) return head;
+                want = head_end + 4 + std::stoull(head.why);
+            }
+        }
         if (head_end != std::string::npos && buf.size() >= want) break;
         if (stopping.load()) return refuse(503, "server shutting down");
         if (!wait_fd(fd, POLLIN, std::min(deadline, Clock::now() + std::chrono::milliseconds(200)))) {
@@ -360,17 +397,48 @@ PreRead HttpServer::Impl::read_request(int fd, Clock::time_point deadline) const
             return refuse(0, "client left");
         }
         buf.append(chunk, static_cast<size_t>(r));
-        if (head_end != std::string::npos) continue;
-        head_end = buf.find("\r\n\r\n");
-        if ((head_end == std::string::npos ? buf.size() : head_end) > opt.limits.max_header_bytes)
-            return refuse(431, "request headers too large");
-        if (head_end == std::string::npos) continue;
-        PreRead head = check_head(std::string_view(buf).substr(0, head_end));
-        if (head.status != 200) return head;
-        want = head_end + 4 + std::stoull(head.why);
-        if (buf.size() > want) return refuse(400, "more body bytes than Content-Length");
+    }
+    if (buf.size() > want) {
+        // The start of the next request (a pipelining client): kept for it, or refused without keep-alive.
+        if (opt.limits.keep_alive_idle.count() <= 0) return refuse(400, "more body bytes than Content-Length");
+        carry = buf.substr(want);
+        buf.resize(want);
     }
     return PreRead{.status = 200, .bytes = std::move(buf)};
+}
+
+// Between two requests of a keep-alive connection: true once the next request's bytes arrive; false after the idle
+// time, when the server stops, or when the acceptor needs the slot for a new connection.
+bool HttpServer::Impl::wait_next_request(int fd) {
+    const auto until = Clock::now() + opt.limits.keep_alive_idle;
+    ++idle;
+    bool ready = false;
+    while (!stopping.load() && Clock::now() < until) {
+        pollfd p{.fd = fd, .events = POLLIN, .revents = 0};
+        const int r = ::poll(&p, 1, 20);
+        if (r > 0) {
+            ready = true;
+            break;
+        }
+        if (r < 0 && errno != EINTR) break;
+        int64_t want = shed.load();
+        if (want > 0 && shed.compare_exchange_strong(want, want - 1)) break;
+    }
+    --idle;
+    return ready;
+}
+
+// At the connection cap: asks one idle keep-alive connection to close and waits briefly for the slot. False when
+// none is idle or none closed in time (the new connection then gets 503).
+bool HttpServer::Impl::make_room(Clock::time_point accepted) {
+    if (idle.load() <= 0) return false;
+    shed.store(1);
+    const auto until = accepted + std::chrono::milliseconds(250);
+    while (open.load() >= opt.limits.max_connections && Clock::now() < until) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    shed.store(0);  // the acceptor is the only one that asks, and it asks no more
+    return open.load() < opt.limits.max_connections;
 }
 
 void HttpServer::Impl::write_raw(int fd, const HttpResponse& r, Clock::time_point deadline) const {
@@ -395,12 +463,24 @@ void HttpServer::Impl::linger_close(int fd) const {
 }
 
 void HttpServer::Impl::serve(int fd, Clock::time_point accepted) {
-    PreRead in = read_request(fd, accepted + opt.limits.read_timeout);
-    if (in.status == 200) {
+    const bool keep_alive = opt.limits.keep_alive_idle.count() > 0;
+    std::string carry;  // bytes of the next request that came with this one
+    Clock::time_point start = accepted;
+    for (int n = 1;; ++n) {
+        PreRead in = read_request(fd, start + opt.limits.read_timeout, carry);
+        if (in.status != 200) {
+            if (in.status != 0) write_raw(fd, error(in.status, in.why), Clock::now() + opt.limits.write_timeout);
+            break;
+        }
         BufferedStream strm(fd, std::move(in.bytes), opt.limits.write_timeout, stopping);
-        engine->serve(strm);
-    } else if (in.status != 0) {
-        write_raw(fd, error(in.status, in.why), Clock::now() + opt.limits.write_timeout);
+        const bool more = engine->serve(strm, keep_alive && n < opt.limits.keep_alive_max_requests);
+        if (!more || strm.closes() || stopping.load()) break;
+        if (carry.empty() && !wait_next_request(fd)) {
+            // Idle: no answer in flight to protect, so no lingering (the slot may be wanted now).
+            ::close(fd);
+            return;
+        }
+        start = Clock::now();
     }
     linger_close(fd);
 }

@@ -73,6 +73,12 @@ std::vector<const ResultRow*> tradeoff_rows(const ReportData& d) {
 }
 
 std::string group_label(const ResultRow& r) {
+    // A served model (accel bench --target): what answered and where, beside the in-process "model · device".
+    if (!r.target_url.empty()) {
+        return fmt::format("{} · served by {} at {}{}", r.model_name,
+                           r.target_server.empty() ? "a server without a Server header" : r.target_server,
+                           r.target_url, r.workload.empty() || r.workload == "plain" ? "" : " (" + r.workload + ")");
+    }
     if (r.platform == "web")
         return fmt::format("{} · {} {} ({})", r.model_name, r.browser, r.browser_version, r.backend);
     return fmt::format("{} · {}", r.model_name, r.device);

@@ -135,6 +135,11 @@ void read_extra(ResultRow& r, const std::string& extra_text) {
     r.browser = jstr(x, "browser");
     r.browser_version = jstr(x, "browser_version");
     r.backend = jstr(x, "backend");
+    if (x.contains("remote") && x["remote"].is_object()) {
+        r.target_url = jstr(x["remote"], "url");
+        r.target_server = jstr(x["remote"], "server_header");
+        r.workload = jstr(x["remote"], "workload");
+    }
     if (x.contains("spec") && x["spec"].is_object()) {
         const json& spec = x["spec"];
         if (r.scenario == "embed") r.embed_batch = jint(spec, "embed_batch");
@@ -464,7 +469,7 @@ void load_results(store::Database& db, const std::string& scope, ReportData& d) 
         "r.scenario, " + store::result_shape_columns("r") +
         ", r.extra->>'platform', r.extra->>'browser', r.extra->>'type', "
         "r.extra->'tradeoffs'->>'variant', r.extra->'server'->>'target_qps', r.extra->'spec'->>'embed_batch', "
-        "r.extra->'spec'->>'n_parallel', r.extra->'spec'->>'lengths' "
+        "r.extra->'spec'->>'n_parallel', r.extra->'spec'->>'lengths', r.extra->'spec'->>'workload' "
         "ORDER BY r.created_at DESC, r.id DESC) = 1 "
         "ORDER BY coalesce(r.model_sha256, r.model_name, ''), coalesce(r.device, ''), coalesce(r.scenario, ''), "
         "r.n_prompt NULLS FIRST, r.n_gen NULLS FIRST, r.n_depth NULLS FIRST, "

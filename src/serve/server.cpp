@@ -9,6 +9,7 @@
 
 #include "accel/core/error.h"
 #include "accel/core/log.h"
+#include "accel/core/version.h"
 #include "accel/engine/chat.h"
 #include "accel/engine/embedder.h"
 #include "accel/engine/generator.h"
@@ -76,7 +77,9 @@ Server::Server(ServeOptions options, ModelCatalog catalog, pool::ResourcePool& p
                     fmt::format("serve: listening on {} (not loopback) needs an API key: pass --api-key-file", o.host));
     if (o.max_queue < 1) throw Error(ErrorKind::invalid_input, "serve: --max-queue must be at least 1");
     if (o.parallel < 1 || o.parallel > 256) throw Error(ErrorKind::invalid_input, "serve: --parallel must be 1 to 256");
+    // Server: accel/<version> on every answer, so a client (bench --target, the report) can tell what it measured.
     net::HttpServerOptions http{.host = o.host, .port = o.port, .limits = o.limits,
+                                .default_headers = {{"Server", fmt::format("accel/{}", build_info().accel_version)}},
                                 .error_response = [](int status, std::string_view why) {
                                     return error_response(ApiError(status, std::string(why)));
                                 }};

@@ -20,8 +20,7 @@
 #include "accel/bench/remote_target.h"
 #include "accel/bench/remote_workload.h"
 #include "accel/core/error.h"
-#include "accel/net/http_server.h"
-#include "accel/net/sse.h"
+#include "fake_openai_server.h"
 
 namespace {
 
@@ -29,75 +28,8 @@ using namespace accel::bench;
 using namespace std::chrono_literals;
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
-
-// The fake server: after ttft it streams n_chunks pieces of content gap apart (max_tokens of them when the
-// request asks for fewer), after an immediate role-only chunk with empty content (which is not a first token).
-struct FakeConfig {
-    std::chrono::milliseconds ttft{40};
-    std::chrono::milliseconds gap{10};
-    int32_t n_chunks = 5;
-    bool usage = true;
-    bool serial = false;              // one request at a time (a server with one slot)
-    bool diverge_when_busy = false;   // answers differ while another request is in flight (for --verify)
-};
-
-class FakeServer {
-public:
-    explicit FakeServer(FakeConfig c) : c_(c), server_(options(), [this](const accel::net::HttpRequest& r) {
-                                                          return handle(r);
-                                                      }) {}
-    std::string url() const { return "http://127.0.0.1:" + std::to_string(server_.port()); }
-    int requests() const { return n_requests_.load(); }
-
-private:
-    static accel::net::HttpServerOptions options() {
-        accel::net::HttpServerOptions o;
-        o.limits.max_connections = 64;
-        o.default_headers = {{"Server", "fake-openai/1.0"}};
-        return o;
-    }
-    accel::net::HttpResponse handle(const accel::net::HttpRequest& r) {
-        if (r.path == "/v1/models") {
-            return {.content_type = "application/json", .body = R"({"object":"list","data":[{"id":"fake"}]})"};
-        }
-        if (r.path == "/metrics") {
-            return {.body = "# TYPE fake_requests_total counter\nfake_requests_total{model=\"fake\"} " +
-                            std::to_string(n_requests_.load()) + "\nfake_up 1\n"};
-        }
-        const json body = json::parse(r.body);
-        const int32_t n = std::min(c_.n_chunks, body.value("max_tokens", c_.n_chunks));
-        const std::string prompt = body.contains("prompt") ? body["prompt"].get<std::string>() : body.dump();
-        ++n_requests_;
-        accel::net::HttpResponse res{.content_type = "text/event-stream"};
-        res.stream = [this, n, prompt](accel::net::StreamSink& sink) {
-            std::unique_lock serial(mu_, std::defer_lock);
-            if (c_.serial) serial.lock();
-            const int busy = ++in_flight_;
-            sink.write(accel::net::sse_event(R"({"choices":[{"index":0,"text":""}]})"));
-            std::this_thread::sleep_for(c_.ttft);
-            for (int32_t i = 0; i < n; ++i) {
-                if (i > 0) std::this_thread::sleep_for(c_.gap);
-                std::string piece = prompt.substr(i % prompt.size(), 1);
-                if (c_.diverge_when_busy && (busy > 1 || in_flight_.load() > 1)) piece = "#";
-                sink.write(accel::net::sse_event(json{{"choices", {{{"index", 0}, {"text", piece}}}}}.dump()));
-            }
-            if (c_.usage) {
-                sink.write(accel::net::sse_event(
-                    json{{"choices", json::array()}, {"usage", {{"prompt_tokens", 7}, {"completion_tokens", n}}}}
-                        .dump()));
-            }
-            sink.write(accel::net::sse_event("[DONE]"));
-            --in_flight_;
-        };
-        return res;
-    }
-
-    FakeConfig c_;
-    std::mutex mu_;
-    std::atomic<int> in_flight_{0};
-    std::atomic<int> n_requests_{0};
-    accel::net::HttpServer server_;
-};
+using accel::test::FakeConfig;
+using accel::test::FakeServer;
 
 std::vector<RemoteRequest> simple_requests(size_t n, int32_t max_tokens = 5) {
     std::vector<RemoteRequest> out(n);
@@ -201,6 +133,30 @@ TEST(RemoteTarget, WithoutUsageTheTokensAreTheContentChunks) {
         const auto& r = d.responses[i];
         EXPECT_EQ(o.outcome.measurement.tpot_ns[i], ns(r.chunks.front(), r.done) / 3);
     }
+}
+
+// Each client worker keeps one connection open across its requests, so no request pays for a connection setup.
+TEST(RemoteTarget, EachWorkerReusesItsConnection) {
+    FakeServer fake({.ttft = 5ms, .gap = 1ms, .n_chunks = 2});
+    const Driven d = drive(fake.url(), simple_requests(8, 2), 2, std::vector<double>(8, 0.0));
+    for (const auto& r : d.responses) ASSERT_TRUE(r.ok()) << r.error;
+    EXPECT_EQ(fake.requests(), 8);
+    EXPECT_GE(fake.connections(), 1);
+    EXPECT_LE(fake.connections(), 2);  // one per worker, not one per request
+    // The same against a server that closes every connection: one per request.
+    FakeServer once({.ttft = 5ms, .gap = 1ms, .n_chunks = 2, .keep_alive_idle = 0ms});
+    const Driven e = drive(once.url(), simple_requests(8, 2), 2, std::vector<double>(8, 0.0));
+    for (const auto& r : e.responses) ASSERT_TRUE(r.ok()) << r.error;
+    EXPECT_EQ(once.connections(), 8);
+}
+
+// A server that closes idle connections sooner than the next request comes: the worker opens a new one, and no
+// request fails.
+TEST(RemoteTarget, AConnectionClosedWhileIdleIsReopened) {
+    FakeServer fake({.ttft = 5ms, .gap = 1ms, .n_chunks = 2, .keep_alive_idle = 30ms});
+    const Driven d = drive(fake.url(), simple_requests(3, 2), 1, {0.0, 0.2, 0.4});
+    for (const auto& r : d.responses) ASSERT_TRUE(r.ok()) << r.error;
+    EXPECT_EQ(fake.connections(), 3);
 }
 
 // A one-slot server (100 ms per request) and three requests due 10 ms apart.

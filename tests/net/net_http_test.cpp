@@ -108,6 +108,70 @@ TEST(NetServer, ConnectionsPastTheCapGet503WithRetryAfter) {
     ::close(b);
 }
 
+TEST(NetServer, KeepAliveConnectionsCarrySeveralRequests) {
+    HttpServerOptions o = small_limits();
+    o.limits.keep_alive_idle = 10000ms;
+    HttpServer s(o, echo);
+    // A keep-alive client: three requests (a streamed one among them), one connection.
+    HttpClient keep("127.0.0.1", s.port(), {.keep_alive = true});
+    for (int i = 0; i < 3; ++i) {
+        const HttpResult r = i == 1 ? keep.post("/p", "{}") : keep.get("/g?q=" + std::to_string(i));
+        ASSERT_EQ(r.status, 200) << r.error;
+        EXPECT_EQ(r.header("connection"), nullptr);  // no Connection: close
+        ASSERT_NE(r.header("keep-alive"), nullptr);
+        EXPECT_EQ(*r.header("keep-alive"), "timeout=10, max=1000");
+    }
+    EXPECT_EQ(s.n_accepted_connections(), 1);
+    // A client that says Connection: close gets one request per connection.
+    HttpClient once("127.0.0.1", s.port());
+    for (int i = 0; i < 2; ++i) ASSERT_EQ(once.get("/g").status, 200);
+    EXPECT_EQ(s.n_accepted_connections(), 3);
+    // An error answer (on the kept connection) closes it: the next request opens a new one.
+    EXPECT_EQ(keep.post("/big", std::string(500, 'x')).status, 413);
+    EXPECT_EQ(s.n_accepted_connections(), 3);
+    EXPECT_EQ(keep.get("/g").status, 200);
+    EXPECT_EQ(s.n_accepted_connections(), 4);
+    // Two requests in one write (pipelining): both answered, in order.
+    const std::string two = exchange(s.port(), "GET /one HTTP/1.1\r\nHost: h\r\n\r\n"
+                                               "GET /two HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+    const size_t one_at = two.find("GET /one"), two_at = two.find("GET /two");
+    ASSERT_NE(one_at, std::string::npos) << two;
+    ASSERT_NE(two_at, std::string::npos) << two;
+    EXPECT_LT(one_at, two_at);
+}
+
+TEST(NetServer, AnIdleKeepAliveConnectionMakesRoomAtTheCap) {
+    HttpServerOptions o = small_limits();
+    o.limits.keep_alive_idle = 5000ms;
+    o.limits.max_connections = 1;
+    HttpServer s(o, echo);
+    HttpClient a("127.0.0.1", s.port(), {.keep_alive = true});
+    ASSERT_EQ(a.get("/a").status, 200);
+    for (int i = 0; i < 500 && s.n_idle_connections() < 1; ++i) std::this_thread::sleep_for(10ms);
+    EXPECT_EQ(s.n_open_connections(), 1);  // a's connection, idle
+    EXPECT_EQ(s.n_idle_connections(), 1);
+    // A new connection: the idle one is closed for it rather than the new one refused.
+    HttpClient b("127.0.0.1", s.port());
+    const HttpResult rb = b.get("/b");
+    EXPECT_EQ(rb.status, 200) << rb.error << rb.body;
+    // a reconnects by itself (its socket is seen closed before the request goes out).
+    for (int i = 0; i < 100 && s.n_open_connections() > 0; ++i) std::this_thread::sleep_for(10ms);
+    EXPECT_EQ(a.get("/a").status, 200);
+    EXPECT_EQ(s.n_accepted_connections(), 3);
+}
+
+TEST(NetServer, StopEndsIdleKeepAliveConnectionsPromptly) {
+    HttpServerOptions o = small_limits();
+    o.limits.keep_alive_idle = 60000ms;
+    HttpServer s(o, echo);
+    HttpClient a("127.0.0.1", s.port(), {.keep_alive = true});
+    ASSERT_EQ(a.get("/a").status, 200);
+    const auto t0 = std::chrono::steady_clock::now();
+    s.stop();
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
+    EXPECT_EQ(s.n_open_connections(), 0);
+}
+
 TEST(NetServer, StreamsServerSentEventsInChunks) {
     HttpServer s(small_limits(), [](const HttpRequest&) {
         return HttpResponse{.content_type = "text/event-stream", .stream = [](StreamSink& sink) {

@@ -53,7 +53,8 @@ struct RemoteSample {
     int64_t done_ns = 0;            // the stream's end (E2E = done_ns - due_ns)
     std::optional<int32_t> completion_tokens;
     std::optional<int32_t> prompt_tokens;
-    int32_t status = 0;  // HTTP status; 0: no answer
+    std::optional<int32_t> tokenizer_tokens;  // the text's tokens by --tokenizer (when given)
+    int32_t status = 0;                       // HTTP status; 0: no answer
     std::string error;   // "" for a complete 200 stream
 };
 

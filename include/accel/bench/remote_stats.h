@@ -15,7 +15,8 @@ namespace accel::bench {
 inline constexpr const char* remote_metric_definitions =
     "definitions: origin = when the request was due under the arrival schedule (server) or when it was sent "
     "(latency, offline: closed loops); E2E = end of the stream ([DONE]) - origin; TTFT = first chunk with non-empty "
-    "content - origin; N = output tokens (the server's usage.completion_tokens, else the count of content chunks); "
+    "content - origin; N = output tokens (the server's usage.completion_tokens, else the completion text's tokens by "
+    "the model's own tokenizer (--tokenizer), else the count of content chunks; token_source says which); "
     "TPOT per request = (E2E - TTFT) / (N - 1), for N > 1; ITL = every gap between consecutive content chunks of a "
     "request, pooled over requests; goodput = requests meeting every given SLO (E2E, TTFT, TPOT each against its "
     "limit) per second of the run; lateness = sent - due (server only)";
@@ -32,7 +33,11 @@ struct RemoteStats {
     std::string api;           // "/v1/completions" or "/v1/chat/completions"
     std::string workload;      // Workload::text
     std::string origin;        // "scheduled" or "sent" (see remote_metric_definitions)
-    std::string token_source;  // "usage", "chunks" or "usage+chunks" (some answers without usage)
+    // Which counting gave N: "usage", "tokenizer", "chunks", or several joined by '+' ("usage+chunks": some answers
+    // without usage), in that order.
+    std::string token_source;
+    std::string tokenizer;     // the --tokenizer file ("" without one)
+    int64_t n_resent = 0;      // requests sent twice (the server closed the reused keep-alive connection)
     int32_t concurrency = 1;   // client workers (offline: --parallel; server: enough for the schedule)
     int64_t n_requests = 0;
     int64_t n_failed = 0;
@@ -53,5 +58,9 @@ struct RemoteStats {
     // empty for a single generator.
     std::vector<std::string> generators;
 };
+
+// How N was counted, for printing: token_source, with the tokenizer's file name when it counted
+// ("tokenizer stories260K.gguf").
+std::string token_source_text(const RemoteStats& s);
 
 }  // namespace accel::bench

@@ -24,6 +24,10 @@
 #include "accel/bench/sweep.h"
 #include "accel/bench/target_identity.h"
 
+namespace accel::net {
+class HttpClient;
+}
+
 namespace accel::bench {
 
 // "http://HOST:PORT" (an optional path prefix such as "/api" is kept and put before "/v1/...").
@@ -37,10 +41,11 @@ struct TargetUrl {
 // Throws Error{invalid_input} for anything but http://HOST[:PORT][/PREFIX] (https is not supported).
 TargetUrl parse_target_url(const std::string& url);
 
-// --target URL [--served-model NAME] [--workload W] on a sweep: checks the URL and the workload (Error{invalid_input}
-// naming the flag), refuses --model files with a target and --served-model/--workload without one.
+// --target URL [--served-model NAME] [--workload W] [--tokenizer FILE] on a sweep: checks the URL, the workload
+// and that the tokenizer file exists (Error{invalid_input} naming the flag; the file is stored as an absolute
+// path), refuses --model files with a target and --served-model/--workload/--tokenizer without one.
 void set_remote_target(SweepSpec& s, const std::string& target, const std::string& served_model,
-                       const std::string& workload, bool has_models);
+                       const std::string& workload, bool has_models, const std::string& tokenizer = "");
 
 // GET /v1/models. served_model "" picks the first model listed. Throws Error{io} when the endpoint does not
 // answer 200, Error{invalid_input} when served_model is not listed.
@@ -64,7 +69,9 @@ struct RemoteResponse {
     std::optional<int32_t> completion_tokens;  // the server's usage, when it sent one
     std::optional<int32_t> prompt_tokens;
     std::string text;                          // the generated text, concatenated
+    std::optional<int32_t> tokenizer_tokens;   // text's tokens by the --tokenizer vocabulary, counted after the run
     int status = 0;                            // HTTP status; 0: no answer
+    bool resent = false;                       // sent twice: the reused connection was closed by the server
     std::string error;                         // "" when the answer is a complete 200 stream
     bool ok() const { return error.empty(); }
 };
@@ -73,9 +80,11 @@ struct RemoteResponse {
 // at is when the bytes holding the event arrived. Returns false at "[DONE]".
 bool apply_stream_event(std::string_view data, RemoteResponse::Clock::time_point at, RemoteResponse& r);
 
-// The SUT: serve() runs n_workers client threads; each takes the next issued query and streams its request (one
-// connection per request). A query issued while every worker is busy waits in the client, and the lateness that
-// follows is measured (RemoteResponse::sent against the schedule), never hidden.
+// The SUT: serve() runs n_workers client threads; each takes the next issued query and streams its request on the
+// worker's own keep-alive connection (opened by its first request, reused by the next ones; a request that fails on
+// a reused connection before any answer byte, because the server closed it while idle, is sent once more on a fresh
+// one, its time counted from the first send). A query issued while every worker is busy waits in the client, and
+// the lateness that follows is measured (RemoteResponse::sent against the schedule), never hidden.
 class RemoteSut : public ServerSut {
 public:
     // requests must outlive the SUT.
@@ -89,7 +98,7 @@ public:
     const std::vector<RemoteResponse>& responses() const { return responses_; }
 
 private:
-    void stream_one(uint32_t q, QueryObserver& observer);
+    void stream_one(uint32_t q, QueryObserver& observer, net::HttpClient& c, bool reused);
     TargetUrl url_;
     std::span<const RemoteRequest> requests_;
     int32_t n_workers_;

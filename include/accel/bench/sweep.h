@@ -43,6 +43,8 @@ struct PointSpec {
     std::string target;
     std::string served_model;
     std::string workload;
+    // A GGUF whose vocabulary counts a remote answer's output tokens when the server sends no usage ("": none).
+    std::string tokenizer;
     // "pp512", "tg128", "pp512+tg128", "embed b8 s64", "latency p64 n32", "offline p128 n64 x4",
     // "server p128 n64 x4 @ 2 qps", "server uniform:32-256,16-128 x4 @ 2 qps"
     std::string test_name() const;
@@ -73,6 +75,7 @@ struct SweepSpec {
     std::string target;                  // --target URL: every point drives that endpoint (models then unused)
     std::string served_model;            // --served-model
     std::string workload;                // --workload
+    std::string tokenizer;               // --tokenizer (an absolute path)
 };
 
 std::vector<PointSpec> expand(const SweepSpec& spec);

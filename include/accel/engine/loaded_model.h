@@ -29,6 +29,7 @@ struct ModelLoadParams {
     SplitMode split_mode = SplitMode::layer;
     int32_t n_gpu_layers = 0;  // layers to offload; 0 keeps the model on the CPU
     bool use_mmap = true;
+    bool vocab_only = false;   // only the vocabulary (tokenize, detokenize): no weights, no device memory
     // Called from the loading thread with progress in [0,1]; return false to cancel the load.
     std::function<bool(float)> on_progress;
 };

@@ -16,6 +16,9 @@ struct HttpClientOptions {
     std::chrono::milliseconds read_timeout{60000};
     std::chrono::milliseconds write_timeout{60000};
     HeaderList default_headers;  // sent with every request (e.g. Authorization)
+    // true: one HTTP/1.1 keep-alive connection, opened by the first request and reused by the next ones (reopened
+    // when the server closed it); false: one connection per request (Connection: close).
+    bool keep_alive = false;
 };
 
 struct HttpResult {
@@ -27,8 +30,9 @@ struct HttpResult {
     const std::string* header(std::string_view lower_name) const;
 };
 
-// A small HTTP/1.1 client over cpp-httplib, for tests and remote targets. One connection per request.
-// Not thread-safe: one client per thread. Never throws for network failures (see HttpResult::error).
+// A small HTTP/1.1 client over cpp-httplib, for tests and remote targets. One connection per request, or one kept
+// open across requests (HttpClientOptions::keep_alive). Not thread-safe: one client per thread. Never throws for
+// network failures (see HttpResult::error).
 class HttpClient {
 public:
     HttpClient(std::string host, uint16_t port, HttpClientOptions options = {});

@@ -17,6 +17,11 @@ struct HttpLimits {
     std::chrono::milliseconds read_timeout{10000};    // the whole request must arrive within this: else 408
     std::chrono::milliseconds write_timeout{30000};   // a client that stops reading is dropped after this
     int max_connections = 16;                         // open connections past this get 503 + Retry-After at once
+    // 0: one request per connection (Connection: close). Otherwise HTTP/1.1 keep-alive: after an answer the
+    // connection waits this long for the next request (read_timeout then runs from its first byte), up to
+    // keep_alive_max_requests requests; an error answer (4xx/5xx) or a client's Connection: close ends it.
+    std::chrono::milliseconds keep_alive_idle{0};
+    int keep_alive_max_requests = 1000;
 };
 
 struct HttpServerOptions {
@@ -31,8 +36,10 @@ struct HttpServerOptions {
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
 
-// accel's HTTP/1.1 server: one request per connection (Connection: close), one thread per connection up to
-// max_connections (the bounded queue: past it a connection gets 503 with Retry-After, never an unbounded backlog).
+// accel's HTTP/1.1 server: one request per connection (Connection: close), or keep-alive connections
+// (HttpLimits::keep_alive_idle), one thread per connection up to max_connections (the bounded queue: past it a
+// connection gets 503 with Retry-After, never an unbounded backlog; an idle keep-alive connection is closed first to
+// make room for a new one).
 // accel reads the request itself under the limits and deadlines (so slow or oversized clients get 408/413/431 and
 // never hold a thread past read_timeout), then cpp-httplib parses it and writes the answer (chunked bodies,
 // file ranges). Refused before the handler: malformed request line (400), duplicate Host/Content-Length/Origin
@@ -52,6 +59,8 @@ public:
     uint16_t port() const;
     const std::string& host() const;  // the bound IPv4 address, e.g. "127.0.0.1"
     int64_t n_open_connections() const;
+    int64_t n_accepted_connections() const;  // every connection accepted so far, refused ones included
+    int64_t n_idle_connections() const;      // keep-alive connections waiting for their next request
     bool stopping() const;
     void stop();
 

@@ -96,6 +96,8 @@ struct ResultRow {
     std::vector<int64_t> samples_ns{};  // the raw samples, in order
     // From extra: where it ran (web-bench: "native" or "web"; bench: "").
     std::string platform, browser, browser_version, backend;
+    // accel bench --target (extra.remote): the endpoint measured, its Server header and the workload; "" in-process.
+    std::string target_url, target_server, workload;
     // From extra.spec: what else makes a point (embed: texts per call; load scenarios: parallel sequences, lengths).
     std::optional<int64_t> embed_batch, n_parallel;
     std::string lengths;

@@ -22,7 +22,8 @@ struct ServeOptions {
     int32_t n_threads = 0;       // CPU threads per request; 0: the session's default
     net::HttpLimits limits{.max_header_bytes = 16 * 1024, .max_body_bytes = 4 * 1024 * 1024,
                            .read_timeout = std::chrono::milliseconds(30000),
-                           .write_timeout = std::chrono::milliseconds(60000), .max_connections = 64};
+                           .write_timeout = std::chrono::milliseconds(60000), .max_connections = 64,
+                           .keep_alive_idle = std::chrono::milliseconds(5000)};
 };
 
 // Turns a served model file and its load options into the pool request (devices ranked, fallback policy), as the
