@@ -183,7 +183,7 @@ TEST(VisionQuantize, RefusesADetrThatIsAlreadyQuantized) {
         (void)accel::engine::quantize({.input = tmp / "detr.gguf", .types = {"q5_k_m"}});
         ADD_FAILURE() << "q5_k_m accepted";
     } catch (const accel::Error& e) {
-        EXPECT_NE(std::string(e.what()).find("(vit, clip_model, detr, clap) quantize to Q8_0 and Q4_0, not Q5_K_M"),
+        EXPECT_NE(std::string(e.what()).find("(vit, clip_model, detr, clap, xclip) quantize to Q8_0 and Q4_0, not Q5_K_M"),
                   std::string::npos) << e.what();
     }
     EXPECT_EQ(n_progress, 0);

@@ -24,6 +24,7 @@
 
 namespace accel::engine {
 
+using graphs::build_linear;
 using graphs::GgufWeights;
 using graphs::GraphRunner;
 using graphs::VitBlock;
@@ -46,11 +47,6 @@ void l2_normalize(std::vector<float>& v, size_t dim) {
     }
 }
 
-ggml_tensor* linear(ggml_context* ctx, ggml_tensor* x, ggml_tensor* w, ggml_tensor* b) {
-    ggml_tensor* y = ggml_mul_mat(ctx, w, x);
-    return b == nullptr ? y : ggml_add(ctx, y, b);
-}
-
 // Multi-head attention over x: [n_embd, n_tokens, n_seq]; `bias` [n_tokens, n_tokens, n_head, 1] and `mask`
 // [n_tokens, n_tokens or 1, 1, m] (m dividing n_seq: sequence s takes mask s % m) are added to the scaled scores.
 ggml_tensor* attention(ggml_context* ctx, ggml_tensor* x, const VitBlock& b, int64_t n_head, ggml_tensor* bias,
@@ -59,20 +55,20 @@ ggml_tensor* attention(ggml_context* ctx, ggml_tensor* x, const VitBlock& b, int
     auto heads = [&](ggml_tensor* t) {  // [d, n, n_head, n_seq]
         return ggml_cont(ctx, ggml_permute(ctx, ggml_reshape_4d(ctx, t, d, n_head, n, n_seq), 0, 2, 1, 3));
     };
-    ggml_tensor* q = heads(linear(ctx, x, b.q_w, b.q_b));
-    ggml_tensor* k = heads(linear(ctx, x, b.k_w, b.k_b));
-    ggml_tensor* v = ggml_reshape_4d(ctx, linear(ctx, x, b.v_w, b.v_b), d, n_head, n, n_seq);
+    ggml_tensor* q = heads(build_linear(ctx, x, b.q_w, b.q_b));
+    ggml_tensor* k = heads(build_linear(ctx, x, b.k_w, b.k_b));
+    ggml_tensor* v = ggml_reshape_4d(ctx, build_linear(ctx, x, b.v_w, b.v_b), d, n_head, n, n_seq);
     v = ggml_cont(ctx, ggml_permute(ctx, v, 1, 2, 0, 3));  // [n, d, n_head, n_seq]
     ggml_tensor* kq = ggml_scale(ctx, ggml_mul_mat(ctx, k, q), 1.0f / std::sqrt(static_cast<float>(d)));
     if (bias != nullptr) kq = ggml_add(ctx, kq, bias);
     if (mask != nullptr) kq = ggml_add(ctx, kq, mask);
     kq = ggml_soft_max(ctx, kq);
     ggml_tensor* kqv = ggml_cont(ctx, ggml_permute(ctx, ggml_mul_mat(ctx, v, kq), 0, 2, 1, 3));  // [d, n_head, n, s]
-    return linear(ctx, ggml_reshape_3d(ctx, kqv, e, n, n_seq), b.out_w, b.out_b);
+    return build_linear(ctx, ggml_reshape_3d(ctx, kqv, e, n, n_seq), b.out_w, b.out_b);
 }
 
 ggml_tensor* ffn(ggml_context* ctx, ggml_tensor* x, const VitBlock& b) {
-    return linear(ctx, ggml_gelu_erf(ctx, linear(ctx, x, b.up_w, b.up_b)), b.down_w, b.down_b);
+    return build_linear(ctx, ggml_gelu_erf(ctx, build_linear(ctx, x, b.up_w, b.up_b)), b.down_w, b.down_b);
 }
 
 ggml_tensor* layer_norm(ggml_context* ctx, ggml_tensor* x, ggml_tensor* w, ggml_tensor* b, float eps) {
@@ -361,7 +357,7 @@ ggml_tensor* ClapModel::Impl::build_audio(ggml_context* ctx, ggml_tensor* image,
     x = layer_norm(ctx, ggml_reshape_3d(ctx, x, nf, n_tok, batch), a_norm_w, a_norm_b, a_eps);
     ggml_tensor* pooled = ggml_mean(ctx, ggml_cont(ctx, ggml_permute(ctx, x, 1, 0, 2, 3)));  // [1, C, B]
     pooled = ggml_reshape_2d(ctx, pooled, nf, batch);
-    return linear(ctx, ggml_relu(ctx, linear(ctx, pooled, a_proj[0], a_proj[1])), a_proj[2], a_proj[3]);
+    return build_linear(ctx, ggml_relu(ctx, build_linear(ctx, pooled, a_proj[0], a_proj[1])), a_proj[2], a_proj[3]);
 }
 
 std::vector<float> ClapModel::Impl::embed_audio(std::span<const ClapFeatures> audios) {
@@ -427,8 +423,8 @@ std::vector<float> ClapModel::Impl::embed_texts(const std::vector<std::vector<in
             x = layer_norm(ctx, ggml_add(ctx, x, ffn(ctx, x, b)), b.ffn_norm_w, b.ffn_norm_b, text.norm_eps);
         }
         ggml_tensor* cls = ggml_cont(ctx, ggml_view_2d(ctx, x, e, n_texts, x->nb[2], 0));
-        ggml_tensor* pooled = ggml_tanh(ctx, linear(ctx, cls, pooler_w, pooler_b));
-        out = linear(ctx, ggml_relu(ctx, linear(ctx, pooled, t_proj[0], t_proj[1])), t_proj[2], t_proj[3]);
+        ggml_tensor* pooled = ggml_tanh(ctx, build_linear(ctx, cls, pooler_w, pooler_b));
+        out = build_linear(ctx, ggml_relu(ctx, build_linear(ctx, pooled, t_proj[0], t_proj[1])), t_proj[2], t_proj[3]);
         ggml_set_output(out);
         ggml_build_forward_expand(graph, out);
     };

@@ -105,17 +105,8 @@ ClipModel ClipModel::load(const std::filesystem::path& gguf, const VisionParams&
     m->processor = media::parse_image_processor_config(
         w.find_string("clip_model.preprocessor_config").value_or(R"({"image_processor_type": "CLIPImageProcessor"})"),
         gguf.string() + " (clip_model.preprocessor_config)");
-    if (w.has("clip_model.tokenizer.tokens")) {
-        model::ClipVocab v{.tokens = w.get_strings("clip_model.tokenizer.tokens"),
-                           .merges = w.get_strings("clip_model.tokenizer.merges"),
-                           .bos = static_cast<int32_t>(w.get_u32("clip_model.tokenizer.bos_token_id")),
-                           .eos = static_cast<int32_t>(m->eos),
-                           .unk = static_cast<int32_t>(w.get_u32("clip_model.tokenizer.unknown_token_id"))};
-        if (v.tokens.size() != m->n_vocab)
-            throw Error(ErrorKind::invalid_input, fmt::format("{}: clip_model.tokenizer.tokens has {} tokens, the "
-                                                              "model {}", gguf.string(), v.tokens.size(), m->n_vocab));
-        m->tokenizer.emplace(std::move(v));
-    }
+    if (auto v = graphs::read_clip_vocab(w, "clip_model", m->eos, m->n_vocab, gguf.string()))
+        m->tokenizer.emplace(std::move(*v));
     return ClipModel(std::move(m));
 }
 

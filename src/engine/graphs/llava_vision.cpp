@@ -48,10 +48,6 @@ std::array<float, 3> three(const GgufWeights& w, const std::string& key, std::ar
     return {v[0], v[1], v[2]};
 }
 
-ggml_tensor* linear(ggml_context* ctx, ggml_tensor* x, ggml_tensor* w, ggml_tensor* b) {
-    return ggml_add(ctx, ggml_mul_mat(ctx, w, x), b);
-}
-
 // transformers' select_best_resolution over (height, width) pinpoints for an image of (height, width).
 using Pinpoints = std::vector<std::array<uint32_t, 2>>;  // (height, width), transformers' order
 
@@ -197,7 +193,7 @@ std::vector<float> LlavaVision::Impl::features(std::span<const media::PixelValue
         x = build_layer_norm(ctx, x, pre_w, pre_b, hp.norm_eps);
         x = build_encoder_blocks(ctx, x, blocks, hp, false);
         x = ggml_cont(ctx, ggml_view_3d(ctx, x, e, n_patches, n_views, x->nb[1], x->nb[2], x->nb[1]));  // CLS dropped
-        out = linear(ctx, ggml_gelu_erf(ctx, linear(ctx, x, mm0_w, mm0_b)), mm2_w, mm2_b);
+        out = build_linear(ctx, ggml_gelu_erf(ctx, build_linear(ctx, x, mm0_w, mm0_b)), mm2_w, mm2_b);
         ggml_set_output(out);
         ggml_build_forward_expand(graph, out);
     };

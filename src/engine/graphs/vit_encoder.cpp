@@ -9,10 +9,6 @@
 namespace accel::engine::graphs {
 namespace {
 
-ggml_tensor* linear(ggml_context* ctx, ggml_tensor* x, ggml_tensor* w, ggml_tensor* b) {
-    return ggml_add(ctx, ggml_mul_mat(ctx, w, x), b);
-}
-
 // x: [n_embd, n_tokens, batch] -> [head_dim, n_tokens, n_head, batch]
 ggml_tensor* heads(ggml_context* ctx, ggml_tensor* x, const VitHparams& hp) {
     const int64_t d = hp.n_embd / hp.n_head;
@@ -28,20 +24,20 @@ ggml_tensor* flash_attention(ggml_context* ctx, ggml_tensor* x, const VitBlock& 
     auto split = [&](ggml_tensor* t) {  // [n_embd, n_tokens, batch] -> view [d, n_tokens, n_head, batch]
         return ggml_permute(ctx, ggml_reshape_4d(ctx, t, d, hp.n_head, n_tokens, batch), 0, 2, 1, 3);
     };
-    ggml_tensor* o = ggml_flash_attn_ext(ctx, split(linear(ctx, x, b.q_w, b.q_b)), split(linear(ctx, x, b.k_w, b.k_b)),
-                                         split(linear(ctx, x, b.v_w, b.v_b)), nullptr,
-                                         1.0f / std::sqrt(static_cast<float>(d)), 0.0f, 0.0f);
+    ggml_tensor* o = ggml_flash_attn_ext(
+        ctx, split(build_linear(ctx, x, b.q_w, b.q_b)), split(build_linear(ctx, x, b.k_w, b.k_b)),
+        split(build_linear(ctx, x, b.v_w, b.v_b)), nullptr, 1.0f / std::sqrt(static_cast<float>(d)), 0.0f, 0.0f);
     if (!ggml_prec_set_acc(o, GGML_PREC_F32))  // o: [d, n_head, n_tokens, batch]
         throw Error(ErrorKind::internal, "ggml refused f32 accumulation for flash attention");
-    return linear(ctx, ggml_reshape_3d(ctx, o, hp.n_embd, n_tokens, batch), b.out_w, b.out_b);
+    return build_linear(ctx, ggml_reshape_3d(ctx, o, hp.n_embd, n_tokens, batch), b.out_w, b.out_b);
 }
 
 ggml_tensor* attention(ggml_context* ctx, ggml_tensor* x, const VitBlock& b, const VitHparams& hp, bool causal) {
     if (hp.flash_attn && !causal) return flash_attention(ctx, x, b, hp);
     const int64_t n_tokens = x->ne[1], batch = x->ne[2], d = hp.n_embd / hp.n_head;
-    ggml_tensor* q = heads(ctx, linear(ctx, x, b.q_w, b.q_b), hp);
-    ggml_tensor* k = heads(ctx, linear(ctx, x, b.k_w, b.k_b), hp);
-    ggml_tensor* v = ggml_reshape_4d(ctx, linear(ctx, x, b.v_w, b.v_b), d, hp.n_head, n_tokens, batch);
+    ggml_tensor* q = heads(ctx, build_linear(ctx, x, b.q_w, b.q_b), hp);
+    ggml_tensor* k = heads(ctx, build_linear(ctx, x, b.k_w, b.k_b), hp);
+    ggml_tensor* v = ggml_reshape_4d(ctx, build_linear(ctx, x, b.v_w, b.v_b), d, hp.n_head, n_tokens, batch);
     v = ggml_cont(ctx, ggml_permute(ctx, v, 1, 2, 0, 3));                 // [n_tokens, d, n_head, batch]
     ggml_tensor* kq = ggml_mul_mat(ctx, k, q);                             // [n_tokens (k), n_tokens (q), n_head, batch]
     const float scale = 1.0f / std::sqrt(static_cast<float>(d));
@@ -53,7 +49,7 @@ ggml_tensor* attention(ggml_context* ctx, ggml_tensor* x, const VitBlock& b, con
     ggml_tensor* kqv = ggml_mul_mat(ctx, v, kq);                           // [d, n_tokens, n_head, batch]
     kqv = ggml_cont(ctx, ggml_permute(ctx, kqv, 0, 2, 1, 3));             // [d, n_head, n_tokens, batch]
     kqv = ggml_reshape_3d(ctx, kqv, hp.n_embd, n_tokens, batch);
-    return linear(ctx, kqv, b.out_w, b.out_b);
+    return build_linear(ctx, kqv, b.out_w, b.out_b);
 }
 
 ggml_tensor* activation(ggml_context* ctx, ggml_tensor* x, Activation act) {
@@ -68,7 +64,7 @@ ggml_tensor* block(ggml_context* ctx, ggml_tensor* x, const VitBlock& b, const V
     ggml_tensor* a = build_layer_norm(ctx, x, b.attn_norm_w, b.attn_norm_b, hp.norm_eps);
     x = ggml_add(ctx, x, attention(ctx, a, b, hp, causal));
     ggml_tensor* h = build_layer_norm(ctx, x, b.ffn_norm_w, b.ffn_norm_b, hp.norm_eps);
-    h = linear(ctx, activation(ctx, linear(ctx, h, b.up_w, b.up_b), hp.act), b.down_w, b.down_b);
+    h = build_linear(ctx, activation(ctx, build_linear(ctx, h, b.up_w, b.up_b), hp.act), b.down_w, b.down_b);
     return ggml_add(ctx, x, h);
 }
 
@@ -80,7 +76,12 @@ ggml_tensor* build_self_attention(ggml_context* ctx, ggml_tensor* x, const VitBl
 }
 
 ggml_tensor* build_ffn(ggml_context* ctx, ggml_tensor* x, const VitBlock& b, Activation act) {
-    return linear(ctx, activation(ctx, linear(ctx, x, b.up_w, b.up_b), act), b.down_w, b.down_b);
+    return build_linear(ctx, activation(ctx, build_linear(ctx, x, b.up_w, b.up_b), act), b.down_w, b.down_b);
+}
+
+ggml_tensor* build_linear(ggml_context* ctx, ggml_tensor* x, ggml_tensor* w, ggml_tensor* b) {
+    ggml_tensor* y = ggml_mul_mat(ctx, w, x);
+    return b == nullptr ? y : ggml_add(ctx, y, b);
 }
 
 ggml_tensor* build_layer_norm(ggml_context* ctx, ggml_tensor* x, ggml_tensor* w, ggml_tensor* b, float eps) {
@@ -199,6 +200,21 @@ ggml_tensor* build_vit_encoder(ggml_context* ctx, const VitHparams& hp, const Vi
                                ggml_tensor* pixels) {
     ggml_tensor* x = build_encoder_blocks(ctx, build_vit_embeddings(ctx, hp, w, pixels), w.blocks, hp, false);
     return build_layer_norm(ctx, x, w.post_norm_w, w.post_norm_b, hp.norm_eps);
+}
+
+std::optional<model::ClipVocab> read_clip_vocab(const GgufWeights& w, const std::string& prefix, uint32_t eos,
+                                                uint32_t n_vocab, const std::string& source) {
+    const std::string key = prefix + ".tokenizer.";
+    if (!w.has(key + "tokens")) return std::nullopt;
+    model::ClipVocab v{.tokens = w.get_strings(key + "tokens"),
+                       .merges = w.get_strings(key + "merges"),
+                       .bos = static_cast<int32_t>(w.get_u32(key + "bos_token_id")),
+                       .eos = static_cast<int32_t>(eos),
+                       .unk = static_cast<int32_t>(w.get_u32(key + "unknown_token_id"))};
+    if (v.tokens.size() != n_vocab)
+        throw Error(ErrorKind::invalid_input,
+                    fmt::format("{}: {}tokens has {} tokens, the model {}", source, key, v.tokens.size(), n_vocab));
+    return v;
 }
 
 }  // namespace accel::engine::graphs

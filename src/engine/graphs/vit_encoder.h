@@ -7,11 +7,13 @@
 #include <ggml.h>
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "accel/media/image_processor.h"
+#include "accel/model/clip_tokenizer.h"
 #include "ggml_runtime.h"
 
 namespace accel::engine::graphs {
@@ -55,6 +57,8 @@ std::vector<VitBlock> read_encoder_blocks(const GgufWeights& w, const VitHparams
 // Pre-LN transformer blocks over x: [n_embd, n_tokens, batch]; `causal`: each token sees only those before it.
 ggml_tensor* build_encoder_blocks(ggml_context* ctx, ggml_tensor* x, const std::vector<VitBlock>& blocks,
                                   const VitHparams& hp, bool causal);
+// w x + b over the rows of x (b may be null): the linear layer every graph here is made of.
+ggml_tensor* build_linear(ggml_context* ctx, ggml_tensor* x, ggml_tensor* w, ggml_tensor* b);
 ggml_tensor* build_layer_norm(ggml_context* ctx, ggml_tensor* x, ggml_tensor* w, ggml_tensor* b, float eps);
 // One block's parts, for encoders that order them otherwise (Wav2Vec2's post-norm blocks): multi-head self-attention
 // over x: [n_embd, n_tokens, batch] with the q, k, v and output projections; the MLP (up, activation, down).
@@ -86,5 +90,10 @@ ggml_tensor* build_vit_embeddings(ggml_context* ctx, const VitHparams& hp, const
 // Returns the final hidden states, [n_embd, n_tokens, batch] (token 0 is CLS), after the final layernorm.
 ggml_tensor* build_vit_encoder(ggml_context* ctx, const VitHparams& hp, const VitEncoderWeights& w,
                                ggml_tensor* pixels);
+
+// CLIP's byte-level BPE vocabulary as accel convert stores it under PREFIX.tokenizer.* (clip_model, xclip); nullopt
+// for a file without one. Throws Error{invalid_input} when its size is not the text tower's n_vocab.
+std::optional<model::ClipVocab> read_clip_vocab(const GgufWeights& w, const std::string& prefix, uint32_t eos,
+                                                uint32_t n_vocab, const std::string& source);
 
 }  // namespace accel::engine::graphs

@@ -21,6 +21,7 @@
 
 namespace accel::engine {
 
+using graphs::build_linear;
 using graphs::GgufWeights;
 using graphs::GraphRunner;
 using graphs::VitBlock;
@@ -62,10 +63,6 @@ struct PromptLayer {
     VitBlock mlp;  // only up and down are set
 };
 
-ggml_tensor* linear(ggml_context* ctx, ggml_tensor* x, ggml_tensor* w, ggml_tensor* b) {
-    return ggml_add(ctx, ggml_mul_mat(ctx, w, x), b);
-}
-
 // Multi-head attention of queries x: [d, n_q] over kv: [d, n_kv] without biases in q, k, v (XCLIPCrossAttention).
 ggml_tensor* cross_attention(ggml_context* ctx, ggml_tensor* x, ggml_tensor* kv, const PromptLayer& l, int64_t n_head) {
     const int64_t d = x->ne[0], hd = d / n_head, n_q = x->ne[1], n_kv = kv->ne[1];
@@ -79,7 +76,7 @@ ggml_tensor* cross_attention(ggml_context* ctx, ggml_tensor* x, ggml_tensor* kv,
     ggml_tensor* kq = ggml_soft_max_ext(ctx, ggml_mul_mat(ctx, k, q), nullptr, 1.0f / std::sqrt(float(hd)), 0.0f);
     ggml_tensor* o = ggml_mul_mat(ctx, v, kq);  // [hd, n_q, n_head]
     o = ggml_reshape_2d(ctx, ggml_cont(ctx, ggml_permute(ctx, o, 0, 2, 1, 3)), d, n_q);
-    return linear(ctx, o, l.out_w, l.out_b);
+    return build_linear(ctx, o, l.out_w, l.out_b);
 }
 
 // The mean over the last axis of x: [a, b, n] -> [a, b].
@@ -212,7 +209,7 @@ ggml_tensor* XclipModel::Impl::frame_block(ggml_context* ctx, ggml_tensor* x, co
                                            const MessageWeights& m) const {
     const int64_t ve = x->ne[0], n_tokens = x->ne[1], f = x->ne[2];
     ggml_tensor* cls = ggml_cont(ctx, ggml_view_2d(ctx, x, ve, f, x->nb[2], 0));  // [ve, F]
-    ggml_tensor* msg = ggml_reshape_3d(ctx, linear(ctx, cls, m.fc_w, m.fc_b), ve, f, 1);
+    ggml_tensor* msg = ggml_reshape_3d(ctx, build_linear(ctx, cls, m.fc_w, m.fc_b), ve, f, 1);
     ggml_tensor* mn = graphs::build_layer_norm(ctx, msg, m.norm_w, m.norm_b, vision.norm_eps);
     msg = ggml_add(ctx, msg, graphs::build_self_attention(ctx, mn, m.attn, vision, false));
     ggml_tensor* h = ggml_concat(ctx, x, ggml_reshape_3d(ctx, msg, ve, 1, f), 1);  // [ve, n_tokens + 1, F]
@@ -281,17 +278,8 @@ XclipModel XclipModel::load(const std::filesystem::path& gguf, const VisionParam
     m->processor = media::parse_image_processor_config(
         w.find_string("xclip.preprocessor_config").value_or(R"({"image_processor_type": "VideoMAEImageProcessor"})"),
         gguf.string() + " (xclip.preprocessor_config)");
-    if (w.has("xclip.tokenizer.tokens")) {
-        model::ClipVocab v{.tokens = w.get_strings("xclip.tokenizer.tokens"),
-                           .merges = w.get_strings("xclip.tokenizer.merges"),
-                           .bos = static_cast<int32_t>(w.get_u32("xclip.tokenizer.bos_token_id")),
-                           .eos = static_cast<int32_t>(m->eos),
-                           .unk = static_cast<int32_t>(w.get_u32("xclip.tokenizer.unknown_token_id"))};
-        if (v.tokens.size() != m->n_vocab)
-            throw Error(ErrorKind::invalid_input, fmt::format("{}: xclip.tokenizer.tokens has {} tokens, the model {}",
-                                                              gguf.string(), v.tokens.size(), m->n_vocab));
-        m->tokenizer.emplace(std::move(v));
-    }
+    if (auto v = graphs::read_clip_vocab(w, "xclip", m->eos, m->n_vocab, gguf.string()))
+        m->tokenizer.emplace(std::move(*v));
     return XclipModel(std::move(m));
 }
 
