@@ -1,6 +1,7 @@
 #include "report_fixture.h"
 
 #include <cmath>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -9,6 +10,7 @@
 
 #include "accel/hw/roofline.h"
 #include "accel/store/result_writer.h"
+#include "test_support.h"
 
 namespace accel::report::test {
 namespace {
@@ -130,7 +132,13 @@ ResultRecord summary_point(const SummaryPoint& p, int64_t at) {
 
 }  // namespace
 
+void use_private_cache_dir() {
+    static const accel::test::TempDir dir;  // lives to the end of the process
+    ::setenv("ACCEL_CACHE_DIR", dir.path().c_str(), 1);
+}
+
 std::filesystem::path write_fixture_roofline() {
+    use_private_cache_dir();
     accel::hw::Roofline r{.fingerprint = "report-test-machine", .measured_at = "2026-11-18T11:00:00Z"};
     r.bandwidth.push_back({.kernel = "read", .threads = 2, .gb_per_s = {.median = 40, .min = 39, .max = 41, .n = 5}});
     r.matmul.push_back({.device = "cpu", .type = "q4_0", .m = 2048, .n = 256, .k = 2048, .threads = 2,

@@ -25,6 +25,12 @@ void write_conform_fixture_db(const std::filesystem::path& db);
 
 // Writes `accel detect --measure`'s cache for the fixture's machine (this process's ACCEL_CACHE_DIR): cpu read
 // bandwidth 40 GB/s and a q4_0 matmul peak of 184 GFLOP/s. Returns the file, for the caller to remove.
+// Points ACCEL_CACHE_DIR at a folder of this process's own (once; later calls keep it): report_test and
+// report_browser_test both write the fixture machine's roofline into the cache and remove it, and ctest runs them at
+// once, so a shared ~/.cache/accel let one's removal race the other's render.
+void use_private_cache_dir();
+
+// The fixture machine's roofline in the (private: use_private_cache_dir) cache; returns its path.
 std::filesystem::path write_fixture_roofline();
 
 // The model name of the fixture, full of characters that must be escaped in HTML and Markdown.

@@ -48,6 +48,7 @@ void expect_golden(const std::string& name, const std::string& actual) {
 class ReportTest : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
+        accel::report::test::use_private_cache_dir();
         dir_ = new accel::test::TempDir();
         write_fixture_db(db());
     }
