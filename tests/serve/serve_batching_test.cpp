@@ -174,7 +174,9 @@ TEST_F(Serve, AFullQueueGets503WhileEverySequenceWaits) {
     std::map<std::string, double> m;
     for (int i = 0; i < 500; ++i) {
         m = parse_metrics(client().get("/metrics").body);
-        if (m["accel_serve_requests_waiting"] == 2) break;
+        // A request counts as waiting once its handler has it, and in the queue depth once the model's worker
+        // has it: wait for both, or the scrape can fall between the two.
+        if (m["accel_serve_requests_waiting"] == 2 && metric(m, "accel_serve_queue_depth" + kLabels) == 2) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     ASSERT_EQ(m["accel_serve_requests_waiting"], 2);
