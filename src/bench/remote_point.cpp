@@ -17,6 +17,7 @@
 #include "accel/bench/run_hygiene.h"
 #include "accel/bench/server_scenario.h"
 #include "accel/core/error.h"
+#include "accel/core/sha256.h"
 #include "accel/engine/loaded_model.h"
 #include "accel/engine/session.h"
 
@@ -42,6 +43,17 @@ RemoteRun drive(const TargetUrl& url, std::span<const RemoteRequest> requests, i
 }
 
 // --tokenizer: the GGUF's vocabulary only (no weights), loaded before the warm-up; nullopt without one.
+// The seed of one run's prompts: the run's seed with the point's name and rate. Every point, and every probe of a
+// peak search, sends prompts of its own: a server that caches prompts (llama-server keeps them in host memory, accel
+// serve in its slots) would otherwise answer a later point from what an earlier one left, and its TTFT would measure
+// the cache, not the prefill the point names. Hashed rather than added so that nearby seeds share no prompts; every
+// generator of a distributed run derives the same value. 31 bits: the requests carry it as their `seed`, which
+// servers read as a 32-bit integer (accel serve refuses more).
+uint64_t prompt_seed(uint64_t seed, const PointSpec& spec, double qps) {
+    const std::string h = sha256_hex(fmt::format("{}|{}|{}", seed, spec.test_name(), qps));
+    return std::stoull(h.substr(0, 8), nullptr, 16) & 0x7fffffffULL;
+}
+
 std::optional<engine::LoadedModel> load_tokenizer(const std::string& path) {
     if (path.empty()) return std::nullopt;
     try {
@@ -232,7 +244,7 @@ void measure_remote_point(PointResult& r, const PointSpec& spec, const PointOpti
             concurrency = static_cast<int32_t>(std::min<int64_t>(static_cast<int64_t>(n),
                                                                  std::max(1, options.max_in_flight)));
         }
-        auto requests = requests_for(n, options.seed);
+        auto requests = requests_for(n, prompt_seed(options.seed, spec, qps));
         const auto start = share.take(arrivals, requests, concurrency, options.max_in_flight);
         RemoteRun run = drive(url, requests, concurrency, arrivals, timeout, start);
         if (vocab) count_tokens(*vocab, run.responses);

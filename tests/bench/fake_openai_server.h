@@ -41,6 +41,11 @@ public:
         std::lock_guard lock(texts_mu_);
         return texts_;
     }
+    // The prompts received so far (chat requests: the whole body), in arrival order.
+    std::vector<std::string> prompts() {
+        std::lock_guard lock(texts_mu_);
+        return prompts_;
+    }
 
 private:
     static accel::net::HttpServerOptions options(const FakeConfig& c) {
@@ -63,6 +68,10 @@ private:
         const int32_t n = std::min(c_.n_chunks, body.value("max_tokens", c_.n_chunks));
         const std::string prompt = body.contains("prompt") ? body["prompt"].get<std::string>() : body.dump();
         ++n_requests_;
+        {
+            std::lock_guard lock(texts_mu_);
+            prompts_.push_back(prompt);
+        }
         accel::net::HttpResponse res{.content_type = "text/event-stream"};
         res.stream = [this, n, prompt](accel::net::StreamSink& sink) {
             std::unique_lock serial(mu_, std::defer_lock);
@@ -96,6 +105,7 @@ private:
     std::mutex mu_;
     std::mutex texts_mu_;
     std::vector<std::string> texts_;
+    std::vector<std::string> prompts_;
     std::atomic<int> in_flight_{0};
     std::atomic<int> n_requests_{0};
     accel::net::HttpServer server_;

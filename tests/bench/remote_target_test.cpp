@@ -4,10 +4,12 @@
 // deltas, and --verify.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <iterator>
 #include <mutex>
 #include <thread>
 
@@ -342,6 +344,31 @@ TEST(RemotePoint, StoresTheIdentityAndMetricsDeltasAndVerifyFailsADivergingServe
     ASSERT_TRUE(server.server);
     EXPECT_EQ(server.remote->origin, "scheduled");
     EXPECT_TRUE(server.remote->lateness);
+}
+
+// A server that caches prompts must not answer one point from what an earlier point sent: each point (and each probe
+// rate) draws prompts of its own, and the same point run again draws the same ones.
+TEST(RemotePoint, EachPointSendsPromptsOfItsOwn) {
+    if (!std::filesystem::exists("/usr/share/common-licenses/GPL-3")) GTEST_SKIP() << "no Debian licence texts";
+    FakeServer fake({.ttft = 1ms, .gap = 1ms, .n_chunks = 2});
+    const auto timed_prompts = [&](Scenario sc, int32_t parallel) {
+        const size_t before = fake.prompts().size();
+        EXPECT_TRUE(remote_point(fake.url(), sc, parallel, false).ok);
+        std::vector<std::string> all = fake.prompts();
+        // The first request of each point is its untimed warm-up.
+        std::vector<std::string> timed(all.begin() + static_cast<std::ptrdiff_t>(before) + 1, all.end());
+        std::sort(timed.begin(), timed.end());
+        return timed;
+    };
+    const auto x1 = timed_prompts(Scenario::offline, 1);
+    const auto x2 = timed_prompts(Scenario::offline, 2);
+    const auto x1_again = timed_prompts(Scenario::offline, 1);
+    ASSERT_EQ(x1.size(), 8u);
+    ASSERT_EQ(x2.size(), 8u);
+    EXPECT_EQ(x1, x1_again);
+    std::vector<std::string> shared;
+    std::set_intersection(x1.begin(), x1.end(), x2.begin(), x2.end(), std::back_inserter(shared));
+    EXPECT_TRUE(shared.empty()) << shared.size() << " prompts of the x1 point were sent again by the x2 point";
 }
 
 }  // namespace
