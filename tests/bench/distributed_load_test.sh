@@ -19,12 +19,12 @@ skip() {
     exit 77
 }
 [ -f "$model" ] || skip "no $model (set ACCEL_TEST_DATA)"
-[ "$(id -u)" = 0 ] || skip "needs root (network namespaces)"
-for tool in ip jq awk curl unshare; do
+# shellcheck source=../support/netns.sh
+. "$here/../support/netns.sh"
+netns_require
+for tool in jq awk curl unshare; do
     command -v "$tool" >/dev/null || skip "$tool not installed"
 done
-ip netns add "accel-probe-$$" 2>/dev/null || skip "cannot create network namespaces (CAP_NET_ADMIN)"
-ip netns del "accel-probe-$$"
 
 work=$(mktemp -d /tmp/accel-distload.XXXXXX)
 tag=$(( $$ % 100000 ))
@@ -35,10 +35,7 @@ serve_pid=""
 failed=1
 cleanup() {
     set +e
-    for i in 0 1; do
-        ip netns pids "accel-g$i-$tag" 2>/dev/null | xargs -r kill -9
-        ip netns del "accel-g$i-$tag" 2>/dev/null
-    done
+    netns_remove "accel-g0-$tag" "accel-g1-$tag"
     [ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null && wait "$serve_pid" 2>/dev/null
     ip link del "$br" 2>/dev/null
     if [ "$failed" = 1 ]; then
@@ -53,18 +50,9 @@ log() { echo "[$(date +%T)] $*"; }
 fail() { echo "FAIL: $*"; exit 1; }
 
 # The network: the server on a bridge in the root namespace, a namespace per load generator.
-ip link add "$br" type bridge
-ip addr add "$sub.1/24" dev "$br"
-ip link set "$br" up
+netns_bridge "$br" "$sub"
 for i in 0 1; do
-    ns=accel-g$i-$tag
-    ip netns add "$ns"
-    ip link add "ag${i}h$tag" type veth peer name "ag${i}n$tag"
-    ip link set "ag${i}h$tag" master "$br" up
-    ip link set "ag${i}n$tag" netns "$ns"
-    ip -n "$ns" addr add "$sub.$((10 + i))/24" dev "ag${i}n$tag"
-    ip -n "$ns" link set "ag${i}n$tag" up
-    ip -n "$ns" link set lo up
+    netns_host "accel-g$i-$tag" "ag${i}h$tag" "ag${i}n$tag" "$br" "$sub.$((10 + i))"
 done
 
 # accel serve off loopback needs an API key; the generators send it with --api-key-file.

@@ -18,12 +18,12 @@ skip() {
     exit 77
 }
 [ -f "$model" ] || skip "no $model (set ACCEL_TEST_DATA)"
-[ "$(id -u)" = 0 ] || skip "needs root (network namespaces, slurmd)"
-for tool in slurmctld slurmd munged sbatch squeue scontrol ip; do
+# shellcheck source=../support/netns.sh
+. "$here/../support/netns.sh"
+netns_require
+for tool in slurmctld slurmd munged sbatch squeue scontrol; do
     command -v "$tool" >/dev/null || skip "$tool not installed (scripts/bootstrap.sh installs slurm-wlm and munge)"
 done
-ip netns add "accel-probe-$$" 2>/dev/null || skip "cannot create network namespaces (CAP_NET_ADMIN)"
-ip netns del "accel-probe-$$"
 
 work=$(mktemp -d /tmp/accel-slurm.XXXXXX)
 tag=$(( $$ % 100000 ))
@@ -34,10 +34,7 @@ pids=()
 failed=1
 cleanup() {
     set +e
-    for ns in "accel-n1-$tag" "accel-n2-$tag"; do
-        ip netns pids "$ns" 2>/dev/null | xargs -r kill -9
-        ip netns del "$ns" 2>/dev/null
-    done
+    netns_remove "accel-n1-$tag" "accel-n2-$tag"
     for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
     [ -f "$work/munged.pid" ] && kill -9 "$(cat "$work/munged.pid")" 2>/dev/null
     ip link del "$br" 2>/dev/null
@@ -52,18 +49,9 @@ export SLURM_CONF=$work/slurm.conf ACCEL=$accel ACCEL_DATA_DIR=$work/data ACCEL_
 log() { echo "[$(date +%T)] $*"; }
 
 # The network: a bridge for the controller, a namespace per node.
-ip link add "$br" type bridge
-ip addr add "$sub.1/24" dev "$br"
-ip link set "$br" up
+netns_bridge "$br" "$sub"
 for i in 1 2; do
-    ns=accel-n$i-$tag
-    ip netns add "$ns"
-    ip link add "av${i}h$tag" type veth peer name "av${i}n$tag"
-    ip link set "av${i}h$tag" master "$br" up
-    ip link set "av${i}n$tag" netns "$ns"
-    ip -n "$ns" addr add "$sub.$((10 + i))/24" dev "av${i}n$tag"
-    ip -n "$ns" link set "av${i}n$tag" up
-    ip -n "$ns" link set lo up
+    netns_host "accel-n$i-$tag" "av${i}h$tag" "av${i}n$tag" "$br" "$sub.$((10 + i))"
 done
 
 # One munged with a key of our own; every namespace reaches its socket through the filesystem.
