@@ -150,11 +150,12 @@ def wordpiece_tokenizer(out: Path, n_first: int):
 
 # ---------------------------------------------------------------- weights and references
 
-def randomize(model, torch):
+def randomize(model, torch, seed: int = SEED):
     """Weights with unit-scale activations (HF's default init, std 0.02, gives near-tied logits everywhere):
     matrices N(0, 1/fan_in), norms 1 + N(0, 0.1), biases N(0, 0.1). Norms are matched case-insensitively: BERT
-    names them "LayerNorm" (until Dec 2026 the match was case-sensitive and BERT's gains were N(0, 0.1))."""
-    g = torch.Generator().manual_seed(SEED)
+    names them "LayerNorm" (until Dec 2026 the match was case-sensitive and BERT's gains were N(0, 0.1)).
+    `seed`: SEED unless a fixture says why not (clap: fixture_clap.WEIGHT_SEED)."""
+    g = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for name, p in sorted(model.named_parameters()):
             if p.dim() >= 2:
@@ -330,8 +331,9 @@ def main():
         for f in out.iterdir():
             f.unlink()
         ref, dtype = CLASSES[name](out, torch, transformers)
-        ref.update({"format_version": FORMAT_VERSION, "class": name, "seed": SEED, "weights_dtype": dtype,
-                    "reference": f"transformers {transformers.__version__}", "versions": versions})
+        ref.update({"format_version": FORMAT_VERSION, "class": name, "seed": ref.get("seed", SEED),
+                    "weights_dtype": dtype, "reference": f"transformers {transformers.__version__}",
+                    "versions": versions})
         (out / "reference.json").write_text(json.dumps(ref, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         size = sum(f.stat().st_size for f in out.iterdir())
         print(f"{name}: {size / 1e6:.2f} MB in {out}")

@@ -83,6 +83,43 @@ TEST_P(ClapReference, EmbeddingsAndLogitsMatchTransformers) {
 INSTANTIATE_TEST_SUITE_P(Types, ClapReference, testing::Values(ConvertType::f32, ConvertType::f16, ConvertType::q8_0),
                          [](const auto& p) { return std::string(accel::model::to_string(p.param)); });
 
+// The fixture exercises the shifted windows: by transformers' rule (ClapAudioStage gives odd blocks shift_size
+// window_size // 2; set_shift_and_window_size makes it 0 when the grid is no larger than the window), its config
+// shifts exactly stage 0's second block (8 x 8 grid, window 4, by 2), as transformers recorded in reference.json.
+// Skipping the shift moves transformers' own audio embedding by far more than the f32 and f16 limits
+// (audio_embeds_unshifted: every shift_size forced to 0), and accel's f32 embedding is the shifted one.
+TEST(ClapShiftedWindows, FixtureShiftsAndAccelShifts) {
+    const auto dir = accel::test::hf_fixture("clap");
+    const auto st = dir / "reference.safetensors";
+    const auto audio = nlohmann::json::parse(accel::test::read_file(dir / "config.json"))["audio_config"];
+    const int window = audio["window_size"].get<int>();
+    int res = audio["spec_size"].get<int>() / audio["patch_size"].get<int>();
+    std::vector<std::vector<int>> shifted;
+    const auto depths = audio["depths"].get<std::vector<int>>();
+    for (size_t s = 0; s < depths.size(); ++s, res /= 2)
+        for (int i = 1; i < depths[s]; i += 2)
+            if (res > window) shifted.push_back({static_cast<int>(s), i, window / 2});
+    EXPECT_EQ(shifted, (std::vector<std::vector<int>>{{0, 1, 2}}));
+    const auto ref = nlohmann::json::parse(accel::test::read_file(dir / "reference.json"));
+    EXPECT_EQ(ref["shifted_blocks"].get<std::vector<std::vector<int>>>(), shifted);
+
+    const auto want = accel::test::read_st_tensor(st, "audio_embeds");
+    const auto unshifted = accel::test::read_st_tensor(st, "audio_embeds_unshifted");
+    ASSERT_EQ(unshifted.size(), want.size());
+    const double f32_limit = accel::test::table_limit("clap", ConvertType::f32, HfMetric::embedding_max_abs);
+    const double f16_limit = accel::test::table_limit("clap", ConvertType::f16, HfMetric::embedding_max_abs);
+    const double shift_effect = max_abs(want, unshifted);
+    std::fprintf(stderr, "transformers' audio embedding with and without the shift: max |diff| %.2e\n", shift_effect);
+    EXPECT_GT(shift_effect, 10 * f16_limit);
+    accel::test::TempDir tmp;
+    accel::model::convert_hf(dir, tmp / "clap.gguf", {.type = ConvertType::f32});
+    auto model = accel::engine::ClapModel::load(tmp / "clap.gguf", {.n_threads = 2});
+    const std::vector<accel::engine::ClapFeatures> audios = {reference_features()};
+    const auto got = model.embed_audio(audios);
+    EXPECT_LE(max_abs(got, want), f32_limit);
+    EXPECT_GT(max_abs(got, unshifted), 5 * f16_limit);
+}
+
 // accel convert stores the fixture's byte-level BPE (clap.tokenizer.*); the loaded model's tokenize() gives
 // transformers' ids of the fixture's texts (RobertaTokenizerFast, without the padding).
 TEST(ClapTokenizerInGguf, ConvertedModelTokenizesAsTransformers) {
