@@ -189,6 +189,39 @@ void gelu_erf_op(ggml_tensor* dst, const ggml_tensor* a, const ggml_tensor* b, c
                       shift, row);
 }
 
+// ggml_map_custom3's callback for the first layer's GroupNorm(num_groups = channels) and GELU over a: [channels,
+// frames] (channels fastest), b and c the norm's weight and bias: each channel's mean and variance over time, both
+// passes in double as rows stream by, then gelu(x * rstd * weight + (bias - mean * rstd * weight)). The threads take
+// channel ranges. ggml_norm normalizes rows, so this layout would need two transposes (one element at a time in
+// ggml's copy) around it.
+void group_norm_gelu_op(ggml_tensor* dst, const ggml_tensor* a, const ggml_tensor* b, const ggml_tensor* c, int ith,
+                        int nth, void* /*userdata*/) {
+    const int64_t channels = a->ne[0], frames = ggml_nrows(a), per = (channels + nth - 1) / nth;
+    const int64_t c0 = std::min(channels, per * ith), n = std::min(channels, c0 + per) - c0;
+    if (n <= 0) return;
+    const auto* x = static_cast<const float*>(a->data);
+    std::vector<double> sum(n, 0.0), sq(n, 0.0);
+    for (int64_t t = 0; t < frames; ++t)
+        for (int64_t i = 0; i < n; ++i) sum[i] += x[t * channels + c0 + i];
+    for (int64_t i = 0; i < n; ++i) sum[i] /= static_cast<double>(frames);  // the mean
+    for (int64_t t = 0; t < frames; ++t)
+        for (int64_t i = 0; i < n; ++i) {
+            const double d = x[t * channels + c0 + i] - sum[i];
+            sq[i] += d * d;
+        }
+    std::vector<float> scale(n), shift(n);
+    const auto* weight = static_cast<const float*>(b->data) + c0;
+    const auto* bias = static_cast<const float*>(c->data) + c0;
+    for (int64_t i = 0; i < n; ++i) {
+        const double rstd = 1.0 / std::sqrt(sq[i] / static_cast<double>(frames) + conv_norm_eps);
+        scale[i] = static_cast<float>(rstd * weight[i]);
+        shift[i] = static_cast<float>(bias[i] - sum[i] * rstd * weight[i]);
+    }
+    auto* y = static_cast<float*>(dst->data);
+    for (int64_t t = 0; t < frames; ++t)
+        gelu_erf_rows(y + t * channels + c0, x + t * channels + c0, scale.data(), shift.data(), n);
+}
+
 // GELU (exact erf) of x * scale + shift (per row element; both null: x) over a contiguous f32 x: the vectorized op
 // above on the CPU, ggml's ops elsewhere
 ggml_tensor* gelu_erf(ggml_context* ctx, ggml_tensor* x, bool on_cpu, ggml_tensor* scale = nullptr,
@@ -269,6 +302,15 @@ ggml_tensor* conv1d(ggml_context* ctx, ggml_tensor* x, const ConvLayer& c, bool 
     return ggml_mul_mat(ctx, w, cols);
 }
 
+// GroupNorm(num_groups = channels) then GELU over x: [channels, frames]: each channel over time. The CPU's op above;
+// elsewhere ggml_norm over the transposed rows.
+ggml_tensor* group_norm_gelu(ggml_context* ctx, ggml_tensor* x, const ConvLayer& c, bool on_cpu) {
+    if (on_cpu && x->type == GGML_TYPE_F32 && ggml_is_contiguous(x))
+        return ggml_map_custom3(ctx, x, c.norm_w, c.norm_b, group_norm_gelu_op, GGML_N_TASKS_MAX, nullptr);
+    x = ggml_norm(ctx, ggml_cont(ctx, ggml_transpose(ctx, x)), conv_norm_eps);
+    return gelu_erf(ctx, ggml_cont(ctx, ggml_transpose(ctx, x)), on_cpu, c.norm_w, c.norm_b);
+}
+
 }  // namespace
 
 struct CtcModel::Impl {
@@ -319,10 +361,7 @@ ggml_tensor* CtcModel::Impl::feature_encoder(ggml_context* ctx, ggml_tensor* wav
         if (c.norm_w != nullptr && hp.layer_norm_convs) {
             x = graphs::build_layer_norm(ctx, x, c.norm_w, c.norm_b, conv_norm_eps);  // over channels, per frame
         } else if (c.norm_w != nullptr) {
-            // GroupNorm(num_groups = channels): each channel over time, so normalize the transposed rows; its scale
-            // and shift go with the GELU, back in [channels, frames]
-            x = ggml_norm(ctx, ggml_cont(ctx, ggml_transpose(ctx, x)), conv_norm_eps);
-            x = gelu_erf(ctx, ggml_cont(ctx, ggml_transpose(ctx, x)), on_cpu, c.norm_w, c.norm_b);
+            x = group_norm_gelu(ctx, x, c, on_cpu);
             continue;
         }
         x = gelu_erf(ctx, x, on_cpu);
