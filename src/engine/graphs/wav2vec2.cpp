@@ -121,10 +121,12 @@ using I32x16 = int32_t __attribute__((vector_size(gelu_lanes * sizeof(float))));
 // These are inlined into each clone of gelu_erf_rows: no call passes a vector, whatever GCC says of the ABI (it says
 // so at the end of the file, so the warning stays off to the end)
 #pragma GCC diagnostic ignored "-Wpsabi"
-[[gnu::always_inline]] inline F32x16 splat(float v) { return F32x16{} + v; }
+[[gnu::always_inline]] inline F32x16 splat(float v) {
+    return F32x16{} + v;
+}
 
-[[gnu::always_inline]] inline F32x16 exp_nonpositive(F32x16 x) {  // x <= 0
-    x = x < -87.0f ? splat(-87.0f) : x;     // 2^-126 at least: normal floats only
+[[gnu::always_inline]] inline F32x16 exp_nonpositive(F32x16 x) {                  // x <= 0
+    x = x < -87.0f ? splat(-87.0f) : x;                                           // 2^-126 at least: normal floats only
     const I32x16 n = __builtin_convertvector(x * 1.44269504089f - 0.5f, I32x16);  // rounded: x <= 0
     const F32x16 nf = __builtin_convertvector(n, F32x16), r = x - nf * 0.693359375f + nf * 2.12194440e-4f;
     F32x16 p = splat(1.9875691500e-4f);
@@ -244,9 +246,9 @@ constexpr int64_t gemm_k_multiple = 16;
 void to_channels_first(ggml_tensor* w) {
     const int64_t taps = w->ne[0], cin = w->ne[1], cout = w->ne[2];
     const size_t ts = ggml_type_size(w->type);
-    if (ggml_blck_size(w->type) != 1) throw Error(ErrorKind::invalid_input, fmt::format("conv kernel {} is {}, not "
-                                                                                      "f32 or f16", w->name,
-                                                                                      ggml_type_name(w->type)));
+    if (ggml_blck_size(w->type) != 1)
+        throw Error(ErrorKind::invalid_input,
+                    fmt::format("conv kernel {} is {}, not f32 or f16", w->name, ggml_type_name(w->type)));
     std::vector<uint8_t> src(ggml_nbytes(w)), dst(src.size());
     ggml_backend_tensor_get(w, src.data(), 0, src.size());
     for (int64_t o = 0; o < cout; ++o)
@@ -269,8 +271,8 @@ ggml_tensor* overlapping_rows(ggml_context* ctx, ggml_tensor* x, int64_t ne0, in
     ggml_tensor* v = ggml_view_1d(ctx, x, ne0, 0);
     const size_t extent = (ne2 - 1) * nb2 + (ne1 - 1) * nb1 + ne0 * v->nb[0];
     if (!ggml_is_contiguous(x) || extent > ggml_nbytes(x))
-        throw Error(ErrorKind::internal, fmt::format("wav2vec2: a convolution's view spans {} bytes of {}", extent,
-                                                     ggml_nbytes(x)));
+        throw Error(ErrorKind::internal,
+                    fmt::format("wav2vec2: a convolution's view spans {} bytes of {}", extent, ggml_nbytes(x)));
     v->ne[1] = ne1;
     v->ne[2] = ne2;
     v->nb[1] = nb1;
@@ -389,7 +391,7 @@ ggml_tensor* CtcModel::Impl::positional(ggml_context* ctx, ggml_tensor* x) const
         ggml_tensor* xt = ggml_reshape_3d(ctx, ggml_cont(ctx, ggml_transpose(ctx, x)), frames, per, groups);
         ggml_tensor* cols = ggml_im2col(ctx, pos_w, xt, 1, 0, k / 2, 0, 1, 0, false, GGML_TYPE_F32);
         y = ggml_mul_mat(ctx, ggml_reshape_3d(ctx, pos_w, k * per, per, groups), cols);  // [per, frames + 1, groups]
-        y = ggml_view_3d(ctx, y, per, frames, groups, y->nb[1], y->nb[2], 0);  // SamePad: the first `frames`
+        y = ggml_view_3d(ctx, y, per, frames, groups, y->nb[1], y->nb[2], 0);            // SamePad: the first `frames`
     }
     y = ggml_reshape_2d(ctx, ggml_cont(ctx, ggml_permute(ctx, y, 0, 2, 1, 3)), e, frames);  // [n_embd, frames]
     return gelu_erf(ctx, ggml_add(ctx, y, pos_b), on_cpu);
