@@ -17,7 +17,10 @@
 #      inside 0.97-1.03; exit 0 then, 3 otherwise (outside, or undecided: more rounds or a quieter machine).
 #   2. process CPU time, accel against whisper.cpp (the same calls as whisper-bench): far less sensitive to other
 #      load than wall time; reported with its own verdict, not in the exit status.
-#   3. whisper.cpp's own timers in accel's process against whisper-bench's: the library's time alone (diagnostic).
+#   3. whisper.cpp's own timers in accel's process against whisper-bench's: the library's time alone (diagnostic);
+#   4. the whisper.cpp harness's wall time against whisper-bench's (the harness does what whisper-bench does);
+#   5. accel's time beyond whisper.cpp's timers within its own process: what accel's path adds (load moves both
+#      terms of the difference alike, so this one holds on a busy machine).
 #
 # Environment: ROUNDS, THREADS, SIZE (defaults for the arguments); QUICK=1 (3 rounds of tiny: checks that
 # everything runs, decides nothing); PIN=CPU_LIST pins every process there with taskset (default: the last CPU when
@@ -103,6 +106,20 @@ table("3. Diagnostic, whisper.cpp's own timers: in accel's process against whisp
       "accel", "whisper_ms", "whisper-bench", "whisper_ms")
 table("4. Diagnostic, wall time: the whisper.cpp harness (timed around its calls) against whisper-bench",
       "whisper.cpp", "wall_ms", "whisper-bench", "whisper_ms", a_name="whisper.cpp")
+def overhead(tool, name):
+    # in one process, so other load moves both the same way: wall time around the calls minus whisper.cpp's timers
+    got = [r for r in rows if r["tool"] == tool and "wall_ms" in r and "whisper_ms" in r]
+    if not got:
+        return
+    print(f"\n5. {name}'s time beyond whisper.cpp's own timers in the same process (wall around the calls - timers)\n")
+    print("| phase | median ms | max ms | median % of the timers |")
+    print("|---|---:|---:|---:|")
+    for ph in PHASES:
+        d = [(r["wall_ms"][ph] - r["whisper_ms"][ph], r["whisper_ms"][ph]) for r in got if ph in r["whisper_ms"]]
+        if d:
+            print(f"| {LABEL[ph]} | {statistics.median(a for a, _ in d):.2f} | {max(a for a, _ in d):.2f} "
+                  f"| {statistics.median(100 * a / b for a, b in d):.3f} |")
+overhead("accel", "accel")
 m = next(iter(by_round.values()))
 m = m.get("accel") or next(iter(m.values()))
 meta = json.load(open(os.path.join(out, "meta.json"))) if os.path.exists(os.path.join(out, "meta.json")) else {}
