@@ -1,11 +1,12 @@
 // accel's Whisper path (engine::WhisperModel: model/'s validator, then whisper.cpp) doing what whisper.cpp's own
-// whisper-bench does on the same file, so that benchmarks/whisper_parity.sh can compare the two:
-//   load; twice (warm-up) encode + 256 single-token decodes; then one timed encode and 256 timed single-token
-//   decodes (n_past = 0 .. 255, token 0), as whisper-bench's whisper_bench_full times them.
-// Prints one JSON line: {"tool": "accel", "encode_ms", "decode_ms" (all 256), "n_threads", "model"}.
+// whisper-bench does on the same file, so that benchmarks/whisper_parity.sh can compare the two: load; a zero mel;
+// bench.cpp's heat passes; then the timed phases of whisper_parity_phases.h (one encode, 256 single-token decodes
+// at n_past 0..255, 64 five-token and 16 256-token decodes at 0) through WhisperModel::encode and ::decode, which
+// copy no logits (whisper-bench reads none). Prints one JSON line (whisper_parity::to_json, tool "accel"): each
+// phase's wall and process CPU time taken around accel's calls, and whisper.cpp's own timers from the same run.
 //   whisper_parity MODEL [THREADS]
-#include <chrono>
 #include <cstdio>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -13,13 +14,38 @@
 
 #include "accel/core/error.h"
 #include "accel/engine/whisper_model.h"
+#include "whisper_parity_phases.h"
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+namespace wp = whisper_parity;
 
-double ms_since(Clock::time_point t0) {
-    return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+wp::Times run(accel::engine::WhisperModel& model) {
+    const int32_t n_frames = 2 * model.hparams().n_audio_ctx;
+    const std::vector<float> mel(static_cast<size_t>(n_frames) * static_cast<size_t>(model.hparams().n_mels), 0.0f);
+    const std::vector<int32_t> zeros(512, 0);  // bench.cpp's token array
+    const std::span<const int32_t> tokens(zeros);
+    for (int h = 0; h < wp::n_heat; ++h) {
+        model.encode(mel, n_frames);
+        model.decode(tokens.first(wp::n_prompt_tokens), 0);
+        for (int32_t i = 0; i < wp::n_decode; ++i) model.decode(tokens.first(1), i);
+        model.decode(tokens.first(wp::n_batchd_tokens), 0);
+    }
+    model.reset_timings();
+    wp::Times t;
+    wp::timed(t, wp::encode, [&] { model.encode(mel, n_frames); });
+    wp::timed(t, wp::decode, [&] {
+        for (int32_t i = 0; i < wp::n_decode; ++i) model.decode(tokens.first(1), i);
+    });
+    wp::timed(t, wp::batchd, [&] {
+        for (int i = 0; i < wp::n_batchd_calls; ++i) model.decode(tokens.first(wp::n_batchd_tokens), 0);
+    });
+    wp::timed(t, wp::prompt, [&] {
+        for (int i = 0; i < wp::n_prompt_calls; ++i) model.decode(tokens.first(wp::n_prompt_tokens), 0);
+    });
+    const accel::engine::WhisperPhaseTimes w = model.timings();
+    t.whisper_ms = wp::whisper_totals(w.encode_ms, w.decode_ms, w.batchd_ms, w.prompt_ms);
+    return t;
 }
 
 }  // namespace
@@ -34,21 +60,7 @@ int main(int argc, char** argv) {
     try {
         // whisper-bench runs with -ng -nfa in the script: CPU, flash attention off, as accel's default
         auto model = accel::engine::WhisperModel::load(path, {.n_threads = n_threads, .flash_attn = false});
-        const int32_t n_frames = 2 * model.hparams().n_audio_ctx;
-        const std::vector<float> mel(static_cast<size_t>(n_frames) * static_cast<size_t>(model.hparams().n_mels), 0.0f);
-        const std::vector<int32_t> tokens(256, 0);
-        for (int warm = 0; warm < 2; ++warm) {
-            model.encode(mel, n_frames);
-            (void)model.decode_teacher_forced(tokens);
-        }
-        const auto t0 = Clock::now();
-        model.encode(mel, n_frames);
-        const double encode_ms = ms_since(t0);
-        const auto t1 = Clock::now();
-        (void)model.decode_teacher_forced(tokens);
-        const double decode_ms = ms_since(t1);
-        fmt::print("{{\"tool\": \"accel\", \"encode_ms\": {:.3f}, \"decode_ms\": {:.3f}, \"n_threads\": {}, \"model\": \"{}\"}}\n",
-                   encode_ms, decode_ms, n_threads, path);
+        fmt::print("{}\n", wp::to_json("accel", n_threads, path, run(model)));
     } catch (const accel::Error& e) {
         std::fprintf(stderr, "whisper_parity: %s\n", e.what());
         return 1;

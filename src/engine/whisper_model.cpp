@@ -49,6 +49,7 @@ void WhisperModel::encode(std::span<const float> mel, int32_t n_frames) {
                     fmt::format("{}: the encoder takes {} mel bands x {} frames; got {} values for {} frames",
                                 path_.string(), hparams_.n_mels, want, mel.size(), n_frames));
     encoded_ = false;
+    n_last_tokens_ = 0;
     clear_backend_message();
     if (whisper_set_mel(ctx_.get(), mel.data(), n_frames, hparams_.n_mels) != 0)
         throw Error(ErrorKind::backend, fmt::format("{}: whisper_set_mel failed: {}", path_.string(), last_backend_message()));
@@ -59,28 +60,59 @@ void WhisperModel::encode(std::span<const float> mel, int32_t n_frames) {
 
 std::vector<float> WhisperModel::decode_teacher_forced(std::span<const int32_t> tokens) {
     if (!encoded_) throw Error(ErrorKind::invalid_input, fmt::format("{}: decode before encode", path_.string()));
-    const int32_t nv = n_vocab();
     if (tokens.size() > static_cast<size_t>(hparams_.n_text_ctx))
         throw Error(ErrorKind::invalid_input, fmt::format("{}: {} tokens, the decoder holds {}", path_.string(),
                                                           tokens.size(), hparams_.n_text_ctx));
-    for (const int32_t t : tokens)
-        if (t < 0 || t >= nv)
-            throw Error(ErrorKind::invalid_input, fmt::format("{}: token {} is outside the vocabulary of {}",
-                                                              path_.string(), t, nv));
+    const size_t nv = static_cast<size_t>(n_vocab());
     std::vector<float> out;
-    out.reserve(tokens.size() * static_cast<size_t>(nv));
+    out.reserve(tokens.size() * nv);
     for (size_t i = 0; i < tokens.size(); ++i) {
-        clear_backend_message();
-        if (whisper_decode(ctx_.get(), &tokens[i], 1, static_cast<int>(i), params_.n_threads) != 0)
-            throw Error(ErrorKind::backend, fmt::format("{}: whisper_decode failed at token {}: {}", path_.string(), i,
-                                                        last_backend_message()));
-        const float* logits = whisper_get_logits(ctx_.get());
-        if (logits == nullptr)
-            throw Error(ErrorKind::backend, fmt::format("{}: whisper_get_logits returned nothing", path_.string()));
-        out.insert(out.end(), logits, logits + nv);
+        decode(tokens.subspan(i, 1), static_cast<int32_t>(i));
+        const std::span<const float> logits = last_logits();
+        out.insert(out.end(), logits.begin(), logits.end());
     }
     return out;
 }
+
+void WhisperModel::decode(std::span<const int32_t> tokens, int32_t n_past) {
+    if (!encoded_) throw Error(ErrorKind::invalid_input, fmt::format("{}: decode before encode", path_.string()));
+    if (tokens.empty()) throw Error(ErrorKind::invalid_input, fmt::format("{}: decode of no tokens", path_.string()));
+    // whisper_decode checks neither: past n_text_ctx it writes outside its KV cache and position table
+    if (n_past < 0 || static_cast<size_t>(n_past) + tokens.size() > static_cast<size_t>(hparams_.n_text_ctx))
+        throw Error(ErrorKind::invalid_input, fmt::format("{}: {} tokens at position {}, the decoder holds {}",
+                                                          path_.string(), tokens.size(), n_past, hparams_.n_text_ctx));
+    const int32_t nv = n_vocab();
+    for (size_t i = 0; i < tokens.size(); ++i)
+        if (tokens[i] < 0 || tokens[i] >= nv)
+            throw Error(ErrorKind::invalid_input,
+                        fmt::format("{}: token {} is outside the vocabulary of {}", path_.string(), tokens[i], nv));
+    n_last_tokens_ = 0;
+    clear_backend_message();
+    if (whisper_decode(ctx_.get(), tokens.data(), static_cast<int>(tokens.size()), n_past, params_.n_threads) != 0)
+        throw Error(ErrorKind::backend, fmt::format("{}: whisper_decode failed at position {}: {}", path_.string(),
+                                                    n_past, last_backend_message()));
+    n_last_tokens_ = static_cast<int32_t>(tokens.size());
+}
+
+std::span<const float> WhisperModel::last_logits() const {
+    if (n_last_tokens_ == 0)
+        throw Error(ErrorKind::invalid_input, fmt::format("{}: no decode since the last encode", path_.string()));
+    const float* logits = whisper_get_logits(ctx_.get());
+    if (logits == nullptr)
+        throw Error(ErrorKind::backend, fmt::format("{}: whisper_get_logits returned nothing", path_.string()));
+    // whisper.cpp keeps one row per token of the call and fills the last one only (its legacy batch)
+    const size_t nv = static_cast<size_t>(n_vocab());
+    return {logits + static_cast<size_t>(n_last_tokens_ - 1) * nv, nv};
+}
+
+WhisperPhaseTimes WhisperModel::timings() const {
+    // whisper_get_timings returns a new struct that the caller owns (whisper.cpp 1.9.3).
+    const std::unique_ptr<whisper_timings> t{whisper_get_timings(ctx_.get())};
+    if (!t) return {};
+    return {t->encode_ms, t->decode_ms, t->batchd_ms, t->prompt_ms, t->sample_ms};
+}
+
+void WhisperModel::reset_timings() { whisper_reset_timings(ctx_.get()); }
 
 }  // namespace accel::engine
 
@@ -173,6 +205,7 @@ Transcript WhisperModel::transcribe(const media::LogMel& mel, size_t n_samples, 
     wp.abort_callback = abort_when_failed;
     wp.abort_callback_user_data = &run;
     encoded_ = false;  // whisper_full runs the encoder itself
+    n_last_tokens_ = 0;
     clear_backend_message();
     whisper_reset_timings(ctx_.get());
     if (whisper_set_mel(ctx_.get(), mel.data.data(), mel.n_frames, mel.n_mels) != 0)
@@ -184,9 +217,7 @@ Transcript WhisperModel::transcribe(const media::LogMel& mel, size_t n_samples, 
                                                     last_backend_message()));
     if (language == "auto")
         if (const char* detected = whisper_lang_str(whisper_full_lang_id(ctx_.get()))) out.language = detected;
-    // whisper_get_timings returns a new struct that the caller owns (whisper.cpp 1.9.3).
-    if (const std::unique_ptr<whisper_timings> t{whisper_get_timings(ctx_.get())})
-        out.whisper_times = {t->encode_ms, t->decode_ms, t->batchd_ms, t->prompt_ms, t->sample_ms};
+    out.whisper_times = timings();
     return out;
 }
 

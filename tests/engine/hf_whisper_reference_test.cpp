@@ -13,6 +13,8 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <span>
+#include <string>
 
 #include <nlohmann/json.hpp>
 
@@ -96,6 +98,91 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, HfWhisperReference,
                          [](const testing::TestParamInfo<WhisperCase>& p) {
                              return std::string("whisper_") + accel::model::to_string(p.param.type);
                          });
+
+// WhisperModel::decode, whisper-bench's unit of work (benchmarks/whisper_parity.cpp times it): one whisper_decode of
+// a batch at n_past, its last token's logits read in place. Checked against transformers' rows (the same limit as
+// teacher forcing), as whisper_full uses it (the forced tokens as one batch, then single tokens), and exactly
+// against decode_teacher_forced, which is built on it; then its refusals and whisper.cpp's timers.
+TEST(HfWhisperReference, DecodeStepsMatchTransformersAndTeacherForcing) {
+    const auto dir = accel::test::hf_fixture("whisper");
+    const auto ref = nlohmann::json::parse(accel::test::read_file(dir / "reference.json"));
+    auto tokens = ref["input_ids"].get<std::vector<int32_t>>();
+    const auto generated = ref["generated_ids"].get<std::vector<int32_t>>();
+    const size_t n_forced = tokens.size();
+    tokens.insert(tokens.end(), generated.begin(), generated.end());
+    const auto st = dir / "reference.safetensors";
+    const auto mel = accel::test::read_st_tensor(st, "input_features");
+    const auto expected = accel::test::read_st_tensor(st, "logits");
+    const double limit = accel::test::table_limit("whisper", ConvertType::f32, accel::model::HfMetric::logits_rel);
+
+    accel::test::TempDir tmp;
+    const auto bin = tmp / "whisper.bin";
+    accel::model::convert_hf(dir, bin, {.type = ConvertType::f32});
+    auto m = accel::engine::WhisperModel::load(bin, {.n_threads = 2});
+    const size_t nv = static_cast<size_t>(m.n_vocab());
+    const int32_t n_frames = static_cast<int32_t>(mel.size() / static_cast<size_t>(m.hparams().n_mels));
+    auto expect_refused = [](auto&& call, const std::string& needle) {
+        try {
+            call();
+            ADD_FAILURE() << "no refusal (expected one mentioning '" << needle << "')";
+        } catch (const accel::Error& e) {
+            EXPECT_EQ(e.kind(), accel::ErrorKind::invalid_input) << e.what();
+            EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+        }
+    };
+    const std::span<const int32_t> all(tokens);
+    expect_refused([&] { m.decode(all.first(1), 0); }, "decode before encode");
+    m.encode(mel, n_frames);
+    expect_refused([&] { (void)m.last_logits(); }, "no decode");
+    auto row = [&](size_t i) { return std::vector<float>(expected.begin() + i * nv, expected.begin() + (i + 1) * nv); };
+    auto last = [&] { return std::vector<float>(m.last_logits().begin(), m.last_logits().end()); };
+
+    // the forced tokens as one batch: its last row predicts the first generated token
+    m.decode(all.first(n_forced), 0);
+    ASSERT_EQ(m.last_logits().size(), nv);
+    EXPECT_LE(rel_diff(last(), row(n_forced - 1)), limit);
+    // then one token at a time, as whisper_full's greedy steps
+    for (size_t i = n_forced; i < tokens.size(); ++i) {
+        m.decode(all.subspan(i, 1), static_cast<int32_t>(i));
+        EXPECT_LE(rel_diff(last(), row(i)), limit) << "step " << i;
+    }
+    // the whole sequence as one batch, after a shorter one: the cache from n_past 0 on is replaced
+    m.decode(all, 0);
+    EXPECT_LE(rel_diff(last(), row(tokens.size() - 1)), limit);
+
+    // decode_teacher_forced is decode() of one token at n_past i with each row copied: the same numbers exactly
+    const auto forced = m.decode_teacher_forced(tokens);
+    for (size_t i = 0; i < tokens.size(); ++i) {
+        m.decode(all.subspan(i, 1), static_cast<int32_t>(i));
+        ASSERT_TRUE(std::equal(m.last_logits().begin(), m.last_logits().end(), forced.begin() + i * nv)) << i;
+    }
+
+    const int32_t n_ctx = m.hparams().n_text_ctx;
+    const std::vector<int32_t> zeros(static_cast<size_t>(n_ctx) + 1, 0);
+    const std::span<const int32_t> z(zeros);
+    expect_refused([&] { m.decode(z.first(0), 0); }, "no tokens");
+    expect_refused([&] { m.decode(z.first(1), -1); }, "at position -1");
+    expect_refused([&] { m.decode(z.first(2), n_ctx - 1); }, "decoder holds " + std::to_string(n_ctx));
+    expect_refused([&] { m.decode(z, 0); }, "decoder holds " + std::to_string(n_ctx));
+    const std::vector<int32_t> outside{0, static_cast<int32_t>(nv)};
+    expect_refused([&] { m.decode(outside, 0); }, "token " + std::to_string(nv) + " is outside the vocabulary");
+    m.decode(z.first(static_cast<size_t>(n_ctx)), 0);  // the whole context is allowed
+
+    // whisper.cpp's timers: zero after a reset, then one mean per kind of call (1, 2-15 and 16+ tokens)
+    m.reset_timings();
+    const auto zero = m.timings();
+    EXPECT_EQ(zero.encode_ms + zero.decode_ms + zero.batchd_ms + zero.prompt_ms, 0.0);
+    m.encode(mel, n_frames);
+    EXPECT_THROW((void)m.last_logits(), accel::Error);  // a new encode drops the last decode's logits
+    m.decode(z.first(1), 0);
+    m.decode(z.first(5), 0);
+    m.decode(z.first(16), 0);
+    const auto t = m.timings();
+    EXPECT_GT(t.encode_ms, 0.0);
+    EXPECT_GT(t.decode_ms, 0.0);
+    EXPECT_GT(t.batchd_ms, 0.0);
+    EXPECT_GT(t.prompt_ms, 0.0);
+}
 
 TEST(HfWhisperReference, MelFilterBankMatchesTheFeatureExtractor) {
     const auto expected = accel::test::read_st_tensor(accel::test::hf_fixture("whisper") / "reference.safetensors",

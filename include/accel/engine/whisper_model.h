@@ -42,7 +42,10 @@ struct TranscriptSegment {
     std::string text;
 };
 
-// whisper.cpp's own totals for one transcribe() (whisper_get_timings: it times its phases itself, in ms).
+// whisper.cpp's own timers (whisper_get_timings: it times its phases itself, in ms), as means, not totals:
+// encode_ms per whisper_encode call (per 30 s window), decode_ms per one-token whisper_decode call, batchd_ms per
+// token of the calls of 2 to 15 tokens and prompt_ms per token of the calls of 16 and more, sample_ms per sampling.
+// whisper.h does not expose the counts, so totals are known only where the caller knows the calls.
 struct WhisperPhaseTimes {
     double encode_ms = 0, decode_ms = 0, batchd_ms = 0, prompt_ms = 0, sample_ms = 0;
 };
@@ -95,6 +98,23 @@ public:
     // the vocabulary, more tokens than n_text_ctx or no encode() yet; Error{backend} when whisper_decode fails.
     std::vector<float> decode_teacher_forced(std::span<const int32_t> tokens);
 
+    // One whisper_decode: `tokens` (one call, as a batch) at positions n_past, n_past + 1, ... after encode();
+    // the KV cache from n_past on is dropped first, as whisper_decode does. whisper.cpp computes the last token's
+    // logits only, and last_logits() reads them without a copy. This is whisper-bench's unit of work, so a caller
+    // that times decoding times whisper.cpp and not a copy of the logits. Error{invalid_input} for no tokens, a
+    // token outside the vocabulary, n_past < 0, n_past + tokens.size() past n_text_ctx or no encode() yet;
+    // Error{backend} when whisper_decode fails.
+    void decode(std::span<const int32_t> tokens, int32_t n_past);
+    // The last decode()'s logits for its last token: n_vocab() values owned by whisper.cpp, valid until the next
+    // decode(), encode() or transcribe(). Error{invalid_input} before any decode().
+    std::span<const float> last_logits() const;
+
+    // whisper.cpp's own phase timers (the wall time inside whisper_encode and whisper_decode, as the means
+    // described at WhisperPhaseTimes; whisper-bench prints them times the counts) since load() or reset_timings();
+    // transcribe() resets them itself.
+    WhisperPhaseTimes timings() const;
+    void reset_timings();
+
     // Not copyable; movable. One thread at a time.
     WhisperModel(WhisperModel&&) noexcept;
     WhisperModel& operator=(WhisperModel&&) noexcept;
@@ -111,6 +131,7 @@ private:
     std::filesystem::path path_;
     WhisperModelParams params_;
     bool encoded_ = false;
+    int32_t n_last_tokens_ = 0;  // tokens in the last decode() (its last token's logits row), 0: none since encode()
 };
 
 // Computes the features of `audio` (16 kHz mono, e.g. media::load_audio(file, 16000)) and transcribes it with
