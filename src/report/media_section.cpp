@@ -47,9 +47,8 @@ Section media_section(const ReportData& d) {
     for (const ResultRow* r : rows) {
         const MediaPoint& m = *r->media;
         const bool vision = r->scenario == "vision";
-        std::string shape = point_shape(*r);
-        if (m.batch) shape += fmt::format("{}b={}", shape.empty() ? "" : " ", format_number(*m.batch));
-        if (m.n_frames) shape += fmt::format(" frames={}", format_number(*m.n_frames));
+        std::string shape = point_shape(*r);  // the batch is in it (batch=, from extra.spec)
+        if (m.n_frames) shape += fmt::format("{}frames={:.0f}", shape.empty() ? "" : " ", *m.n_frames);
         const std::string tput =
             r->avg_ts ? fmt::format("{} {}", format_number(*r->avg_ts), throughput_unit(*r)) : std::string("-");
         const std::string flops = figure_or_na(m.flops, m.arch, "FLOPs", m.flops_unavailable, why);
@@ -64,10 +63,10 @@ Section media_section(const ReportData& d) {
     }
     s.notes.push_back(
         "vision: the throughput and latency are the forward pass alone; preprocessing (resize, normalize; xclip's "
-        "frame sampling too) is timed apart (p50 per batch). xclip: b clips of `frames` frames per pass, clips/s, "
-        "per frame = the pass's mean time / (frames x b). audio: the real-time factor (audio s/s) over what a latency "
-        "sample covers (pass: the model alone; features+...: the features included); features: mean ms. "
-        "n/a: not counted or not reported, never 0.");
+        "frame sampling too) is timed apart (p50 per batch). xclip: `batch` clips of `frames` frames per pass, "
+        "clips/s, per frame = the pass's mean time / (frames x batch). audio: the real-time factor (audio s/s) over "
+        "what a latency sample covers (pass: the model alone; features+...: the features included); features: mean "
+        "ms. n/a: not counted or not reported, never 0.");
     for (const auto& [what, reason] : why) s.notes.push_back(fmt::format("n/a: {}: {}", what, reason));
     s.tables.push_back(std::move(t));
     s.source = source_of_rows(d, rows);

@@ -133,7 +133,6 @@ void read_media(ResultRow& r, const json& x) {
     if (x.contains("vision") && x["vision"].is_object()) {
         const json& v = x["vision"];
         MediaPoint m{.arch = jstr(v, "arch"),
-                     .batch = jnum(v, "batch"),
                      .n_frames = positive(jnum(v, "n_frames")),
                      .frame_ms = jnum(v, "frame_ms"),
                      .prep_p50_ms = jnum(v, "preprocess_p50_ms"),

@@ -777,6 +777,7 @@ TEST(ReportMedia, VisionAndAudioPointsShowTheirFiguresAndWhatIsNotCounted) {
     EXPECT_EQ(row["xclip"][7], "3.00");
     EXPECT_NE(row["xclip"][3].find("batch=2"), std::string::npos) << row["xclip"][3];
     EXPECT_NE(row["xclip"][3].find("frames=4"), std::string::npos) << row["xclip"][3];
+    EXPECT_EQ(row["xclip"][3].find("batch=2", row["xclip"][3].find("batch=2") + 1), std::string::npos);  // once
     EXPECT_EQ(row["xclip"][9], "n/a");
     EXPECT_EQ(row["xclip"][10], "n/a");
     EXPECT_EQ(row["xclip"][11], "1.00 MiB");
@@ -800,6 +801,8 @@ TEST(ReportMedia, VisionAndAudioPointsShowTheirFiguresAndWhatIsNotCounted) {
     const std::string md = render_markdown(d);
     EXPECT_NE(md.find("## Image, video and audio points"), std::string::npos);
     EXPECT_NE(md.find("20.0 clips/s"), std::string::npos);
+    EXPECT_NE(md.find("xclip.gguf · cpu, vision p=2 batch=2:"), std::string::npos) << md.substr(0, 3000);  // summary
+    EXPECT_EQ(md.find("texts="), std::string::npos);
     EXPECT_NE(render_html(d).find("<section id=\"media\">"), std::string::npos);
 }
 

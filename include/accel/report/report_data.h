@@ -90,7 +90,7 @@ struct TradeoffPoint {
 // point could not count is nullopt, with its reason beside it when the result stored one.
 struct MediaPoint {
     std::string arch;  // vision.arch ("vit", "clip_model", "detr", "xclip"); the model's architecture for audio
-    std::optional<double> batch, n_frames;  // vision: images (xclip: clips) per pass; xclip: frames per clip
+    std::optional<double> n_frames;         // xclip: frames per clip (the batch is ResultRow::embed_batch)
     std::optional<double> frame_ms;         // xclip: the pass's mean time per frame
     std::optional<double> prep_p50_ms;      // vision: preprocessing p50 per batch; audio: the features' mean
     std::optional<double> clip_seconds, window_seconds;  // audio: per repetition; the window the model sees
