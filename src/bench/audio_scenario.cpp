@@ -1,5 +1,5 @@
-// The audio scenario: Whisper through engine::WhisperModel (whisper.cpp), or Wav2Vec2 through engine::CtcModel
-// (accel's ggml graph), timed here.
+// The audio scenario: Whisper through engine::WhisperModel (whisper.cpp), Wav2Vec2 through engine::CtcModel or
+// CLAP's audio tower through engine::ClapModel (accel's ggml graphs), timed here.
 #include "accel/bench/audio_scenario.h"
 
 #include <algorithm>
@@ -14,15 +14,17 @@
 #include "accel/bench/measure.h"
 #include "accel/core/error.h"
 #include "accel/core/sha256_cache.h"
+#include "accel/engine/clap_model.h"
 #include "accel/engine/ctc_model.h"
 #include "accel/engine/whisper_model.h"
+#include "accel/media/clap_features.h"
 #include "accel/model/gguf_file.h"
 
 namespace accel::bench {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-constexpr int32_t sample_rate = 16000;
+constexpr int32_t whisper_rate = 16000;  // whisper.cpp's and Wav2Vec2's input rate
 
 int64_t ns_between(Clock::time_point a, Clock::time_point b) {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(b - a).count();
@@ -59,9 +61,20 @@ double mean_of(const std::vector<double>& v) {
     return v.empty() ? 0.0 : s / static_cast<double>(v.size());
 }
 
+// Why an audio point has no FLOP count: accel has no formula for these models' graphs yet.
+std::string no_flops(const std::string& arch) {
+    return fmt::format("not counted for {}: no FLOP formula yet", arch);
+}
+
 AudioStats summarize_reps(const std::vector<Rep>& reps, const Measurement& m, double seconds, int32_t n_threads) {
-    AudioStats a{.clip_seconds = seconds, .rtf = m.ts.mean, .latency_p50_ms = m.ns.p50 / 1e6,
-                 .latency_p90_ms = m.ns.p90 / 1e6, .latency_p99_ms = m.ns.p99 / 1e6, .n_threads = n_threads};
+    AudioStats a{.clip_seconds = seconds,
+                 .rtf = m.ts.mean,
+                 .latency_covers = "features+transcription",
+                 .latency_p50_ms = m.ns.p50 / 1e6,
+                 .latency_p90_ms = m.ns.p90 / 1e6,
+                 .latency_p99_ms = m.ns.p99 / 1e6,
+                 .flops_unavailable = no_flops("whisper"),
+                 .n_threads = n_threads};
     std::vector<double> feat, trans, enc, dec, segs, first;
     for (const auto& r : reps) {
         feat.push_back(ms(r.features_ns));
@@ -122,30 +135,29 @@ bool is_gguf(const std::string& path) {
     return in.read(magic, sizeof magic) && std::string_view(magic, 4) == "GGUF";
 }
 
-void record_ctc_model(PointResult& r, const model::GgufFile& file) {
-    r.model_arch = "wav2vec2";
+const char* weight_type(const model::GgufFile& file) {
+    const uint64_t ftype = file.get_uint("general.file_type").value_or(0);
+    return ftype == 0 ? "F32" : ftype == 1 ? "F16" : ftype == 2 ? "Q4_0" : ftype == 7 ? "Q8_0" : "other";
+}
+
+void record_gguf_model(PointResult& r, const model::GgufFile& file, const std::string& arch, std::string desc) {
+    r.model_arch = arch;
     r.model_size = file.weights_bytes();
     for (const auto& t : file.tensors) r.model_n_params += t.n_elements;
-    const uint64_t ftype = file.get_uint("general.file_type").value_or(0);
-    r.model_desc = fmt::format("wav2vec2 {}x{} {}", file.get_uint("wav2vec2.block_count").value_or(0),
-                               file.get_uint("wav2vec2.embedding_length").value_or(0),
-                               ftype == 0   ? "F32"
-                               : ftype == 1 ? "F16"
-                               : ftype == 7 ? "Q8_0"
-                                            : "other");
-    r.model_name = file.get_string("general.name").value_or("wav2vec2");
+    r.model_desc = std::move(desc);
+    r.model_name = file.get_string("general.name").value_or(arch);
+}
+
+void record_ctc_model(PointResult& r, const model::GgufFile& file) {
+    record_gguf_model(r, file, "wav2vec2",
+                      fmt::format("wav2vec2 {}x{} {}", file.get_uint("wav2vec2.block_count").value_or(0),
+                                  file.get_uint("wav2vec2.embedding_length").value_or(0), weight_type(file)));
 }
 
 // The Wav2Vec2 point: AudioStats with encode_ms = the forward pass, decode_ms = the greedy CTC decoding,
 // transcribe_ms = their sum, no first segment (CTC gives one transcript at the end), segments = 1 when it is not empty.
-void measure_ctc_point(PointResult& r, const PointSpec& spec, const PointOptions& options, int32_t n_threads) {
-    const model::GgufFile file = model::read_gguf(spec.model);
-    if (const auto arch = file.get_string("general.architecture").value_or(""); arch != "wav2vec2") {
-        r.failure_stage = "load";
-        throw Error(ErrorKind::invalid_input, fmt::format("audio scenario: {} is a '{}' model, not a whisper.cpp "
-                                                          "file or a wav2vec2 GGUF",
-                                                          spec.model, arch));
-    }
+void measure_ctc_point(PointResult& r, const PointSpec& spec, const PointOptions& options, int32_t n_threads,
+                       const model::GgufFile& file) {
     const bool gpu = spec.device != "cpu" && !spec.device.empty();
     const auto t_load = Clock::now();
     engine::CtcModel model = [&] {
@@ -163,7 +175,7 @@ void measure_ctc_point(PointResult& r, const PointSpec& spec, const PointOptions
     r.n_threads = n_threads;
     r.energy_unavailable = "not measured for audio points";
     const auto clip = synthetic_clip(spec.n_prompt, options.seed);
-    const double seconds = static_cast<double>(clip.size()) / sample_rate;
+    const double seconds = static_cast<double>(clip.size()) / whisper_rate;
     const RunRules& rules = options.rules;
     for (int32_t i = 0; i < rules.n_warmup; ++i) (void)run_ctc_once(model, clip);
     std::vector<double> feat, fwd, dec, segs;
@@ -183,6 +195,7 @@ void measure_ctc_point(PointResult& r, const PointSpec& spec, const PointOptions
     finish_measurement(m, rules);
     r.audio = AudioStats{.clip_seconds = seconds,
                          .rtf = m.ts.mean,
+                         .latency_covers = "features+pass+ctc",
                          .latency_p50_ms = m.ns.p50 / 1e6,
                          .latency_p90_ms = m.ns.p90 / 1e6,
                          .latency_p99_ms = m.ns.p99 / 1e6,
@@ -191,14 +204,124 @@ void measure_ctc_point(PointResult& r, const PointSpec& spec, const PointOptions
                          .encode_ms = mean_of(fwd),
                          .decode_ms = mean_of(dec),
                          .segments = mean_of(segs),
+                         .flops_unavailable = no_flops("wav2vec2"),
                          .n_threads = n_threads};
     r.peak_rss_bytes = peak_rss_bytes();
     r.ok = true;
 }
 
+// CLAP's feature extractor as the model's GGUF configures it (ClapFeatureExtractor's defaults without one), checked
+// against the model's mel bins.
+media::ClapFeatureConfig clap_feature_config(const engine::ClapModel& model, const std::string& path) {
+    const std::string pre = model.preprocessor_config();
+    const media::ClapFeatureConfig config =
+        pre.empty() ? media::ClapFeatureConfig{}
+                    : media::parse_clap_feature_config(pre, path + " (clap.preprocessor_config)");
+    if (config.feature_size != model.n_mels())
+        throw Error(ErrorKind::invalid_input, fmt::format("audio scenario: {}: the feature extractor gives {} mel "
+                                                          "bins, the model takes {}",
+                                                          path, config.feature_size, model.n_mels()));
+    return config;
+}
+
+struct ClapRep {
+    int64_t features_ns = 0, pass_ns = 0;
+};
+
+// One repetition: the log-mel (media::clap_log_mel), then the audio tower over it, each timed by bench.
+ClapRep run_clap_once(engine::ClapModel& model, const std::vector<float>& clip, const media::ClapFeatureConfig& config,
+                      int32_t n_threads) {
+    const auto t0 = Clock::now();
+    media::ClapMel mel = media::clap_log_mel(clip, config, n_threads);
+    std::vector<engine::ClapFeatures> features(1);
+    features[0] = {mel.n_frames, mel.n_mels, std::move(mel.data)};
+    const auto t1 = Clock::now();
+    (void)model.embed_audio(features);
+    const auto t2 = Clock::now();
+    return {.features_ns = ns_between(t0, t1), .pass_ns = ns_between(t1, t2)};
+}
+
+// The CLAP point: the latency samples and rtf are the audio tower's pass alone (latency_covers "pass"); the features
+// are timed apart (features_ms). The extractor repeats a short clip up to max_length_s and keeps only the first
+// max_length_s of a longer one (media/clap_features.h), so the pass always sees that window: a longer clip is
+// refused rather than counted as audio the model never heard.
+void measure_clap_point(PointResult& r, const PointSpec& spec, const PointOptions& options, int32_t n_threads,
+                        const model::GgufFile& file) {
+    const bool gpu = spec.device != "cpu" && !spec.device.empty();
+    const auto t_load = Clock::now();
+    engine::ClapModel model = [&] {
+        try {
+            return engine::ClapModel::load(spec.model, {.device = gpu ? spec.device : "", .n_threads = n_threads});
+        } catch (const Error&) {
+            r.failure_stage = "load";
+            throw;
+        }
+    }();
+    r.load_ns = ns_between(t_load, Clock::now());
+    const media::ClapFeatureConfig config = clap_feature_config(model, spec.model);
+    if (spec.n_prompt > static_cast<int32_t>(config.max_length_s))
+        throw Error(ErrorKind::invalid_input,
+                    fmt::format("audio scenario: {} keeps the first {} s of a clip (CLAP's max_length_s): -p {} would "
+                                "count audio the model never hears; give at most {}",
+                                spec.model, config.max_length_s, spec.n_prompt, config.max_length_s));
+    r.model_sha256 = sha256_file_cached(spec.model);
+    record_gguf_model(
+        r, file, "clap",
+        fmt::format("clap htsat {}d spec {} {} mels {}", file.get_uint("clap.audio.embedding_length").value_or(0),
+                    file.get_uint("clap.audio.spec_size").value_or(0), model.n_mels(), weight_type(file)));
+    r.device = gpu ? spec.device : "cpu";
+    r.n_threads = n_threads;
+    r.energy_unavailable = "not measured for audio points";
+    const auto clip = synthetic_clip(spec.n_prompt, options.seed, static_cast<int32_t>(config.sampling_rate));
+    const double seconds = static_cast<double>(clip.size()) / config.sampling_rate;
+    if (const auto n = media::clap_log_mel(clip, config, n_threads).n_frames; n > model.max_frames())
+        throw Error(ErrorKind::invalid_input, fmt::format("audio scenario: {}: the feature extractor gives {} frames, "
+                                                          "the model takes at most {}",
+                                                          spec.model, n, model.max_frames()));
+    const RunRules& rules = options.rules;
+    for (int32_t i = 0; i < rules.n_warmup; ++i) (void)run_clap_once(model, clip, config, n_threads);
+    std::vector<double> feat, pass;
+    Measurement& m = r.measurement;
+    while (static_cast<int32_t>(pass.size()) < rules.n_max_reps &&
+           (static_cast<int32_t>(pass.size()) < rules.n_min_reps || m.wall < rules.min_duration)) {
+        const ClapRep rep = run_clap_once(model, clip, config, n_threads);
+        m.samples_ns.push_back(rep.pass_ns);
+        m.samples_ts.push_back(seconds * 1e9 / static_cast<double>(std::max<int64_t>(rep.pass_ns, 1)));
+        m.wall += std::chrono::nanoseconds(rep.pass_ns);
+        feat.push_back(ms(rep.features_ns));
+        pass.push_back(ms(rep.pass_ns));
+    }
+    finish_measurement(m, rules);
+    r.audio = AudioStats{.clip_seconds = seconds,
+                         .rtf = m.ts.mean,
+                         .latency_covers = "pass",
+                         .latency_p50_ms = m.ns.p50 / 1e6,
+                         .latency_p90_ms = m.ns.p90 / 1e6,
+                         .latency_p99_ms = m.ns.p99 / 1e6,
+                         .features_ms = mean_of(feat),
+                         .encode_ms = mean_of(pass),
+                         .window_seconds = static_cast<double>(config.max_length_s),
+                         .flops_unavailable = no_flops("clap"),
+                         .n_threads = n_threads};
+    r.peak_rss_bytes = peak_rss_bytes();
+    r.ok = true;
+}
+
+// A GGUF: accel's own audio graphs, by architecture.
+void measure_gguf_point(PointResult& r, const PointSpec& spec, const PointOptions& options, int32_t n_threads) {
+    const model::GgufFile file = model::read_gguf(spec.model);
+    const std::string arch = file.get_string("general.architecture").value_or("");
+    if (arch == "wav2vec2") return measure_ctc_point(r, spec, options, n_threads, file);
+    if (arch == "clap") return measure_clap_point(r, spec, options, n_threads, file);
+    r.failure_stage = "load";
+    throw Error(ErrorKind::invalid_input, fmt::format("audio scenario: {} is a '{}' model, not a whisper.cpp file or a "
+                                                      "wav2vec2 or clap GGUF",
+                                                      spec.model, arch));
+}
+
 }  // namespace
 
-std::vector<float> synthetic_clip(double seconds, uint64_t seed) {
+std::vector<float> synthetic_clip(double seconds, uint64_t seed, int32_t sample_rate) {
     const auto n = static_cast<size_t>(std::max(0.0, seconds) * sample_rate);
     std::vector<float> x(n);
     uint64_t state = seed * 0x9e3779b97f4a7c15ULL + 1;
@@ -223,7 +346,7 @@ void measure_audio_point(PointResult& r, const PointSpec& spec, const PointOptio
         throw Error(ErrorKind::invalid_input, fmt::format("audio scenario: the clip is -p {} s; give at least 1", spec.n_prompt));
     const int32_t n_threads = spec.n_threads > 0 ? spec.n_threads
                                                  : static_cast<int32_t>(std::max(1u, std::thread::hardware_concurrency()));
-    if (is_gguf(spec.model)) return measure_ctc_point(r, spec, options, n_threads);  // wav2vec2
+    if (is_gguf(spec.model)) return measure_gguf_point(r, spec, options, n_threads);  // wav2vec2, clap
     const bool gpu = spec.device != "cpu" && !spec.device.empty();
     const auto t_load = Clock::now();
     engine::WhisperModel model = [&] {
@@ -240,7 +363,7 @@ void measure_audio_point(PointResult& r, const PointSpec& spec, const PointOptio
     r.n_threads = n_threads;
     r.energy_unavailable = "not measured for audio points";
     const auto clip = synthetic_clip(spec.n_prompt, options.seed);
-    const double seconds = static_cast<double>(clip.size()) / sample_rate;
+    const double seconds = static_cast<double>(clip.size()) / whisper_rate;
     const RunRules& rules = options.rules;
     for (int32_t i = 0; i < rules.n_warmup; ++i) (void)run_once(model, clip, n_threads);
     std::vector<Rep> reps;

@@ -1,6 +1,8 @@
 // The one JSON form of a measured point and of each of its parts (point_result_json.h).
 #include "accel/bench/point_result.h"
 
+#include <fmt/core.h>
+
 #include "accel/core/error.h"
 #include "point_result_json.h"
 
@@ -191,69 +193,112 @@ void from_json(const json& j, OfflineStats& s) {
 }
 
 void to_json(json& j, const AudioStats& a) {
-    j = {{"clip_seconds", a.clip_seconds},   {"rtf", a.rtf},
-         {"latency_p50_ms", a.latency_p50_ms}, {"latency_p90_ms", a.latency_p90_ms},
-         {"latency_p99_ms", a.latency_p99_ms}, {"features_ms", a.features_ms},
-         {"transcribe_ms", a.transcribe_ms}, {"encode_ms", a.encode_ms},
-         {"decode_ms", a.decode_ms},         {"first_segment_ms_p50", json_or_null(a.first_segment_ms_p50)},
-         {"segments", a.segments},           {"n_threads", a.n_threads}};
+    j = {{"clip_seconds", a.clip_seconds},
+         {"rtf", a.rtf},
+         {"latency_covers", a.latency_covers},
+         {"latency_p50_ms", a.latency_p50_ms},
+         {"latency_p90_ms", a.latency_p90_ms},
+         {"latency_p99_ms", a.latency_p99_ms},
+         {"features_ms", a.features_ms},
+         {"transcribe_ms", json_or_null(a.transcribe_ms)},
+         {"encode_ms", a.encode_ms},
+         {"decode_ms", json_or_null(a.decode_ms)},
+         {"first_segment_ms_p50", json_or_null(a.first_segment_ms_p50)},
+         {"segments", json_or_null(a.segments)},
+         {"window_seconds", json_or_null(a.window_seconds)},
+         {"flops_per_clip", json_or_null(a.flops_per_clip)},
+         {"flops_unavailable", a.flops_unavailable},
+         {"n_threads", a.n_threads}};
 }
 
 void from_json(const json& j, AudioStats& a) {
     j.at("clip_seconds").get_to(a.clip_seconds);
     j.at("rtf").get_to(a.rtf);
+    a.latency_covers = j.value("latency_covers", "");  // absent from results stored before clap
     j.at("latency_p50_ms").get_to(a.latency_p50_ms);
     j.at("latency_p90_ms").get_to(a.latency_p90_ms);
     j.at("latency_p99_ms").get_to(a.latency_p99_ms);
     j.at("features_ms").get_to(a.features_ms);
-    j.at("transcribe_ms").get_to(a.transcribe_ms);
+    a.transcribe_ms = get_opt<double>(j, "transcribe_ms");
     j.at("encode_ms").get_to(a.encode_ms);
-    j.at("decode_ms").get_to(a.decode_ms);
+    a.decode_ms = get_opt<double>(j, "decode_ms");
     a.first_segment_ms_p50 = get_opt<double>(j, "first_segment_ms_p50");
-    j.at("segments").get_to(a.segments);
+    a.segments = get_opt<double>(j, "segments");
+    a.window_seconds = get_opt<double>(j, "window_seconds");
+    a.flops_per_clip = get_opt<double>(j, "flops_per_clip");
+    a.flops_unavailable = j.value("flops_unavailable", "");
+    if (!a.flops_per_clip && a.flops_unavailable.empty()) a.flops_unavailable = "not counted";  // stored before
     j.at("n_threads").get_to(a.n_threads);
 }
 
 void to_json(json& j, const VisionStats& s) {
     j = {{"arch", s.arch},
          {"batch", s.batch},
+         {"n_frames", s.n_frames},
+         {"n_source_frames", s.n_source_frames},
          {"source_width", s.source_width},
          {"source_height", s.source_height},
          {"image_size", s.image_size},
          {"input_width", s.input_width},
          {"input_height", s.input_height},
          {"images_per_s", s.images_per_s},
+         {"clips_per_s", json_or_null(s.clips_per_s)},
+         {"frame_ms", json_or_null(s.frame_ms)},
          {"latency_p50_ms", s.latency_p50_ms},
          {"latency_p90_ms", s.latency_p90_ms},
          {"latency_p99_ms", s.latency_p99_ms},
          {"preprocess_p50_ms", s.preprocess_p50_ms},
          {"preprocess_p90_ms", s.preprocess_p90_ms},
          {"preprocess_p99_ms", s.preprocess_p99_ms},
-         {"flops_per_image", s.flops_per_image},
-         {"gflops_per_s", s.gflops_per_s},
-         {"compute_bytes_estimate", s.compute_bytes_estimate},
-         {"compute_bytes_measured", s.compute_bytes_measured}};
+         {"flops_per_image", json_or_null(s.flops_per_image)},
+         {"gflops_per_s", json_or_null(s.gflops_per_s)},
+         {"flops_unavailable", s.flops_unavailable},
+         {"compute_bytes_estimate", json_or_null(s.compute_bytes_estimate)},
+         {"compute_bytes_measured", json_or_null(s.compute_bytes_measured)},
+         {"compute_bytes_unavailable", s.compute_bytes_unavailable}};
 }
+
+namespace {
+
+// Points stored before a figure could be null wrote 0 for "not counted" (detr's FLOPs and graph buffers): read as
+// null, never as a figure of 0.
+template <class T>
+std::optional<T> positive_or_null(const json& j, const char* key) {
+    const auto v = get_opt<T>(j, key);
+    return v && *v > 0 ? v : std::nullopt;
+}
+
+}  // namespace
 
 void from_json(const json& j, VisionStats& s) {
     j.at("arch").get_to(s.arch);
     j.at("batch").get_to(s.batch);
+    s.n_frames = j.value("n_frames", 0);  // absent in points stored before xclip
+    s.n_source_frames = j.value("n_source_frames", 0);
     j.at("source_width").get_to(s.source_width);
     j.at("source_height").get_to(s.source_height);
     j.at("image_size").get_to(s.image_size);
     s.input_width = j.value("input_width", s.image_size);  // absent in points stored before detr: the square input
     s.input_height = j.value("input_height", s.image_size);
     j.at("images_per_s").get_to(s.images_per_s);
+    s.clips_per_s = get_opt<double>(j, "clips_per_s");
+    s.frame_ms = get_opt<double>(j, "frame_ms");
     j.at("latency_p50_ms").get_to(s.latency_p50_ms);
     j.at("latency_p90_ms").get_to(s.latency_p90_ms);
     j.at("latency_p99_ms").get_to(s.latency_p99_ms);
     j.at("preprocess_p50_ms").get_to(s.preprocess_p50_ms);
     j.at("preprocess_p90_ms").get_to(s.preprocess_p90_ms);
     j.at("preprocess_p99_ms").get_to(s.preprocess_p99_ms);
-    j.at("flops_per_image").get_to(s.flops_per_image);
-    j.at("gflops_per_s").get_to(s.gflops_per_s);
-    j.at("compute_bytes_estimate").get_to(s.compute_bytes_estimate);
-    j.at("compute_bytes_measured").get_to(s.compute_bytes_measured);
+    s.flops_per_image = positive_or_null<double>(j, "flops_per_image");
+    s.gflops_per_s = s.flops_per_image ? get_opt<double>(j, "gflops_per_s") : std::nullopt;
+    s.flops_unavailable = j.value("flops_unavailable", "");
+    if (!s.flops_per_image && s.flops_unavailable.empty())
+        s.flops_unavailable = fmt::format("not counted for {} (stored as 0 by an older accel)", s.arch);
+    s.compute_bytes_estimate = positive_or_null<uint64_t>(j, "compute_bytes_estimate");
+    s.compute_bytes_measured = positive_or_null<uint64_t>(j, "compute_bytes_measured");
+    s.compute_bytes_unavailable = j.value("compute_bytes_unavailable", "");
+    if ((!s.compute_bytes_estimate || !s.compute_bytes_measured) && s.compute_bytes_unavailable.empty())
+        s.compute_bytes_unavailable = fmt::format("not reported for {} (stored as 0 by an older accel)", s.arch);
 }
 
 void to_json(json& j, const TradeoffsMeasure& m) {

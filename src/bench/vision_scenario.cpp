@@ -17,6 +17,8 @@
 #include "accel/engine/clip_model.h"
 #include "accel/engine/image_classifier.h"
 #include "accel/engine/object_detector.h"
+#include "accel/engine/xclip_model.h"
+#include "accel/media/video.h"
 #include "accel/model/gguf_file.h"
 #include "accel/model/memory_estimate.h"
 
@@ -55,8 +57,8 @@ std::string weight_type(const model::GgufFile& f) {
     }
 }
 
-// One loaded image model: ViT, CLIP's image tower, or DETR. preprocess() turns the source images into the model's
-// input (timed apart from the pass), run() is one forward pass over it.
+// One loaded image model: ViT, CLIP's image tower, DETR, or X-CLIP's video tower. preprocess() turns the source
+// images into the model's input (timed apart from the pass), run() is one forward pass over it.
 class VisionModel {
 public:
     VisionModel(const std::string& arch, const std::string& path, const engine::VisionParams& p) {
@@ -64,11 +66,15 @@ public:
             vit_.emplace(engine::ImageClassifier::load(path, p));
         } else if (arch == "detr") {
             detr_.emplace(engine::ObjectDetector::load(path, p));
+        } else if (arch == "xclip") {
+            xclip_.emplace(engine::XclipModel::load(path, p));
         } else {
             clip_.emplace(engine::ClipModel::load(path, p));
         }
     }
-    void preprocess(const std::vector<media::Image>& sources) {
+    // X-CLIP: `sources` holds the batch's clips one after the other, n_source frames each.
+    void preprocess(const std::vector<media::Image>& sources, uint32_t n_source) {
+        if (xclip_) return preprocess_clips(sources, n_source);
         if (detr_) {  // DetrImageProcessor: resized keeping the aspect ratio, the batch padded to its largest image
             detr_batch_ = media::preprocess_detr(sources, detr_->processor());
             return;
@@ -80,6 +86,10 @@ public:
     void run() {
         if (vit_) {
             (void)vit_->run(pixels_);
+        } else if (xclip_) {  // the engine embeds one clip per graph: a batch of clips is that many graphs
+            const size_t n = xclip_->n_frames();
+            for (size_t c = 0; c + n <= pixels_.size(); c += n)
+                (void)xclip_->embed_video(std::span<const media::PixelValues>(pixels_).subspan(c, n));
         } else if (detr_) {
             (void)detr_->run(detr_batch_);
         } else {
@@ -93,40 +103,78 @@ public:
                    ? std::pair{0, 0}
                    : std::pair{static_cast<int32_t>(pixels_[0].width), static_cast<int32_t>(pixels_[0].height)};
     }
-    // ggml's graph buffers after the passes; 0 for DETR (ObjectDetector does not report them).
-    uint64_t compute_bytes() const {
-        if (detr_) return 0;
+    // ggml's graph buffers after the passes; none for DETR (ObjectDetector does not report them).
+    std::optional<uint64_t> compute_bytes() const {
+        if (detr_) return std::nullopt;
+        if (xclip_) return xclip_->memory().compute_bytes;
         return vit_ ? vit_->memory().compute_bytes : clip_->memory().compute_bytes;
     }
 
 private:
+    // X-CLIP's frame sampling (media::sample_frame_indices, as accel infer's) and the processor on each kept frame.
+    void preprocess_clips(const std::vector<media::Image>& sources, uint32_t n_source) {
+        pixels_.clear();
+        for (size_t c = 0; c + n_source <= sources.size(); c += n_source)
+            for (const uint32_t i : media::sample_frame_indices(n_source, xclip_->n_frames()))
+                pixels_.push_back(media::preprocess(sources[c + i], xclip_->processor()));
+    }
+
     std::optional<engine::ImageClassifier> vit_;
     std::optional<engine::ClipModel> clip_;
     std::optional<engine::ObjectDetector> detr_;
+    std::optional<engine::XclipModel> xclip_;
     std::vector<media::PixelValues> pixels_;
     media::DetrBatch detr_batch_;
 };
 
-// What the point needs to know of the model before loading it.
+// What the point needs to know of the model before loading it. What is not counted or estimated is nullopt, with
+// the reason.
 struct VisionFacts {
     std::string arch, desc;
     uint64_t weights_bytes = 0;
-    int32_t image_size = 0;      // the model's square input; 0 for DETR (its input follows the image)
-    double flops_per_image = 0;  // 0 for DETR: not counted yet
-    uint64_t compute_estimate = 0;
+    int32_t image_size = 0;  // the model's square input; 0 for DETR (its input follows the image)
+    int32_t n_frames = 0;    // X-CLIP: frames per clip (num_frames); 0 for the image models
+    std::optional<double> flops_per_image;
+    std::string flops_unavailable;
+    std::optional<uint64_t> compute_estimate;
+    std::string compute_unavailable;
 };
+
+VisionFacts detr_facts(const model::GgufFile& file) {
+    return {
+        .arch = "detr",
+        .desc = fmt::format("detr {}d {}+{} layers {}", file.get_uint("detr.embedding_length").value_or(0),
+                            file.get_uint("detr.encoder.block_count").value_or(0),
+                            file.get_uint("detr.decoder.block_count").value_or(0), weight_type(file)),
+        .weights_bytes = file.weights_bytes(),
+        .flops_unavailable = "not counted for detr: no FLOP formula for its ResNet backbone and encoder-decoder yet",
+        .compute_unavailable = "no graph-buffer estimate for detr, and ObjectDetector does not report its buffers"};
+}
+
+VisionFacts xclip_facts(const model::GgufFile& file) {
+    const auto key = [&](const char* k) { return static_cast<int32_t>(file.get_uint(k).value_or(0)); };
+    const int32_t n_frames = key("xclip.vision.num_frames");
+    if (n_frames < 1)
+        throw Error(ErrorKind::invalid_input, fmt::format("vision: {} has no xclip.vision.num_frames", file.source));
+    return {.arch = "xclip",
+            .desc = fmt::format("xclip {}px/{} {} frames {}", key("xclip.vision.image_size"),
+                                key("xclip.vision.patch_size"), n_frames, weight_type(file)),
+            .weights_bytes = file.weights_bytes(),
+            .image_size = key("xclip.vision.image_size"),
+            .n_frames = n_frames,
+            .flops_unavailable =
+                "not counted for xclip: no FLOP formula for its cross-frame message tokens and "
+                "integration transformer yet",
+            .compute_unavailable = "no graph-buffer estimate for xclip before load (measured after the passes)"};
+}
 
 VisionFacts vision_facts(const model::GgufFile& file, uint32_t batch) {
     const std::string arch = file.get_string("general.architecture").value_or("");
-    if (arch == "detr")
-        return {.arch = arch,
-                .desc = fmt::format("detr {}d {}+{} layers {}", file.get_uint("detr.embedding_length").value_or(0),
-                                    file.get_uint("detr.encoder.block_count").value_or(0),
-                                    file.get_uint("detr.decoder.block_count").value_or(0), weight_type(file)),
-                .weights_bytes = file.weights_bytes()};
+    if (arch == "detr") return detr_facts(file);
+    if (arch == "xclip") return xclip_facts(file);
     if (!model::is_vision_architecture(arch))
         throw Error(ErrorKind::invalid_input,
-                    fmt::format("vision: {} is a '{}' model, not vit, clip_model or detr", file.source, arch));
+                    fmt::format("vision: {} is a '{}' model, not vit, clip_model, detr or xclip", file.source, arch));
     const model::VisionModelShape shape = model::vision_shape_from_gguf(file);
     return {.arch = arch,
             .desc = fmt::format("{} {}px/{} {}", shape.arch, shape.image_size, shape.patch_size, weight_type(file)),
@@ -136,7 +184,51 @@ VisionFacts vision_facts(const model::GgufFile& file, uint32_t batch) {
             .compute_estimate = model::estimate_vision_memory(shape, batch).compute_buffer_bytes};
 }
 
+// X-CLIP's synthetic source clip: twice the model's frames, so that the sampling keeps every other one.
+int32_t source_frames(const VisionFacts& f) {
+    return f.n_frames > 0 ? 2 * f.n_frames : 0;
+}
+
+// The figures of the point from its facts, its measurement and its preprocessing times.
+VisionStats vision_stats(const VisionFacts& facts, const Measurement& meas, const Summary& pre, int32_t batch,
+                         std::pair<int32_t, int32_t> source, std::pair<int32_t, int32_t> input,
+                         std::optional<uint64_t> compute_measured);
+
 double p(const Summary& s, double q) { return (q == 50 ? s.p50 : q == 90 ? s.p90 : s.p99) / 1e6; }
+
+VisionStats vision_stats(const VisionFacts& facts, const Measurement& meas, const Summary& pre, int32_t batch,
+                         std::pair<int32_t, int32_t> source, std::pair<int32_t, int32_t> input,
+                         std::optional<uint64_t> compute_measured) {
+    // samples_ts counts what a pass takes in: images, or X-CLIP's clips of n_frames images each.
+    const int32_t per_item = std::max(facts.n_frames, 1);
+    VisionStats v{.arch = facts.arch,
+                  .batch = batch,
+                  .n_frames = facts.n_frames,
+                  .n_source_frames = source_frames(facts),
+                  .source_width = source.first,
+                  .source_height = source.second,
+                  .image_size = facts.image_size,
+                  .input_width = input.first,
+                  .input_height = input.second,
+                  .images_per_s = meas.ts.mean * per_item,
+                  .latency_p50_ms = p(meas.ns, 50),
+                  .latency_p90_ms = p(meas.ns, 90),
+                  .latency_p99_ms = p(meas.ns, 99),
+                  .preprocess_p50_ms = p(pre, 50),
+                  .preprocess_p90_ms = p(pre, 90),
+                  .preprocess_p99_ms = p(pre, 99),
+                  .flops_per_image = facts.flops_per_image,
+                  .flops_unavailable = facts.flops_unavailable,
+                  .compute_bytes_estimate = facts.compute_estimate,
+                  .compute_bytes_measured = compute_measured,
+                  .compute_bytes_unavailable = facts.compute_unavailable};
+    if (facts.n_frames > 0) {
+        v.clips_per_s = meas.ts.mean;
+        v.frame_ms = meas.ns.mean / 1e6 / (static_cast<double>(facts.n_frames) * batch);
+    }
+    if (v.flops_per_image) v.gflops_per_s = *v.flops_per_image * v.images_per_s / 1e9;
+    return v;
+}
 
 }  // namespace
 
@@ -160,7 +252,7 @@ void measure_vision_point(PointResult& r, const PointSpec& spec, const PointOpti
         for (const auto d : t.shape) n *= d;
         r.model_n_params += n;
     }
-    r.model_n_params_blocks = static_cast<uint64_t>(facts.flops_per_image / 2);  // multiply-adds per image
+    r.model_n_params_blocks = static_cast<uint64_t>(facts.flops_per_image.value_or(0) / 2);  // multiply-adds/image
 
     const auto t_load = Clock::now();
     VisionModel m(facts.arch, spec.model, {.device = spec.device, .n_threads = spec.n_threads});
@@ -170,17 +262,23 @@ void measure_vision_point(PointResult& r, const PointSpec& spec, const PointOpti
     r.n_gpu_layers = r.device == "cpu" ? 0 : -1;
     r.placement = {
         fmt::format("{}: loaded straight through the engine (the pool does not place image models yet); "
-                    "weights {} bytes, graph buffers estimated {} bytes for a batch of {}",
-                    r.device, facts.weights_bytes, facts.compute_estimate, batch)};
+                    "weights {} bytes, graph buffers {} for a batch of {}",
+                    r.device, facts.weights_bytes,
+                    facts.compute_estimate ? fmt::format("estimated {} bytes", *facts.compute_estimate)
+                                           : "not estimated (" + facts.compute_unavailable + ")",
+                    batch)};
 
     const int32_t w = spec.n_prompt, h = std::max(16, spec.n_prompt * 3 / 4);
+    // X-CLIP: each clip of the batch is its own n_source frames, one after the other; an image model: one image each.
+    const auto n_source = static_cast<uint32_t>(source_frames(facts));
     std::vector<media::Image> sources;
-    for (uint32_t i = 0; i < batch; ++i) sources.push_back(source_image(w, h, options.seed + i));
+    for (uint32_t i = 0; i < batch * std::max(n_source, 1u); ++i)
+        sources.push_back(source_image(w, h, options.seed + i));
     Measurement& meas = r.measurement;
     std::vector<double> pre_ns;
     auto rep = [&](bool timed) {
         const auto t0 = Clock::now();
-        m.preprocess(sources);
+        m.preprocess(sources, n_source);
         const int64_t pre = ns_since(t0);
         const auto t1 = Clock::now();
         m.run();
@@ -199,28 +297,9 @@ void measure_vision_point(PointResult& r, const PointSpec& spec, const PointOpti
         rep(true);
     finish_measurement(meas, rules);
 
-    const Summary pre = summarize(pre_ns);
-    const auto [in_w, in_h] = m.input_size();
-    const double flops = facts.flops_per_image;
-    r.vision = VisionStats{.arch = facts.arch,
-                           .batch = spec.embed_batch,
-                           .source_width = w,
-                           .source_height = h,
-                           .image_size = facts.image_size,
-                           .input_width = in_w,
-                           .input_height = in_h,
-                           .images_per_s = meas.ts.mean,
-                           .latency_p50_ms = p(meas.ns, 50),
-                           .latency_p90_ms = p(meas.ns, 90),
-                           .latency_p99_ms = p(meas.ns, 99),
-                           .preprocess_p50_ms = p(pre, 50),
-                           .preprocess_p90_ms = p(pre, 90),
-                           .preprocess_p99_ms = p(pre, 99),
-                           .flops_per_image = flops,
-                           .gflops_per_s = flops * meas.ts.mean / 1e9,
-                           .compute_bytes_estimate = facts.compute_estimate,
-                           .compute_bytes_measured = m.compute_bytes()};
-    if (flops == 0) {
+    r.vision =
+        vision_stats(facts, meas, summarize(pre_ns), spec.embed_batch, {w, h}, m.input_size(), m.compute_bytes());
+    if (!facts.flops_per_image) {
         r.roofline = RooflineEfficiency{.basis = fmt::format("no FLOP count for {} yet", facts.arch)};
         return;
     }

@@ -188,8 +188,8 @@ void register_bench(CLI::App& app, int& exit_code) {
         "available, a synthetic BERT for embeddings). Each point runs in its own process.");
     cmd->add_option("--model,-m", o->models, "Model file(s), comma-separated");
     cmd->add_option("--scenario", o->scenarios,
-                    "llm, latency, embed, offline, server, audio (Whisper or Wav2Vec2: -p gives clip seconds), vision "
-                    "(ViT, CLIP, DETR) (comma list)")
+                    "llm, latency, embed, offline, server, audio (Whisper, Wav2Vec2 or CLAP: -p gives clip seconds), "
+                    "vision (ViT, CLIP, DETR, X-CLIP: -p gives the source's long side) (comma list)")
         ->default_val("llm");
     cmd->add_option("--device", o->devices, "Device(s): cpu, cuda0, ...")->default_val("cpu");
     cmd->add_option("-p,--n-prompt", o->n_prompt, "Prompt sizes (pp tests)")->default_val("512");
@@ -203,7 +203,9 @@ void register_bench(CLI::App& app, int& exit_code) {
     cmd->add_option("--ctv,--cache-type-v", o->ctv, "KV cache type V")->default_val("f16");
     cmd->add_option("--fa,--flash-attn", o->fa, "Flash attention: on|1, off|0, auto|-1")->default_val("auto");
     cmd->add_option("--ngl,--n-gpu-layers", o->ngl, "GPU layers (-1: placement decides)")->default_val("-1");
-    cmd->add_option("--embed-batch", o->embed_batch, "embed scenario: texts per call; vision: images per forward pass")->default_val("1,8");
+    cmd->add_option("--embed-batch", o->embed_batch,
+                    "embed scenario: texts per call; vision: images (X-CLIP: clips) per forward pass")
+        ->default_val("1,8");
     cmd->add_option("-r,--repetitions", o->reps, "Minimum timed repetitions")->default_val(5);
     cmd->add_option("--min-duration", o->min_duration_s, "Minimum timed seconds per point (both minimums must be met)")
         ->default_val(0.0);

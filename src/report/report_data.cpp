@@ -126,6 +126,34 @@ void read_energy(ResultRow& r, const json& x) {
     r.energy_unavailable = e.unavailable;
 }
 
+// extra.vision or extra.audio. Results stored before these figures could be null wrote 0 for "not counted": read
+// as absent, never as a figure of 0.
+void read_media(ResultRow& r, const json& x) {
+    const auto positive = [](std::optional<double> v) { return v && *v > 0 ? v : std::nullopt; };
+    if (x.contains("vision") && x["vision"].is_object()) {
+        const json& v = x["vision"];
+        MediaPoint m{.arch = jstr(v, "arch"),
+                     .n_frames = positive(jnum(v, "n_frames")),
+                     .frame_ms = jnum(v, "frame_ms"),
+                     .prep_p50_ms = jnum(v, "preprocess_p50_ms"),
+                     .flops = positive(jnum(v, "flops_per_image")),
+                     .flops_unavailable = jstr(v, "flops_unavailable"),
+                     .compute_bytes_measured = positive(jnum(v, "compute_bytes_measured")),
+                     .compute_bytes_unavailable = jstr(v, "compute_bytes_unavailable")};
+        if (m.flops) m.gflops_per_s = jnum(v, "gflops_per_s");
+        r.media = std::move(m);
+    } else if (x.contains("audio") && x["audio"].is_object()) {
+        const json& a = x["audio"];
+        r.media = MediaPoint{.arch = jstr(x, "model_arch"),
+                             .prep_p50_ms = jnum(a, "features_ms"),
+                             .clip_seconds = jnum(a, "clip_seconds"),
+                             .window_seconds = jnum(a, "window_seconds"),
+                             .latency_covers = jstr(a, "latency_covers"),
+                             .flops = positive(jnum(a, "flops_per_clip")),
+                             .flops_unavailable = jstr(a, "flops_unavailable")};
+    }
+}
+
 void read_extra(ResultRow& r, const std::string& extra_text) {
     r.energy_unavailable = "no energy figure stored with the result";
     const json x = json::parse(extra_text.empty() ? "{}" : extra_text, nullptr, false);
@@ -142,11 +170,12 @@ void read_extra(ResultRow& r, const std::string& extra_text) {
     }
     if (x.contains("spec") && x["spec"].is_object()) {
         const json& spec = x["spec"];
-        if (r.scenario == "embed") r.embed_batch = jint(spec, "embed_batch");
+        if (r.scenario == "embed" || r.scenario == "vision") r.embed_batch = jint(spec, "embed_batch");
         if (auto par = jint(spec, "n_parallel"); par && *par > 1) r.n_parallel = par;
         r.lengths = jstr(spec, "lengths");
         read_config(r, spec);
     }
+    read_media(r, x);
     r.noisy = jbool(x, "noisy").value_or(false);
     if (auto w = jnum(x, "model_size"); w && *w > 0) r.weight_bytes = w;
     if (auto n = jnum(x, "model_n_params_blocks"); n && *n > 0) r.n_params_blocks = n;
@@ -298,6 +327,7 @@ std::optional<double> price_of(const ResultRow& r, const bench::PriceTable& pric
 
 CostUnit cost_unit(const ResultRow& r) {
     if (r.scenario == "embed") return {1e6, "million texts"};
+    if (r.scenario == "vision" && r.media && r.media->arch == "xclip") return {1e3, "thousand clips"};
     if (r.scenario == "vision") return {1e3, "thousand images"};
     if (r.scenario == "audio") return {3600, "audio hour"};
     return {};
@@ -311,6 +341,7 @@ std::optional<double> cost_per_unit(const ResultRow& r, const bench::PriceTable&
 
 const char* throughput_unit(const ResultRow& r) {
     if (r.scenario == "embed") return "texts/s";
+    if (r.scenario == "vision" && r.media && r.media->arch == "xclip") return "clips/s";
     if (r.scenario == "vision") return "images/s";
     if (r.scenario == "audio") return "audio s/s";
     return "tokens/s";
@@ -328,7 +359,7 @@ std::string point_shape(const ResultRow& r) {
     add("b", r.n_batch);
     add("t", r.n_threads);
     add("ngl", r.n_gpu_layers);
-    add("texts", r.embed_batch);  // embed: texts per call
+    add(r.scenario == "vision" ? "batch" : "texts", r.embed_batch);  // embed: texts per call; vision: per pass
     add("par", r.n_parallel);     // sequences decoded together
     if (!r.lengths.empty()) add_text("lengths", r.lengths);
     if (!r.type_k.empty() && r.type_k != "f16") add_text("ctk", r.type_k);

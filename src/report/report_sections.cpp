@@ -505,10 +505,13 @@ Section tradeoff_section(const ReportData& d) {
 }  // namespace
 
 std::vector<Section> build_sections(const ReportData& d) {
-    return {runs_section(d),   machine_section(d),    perf_section(d),   latency_section(d),
-            server_section(d), llm_section(d),        memory_section(d), roofline_section(d),
-            compat_section(d), key_classes_section(d), machines_section(d), regression_section(d), web_section(d),
-            tradeoff_section(d)};
+    std::vector<Section> out = {runs_section(d),   machine_section(d),     perf_section(d),     latency_section(d),
+                                server_section(d), llm_section(d),         memory_section(d),   roofline_section(d),
+                                compat_section(d), key_classes_section(d), machines_section(d), regression_section(d),
+                                web_section(d),    tradeoff_section(d)};
+    // Only where the scope has image, video or audio points: most reports have none, and say so nowhere else.
+    if (Section media = media_section(d); media.no_data.empty()) out.insert(out.begin() + 4, std::move(media));
+    return out;
 }
 
 }  // namespace accel::report

@@ -47,7 +47,7 @@ std::string test_label(const ResultRow& r) {
     add("p", r.n_prompt);
     add("n", r.n_gen);
     add("d", r.n_depth);
-    add("texts", r.embed_batch);
+    add(r.scenario == "vision" ? "batch" : "texts", r.embed_batch);  // vision: images (xclip: clips) per pass
     add("par", r.n_parallel);
     if (!r.lengths.empty()) s += " lengths=" + r.lengths;
     return s;

@@ -1,5 +1,6 @@
 #include "report_fixture.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <string>
@@ -223,6 +224,19 @@ void write_conform_fixture_db(const std::filesystem::path& db) {
     }
     w.add_results(rs);
     w.add_failures(fs);
+    w.finish();
+}
+
+void write_run_db(const std::filesystem::path& db, const std::string& id, const std::string& command,
+                  std::vector<ResultRecord> results) {
+    auto w = begin(db, id, command, t0);
+    std::vector<std::string> models;
+    for (const auto& r : results) {
+        if (std::find(models.begin(), models.end(), r.model_id) != models.end()) continue;
+        models.push_back(r.model_id);
+        w.add_model({.id = r.model_id, .sha256 = r.model_sha256, .name = r.model_name});
+    }
+    w.add_results(std::move(results));
     w.finish();
 }
 

@@ -1,6 +1,10 @@
 #pragma once
 
 #include <filesystem>
+#include <string>
+#include <vector>
+
+#include "accel/store/records.h"
 
 namespace accel::report::test {
 
@@ -22,6 +26,11 @@ void write_summary_fixture_db(const std::filesystem::path& db);
 // An `accel conform` run "conf-1" on cpu: llama passes in f32 and q4_0, qwen2 fails in f32 (nmse), bert is
 // unsupported in f32 (a failure row); the other key classes have no case.
 void write_conform_fixture_db(const std::filesystem::path& db);
+
+// Stores `results` as one run `id` on the fixture's machine, with a model row for each distinct model_id (named
+// after the result's model_name): for tests that make their records themselves, e.g. bench's measured points.
+void write_run_db(const std::filesystem::path& db, const std::string& id, const std::string& command,
+                  std::vector<store::ResultRecord> results);
 
 // Writes `accel detect --measure`'s cache for the fixture's machine (this process's ACCEL_CACHE_DIR): cpu read
 // bandwidth 40 GB/s and a q4_0 matmul peak of 184 GFLOP/s. Returns the file, for the caller to remove.

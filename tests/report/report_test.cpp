@@ -7,7 +7,11 @@
 
 #include <fmt/core.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
+#include "accel/bench/point_result.h"
+#include "accel/bench/run_recorder.h"
+#include "accel/bench/statistics.h"
 #include "accel/hw/roofline.h"
 #include "accel/report/html_report.h"
 #include "accel/report/markdown_report.h"
@@ -687,6 +691,119 @@ TEST(Report, BadInputIsExit2WithAOneLineMessage) {
         EXPECT_TRUE(r.out.empty()) << r.out;
     }
     EXPECT_FALSE(fs::exists(dir / "missing.duckdb"));
+}
+
+// Image, video and audio points as accel bench stores them (bench::to_result_record): an X-CLIP point in clips/s
+// with its per-frame cost, a DETR point stored by an older accel (0 for "not counted", no reason) and a CLAP point.
+// The report's own section shows their figures, "n/a" where one is not counted with the reason in a note, never 0.
+accel::bench::PointResult media_point(accel::bench::Scenario sc, const std::string& model, int64_t pass_ns,
+                                      double per_s) {
+    accel::bench::PointResult r;
+    r.spec = {.scenario = sc, .model = "/m/" + model, .n_prompt = 2, .n_threads = 1, .embed_batch = 2};
+    r.ok = true;
+    r.device = "cpu";
+    r.n_threads = 1;
+    r.model_sha256 = std::string(64, model[0]);
+    r.model_arch = model.substr(0, model.find('.'));
+    auto& m = r.measurement;
+    m.samples_ns = {pass_ns, pass_ns, pass_ns};
+    m.samples_ts = {per_s, per_s, per_s};
+    m.ns = accel::bench::summarize(std::vector<double>(3, static_cast<double>(pass_ns)));
+    m.ts = accel::bench::summarize(m.samples_ts);
+    return r;
+}
+
+TEST(ReportMedia, VisionAndAudioPointsShowTheirFiguresAndWhatIsNotCounted) {
+    using accel::bench::Scenario;
+    accel::test::TempDir dir;
+    auto xclip = media_point(Scenario::vision, "xclip.gguf", 100'000'000, 20);  // 2 clips per 100 ms pass
+    xclip.vision = accel::bench::VisionStats{.arch = "xclip",
+                                             .batch = 2,
+                                             .n_frames = 4,
+                                             .n_source_frames = 8,
+                                             .images_per_s = 80,
+                                             .clips_per_s = 20,
+                                             .frame_ms = 12.5,
+                                             .preprocess_p50_ms = 3,
+                                             .flops_unavailable = "not counted for xclip: no formula",
+                                             .compute_bytes_measured = 1 << 20,
+                                             .compute_bytes_unavailable = "no estimate for xclip"};
+    auto detr = media_point(Scenario::vision, "detr.gguf", 50'000'000, 40);
+    detr.vision = accel::bench::VisionStats{.arch = "detr", .batch = 2, .images_per_s = 40, .preprocess_p50_ms = 2};
+    auto detr_rec = accel::bench::to_result_record(detr);
+    auto x = nlohmann::json::parse(detr_rec.extra_json);  // as an older accel stored it: 0 for "not counted"
+    for (const char* k : {"flops_per_image", "gflops_per_s", "compute_bytes_estimate", "compute_bytes_measured"})
+        x["vision"][k] = 0;
+    x["vision"].erase("flops_unavailable");
+    x["vision"].erase("compute_bytes_unavailable");
+    detr_rec.extra_json = x.dump();
+    auto clap = media_point(Scenario::audio, "clap.gguf", 10'000'000, 200);  // 2 s of audio per 10 ms pass
+    clap.audio = accel::bench::AudioStats{.clip_seconds = 2,
+                                          .rtf = 200,
+                                          .latency_covers = "pass",
+                                          .features_ms = 1.5,
+                                          .encode_ms = 10,
+                                          .window_seconds = 3,
+                                          .flops_unavailable = "not counted for clap: no FLOP formula yet"};
+    accel::report::test::write_run_db(
+        dir / "m.duckdb", "media-run", "accel bench --scenario vision,audio",
+        {accel::bench::to_result_record(xclip), detr_rec, accel::bench::to_result_record(clap)});
+    auto db = accel::store::Database::open(dir / "m.duckdb");
+    const ReportData d = load_report_data(db, {});
+    ASSERT_EQ(d.results.size(), 3u);
+    std::map<std::string, const ResultRow*> by_arch;
+    for (const auto& r : d.results) {
+        ASSERT_TRUE(r.media.has_value()) << r.id;
+        by_arch[r.media->arch] = &r;
+    }
+    EXPECT_STREQ(throughput_unit(*by_arch.at("xclip")), "clips/s");
+    EXPECT_STREQ(cost_unit(*by_arch.at("xclip")).name, "thousand clips");
+    EXPECT_STREQ(throughput_unit(*by_arch.at("detr")), "images/s");
+    EXPECT_STREQ(throughput_unit(*by_arch.at("clap")), "audio s/s");
+    EXPECT_FALSE(by_arch.at("detr")->media->flops.has_value());  // the stored 0 is not a figure
+    EXPECT_FALSE(by_arch.at("detr")->media->compute_bytes_measured.has_value());
+
+    const Section s = media_section(d);
+    ASSERT_TRUE(s.no_data.empty()) << s.no_data;
+    const TextTable& t = s.tables.at(0);
+    std::map<std::string, std::vector<std::string>> row;
+    for (const auto& r : t.rows) row[r[2]] = r;
+    ASSERT_EQ(row.size(), 3u);
+    // model · device, scenario, arch, shape, throughput, latency covers, per frame ms, preprocess/features ms, audio
+    // window s, FLOPs per item, GFLOP/s, graph buffers
+    EXPECT_EQ(row["xclip"][4], "20.0 clips/s");
+    EXPECT_EQ(row["xclip"][5], "pass");
+    EXPECT_EQ(row["xclip"][6], "12.5");
+    EXPECT_EQ(row["xclip"][7], "3.00");
+    EXPECT_NE(row["xclip"][3].find("batch=2"), std::string::npos) << row["xclip"][3];
+    EXPECT_NE(row["xclip"][3].find("frames=4"), std::string::npos) << row["xclip"][3];
+    EXPECT_EQ(row["xclip"][3].find("batch=2", row["xclip"][3].find("batch=2") + 1), std::string::npos);  // once
+    EXPECT_EQ(row["xclip"][9], "n/a");
+    EXPECT_EQ(row["xclip"][10], "n/a");
+    EXPECT_EQ(row["xclip"][11], "1.00 MiB");
+    EXPECT_EQ(row["detr"][4], "40.0 images/s");
+    EXPECT_EQ(row["detr"][6], "-");
+    EXPECT_EQ(row["detr"][9], "n/a");
+    EXPECT_EQ(row["detr"][11], "n/a");
+    EXPECT_EQ(row["clap"][4], "200 audio s/s");
+    EXPECT_EQ(row["clap"][5], "pass");
+    EXPECT_EQ(row["clap"][7], "1.50");
+    EXPECT_EQ(row["clap"][8], "3.00");
+    EXPECT_EQ(row["clap"][9], "n/a");
+    const auto has_note = [&](const std::string& n) {
+        return std::find(s.notes.begin(), s.notes.end(), n) != s.notes.end();
+    };
+    EXPECT_TRUE(has_note("n/a: FLOPs for xclip: not counted for xclip: no formula"));
+    EXPECT_TRUE(has_note("n/a: FLOPs for detr: not counted (the result stores no reason)"));
+    EXPECT_TRUE(has_note("n/a: graph buffers for detr: not counted (the result stores no reason)"));
+    EXPECT_TRUE(has_note("n/a: FLOPs for clap: not counted for clap: no FLOP formula yet"));
+    // both formats carry the section; a report without such points has none (report.md's golden is unchanged)
+    const std::string md = render_markdown(d);
+    EXPECT_NE(md.find("## Image, video and audio points"), std::string::npos);
+    EXPECT_NE(md.find("20.0 clips/s"), std::string::npos);
+    EXPECT_NE(md.find("xclip.gguf · cpu, vision p=2 batch=2:"), std::string::npos) << md.substr(0, 3000);  // summary
+    EXPECT_EQ(md.find("texts="), std::string::npos);
+    EXPECT_NE(render_html(d).find("<section id=\"media\">"), std::string::npos);
 }
 
 }  // namespace

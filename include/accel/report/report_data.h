@@ -86,6 +86,21 @@ struct TradeoffPoint {
     bool random_weights = false;  // a synthetic model: its quality figures are shown marked and rank nothing
 };
 
+// extra.vision or extra.audio: what an image, video or audio point measured beyond its throughput. A figure the
+// point could not count is nullopt, with its reason beside it when the result stored one.
+struct MediaPoint {
+    std::string arch;  // vision.arch ("vit", "clip_model", "detr", "xclip"); the model's architecture for audio
+    std::optional<double> n_frames;         // xclip: frames per clip (the batch is ResultRow::embed_batch)
+    std::optional<double> frame_ms;         // xclip: the pass's mean time per frame
+    std::optional<double> prep_p50_ms;      // vision: preprocessing p50 per batch; audio: the features' mean
+    std::optional<double> clip_seconds, window_seconds;  // audio: per repetition; the window the model sees
+    std::string latency_covers;                          // audio: what a latency sample covers
+    std::optional<double> flops, gflops_per_s;           // per image (vision) or clip (audio)
+    std::string flops_unavailable;
+    std::optional<double> compute_bytes_measured;  // vision: ggml's graph buffers after the passes
+    std::string compute_bytes_unavailable;
+};
+
 struct ResultRow {
     std::string id, run_id, model, model_name, model_sha256, scenario, device, type_k, type_v, created_at;
     std::string architecture, family, file_type;  // from the models table ("" when unknown)
@@ -98,7 +113,8 @@ struct ResultRow {
     std::string platform, browser, browser_version, backend;
     // accel bench --target (extra.remote): the endpoint measured, its Server header and the workload; "" in-process.
     std::string target_url, target_server, workload;
-    // From extra.spec: what else makes a point (embed: texts per call; load scenarios: parallel sequences, lengths).
+    // From extra.spec: what else makes a point (embed: texts per call; vision: images or clips per pass; load
+    // scenarios: parallel sequences, lengths).
     std::optional<int64_t> embed_batch, n_parallel;
     std::string lengths;
     std::optional<double> tpot_ns;                                // mean of extra.tpot_ns
@@ -121,6 +137,7 @@ struct ResultRow {
     std::string machine_id;  // the run's machine
     std::optional<ServerPoint> server;
     std::optional<TradeoffPoint> tradeoffs;
+    std::optional<MediaPoint> media;  // vision and audio points
 };
 
 struct FailureRow {
@@ -173,8 +190,8 @@ ReportData load_report_data(store::Database& db, const ReportOptions& options);
 
 // The price of an hour of the machine and device the point ran on (PriceTable::per_hour), nullopt when none applies.
 std::optional<double> price_of(const ResultRow& r, const bench::PriceTable& prices);
-// What a point's cost is counted per: a million tokens (texts for embed), a thousand images (vision), an hour of
-// audio (audio, whose avg_ts is audio seconds per second).
+// What a point's cost is counted per: a million tokens (texts for embed), a thousand images (vision; clips for
+// xclip), an hour of audio (audio, whose avg_ts is audio seconds per second).
 struct CostUnit {
     double units = 1e6;  // of avg_ts's units
     const char* name = "million tokens";
@@ -184,7 +201,8 @@ CostUnit cost_unit(const ResultRow& r);
 // throughput.
 std::optional<double> cost_per_unit(const ResultRow& r, const bench::PriceTable& prices);
 
-// What a point's avg_ts counts: texts for embed points, images for vision, audio seconds for audio, else tokens.
+// What a point's avg_ts counts: texts for embed points, images for vision (clips for xclip's video points), audio
+// seconds for audio, else tokens.
 const char* throughput_unit(const ResultRow& r);
 // "p=512 n=128 t=8": the shape of a point, for labels.
 std::string point_shape(const ResultRow& r);

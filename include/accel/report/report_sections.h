@@ -37,6 +37,7 @@ std::vector<Section> build_sections(const ReportData& data);
 // Sections with a file of their own.
 Section key_classes_section(const ReportData& data);  // classes_section.cpp
 Section machines_section(const ReportData& data);     // machines_section.cpp
+Section media_section(const ReportData& data);        // media_section.cpp: vision and audio points' own figures
 
 // The headline figure across machines and devices: the best valid mean throughput of each model and test (rows)
 // on each "<machine> (<cpu>) · <device>" (columns); machines_section's table and the HTML grouped bars.
