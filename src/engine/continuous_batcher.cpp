@@ -153,9 +153,9 @@ void ContinuousBatcher::admit(QueryObserver& observer, bool wait) {
     }
 }
 
-// Leaves slot k holding the first n_keep tokens of q's prompt (fewer when the target cannot trim; the slot holds at
-// least n_keep of them), and returns how many it holds. With the host cache: what the slot would lose is saved
-// there first, and a saved state sharing more of the prompt replaces the slot's cells.
+// Leaves slot k holding only a prefix of q's prompt and returns its length: n_keep, more when a state restored from
+// the host cache shares more, 0 when the target cannot trim. With the host cache, what the slot would lose is saved
+// there first, so a later prompt can get it back.
 int32_t ContinuousBatcher::prepare_slot(size_t k, const LlmQuery& q, int32_t n_keep) {
     Slot& s = slots_[k];
     bool restored = false;
