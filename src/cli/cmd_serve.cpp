@@ -25,6 +25,7 @@ struct ServeFlags {
     int32_t parallel = 1;
     uint32_t ctx = 2048;
     int32_t threads = 0;
+    uint64_t cache_ram_mib = 8192;
     PoolFlags pool;
 };
 
@@ -54,7 +55,8 @@ int run_serve(const ServeFlags& f) {
     PoolRuntime runtime(f.pool);
     serve::ServeOptions options{.host = f.host, .port = f.port, .max_queue = f.max_queue,
                                 .parallel = f.parallel, .n_ctx = f.ctx,
-                                .n_threads = f.threads};
+                                .n_threads = f.threads,
+                                .cache_ram_mib = f.cache_ram_mib};
     if (!f.api_key_file.empty()) options.api_key = read_api_key(f.api_key_file);
     const size_t n_models = catalog.models().size();
     serve::Server server(options, std::move(catalog), runtime.pool(),
@@ -90,6 +92,10 @@ void register_serve(CLI::App& app, int& exit_code) {
         ->default_val(2048);
     cmd->add_option("--threads,-t", f->threads, "CPU threads per request (0: all)")->default_val(0)
         ->check(CLI::NonNegativeNumber);
+    cmd->add_option("--cache-ram", f->cache_ram_mib,
+                    "MiB of host memory per generation model for saved prompt states (llama-server's --cache-ram; "
+                    "at most a quarter of the host's memory; 0: off)")
+        ->default_val(8192);
     add_pool_flags(*cmd, f->pool);
     cmd->callback([f, &exit_code] { exit_code = run_serve(*f); });
 }

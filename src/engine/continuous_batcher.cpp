@@ -23,6 +23,9 @@ struct ContinuousBatcher::Slot {
 
 namespace {
 
+// Shorter caches are not saved to the host: restoring so few tokens saves less prefill than the copies cost.
+constexpr size_t min_saved_tokens = 4;
+
 void check_query(const LlmQuery& q, uint32_t id) {
     if (q.prompt.empty() || q.n_gen < 1) {
         throw Error(ErrorKind::invalid_input,
@@ -41,7 +44,11 @@ size_t common_prefix(const std::vector<int32_t>& a, const std::vector<int32_t>& 
 
 ContinuousBatcher::ContinuousBatcher(ParallelLlmTarget& target, std::span<const LlmQuery> queries,
                                      BatcherOptions options)
-    : target_(&target), options_(options), queries_(queries), generated_(queries.size()) {
+    : target_(&target),
+      options_(options),
+      queries_(queries),
+      generated_(queries.size()),
+      host_cache_(options.reuse_prefix ? options.prompt_cache_bytes : 0) {
     check_target();
     for (size_t i = 0; i < queries.size(); ++i) {
         check_query(queries[i], static_cast<uint32_t>(i));
@@ -131,13 +138,7 @@ void ContinuousBatcher::admit(QueryObserver& observer, bool wait) {
         int32_t n_keep = 0;
         const size_t k = pick_slot(*p.query, n_keep);
         Slot& s = slots_[k];
-        if (static_cast<size_t>(n_keep) < s.cache.size()) {
-            if (!target_->trim_slot(static_cast<int32_t>(k), n_keep)) {
-                target_->clear_slot(static_cast<int32_t>(k));
-                n_keep = 0;
-            }
-            s.cache.resize(static_cast<size_t>(n_keep));
-        }
+        n_keep = prepare_slot(k, *p.query, n_keep);
         s.query = p.id;
         s.q = p.query;
         s.record = p.record;
@@ -148,13 +149,70 @@ void ContinuousBatcher::admit(QueryObserver& observer, bool wait) {
         s.sampler = sp.temp <= 0.0f && sp.repeat_penalty == 1.0f
                         ? nullptr
                         : std::make_unique<TokenSampler>(sp, target_->n_vocab());
-        if (n_keep > 0) {
-            std::lock_guard lock(mutex_);
-            ++published_.prefix_hits;
-            published_.prefix_tokens += static_cast<uint64_t>(n_keep);
-        }
         observer.started(p.id, n_keep);
     }
+}
+
+// Leaves slot k holding only a prefix of q's prompt and returns its length: n_keep, more when a state restored from
+// the host cache shares more, 0 when the target cannot trim. With the host cache, what the slot would lose is saved
+// there first, so a later prompt can get it back.
+int32_t ContinuousBatcher::prepare_slot(size_t k, const LlmQuery& q, int32_t n_keep) {
+    Slot& s = slots_[k];
+    bool restored = false;
+    if (host_cache_.budget_bytes() > 0) {
+        if (static_cast<size_t>(n_keep) < s.cache.size()) save_to_host(k);
+        restored = restore_from_host(k, q, n_keep);
+    }
+    if (static_cast<size_t>(n_keep) < s.cache.size()) {
+        if (!target_->trim_slot(static_cast<int32_t>(k), n_keep)) {
+            target_->clear_slot(static_cast<int32_t>(k));
+            n_keep = 0;
+        }
+        s.cache.resize(static_cast<size_t>(n_keep));
+    }
+    if (n_keep > 0) {
+        std::lock_guard lock(mutex_);
+        ++(restored ? published_.prompt_cache_hits : published_.prefix_hits);
+        (restored ? published_.prompt_cache_tokens : published_.prefix_tokens) += static_cast<uint64_t>(n_keep);
+    }
+    return n_keep;
+}
+
+// Skipped when an entry already holds all the slot's tokens (it was restored from there and only trimmed or
+// regrown identically), so that the same state is not copied again.
+void ContinuousBatcher::save_to_host(size_t k) {
+    const Slot& s = slots_[k];
+    if (s.cache.size() < min_saved_tokens || host_cache_.covers(s.cache)) return;
+    std::vector<uint8_t> state = target_->save_slot(static_cast<int32_t>(k));
+    if (state.empty()) return;  // a target without saved states: the cache stays empty
+    host_cache_.insert(s.cache, std::move(state));
+    publish_host_cache();
+}
+
+// Restores the saved state sharing the longest prefix with q's prompt when it shares more than the slot keeps
+// (n_keep, updated). A state the target rejects is dropped, and the slot starts empty.
+bool ContinuousBatcher::restore_from_host(size_t k, const LlmQuery& q, int32_t& n_keep) {
+    const PromptCache::Match m = host_cache_.lookup(q.prompt);
+    const auto n_usable = static_cast<int32_t>(std::min(m.n_common, q.prompt.size() - 1));
+    if (m.entry == nullptr || n_usable <= n_keep) return false;
+    Slot& s = slots_[k];
+    if (!target_->restore_slot(static_cast<int32_t>(k), m.entry->state)) {
+        host_cache_.erase(m.entry);
+        publish_host_cache();
+        s.cache.clear();
+        n_keep = 0;
+        return false;
+    }
+    s.cache = m.entry->tokens;
+    host_cache_.touch(m.entry);
+    n_keep = n_usable;
+    return true;
+}
+
+void ContinuousBatcher::publish_host_cache() {
+    std::lock_guard lock(mutex_);
+    published_.prompt_cache_bytes = static_cast<int64_t>(host_cache_.n_bytes());
+    published_.prompt_cache_entries = static_cast<int64_t>(host_cache_.n_entries());
 }
 
 void ContinuousBatcher::end_query(Slot& s, size_t index, QueryObserver& observer) {
@@ -280,6 +338,8 @@ void ContinuousBatcher::rebind(ParallelLlmTarget& target, bool keep_cache) {
         for (auto& s : slots_) s.cache.clear();
         slots_.resize(n_slots);
         target.clear_all();
+        host_cache_.clear();  // a reopened session may lay its states out differently
+        publish_host_cache();
         std::lock_guard lock(mutex_);
         published_.n_cells = 0;
     }

@@ -1,5 +1,7 @@
 #include "accel/engine/session_parallel_target.h"
 
+#include <llama.h>
+
 #include "accel/core/error.h"
 
 namespace accel::engine {
@@ -10,8 +12,13 @@ std::span<const float> ParallelLlmTarget::logits(int32_t) {
 
 bool ParallelLlmTarget::trim_slot(int32_t, int32_t) { return false; }
 
+std::vector<uint8_t> ParallelLlmTarget::save_slot(int32_t) { return {}; }
+
+bool ParallelLlmTarget::restore_slot(int32_t, std::span<const uint8_t>) { return false; }
+
 SessionParallelTarget::SessionParallelTarget(Session& session)
-    : decoder_(session),
+    : session_(session),
+      decoder_(session),
       add_bos_(session.model().adds_bos()),
       bos_(session.model().bos()),
       n_slots_(static_cast<int32_t>(session.n_seq_max())) {}
@@ -28,6 +35,24 @@ void SessionParallelTarget::decode(std::span<const BatchToken> batch) {
     }
     decoder_.batch_decode();
     decoder_.synchronize();
+}
+
+// The state holds the slot's cells on host memory (flags none: not ON_DEVICE, whose copies a later save of the same
+// sequence invalidates, while the cache keeps many).
+std::vector<uint8_t> SessionParallelTarget::save_slot(int32_t slot) {
+    llama_context* ctx = session_.get();
+    std::vector<uint8_t> state(llama_state_seq_get_size(ctx, slot));
+    if (state.empty() || llama_state_seq_get_data(ctx, state.data(), state.size(), slot) != state.size()) return {};
+    return state;
+}
+
+// Cleared first so that no cell of the slot's former tokens survives next to the restored ones (llama.cpp clears the
+// destination only when the state holds cells).
+bool SessionParallelTarget::restore_slot(int32_t slot, std::span<const uint8_t> state) {
+    decoder_.clear_sequence(slot);
+    if (llama_state_seq_set_data(session_.get(), state.data(), state.size(), slot) == state.size()) return true;
+    decoder_.clear_sequence(slot);
+    return false;
 }
 
 }  // namespace accel::engine

@@ -76,6 +76,16 @@ net::HttpResponse Server::Impl::metrics() const {
             [](const WorkerStats& s) { return s.batcher.prefix_hits; });
     per_row("accel_serve_prefix_cache_tokens_total", "counter", "prompt tokens not decoded thanks to the prefix cache",
             [](const WorkerStats& s) { return s.batcher.prefix_tokens; });
+    per_row("accel_serve_prompt_cache_hits_total", "counter",
+            "requests that started on a prompt state restored from host memory (--cache-ram)",
+            [](const WorkerStats& s) { return s.batcher.prompt_cache_hits; });
+    per_row("accel_serve_prompt_cache_tokens_total", "counter",
+            "prompt tokens not decoded thanks to states restored from host memory",
+            [](const WorkerStats& s) { return s.batcher.prompt_cache_tokens; });
+    per_row("accel_serve_prompt_cache_bytes", "gauge", "bytes of prompt states held in host memory",
+            [](const WorkerStats& s) { return s.batcher.prompt_cache_bytes; });
+    per_row("accel_serve_prompt_cache_entries", "gauge", "prompt states held in host memory",
+            [](const WorkerStats& s) { return s.batcher.prompt_cache_entries; });
     per_row("accel_serve_tokens_in_total", "counter", "prompt tokens of generation requests",
             [](const WorkerStats& s) { return s.n_tokens_prompt; });
     per_row("accel_serve_tokens_out_total", "counter", "tokens generated",

@@ -79,8 +79,11 @@ private:
     ModelWorker& w_;
 };
 
-ModelWorker::ModelWorker(std::string model_id, std::string device)
-    : model_id_(std::move(model_id)), device_(std::move(device)), thread_([this] { run(); }) {}
+ModelWorker::ModelWorker(std::string model_id, std::string device, size_t prompt_cache_bytes)
+    : model_id_(std::move(model_id)),
+      device_(std::move(device)),
+      prompt_cache_bytes_(prompt_cache_bytes),
+      thread_([this] { run(); }) {}
 
 ModelWorker::~ModelWorker() { stop(); }
 
@@ -198,7 +201,8 @@ void ModelWorker::serve_busy_period(const std::shared_ptr<pool::Lease>& lease) {
         {
             std::lock_guard lock(mu_);
             if (!batcher_) {
-                batcher_ = std::make_unique<engine::ContinuousBatcher>(target, engine::BatcherOptions{.reuse_prefix = true});
+                batcher_ = std::make_unique<engine::ContinuousBatcher>(
+                    target, engine::BatcherOptions{.reuse_prefix = true, .prompt_cache_bytes = prompt_cache_bytes_});
                 target.clear_all();
             } else {
                 batcher_->rebind(target, guard.untouched_since(last_serial_));

@@ -69,7 +69,8 @@ struct WorkerStats {
 // Thread-safe.
 class ModelWorker {
 public:
-    ModelWorker(std::string model_id, std::string device);
+    // prompt_cache_bytes: the batcher's host-memory prompt cache (BatcherOptions::prompt_cache_bytes; 0: off).
+    ModelWorker(std::string model_id, std::string device, size_t prompt_cache_bytes);
     ~ModelWorker();  // stop()
     ModelWorker(const ModelWorker&) = delete;
     ModelWorker& operator=(const ModelWorker&) = delete;
@@ -96,6 +97,7 @@ private:
 
     std::string model_id_;
     std::string device_;
+    size_t prompt_cache_bytes_;
     mutable std::mutex mu_;
     std::condition_variable cv_;
     std::map<uint32_t, std::shared_ptr<GenJob>> jobs_;  // submitted, not yet complete

@@ -1,5 +1,6 @@
 #include "accel/serve/server.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <optional>
@@ -14,6 +15,7 @@
 #include "accel/engine/embedder.h"
 #include "accel/engine/generator.h"
 #include "accel/engine/session.h"
+#include "accel/hw/memory_info.h"
 #include "accel/net/security.h"
 #include "accel/net/sse.h"
 #include "accel/pool/session_guard.h"
@@ -77,6 +79,7 @@ Server::Server(ServeOptions options, ModelCatalog catalog, pool::ResourcePool& p
                     fmt::format("serve: listening on {} (not loopback) needs an API key: pass --api-key-file", o.host));
     if (o.max_queue < 1) throw Error(ErrorKind::invalid_input, "serve: --max-queue must be at least 1");
     if (o.parallel < 1 || o.parallel > 256) throw Error(ErrorKind::invalid_input, "serve: --parallel must be 1 to 256");
+    impl_->prompt_cache_bytes = Impl::prompt_cache_budget(o.cache_ram_mib);
     // Server: accel/<version> on every answer, so a client (bench --target, the report) can tell what it measured.
     net::HttpServerOptions http{.host = o.host, .port = o.port, .limits = o.limits,
                                 .default_headers = {{"Server", fmt::format("accel/{}", build_info().accel_version)}},
@@ -88,6 +91,17 @@ Server::Server(ServeOptions options, ModelCatalog catalog, pool::ResourcePool& p
 }
 
 Server::~Server() { stop(); }
+
+size_t Server::Impl::prompt_cache_budget(uint64_t cache_ram_mib) {
+    const uint64_t wanted = cache_ram_mib * 1024 * 1024;
+    if (wanted == 0) return 0;
+    try {
+        return static_cast<size_t>(std::min(wanted, hw::read_memory().effective_total_bytes() / 4));
+    } catch (const Error& e) {
+        ACCEL_LOG_WARN("serve: host memory unknown ({}); --cache-ram {} MiB taken as is", e.what(), cache_ram_mib);
+        return static_cast<size_t>(wanted);
+    }
+}
 
 uint16_t Server::port() const { return impl_->http->port(); }
 const std::string& Server::host() const { return impl_->http->host(); }
@@ -190,7 +204,7 @@ pool::Lease Server::Impl::lease(const ServedModel& model, bool embeddings,
 ModelWorker& Server::Impl::worker(const std::string& model_id, const std::string& device) {
     std::lock_guard lock(workers_mu);
     auto& w = workers[model_id + "\n" + device];
-    if (!w) w = std::make_unique<ModelWorker>(model_id, device);
+    if (!w) w = std::make_unique<ModelWorker>(model_id, device, prompt_cache_bytes);
     return *w;
 }
 

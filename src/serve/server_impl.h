@@ -20,6 +20,7 @@ net::HttpResponse json_response(int status, std::string body);
 
 struct Server::Impl {
     ServeOptions opt;
+    size_t prompt_cache_bytes = 0;  // each worker's, from --cache-ram (prompt_cache_budget)
     ModelCatalog catalog;
     pool::ResourcePool& pool;
     LeaseRequestFactory make_request;
@@ -37,6 +38,9 @@ struct Server::Impl {
 
     Impl(ServeOptions o, ModelCatalog c, pool::ResourcePool& p, LeaseRequestFactory f)
         : opt(std::move(o)), catalog(std::move(c)), pool(p), make_request(std::move(f)) {}
+    // --cache-ram in bytes, at most a quarter of the host's memory: the pool does not account for the cache, so a
+    // default sized for a large server must not let a small machine's caches crowd out its models.
+    static size_t prompt_cache_budget(uint64_t cache_ram_mib);
 
     net::HttpResponse handle(const net::HttpRequest& req);
     net::HttpResponse route(const net::HttpRequest& req);

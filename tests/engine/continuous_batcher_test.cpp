@@ -1,6 +1,7 @@
 // engine::ContinuousBatcher on a scripted target (no model): every query gets its n_gen tokens, the last generated
 // token is fed back, batches stay within n_batch and the slots, and freed slots are reused.
 #include <algorithm>
+#include <cstring>
 #include <map>
 #include <thread>
 
@@ -175,6 +176,166 @@ TEST(ContinuousBatcher, ReusesTheLongestCachedPrefixOfAFreeSlot) {
     int cleared = 0;
     for (int c : target.cleared) cleared += c;
     EXPECT_EQ(cleared, 0);  // with reuse, finished queries keep their cells
+}
+
+// A target with real per-slot state: each slot holds its tokens by position, and the greedy answer depends on all of
+// them (so a restored state that lost or mixed cells answers differently). States are the tokens as bytes.
+class StatefulTarget : public engine::ParallelLlmTarget {
+public:
+    explicit StatefulTarget(int32_t slots) : cells_(static_cast<size_t>(slots)) {}
+    int32_t n_vocab() const override { return 1 << 20; }
+    bool add_bos() const override { return false; }
+    int32_t bos() const override { return 0; }
+    int32_t n_slots() const override { return static_cast<int32_t>(cells_.size()); }
+    int32_t n_batch() const override { return 64; }
+    void clear_all() override {
+        for (auto& c : cells_) c.clear();
+    }
+    void clear_slot(int32_t slot) override { cells_.at(static_cast<size_t>(slot)).clear(); }
+    void decode(std::span<const engine::BatchToken> batch) override {
+        answers_.assign(batch.size(), -1);  // greedy(i) is asked for batch index i, as with llama.cpp
+        for (size_t i = 0; i < batch.size(); ++i) {
+            const auto& t = batch[i];
+            auto& c = cells_.at(static_cast<size_t>(t.seq));
+            if (t.pos != static_cast<int32_t>(c.size())) bad_pos = true;  // a hole or an overlap in the slot
+            c.push_back(t.token);
+            if (!t.logits) continue;
+            int64_t h = 0;
+            for (size_t j = 0; j < c.size(); ++j) h += c[j] * static_cast<int64_t>(j + 1);
+            answers_[i] = static_cast<int32_t>(100 + h % 1000);
+        }
+    }
+    int32_t greedy(int32_t i) override { return answers_.at(static_cast<size_t>(i)); }
+    bool trim_slot(int32_t slot, int32_t n_keep) override {
+        auto& c = cells_.at(static_cast<size_t>(slot));
+        c.resize(std::min(c.size(), static_cast<size_t>(n_keep)));
+        return true;
+    }
+    std::vector<uint8_t> save_slot(int32_t slot) override {
+        ++saves;
+        const auto& c = cells_.at(static_cast<size_t>(slot));
+        std::vector<uint8_t> bytes(c.size() * sizeof(int32_t));
+        std::memcpy(bytes.data(), c.data(), bytes.size());
+        return bytes;
+    }
+    bool restore_slot(int32_t slot, std::span<const uint8_t> state) override {
+        restores.push_back(slot);
+        auto& c = cells_.at(static_cast<size_t>(slot));
+        c.resize(state.size() / sizeof(int32_t));
+        std::memcpy(c.data(), state.data(), state.size());
+        return true;
+    }
+    int saves = 0;
+    std::vector<int32_t> restores;
+    bool bad_pos = false;
+
+private:
+    std::vector<std::vector<int32_t>> cells_;
+    std::vector<int32_t> answers_;
+};
+
+engine::LlmQuery prompt_of(int32_t base) {
+    engine::LlmQuery q{.n_gen = 3};
+    for (int32_t k = 0; k < 8; ++k) q.prompt.push_back(base + k);
+    return q;
+}
+
+// After a query of prompt_of the slot holds its 8 prompt tokens and 2 of its 3 generated ones (the last is never fed).
+constexpr size_t kStateBytes = 10 * sizeof(int32_t);
+
+TEST(ContinuousBatcher, HostCacheRestoresAPromptAfterAnotherTookTheSlot) {
+    StatefulTarget target(1);
+    engine::ContinuousBatcher batcher(target, {.reuse_prefix = true, .prompt_cache_bytes = 1 << 20});
+    ServerLog log;
+    const engine::LlmQuery a = prompt_of(10), b = prompt_of(500);
+    batcher.issue(1, a);
+    run_until_idle(batcher, log);
+    batcher.issue(2, b);  // the slot held A: saved before B overwrites it
+    run_until_idle(batcher, log);
+    EXPECT_EQ(target.saves, 1);
+    EXPECT_TRUE(target.restores.empty());
+    batcher.issue(3, a);  // B saved, A restored into the slot that held B, trimmed to all but A's last token
+    run_until_idle(batcher, log);
+    EXPECT_FALSE(target.bad_pos);
+    EXPECT_EQ(target.saves, 2);
+    EXPECT_EQ(target.restores, (std::vector<int32_t>{0}));
+    EXPECT_EQ(log.cached[3], 7);
+    EXPECT_EQ(log.tokens[3], log.tokens[1]);  // the restored cells answer as the originals did
+    EXPECT_NE(log.tokens[1], log.tokens[2]);
+    const engine::BatcherStats st = batcher.stats();
+    EXPECT_EQ(st.prompt_cache_hits, 1u);
+    EXPECT_EQ(st.prompt_cache_tokens, 7u);
+    EXPECT_EQ(st.prefix_hits, 0u);  // slot hits are counted apart
+    EXPECT_EQ(st.prompt_cache_entries, 2);
+    EXPECT_EQ(st.prompt_cache_bytes, static_cast<int64_t>(2 * kStateBytes));
+
+    // The slot again holds what the A entry holds: overwriting it saves nothing new.
+    batcher.issue(4, b);
+    run_until_idle(batcher, log);
+    EXPECT_EQ(target.saves, 2);
+    EXPECT_EQ(log.cached[4], 7);
+    EXPECT_EQ(log.tokens[4], log.tokens[2]);
+
+    // A new session layout: the saved states are dropped with the slots' cells.
+    batcher.rebind(target, false);
+    EXPECT_EQ(batcher.stats().prompt_cache_entries, 0);
+    EXPECT_EQ(batcher.stats().prompt_cache_bytes, 0);
+}
+
+TEST(ContinuousBatcher, HostCacheEvictsTheLeastRecentlyUsedStateToStayInItsBudget) {
+    StatefulTarget target(1);
+    engine::ContinuousBatcher batcher(target, {.reuse_prefix = true, .prompt_cache_bytes = 2 * kStateBytes});
+    ServerLog log;
+    const engine::LlmQuery a = prompt_of(10), b = prompt_of(500), c = prompt_of(900);
+    uint32_t id = 0;
+    for (const engine::LlmQuery* q : {&a, &b, &c, &b, &a}) {
+        batcher.issue(++id, *q);
+        run_until_idle(batcher, log);
+        EXPECT_LE(batcher.stats().prompt_cache_bytes, static_cast<int64_t>(2 * kStateBytes)) << "query " << id;
+    }
+    // B's state (saved when C came) is restored; A's, the oldest, made room for C's when B came again.
+    EXPECT_EQ(log.cached[4], 7);
+    EXPECT_EQ(log.tokens[4], log.tokens[2]);
+    EXPECT_EQ(log.cached[5], 0);
+    EXPECT_EQ(log.tokens[5], log.tokens[1]);
+    EXPECT_EQ(batcher.stats().prompt_cache_hits, 1u);
+    EXPECT_EQ(batcher.stats().prompt_cache_entries, 2);
+    EXPECT_FALSE(target.bad_pos);
+}
+
+TEST(ContinuousBatcher, HostCacheIsOffWithABudgetOfZero) {
+    StatefulTarget target(1);
+    engine::ContinuousBatcher batcher(target, {.reuse_prefix = true});
+    ServerLog log;
+    const engine::LlmQuery a = prompt_of(10), b = prompt_of(500);
+    uint32_t id = 0;
+    for (const engine::LlmQuery* q : {&a, &b, &a}) {
+        batcher.issue(++id, *q);
+        run_until_idle(batcher, log);
+    }
+    EXPECT_EQ(log.cached[3], 0);
+    EXPECT_EQ(log.tokens[3], log.tokens[1]);
+    EXPECT_EQ(target.saves, 0);
+    EXPECT_TRUE(target.restores.empty());
+    EXPECT_EQ(batcher.stats().prompt_cache_entries, 0);
+}
+
+TEST(ContinuousBatcher, HostCacheRestoresIntoAnotherSlotThanTheOneSaved) {
+    StatefulTarget target(2);
+    engine::ContinuousBatcher batcher(target, {.reuse_prefix = true, .prompt_cache_bytes = 1 << 20});
+    ServerLog log;
+    const engine::LlmQuery a = prompt_of(10), b = prompt_of(500), c = prompt_of(900), d = prompt_of(1300);
+    uint32_t id = 0;
+    // A in slot 0, B in slot 1; C takes slot 0 (freed longest ago) and saves A; D takes slot 1 and saves B; B again
+    // takes slot 0 (saving C) and restores there the state slot 1 saved.
+    for (const engine::LlmQuery* q : {&a, &b, &c, &d, &b}) {
+        batcher.issue(++id, *q);
+        run_until_idle(batcher, log);
+    }
+    EXPECT_EQ(log.cached[5], 7);
+    EXPECT_EQ(log.tokens[5], log.tokens[2]);
+    EXPECT_EQ(target.restores.size(), 1u);
+    EXPECT_FALSE(target.bad_pos);
 }
 
 TEST(ContinuousBatcher, CancelAndTheObserverEndQueriesAndFreeTheirSlots) {

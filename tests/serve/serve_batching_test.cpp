@@ -1,7 +1,7 @@
 // accel serve --parallel: continuous batching over llama.cpp sequences (each stream's greedy text equals the
 // single-stream text of `accel generate`, with and without a reused prompt prefix), a disconnect freeing its sequence
-// at once, /metrics' histograms counting the requests made, /api/ps, load/unload/pin, per-request keep_alive and the
-// placement headers.
+// at once, the host-memory prompt cache (--cache-ram) restoring a prompt's cells, /metrics' histograms counting the
+// requests made, /api/ps, load/unload/pin, per-request keep_alive and the placement headers.
 #include <chrono>
 #include <map>
 #include <sstream>
@@ -104,6 +104,53 @@ TEST_F(Serve, ParallelStreamsEachEqualTheSingleStreamText) {
     // "Once upon a time" is at least 3 tokens after BOS; its second run reuses all but its last token.
     EXPECT_GE(metric(m2, "accel_serve_prefix_cache_tokens_total" + kLabels) - tokens_before, 6);
     EXPECT_GT(metric(m2, "accel_serve_kv_cells_used" + kLabels), 0) << "finished sequences keep their cells";
+}
+
+// --cache-ram: with one sequence, A then B then A again. B's prompt overwrites A's cells, which are saved to host
+// memory first; the second A restores them and decodes only its last prompt token, and its greedy text is exactly the
+// first one's (and accel generate's): the restored cells are A's, not merely counted.
+TEST_F(Serve, HostPromptCacheRestoresAPromptAnotherOneEvicted) {
+    ACCEL_REQUIRE_TEST_FILE(stories, "models/stories260K.gguf");
+    start({stories}, parallel(1));
+    const std::string a = "Once upon a time there was a little girl named Lily";
+    const std::string b = "The dog ran to the park";
+    std::vector<std::string> texts;
+    int a_prompt_tokens = 0;
+    for (const std::string& p : {a, b, a}) {
+        const net::HttpResult r = post("/v1/completions", completion(p, 24));
+        ASSERT_EQ(r.status, 200) << r.body;
+        const json j = json::parse(r.body);
+        texts.push_back(j["choices"][0]["text"].get<std::string>());
+        if (p == a) a_prompt_tokens = j["usage"]["prompt_tokens"].get<int>();
+    }
+    EXPECT_EQ(texts[2], texts[0]);
+    EXPECT_EQ(texts[0], generate_cli(stories, a, 24));
+    EXPECT_NE(texts[1], texts[0]);
+    const auto m = parse_metrics(client().get("/metrics").body);
+    EXPECT_EQ(metric(m, "accel_serve_prompt_cache_hits_total" + kLabels), 1);
+    EXPECT_EQ(metric(m, "accel_serve_prompt_cache_tokens_total" + kLabels), a_prompt_tokens - 1);
+    EXPECT_EQ(metric(m, "accel_serve_prompt_cache_entries" + kLabels), 2);  // A's state and B's
+    EXPECT_GT(metric(m, "accel_serve_prompt_cache_bytes" + kLabels), 0);
+}
+
+TEST_F(Serve, HostPromptCacheIsOffWithCacheRamZero) {
+    ACCEL_REQUIRE_TEST_FILE(stories, "models/stories260K.gguf");
+    serve::ServeOptions o = parallel(1);
+    o.cache_ram_mib = 0;
+    start({stories}, o);
+    const std::string a = "Once upon a time there was a little girl named Lily";
+    std::vector<std::string> texts;
+    for (const std::string& p : {a, std::string("The dog ran to the park"), a}) {
+        const net::HttpResult r = post("/v1/completions", completion(p, 24));
+        ASSERT_EQ(r.status, 200) << r.body;
+        texts.push_back(json::parse(r.body)["choices"][0]["text"].get<std::string>());
+    }
+    EXPECT_EQ(texts[2], texts[0]);
+    const auto m = parse_metrics(client().get("/metrics").body);
+    EXPECT_EQ(metric(m, "accel_serve_prompt_cache_hits_total" + kLabels), 0);
+    EXPECT_EQ(metric(m, "accel_serve_prompt_cache_tokens_total" + kLabels), 0);
+    EXPECT_EQ(metric(m, "accel_serve_prompt_cache_entries" + kLabels), 0);
+    EXPECT_EQ(metric(m, "accel_serve_prompt_cache_bytes" + kLabels), 0);
 }
 
 TEST_F(Serve, ADisconnectFreesItsSequenceAtOnce) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -10,6 +11,7 @@
 
 #include "accel/engine/generator.h"
 #include "accel/engine/parallel_target.h"
+#include "accel/engine/prompt_cache.h"
 #include "accel/engine/query_queue.h"
 
 namespace accel::engine {
@@ -44,6 +46,10 @@ struct BatcherOptions {
     // the longest prefix with its prompt: only the rest of the prompt is decoded (llama-server's cache_prompt).
     // Off for benchmarks, whose queries must each pay their whole prompt.
     bool reuse_prefix = false;
+    // With reuse_prefix: the byte budget of the host-memory prompt cache (llama-server's --cache-ram). A slot about
+    // to lose cached tokens to an unrelated prompt saves its state there first, and a prompt that shares a longer
+    // prefix with a saved state than with any free slot restores it into its slot. 0: off (benchmarks).
+    size_t prompt_cache_bytes = 0;
 };
 
 // A consistent snapshot of the batcher's state, for a server's metrics. Thread-safe to take.
@@ -55,6 +61,11 @@ struct BatcherStats {
     int64_t n_cells = 0;         // KV cells the slots hold (cached prefixes included)
     uint64_t prefix_hits = 0;    // queries that started on a cached prefix
     uint64_t prefix_tokens = 0;  // prompt tokens those queries did not decode
+    // The host-memory prompt cache (BatcherOptions::prompt_cache_bytes), apart from the slots' own prefixes above.
+    uint64_t prompt_cache_hits = 0;    // queries that started on a state restored from it
+    uint64_t prompt_cache_tokens = 0;  // prompt tokens those queries did not decode
+    int64_t prompt_cache_bytes = 0;    // bytes of state it holds
+    int64_t prompt_cache_entries = 0;  // states it holds
 };
 
 // Continuous batching over the target's n_slots() sequences (llama-server's and vLLM's scheduling). Each decode
@@ -99,7 +110,8 @@ public:
     // data any more, and clears the slots' memory and cache.
     void abort(QueryObserver& observer);
     // A new target over the same slots (the same session leased again). keep_cache: the session's memory is as the
-    // last target left it, so cached prefixes stay valid; otherwise the cache is forgotten and the memory cleared.
+    // last target left it, so cached prefixes stay valid; otherwise the cache is forgotten and the memory cleared,
+    // and so is the host prompt cache (its states fit the old session's layout only).
     // Only between busy periods (nothing in a slot).
     void rebind(ParallelLlmTarget& target, bool keep_cache);
 
@@ -118,6 +130,10 @@ private:
     void check_target() const;
     void admit(QueryObserver& observer, bool wait);
     size_t pick_slot(const LlmQuery& q, int32_t& n_keep) const;
+    int32_t prepare_slot(size_t k, const LlmQuery& q, int32_t n_keep);
+    void save_to_host(size_t k);
+    bool restore_from_host(size_t k, const LlmQuery& q, int32_t& n_keep);
+    void publish_host_cache();
     void end_query(Slot& s, size_t index, QueryObserver& observer);
     bool take_cancelled(uint32_t id);
     void drop_cancelled(QueryObserver& observer);
@@ -133,6 +149,7 @@ private:
     bool open_ = true;
     int32_t max_in_flight_ = 0;
     uint64_t clock_ = 0;  // a step counter: which free slot was used least recently
+    PromptCache host_cache_;
 
     mutable std::mutex mutex_;  // guards cancelled_ and the published stats below
     std::unordered_set<uint32_t> cancelled_;

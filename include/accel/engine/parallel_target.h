@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <vector>
 
 namespace accel::engine {
 
@@ -38,6 +39,12 @@ public:
     // Returns false when the memory cannot drop part of a sequence (the caller then clears the whole slot).
     // Default: false.
     virtual bool trim_slot(int32_t slot, int32_t n_keep);
+    // A slot's sequence state (its KV cells) as bytes, for the host-memory prompt cache; empty when the target
+    // cannot save one. The bytes are valid only for this target's session layout. Default: empty.
+    virtual std::vector<uint8_t> save_slot(int32_t slot);
+    // Replaces a slot's cells with a state save_slot returned. Returns false when the target cannot restore it (the
+    // slot is then empty). Default: false.
+    virtual bool restore_slot(int32_t slot, std::span<const uint8_t> state);
 };
 
 }  // namespace accel::engine

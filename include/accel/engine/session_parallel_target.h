@@ -23,8 +23,11 @@ public:
     int32_t greedy(int32_t i) override { return decoder_.argmax(i); }
     std::span<const float> logits(int32_t i) override { return decoder_.logits(i); }
     bool trim_slot(int32_t slot, int32_t n_keep) override { return decoder_.trim_sequence(slot, n_keep); }
+    std::vector<uint8_t> save_slot(int32_t slot) override;
+    bool restore_slot(int32_t slot, std::span<const uint8_t> state) override;
 
 private:
+    Session& session_;
     BatchDecoder decoder_;
     bool add_bos_;
     int32_t bos_;

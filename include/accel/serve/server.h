@@ -20,6 +20,9 @@ struct ServeOptions {
     int32_t parallel = 1;        // sequences each generation model decodes together (continuous batching)
     uint32_t n_ctx = 2048;       // context of each sequence: a generation model is loaded with n_ctx * parallel
     int32_t n_threads = 0;       // CPU threads per request; 0: the session's default
+    // Host-memory prompt cache of each generation model on each device (llama-server's --cache-ram, whose default
+    // this is), bounded at startup to a quarter of the host's memory; 0: off. Used only as prompts are saved.
+    uint64_t cache_ram_mib = 8192;
     net::HttpLimits limits{.max_header_bytes = 16 * 1024, .max_body_bytes = 4 * 1024 * 1024,
                            .read_timeout = std::chrono::milliseconds(30000),
                            .write_timeout = std::chrono::milliseconds(60000), .max_connections = 64,
