@@ -80,8 +80,12 @@ AudioStats summarize_reps(const std::vector<Rep>& reps, const Measurement& m, do
         feat.push_back(ms(r.features_ns));
         trans.push_back(ms(r.transcribe_ns));
         const auto& w = r.transcript.whisper_times;
-        enc.push_back(w.encode_ms);
-        dec.push_back(w.decode_ms + w.batchd_ms + w.prompt_ms);
+        // whisper.cpp's encoder timer is a mean per pass: the total is that times the passes counted. The decoder's
+        // timers are means per call or per token with no count, so the decoder's share is whisper_full's time
+        // outside the encoder (decoder passes, sampling, timestamps).
+        const double encode_total = w.encode_ms * r.transcript.n_encode;
+        enc.push_back(encode_total);
+        dec.push_back(std::max(0.0, ms(r.transcribe_ns) - encode_total));
         segs.push_back(static_cast<double>(r.transcript.segments.size()));
         if (r.first_segment_ns) first.push_back(ms(*r.first_segment_ns));
     }

@@ -148,6 +148,13 @@ void on_new_segments(whisper_context* /*ctx*/, whisper_state* state, int n_new, 
 
 bool abort_when_failed(void* user) { return static_cast<FullRun*>(user)->error != nullptr; }
 
+// Counts the encoder passes: whisper.cpp's timers are means per pass, and whisper.h gives no count.
+bool count_encode(whisper_context* /*ctx*/, whisper_state* /*state*/, void* user) {
+    auto& run = *static_cast<FullRun*>(user);
+    ++run.out->n_encode;
+    return run.error == nullptr;
+}
+
 }  // namespace
 
 bool WhisperModel::random_weights() const {
@@ -204,6 +211,8 @@ Transcript WhisperModel::transcribe(const media::LogMel& mel, size_t n_samples, 
     wp.new_segment_callback_user_data = &run;
     wp.abort_callback = abort_when_failed;
     wp.abort_callback_user_data = &run;
+    wp.encoder_begin_callback = count_encode;
+    wp.encoder_begin_callback_user_data = &run;
     encoded_ = false;  // whisper_full runs the encoder itself
     n_last_tokens_ = 0;
     clear_backend_message();

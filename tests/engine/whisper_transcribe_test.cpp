@@ -3,6 +3,8 @@
 // as whisper.cpp pads them, the random-weights mark, and refused inputs.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "accel/core/error.h"
 #include "accel/engine/synthetic_whisper.h"
 #include "accel/engine/whisper_model.h"
@@ -94,6 +96,9 @@ TEST_F(WhisperTranscribe, SpeechOfSeveralLengthsAndSilence) {
             last = seen[i].t0_ms;
         }
         EXPECT_GT(r.whisper_times.encode_ms, 0.0);
+        // One encoder pass per window whisper_full seeks to: at least one per started 30 s of audio.
+        const int32_t windows = static_cast<int32_t>(std::ceil(audio.seconds() / 30.0));
+        EXPECT_GE(r.n_encode, windows);
         if (n == 10) {
             EXPECT_GT(audio.seconds(), 30.0) << "the long clip must pass Whisper's 30 s window";
         }

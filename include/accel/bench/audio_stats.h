@@ -20,8 +20,12 @@ struct AudioStats {
     double latency_p99_ms = 0;
     double features_ms = 0;               // the log-mel or normalization (media/), timed by bench, mean
     std::optional<double> transcribe_ms;  // whisper_full, or wav2vec2's pass + CTC decoding, mean; null for clap
-    double encode_ms = 0;             // the encoder: whisper.cpp's own timers; wav2vec2's pass or clap's audio tower
-    std::optional<double> decode_ms;  // whisper.cpp's decoder passes (decode + batched + prompt), CTC; null for clap
+    // The encoder, per repetition: whisper.cpp's timer (a mean per pass) times the passes whisper_full ran;
+    // wav2vec2's pass or clap's audio tower.
+    double encode_ms = 0;
+    // whisper: whisper_full's time outside the encoder (decoder passes, sampling, timestamps); wav2vec2: the CTC
+    // decoding; null for clap.
+    std::optional<double> decode_ms;
     std::optional<double> first_segment_ms_p50;  // start of features to the first segment; none when no segment
     std::optional<double> segments;  // segments decoded, mean; null for clap (it gives an embedding, not text)
     // The audio the model sees per pass when it is a fixed window (clap: the feature extractor's max_length_s, the

@@ -55,6 +55,7 @@ struct Transcript {
     std::string language;  // the language decoded ("en" for English-only models)
     double audio_seconds = 0;
     WhisperPhaseTimes whisper_times;
+    int32_t n_encode = 0;  // encoder passes whisper_full ran (one per window it seeked to): encode_ms x this is the total
 };
 
 // Called for each segment as whisper.cpp finishes it (from the thread that called transcribe()).
