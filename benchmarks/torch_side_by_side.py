@@ -15,13 +15,13 @@ to back, the order alternating from one batch to the next.
 | clip | CLIPModel, ViT-B/32 image tower + text tower (vocabulary 49408) | vision (image tower) | image features (tower + projection) of the batch |
 | detr | DetrForObjectDetection, ResNet-50 (transformers' backbone), 100 queries, 91 labels | vision | one forward pass over the batch at the processor's size (800 x 1066 for a 4:3 image) |
 | wav2vec2 | Wav2Vec2ForCTC, wav2vec2-base, character vocabulary | audio (batch 1 only) | feature extractor + forward pass + greedy CTC decoding of a 10 s clip |
+| clap | ClapModel, HTSAT-unfused audio tower (Swin 2-2-6-2, 64 mels, 48 kHz) + RoBERTa-base text tower | audio (batch 1 only) | the audio tower on a 10 s clip's log-mel (features outside, as accel) |
+| xclip | XCLIPModel, X-CLIP-B/32 with 8 frames | vision (clips per pass) | the video tower (frames' ViT with message tokens, MIT, projection) over the batch of clips |
 
-Preprocessing of images is outside the timed pass on both sides (accel times it apart). CLAP (audio) and X-CLIP
-(video) are to be added to MODELS below once accel bench has scenarios for them: a builder, an input maker, a torch
-forward, the accel bench arguments and a sanity check, as the four entries here.
+Preprocessing of images, frames and CLAP's log-mel is outside the timed pass on both sides (accel times it apart).
 
     scripts/oracle/run.sh ../../benchmarks/torch_side_by_side.py --accel build/release/src/cli/accel \\
-        [--threads N] [--models vit,clip,detr,wav2vec2] [--batches 1,8] [--types f32,f16] [--warmup 1] [--reps 5] \\
+        [--threads N] [--models vit,clip,detr,wav2vec2,clap,xclip] [--batches 1,8] [--types f32,f16] [--warmup 1] [--reps 5] \\
         [--min-duration 5] [--out DIR] [--work DIR] [--seed 1] [--tiny]
 
 --tiny builds small shapes of the same architectures (tests/oracle's oracle_torch_side_by_side_test): it proves the
@@ -73,11 +73,11 @@ def source_image(seed: int) -> Image.Image:
     return Image.fromarray(rgb.astype(np.uint8), "RGB")
 
 
-def speech_like(seconds: float, seed: int) -> np.ndarray:
-    """A speech-like 16 kHz clip (harmonics on a gliding pitch, syllable envelope, pauses, noise), as accel's."""
-    t = np.arange(int(seconds * 16000)) / 16000.0
+def speech_like(seconds: float, seed: int, rate: int = 16000) -> np.ndarray:
+    """A speech-like clip (harmonics on a gliding pitch, syllable envelope, pauses, noise), as accel's."""
+    t = np.arange(int(seconds * rate)) / float(rate)
     pitch = 120.0 + 40.0 * np.sin(2 * np.pi * 0.7 * t)
-    phase = np.cumsum(2 * np.pi * pitch / 16000.0)
+    phase = np.cumsum(2 * np.pi * pitch / float(rate))
     v = sum(np.sin(k * phase) / k for k in range(1, 9))
     env = np.maximum(0.0, np.sin(2 * np.pi * 4.0 * t)) * (np.fmod(t, 3.0) < 2.4)
     noise = np.random.default_rng(seed).uniform(-0.01, 0.01, t.shape)
@@ -149,6 +149,73 @@ def build_wav2vec2(out: Path):
     return transformers.Wav2Vec2ForCTC(cfg).eval(), proc
 
 
+CLIP_MEAN, CLIP_STD = [0.48145466, 0.4578275, 0.40821073], [0.26862954, 0.26130258, 0.27577711]
+
+
+def build_xclip(out: Path):
+    """X-CLIP-B/32 with 8 frames (microsoft/xclip-base-patch32's shapes), the CLIP fixture's byte-level vocabulary."""
+    for f in ("vocab.json", "merges.txt", "tokenizer_config.json", "special_tokens_map.json"):
+        shutil.copy(FIXTURES / "clip" / f, out / f)  # ids stay below 49408; <|endoftext|> is the largest (pooling)
+    tok = transformers.CLIPTokenizer.from_pretrained(out)
+    ids = dict(bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)
+    if TINY:
+        text = dict(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                    num_attention_heads=4, max_position_embeddings=77, **ids)
+        vision = dict(image_size=32, patch_size=8, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                      num_attention_heads=4, mit_hidden_size=32, mit_intermediate_size=64, mit_num_hidden_layers=1,
+                      mit_num_attention_heads=4, num_frames=4)
+        side, shape = 32, dict(projection_dim=32, prompt_layers=1, prompt_num_attention_heads=4)  # = MIT width
+    else:
+        text = dict(vocab_size=49408, **ids)  # XCLIPTextConfig's defaults: 512 wide, 12 layers
+        vision = dict(num_frames=8)  # XCLIPVisionConfig's defaults: ViT-B/32 at 224, MIT 512 wide, one layer
+        side, shape = 224, {}
+    cfg = transformers.XCLIPConfig(text_config=text, vision_config=vision, **shape)
+    improc = transformers.VideoMAEImageProcessor(size={"shortest_edge": side}, crop_size={"height": side, "width": side},
+                                                 image_mean=CLIP_MEAN, image_std=CLIP_STD)
+    return transformers.XCLIPModel(cfg).eval(), transformers.XCLIPProcessor(image_processor=improc, tokenizer=tok)
+
+
+def build_clap(out: Path):
+    """CLAP HTSAT-unfused (laion/clap-htsat-unfused's shapes: Swin depths 2-2-6-2 over 64 mels, a RoBERTa-base text
+    tower), with the CLAP fixture's small RoBERTa vocabulary and rand_trunc features (accel keeps the first
+    max_length_s, which rand_trunc draws among; the clips here are never longer)."""
+    for f in ("vocab.json", "merges.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"):
+        shutil.copy(FIXTURES / "clap" / f, out / f)
+    tok = transformers.RobertaTokenizerFast.from_pretrained(out)
+    ids = dict(pad_token_id=1, bos_token_id=0, eos_token_id=2, type_vocab_size=1)
+    if TINY:
+        audio = dict(window_size=4, num_mel_bins=16, spec_size=32, patch_size=4, patch_stride=[4, 4], hidden_size=32,
+                     depths=[2, 2], num_attention_heads=[2, 4], patch_embeds_hidden_size=16, mlp_ratio=2.0)
+        text = dict(vocab_size=len(tok), hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+                    intermediate_size=64, max_position_embeddings=34, **ids)
+        fe = dict(feature_size=16, sampling_rate=16000, hop_length=800, max_length_s=3, frequency_min=0,
+                  frequency_max=8000)
+        proj = 16
+    else:
+        audio = {}  # ClapAudioConfig's defaults: HTSAT, window 8, 64 mels, spec 256, 768 wide, 527 classes
+        text = dict(vocab_size=50265, max_position_embeddings=514, **ids)  # ClapTextConfig: RoBERTa-base
+        fe = dict(feature_size=64, sampling_rate=48000, hop_length=480, max_length_s=CLIP_SECONDS, frequency_min=50,
+                  frequency_max=14000)
+        proj = 512
+    cfg = transformers.ClapConfig(text_config=text, audio_config=dict(audio, enable_fusion=False), projection_dim=proj)
+    extractor = transformers.ClapFeatureExtractor(**fe, fft_window_size=1024, truncation="rand_trunc",
+                                                  padding="repeatpad")
+    return transformers.ClapModel(cfg).eval(), transformers.ClapProcessor(feature_extractor=extractor, tokenizer=tok)
+
+
+def xclip_video_embeds(model, pixels):
+    """XCLIPModel.forward's video side (the frames' tower, projection, MIT), what accel's embed_video computes:
+    get_video_features itself fails in the pinned transformers (it reads pooler_output from the MIT's tuple)."""
+    b, n, c, h, w = pixels.shape
+    pooled = model.vision_model(pixel_values=pixels.reshape(-1, c, h, w), return_dict=True).pooler_output
+    return model.mit(model.visual_projection(pooled).view(b, n, -1), return_dict=True).pooler_output
+
+
+def video_frames(n: int, seed: int) -> list:
+    """A clip's frames for X-CLIP: the source image drawn with n phases (accel bench samples its synthetic clip)."""
+    return [source_image(seed + i) for i in range(n)]
+
+
 def vision_inputs(proc, batch: int, seed: int, detr: bool):
     images = [source_image(seed + i) for i in range(batch)]
     enc = proc(images=images, return_tensors="pt")
@@ -165,6 +232,16 @@ def torch_step(name: str, model, proc, batch: int, seed: int):
             ids = model(iv).logits.argmax(-1)
             return proc.batch_decode(ids)
         return step
+    if name == "clap":
+        rate = proc.feature_extractor.sampling_rate
+        seconds = min(CLIP_SECONDS, proc.feature_extractor.nb_max_samples / rate)
+        features = proc(audio=speech_like(seconds, seed, rate), sampling_rate=rate, return_tensors="pt")
+        return lambda: model.get_audio_features(input_features=features.input_features)  # the audio tower alone
+    if name == "xclip":
+        n = model.config.vision_config.num_frames
+        videos = [video_frames(n, seed + 100 * b) for b in range(batch)]
+        pixels = proc.image_processor(videos, return_tensors="pt").pixel_values
+        return lambda: xclip_video_embeds(model, pixels)
     inputs = vision_inputs(proc, batch, seed, name == "detr")
     if name == "clip":
         return lambda: model.get_image_features(**inputs)
@@ -217,10 +294,42 @@ def sanity(name: str, accel: str, gguf: Path, model, proc, work: Path, wtype: st
             db = rel_diff(boxes, ref["boxes"].numpy())
             return {"what": f"scores and boxes of {len(rs)} queries, one image", "max_rel_diff": max(ds, db),
                     "scores_rel_diff": ds, "boxes_rel_diff": db, "limit": limit, "ok": max(ds, db) <= limit}
+        if name == "xclip":
+            texts = ["a red cat", "two blue squares"]  # words of the CLIP fixture's vocabulary
+            frames = video_frames(model.config.vision_config.num_frames, 7)
+            folder = work / "frames"
+            folder.mkdir(exist_ok=True)
+            for i, f in enumerate(frames):
+                f.save(folder / f"frame{i:02d}.png")
+            got = json.loads(run(base + ["--video", str(folder), "--text", texts[0], "--text", texts[1]]))
+            video = [Image.open(folder / f"frame{i:02d}.png") for i in range(len(frames))]
+            enc = proc.tokenizer(texts, padding=True, return_tensors="pt")
+            pixels = proc.image_processor([video], return_tensors="pt").pixel_values
+            ref = model(input_ids=enc.input_ids, attention_mask=enc.attention_mask,
+                        pixel_values=pixels).logits_per_video[0].numpy()
+            ours = np.array([t["logit"] for t in got["texts"]])
+            d = float(np.max(np.abs(ours - ref)) / max(np.abs(ref).max(), 1e-12))
+            return {"what": f"logits_per_video, {len(frames)} frames x two texts", "max_rel_diff": d, "limit": limit,
+                    "ok": d <= limit}
+        if name == "clap":
+            texts = ["a dog barks in the rain", "silence"]  # words of the CLAP fixture's vocabulary
+            rate = proc.feature_extractor.sampling_rate
+            wave_ = speech_like(min(CLIP_SECONDS, proc.feature_extractor.nb_max_samples / rate), 7, rate)
+            wav = work / "check.wav"
+            write_wav(wav, wave_, rate)
+            got = json.loads(run(base + ["--audio", str(wav), "--text", texts[0], "--text", texts[1]]))
+            wave_ = as_written(wave_)
+            enc = proc(text=texts, audio=wave_, sampling_rate=rate, return_tensors="pt", padding=True)
+            ref = model(**enc).logits_per_audio[0].numpy()
+            ours = np.array([t["logit"] for t in got["texts"]])
+            d = float(np.max(np.abs(ours - ref)) / max(np.abs(ref).max(), 1e-12))
+            return {"what": "logits_per_audio, one clip x two texts", "max_rel_diff": d, "limit": limit,
+                    "ok": d <= limit}
         clip = speech_like(CLIP_SECONDS, 7)
         wav = work / "check.wav"
         write_wav(wav, clip)
         got = json.loads(run(base + ["--audio", str(wav)]))["transcript"]
+        clip = as_written(clip)  # what accel reads: random weights leave frames near-tied, so 16-bit rounding flips some
         ids = model(proc(clip, sampling_rate=16000, return_tensors="pt").input_values).logits.argmax(-1)
         want = proc.batch_decode(ids)[0]
         import difflib
@@ -230,12 +339,17 @@ def sanity(name: str, accel: str, gguf: Path, model, proc, work: Path, wtype: st
                 "alike": alike, "limit": need, "ok": alike >= need}
 
 
-def write_wav(path: Path, clip: np.ndarray) -> None:
+def as_written(clip: np.ndarray) -> np.ndarray:
+    """The clip as write_wav stores it and accel reads it back (16-bit, full scale 32768)."""
+    return (np.clip(clip, -1, 1) * 32767).astype("<i2").astype(np.float32) / 32768
+
+
+def write_wav(path: Path, clip: np.ndarray, rate: int = 16000) -> None:
     import wave
     with wave.open(str(path), "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)
-        w.setframerate(16000)
+        w.setframerate(rate)
         w.writeframes((np.clip(clip, -1, 1) * 32767).astype("<i2").tobytes())
 
 
@@ -245,8 +359,8 @@ MODELS = {
     "clip": (build_clip, "vision", SOURCE_WIDTH, None),
     "detr": (build_detr, "vision", SOURCE_WIDTH, None),
     "wav2vec2": (build_wav2vec2, "audio", CLIP_SECONDS, [1]),
-    # "clap": (build_clap, "audio", CLIP_SECONDS, [1]),   -- once accel bench measures CLAP (another helper's work)
-    # "xclip": (build_xclip, "vision", ...),              -- once accel bench measures X-CLIP
+    "clap": (build_clap, "audio", CLIP_SECONDS, [1]),
+    "xclip": (build_xclip, "vision", SOURCE_WIDTH, None),
 }
 
 
@@ -304,7 +418,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--accel", required=True, help="the accel binary (a release build)")
     ap.add_argument("--threads", type=int, default=os.cpu_count(), help="threads on both sides (default: all)")
-    ap.add_argument("--models", default="vit,clip,detr,wav2vec2")
+    ap.add_argument("--models", default="vit,clip,detr,wav2vec2,clap,xclip")
     ap.add_argument("--batches", default="1,8", help="images per pass (wav2vec2: batch 1 only)")
     ap.add_argument("--types", default="f32,f16", help="accel's weight types (torch runs f32)")
     ap.add_argument("--warmup", type=int, default=1)
@@ -337,6 +451,9 @@ def main() -> int:
         hf.mkdir(parents=True, exist_ok=True)
         torch.manual_seed(a.seed)
         model, proc = build(hf)
+        if name == "clap":  # accel bench refuses clips past the window the model hears (max_length_s)
+            fe = proc.feature_extractor
+            p = int(min(CLIP_SECONDS, fe.nb_max_samples // fe.sampling_rate))
         model.save_pretrained(hf, safe_serialization=True)
         proc.save_pretrained(hf)
         n_params = sum(t.numel() for t in model.parameters())
