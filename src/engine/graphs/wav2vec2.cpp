@@ -7,7 +7,6 @@
 // followed by it) and the CTC head. One clip at a time, so no attention mask: transformers passes none either for an
 // unpadded clip.
 #include <algorithm>
-#include <bit>
 #include <cmath>
 #include <cstring>
 
@@ -121,6 +120,10 @@ using I32x16 = int32_t __attribute__((vector_size(gelu_lanes * sizeof(float))));
 // These are inlined into each clone of gelu_erf_rows: no call passes a vector, whatever GCC says of the ABI (it says
 // so at the end of the file, so the warning stays off to the end)
 #pragma GCC diagnostic ignored "-Wpsabi"
+// The bits of one vector as the other type. GCC's vector cast between types of one size reinterprets the bits;
+// bit_cast does too, but UBSan (GCC 12) reports a null load inside it for vector types.
+[[gnu::always_inline]] inline I32x16 bits_of(F32x16 x) { return (I32x16)x; }
+[[gnu::always_inline]] inline F32x16 floats_of(I32x16 x) { return (F32x16)x; }
 [[gnu::always_inline]] inline F32x16 splat(float v) {
     return F32x16{} + v;
 }
@@ -136,11 +139,11 @@ using I32x16 = int32_t __attribute__((vector_size(gelu_lanes * sizeof(float))));
     p = p * r + 1.6666665459e-1f;
     p = p * r + 5.0000001201e-1f;
     p = p * r * r + r + 1.0f;
-    return p * std::bit_cast<F32x16>((n + 127) << 23);
+    return p * floats_of((n + 127) << 23);
 }
 
 [[gnu::always_inline]] inline F32x16 gelu_erf16(F32x16 x) {
-    const F32x16 z = std::bit_cast<F32x16>(std::bit_cast<I32x16>(x) & 0x7fffffff) * 0.70710678118654752f;
+    const F32x16 z = floats_of(bits_of(x) & 0x7fffffff) * 0.70710678118654752f;
     const F32x16 t = 1.0f / (1.0f + 0.3275911f * z);
     F32x16 q = splat(1.061405429f);  // q: 1 - erf(z), kept apart so that negative x loses no digits to 1 + erf
     q = q * t - 1.453152027f;
