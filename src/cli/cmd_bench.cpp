@@ -220,7 +220,8 @@ void register_bench(CLI::App& app, int& exit_code) {
     cmd->add_option("--resume", o->resume, "Skip the points already stored by this run id");
     cmd->add_flag("--cold", o->cold, "Evict the model file from the page cache before each load");
     cmd->add_option("--cpu-mask", o->cpu_mask, "Pin the measuring threads to these CPUs (hex mask)");
-    cmd->add_option("--seed", o->seed, "Seed of the random input tokens")->default_val(42);
+    cmd->add_option("--seed", o->seed, "Seed of the random input tokens")->default_val(42)
+        ->check(accel::cli::non_negative);
     cmd->add_flag("--verify", o->verify,
                   "Compare each point with the CPU reference (LLMs: logits top-1, top-5 and greedy tokens; embed: "
                   "cosine and max abs difference); exit 3 on a mismatch");

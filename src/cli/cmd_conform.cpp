@@ -144,7 +144,8 @@ void register_conform(CLI::App& app, int& exit_code) {
     cmd->add_option("--type", o->types, "Weight types (comma list)")
         ->delimiter(',')
         ->check(CLI::IsMember({"f32", "f16", "q8_0", "q4_0"}));
-    cmd->add_option("--seed", o->seed, "Seed for the weights and the prompt")->default_val(1);
+    cmd->add_option("--seed", o->seed, "Seed for the weights and the prompt")->default_val(1)
+        ->check(accel::cli::non_negative);
     cmd->add_option("--threads,-t", o->threads, "CPU threads per case")->default_val(2)->check(CLI::Range(1, 1024));
     cmd->add_option("--timeout", o->timeout_s, "Seconds per case before it is killed")->default_val(120)->check(CLI::Range(1, 86400));
     cmd->add_option("--db", o->db, "Results database (default: $ACCEL_DB or the data dir)");

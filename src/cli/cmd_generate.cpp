@@ -85,15 +85,16 @@ void register_generate(CLI::App& app, int& exit_code) {
     auto* cmd = app.add_subcommand("generate", "Generate text from a prompt (greedy by default); text streams to stdout");
     cmd->add_option("--model,-m", opts->model, "GGUF model file")->required();
     cmd->add_option("--prompt", opts->prompt, "Prompt text (empty: start from BOS)")->required();
-    cmd->add_option("-n,--n-predict", opts->n_predict, "Tokens to generate")->default_val(128)->check(CLI::NonNegativeNumber);
-    cmd->add_option("--temp", opts->temp, "Temperature; 0 is greedy")->default_val(0.0f)->check(CLI::NonNegativeNumber);
+    cmd->add_option("-n,--n-predict", opts->n_predict, "Tokens to generate")->default_val(128)->check(accel::cli::non_negative);
+    cmd->add_option("--temp", opts->temp, "Temperature; 0 is greedy")->default_val(0.0f)->check(accel::cli::non_negative);
     cmd->add_option("--top-k", opts->top_k, "Top-k (with --temp > 0)")->default_val(40);
     cmd->add_option("--top-p", opts->top_p, "Top-p (with --temp > 0)")->default_val(0.95f)->check(CLI::Range(0.0f, 1.0f));
     cmd->add_option("--min-p", opts->min_p, "Min-p (with --temp > 0)")->default_val(0.05f)->check(CLI::Range(0.0f, 1.0f));
     cmd->add_option("--repeat-penalty", opts->repeat_penalty, "Repetition penalty; 1 is off")->default_val(1.0f);
-    cmd->add_option("--seed", opts->seed, "Sampling seed")->default_val(0);
-    cmd->add_option("--threads,-t", opts->threads, "CPU threads (0: all)")->default_val(0)->check(CLI::NonNegativeNumber);
-    cmd->add_option("--ctx", opts->ctx, "Context length (0: n + 512, at least 512)")->default_val(0);
+    cmd->add_option("--seed", opts->seed, "Sampling seed")->default_val(0)->check(accel::cli::non_negative);
+    cmd->add_option("--threads,-t", opts->threads, "CPU threads (0: all)")->default_val(0)->check(accel::cli::non_negative);
+    cmd->add_option("--ctx", opts->ctx, "Context length (0: n + 512, at least 512)")->default_val(0)
+        ->check(accel::cli::non_negative);
     cmd->add_option("--stop", opts->stop, "Stop string (repeatable); not printed");
     cmd->add_flag("--chat", opts->chat, "Wrap the prompt in the model's chat template as one user turn");
     cmd->add_option("--ctk,--cache-type-k", opts->type_k, "KV cache type for K: f16, q8_0, q4_0, ...");

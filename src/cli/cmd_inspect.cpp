@@ -221,7 +221,8 @@ void register_inspect(CLI::App& app, int& exit_code) {
         "Reads headers only. Exit 2 for a malformed or missing model.");
     cmd->add_option("path", opts->path, "GGUF file, model directory or config.json")->required();
     cmd->add_option("--ctx", opts->ctx, "Context length per sequence for the estimate (0: the model's)")
-        ->default_val(4096);
+        ->default_val(4096)
+        ->check(accel::cli::non_negative);
     cmd->add_option("--parallel", opts->parallel, "Parallel sequences")->default_val(1)->check(CLI::PositiveNumber);
     cmd->add_option("-b,--batch-size", opts->batch, "Logical batch (n_batch)")
         ->default_val(2048)

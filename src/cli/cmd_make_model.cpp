@@ -83,7 +83,8 @@ void register_make_model(CLI::App& app, int& exit_code) {
     cmd->add_option("--params", opts->params, "Target parameter count, e.g. 25M or 1B")->default_val("25M");
     cmd->add_option("--size", opts->size, "Whisper's shape (--arch whisper): tiny|base|small")->default_val("tiny");
     cmd->add_option("--type", opts->type, "Weight type")->check(CLI::IsMember({"f32", "f16", "q8_0", "q4_0"}))->default_val("f32");
-    cmd->add_option("--seed", opts->seed, "Random seed for the weights")->default_val(1);
+    cmd->add_option("--seed", opts->seed, "Random seed for the weights")->default_val(1)
+        ->check(accel::cli::non_negative);
     cmd->add_option("--out", opts->out, "Output GGUF file")->required();
     cmd->add_option("--threads,-t", opts->threads, "Threads for quantization (0: all)")->default_val(0);
     cmd->add_flag("--json", opts->json, "Print JSON");

@@ -89,13 +89,13 @@ void register_serve(CLI::App& app, int& exit_code) {
                     "Sequences each generation model decodes together (continuous batching)")
         ->default_val(1)->check(CLI::Range(1, 256));
     cmd->add_option("--ctx", f->ctx, "Context length of each sequence (a model holds --ctx x --parallel)")
-        ->default_val(2048);
+        ->default_val(2048)->check(accel::cli::non_negative);
     cmd->add_option("--threads,-t", f->threads, "CPU threads per request (0: all)")->default_val(0)
-        ->check(CLI::NonNegativeNumber);
+        ->check(accel::cli::non_negative);
     cmd->add_option("--cache-ram", f->cache_ram_mib,
                     "MiB of host memory per generation model for saved prompt states (llama-server's --cache-ram; "
                     "at most a quarter of the host's memory; 0: off)")
-        ->default_val(8192);
+        ->default_val(8192)->check(accel::cli::non_negative);
     add_pool_flags(*cmd, f->pool);
     cmd->callback([f, &exit_code] { exit_code = run_serve(*f); });
 }

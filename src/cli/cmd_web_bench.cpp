@@ -191,7 +191,7 @@ void register_web_bench(CLI::App& app, int& exit_code) {
     cmd->add_option("-n", c->n_gen, "Generated tokens")->default_val(16)->check(CLI::Range(1, 100));
     cmd->add_option("-r", c->reps, "Timed repetitions")->default_val(3)->check(CLI::Range(1, 100));
     cmd->add_option("--ngl,--n-gpu-layers", c->ngl, "Layers on WebGPU; a list sweeps (0: the WASM CPU path)")->delimiter(',');
-    cmd->add_option("--threads,-t", c->threads, "Threads in both (0: each side's default)")->default_val(0)->check(CLI::NonNegativeNumber);
+    cmd->add_option("--threads,-t", c->threads, "Threads in both (0: each side's default)")->default_val(0)->check(accel::cli::non_negative);
     cmd->add_option("--timeout", c->timeout_s, "Seconds to wait for each browser")->default_val(180)->check(CLI::Range(5, 3600));
     cmd->add_flag("--no-webgpu", c->no_webgpu, "Do not enable or probe WebGPU");
     cmd->add_flag("--no-webnn", c->no_webnn, "Do not enable or probe WebNN");

@@ -2,6 +2,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include <string>
+
 namespace accel::cli {
 
 // Exit codes, the same for every subcommand (documented in `accel --help` and docs/cli.md).
@@ -9,6 +11,12 @@ inline constexpr int exit_ok = 0;
 inline constexpr int exit_runtime = 1;  // I/O, backend, out of memory
 inline constexpr int exit_usage = 2;    // usage or invalid input
 inline constexpr int exit_check = 3;    // the command ran, but the check it performs failed
+
+// For numeric flags that must not be negative. CLI11 2.1 reads "-5" into an unsigned option as 2^64 - 5 (strtoull),
+// and its own NonNegativeNumber says "not in range 0.000000 to 1797...": this one says what is wrong in a sentence.
+inline const CLI::Validator non_negative{
+    [](const std::string& v) { return !v.empty() && v.front() == '-' ? "must be non-negative, not " + v : std::string(); },
+    "NONNEG"};
 
 // Each subcommand registers itself on the app; its callback stores its exit code in `exit_code`.
 // Callbacks may throw accel::Error; main() maps it to an exit code and a one-line message.

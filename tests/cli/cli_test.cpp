@@ -57,6 +57,22 @@ TEST(Cli, UnknownFlagIsUsageError) {
     EXPECT_NE(r.err.find("--bogus"), std::string::npos) << r.err;
 }
 
+// CLI11 reads "-5" into an unsigned option as 2^64 - 5 (strtoull wraps): every unsigned flag must refuse it.
+TEST(Cli, NegativeValueOfAnUnsignedFlagIsUsageError) {
+    const std::vector<std::vector<std::string>> cases = {
+        {"serve", "--cache-ram", "-5"}, {"serve", "--ctx", "-1"},   {"generate", "--seed", "-1"},
+        {"generate", "--ctx", "-1"},    {"inspect", "x", "--ctx", "-1"}, {"bench", "--seed", "-1"},
+        {"conform", "--seed", "-1"},    {"make-model", "--seed", "-1"}};
+    for (const auto& args : cases) {
+        const auto r = run_accel(args);
+        EXPECT_EQ(r.exit_code, 2) << args[0] << " " << args[args.size() - 2];
+        const std::string first = r.err.substr(0, r.err.find('\n'));  // the error; then the usual pointer to --help
+        EXPECT_EQ(first, "accel: error: " + args[args.size() - 2] + ": must be non-negative, not -" +
+                             args.back().substr(1))
+            << r.err;
+    }
+}
+
 TEST(Cli, NoSubcommandIsUsageError) {
     EXPECT_EQ(run_accel({}).exit_code, 2);
 }
