@@ -104,6 +104,11 @@ void read_config(ResultRow& r, const json& spec) {
                   ub = num("n_ubatch", def.n_ubatch), ngl = num("n_gpu_layers", def.n_gpu_layers);
     const std::string def_k(model::to_string(def.type_k)), def_v(model::to_string(def.type_v)),
         def_fa(model::to_string(def.flash_attn));
+    if (r.scenario == "vision" || r.scenario == "audio") {  // accel's own graphs: no batch, KV cache or layer split
+        r.config = fmt::format("t={}", t);
+        r.is_default = t == def.n_threads;
+        return;
+    }
     const std::string tk = str("type_k", def_k), tv = str("type_v", def_v), fa = str("flash_attn", def_fa);
     r.config = fmt::format("t={} b={} ub={} kv={}/{} fa={} ngl={}", t, b, ub, tk, tv, fa, ngl);
     r.is_default = t == def.n_threads && b == def.n_batch && ub == def.n_ubatch && ngl == def.n_gpu_layers &&

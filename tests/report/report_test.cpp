@@ -762,6 +762,10 @@ TEST(ReportMedia, VisionAndAudioPointsShowTheirFiguresAndWhatIsNotCounted) {
     EXPECT_STREQ(throughput_unit(*by_arch.at("clap")), "audio s/s");
     EXPECT_FALSE(by_arch.at("detr")->media->flops.has_value());  // the stored 0 is not a figure
     EXPECT_FALSE(by_arch.at("detr")->media->compute_bytes_measured.has_value());
+    // accel's own graphs take no batch size, KV cache or layer split: only the threads are their settings
+    EXPECT_EQ(by_arch.at("clap")->config, "t=1");
+    EXPECT_EQ(by_arch.at("xclip")->config, "t=1");
+    EXPECT_FALSE(by_arch.at("xclip")->is_default);  // accel bench's default is t=0 (every core)
 
     const Section s = media_section(d);
     ASSERT_TRUE(s.no_data.empty()) << s.no_data;
