@@ -29,7 +29,23 @@ constexpr int32_t whisper_rate = 16000;  // whisper.cpp's and Wav2Vec2's input r
 int64_t ns_between(Clock::time_point a, Clock::time_point b) {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(b - a).count();
 }
-double ms(int64_t ns) { return static_cast<double>(ns) / 1e6; }
+double ms(int64_t ns) {
+    return static_cast<double>(ns) / 1e6;
+}
+
+// load(), timed into r.load_ns; an Error from it marks the point as failed at the load stage.
+template <typename Load>
+auto load_timed(PointResult& r, Load load) {
+    const auto t0 = Clock::now();
+    try {
+        auto model = load();
+        r.load_ns = ns_between(t0, Clock::now());
+        return model;
+    } catch (const Error&) {
+        r.failure_stage = "load";
+        throw;
+    }
+}
 
 struct Rep {
     int64_t features_ns = 0, transcribe_ns = 0;
@@ -163,16 +179,9 @@ void record_ctc_model(PointResult& r, const model::GgufFile& file) {
 void measure_ctc_point(PointResult& r, const PointSpec& spec, const PointOptions& options, int32_t n_threads,
                        const model::GgufFile& file) {
     const bool gpu = spec.device != "cpu" && !spec.device.empty();
-    const auto t_load = Clock::now();
-    engine::CtcModel model = [&] {
-        try {
-            return engine::CtcModel::load(spec.model, {.device = gpu ? spec.device : "", .n_threads = n_threads});
-        } catch (const Error&) {
-            r.failure_stage = "load";
-            throw;
-        }
-    }();
-    r.load_ns = ns_between(t_load, Clock::now());
+    engine::CtcModel model = load_timed(r, [&] {
+        return engine::CtcModel::load(spec.model, {.device = gpu ? spec.device : "", .n_threads = n_threads});
+    });
     r.model_sha256 = sha256_file_cached(spec.model);
     record_ctc_model(r, file);
     r.device = gpu ? spec.device : "cpu";
@@ -252,16 +261,9 @@ ClapRep run_clap_once(engine::ClapModel& model, const std::vector<float>& clip, 
 void measure_clap_point(PointResult& r, const PointSpec& spec, const PointOptions& options, int32_t n_threads,
                         const model::GgufFile& file) {
     const bool gpu = spec.device != "cpu" && !spec.device.empty();
-    const auto t_load = Clock::now();
-    engine::ClapModel model = [&] {
-        try {
-            return engine::ClapModel::load(spec.model, {.device = gpu ? spec.device : "", .n_threads = n_threads});
-        } catch (const Error&) {
-            r.failure_stage = "load";
-            throw;
-        }
-    }();
-    r.load_ns = ns_between(t_load, Clock::now());
+    engine::ClapModel model = load_timed(r, [&] {
+        return engine::ClapModel::load(spec.model, {.device = gpu ? spec.device : "", .n_threads = n_threads});
+    });
     const media::ClapFeatureConfig config = clap_feature_config(model, spec.model);
     if (spec.n_prompt > static_cast<int32_t>(config.max_length_s))
         throw Error(ErrorKind::invalid_input,
@@ -337,7 +339,7 @@ std::vector<float> synthetic_clip(double seconds, uint64_t seed, int32_t sample_
         double v = 0;
         for (int k = 1; k <= 8; ++k) v += std::sin(k * phase) / k;
         const double syllable = std::max(0.0, std::sin(2 * std::numbers::pi * 4.0 * t));  // ~4 syllables a second
-        const double pause = std::fmod(t, 3.0) < 2.4 ? 1.0 : 0.0;                          // a pause every 3 s
+        const double pause = std::fmod(t, 3.0) < 2.4 ? 1.0 : 0.0;                         // a pause every 3 s
         state = state * 6364136223846793005ULL + 1442695040888963407ULL;
         const double noise = (static_cast<double>(state >> 11) * 0x1.0p-53 - 0.5) * 0.02;
         x[i] = static_cast<float>(0.25 * v * syllable * pause + noise);
@@ -347,21 +349,14 @@ std::vector<float> synthetic_clip(double seconds, uint64_t seed, int32_t sample_
 
 void measure_audio_point(PointResult& r, const PointSpec& spec, const PointOptions& options) {
     if (spec.n_prompt < 1)
-        throw Error(ErrorKind::invalid_input, fmt::format("audio scenario: the clip is -p {} s; give at least 1", spec.n_prompt));
-    const int32_t n_threads = spec.n_threads > 0 ? spec.n_threads
-                                                 : static_cast<int32_t>(std::max(1u, std::thread::hardware_concurrency()));
+        throw Error(ErrorKind::invalid_input,
+                    fmt::format("audio scenario: the clip is -p {} s; give at least 1", spec.n_prompt));
+    const int32_t n_threads =
+        spec.n_threads > 0 ? spec.n_threads : static_cast<int32_t>(std::max(1u, std::thread::hardware_concurrency()));
     if (is_gguf(spec.model)) return measure_gguf_point(r, spec, options, n_threads);  // wav2vec2, clap
     const bool gpu = spec.device != "cpu" && !spec.device.empty();
-    const auto t_load = Clock::now();
-    engine::WhisperModel model = [&] {
-        try {
-            return engine::WhisperModel::load(spec.model, {.n_threads = n_threads, .use_gpu = gpu});
-        } catch (const Error&) {
-            r.failure_stage = "load";
-            throw;
-        }
-    }();
-    r.load_ns = ns_between(t_load, Clock::now());
+    engine::WhisperModel model =
+        load_timed(r, [&] { return engine::WhisperModel::load(spec.model, {.n_threads = n_threads, .use_gpu = gpu}); });
     record_model(r, spec, model);
     r.device = gpu ? spec.device : "cpu";
     r.n_threads = n_threads;
